@@ -1,0 +1,110 @@
+// Package cli holds the gridkeep subcommands: flag parsing, output formats
+// and exit codes. The services and tools themselves live in their own
+// packages; this package only wires them to the command line.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every subcommand. A tool may document more specific
+// codes of its own (for instance "problems found") above these.
+const (
+	ExitOK    = 0 // the command did what it was asked
+	ExitFail  = 1 // the command ran but the work failed or found problems
+	ExitUsage = 2 // bad arguments or configuration: nothing was changed
+)
+
+// usageError marks an error caused by the command line itself.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns an error that makes the command exit with ExitUsage.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitError carries a specific exit code chosen by a subcommand.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// Main runs the gridkeep command line with args (without the program name)
+// and returns the process exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCommand()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(os.Stderr, "gridkeep:", err)
+	var ue usageError
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue), isFlagError(err):
+		return ExitUsage
+	default:
+		return ExitFail
+	}
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "gridkeep",
+		Short:         "An OpenIO-compatible object-storage namespace and its maintenance plane",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	root.AddCommand(subcommands()...)
+	return root
+}
+
+// isFlagError reports whether err comes from cobra's own argument checks
+// (unknown command, wrong argument count), which are usage errors too.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ",
+		"requires at least", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// registry of subcommand constructors; each file of this package adds its
+// own in an init function so that commands stay independent of each other.
+var registry []func() *cobra.Command
+
+func register(f func() *cobra.Command) { registry = append(registry, f) }
+
+func subcommands() []*cobra.Command {
+	cmds := make([]*cobra.Command, 0, len(registry))
+	for _, f := range registry {
+		cmds = append(cmds, f())
+	}
+	return cmds
+}
