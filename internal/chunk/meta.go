@@ -1,0 +1,323 @@
+package chunk
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Extended attribute names, with the "user." prefix they have on disk.
+const (
+	XattrPrefix         = "user."
+	AttrFullpathPrefix  = "user.oio.content.fullpath:"
+	AttrPosition        = "user.grid.chunk.position"
+	AttrSize            = "user.grid.chunk.size"
+	AttrHash            = "user.grid.chunk.hash"
+	AttrChunkMethod     = "user.grid.content.chunk_method"
+	AttrStoragePolicy   = "user.grid.content.storage_policy"
+	AttrMetachunkSize   = "user.grid.metachunk.size"
+	AttrMetachunkHash   = "user.grid.metachunk.hash"
+	AttrCompression     = "user.grid.compression"
+	AttrExtPrefix       = "user.oio.ext."
+	AttrOioVersion      = "user.grid.oio.version"
+	AttrLegacyChunkID   = "user.grid.chunk.id"
+	AttrLegacyContainer = "user.grid.content.container"
+	AttrLegacyPath      = "user.grid.content.path"
+	AttrLegacyVersion   = "user.grid.content.version"
+	AttrLegacyContentID = "user.grid.content.id"
+	AttrOldFullpathPfx  = "user.oio:"
+)
+
+// LegacyOwnerAttrs are the five keys that described a chunk's owner before
+// the fullpath attribute, in the order converters remove them.
+var LegacyOwnerAttrs = []string{AttrLegacyChunkID, AttrLegacyContainer, AttrLegacyPath,
+	AttrLegacyVersion, AttrLegacyContentID}
+
+// ErrCorrupt is the class of errors for chunk metadata that cannot be used:
+// missing mandatory attributes or values that do not parse. Test for it
+// with errors.Is.
+var ErrCorrupt = errors.New("corrupt chunk metadata")
+
+// Attr is one extended attribute, name with its "user." prefix.
+type Attr struct {
+	Name  string
+	Value string
+}
+
+// Meta is the metadata of one chunk file, as read from its attributes.
+// Fields of the current format are filled from legacy keys when the chunk
+// has no fullpath of its own (see Legacy).
+type Meta struct {
+	ChunkID       string // canonical id (the file name)
+	Fullpath      Fullpath
+	FullpathRaw   string // the stored value, byte for byte; "" if absent
+	Position      string
+	Size          int64
+	HasSize       bool
+	Hash          string // uppercase hex; "" if absent
+	ChunkMethod   string
+	StoragePolicy string
+	MetachunkSize int64
+	HasMetaSize   bool
+	MetachunkHash string
+	Compression   string
+	OioVersion    string            // legacy marker, "4.0" or "4.2"; "" if absent
+	Extra         map[string]string // oio.ext.<Key> properties, raw values
+	Links         map[string]string // other ids on this inode -> raw fullpath
+	Legacy        *Legacy           // owner keys of legacy formats; nil if none
+	Other         []Attr            // attributes this package does not interpret
+}
+
+// Legacy holds the owner description of chunks written before 2018-06.
+type Legacy struct {
+	ChunkID   string // grid.chunk.id, as written (not always uppercase)
+	Container string // grid.content.container (container id)
+	Path      string
+	Version   string
+	ContentID string
+	// OldFullpaths are the "oio:<SHA256>" entries: attribute name -> value.
+	OldFullpaths map[string]string
+	// NamedFullpaths are 2017-era "oio:<old fullpath>" names (empty value).
+	NamedFullpaths []string
+}
+
+// HasOwner reports whether the legacy keys name an owner.
+func (l *Legacy) HasOwner() bool {
+	return l != nil && (l.ChunkID != "" || l.Container != "" || l.Path != "" ||
+		l.Version != "" || l.ContentID != "")
+}
+
+// IsCurrent reports whether the chunk is in the current format: it has its
+// own fullpath and carries no legacy owner keys.
+func (m *Meta) IsCurrent() bool {
+	return m.FullpathRaw != "" && (m.Legacy == nil || (!m.Legacy.HasOwner() &&
+		len(m.Legacy.OldFullpaths) == 0 && len(m.Legacy.NamedFullpaths) == 0))
+}
+
+// ContainerID returns the id of the owner's container, from the fullpath or
+// else from the legacy container key.
+func (m *Meta) ContainerID() string {
+	if m.FullpathRaw != "" {
+		return m.Fullpath.ContainerID()
+	}
+	if m.Legacy != nil {
+		return strings.ToUpper(m.Legacy.Container)
+	}
+	return ""
+}
+
+// Parse interprets the attributes of the chunk file named id. It fails with
+// an error wrapping ErrCorrupt when the chunk cannot be used: a mandatory
+// attribute is missing (position, chunk method, storage policy, and an owner:
+// the fullpath for id or legacy keys) or a value does not parse. It never
+// fails on attributes it does not know; those are kept in Other.
+func Parse(id string, attrs []Attr) (*Meta, error) {
+	id, err := NormalizeID(id)
+	if err != nil {
+		return nil, err
+	}
+	m := &Meta{ChunkID: id}
+	var errs []error
+	for _, a := range attrs {
+		if err := m.parseAttr(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, m.checkMandatory()...)
+	if len(errs) > 0 {
+		return m, fmt.Errorf("chunk %s: %w: %w", id, ErrCorrupt, errors.Join(errs...))
+	}
+	return m, nil
+}
+
+func (m *Meta) parseAttr(a Attr) error {
+	name, v := a.Name, a.Value
+	switch {
+	case strings.HasPrefix(name, AttrFullpathPrefix):
+		return m.parseFullpathAttr(strings.TrimPrefix(name, AttrFullpathPrefix), v)
+	case strings.HasPrefix(name, AttrExtPrefix):
+		if m.Extra == nil {
+			m.Extra = make(map[string]string)
+		}
+		m.Extra[strings.TrimPrefix(name, AttrExtPrefix)] = v
+	case strings.HasPrefix(name, AttrOldFullpathPfx):
+		m.parseOldFullpathAttr(strings.TrimPrefix(name, AttrOldFullpathPfx), v)
+	case name == AttrPosition:
+		m.Position = v
+		if !validPosition(v) {
+			return fmt.Errorf("position %q is not N or N.M", truncate(v, 40))
+		}
+	case name == AttrSize:
+		return parseInt(&m.Size, &m.HasSize, "size", v)
+	case name == AttrMetachunkSize:
+		return parseInt(&m.MetachunkSize, &m.HasMetaSize, "metachunk size", v)
+	case name == AttrHash:
+		m.Hash = strings.ToUpper(v)
+		return checkHex("hash", v)
+	case name == AttrMetachunkHash:
+		m.MetachunkHash = strings.ToUpper(v)
+		return checkHex("metachunk hash", v)
+	case name == AttrChunkMethod:
+		m.ChunkMethod = v
+		_, err := ParseMethod(v)
+		return err
+	case name == AttrStoragePolicy:
+		m.StoragePolicy = v
+	case name == AttrCompression:
+		m.Compression = v
+	case name == AttrOioVersion:
+		m.OioVersion = v
+	default:
+		m.parseLegacyOrOther(a)
+	}
+	return nil
+}
+
+func (m *Meta) parseFullpathAttr(owner, v string) error {
+	oid, err := NormalizeID(owner)
+	if err != nil {
+		m.Other = append(m.Other, Attr{AttrFullpathPrefix + owner, v})
+		return nil
+	}
+	if oid != m.ChunkID {
+		if m.Links == nil {
+			m.Links = make(map[string]string)
+		}
+		m.Links[oid] = v
+		return nil
+	}
+	m.FullpathRaw = v
+	f, err := ParseFullpath(v)
+	if err != nil {
+		return err
+	}
+	m.Fullpath = f
+	return nil
+}
+
+func (m *Meta) parseOldFullpathAttr(suffix, v string) {
+	l := m.legacy()
+	if len(suffix) == 64 && IsHex(suffix) {
+		if l.OldFullpaths == nil {
+			l.OldFullpaths = make(map[string]string)
+		}
+		l.OldFullpaths[AttrOldFullpathPfx+suffix] = v
+		return
+	}
+	l.NamedFullpaths = append(l.NamedFullpaths, suffix)
+}
+
+func (m *Meta) parseLegacyOrOther(a Attr) {
+	switch a.Name {
+	case AttrLegacyChunkID:
+		m.legacy().ChunkID = a.Value
+	case AttrLegacyContainer:
+		m.legacy().Container = a.Value
+	case AttrLegacyPath:
+		m.legacy().Path = a.Value
+	case AttrLegacyVersion:
+		m.legacy().Version = a.Value
+	case AttrLegacyContentID:
+		m.legacy().ContentID = a.Value
+	default:
+		m.Other = append(m.Other, a)
+	}
+}
+
+func (m *Meta) legacy() *Legacy {
+	if m.Legacy == nil {
+		m.Legacy = &Legacy{}
+	}
+	return m.Legacy
+}
+
+func (m *Meta) checkMandatory() []error {
+	var errs []error
+	missing := func(what string) { errs = append(errs, fmt.Errorf("missing %s", what)) }
+	if m.Position == "" {
+		missing("position")
+	}
+	if m.ChunkMethod == "" {
+		missing("chunk method")
+	}
+	if m.StoragePolicy == "" {
+		missing("storage policy")
+	}
+	if m.FullpathRaw == "" && !m.Legacy.HasOwner() {
+		missing("fullpath " + AttrFullpathPrefix + m.ChunkID)
+	}
+	return errs
+}
+
+// Attrs returns the attributes of m in the current format, in the order a
+// chunk server writes them: fullpath, position, size, hash, method, policy,
+// metachunk keys, compression, then extra properties sorted by key. Links,
+// legacy keys and other attributes are not included.
+func (m *Meta) Attrs() []Attr {
+	attrs := make([]Attr, 0, 8+len(m.Extra))
+	add := func(name, v string) {
+		if v != "" {
+			attrs = append(attrs, Attr{name, v})
+		}
+	}
+	add(AttrFullpathPrefix+m.ChunkID, m.FullpathRaw)
+	add(AttrPosition, m.Position)
+	if m.HasSize {
+		add(AttrSize, strconv.FormatInt(m.Size, 10))
+	}
+	add(AttrHash, m.Hash)
+	add(AttrChunkMethod, m.ChunkMethod)
+	add(AttrStoragePolicy, m.StoragePolicy)
+	if m.HasMetaSize {
+		add(AttrMetachunkSize, strconv.FormatInt(m.MetachunkSize, 10))
+	}
+	add(AttrMetachunkHash, m.MetachunkHash)
+	add(AttrCompression, m.Compression)
+	keys := make([]string, 0, len(m.Extra))
+	for k := range m.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		attrs = append(attrs, Attr{AttrExtPrefix + k, m.Extra[k]})
+	}
+	return attrs
+}
+
+func validPosition(p string) bool {
+	n, frag, ok := strings.Cut(p, ".")
+	if !isDigits(n) {
+		return false
+	}
+	return !ok || isDigits(frag) || (len(frag) > 1 && frag[0] == 'p' && isDigits(frag[1:]))
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func parseInt(dst *int64, has *bool, what, v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%s %q is not a non-negative integer", what, truncate(v, 40))
+	}
+	*dst, *has = n, true
+	return nil
+}
+
+func checkHex(what, v string) error {
+	if v != "" && (!IsHex(v) || len(v) > MaxIDLen) {
+		return fmt.Errorf("%s %q is not hexadecimal", what, truncate(v, 80))
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package chunk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReadAttrs returns the "user." extended attributes of the file at path,
+// without following a final symlink.
+func ReadAttrs(path string) ([]Attr, error) {
+	return readAttrs(
+		func(buf []byte) (int, error) { return unix.Llistxattr(path, buf) },
+		func(name string, buf []byte) (int, error) { return unix.Lgetxattr(path, name, buf) },
+	)
+}
+
+// ReadAttrsFd is ReadAttrs on an open file.
+func ReadAttrsFd(f *os.File) ([]Attr, error) {
+	fd := int(f.Fd())
+	return readAttrs(
+		func(buf []byte) (int, error) { return unix.Flistxattr(fd, buf) },
+		func(name string, buf []byte) (int, error) { return unix.Fgetxattr(fd, name, buf) },
+	)
+}
+
+func readAttrs(list func([]byte) (int, error), get func(string, []byte) (int, error)) ([]Attr, error) {
+	names, err := grow(list, 1024)
+	if err != nil {
+		return nil, fmt.Errorf("list xattrs: %w", err)
+	}
+	var attrs []Attr
+	buf := make([]byte, 512)
+	for _, name := range bytes.Split(names, []byte{0}) {
+		if !bytes.HasPrefix(name, []byte(XattrPrefix)) {
+			continue
+		}
+		n := string(name)
+		v, err := getInto(get, n, &buf)
+		if errors.Is(err, unix.ENODATA) {
+			continue // removed since the listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get xattr %s: %w", n, err)
+		}
+		attrs = append(attrs, Attr{n, v})
+	}
+	return attrs, nil
+}
+
+// grow calls f with a buffer large enough for its answer.
+func grow(f func([]byte) (int, error), size int) ([]byte, error) {
+	for {
+		buf := make([]byte, size)
+		n, err := f(buf)
+		if errors.Is(err, unix.ERANGE) {
+			if n, err = f(nil); err != nil {
+				return nil, err
+			}
+			size = n + 64
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return bytes.TrimRight(buf[:n], "\x00"), nil
+	}
+}
+
+func getInto(get func(string, []byte) (int, error), name string, buf *[]byte) (string, error) {
+	for {
+		n, err := get(name, *buf)
+		if errors.Is(err, unix.ERANGE) {
+			if n, err = get(name, nil); err != nil {
+				return "", err
+			}
+			*buf = make([]byte, n+64)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return string((*buf)[:n]), nil
+	}
+}
+
+// SetAttrsFd writes attrs on an open file, in order.
+func SetAttrsFd(f *os.File, attrs []Attr) error {
+	fd := int(f.Fd())
+	for _, a := range attrs {
+		if err := unix.Fsetxattr(fd, a.Name, []byte(a.Value), 0); err != nil {
+			return fmt.Errorf("set xattr %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// SetAttrs writes attrs on the file at path, in order, without following a
+// final symlink and without opening the file.
+func SetAttrs(path string, attrs []Attr) error {
+	for _, a := range attrs {
+		if err := unix.Lsetxattr(path, a.Name, []byte(a.Value), 0); err != nil {
+			return fmt.Errorf("set xattr %s on %s: %w", a.Name, path, err)
+		}
+	}
+	return nil
+}
+
+// RemoveAttr removes one attribute from the file at path. A missing
+// attribute is not an error.
+func RemoveAttr(path, name string) error {
+	err := unix.Lremovexattr(path, name)
+	if err != nil && !errors.Is(err, unix.ENODATA) {
+		return fmt.Errorf("remove xattr %s from %s: %w", name, path, err)
+	}
+	return nil
+}
+
+// ReadFile reads and parses the metadata of the chunk file at path, whose
+// base name is its id. The returned Meta is non-nil whenever the attributes
+// could be read, even if parsing found them corrupt.
+func ReadFile(path string) (*Meta, error) {
+	id := filepath.Base(path)
+	if _, err := NormalizeID(id); err != nil {
+		return nil, fmt.Errorf("read chunk %s: %w", path, err)
+	}
+	attrs, err := ReadAttrs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read chunk %s: %w", path, err)
+	}
+	return Parse(strings.ToUpper(id), attrs)
+}
