@@ -1,0 +1,133 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultCapacity is the capacity of a cache whose Options leave Capacity at
+// zero. It matches the default size of OpenIO's CacheDict.
+const DefaultCapacity = 262144
+
+// Policy names the rule that picks which entry leaves a full cache.
+type Policy int
+
+const (
+	// TinyLFU, the default, keeps the entries most likely to be read again:
+	// new entries wait in a small window, and an entry leaving the window
+	// replaces a resident one only if it has been seen more often recently.
+	TinyLFU Policy = iota
+
+	// FIFO evicts the entry inserted first, exactly like OpenIO's CacheDict:
+	// reads do not refresh an entry, and overwriting a key keeps its place.
+	FIFO
+)
+
+// String returns the policy's name.
+func (p Policy) String() string {
+	switch p {
+	case TinyLFU:
+		return "tinylfu"
+	case FIFO:
+		return "fifo"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// Options configures a cache. The zero value is a cache of DefaultCapacity
+// entries with the TinyLFU policy, no expiry and no callback.
+type Options[K comparable, V any] struct {
+	// Capacity is the most entries the cache holds; zero means
+	// DefaultCapacity.
+	Capacity int
+
+	// Policy chooses the eviction rule.
+	Policy Policy
+
+	// TTL is how long an entry stored by Set stays readable; zero means
+	// forever. SetWithTTL overrides it per entry.
+	TTL time.Duration
+
+	// Clock tells the time for expiry; nil means the system clock.
+	Clock Clock
+
+	// OnRemove, if set, is called once for every entry that leaves the
+	// cache, with the reason. It runs on the goroutine that caused the
+	// removal, after the cache's lock is released, so it may call the cache.
+	OnRemove func(key K, value V, reason Reason)
+
+	// ErrorTTL, when positive, makes GetOrLoad remember a loader's error for
+	// that long and return it to later callers of the same key without
+	// loading again. By default errors are not remembered.
+	ErrorTTL time.Duration
+
+	// RecordStats turns on hit and miss counting. It costs an atomic
+	// increment per read; evictions and loads are always counted.
+	RecordStats bool
+}
+
+// Clock is a source of time. Tests substitute a fake to control expiry.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+var errNegative = errors.New("must not be negative")
+
+// validate checks o and returns it with defaults filled in.
+func (o Options[K, V]) validate() (Options[K, V], error) {
+	switch {
+	case o.Capacity < 0:
+		return o, fmt.Errorf("cache: capacity %d: %w", o.Capacity, errNegative)
+	case o.TTL < 0:
+		return o, fmt.Errorf("cache: ttl %v: %w", o.TTL, errNegative)
+	case o.ErrorTTL < 0:
+		return o, fmt.Errorf("cache: error ttl %v: %w", o.ErrorTTL, errNegative)
+	case o.Policy != TinyLFU && o.Policy != FIFO:
+		return o, fmt.Errorf("cache: unknown policy %v", o.Policy)
+	}
+	if o.Capacity == 0 {
+		o.Capacity = DefaultCapacity
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	return o, nil
+}
+
+// Reason tells why an entry left the cache.
+type Reason int
+
+const (
+	// Evicted: the cache was full and the policy chose this entry.
+	Evicted Reason = iota
+	// Expired: the entry's time to live ran out.
+	Expired
+	// Deleted: Delete removed the entry.
+	Deleted
+	// Replaced: Set stored a new value under the same key.
+	Replaced
+	// Cleared: Clear removed the entry.
+	Cleared
+)
+
+// String returns the reason in lower case.
+func (r Reason) String() string {
+	switch r {
+	case Evicted:
+		return "evicted"
+	case Expired:
+		return "expired"
+	case Deleted:
+		return "deleted"
+	case Replaced:
+		return "replaced"
+	case Cleared:
+		return "cleared"
+	}
+	return fmt.Sprintf("Reason(%d)", int(r))
+}
