@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+func init() { register(newRawxCommand) }
+
+func newRawxCommand() *cobra.Command {
+	var (
+		cfg      rawx.Config
+		listen   string
+		logLevel string
+	)
+	cmd := &cobra.Command{
+		Use:   "rawx --volume DIR [--listen ADDR] [--ns NAME] [--id SERVICE_ID] [--fsync]",
+		Short: "Run a chunk server on one volume",
+		Long: `Run a chunk server (OpenIO's rawx) on one volume directory, creating the
+directory if needed. The volume records the namespace and service id on first
+use and refuses to be served under another identity later.
+
+Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
+2 for bad arguments or a volume that cannot be used.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(logLevel)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			return runRawx(cmd.Context(), cfg, listen)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Volume, "volume", "", "volume directory (required)")
+	f.StringVar(&listen, "listen", "127.0.0.1:6201", "address to listen on")
+	f.StringVar(&cfg.Namespace, "ns", "OPENIO", "namespace name")
+	f.StringVar(&cfg.ServiceID, "id", "", "service id (default: the listen address)")
+	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable (fsync) before answering")
+	f.IntVar(&cfg.Layout.Width, "hash-width", 3, "characters of the chunk id per directory level")
+	f.IntVar(&cfg.Layout.Depth, "hash-depth", 1, "directory levels above chunk files")
+	f.Int64Var(&cfg.MaxChunkSize, "max-chunk-size", rawx.DefaultMaxChunkSize, "largest chunk accepted, bytes")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info (access log), warn, error")
+	cmd.MarkFlagRequired("volume")
+	return cmd
+}
+
+func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
+	if err := prepareVolumeDir(cfg.Volume); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usagef("listen: %w", err)
+	}
+	cfg.Addr = ln.Addr().String()
+	srv, err := rawx.New(cfg)
+	if err != nil {
+		ln.Close()
+		return usageError{err}
+	}
+	defer srv.Close()
+	cfg.Logger.Info("chunk server ready", "addr", cfg.Addr, "volume", cfg.Volume,
+		"service_id", srv.ServiceID(), "ns", cfg.Namespace)
+	return serveUntilDone(ctx, srv.HTTPServer(), ln)
+}
+
+// prepareVolumeDir creates a missing volume directory and checks that the
+// path is a directory.
+func prepareVolumeDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return usagef("volume: %w", err)
+	}
+	if !st.IsDir() {
+		return usagef("volume %s is not a directory", dir)
+	}
+	if _, err := chunk.ReadVolume(dir); err != nil {
+		return usagef("volume %s has no extended attributes support: %w", dir, err)
+	}
+	return nil
+}
+
+// serveUntilDone serves on ln until ctx is cancelled, then shuts down,
+// letting requests in flight finish for a few seconds.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// newLogger returns a text logger on standard error at the given level.
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("invalid log level %q", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,262 @@
+package rawx
+
+import (
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+)
+
+// openChunk opens chunk id for reading and loads its metadata. The caller
+// closes the file.
+func (s *Server) openChunk(id string) (*os.File, *chunk.Meta, os.FileInfo, error) {
+	f, err := os.Open(s.chunkPath(id))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	attrs, err := chunk.ReadAttrsFd(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	// A chunk with damaged metadata is still served with what it has: the
+	// reader compares it with the directory and decides.
+	m, _ := chunk.Parse(id, attrs)
+	if !m.HasSize {
+		m.Size = st.Size()
+	}
+	return f, m, st, nil
+}
+
+// setMetaHeaders writes the chunk's metadata as reply headers, the way
+// OpenIO's rawx does.
+func setMetaHeaders(h http.Header, m *chunk.Meta, mtime time.Time) {
+	set := func(k, v string) {
+		if v != "" {
+			h[k] = []string{v}
+		}
+	}
+	set(HdrChunkID, m.ChunkID)
+	set(HdrChunkPos, m.Position)
+	set(HdrChunkSize, strconv.FormatInt(m.Size, 10))
+	set(HdrChunkHash, m.Hash)
+	set(HdrStoragePolicy, m.StoragePolicy)
+	set(HdrChunkMethod, reportedMethod(m))
+	if m.HasMetaSize {
+		set(HdrMetachunkSize, strconv.FormatInt(m.MetachunkSize, 10))
+	}
+	set(HdrMetachunkHash, m.MetachunkHash)
+	switch {
+	case m.FullpathRaw != "":
+		fp := m.Fullpath
+		set(HdrFullPath, m.FullpathRaw)
+		set(HdrContainerID, fp.ContainerID())
+		set(HdrContentPath, url.PathEscape(fp.Path))
+		set(HdrContentVersion, strconv.FormatInt(fp.Version, 10))
+		set(HdrContentID, fp.ContentID)
+	case m.Legacy != nil && m.Legacy.ChunkID == m.ChunkID:
+		// Old chunks: the owner keys count only if they describe this id.
+		set(HdrContainerID, strings.ToUpper(m.Legacy.Container))
+		set(HdrContentPath, url.PathEscape(m.Legacy.Path))
+		set(HdrContentVersion, m.Legacy.Version)
+		set(HdrContentID, strings.ToUpper(m.Legacy.ContentID))
+	}
+	for k, v := range m.Extra {
+		h[HdrExtPrefix+k] = []string{v}
+	}
+	h["Last-Modified"] = []string{mtime.UTC().Format(time.RFC1123)}
+}
+
+// reportedMethod is the stored chunk method, with the checksum algorithm
+// added when the chunk predates "cca" (inferred from the hash length).
+func reportedMethod(m *chunk.Meta) string {
+	method, err := chunk.ParseMethod(m.ChunkMethod)
+	if err != nil {
+		return m.ChunkMethod
+	}
+	if _, ok := method.Get("cca"); ok || m.Hash == "" {
+		return m.ChunkMethod
+	}
+	method.Params = append(method.Params, chunk.Param{Key: "cca", Value: chunk.AlgoForHash(m.Hash)})
+	return method.String()
+}
+
+var rangeRE = regexp.MustCompile(`^bytes=(\d*)-(\d*)$`)
+
+// parseRange interprets a Range header like OpenIO's rawx: one range only;
+// anything it does not understand means the whole chunk.
+func parseRange(v string, size int64) (start, end int64, partial bool, err error) {
+	mm := rangeRE.FindStringSubmatch(v)
+	if v == "" || mm == nil || mm[1] == "" && mm[2] == "" {
+		return 0, size, false, nil
+	}
+	unsatisfiable := errorf(http.StatusRequestedRangeNotSatisfiable, "")
+	if mm[1] == "" { // bytes=-N: the last N bytes
+		n, perr := strconv.ParseInt(mm[2], 10, 64)
+		if perr != nil || n <= 0 || size == 0 {
+			return 0, 0, false, unsatisfiable
+		}
+		return max(size-n, 0), size, true, nil
+	}
+	start, perr := strconv.ParseInt(mm[1], 10, 64)
+	if perr != nil || start >= size {
+		return 0, 0, false, unsatisfiable
+	}
+	end = size
+	if mm[2] != "" {
+		last, perr := strconv.ParseInt(mm[2], 10, 64)
+		if perr != nil {
+			return 0, 0, false, unsatisfiable
+		}
+		if last < start {
+			return 0, size, false, nil
+		}
+		end = min(last+1, size)
+	}
+	return start, end, true, nil
+}
+
+// get serves a chunk or a range of it, with sendfile where possible.
+func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
+	f, m, st, err := s.openChunk(id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start, end, partial, err := parseRange(r.Header.Get("Range"), m.Size)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	setMetaHeaders(h, m, st.ModTime())
+	if end > start {
+		h["Content-Type"] = []string{"application/octet-stream"}
+	}
+	h["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
+	code := http.StatusOK
+	if partial {
+		h["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" +
+			strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(m.Size, 10)}
+		code = http.StatusPartialContent
+	}
+	w.WriteHeader(code)
+	if end == start {
+		return nil
+	}
+	if start > 0 {
+		if _, err := f.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	_, err = io.Copy(w, io.LimitReader(f, end-start))
+	return err
+}
+
+// head answers with the chunk's headers; with X-Oio-Check-Hash it first
+// re-reads the data and answers 412 when it does not match its hash.
+func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
+	f, m, st, err := s.openChunk(id)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if check, _ := strconv.ParseBool(r.Header.Get(HdrCheckHash)); check {
+		want := r.Header.Get(HdrChunkHash)
+		if want == "" {
+			want = m.Hash
+		}
+		if err := verifyData(f, m.Size, want); err != nil {
+			return err
+		}
+	}
+	h := w.Header()
+	setMetaHeaders(h, m, st.ModTime())
+	h["Accept-Ranges"] = []string{"bytes"}
+	h["Content-Length"] = []string{strconv.FormatInt(m.Size, 10)}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// verifyData hashes the first size bytes of f and compares the digest with
+// want (MD5 for 32 hex digits, BLAKE3 otherwise). Large chunks are mapped
+// into memory so the page cache is hashed without a copy.
+func verifyData(f *os.File, size int64, want string) error {
+	failed := errorf(http.StatusPreconditionFailed, "")
+	if want == "" {
+		return failed
+	}
+	h := chunk.NewHash(chunk.AlgoForHash(want))
+	n, err := hashFile(f, size, h)
+	if errors.Is(err, syscall.EIO) {
+		return failed
+	}
+	if err != nil {
+		return err
+	}
+	if n != size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), want) {
+		return failed
+	}
+	return nil
+}
+
+const mmapThreshold = 1 << 20
+
+// hashFile writes the first size bytes of f to h and returns how many it
+// could read.
+func hashFile(f *os.File, size int64, h io.Writer) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Size() < size {
+		return st.Size(), nil
+	}
+	if size >= mmapThreshold {
+		if n, ok, err := hashMapped(f, size, h); ok {
+			return n, err
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return io.CopyBuffer(h, io.LimitReader(onlyReader{f}, size), *bp)
+}
+
+// hashMapped hashes a memory mapping of f. A file truncated meanwhile makes
+// the access fault; that is reported as an I/O error, not a crash. ok is
+// false when the file cannot be mapped.
+func hashMapped(f *os.File, size int64, h io.Writer) (n int64, ok bool, err error) {
+	data, merr := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ,
+		unix.MAP_SHARED|unix.MAP_POPULATE)
+	if merr != nil {
+		return 0, false, nil
+	}
+	defer unix.Munmap(data)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			n, ok, err = 0, true, syscall.EIO
+		}
+	}()
+	h.Write(data)
+	return size, true, nil
+}
+
+// onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses the given buffer.
+type onlyReader struct{ io.Reader }

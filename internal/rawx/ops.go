@@ -1,0 +1,226 @@
+package rawx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/event"
+)
+
+// delete removes a chunk. When other names share its inode (shallow
+// copies), only this name's fullpath attribute goes with it.
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, id string) error {
+	path := s.chunkPath(id)
+	m, err := chunk.ReadFile(path)
+	if err != nil && m == nil {
+		if _, serr := os.Lstat(path); errors.Is(serr, os.ErrNotExist) {
+			return serr
+		}
+		m = &chunk.Meta{ChunkID: id}
+	}
+	if len(m.Links) > 0 {
+		if err := chunk.RemoveAttr(path, chunk.AttrFullpathPrefix+id); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	if s.cfg.Fsync {
+		if err := syncDir(path); err != nil {
+			return err
+		}
+	}
+	s.publish(event.ChunkDeleted, r, m, m.Fullpath.Path)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// copy makes a shallow copy: a hard link to the chunk under a new id, with
+// its own fullpath attribute on the shared inode.
+func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
+	if s.cfg.NoShallowCopy {
+		return errorf(http.StatusMethodNotAllowed, "")
+	}
+	dst, err := s.copyDestination(r.Header.Get(HdrDestination), id)
+	if err != nil {
+		return err
+	}
+	u := &upload{}
+	u.meta.ChunkID = dst
+	if err := u.parseFullpath(r.Header.Get(HdrFullPath)); err != nil {
+		return err
+	}
+	src := s.chunkPath(id)
+	m, err := chunk.ReadFile(src)
+	if m == nil {
+		return err
+	}
+	final := s.chunkPath(dst)
+	if _, err := os.Lstat(final); err == nil {
+		return errorf(http.StatusConflict, "")
+	}
+	if err := s.ensureDir(dst); err != nil {
+		return err
+	}
+	if err := s.link(src, final, dst, u.meta.FullpathRaw); err != nil {
+		return err
+	}
+	m.ChunkID, m.Fullpath, m.FullpathRaw = dst, u.meta.Fullpath, u.meta.FullpathRaw
+	s.publish(event.ChunkNew, r, m, m.Fullpath.Path)
+	w.Header()["Content-Length"] = []string{"0"}
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// link creates final as a hard link of src through a pending name, sets
+// the new fullpath attribute, then renames it into place.
+func (s *Server) link(src, final, dst, fullpath string) error {
+	pending := final + chunk.PendingSuffix
+	if err := os.Link(src, pending); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return errorf(http.StatusConflict, "")
+		}
+		return err
+	}
+	attr := []chunk.Attr{{Name: chunk.AttrFullpathPrefix + dst, Value: fullpath}}
+	err := chunk.SetAttrs(pending, attr)
+	if err == nil {
+		err = s.commit(pending, final, dst)
+	}
+	if err != nil {
+		chunk.RemoveAttr(pending, attr[0].Name)
+		os.Remove(pending)
+	}
+	return err
+}
+
+// copyDestination checks a COPY Destination: a URL on this service naming
+// a valid chunk id other than the source.
+func (s *Server) copyDestination(v, src string) (string, error) {
+	u, err := url.Parse(v)
+	if v == "" || err != nil {
+		return "", errorf(http.StatusBadRequest, "invalid %s %q", HdrDestination, v)
+	}
+	if !s.hostAllowed(u.Host) {
+		return "", errorf(http.StatusForbidden, "destination is not on this service")
+	}
+	dst, err := chunk.NormalizeID(strings.TrimPrefix(u.Path, "/"))
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "%v", err)
+	}
+	if dst == src {
+		return "", errorf(http.StatusForbidden, "destination is the source")
+	}
+	return dst, nil
+}
+
+// post updates extra properties and marks a chunk as placed sub-optimally.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
+	path := s.chunkPath(id)
+	if _, err := os.Lstat(path); err != nil {
+		return err
+	}
+	extra, err := extProperties(r.Header)
+	if err != nil {
+		return err
+	}
+	var attrs []chunk.Attr
+	for k, v := range extra {
+		attrs = append(attrs, chunk.Attr{Name: chunk.AttrExtPrefix + k, Value: v})
+	}
+	if err := chunk.SetAttrs(path, attrs); err != nil {
+		return err
+	}
+	if v := r.Header.Get(HdrNonOptimal); v != "" {
+		if ok, _ := strconv.ParseBool(v); ok {
+			if err := s.linkNonOptimal(id); err != nil {
+				return err
+			}
+		}
+	}
+	w.Header()["Content-Length"] = []string{"0"}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// linkNonOptimal records a chunk placed sub-optimally: a relative symlink
+// non_optimal_placement/<dirs>/<id>.<attempts>.<unix time> -> the chunk.
+func (s *Server) linkNonOptimal(id string) error {
+	dir := filepath.Join(s.cfg.Volume, NonOptimalDir, s.cfg.Layout.Dir(id))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, id+".*"))
+	if len(matches) > 0 {
+		return errorf(http.StatusConflict, "chunk already marked non-optimal")
+	}
+	up := strings.Repeat("../", s.cfg.Layout.Depth+1)
+	name := fmt.Sprintf("%s.0.%d", id, time.Now().Unix())
+	return os.Symlink(up+s.cfg.Layout.Path(id), filepath.Join(dir, name))
+}
+
+// publish sends a chunk event; a full backlog drops it with a warning.
+func (s *Server) publish(typ string, r *http.Request, m *chunk.Meta, contentPath string) {
+	if s.cfg.Publisher == nil {
+		return
+	}
+	d := event.ChunkData{
+		VolumeID:             s.cfg.Addr,
+		VolumeServiceID:      s.cfg.ServiceID,
+		FullPath:             m.FullpathRaw,
+		ContentPath:          contentPath,
+		ContentStoragePolicy: m.StoragePolicy,
+		MetachunkHash:        m.MetachunkHash,
+		ChunkID:              m.ChunkID,
+		ContentChunkMethod:   m.ChunkMethod,
+		ChunkPosition:        m.Position,
+		ChunkHash:            m.Hash,
+	}
+	if m.FullpathRaw != "" {
+		d.ContainerID = m.Fullpath.ContainerID()
+		d.ContentVersion = strconv.FormatInt(m.Fullpath.Version, 10)
+		d.ContentID = m.Fullpath.ContentID
+	}
+	if m.HasMetaSize {
+		d.MetachunkSize = strconv.FormatInt(m.MetachunkSize, 10)
+	}
+	if m.HasSize {
+		d.ChunkSize = strconv.FormatInt(m.Size, 10)
+	}
+	ev, err := newChunkEvent(typ, requestID(r), d)
+	if err == nil {
+		err = s.cfg.Publisher.Publish(ev)
+	}
+	if err != nil {
+		s.log.Warn("chunk event not sent", "event", typ, "chunk_id", m.ChunkID, "err", err)
+	}
+}
+
+func newChunkEvent(typ, reqID string, d event.ChunkData) (event.Event, error) {
+	data, err := jsonMarshal(d)
+	if err != nil {
+		return event.Event{}, err
+	}
+	return event.Event{Type: typ, When: event.Now(), RequestID: reqID, Data: data}, nil
+}
+
+// syncDir makes the directory entry of path durable.
+func syncDir(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return unix.Fsync(int(d.Fd()))
+}
