@@ -1,6 +1,3 @@
-// Package event defines the OpenIO event envelope and its types, the bus
-// that carries events between services, and the outbox relay that makes
-// sure no committed change loses its event.
 package event
 
 import (
