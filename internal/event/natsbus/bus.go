@@ -1,0 +1,250 @@
+package natsbus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options tune a Bus. The zero value works.
+type Options struct {
+	// Stream names the JetStream stream of events; zero means "OIO". Dead
+	// letters go to the stream of the same name followed by "_DEAD".
+	Stream string
+	// Prefix starts every subject; zero means "oio". An event of type T is
+	// published on Prefix.T and a dead letter of group G on Prefix-dead.G.
+	Prefix string
+	// MaxAge is how long the stream keeps an event, consumed or not; zero
+	// means seven days, negative means forever.
+	MaxAge time.Duration
+	// MaxBytes bounds the stream; when it is full the oldest events are
+	// dropped. Zero means no bound.
+	MaxBytes int64
+	// Replicas is the number of copies of each stream in a NATS cluster;
+	// zero means one.
+	Replicas int
+	// AckWait is how long an event delivered to a member that stopped
+	// answering (crashed, cut off) waits before going to another member;
+	// zero means 30 seconds. Running handlers keep their events.
+	AckWait time.Duration
+	// Prefetch is the number of events a member fetches ahead of its
+	// handler; zero means 16.
+	Prefetch int
+	// Logger receives handler failures and dead letters; nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults returns o with its zero fields set.
+func (o Options) withDefaults() Options {
+	if o.Stream == "" {
+		o.Stream = "OIO"
+	}
+	if o.Prefix == "" {
+		o.Prefix = "oio"
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = 7 * 24 * time.Hour
+	} else if o.MaxAge < 0 {
+		o.MaxAge = 0
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = -1
+	}
+	o.Replicas = max(o.Replicas, 1)
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.Prefetch <= 0 {
+		o.Prefetch = 16
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Bus is an event.Bus over NATS JetStream.
+type Bus struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	srv  *Server // nil unless the bus owns an embedded server
+	opts Options
+
+	mu      sync.Mutex // guards closed and adding to members
+	closed  bool
+	done    chan struct{} // closed by Close
+	members sync.WaitGroup
+}
+
+var _ event.Bus = (*Bus)(nil)
+
+// Open starts an embedded server with srvOpts and returns a bus connected
+// to it in-process. Closing the bus shuts the server down.
+func Open(ctx context.Context, srvOpts ServerOptions, opts Options) (*Bus, error) {
+	srv, err := StartServer(ctx, srvOpts)
+	if err != nil {
+		return nil, fmt.Errorf("open event bus: %w", err)
+	}
+	nc, err := srv.Connect()
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("open event bus: %w", err)
+	}
+	b, err := New(ctx, nc, opts)
+	if err != nil {
+		nc.Close()
+		srv.Close()
+		return nil, fmt.Errorf("open event bus: %w", err)
+	}
+	b.srv = srv
+	return b, nil
+}
+
+// Dial connects to the NATS server at url and returns a bus over it. The
+// connection reconnects forever unless natsOpts say otherwise; operations
+// wait for it within their context.
+func Dial(ctx context.Context, url string, opts Options, natsOpts ...nats.Option) (*Bus, error) {
+	natsOpts = append([]nats.Option{nats.Name("gridkeep"), nats.MaxReconnects(-1)},
+		natsOpts...)
+	nc, err := nats.Connect(url, natsOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("dial event bus %s: %w", url, err)
+	}
+	b, err := New(ctx, nc, opts)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("dial event bus %s: %w", url, err)
+	}
+	return b, nil
+}
+
+// New returns a bus over nc, creating or updating its streams. The bus
+// owns nc and closes it on Close.
+func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("event bus: %w", err)
+	}
+	b := &Bus{nc: nc, js: js, opts: opts.withDefaults(), done: make(chan struct{})}
+	if err := b.createStreams(ctx); err != nil {
+		return nil, fmt.Errorf("event bus: %w", err)
+	}
+	return b, nil
+}
+
+// createStreams creates the event and dead-letter streams, or updates
+// their limits when they exist.
+func (b *Bus) createStreams(ctx context.Context) error {
+	for _, cfg := range []jetstream.StreamConfig{
+		b.streamConfig(b.opts.Stream, b.opts.Prefix+".>"),
+		b.streamConfig(b.deadStream(), b.opts.Prefix+"-dead.>"),
+	} {
+		if _, err := b.js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// streamConfig returns the configuration of a stream of events.
+func (b *Bus) streamConfig(name, subjects string) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:      name,
+		Subjects:  []string{subjects},
+		Retention: jetstream.LimitsPolicy,
+		Storage:   jetstream.FileStorage,
+		MaxAge:    b.opts.MaxAge,
+		MaxBytes:  b.opts.MaxBytes,
+		Discard:   jetstream.DiscardOld,
+		Replicas:  b.opts.Replicas,
+	}
+}
+
+func (b *Bus) deadStream() string { return b.opts.Stream + "_DEAD" }
+
+// Subject returns the subject events of type typ are published on.
+func (b *Bus) Subject(typ string) string { return b.opts.Prefix + "." + typ }
+
+// DeadSubject returns the subject dead letters of group are published on.
+func (b *Bus) DeadSubject(group string) string { return b.opts.Prefix + "-dead." + group }
+
+// URL returns the client address of the embedded server the bus owns, or
+// "" when it owns none or that server does not listen.
+func (b *Bus) URL() string {
+	if b.srv == nil {
+		return ""
+	}
+	return b.srv.URL()
+}
+
+// Publish stores ev in the event stream and waits for the server to
+// acknowledge it.
+func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
+	if err := event.CheckType(ev.Type); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", ev.Type, err)
+	}
+	if b.isClosed() {
+		return event.ErrClosed
+	}
+	_, err = b.js.Publish(ctx, b.Subject(ev.Type), data, jetstream.WithExpectStream(b.opts.Stream))
+	if err != nil {
+		return b.closedOr(fmt.Errorf("publish %s: %w", ev.Type, err))
+	}
+	return nil
+}
+
+// Close stops the members of every group, waits for their handlers, then
+// closes the connection and the embedded server if the bus owns one.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.done)
+	b.mu.Unlock()
+
+	b.members.Wait()
+	err := b.nc.FlushTimeout(5 * time.Second)
+	if errors.Is(err, nats.ErrConnectionClosed) {
+		err = nil
+	}
+	b.nc.Close()
+	if b.srv != nil {
+		err = errors.Join(err, b.srv.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("close event bus: %w", err)
+	}
+	return nil
+}
+
+func (b *Bus) isClosed() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// closedOr returns event.ErrClosed if the bus was closed, else err.
+func (b *Bus) closedOr(err error) error {
+	if b.isClosed() {
+		return event.ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,243 @@
+package natsbus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers of a dead letter; its data is the event as it was published.
+const (
+	HeaderGroup    = "Gridkeep-Dead-Group"    // the consumer group that gave up
+	HeaderSubject  = "Gridkeep-Dead-Subject"  // the subject the event was published on
+	HeaderSequence = "Gridkeep-Dead-Sequence" // its sequence number in the event stream
+	HeaderAttempts = "Gridkeep-Dead-Attempts" // deliveries made
+	HeaderError    = "Gridkeep-Dead-Error"    // the last handler error
+)
+
+// ackTimeout bounds acknowledgements and dead-letter publications, which
+// run even when the member is stopping.
+const ackTimeout = 5 * time.Second
+
+// Consume runs one member of the durable JetStream consumer named g.Name.
+// The consumer is created on first use and updated to g afterwards.
+// Events fetched ahead of the handler are handed back to the group when
+// the member stops.
+func (b *Bus) Consume(ctx context.Context, g event.Group, h event.Handler) error {
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	if !b.addMember() {
+		return event.ErrClosed
+	}
+	defer b.members.Done()
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-b.done:
+			cancel()
+		case <-mctx.Done():
+		}
+	}()
+
+	err := b.consume(mctx, g, h)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if b.isClosed() {
+		return event.ErrClosed
+	}
+	return fmt.Errorf("consume %s: %w", g.Name, err)
+}
+
+// addMember counts a new member, unless the bus is closed.
+func (b *Bus) addMember() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.members.Add(1)
+	return true
+}
+
+// consume fetches and handles events until ctx is done or fetching fails.
+func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error {
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, b.opts.Stream, b.consumerConfig(g))
+	if err != nil {
+		return fmt.Errorf("create consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(b.opts.Prefetch))
+	if err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	defer handBack(it)
+	m := member{bus: b, group: g, handler: h}
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		m.handle(ctx, msg)
+	}
+}
+
+// consumerConfig returns the durable consumer of g.
+func (b *Bus) consumerConfig(g event.Group) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       g.Name,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       b.opts.AckWait,
+		MaxDeliver:    -1, // the member counts attempts and dead-letters
+	}
+	types := slices.Compact(slices.Sorted(slices.Values(g.Types)))
+	switch len(types) {
+	case 0:
+		cfg.FilterSubject = b.opts.Prefix + ".>"
+	case 1:
+		cfg.FilterSubject = b.Subject(types[0])
+	default:
+		for _, t := range types {
+			cfg.FilterSubjects = append(cfg.FilterSubjects, b.Subject(t))
+		}
+	}
+	return cfg
+}
+
+// handBack stops fetching and gives the events fetched but not handled
+// back to the group at once, instead of after AckWait.
+func handBack(it jetstream.MessagesContext) {
+	it.Drain()
+	for {
+		msg, err := it.Next(jetstream.NextMaxWait(ackTimeout))
+		if err != nil {
+			return
+		}
+		_ = msg.Nak() // if lost, the event comes back after AckWait
+	}
+}
+
+// member handles the events of one group member.
+type member struct {
+	bus     *Bus
+	group   event.Group
+	handler event.Handler
+}
+
+// handle runs the handler on msg and acknowledges, redelivers or
+// dead-letters it.
+func (m *member) handle(ctx context.Context, msg jetstream.Msg) {
+	attempt := 1
+	if md, err := msg.Metadata(); err == nil {
+		attempt = int(md.NumDelivered)
+	}
+	var ev event.Event
+	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+		m.deadLetter(ctx, msg, attempt, fmt.Errorf("decode event: %w", err))
+		return
+	}
+
+	err := m.call(ctx, msg, ev)
+	switch {
+	case err == nil:
+		m.ack(ctx, msg, ev)
+	case ctx.Err() != nil:
+		_ = msg.Nak() // stopping: let another member retry now
+	case attempt >= m.group.Attempts():
+		m.deadLetter(ctx, msg, attempt, err)
+	default:
+		wait := m.group.Backoff.Delay(attempt)
+		m.bus.opts.Logger.Warn("event handler failed", "group", m.group.Name,
+			"event_type", ev.Type, "attempt", attempt, "retry_in", wait, "error", err)
+		_ = msg.NakWithDelay(wait) // if lost, the event comes back after AckWait
+	}
+}
+
+// call runs the handler, telling the server every third of AckWait that
+// the event is still being worked on.
+func (m *member) call(ctx context.Context, msg jetstream.Msg, ev event.Event) error {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(m.bus.opts.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	})
+	defer wg.Wait()
+	defer close(done)
+	return m.handler(ctx, ev)
+}
+
+// ack acknowledges msg and waits for the server to record it, so that a
+// member starting next does not see the event again.
+func (m *member) ack(ctx context.Context, msg jetstream.Msg, ev event.Event) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
+	if err := msg.DoubleAck(actx); err != nil {
+		m.bus.opts.Logger.Warn("event ack failed; it will be delivered again",
+			"group", m.group.Name, "event_type", ev.Type, "error", err)
+	}
+}
+
+// deadLetter copies msg to the dead-letter subject of the group, then
+// tells the server never to deliver it to the group again. If the copy
+// fails the event is delivered again later.
+func (m *member) deadLetter(ctx context.Context, msg jetstream.Msg, attempt int, cause error) {
+	log := m.bus.opts.Logger.With("group", m.group.Name, "subject", msg.Subject(),
+		"attempt", attempt, "error", cause)
+	dead := nats.NewMsg(m.bus.DeadSubject(m.group.Name))
+	dead.Data = msg.Data()
+	dead.Header.Set(HeaderGroup, m.group.Name)
+	dead.Header.Set(HeaderSubject, msg.Subject())
+	dead.Header.Set(HeaderAttempts, strconv.Itoa(attempt))
+	dead.Header.Set(HeaderError, oneLine(cause.Error()))
+	if md, err := msg.Metadata(); err == nil {
+		dead.Header.Set(HeaderSequence, strconv.FormatUint(md.Sequence.Stream, 10))
+	}
+
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
+	_, err := m.bus.js.PublishMsg(pctx, dead, jetstream.WithExpectStream(m.bus.deadStream()))
+	if err != nil {
+		log.Error("event dead letter failed; it will be delivered again", "cause", err)
+		_ = msg.NakWithDelay(m.group.Backoff.Delay(attempt))
+		return
+	}
+	if err := msg.Term(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+		log.Warn("event dead letter not acknowledged; it may be delivered again", "cause", err)
+	}
+	log.Warn("event given up: dead letter stored", "dead_subject", dead.Subject)
+}
+
+// oneLine makes s fit in a header value: one line, at most 1000 bytes.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return s
+}

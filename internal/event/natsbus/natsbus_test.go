@@ -1,0 +1,248 @@
+package natsbus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/event/eventtest"
+)
+
+// testOptions keep the suite quick: an event held by a member that
+// stopped without handing it back returns after a second.
+var testOptions = Options{AckWait: time.Second}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestEmbeddedConformance(t *testing.T) {
+	eventtest.Run(t, func(t *testing.T, dir string) event.Bus {
+		b, err := Open(testContext(t), ServerOptions{Dir: dir}, testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	})
+}
+
+func TestDialConformance(t *testing.T) {
+	var mu sync.Mutex
+	servers := map[string]*Server{}
+	eventtest.Run(t, func(t *testing.T, dir string) event.Bus {
+		mu.Lock()
+		srv := servers[dir]
+		if srv == nil {
+			srv = startServer(t, ServerOptions{Dir: dir, Listen: "127.0.0.1:0"})
+			servers[dir] = srv
+		}
+		mu.Unlock()
+		b, err := Dial(testContext(t), srv.URL(), testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	})
+}
+
+func startServer(t *testing.T, opts ServerOptions) *Server {
+	t.Helper()
+	srv, err := StartServer(testContext(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestDeadLetter(t *testing.T) {
+	ctx := testContext(t)
+	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	evs := eventtest.Numbered(event.ChunkNew, 2)
+	eventtest.PublishAll(t, ctx, b, evs)
+
+	c := eventtest.NewCollector()
+	h := func(ctx context.Context, ev event.Event) error {
+		if eventtest.Number(ev) == 0 {
+			return errors.New("cannot index\nthis chunk")
+		}
+		c.Add(ev)
+		return nil
+	}
+	g := event.Group{Name: "indexer", MaxAttempts: 2,
+		Backoff: event.Backoff{Initial: time.Millisecond}}
+	eventtest.Member(t, ctx, b, g, h)
+	c.WaitFor(t, ctx, evs[1:])
+
+	msg := nextDeadLetter(t, ctx, b, g.Name)
+	want := map[string]string{
+		HeaderGroup:    "indexer",
+		HeaderSubject:  "oio.storage.chunk.new",
+		HeaderSequence: "1",
+		HeaderAttempts: "2",
+		HeaderError:    "cannot index this chunk",
+	}
+	for k, v := range want {
+		if got := msg.Headers().Get(k); got != v {
+			t.Errorf("dead letter header %s = %q, want %q", k, got, v)
+		}
+	}
+	if msg.Subject() != "oio-dead.indexer" {
+		t.Errorf("dead letter subject %q, want oio-dead.indexer", msg.Subject())
+	}
+	if string(msg.Data()) != mustJSON(t, evs[0]) {
+		t.Errorf("dead letter data %s, want the event %s", msg.Data(), mustJSON(t, evs[0]))
+	}
+}
+
+// nextDeadLetter waits for the first dead letter of group.
+func nextDeadLetter(t *testing.T, ctx context.Context, b *Bus, group string) jetstream.Msg {
+	t.Helper()
+	cons, err := b.js.OrderedConsumer(ctx, b.deadStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{b.DeadSubject(group)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := cons.Next(jetstream.FetchContext(ctx))
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	return msg
+}
+
+func TestSubjects(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       Options
+		typ, group string
+		subject    string
+		dead       string
+	}{
+		{"default", Options{}, event.ChunkNew, "rdir", "oio.storage.chunk.new", "oio-dead.rdir"},
+		{"prefix", Options{Prefix: "ns1"}, event.XcuteTasks, "x", "ns1.xcute.tasks", "ns1-dead.x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &Bus{opts: tt.opts.withDefaults()}
+			if got := b.Subject(tt.typ); got != tt.subject {
+				t.Errorf("Subject(%q) = %q, want %q", tt.typ, got, tt.subject)
+			}
+			if got := b.DeadSubject(tt.group); got != tt.dead {
+				t.Errorf("DeadSubject(%q) = %q, want %q", tt.group, got, tt.dead)
+			}
+		})
+	}
+}
+
+func TestServerOptions(t *testing.T) {
+	tests := []struct {
+		listen   string
+		host     string
+		port     int
+		noListen bool
+		bad      bool
+	}{
+		{listen: "", noListen: true},
+		{listen: "127.0.0.1:0", host: "127.0.0.1", port: -1},
+		{listen: ":4333", host: "127.0.0.1", port: 4333},
+		{listen: "[::1]:4222", host: "::1", port: 4222},
+		{listen: "127.0.0.1", bad: true},
+		{listen: "127.0.0.1:http", bad: true},
+		{listen: "127.0.0.1:70000", bad: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listen, func(t *testing.T) {
+			o, err := serverOptions(ServerOptions{Dir: "d", Listen: tt.listen})
+			if tt.bad {
+				if err == nil {
+					t.Fatalf("accepted %q", tt.listen)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.DontListen != tt.noListen || !o.DontListen && (o.Host != tt.host || o.Port != tt.port) {
+				t.Errorf("got DontListen=%v host %q port %d", o.DontListen, o.Host, o.Port)
+			}
+		})
+	}
+}
+
+func TestDirLocked(t *testing.T) {
+	dir := t.TempDir()
+	startServer(t, ServerOptions{Dir: dir})
+	_, err := StartServer(testContext(t), ServerOptions{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second server on the same directory: %v, want an in-use error", err)
+	}
+}
+
+func TestEmbeddedURL(t *testing.T) {
+	ctx := testContext(t)
+	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if u := b.URL(); u != "" {
+		t.Errorf("in-process bus has URL %q, want none", u)
+	}
+
+	b2, err := Open(ctx, ServerOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if u := b2.URL(); !strings.HasPrefix(u, "nats://127.0.0.1:") {
+		t.Errorf("listening bus has URL %q, want nats://127.0.0.1:port", u)
+	}
+}
+
+// TestClientSurvivesServerRestart stops the server under a dialed bus
+// and starts it again on the same directory and port: publishing resumes
+// and a member keeps consuming.
+func TestClientSurvivesServerRestart(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	srv := startServer(t, ServerOptions{Dir: dir, Listen: "127.0.0.1:0"})
+	url := srv.URL()
+	b, err := Dial(ctx, url, testOptions, nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	before, after := eventtest.Numbered(event.ChunkNew, 5), eventtest.Numbered(event.ChunkDeleted, 5)
+	c := eventtest.NewCollector()
+	eventtest.Member(t, ctx, b, event.Group{Name: "restart"}, c.Handler())
+	eventtest.PublishAll(t, ctx, b, before)
+	c.WaitFor(t, ctx, before)
+
+	srv.Close()
+	srv = startServer(t, ServerOptions{Dir: dir, Listen: strings.TrimPrefix(url, "nats://")})
+	eventtest.PublishAll(t, ctx, b, after)
+	c.WaitFor(t, ctx, after)
+}
+
+func mustJSON(t *testing.T, ev event.Event) string {
+	t.Helper()
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
