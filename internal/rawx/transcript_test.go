@@ -131,8 +131,8 @@ func startServer(t *testing.T, cfg Config) (*Server, string) {
 	}
 	if cfg.Volume == "" {
 		cfg.Volume = filepath.Join(t.TempDir(), "vol")
-		os.Mkdir(cfg.Volume, 0o755)
 	}
+	os.MkdirAll(cfg.Volume, 0o755)
 	cfg.Addr = ln.Addr().String()
 	srv, err := New(cfg)
 	if err != nil {

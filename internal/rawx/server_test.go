@@ -1,0 +1,626 @@
+package rawx
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/zeebo/blake3"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/event"
+)
+
+var ctx = context.Background()
+
+func testID(n int) string {
+	sum := blake3.Sum256([]byte(fmt.Sprint("chunk", n)))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+func testMeta(id string) *chunk.Meta {
+	return &chunk.Meta{
+		ChunkID:       id,
+		Fullpath:      chunk.Fullpath{Account: "acct", Container: "ctr", Path: "dir/obj é",
+			Version: 1712000000000000, ContentID: "0123456789ABCDEF"},
+		Position:      "0",
+		ChunkMethod:   "plain/cca=blake3,nb_copy=3",
+		StoragePolicy: "THREECOPIES",
+	}
+}
+
+func blake3Hex(b []byte) string {
+	sum := blake3.Sum256(b)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// events collects published events.
+type events struct {
+	mu  sync.Mutex
+	evs []event.Event
+}
+
+func (e *events) Publish(ev event.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.evs = append(e.evs, ev)
+	return nil
+}
+
+func (e *events) all() []event.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]event.Event(nil), e.evs...)
+}
+
+func TestPutGetHeadDelete(t *testing.T) {
+	pub := &events{}
+	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1", Publisher: pub})
+	var c Client
+	id := testID(1)
+	url := ChunkURL(addr, id)
+	data := bytes.Repeat([]byte("gridkeep"), 1000)
+	m := testMeta(id)
+	m.Extra = map[string]string{"Color": "blue green"}
+
+	res, err := c.Put(ctx, url, m, bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Hash != blake3Hex(data) || res.Size != int64(len(data)) {
+		t.Errorf("put result %+v", res)
+	}
+	// The file and its attributes are on disk, current format.
+	onDisk, err := chunk.ReadFile(filepath.Join(srv.cfg.Volume, id[:3], id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onDisk.Fullpath != m.Fullpath || onDisk.Hash != res.Hash || onDisk.Extra["Color"] != "blue green" {
+		t.Errorf("on disk: %+v", onDisk)
+	}
+
+	body, got, err := c.Get(ctx, url, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(body)
+	body.Close()
+	if !bytes.Equal(b, data) || got.Fullpath != m.Fullpath || got.Position != "0" {
+		t.Errorf("get: %d bytes, meta %+v", len(b), got)
+	}
+
+	if _, err := c.Head(ctx, url, true); err != nil {
+		t.Errorf("head with hash check: %v", err)
+	}
+	if err := c.Delete(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, url); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: %v", err)
+	}
+	if _, _, err := c.Get(ctx, url, 0, -1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get after delete: %v", err)
+	}
+
+	evs := pub.all()
+	if len(evs) != 2 || evs[0].Type != event.ChunkNew || evs[1].Type != event.ChunkDeleted {
+		t.Fatalf("events %+v", evs)
+	}
+	var d event.ChunkData
+	if err := json.Unmarshal(evs[0].Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	want := event.ChunkData{VolumeID: addr, VolumeServiceID: "rawx-1", FullPath: m.Fullpath.String(),
+		ContainerID: chunk.ContainerID("acct", "ctr"), ContentPath: "dir/obj é",
+		ContentVersion: "1712000000000000", ContentID: "0123456789ABCDEF",
+		ContentStoragePolicy: "THREECOPIES", ChunkID: id, ContentChunkMethod: m.ChunkMethod,
+		ChunkPosition: "0", ChunkHash: res.Hash, ChunkSize: "8000"}
+	if diff := cmp.Diff(want, d); diff != "" {
+		t.Errorf("chunk.new data (-want +got):\n%s", diff)
+	}
+	if evs[0].When <= 0 || evs[0].URL != nil {
+		t.Errorf("envelope %+v", evs[0])
+	}
+}
+
+func TestHostChecked(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-9"})
+	for host, want := range map[string]int{addr: 404, "rawx-9": 404, "localhost:1": 418} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/"+testID(1), nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestMD5Fallback(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(2)
+	m := testMeta(id)
+	m.ChunkMethod = "plain/nb_copy=1"
+	data := []byte("legacy data")
+	var c Client
+	res, err := c.Put(ctx, ChunkURL(addr, id), m, bytes.NewReader(data), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum(data)
+	if res.Hash != strings.ToUpper(hex.EncodeToString(sum[:])) {
+		t.Errorf("hash %s is not the MD5", res.Hash)
+	}
+	onDisk, _ := chunk.ReadFile(srv.chunkPath(id))
+	if onDisk.ChunkMethod != "plain/nb_copy=1,cca=md5" {
+		t.Errorf("stored method %q", onDisk.ChunkMethod)
+	}
+}
+
+func TestPutRefusesBadInput(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS", MaxChunkSize: 1 << 20})
+	var c Client
+	id := testID(3)
+	data := []byte("some data")
+	tests := []struct {
+		name   string
+		change func(h http.Header)
+		body   []byte
+		want   int
+	}{
+		{"no fullpath", func(h http.Header) { h.Del(HdrFullPath) }, data, 400},
+		{"no policy", func(h http.Header) { h.Del(HdrStoragePolicy) }, data, 400},
+		{"no method", func(h http.Header) { h.Del(HdrChunkMethod) }, data, 400},
+		{"no position", func(h http.Header) { h.Del(HdrChunkPos) }, data, 400},
+		{"container id disagrees", func(h http.Header) { h.Set(HdrContainerID, testID(9)) }, data, 400},
+		{"path disagrees", func(h http.Header) { h.Set(HdrContentPath, "other") }, data, 400},
+		{"version disagrees", func(h http.Header) { h.Set(HdrContentVersion, "1") }, data, 400},
+		{"content id disagrees", func(h http.Header) { h.Set(HdrContentID, "AB") }, data, 400},
+		{"chunk id disagrees", func(h http.Header) { h.Set(HdrChunkID, testID(8)) }, data, 400},
+		{"bad fullpath", func(h http.Header) { h.Set(HdrFullPath, "a/b/c") }, data, 400},
+		{"wrong hash", func(h http.Header) { h.Set(HdrChunkHash, blake3Hex([]byte("x"))) }, data, 400},
+		{"wrong size", func(h http.Header) { h.Set(HdrChunkSize, "3") }, data, 400},
+		{"ec without metachunk", func(h http.Header) { h.Set(HdrChunkMethod, "ec/k=6,m=3") }, data, 400},
+		{"too large", nil, make([]byte, 2<<20), 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("PUT", ChunkURL(addr, id), bytes.NewReader(tt.body))
+			setPutHeaders(req.Header, testMeta(id))
+			if tt.change != nil {
+				tt.change(req.Header)
+			}
+			resp, err := c.do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.want, resp.Header.Get("X-Error"))
+			}
+			assertNoChunkFiles(t, srv.cfg.Volume)
+		})
+	}
+}
+
+// assertNoChunkFiles fails if any chunk or pending file exists on vol.
+func assertNoChunkFiles(t *testing.T, vol string) {
+	t.Helper()
+	filepath.WalkDir(vol, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			t.Errorf("file left on the volume: %s", path)
+		}
+		return nil
+	})
+}
+
+func TestIDsValidatedBeforeFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("x"), 0o644)
+	_, addr := startServer(t, Config{Namespace: "NS", Volume: filepath.Join(dir, "vol")})
+	for _, path := range []string{"/../secret", "/%2e%2e%2fsecret", "/..%2Fsecret",
+		"/" + strings.Repeat("A", 65), "/ABCDEF", "/" + testID(1)[:30] + "..", "/" + testID(1) + "/x"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "DELETE %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr)
+		reply, _ := io.ReadAll(conn)
+		conn.Close()
+		if !bytes.HasPrefix(reply, []byte("HTTP/1.1 400")) {
+			t.Errorf("DELETE %s: %q", path, firstLine(reply))
+		}
+	}
+	if _, err := os.Stat(secret); err != nil {
+		t.Errorf("a file outside the volume was touched: %v", err)
+	}
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := bytes.Cut(b, []byte("\r\n"))
+	return string(line)
+}
+
+func TestConcurrentPutsOfOneID(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(4)
+	const n = 8
+	var wg sync.WaitGroup
+	codes := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var c Client
+			data := bytes.Repeat([]byte{byte('a' + i)}, 256<<10)
+			_, codes[i] = c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), -1)
+		}(i)
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range codes {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("two uploads of one id succeeded (%d and %d)", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, ErrExists):
+			t.Errorf("upload %d: %v, want 409", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no upload succeeded")
+	}
+	data, _ := os.ReadFile(srv.chunkPath(id))
+	if want := bytes.Repeat([]byte{byte('a' + won)}, 256<<10); !bytes.Equal(data, want) {
+		t.Error("the stored chunk mixes uploads")
+	}
+}
+
+func TestPendingCleanedAtStart(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	os.Mkdir(vol, 0o755)
+	id := testID(5)
+	os.MkdirAll(filepath.Join(vol, id[:3]), 0o755)
+	pending := filepath.Join(vol, id[:3], id+chunk.PendingSuffix)
+	os.WriteFile(pending, []byte("half an upload"), 0o644)
+
+	srv, addr := startServer(t, Config{Namespace: "NS", Volume: vol})
+	if _, err := os.Stat(pending); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale pending file still there: %v", err)
+	}
+	var c Client
+	if _, err := c.Head(ctx, ChunkURL(addr, id), false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a pending upload is visible: %v", err)
+	}
+	page, err := c.List(ctx, "http://"+addr, "", 10)
+	if err != nil || len(page.Chunks) != 0 {
+		t.Errorf("list %+v, %v", page, err)
+	}
+	_ = srv
+}
+
+func TestClientAbortLeavesNothing(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS", IdleTimeout: 200 * time.Millisecond})
+	id := testID(6)
+	for _, stall := range []bool{false, true} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
+		setPutHeaders(req.Header, testMeta(id))
+		fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
+		req.Header.Write(conn)
+		fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
+		if stall {
+			// A slow client: the server gives up after its idle timeout.
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			reply, _ := io.ReadAll(conn)
+			if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408")) {
+				t.Errorf("slow client got %q", firstLine(reply))
+			}
+		}
+		conn.Close()
+		waitFor(t, func() bool { return countFiles(srv.cfg.Volume) == 0 })
+	}
+}
+
+func countFiles(vol string) int {
+	n := 0
+	filepath.WalkDir(vol, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("condition not reached in 5s")
+}
+
+// fullFile fails writes with ENOSPC once limit bytes are written, like a
+// file on a full disk.
+type fullFile struct {
+	*os.File
+	left int
+}
+
+func (f *fullFile) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n, _ := f.File.Write(p[:f.left])
+		f.left = 0
+		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	f.left -= len(p)
+	return f.File.Write(p)
+}
+
+func TestFullDisk(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	srv.create = func(path string) (file, error) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		return &fullFile{File: f, left: 300 << 10}, nil
+	}
+	id := testID(7)
+	var c Client
+	_, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(make([]byte, 1<<20)), -1)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusInsufficientStorage {
+		t.Fatalf("put on a full disk: %v, want 507", err)
+	}
+	if !strings.Contains(se.Reason, "no space left") {
+		t.Errorf("the reason does not say the disk is full: %q", se.Reason)
+	}
+	assertNoChunkFiles(t, srv.cfg.Volume)
+}
+
+func TestRanges(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(10)
+	data := []byte("0123456789")
+	var c Client
+	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), 10); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rng, body, contentRange string
+		code                    int
+	}{
+		{"bytes=2-4", "234", "bytes 2-4/10", 206},
+		{"bytes=7-", "789", "bytes 7-9/10", 206},
+		{"bytes=-3", "789", "bytes 7-9/10", 206},
+		{"bytes=-30", "0123456789", "bytes 0-9/10", 206},
+		{"bytes=8-100", "89", "bytes 8-9/10", 206},
+		{"bytes=5-2", "0123456789", "", 200},
+		{"bytes=0-1,4-5", "0123456789", "", 200},
+		{"bytes=10-", "", "", 416},
+		{"bytes=-0", "", "", 416},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("GET", ChunkURL(addr, id), nil)
+		req.Header.Set("Range", tt.rng)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || (tt.code < 400 && string(b) != tt.body) ||
+			resp.Header.Get("Content-Range") != tt.contentRange {
+			t.Errorf("Range %s: %d %q %q", tt.rng, resp.StatusCode, b, resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
+func TestCheckHashDetectsCorruption(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	var c Client
+	for i, size := range []int{4096, 3 << 20} { // read path and memory-mapped path
+		id := testID(20 + i)
+		data := bytes.Repeat([]byte{7}, size)
+		if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), -1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Head(ctx, ChunkURL(addr, id), true); err != nil {
+			t.Fatalf("size %d: intact chunk failed the check: %v", size, err)
+		}
+		f, _ := os.OpenFile(srv.chunkPath(id), os.O_WRONLY, 0)
+		f.WriteAt([]byte{8}, int64(size/2))
+		f.Close()
+		if _, err := c.Head(ctx, ChunkURL(addr, id), false); err != nil {
+			t.Errorf("size %d: plain HEAD failed: %v", size, err)
+		}
+		if _, err := c.Head(ctx, ChunkURL(addr, id), true); !errors.Is(err, ErrHashFailed) {
+			t.Errorf("size %d: flipped byte not detected: %v", size, err)
+		}
+		os.Truncate(srv.chunkPath(id), int64(size-1))
+		if _, err := c.Head(ctx, ChunkURL(addr, id), true); !errors.Is(err, ErrHashFailed) {
+			t.Errorf("size %d: truncated chunk not detected: %v", size, err)
+		}
+	}
+}
+
+func TestLinkAndPost(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1"})
+	var c Client
+	src, dst := testID(30), testID(31)
+	data := []byte("shared data")
+	if _, err := c.Put(ctx, ChunkURL(addr, src), testMeta(src), bytes.NewReader(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	fp := chunk.Fullpath{Account: "acct", Container: "ctr", Path: "copy", Version: 2, ContentID: "ABCD"}
+	if err := c.Link(ctx, ChunkURL(addr, src), ChunkURL("rawx-1", dst), fp); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Link(ctx, ChunkURL(addr, src), ChunkURL(addr, dst), fp); !errors.Is(err, ErrExists) {
+		t.Errorf("second link: %v", err)
+	}
+	if err := c.Link(ctx, ChunkURL(addr, src), ChunkURL("other:1", testID(32)), fp); err == nil {
+		t.Error("link to another service accepted")
+	}
+	if err := c.Link(ctx, ChunkURL(addr, testID(33)), ChunkURL(addr, testID(34)), fp); !errors.Is(err, ErrNotFound) {
+		t.Errorf("link of a missing chunk: %v", err)
+	}
+	s1, _ := os.Stat(srv.chunkPath(src))
+	s2, _ := os.Stat(srv.chunkPath(dst))
+	if !os.SameFile(s1, s2) {
+		t.Fatal("the copy is not a hard link")
+	}
+	m, _ := chunk.ReadFile(srv.chunkPath(dst))
+	if m.Fullpath != fp || m.Links[src] == "" {
+		t.Errorf("copy metadata %+v", m)
+	}
+
+	// Deleting the source keeps the copy and removes only the source's key.
+	if err := c.Delete(ctx, ChunkURL(addr, src)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = chunk.ReadFile(srv.chunkPath(dst))
+	if m.Fullpath != fp || len(m.Links) != 0 {
+		t.Errorf("after deleting the source: %+v", m)
+	}
+
+	if err := c.SetProperties(ctx, ChunkURL(addr, dst), map[string]string{"tier": "cold"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Head(ctx, ChunkURL(addr, dst), false)
+	if err != nil || got.Extra["Tier"] != "cold" {
+		t.Errorf("properties after POST: %+v, %v", got, err)
+	}
+	req, _ := http.NewRequest("POST", ChunkURL(addr, dst), nil)
+	req.Header.Set(HdrNonOptimal, "true")
+	for i, want := range []int{200, 409} {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("non-optimal POST %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+	links, _ := filepath.Glob(filepath.Join(srv.cfg.Volume, NonOptimalDir, dst[:3], dst+".0.*"))
+	if len(links) != 1 {
+		t.Fatalf("non-optimal links %v", links)
+	}
+	target, _ := filepath.EvalSymlinks(links[0])
+	if target != srv.chunkPath(dst) {
+		t.Errorf("non-optimal link points at %s", target)
+	}
+}
+
+func TestVolumeIdentity(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	os.Mkdir(vol, 0o755)
+	srv, err := New(Config{Volume: vol, Namespace: "NS", Addr: "127.0.0.1:1", ServiceID: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{Volume: vol, Namespace: "NS", Addr: "127.0.0.1:1", ServiceID: "a"}); err == nil {
+		t.Error("two servers on one volume")
+	}
+	srv.Close()
+	for name, cfg := range map[string]Config{
+		"other namespace": {Volume: vol, Namespace: "NS2", Addr: "127.0.0.1:1", ServiceID: "a"},
+		"other id":        {Volume: vol, Namespace: "NS", Addr: "127.0.0.1:1", ServiceID: "b"},
+	} {
+		if _, err := New(cfg); !errors.Is(err, chunk.ErrVolumeMismatch) {
+			t.Errorf("%s: %v, want ErrVolumeMismatch", name, err)
+		}
+	}
+	id, _ := chunk.CheckVolume(vol)
+	if id != (chunk.VolumeIdentity{Namespace: "NS", Type: "rawx", ServiceID: "a"}) {
+		t.Errorf("identity changed: %+v", id)
+	}
+}
+
+func TestListPages(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	var c Client
+	want := map[string]bool{}
+	for i := 0; i < 60; i++ {
+		id := testID(100 + i)
+		want[id] = true
+		if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("x"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]bool{}
+	marker, pages := "", 0
+	for {
+		page, err := c.List(ctx, "http://"+addr, marker, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, ch := range page.Chunks {
+			if got[ch.ChunkID] {
+				t.Errorf("%s listed twice", ch.ChunkID)
+			}
+			got[ch.ChunkID] = true
+		}
+		if !page.IsTruncated {
+			break
+		}
+		marker = page.Marker
+	}
+	if diff := cmp.Diff(want, got); diff != "" || pages < 5 {
+		t.Errorf("listing in %d pages (-want +got):\n%s", pages, diff)
+	}
+}
+
+func TestStatAndMetrics(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	var c Client
+	id := testID(200)
+	c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("hello"), -1)
+	c.Head(ctx, ChunkURL(addr, testID(201)), false)
+	for path, wants := range map[string][]string{
+		"/stat":    {"counter req.hits.put 1\n", "counter rep.hits.404 1\n", "counter rep.bread 5\n"},
+		"/metrics": {`gridkeep_rawx_requests_total{code="201",route="put"} 1`, "gridkeep_rawx_received_bytes_total 5"},
+	} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, w := range wants {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s lacks %q", path, w)
+			}
+		}
+	}
+}
