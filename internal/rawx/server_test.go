@@ -35,8 +35,8 @@ func testID(n int) string {
 
 func testMeta(id string) *chunk.Meta {
 	return &chunk.Meta{
-		ChunkID:       id,
-		Fullpath:      chunk.Fullpath{Account: "acct", Container: "ctr", Path: "dir/obj é",
+		ChunkID: id,
+		Fullpath: chunk.Fullpath{Account: "acct", Container: "ctr", Path: "dir/obj é",
 			Version: 1712000000000000, ContentID: "0123456789ABCDEF"},
 		Position:      "0",
 		ChunkMethod:   "plain/cca=blake3,nb_copy=3",
