@@ -1,0 +1,177 @@
+package chunk
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Format names the era of a chunk's metadata (see the package doc).
+type Format string
+
+// Formats a chunk's metadata can be in.
+const (
+	FormatCurrent     Format = "current"
+	FormatLegacy      Format = "legacy"            // grid.* owner keys only
+	FormatLegacyNamed Format = "legacy-named-oio"  // + oio:<old fullpath> names
+	FormatLegacyHash  Format = "legacy-hashed-oio" // + oio:<SHA256> entries
+	FormatMixed       Format = "mixed"             // fullpath and legacy keys
+	FormatUnknown     Format = "unknown"           // no owner at all
+)
+
+// FormatOf classifies metadata by era.
+func FormatOf(m *Meta) Format {
+	legacy := m.Legacy != nil && (m.Legacy.HasOwner() || len(m.Legacy.OldFullpaths) > 0 ||
+		len(m.Legacy.NamedFullpaths) > 0)
+	switch {
+	case m.FullpathRaw != "" && legacy:
+		return FormatMixed
+	case m.FullpathRaw != "":
+		return FormatCurrent
+	case !legacy:
+		return FormatUnknown
+	case len(m.Legacy.OldFullpaths) > 0:
+		return FormatLegacyHash
+	case len(m.Legacy.NamedFullpaths) > 0:
+		return FormatLegacyNamed
+	default:
+		return FormatLegacy
+	}
+}
+
+// Inspection is what Inspect found about one chunk file.
+type Inspection struct {
+	Path     string
+	Format   Format
+	Meta     *Meta // nil when the attributes could not be read
+	FileSize int64
+	Problems []string // empty when the chunk is consistent
+}
+
+// Inspect reads the chunk file at path and lists what is missing or
+// inconsistent in its metadata: unparsable or missing attributes, a size
+// that differs from the file, legacy owner keys that disagree with each
+// other, and with checkHash a hash that does not match the data.
+func Inspect(path string, checkHash bool) Inspection {
+	in := Inspection{Path: path, Format: FormatUnknown}
+	st, err := os.Lstat(path)
+	if err != nil {
+		in.Problems = append(in.Problems, err.Error())
+		return in
+	}
+	in.FileSize = st.Size()
+	if !st.Mode().IsRegular() {
+		in.Problems = append(in.Problems, "not a regular file")
+		return in
+	}
+	m, err := ReadFile(path)
+	in.Meta = m
+	if m == nil {
+		in.Problems = append(in.Problems, err.Error())
+		return in
+	}
+	in.Format = FormatOf(m)
+	if err != nil {
+		in.Problems = append(in.Problems, corruptReasons(err)...)
+	}
+	in.Problems = append(in.Problems, m.consistency(st.Size())...)
+	if checkHash && m.Hash != "" {
+		if p := verifyHash(path, m); p != "" {
+			in.Problems = append(in.Problems, p)
+		}
+	}
+	return in
+}
+
+// corruptReasons splits a Parse error into its individual reasons.
+func corruptReasons(err error) []string {
+	msg := err.Error()
+	if i := strings.Index(msg, ErrCorrupt.Error()+": "); i >= 0 {
+		msg = msg[i+len(ErrCorrupt.Error())+2:]
+	}
+	return strings.Split(msg, "\n")
+}
+
+// consistency lists disagreements between attributes, and with the file.
+func (m *Meta) consistency(fileSize int64) []string {
+	var p []string
+	if m.HasSize && m.Size != fileSize {
+		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d", m.Size, fileSize))
+	}
+	if method, err := ParseMethod(m.ChunkMethod); err == nil {
+		if method.IsEC() && (!m.HasMetaSize || m.MetachunkHash == "") {
+			p = append(p, "erasure-coded chunk without metachunk size or hash")
+		}
+		if cca, ok := method.Get("cca"); ok && m.Hash != "" &&
+			(strings.EqualFold(cca, AlgoMD5) != (AlgoForHash(m.Hash) == AlgoMD5)) {
+			p = append(p, fmt.Sprintf("hash length %d does not fit checksum algorithm %s", len(m.Hash), cca))
+		}
+	}
+	return append(p, m.legacyConsistency()...)
+}
+
+func (m *Meta) legacyConsistency() []string {
+	l := m.Legacy
+	if l == nil {
+		return nil
+	}
+	var p []string
+	if l.ChunkID != "" && l.ChunkID != m.ChunkID {
+		p = append(p, fmt.Sprintf("grid.chunk.id %s differs from the file name (hard link of another chunk?)",
+			l.ChunkID))
+	}
+	for name, v := range l.OldFullpaths {
+		old, err := ParseOldFullpath(v)
+		if err != nil {
+			if _, err2 := ParseFullpath(v); err2 != nil {
+				p = append(p, fmt.Sprintf("%s: %v", name, err))
+			}
+			continue
+		}
+		if XattrPrefix+"oio:"+old.KeyHash() != name {
+			p = append(p, fmt.Sprintf("%s: name is not the hash of its old fullpath", name))
+		}
+	}
+	if m.FullpathRaw != "" && l.Container != "" && !strings.EqualFold(l.Container, m.Fullpath.ContainerID()) {
+		p = append(p, "grid.content.container differs from the fullpath's container")
+	}
+	return p
+}
+
+func verifyHash(path string, m *Meta) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	algo := AlgoForHash(m.Hash)
+	h := NewHash(algo)
+	if _, err := io.Copy(h, f); err != nil {
+		return "read data: " + err.Error()
+	}
+	if got := strings.ToUpper(hex.EncodeToString(h.Sum(nil))); got != m.Hash {
+		return fmt.Sprintf("data hashes to %s with %s, attribute says %s", got, algo, m.Hash)
+	}
+	return ""
+}
+
+// WalkChunks calls fn with the path of every chunk file (a regular file
+// named by a chunk id) under root, skipping .pending and other files.
+func WalkChunks(root string, fn func(path string) error) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && path != root {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if d.Type().IsRegular() && IsID(d.Name()) {
+			return fn(path)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,101 @@
+package chunk
+
+import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zeebo/blake3"
+)
+
+// writeChunk creates a chunk file named id with data and attrs.
+func writeChunk(t *testing.T, dir, id string, data []byte, attrs []Attr) string {
+	t.Helper()
+	path := filepath.Join(dir, DefaultLayout.Path(id))
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetAttrs(path, attrs); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 4096)
+	sum := blake3.Sum256(data)
+	current := currentAttrs()
+	current[3].Value = strings.ToUpper(hex.EncodeToString(sum[:]))
+	old := OldFullpath{"acct1", "ctr1", "obj1", "1712000000000000"}
+	legacyBase := []Attr{
+		{AttrLegacyChunkID, testID}, {AttrLegacyContainer, ContainerID("acct1", "ctr1")},
+		{AttrLegacyPath, "obj1"}, {AttrLegacyVersion, "1712000000000000"},
+		{AttrLegacyContentID, "A1B2"}, {AttrPosition, "0"}, {AttrSize, "4096"},
+		{AttrChunkMethod, "plain/nb_copy=3"}, {AttrStoragePolicy, "THREECOPIES"},
+	}
+	tests := []struct {
+		name     string
+		attrs    []Attr
+		data     []byte
+		format   Format
+		problems []string // substrings, one per expected problem
+	}{
+		{"current", current, data, FormatCurrent, nil},
+		{"wrong size", replace(current, AttrSize, "10"), data, FormatCurrent,
+			[]string{"differs from the file size"}},
+		{"flipped byte", current, append([]byte{1}, data[1:]...), FormatCurrent,
+			[]string{"data hashes to"}},
+		{"no fullpath", current[1:], data, FormatUnknown, []string{"missing fullpath"}},
+		{"legacy", legacyBase, data, FormatLegacy, nil},
+		{"legacy named", append(legacyBase, Attr{AttrOldFullpathPfx + "acct1/ctr1/obj1/1", ""}),
+			data, FormatLegacyNamed, nil},
+		{"legacy hashed", append(legacyBase, Attr{AttrOldFullpathPfx + old.KeyHash(), old.String()}),
+			data, FormatLegacyHash, nil},
+		{"legacy hash mismatch", append(legacyBase, Attr{AttrOldFullpathPfx + testID, old.String()}),
+			data, FormatLegacyHash, []string{"not the hash of its old fullpath"}},
+		{"legacy link", replace(legacyBase, AttrLegacyChunkID, strings.Replace(testID, "E4A", "E4B", 1)),
+			data, FormatLegacy, []string{"differs from the file name"}},
+		{"mixed", append(current, legacyBase[0]), data, FormatMixed, nil},
+		{"ec without metachunk", replace(current, AttrChunkMethod, "ec/cca=blake3,k=6,m=3"), data,
+			FormatCurrent, []string{"without metachunk"}},
+		{"md5 method with blake3 hash", replace(current, AttrChunkMethod, "plain/cca=md5"), data,
+			FormatCurrent, []string{"does not fit checksum algorithm"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
+			path := writeChunk(t, sub, testID, tt.data, tt.attrs)
+			in := Inspect(path, true)
+			if in.Format != tt.format {
+				t.Errorf("format %s, want %s", in.Format, tt.format)
+			}
+			if len(in.Problems) != len(tt.problems) {
+				t.Fatalf("problems %q, want %d like %q", in.Problems, len(tt.problems), tt.problems)
+			}
+			for i, p := range tt.problems {
+				if !strings.Contains(in.Problems[i], p) {
+					t.Errorf("problem %q does not say %q", in.Problems[i], p)
+				}
+			}
+		})
+	}
+	var walked int
+	WalkChunks(dir, func(string) error { walked++; return nil })
+	if walked != len(tests) {
+		t.Errorf("WalkChunks found %d chunks, want %d", walked, len(tests))
+	}
+}
+
+func replace(attrs []Attr, name, v string) []Attr {
+	out := append([]Attr(nil), attrs...)
+	for i := range out {
+		if out[i].Name == name {
+			out[i].Value = v
+		}
+	}
+	return out
+}

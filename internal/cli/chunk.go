@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+)
+
+func init() { register(newChunkCommand) }
+
+func newChunkCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "chunk",
+		Short: "Work with chunk files on a volume",
+	}
+	cmd.AddCommand(newChunkInspectCommand())
+	return cmd
+}
+
+func newChunkInspectCommand() *cobra.Command {
+	var asJSON, checkHash bool
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] [--check-hash] PATH...",
+		Short: "Show the metadata of chunk files, current or legacy, and what is wrong with it",
+		Long: `Show the parsed metadata of chunk files, in the current or a legacy format,
+with everything missing or inconsistent. A directory is searched for chunk
+files. Nothing is modified.
+
+Exit codes: 0 every chunk is consistent, 1 problems were found,
+2 bad arguments (for instance a path that does not exist).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return inspectChunks(cmd.OutOrStdout(), args, asJSON, checkHash)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per chunk and line")
+	cmd.Flags().BoolVar(&checkHash, "check-hash", false, "also re-hash the data")
+	return cmd
+}
+
+func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			return usageError{err}
+		}
+	}
+	bad, total := 0, 0
+	show := func(path string) error {
+		in := chunk.Inspect(path, checkHash)
+		total++
+		if len(in.Problems) > 0 {
+			bad++
+		}
+		if asJSON {
+			return json.NewEncoder(w).Encode(inspectionJSON(in))
+		}
+		printInspection(w, in)
+		return nil
+	}
+	for _, p := range paths {
+		st, _ := os.Stat(p)
+		var err error
+		if st != nil && st.IsDir() {
+			err = chunk.WalkChunks(p, show)
+		} else {
+			err = show(p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if bad > 0 {
+		return exitError{ExitFail, fmt.Errorf("%d of %d chunks have problems", bad, total)}
+	}
+	return nil
+}
+
+// inspectedChunk is the JSON form of an inspection.
+type inspectedChunk struct {
+	Path          string            `json:"path"`
+	ChunkID       string            `json:"chunk_id,omitempty"`
+	Format        chunk.Format      `json:"format"`
+	FileSize      int64             `json:"file_size"`
+	Account       string            `json:"account,omitempty"`
+	Container     string            `json:"container,omitempty"`
+	ContainerID   string            `json:"container_id,omitempty"`
+	ObjectPath    string            `json:"path_in_container,omitempty"`
+	Version       int64             `json:"version,omitempty"`
+	ContentID     string            `json:"content_id,omitempty"`
+	FullPath      string            `json:"full_path,omitempty"`
+	Position      string            `json:"position,omitempty"`
+	Size          *int64            `json:"size,omitempty"`
+	Hash          string            `json:"hash,omitempty"`
+	ChunkMethod   string            `json:"chunk_method,omitempty"`
+	StoragePolicy string            `json:"storage_policy,omitempty"`
+	MetachunkSize *int64            `json:"metachunk_size,omitempty"`
+	MetachunkHash string            `json:"metachunk_hash,omitempty"`
+	Compression   string            `json:"compression,omitempty"`
+	Extra         map[string]string `json:"extra,omitempty"`
+	Links         map[string]string `json:"links,omitempty"`
+	Legacy        *chunk.Legacy     `json:"legacy,omitempty"`
+	Problems      []string          `json:"problems"`
+}
+
+func inspectionJSON(in chunk.Inspection) inspectedChunk {
+	out := inspectedChunk{Path: in.Path, Format: in.Format, FileSize: in.FileSize,
+		Problems: in.Problems}
+	if out.Problems == nil {
+		out.Problems = []string{}
+	}
+	m := in.Meta
+	if m == nil {
+		return out
+	}
+	out.ChunkID, out.Position, out.Hash = m.ChunkID, m.Position, m.Hash
+	out.ChunkMethod, out.StoragePolicy = m.ChunkMethod, m.StoragePolicy
+	out.MetachunkHash, out.Compression = m.MetachunkHash, m.Compression
+	out.Extra, out.Links, out.Legacy = m.Extra, m.Links, m.Legacy
+	out.ContainerID = m.ContainerID()
+	if m.HasSize {
+		out.Size = &m.Size
+	}
+	if m.HasMetaSize {
+		out.MetachunkSize = &m.MetachunkSize
+	}
+	if m.FullpathRaw != "" {
+		fp := m.Fullpath
+		out.FullPath, out.Account, out.Container = m.FullpathRaw, fp.Account, fp.Container
+		out.ObjectPath, out.Version, out.ContentID = fp.Path, fp.Version, fp.ContentID
+	}
+	return out
+}
+
+func printInspection(w io.Writer, in chunk.Inspection) {
+	fmt.Fprintf(w, "%s\n", in.Path)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-15s %s\n", k, v)
+		}
+	}
+	row("format", string(in.Format))
+	if m := in.Meta; m != nil {
+		row("chunk id", m.ChunkID)
+		if m.FullpathRaw != "" {
+			fp := m.Fullpath
+			row("object", fmt.Sprintf("%s/%s/%s version %d", fp.Account, fp.Container, fp.Path, fp.Version))
+			row("content id", fp.ContentID)
+		}
+		row("container id", m.ContainerID())
+		row("position", m.Position)
+		if m.HasSize {
+			row("size", fmt.Sprintf("%d (file: %d)", m.Size, in.FileSize))
+		}
+		row("hash", m.Hash)
+		row("chunk method", m.ChunkMethod)
+		row("storage policy", m.StoragePolicy)
+		if m.HasMetaSize {
+			row("metachunk size", fmt.Sprint(m.MetachunkSize))
+		}
+		row("metachunk hash", m.MetachunkHash)
+		row("compression", m.Compression)
+		row("extra", joinMap(m.Extra))
+		row("links", joinMap(m.Links))
+		if l := m.Legacy; l != nil {
+			row("legacy chunk id", l.ChunkID)
+			row("legacy cid", l.Container)
+			row("legacy path", l.Path)
+			row("legacy version", l.Version)
+			row("legacy content", l.ContentID)
+			row("old fullpaths", joinMap(l.OldFullpaths))
+			row("named oio keys", strings.Join(l.NamedFullpaths, ", "))
+		}
+	}
+	if len(in.Problems) == 0 {
+		row("problems", "none")
+	}
+	for _, p := range in.Problems {
+		row("problem", p)
+	}
+}
+
+func joinMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ", ")
+}
