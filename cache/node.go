@@ -20,9 +20,9 @@ func (n *node[K, V]) expired(now int64) bool {
 	return n.exp != 0 && now >= n.exp
 }
 
-// maxFreq bounds the per-entry hit counter, so a hot entry stops writing to
-// its node after a few reads.
-const maxFreq = 3
+// maxFreq bounds the hit counter of a node, so that a hot entry stops
+// writing to its node after a few reads.
+const maxFreq = 15
 
 // touch records a hit, writing only when the counter is below its bound.
 func (n *node[K, V]) touch() {

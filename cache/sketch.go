@@ -11,11 +11,11 @@ type sketch struct {
 }
 
 func newSketch(capacity int) *sketch {
-	size := max(nextPow2(capacity)/2, 8)
+	size := max(nextPow2(capacity), 8)
 	return &sketch{
 		words:      make([]uint64, size),
 		mask:       uint64(size - 1),
-		sampleSize: 10 * max(capacity, 1),
+		sampleSize: 40 * max(capacity, 1),
 	}
 }
 
@@ -28,22 +28,30 @@ func (s *sketch) position(h uint64, i int) (int, uint) {
 	return int(h & s.mask), uint(h>>60) << 2
 }
 
-// add counts one more sighting of h, up to n times.
+// add counts n more sightings of h. Only the counters at the minimum grow
+// (a conservative update), which keeps collisions from inflating estimates.
 func (s *sketch) add(h uint64, n uint32) {
+	var w [4]int
+	var off [4]uint
+	for i := range 4 {
+		w[i], off[i] = s.position(h, i)
+	}
 	for ; n > 0; n-- {
-		added := false
+		e := uint64(15)
 		for i := range 4 {
-			w, off := s.position(h, i)
-			if (s.words[w]>>off)&0xf < 15 {
-				s.words[w] += 1 << off
-				added = true
+			e = min(e, (s.words[w[i]]>>off[i])&0xf)
+		}
+		if e == 15 {
+			return
+		}
+		for i := range 4 {
+			if (s.words[w[i]]>>off[i])&0xf == e {
+				s.words[w[i]] += 1 << off[i]
 			}
 		}
-		if added {
-			s.additions++
-			if s.additions >= s.sampleSize {
-				s.age()
-			}
+		s.additions++
+		if s.additions >= s.sampleSize {
+			s.age()
 		}
 	}
 }

@@ -63,13 +63,35 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 		p.main = append(p.main, cand)
 		return nil
 	}
-	i, victim := p.sweep(now)
+	i, victim := p.pickVictim(now)
 	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(p.hash(victim.key)) {
 		return cand
 	}
 	p.main[i] = cand
 	cand.slot = int32(i)
 	return victim
+}
+
+// victimSamples is how many unreferenced main nodes the policy compares to
+// pick the least frequent as the victim.
+const victimSamples = 4
+
+// pickVictim returns the least frequent of the next few nodes the clock hand
+// stops at, or the first expired one.
+func (p *tinyLFU[K, V]) pickVictim(now int64) (int, *node[K, V]) {
+	best, victim := -1, (*node[K, V])(nil)
+	bestFreq := uint32(0)
+	for range victimSamples {
+		i, n := p.sweep(now)
+		if n.expired(now) {
+			return i, n
+		}
+		est := p.sketch.estimate(p.hash(n.key))
+		if victim == nil || est < bestFreq {
+			best, victim, bestFreq = i, n, est
+		}
+	}
+	return best, victim
 }
 
 // sweep advances the clock hand of the full main area to the first expired
@@ -83,14 +105,10 @@ func (p *tinyLFU[K, V]) sweep(now int64) (int, *node[K, V]) {
 			p.hand = 0
 		}
 		n := p.main[i]
-		if n.expired(now) {
+		if n.expired(now) || n.freq.Load() == 0 {
 			return i, n
 		}
-		f := n.freq.Swap(0)
-		if f == 0 {
-			return i, n
-		}
-		p.sketch.add(p.hash(n.key), f)
+		p.sketch.add(p.hash(n.key), n.freq.Swap(0))
 	}
 }
 
