@@ -1,0 +1,208 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrBacklogFull is returned by AsyncPublisher.Publish when its backlog
+// holds Capacity events already: the event is dropped and counted.
+var ErrBacklogFull = errors.New("event: publish backlog full")
+
+// AsyncOptions tune an AsyncPublisher. The zero value works.
+type AsyncOptions struct {
+	// Capacity is the number of events the backlog holds; zero means
+	// 10000. Each event takes about a kilobyte.
+	Capacity int
+	// Backoff spaces out the attempts to publish an event the bus refused.
+	Backoff Backoff
+	// Timeout bounds one attempt to publish; zero means ten seconds.
+	Timeout time.Duration
+	// Logger receives failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// AsyncStats counts what an AsyncPublisher did with its events.
+type AsyncStats struct {
+	Published uint64 // events the bus accepted
+	Retried   uint64 // failed attempts that were retried
+	Dropped   uint64 // events refused by a full backlog or lost at Close
+	Pending   int    // events in the backlog or being published
+}
+
+// AsyncPublisher is the Publisher of services that cannot wait for the bus,
+// such as chunk servers: Publish queues the event in a bounded in-memory
+// backlog and returns at once, and a goroutine publishes the backlog to the
+// bus in order, retrying each event until the bus takes it.
+//
+// The backlog lives in memory: events queued but not yet published are lost
+// if the process dies. Services whose events must survive a crash write
+// them to an outbox instead (see Relay).
+type AsyncPublisher struct {
+	bus  Bus
+	opts AsyncOptions
+	log  *slog.Logger
+
+	mu      sync.RWMutex // guards closed and sends on queue
+	closed  bool
+	queue   chan Event
+	abort   chan struct{} // closed when Close gives up flushing
+	stopped chan struct{} // closed when the goroutine returns
+
+	published, retried, dropped atomic.Uint64
+	inFlight                    atomic.Int64
+}
+
+// NewAsyncPublisher returns a publisher to bus and starts its goroutine.
+// Close it to stop the goroutine; the bus stays open.
+func NewAsyncPublisher(bus Bus, opts AsyncOptions) *AsyncPublisher {
+	if opts.Capacity <= 0 {
+		opts.Capacity = 10000
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &AsyncPublisher{bus: bus, opts: opts, log: log,
+		queue: make(chan Event, opts.Capacity),
+		abort: make(chan struct{}), stopped: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// Publish queues ev and returns without waiting for the bus. It returns
+// ErrBacklogFull when the backlog is full, ErrClosed after Close, or an
+// error when ev.Type is not valid; in all these cases ev is not published
+// and the caller may count or log it. A nil error does not mean the event is
+// durable yet.
+func (p *AsyncPublisher) Publish(ev Event) error {
+	if err := CheckType(ev.Type); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	select {
+	case p.queue <- ev:
+		return nil
+	default:
+		p.dropped.Add(1)
+		return ErrBacklogFull
+	}
+}
+
+// Stats returns the counters so far; they only grow, except Pending.
+func (p *AsyncPublisher) Stats() AsyncStats {
+	return AsyncStats{
+		Published: p.published.Load(),
+		Retried:   p.retried.Load(),
+		Dropped:   p.dropped.Load(),
+		Pending:   len(p.queue) + int(p.inFlight.Load()),
+	}
+}
+
+// Close stops accepting events and waits until the backlog is published or
+// ctx is done. In the latter case the events left are dropped, counted, and
+// Close returns an error saying how many.
+func (p *AsyncPublisher) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.queue)
+	}
+	p.mu.Unlock()
+
+	select {
+	case <-p.stopped:
+		return nil
+	case <-ctx.Done():
+	}
+	before := p.dropped.Load()
+	p.abortOnce()
+	<-p.stopped
+	return fmt.Errorf("close publisher: %d events dropped: %w", p.dropped.Load()-before, ctx.Err())
+}
+
+// abortOnce closes p.abort if no one did.
+func (p *AsyncPublisher) abortOnce() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.abort:
+	default:
+		close(p.abort)
+	}
+}
+
+// run publishes the backlog until it is closed and empty. Once Close gives
+// up, every attempt fails at once and the events left count as dropped.
+func (p *AsyncPublisher) run() {
+	defer close(p.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-p.abort:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for ev := range p.queue {
+		p.inFlight.Add(1)
+		if !p.deliver(ctx, ev) {
+			p.dropped.Add(1)
+		}
+		p.inFlight.Add(-1)
+	}
+}
+
+// deliver publishes ev, retrying after failures, and reports whether it
+// did before ctx ended.
+func (p *AsyncPublisher) deliver(ctx context.Context, ev Event) bool {
+	for attempt := 1; ; attempt++ {
+		err := p.publishOnce(ctx, ev)
+		if err == nil {
+			p.published.Add(1)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		p.retried.Add(1)
+		wait := p.opts.Backoff.Delay(attempt)
+		p.log.Warn("publish event failed", "event_type", ev.Type, "attempt", attempt,
+			"retry_in", wait, "error", err)
+		if !sleepCtx(ctx, wait) {
+			return false
+		}
+	}
+}
+
+// publishOnce makes one attempt, bounded by the publisher's timeout.
+func (p *AsyncPublisher) publishOnce(ctx context.Context, ev Event) error {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	return p.bus.Publish(ctx, ev)
+}
+
+// sleepCtx waits for d and reports whether ctx was still live at the end.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
