@@ -1,0 +1,25 @@
+package rdir_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/rdir"
+	"github.com/gridkeep/gridkeep/internal/rdir/rdirtest"
+	"github.com/gridkeep/gridkeep/internal/sqlitedb"
+)
+
+func newSQLite(t *testing.T) *rdir.SQLiteStore {
+	t.Helper()
+	s, err := rdir.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "rdir.db"),
+		sqlitedb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSQLiteConformance(t *testing.T) {
+	rdirtest.Run(t, func(t *testing.T) rdir.Store { return newSQLite(t) })
+}
