@@ -1,0 +1,422 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// drainTimeout is how long requests still in flight at the end of a run
+// may take before they are abandoned and counted as failed.
+const drainTimeout = 30 * time.Second
+
+// Result is what a run measured. Counts, bytes, latencies and CPU times
+// cover the measured requests only: those sent after the warmup.
+type Result struct {
+	Op          Op
+	URL         string
+	Size        int64 // chunk size, bytes
+	Concurrency int
+	Warmup      time.Duration
+	Elapsed     time.Duration // wall time of the measure
+	Objects     int           // chunks uploaded before a read run
+	Requests    int64         // measured requests, successful or not
+	OK          int64         // successful measured requests
+	// Bytes counts the chunk data of successful requests: sent (put),
+	// received (get), or re-read and hashed by the server (head-check).
+	Bytes  int64
+	Errors map[string]int64 // failed requests by HTTP status or error class
+	// Latency is computed over successful requests only.
+	Latency Latencies
+	// Connections counts the TCP connections opened, preparation and warmup
+	// included: keep-alive works when it does not exceed Concurrency.
+	Connections int64
+	ServerPID   int           // 0 when the server CPU was not measured
+	ServerCPU   time.Duration // user+system CPU time of ServerPID
+	ClientCPU   time.Duration // user+system CPU time of this process
+}
+
+// ErrorCount returns the number of failed measured requests.
+func (r *Result) ErrorCount() int64 { return r.Requests - r.OK }
+
+// ErrorRate returns the fraction of measured requests that failed, or 0
+// when none was measured.
+func (r *Result) ErrorRate() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.ErrorCount()) / float64(r.Requests)
+}
+
+// ReqPerSec returns the successful requests per second.
+func (r *Result) ReqPerSec() float64 { return perSecond(float64(r.OK), r.Elapsed) }
+
+// MBPerSec returns the chunk data rate in megabytes (10^6 bytes) per second.
+func (r *Result) MBPerSec() float64 { return perSecond(float64(r.Bytes)/1e6, r.Elapsed) }
+
+// ServerCPUPerRequest returns the server CPU time per measured request,
+// or 0 when it was not measured.
+func (r *Result) ServerCPUPerRequest() time.Duration { return perRequest(r.ServerCPU, r.Requests) }
+
+// ClientCPUPerRequest returns this process's CPU time per measured request.
+func (r *Result) ClientCPUPerRequest() time.Duration { return perRequest(r.ClientCPU, r.Requests) }
+
+func perSecond(x float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return x / d.Seconds()
+}
+
+func perRequest(d time.Duration, n int64) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return d / time.Duration(n)
+}
+
+// Run validates cfg, uploads the read pool when the operation needs one,
+// then sends load for cfg.Warmup plus cfg.Duration and returns what was
+// measured. Invalid settings are reported before anything is sent. If ctx
+// ends early, Run returns what it measured so far with ctx's error.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.client.CloseIdleConnections()
+	if cfg.Op != OpPut {
+		if err := r.prepare(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return r.run(ctx)
+}
+
+// runner holds the state shared by the workers of one run.
+type runner struct {
+	cfg    Config
+	base   string
+	host   string
+	client *http.Client
+	names  *namer
+	body   []byte   // upload data, shared and read-only
+	pool   []string // chunk ids read by get and head-check
+
+	dials  atomic.Int64
+	issued atomic.Int64 // requests started, warmup included
+	stop   atomic.Bool
+	t0     time.Time
+	from   atomic.Int64 // nanoseconds after t0 when the measure began
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	names, err := newNamer()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, base: cfg.baseURL(), host: cfg.hostHeader(), names: names}
+	r.client = r.newClient()
+	if cfg.Op == OpPut || cfg.Objects > 0 {
+		r.body = newBody(cfg.Size)
+	}
+	return r, nil
+}
+
+// newClient returns a client with one keep-alive HTTP/1.1 connection per
+// worker, no proxy, no compression and no redirects. It counts dials.
+func (r *runner) newClient() *http.Client {
+	n := r.cfg.Concurrency
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			r.dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        n,
+		MaxIdleConnsPerHost: n,
+		MaxConnsPerHost:     n,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		// Headers and a small body leave in one write; large bodies
+		// bypass the buffer.
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
+	}
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// prepare uploads the read pool with cfg.Concurrency workers.
+func (r *runner) prepare(ctx context.Context) error {
+	r.pool = make([]string, r.cfg.Objects)
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range r.cfg.Concurrency {
+		wg.Go(func() {
+			for failed.Load() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(r.pool)) {
+					return
+				}
+				id, err := r.upload(ctx)
+				if err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+				r.pool[i] = id
+			}
+		})
+	}
+	wg.Wait()
+	if p := failed.Load(); p != nil {
+		return fmt.Errorf("upload read pool: %w", *p)
+	}
+	return nil
+}
+
+// upload sends one chunk of the read pool and returns its id.
+func (r *runner) upload(ctx context.Context) (string, error) {
+	name := r.names.next()
+	req := r.putRequest(ctx, name)
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", fmt.Errorf("put %s: %w", name.id, err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
+			resp.Header.Get("X-Error"))
+	}
+	return name.id, nil
+}
+
+// run sends load for the warmup and the measure and gathers the figures.
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	runCtx, cancel := context.WithTimeout(ctx, r.cfg.Warmup+r.cfg.Duration+drainTimeout)
+	defer cancel()
+	r.t0 = time.Now()
+	r.from.Store(math.MaxInt64)
+	var before snapshot
+	var err error
+	if r.cfg.Warmup == 0 {
+		before, err = r.beginMeasure()
+	}
+	tallies := make([]*tally, r.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i := range tallies {
+		tallies[i] = &tally{}
+		wg.Go(func() { r.worker(ctx, runCtx, tallies[i]) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	if r.cfg.Warmup > 0 {
+		sleep(ctx, done, r.cfg.Warmup)
+		before, err = r.beginMeasure()
+	}
+	if err == nil {
+		sleep(ctx, done, r.cfg.Duration)
+	}
+	r.stop.Store(true)
+	<-done
+	after, aerr := r.snapshot()
+	if err == nil {
+		err = aerr
+	}
+	res := r.result(merge(tallies), before, after)
+	if err == nil {
+		err = ctx.Err()
+	}
+	return res, err
+}
+
+// beginMeasure takes the snapshot the figures start from and makes the
+// requests sent from now on count.
+func (r *runner) beginMeasure() (snapshot, error) {
+	s, err := r.snapshot()
+	r.from.Store(int64(s.at.Sub(r.t0)))
+	return s, err
+}
+
+// sleep waits for d, for ctx to end or for done to close.
+func sleep(ctx context.Context, done <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	case <-done:
+	}
+}
+
+// snapshot is the clock and CPU counters at one instant.
+type snapshot struct {
+	at     time.Time
+	server time.Duration
+	client time.Duration
+}
+
+func (r *runner) snapshot() (snapshot, error) {
+	s := snapshot{at: time.Now(), client: selfCPU()}
+	if r.cfg.ServerPID > 0 {
+		var err error
+		if s.server, err = procCPU(r.cfg.ServerPID); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func (r *runner) result(t *tally, before, after snapshot) *Result {
+	res := &Result{
+		Op: r.cfg.Op, URL: r.cfg.URL, Size: r.cfg.Size, Concurrency: r.cfg.Concurrency,
+		Warmup: r.cfg.Warmup, Elapsed: after.at.Sub(before.at), Objects: len(r.pool),
+		OK: t.ok, Bytes: t.bytes, Errors: t.errors, Latency: summarize(t.samples),
+		Connections: r.dials.Load(), ServerPID: r.cfg.ServerPID,
+		ServerCPU: after.server - before.server, ClientCPU: after.client - before.client,
+	}
+	res.Requests = res.OK
+	for _, n := range t.errors {
+		res.Requests += n
+	}
+	return res
+}
+
+// worker sends requests one after the other until the run stops. A request
+// that fails because ctx ended is not the server's fault and is not counted;
+// one abandoned because the server did not finish in time is.
+func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
+	buf := make([]byte, 64<<10)
+	for r.take() {
+		start := time.Now()
+		class, n := r.once(runCtx, buf)
+		lat := time.Since(start)
+		if ctx.Err() != nil {
+			return
+		}
+		if start.Sub(r.t0) < time.Duration(r.from.Load()) {
+			continue // warmup
+		}
+		if class != "" {
+			t.failure(class)
+			continue
+		}
+		t.success(lat, n)
+	}
+}
+
+// take reports whether another request may start.
+func (r *runner) take() bool {
+	if r.stop.Load() {
+		return false
+	}
+	if r.issued.Add(1) > r.cfg.MaxRequests {
+		r.stop.Store(true)
+		return false
+	}
+	return true
+}
+
+// once sends one request and reads its whole reply. It returns the error
+// class of a failure ("" on success) and the chunk bytes it accounts for.
+func (r *runner) once(ctx context.Context, buf []byte) (string, int64) {
+	req := r.request(ctx)
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return ErrTransport, 0
+	}
+	n, err := drain(resp.Body, buf)
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return ErrTransport, 0
+	case resp.StatusCode != r.wantStatus():
+		return statusClass(resp.StatusCode), 0
+	case r.cfg.Op == OpGet && n != r.cfg.Size:
+		return ErrShortBody, 0
+	}
+	return "", r.cfg.Size
+}
+
+// drain reads body to its end through buf and returns its length.
+func drain(body io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for {
+		k, err := body.Read(buf)
+		n += int64(k)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func (r *runner) wantStatus() int {
+	if r.cfg.Op == OpPut {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// request builds the next request of the run's operation.
+func (r *runner) request(ctx context.Context) *http.Request {
+	var req *http.Request
+	switch r.cfg.Op {
+	case OpPut:
+		req = r.putRequest(ctx, r.names.next())
+	case OpGet:
+		req = r.readRequest(ctx, http.MethodGet)
+	case OpHeadCheck:
+		req = r.readRequest(ctx, http.MethodHead)
+		req.Header[hdrCheckHash] = []string{"true"}
+	}
+	if r.cfg.mutate != nil {
+		r.cfg.mutate(req)
+	}
+	return req
+}
+
+func (r *runner) putRequest(ctx context.Context, name chunkName) *http.Request {
+	req := r.newRequest(ctx, http.MethodPut, name.id, bytes.NewReader(r.body))
+	req.Header = r.names.putHeaders(name)
+	return req
+}
+
+// readRequest targets a chunk of the pool picked at random.
+func (r *runner) readRequest(ctx context.Context, method string) *http.Request {
+	return r.newRequest(ctx, method, r.pool[rand.IntN(len(r.pool))], nil)
+}
+
+func (r *runner) newRequest(ctx context.Context, method, id string, body io.Reader) *http.Request {
+	req, err := http.NewRequestWithContext(ctx, method, r.base+"/"+id, body)
+	if err != nil {
+		// The base URL was validated and ids are hex: this cannot fail.
+		panic(fmt.Sprintf("loadgen: build request: %v", err))
+	}
+	req.Host = r.host
+	return req
+}

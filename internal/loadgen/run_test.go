@@ -1,0 +1,210 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// serve runs h on a new loopback listener until the test ends and returns
+// the server's base URL and address.
+func serve(t *testing.T, ln net.Listener, hs *http.Server) string {
+	t.Helper()
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func startNull(t *testing.T) (string, *NullServer) {
+	t.Helper()
+	ln := listen(t)
+	s := &NullServer{Addr: ln.Addr().String()}
+	return serve(t, ln, s.HTTPServer()), s
+}
+
+func startRawx(t *testing.T) string {
+	t.Helper()
+	ln := listen(t)
+	dir := filepath.Join(t.TempDir(), "vol")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := rawx.New(rawx.Config{Volume: dir, Addr: ln.Addr().String(), Namespace: "OPENIO"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return serve(t, ln, srv.HTTPServer())
+}
+
+// quick returns a short run of op against url.
+func quick(url string, op Op) Config {
+	return Config{URL: url, Op: op, Size: 4 << 10, Concurrency: 4,
+		Duration: 100 * time.Millisecond, Warmup: 10 * time.Millisecond, Objects: 8}
+}
+
+// checkClean asserts that a run succeeded entirely and is self-consistent.
+func checkClean(t *testing.T, res *Result, err error, cfg Config) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK == 0 || res.ErrorCount() != 0 || len(res.Errors) != 0 {
+		t.Fatalf("%d ok, %d failed %v; want only successes", res.OK, res.ErrorCount(), res.Errors)
+	}
+	if res.Bytes != res.OK*cfg.Size {
+		t.Errorf("bytes %d, want %d requests × %d", res.Bytes, res.OK, cfg.Size)
+	}
+	l := res.Latency
+	if !(0 < l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max && l.Mean <= l.Max) {
+		t.Errorf("latencies out of order: %+v", l)
+	}
+	if res.Connections < 1 || res.Connections > int64(cfg.Concurrency) {
+		t.Errorf("%d connections for %d workers: keep-alive broken", res.Connections, cfg.Concurrency)
+	}
+	wantObjects := cfg.Objects
+	if cfg.Op == OpPut {
+		wantObjects = 0
+	}
+	if res.Objects != wantObjects {
+		t.Errorf("pool of %d chunks, want %d", res.Objects, wantObjects)
+	}
+}
+
+func TestRunEachOp(t *testing.T) {
+	servers := map[string]func(*testing.T) string{
+		"null": func(t *testing.T) string { u, _ := startNull(t); return u },
+		"rawx": startRawx,
+	}
+	for name, start := range servers {
+		for _, op := range []Op{OpPut, OpGet, OpHeadCheck} {
+			t.Run(name+"/"+string(op), func(t *testing.T) {
+				cfg := quick(start(t), op)
+				res, err := Run(context.Background(), cfg)
+				checkClean(t, res, err, cfg)
+			})
+		}
+	}
+}
+
+func TestRunCountsServerErrors(t *testing.T) {
+	servers := map[string]func(*testing.T) string{
+		"null": func(t *testing.T) string { u, _ := startNull(t); return u },
+		"rawx": startRawx,
+	}
+	for name, start := range servers {
+		t.Run(name, func(t *testing.T) {
+			cfg := quick(start(t), OpPut)
+			cfg.mutate = func(req *http.Request) { delete(req.Header, hdrFullPath) }
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Requests == 0 || res.OK != 0 || res.Errors["400"] != res.Requests {
+				t.Errorf("%d requests, %d ok, errors %v; want every request to fail with 400",
+					res.Requests, res.OK, res.Errors)
+			}
+			if res.Bytes != 0 || res.ErrorRate() != 1 {
+				t.Errorf("bytes %d, error rate %g; want 0 and 1", res.Bytes, res.ErrorRate())
+			}
+		})
+	}
+}
+
+func TestRunStoppedServer(t *testing.T) {
+	ln := listen(t)
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+
+	cfg := quick(url, OpPut)
+	cfg.MaxRequests = 200
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != 0 || res.Errors[ErrTransport] == 0 || res.Errors[ErrTransport] != res.Requests {
+		t.Errorf("%d ok, errors %v; want only transport errors", res.OK, res.Errors)
+	}
+
+	// A read run cannot even upload its pool.
+	if _, err := Run(context.Background(), quick(url, OpGet)); err == nil {
+		t.Error("get against a stopped server: no error")
+	}
+}
+
+func TestRunWrongHost(t *testing.T) {
+	cfg := quick(startRawx(t), OpGet)
+	cfg.Host = "elsewhere:6201"
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Error("pool uploaded with a Host the server does not answer to")
+	}
+}
+
+func TestRunBounds(t *testing.T) {
+	url, null := startNull(t)
+	cfg := quick(url, OpPut)
+	cfg.Warmup = time.Hour
+	cfg.Duration = time.Hour
+	cfg.MaxRequests = 20
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every request allowed was sent during the warmup: none is measured.
+	if res.Requests != 0 || res.Bytes != 0 {
+		t.Errorf("%d requests, %d bytes measured; want none after the warmup", res.Requests, res.Bytes)
+	}
+	null.mu.RLock()
+	n := len(null.sizes)
+	null.mu.RUnlock()
+	if n != 20 {
+		t.Errorf("server received %d chunks, want 20", n)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	url, _ := startNull(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg := quick(url, OpPut)
+	cfg.Duration = time.Hour
+	res, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if res == nil || res.ErrorCount() != 0 {
+		t.Errorf("result %+v: requests aborted by the caller were counted as failures", res)
+	}
+}
+
+func TestRunServerCPU(t *testing.T) {
+	url, _ := startNull(t)
+	cfg := quick(url, OpPut)
+	cfg.ServerPID = os.Getpid() // the server runs in this process
+	res, err := Run(context.Background(), cfg)
+	checkClean(t, res, err, cfg)
+	if res.ServerPID != cfg.ServerPID || res.ServerCPU < 0 {
+		t.Errorf("server pid %d cpu %v", res.ServerPID, res.ServerCPU)
+	}
+
+	cfg.ServerPID = 1 << 30 // above the kernel's pid limit
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Error("a missing server process was accepted")
+	}
+}
