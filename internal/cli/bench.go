@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/loadgen"
+)
+
+func init() { register(newBenchCommand) }
+
+func newBenchCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure services under load",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newBenchRawxCommand(), newBenchNullRawxCommand())
+	return cmd
+}
+
+// benchRawxFlags are the flags of "bench rawx" that do not map directly to
+// a loadgen.Config field.
+type benchRawxFlags struct {
+	size         string
+	op           string
+	json         bool
+	maxErrorRate float64
+}
+
+func newBenchRawxCommand() *cobra.Command {
+	var (
+		cfg loadgen.Config
+		fl  benchRawxFlags
+	)
+	cmd := &cobra.Command{
+		Use: "rawx --url URL [--op put|get|head-check] [--size 1MiB] [--concurrency 16] " +
+			"[--duration 10s] [--json]",
+		Short: "Send chunk requests to a chunk server and report rates and latencies",
+		Long: `Send chunk requests to a chunk server (gridkeep rawx, OpenIO's rawx or
+"bench null-rawx") from --concurrency workers, each waiting for its reply
+before sending the next request over its own keep-alive connection.
+
+  put         uploads new chunks with the headers of an OpenIO client
+              (single-copy plain chunk, BLAKE3 checksum, position 0)
+  get         downloads whole chunks at random from a pool uploaded first
+  head-check  sends HEAD with X-oio-check-hash: true, so that the server
+              re-reads and hashes a chunk of the pool
+
+Requests sent during --warmup are left out of every figure. The run stops
+after --duration or --max-requests, whichever comes first. Latency
+percentiles cover successful requests; MB/s is in 10^6 bytes per second.
+With --server-pid, the server's CPU time per request is read from /proc.
+Only loopback servers are accepted unless --allow-remote is given.
+
+Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
+not or the run could not be made, 2 for bad arguments.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBenchRawx(cmd, cfg, fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.URL, "url", "", "chunk server URL, http://ip:port (required)")
+	f.StringVar(&cfg.Host, "host", "", "Host header (default: the host:port of --url)")
+	f.StringVar(&fl.op, "op", string(loadgen.OpPut), "operation: put, get or head-check")
+	f.StringVar(&fl.size, "size", "1MiB", "chunk size: bytes, or a count of KiB, MiB or GiB")
+	f.IntVar(&cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency,
+		"workers, one connection each")
+	f.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "measured time")
+	f.DurationVar(&cfg.Warmup, "warmup", time.Second,
+		"load sent before measuring, left out of the figures")
+	f.IntVar(&cfg.Objects, "objects", 0, "chunks uploaded before get or head-check "+
+		"(default: about 256 MiB, at least 2 per worker, at most 10000)")
+	f.Int64Var(&cfg.MaxRequests, "max-requests", loadgen.DefaultMaxRequests,
+		"stop after this many requests, warmup included")
+	f.IntVar(&cfg.ServerPID, "server-pid", 0, "server process whose CPU time is measured")
+	f.BoolVar(&cfg.AllowRemote, "allow-remote", false,
+		"accept a server that is not on a loopback address")
+	f.BoolVar(&fl.json, "json", false, "print one JSON object instead of text")
+	f.Float64Var(&fl.maxErrorRate, "max-error-rate", 0,
+		"fraction of failed requests above which the exit code is 1")
+	cmd.MarkFlagRequired("url")
+	return cmd
+}
+
+func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) error {
+	size, err := loadgen.ParseSize(fl.size)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Size, cfg.Op = size, loadgen.Op(fl.op)
+	if cfg.Concurrency == 0 || cfg.Duration == 0 || cfg.MaxRequests == 0 {
+		return usagef("--concurrency, --duration and --max-requests must be positive")
+	}
+	if fl.maxErrorRate < 0 || fl.maxErrorRate > 1 {
+		return usagef("--max-error-rate %g is not a fraction between 0 and 1", fl.maxErrorRate)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+
+	res, err := loadgen.Run(cmd.Context(), cfg)
+	if res == nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	out := cmd.OutOrStdout()
+	if fl.json {
+		if werr := res.WriteJSON(out); werr != nil {
+			return werr
+		}
+	} else if werr := res.WriteText(out); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if res.OK == 0 || res.ErrorRate() > fl.maxErrorRate {
+		return exitError{ExitFail, fmt.Errorf("bench: %d of %d requests failed",
+			res.ErrorCount(), res.Requests)}
+	}
+	return nil
+}
+
+func newBenchNullRawxCommand() *cobra.Command {
+	var (
+		listen      string
+		allowRemote bool
+		srv         loadgen.NullServer
+	)
+	cmd := &cobra.Command{
+		Use:   "null-rawx [--listen ADDR]",
+		Short: "Run a chunk server that stores nothing, the ceiling for chunk server benchmarks",
+		Long: `Run a chunk server that answers OpenIO's chunk routes while storing nothing:
+uploads are read and discarded (only their size is kept, in memory),
+downloads are served from a buffer of zero bytes and HEAD with
+X-oio-check-hash hashes that buffer. No chunk server on the same machine
+can be faster; measure it beside the real ones with "bench rawx".
+
+Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
+2 for bad arguments.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(listen)
+			if err != nil {
+				return usagef("listen: %w", err)
+			}
+			if !allowRemote && !loadgen.IsLoopback(host) {
+				return usagef("listen address %s is not a loopback address (see --allow-remote)", listen)
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usagef("listen: %w", err)
+			}
+			srv.Addr = ln.Addr().String()
+			fmt.Fprintf(cmd.ErrOrStderr(), "null chunk server listening on %s\n", srv.Addr)
+			return serveUntilDone(cmd.Context(), srv.HTTPServer(), ln)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:6299", "address to listen on")
+	f.BoolVar(&allowRemote, "allow-remote", false, "accept a listen address that is not loopback")
+	f.IntVar(&srv.MaxChunks, "max-chunks", loadgen.DefaultNullChunks, "chunk sizes remembered at most")
+	return cmd
+}
