@@ -8,6 +8,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
 // Resolver maps the host of a chunk URL (a chunk server's service id or
@@ -71,4 +72,22 @@ func deleteChunk(ctx context.Context, client *rawx.Client, resolve Resolver, chu
 		return nil
 	}
 	return err
+}
+
+// VolumeIndex returns the step that keeps the reverse index in step with
+// the chunk servers: storage.chunk.new pushes a record, storage.chunk.deleted
+// removes it.
+func VolumeIndex(store rdir.Store) Step {
+	return Step{
+		Name:    "volume-index",
+		Types:   []string{event.ChunkNew, event.ChunkDeleted},
+		Workers: 2,
+		Handle: func(ctx context.Context, ev event.Event) error {
+			err := rdir.ApplyChunkEvent(ctx, store, ev)
+			if errors.Is(err, rdir.ErrInvalid) {
+				return nil // a malformed event cannot become valid by retrying
+			}
+			return err
+		},
+	}
 }

@@ -1,0 +1,340 @@
+// Package namespace runs a whole gridkeep namespace in one process: the
+// directory with its API, chunk servers on local volumes, the reverse
+// index, an embedded NATS JetStream bus, the outbox relay and the event
+// agent. It is what `gridkeep up` runs, and what end-to-end tests start.
+package namespace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gridkeep/gridkeep/internal/agent"
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/event/natsbus"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/meta/sqlstore"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+	"github.com/gridkeep/gridkeep/internal/sqlitedb"
+)
+
+// Options configure a namespace. The zero value of every field but Data
+// works.
+type Options struct {
+	Data      string // data directory (required); created if missing
+	Name      string // namespace name; "" means "OPENIO"
+	Rawx      int    // chunk servers; 0 means 3
+	PortBase  int    // directory API port; 0 means 6000, -1 picks free ports
+	ChunkSize int64  // metachunk size in bytes; 0 means the directory's default
+	Fsync     bool   // chunk servers make each chunk durable before answering
+	Logger    *slog.Logger
+}
+
+// Port offsets from Options.PortBase.
+const (
+	offsetRdir = 1
+	offsetNATS = 2
+	offsetRawx = 200 // chunk server i (from 1) listens on PortBase+200+i
+)
+
+// Namespace is a running namespace. Its fields are read-only.
+type Namespace struct {
+	ProxyURL string     // directory API, e.g. http://127.0.0.1:6000
+	RdirURL  string     // reverse index API
+	NATSURL  string     // the embedded bus, for other processes
+	Rawx     []RawxInfo // chunk servers, in order
+	Store    *sqlstore.Store
+	Registry *meta.Registry
+
+	opts    Options
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error // run in reverse order by Close
+	errc    chan error
+}
+
+// RawxInfo describes one chunk server of the namespace.
+type RawxInfo struct {
+	ServiceID string // also its reverse-index volume id
+	Addr      string
+	Volume    string
+}
+
+// Start starts every service and returns once all of them accept
+// requests. Close stops them.
+func Start(ctx context.Context, opts Options) (*Namespace, error) {
+	if err := opts.withDefaults(); err != nil {
+		return nil, err
+	}
+	ns := &Namespace{opts: opts, log: opts.Logger, errc: make(chan error, 16)}
+	if err := ns.start(ctx); err != nil {
+		ns.Close()
+		return nil, err
+	}
+	return ns, nil
+}
+
+func (o *Options) withDefaults() error {
+	if o.Data == "" {
+		return errors.New("namespace: no data directory")
+	}
+	if o.Name == "" {
+		o.Name = "OPENIO"
+	}
+	if o.Rawx == 0 {
+		o.Rawx = 3
+	}
+	if o.Rawx < 1 || o.Rawx > 100 {
+		return fmt.Errorf("namespace: %d chunk servers: want 1 to 100", o.Rawx)
+	}
+	if o.PortBase == 0 {
+		o.PortBase = 6000
+	}
+	if o.PortBase > 65535-offsetRawx-o.Rawx {
+		return fmt.Errorf("namespace: port base %d is too high", o.PortBase)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return os.MkdirAll(o.Data, 0o755)
+}
+
+// listen opens the listener of a service at PortBase+offset, or on a free
+// port when PortBase is -1.
+func (ns *Namespace) listen(offset int) (net.Listener, error) {
+	addr := "127.0.0.1:0"
+	if ns.opts.PortBase > 0 {
+		addr = "127.0.0.1:" + strconv.Itoa(ns.opts.PortBase+offset)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("namespace: %w", err)
+	}
+	return ln, nil
+}
+
+func (ns *Namespace) start(ctx context.Context) error {
+	bus, err := ns.startBus(ctx)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	ns.cancel = cancel
+	rdirStore, err := ns.startRdir(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ns.startDirectory(ctx); err != nil {
+		return err
+	}
+	ns.run(func() error {
+		return event.NewRelay(ns.Store, bus, event.RelayOptions{Poll: 50 * time.Millisecond,
+			Logger: ns.log}).Run(runCtx)
+	})
+	pub := event.NewAsyncPublisher(bus, event.AsyncOptions{Logger: ns.log})
+	ns.closers = append(ns.closers, func() error {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return pub.Close(cctx)
+	})
+	for i := 1; i <= ns.opts.Rawx; i++ {
+		if err := ns.startRawx(i, pub); err != nil {
+			return err
+		}
+	}
+	ns.run(func() error { return ns.heartbeat(runCtx) })
+	return ns.startAgent(runCtx, bus, rdirStore)
+}
+
+// run runs fn in the background until Close; a failure is reported by Wait.
+func (ns *Namespace) run(fn func() error) {
+	ns.wg.Add(1)
+	go func() {
+		defer ns.wg.Done()
+		if err := fn(); err != nil && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, http.ErrServerClosed) && !errors.Is(err, event.ErrClosed) {
+			select {
+			case ns.errc <- err:
+			default:
+			}
+		}
+	}()
+}
+
+// serve serves h on ln until Close.
+func (ns *Namespace) serve(ln net.Listener, h http.Handler) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10}
+	ns.run(func() error { return hs.Serve(ln) })
+	ns.closers = append(ns.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(ctx)
+	})
+}
+
+func (ns *Namespace) startBus(ctx context.Context) (event.Bus, error) {
+	listen := "127.0.0.1:0"
+	if ns.opts.PortBase > 0 {
+		listen = "127.0.0.1:" + strconv.Itoa(ns.opts.PortBase+offsetNATS)
+	}
+	bus, err := natsbus.Open(ctx, natsbus.ServerOptions{Dir: filepath.Join(ns.opts.Data, "nats"),
+		Listen: listen}, natsbus.Options{Logger: ns.log})
+	if err != nil {
+		return nil, fmt.Errorf("namespace: event bus: %w", err)
+	}
+	ns.NATSURL = bus.URL()
+	ns.closers = append(ns.closers, bus.Close)
+	return bus, nil
+}
+
+func (ns *Namespace) startRdir(ctx context.Context) (rdir.Store, error) {
+	store, err := rdir.OpenSQLite(ctx, filepath.Join(ns.opts.Data, "rdir.db"), sqlitedb.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("namespace: reverse index: %w", err)
+	}
+	ns.closers = append(ns.closers, store.Close)
+	ln, err := ns.listen(offsetRdir)
+	if err != nil {
+		return nil, err
+	}
+	ns.RdirURL = "http://" + ln.Addr().String()
+	ns.serve(ln, rdir.NewHandler(store, rdir.HandlerOptions{Logger: ns.log}))
+	return store, nil
+}
+
+func (ns *Namespace) startDirectory(ctx context.Context) error {
+	store, err := sqlstore.Open(ctx, filepath.Join(ns.opts.Data, "meta.db"), sqlstore.Options{
+		Namespace: meta.Namespace{Name: ns.opts.Name, ChunkSize: ns.opts.ChunkSize}})
+	if err != nil {
+		return fmt.Errorf("namespace: directory: %w", err)
+	}
+	ns.Store = store
+	ns.closers = append(ns.closers, store.Close)
+	ns.Registry = meta.NewRegistry(meta.RegistryOptions{})
+	ln, err := ns.listen(0)
+	if err != nil {
+		return err
+	}
+	srv, err := meta.NewServer(store, meta.ServerOptions{Registry: ns.Registry, Logger: ns.log,
+		RdirAddr: ns.RdirURL[len("http://"):]})
+	if err != nil {
+		return err
+	}
+	ns.ProxyURL = "http://" + ln.Addr().String()
+	ns.serve(ln, srv)
+	return nil
+}
+
+func (ns *Namespace) startRawx(i int, pub event.Publisher) error {
+	info := RawxInfo{ServiceID: "rawx-" + strconv.Itoa(i),
+		Volume: filepath.Join(ns.opts.Data, "rawx-"+strconv.Itoa(i))}
+	if err := os.MkdirAll(info.Volume, 0o755); err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	ln, err := ns.listen(offsetRawx + i)
+	if err != nil {
+		return err
+	}
+	info.Addr = ln.Addr().String()
+	srv, err := rawx.New(rawx.Config{Volume: info.Volume, Addr: info.Addr, Namespace: ns.opts.Name,
+		ServiceID: info.ServiceID, Fsync: ns.opts.Fsync, Publisher: pub, Logger: ns.log.With("service_id", info.ServiceID)})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("namespace: %w", err)
+	}
+	ns.closers = append(ns.closers, srv.Close)
+	hs := srv.HTTPServer()
+	ns.run(func() error { return hs.Serve(ln) })
+	ns.closers = append(ns.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(ctx)
+	})
+	ns.Rawx = append(ns.Rawx, info)
+	return ns.register(info)
+}
+
+// register announces a chunk server to the directory with its free space.
+func (ns *Namespace) register(r RawxInfo) error {
+	free, total := diskSpace(r.Volume)
+	return ns.Registry.Register(meta.Service{Type: "rawx", ID: r.ServiceID, Addr: r.Addr,
+		Volume: r.ServiceID, Free: free, Total: total})
+}
+
+// heartbeat refreshes the chunk servers' registrations until ctx is done.
+func (ns *Namespace) heartbeat(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		for _, r := range ns.Rawx {
+			free, total := diskSpace(r.Volume)
+			if err := ns.Registry.Heartbeat("rawx", r.ServiceID, free, total); err != nil {
+				ns.log.Warn("heartbeat", "service_id", r.ServiceID, "err", err)
+			}
+		}
+	}
+}
+
+func diskSpace(dir string) (free, total int64) {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return 0, 0
+	}
+	return int64(st.Bavail) * st.Bsize, int64(st.Blocks) * st.Bsize
+}
+
+func (ns *Namespace) startAgent(ctx context.Context, bus event.Bus, store rdir.Store) error {
+	resolve := func(_ context.Context, host string) (string, error) {
+		svc, err := ns.Registry.Resolve("rawx", host)
+		if err != nil {
+			return host, nil // not a service id: an address already
+		}
+		return svc.Addr, nil
+	}
+	a, err := agent.New(bus, ns.log,
+		agent.VolumeIndex(store),
+		agent.ContentCleaner(&rawx.Client{}, resolve))
+	if err != nil {
+		return err
+	}
+	ns.run(func() error { return a.Run(ctx) })
+	return nil
+}
+
+// Err returns a channel that receives the error of a service that stopped
+// on its own.
+func (ns *Namespace) Err() <-chan error { return ns.errc }
+
+// Close stops every service, the latest started first, and waits for them.
+func (ns *Namespace) Close() error {
+	if ns.cancel != nil {
+		ns.cancel()
+	}
+	var errs []error
+	for i := len(ns.closers) - 1; i >= 0; i-- {
+		if err := ns.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	ns.closers = nil
+	ns.wg.Wait()
+	return errors.Join(errs...)
+}

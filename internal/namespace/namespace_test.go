@@ -1,0 +1,151 @@
+package namespace
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+func start(t *testing.T, data string) (*Namespace, *object.Client) {
+	t.Helper()
+	ns, err := Start(context.Background(), Options{Data: data, PortBase: -1, ChunkSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns, &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+}
+
+// TestObjectLifecycle writes a 30 MiB object with three copies, reads it
+// back after losing a copy and after a restart, and checks that the
+// reverse index knows every chunk.
+func TestObjectLifecycle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	data := t.TempDir()
+	ns, oc := start(t, data)
+	name := object.Name{Account: "acct", Container: "ctr", Path: "dir/big object"}
+	payload := make([]byte, 30<<20+123)
+	rand.Read(payload)
+
+	o, err := oc.Put(ctx, name, bytes.NewReader(payload), object.PutOptions{Size: int64(len(payload)),
+		SizeKnown: true, Policy: "THREECOPIES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Chunks) != 4*3 {
+		t.Fatalf("%d chunks, want 4 metachunks of 3 copies", len(o.Chunks))
+	}
+	assertGet(t, ctx, oc, name, payload)
+
+	// Lose one copy of the first metachunk: the object still reads.
+	loc, err := oc.Dir.Locate(ctx, "acct", "ctr", name.Path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := loc.Chunks[0]
+	vol := volumeOf(t, ns, lost.Host())
+	if err := os.Remove(filepath.Join(vol, chunk.DefaultLayout.Path(lost.ID()))); err != nil {
+		t.Fatal(err)
+	}
+	assertGet(t, ctx, oc, name, payload)
+
+	// Every chunk is in the reverse index of its volume.
+	waitIndexed(t, ctx, ns, loc.Chunks)
+
+	// After a restart everything is still there.
+	if err := ns.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ns, oc = start(t, data)
+	defer ns.Close()
+	assertGet(t, ctx, oc, name, payload)
+
+	// An unstreamed (unknown size) put of an empty object, then delete.
+	empty := object.Name{Account: "acct", Container: "ctr", Path: "empty"}
+	if _, err := oc.Put(ctx, empty, bytes.NewReader(nil), object.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	assertGet(t, ctx, oc, empty, nil)
+	eloc, _ := oc.Dir.Locate(ctx, "acct", "ctr", "empty", 0)
+	if _, err := oc.Dir.ContentDelete(ctx, "acct", "ctr", "empty", 0); err != nil {
+		t.Fatal(err)
+	}
+	// The agent deletes the chunk files of the deleted object.
+	for _, c := range eloc.Chunks {
+		path := filepath.Join(volumeOf(t, ns, c.Host()), chunk.DefaultLayout.Path(c.ID()))
+		waitGone(t, ctx, path)
+	}
+}
+
+func assertGet(t *testing.T, ctx context.Context, oc *object.Client, n object.Name, want []byte) {
+	t.Helper()
+	var got bytes.Buffer
+	if _, err := oc.Get(ctx, n, 0, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("read %d bytes, not the %d written", got.Len(), len(want))
+	}
+}
+
+func volumeOf(t *testing.T, ns *Namespace, serviceID string) string {
+	for _, r := range ns.Rawx {
+		if r.ServiceID == serviceID {
+			return r.Volume
+		}
+	}
+	t.Fatalf("no chunk server %s", serviceID)
+	return ""
+}
+
+func waitIndexed(t *testing.T, ctx context.Context, ns *Namespace, chunks []meta.Chunk) {
+	t.Helper()
+	rc, err := rdir.NewClient(ns.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chunks {
+		for {
+			page, err := rc.Fetch(ctx, c.Host(), rdir.ListOptions{Limit: 1000})
+			found := false
+			for _, r := range page.Records {
+				found = found || r.ChunkID == c.ID()
+			}
+			if err == nil && found {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("chunk %s never indexed under %s: %v", c.ID(), c.Host(), err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func waitGone(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	for {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s was never deleted", path)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

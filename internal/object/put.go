@@ -1,0 +1,263 @@
+package object
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// PutOptions describe an object to write. The zero value writes an object
+// of unknown size with the container's storage policy.
+type PutOptions struct {
+	Size       int64 // bytes to read, or -1 (or 0 with SizeKnown false) when unknown
+	SizeKnown  bool
+	Policy     string
+	MimeType   string
+	Properties map[string]string
+}
+
+// Put writes an object from r: for each metachunk it streams the data to
+// every copy's chunk server at once, and it commits the object only when
+// every copy of every metachunk is written and agrees on its hash. On
+// failure it deletes the chunks it wrote and commits nothing.
+func (c *Client) Put(ctx context.Context, n Name, r io.Reader, opts PutOptions) (*meta.Object, error) {
+	w := &writer{c: c, n: n, opts: opts, objHash: newObjectHash()}
+	obj, err := w.run(ctx, r)
+	if err != nil {
+		w.cleanup()
+		return nil, fmt.Errorf("put %s: %w", n, err)
+	}
+	return obj, nil
+}
+
+// writer is the state of one Put.
+type writer struct {
+	c       *Client
+	n       Name
+	opts    PutOptions
+	prep    *meta.Prepared
+	method  string
+	objHash interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	written []meta.Chunk // chunks stored so far, for the commit or a cleanup
+	mu      sync.Mutex
+}
+
+func (w *writer) run(ctx context.Context, r io.Reader) (*meta.Object, error) {
+	src := bufio.NewReaderSize(io.TeeReader(r, w.objHash), 1<<20)
+	var total int64
+	for pos := int64(0); ; pos++ {
+		copies, err := w.place(ctx, pos, total)
+		if err != nil {
+			return nil, err
+		}
+		length := int64(-1)
+		if w.opts.SizeKnown {
+			length = min(w.prep.ChunkSize, w.opts.Size-total)
+		}
+		k, err := w.putMetachunk(ctx, copies, io.LimitReader(src, w.prep.ChunkSize), length)
+		if err != nil {
+			return nil, err
+		}
+		total += k
+		if w.opts.SizeKnown && total >= w.opts.Size {
+			break
+		}
+		if _, err := src.Peek(1); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if w.opts.SizeKnown && total != w.opts.Size {
+		return nil, fmt.Errorf("read %d bytes, expected %d", total, w.opts.Size)
+	}
+	return w.commit(ctx, total)
+}
+
+// place returns the copies of metachunk pos. With a known size one
+// prepare places every metachunk; otherwise each is placed in turn, under
+// the version and content id of the first.
+func (w *writer) place(ctx context.Context, pos, written int64) ([]meta.Chunk, error) {
+	if w.prep == nil || !w.opts.SizeKnown {
+		req := meta.PrepareRequest{Size: 1, Position: pos, Policy: w.opts.Policy}
+		if w.opts.SizeKnown {
+			req.Size = max(w.opts.Size, 1)
+		}
+		if w.prep != nil {
+			req.Version, req.Policy = w.prep.Version, w.prep.Policy
+		}
+		p, err := w.c.Dir.ContentPrepare(ctx, w.n.Account, w.n.Container, w.n.Path, req)
+		if err != nil {
+			return nil, err
+		}
+		if w.prep == nil {
+			if w.method, err = chunkMethod(p.ChunkMethod); err != nil {
+				return nil, err
+			}
+			w.prep = p
+		} else {
+			w.prep.Chunks = p.Chunks
+		}
+	}
+	for _, group := range metachunks(w.prep.Chunks) {
+		if group[0].Pos == strconv.FormatInt(pos, 10) {
+			return group, nil
+		}
+	}
+	return nil, fmt.Errorf("the directory placed no chunk at position %d", pos)
+}
+
+// putMetachunk streams one metachunk from src to every copy at once and
+// returns its size. length is the size when known, -1 otherwise.
+func (w *writer) putMetachunk(ctx context.Context, copies []meta.Chunk, src io.Reader,
+	length int64) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := w.chunkMeta(copies[0].Pos)
+	pipes := make([]*io.PipeWriter, len(copies))
+	results := make([]rawx.PutResult, len(copies))
+	errs := make([]error, len(copies))
+	var wg sync.WaitGroup
+	for i, cp := range copies {
+		pr, pw := io.Pipe()
+		pipes[i] = pw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = w.c.Rawx.Put(ctx, address(cp), m, pr, length)
+			pr.CloseWithError(errors.Join(errs[i], errCopyDone))
+		}()
+	}
+	n, copyErr := w.fanOut(src, pipes)
+	for _, pw := range pipes {
+		pw.CloseWithError(copyErr)
+	}
+	wg.Wait()
+	if copyErr != nil && !errors.Is(copyErr, errCopyDone) {
+		w.remember(copies, results, errs)
+		return 0, copyErr
+	}
+	if err := w.remember(copies, results, errs); err != nil {
+		return 0, err
+	}
+	return n, checkCopies(copies, results, n)
+}
+
+// errCopyDone ends a pipe whose upload has returned.
+var errCopyDone = errors.New("chunk upload ended")
+
+// fanOut copies src into every pipe and returns the bytes copied.
+func (w *writer) fanOut(src io.Reader, pipes []*io.PipeWriter) (int64, error) {
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		k, err := src.Read(buf)
+		if k > 0 {
+			for _, pw := range pipes {
+				if _, werr := pw.Write(buf[:k]); werr != nil {
+					return n, werr
+				}
+			}
+			n += int64(k)
+			w.c.progress(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("read object data: %w", err)
+		}
+	}
+}
+
+// remember records the copies that were stored, so that a failure can
+// delete them, and returns the first upload error.
+func (w *writer) remember(copies []meta.Chunk, results []rawx.PutResult, errs []error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var first error
+	for i, cp := range copies {
+		if errs[i] == nil {
+			cp.Size, cp.Hash, cp.Score = results[i].Size, results[i].Hash, 0
+			w.written = append(w.written, cp)
+		} else if first == nil {
+			first = errs[i]
+		}
+	}
+	return first
+}
+
+// checkCopies verifies that every copy holds the n bytes sent, with one
+// hash.
+func checkCopies(copies []meta.Chunk, results []rawx.PutResult, n int64) error {
+	for i, res := range results {
+		if res.Size != n {
+			return fmt.Errorf("chunk %s holds %d bytes, %d were sent", copies[i].URL, res.Size, n)
+		}
+		if !strings.EqualFold(res.Hash, results[0].Hash) {
+			return fmt.Errorf("copies of metachunk %s disagree on their hash", copies[i].Pos)
+		}
+	}
+	return nil
+}
+
+func (w *writer) chunkMeta(pos string) *chunk.Meta {
+	return &chunk.Meta{
+		Fullpath: chunk.Fullpath{Account: w.n.Account, Container: w.n.Container,
+			Path: w.n.Path, Version: w.prep.Version, ContentID: w.prep.ContentID},
+		Position:      pos,
+		ChunkMethod:   w.method,
+		StoragePolicy: w.prep.Policy,
+	}
+}
+
+// commit records the object in the directory.
+func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
+	o := &meta.Object{
+		Name:        w.n.Path,
+		Version:     w.prep.Version,
+		ContentID:   w.prep.ContentID,
+		Policy:      w.prep.Policy,
+		ChunkMethod: w.method,
+		Size:        size,
+		Hash:        strings.ToUpper(hex.EncodeToString(w.objHash.Sum(nil))),
+		MimeType:    w.opts.MimeType,
+		Properties:  w.opts.Properties,
+		Chunks:      make([]meta.Chunk, len(w.written)),
+	}
+	for i, cp := range w.written {
+		cp.RealURL = ""
+		o.Chunks[i] = cp
+	}
+	if _, err := w.c.Dir.ContentCreate(ctx, w.n.Account, w.n.Container, o); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return o, nil
+}
+
+// cleanup deletes the chunks of a put that will not be committed. It has
+// its own deadline: the put's context may be the reason for the failure.
+func (w *writer) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, cp := range w.written {
+		w.c.Rawx.Delete(ctx, address(cp))
+	}
+	w.written = nil
+}
