@@ -1,0 +1,462 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+func init() {
+	register(newPutCommand)
+	register(newGetCommand)
+	register(newLsCommand)
+	register(newRmCommand)
+	register(newStatCommand)
+	register(newLocateCommand)
+	register(newContainerCommand)
+}
+
+// DefaultProxy is where client commands find the namespace when neither
+// --proxy nor GRIDKEEP_PROXY says otherwise.
+const DefaultProxy = "http://127.0.0.1:6000"
+
+// clientExitCodes documents the exit codes of the client commands.
+const clientExitCodes = `
+Exit codes: 0 success, 1 the operation failed (for instance no such object,
+or a chunk server refused), 2 bad arguments.`
+
+// addProxyFlag adds --proxy to cmd and returns where its value lands.
+func addProxyFlag(cmd *cobra.Command) *string {
+	def := os.Getenv("GRIDKEEP_PROXY")
+	if def == "" {
+		def = DefaultProxy
+	}
+	p := new(string)
+	cmd.Flags().StringVar(p, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
+	return p
+}
+
+func dirClient(proxy string) (*meta.Client, error) {
+	c, err := meta.NewClient(proxy, meta.ClientOptions{})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+func objectClient(proxy string) (*object.Client, error) {
+	dir, err := dirClient(proxy)
+	if err != nil {
+		return nil, err
+	}
+	return &object.Client{Dir: dir, Rawx: &rawx.Client{}}, nil
+}
+
+func parseName(s string, needContainer, needObject bool) (object.Name, error) {
+	n, err := object.ParseName(s, needContainer, needObject)
+	if err != nil {
+		return n, usageError{err}
+	}
+	return n, nil
+}
+
+// parseProperties turns k=v flags into a map.
+func parseProperties(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	props := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("property %q: want KEY=VALUE", kv)
+		}
+		props[k] = v
+	}
+	return props, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func newPutCommand() *cobra.Command {
+	var policy, mime string
+	var props []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "put ACCOUNT/CONTAINER/OBJECT FILE|-",
+		Short: "Store an object from a file or standard input",
+		Long: `Store an object. Its data is streamed to the chunk servers the directory
+picks, every copy of each metachunk at once; the object is committed only
+when every copy is written. The container is created if needed.` + clientExitCodes,
+		Args: cobra.ExactArgs(2),
+	}
+	proxy := addProxyFlag(cmd)
+	f := cmd.Flags()
+	f.StringVar(&policy, "policy", "", "storage policy: SINGLE, TWOCOPIES, THREECOPIES (default: the container's)")
+	f.StringVar(&mime, "mime-type", "", "mime type of the object")
+	f.StringArrayVar(&props, "property", nil, "object property KEY=VALUE (repeatable)")
+	f.BoolVar(&asJSON, "json", false, "print the stored object as JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], true, true)
+		if err != nil {
+			return err
+		}
+		properties, err := parseProperties(props)
+		if err != nil {
+			return err
+		}
+		oc, err := objectClient(*proxy)
+		if err != nil {
+			return err
+		}
+		src, opts, closeSrc, err := openSource(args[1])
+		if err != nil {
+			return err
+		}
+		defer closeSrc()
+		opts.Policy, opts.MimeType, opts.Properties = policy, mime, properties
+		total := int64(-1)
+		if opts.SizeKnown {
+			total = opts.Size
+		}
+		bar := newByteProgress(total, "put "+name.Path, !asJSON)
+		oc.Progress = bar.Add
+		o, err := oc.Put(cmd.Context(), name, src, opts)
+		bar.Done()
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), objectJSON(o))
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, %d chunks\n",
+			name, o.Size, o.Version, o.ContentID, len(o.Chunks))
+		return nil
+	}
+	return cmd
+}
+
+// openSource opens the data of a put: a file (size known) or "-".
+func openSource(arg string) (io.Reader, object.PutOptions, func(), error) {
+	if arg == "-" {
+		return os.Stdin, object.PutOptions{}, func() {}, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return nil, object.PutOptions{}, nil, usageError{err}
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, object.PutOptions{}, nil, usagef("%s is not a regular file", arg)
+	}
+	return f, object.PutOptions{Size: st.Size(), SizeKnown: true}, func() { f.Close() }, nil
+}
+
+func newGetCommand() *cobra.Command {
+	var out string
+	var version int64
+	cmd := &cobra.Command{
+		Use:   "get ACCOUNT/CONTAINER/OBJECT [-o FILE]",
+		Short: "Read an object to a file or standard output",
+		Long: `Read an object. Each metachunk is read from one copy and verified (size and
+hash) before it is written out; a copy that fails or does not match is
+replaced by the next one. The whole object is checked against its MD5. With
+-o the file appears only once the object is read whole.` + clientExitCodes,
+		Args: cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: standard output)")
+	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], true, true)
+		if err != nil {
+			return err
+		}
+		oc, err := objectClient(*proxy)
+		if err != nil {
+			return err
+		}
+		w, commit, abort, err := openDestination(out, cmd.OutOrStdout())
+		if err != nil {
+			return err
+		}
+		bar := newByteProgress(-1, "get "+name.Path, out != "")
+		oc.Progress = bar.Add
+		_, err = oc.Get(cmd.Context(), name, version, w)
+		bar.Done()
+		if err != nil {
+			abort()
+			return err
+		}
+		return commit()
+	}
+	return cmd
+}
+
+// openDestination returns where a get writes: a temporary file renamed to
+// path when complete, or stdout.
+func openDestination(path string, stdout io.Writer) (io.Writer, func() error, func(), error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
+	if err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	commit := func() error {
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	return tmp, commit, abort, nil
+}
+
+func newRmCommand() *cobra.Command {
+	var version int64
+	cmd := &cobra.Command{
+		Use:   "rm ACCOUNT/CONTAINER/OBJECT",
+		Short: "Delete an object (a version, or the latest)",
+		Long: `Delete an object. In a versioned container this creates a delete marker
+unless --version names a version. The chunk files are removed afterwards by
+the event agent.` + clientExitCodes,
+		Args: cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.Flags().Int64Var(&version, "version", 0, "version to delete (default: the latest)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], true, true)
+		if err != nil {
+			return err
+		}
+		dir, err := dirClient(*proxy)
+		if err != nil {
+			return err
+		}
+		res, err := dir.ContentDelete(cmd.Context(), name.Account, name.Container, name.Path, version)
+		if err != nil {
+			return err
+		}
+		what := "deleted"
+		if res.DeleteMarker {
+			what = "delete marker created for"
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, name, res.Version)
+		return nil
+	}
+	return cmd
+}
+
+// objectView is the JSON form of an object.
+type objectView struct {
+	Name        string            `json:"name"`
+	Version     int64             `json:"version"`
+	ContentID   string            `json:"content_id"`
+	Deleted     bool              `json:"deleted,omitempty"`
+	Policy      string            `json:"policy,omitempty"`
+	ChunkMethod string            `json:"chunk_method,omitempty"`
+	Size        int64             `json:"size"`
+	Hash        string            `json:"hash,omitempty"`
+	MimeType    string            `json:"mime_type,omitempty"`
+	CTime       int64             `json:"ctime,omitempty"`
+	MTime       int64             `json:"mtime,omitempty"`
+	Properties  map[string]string `json:"properties,omitempty"`
+	Chunks      []meta.Chunk      `json:"chunks,omitempty"`
+}
+
+func objectJSON(o *meta.Object) objectView {
+	return objectView{Name: o.Name, Version: o.Version, ContentID: o.ContentID, Deleted: o.Deleted,
+		Policy: o.Policy, ChunkMethod: o.ChunkMethod, Size: o.Size, Hash: o.Hash,
+		MimeType: o.MimeType, CTime: o.CTime, MTime: o.MTime, Properties: o.Properties,
+		Chunks: o.Chunks}
+}
+
+func newStatCommand() *cobra.Command {
+	var version int64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stat ACCOUNT/CONTAINER/OBJECT",
+		Short: "Show an object's metadata and properties",
+		Long:  "Show an object's metadata and properties." + clientExitCodes,
+		Args:  cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], true, true)
+		if err != nil {
+			return err
+		}
+		dir, err := dirClient(*proxy)
+		if err != nil {
+			return err
+		}
+		o, err := dir.ContentGetProperties(cmd.Context(), name.Account, name.Container, name.Path, version)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), objectJSON(o))
+		}
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
+			o.Name, o.Version, o.ContentID, o.Size, o.Hash)
+		fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", o.Policy,
+			o.ChunkMethod, o.MimeType, time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
+		for k, v := range o.Properties {
+			fmt.Fprintf(w, "property %s\t%s\n", k, v)
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newLocateCommand() *cobra.Command {
+	var version int64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "locate ACCOUNT/CONTAINER/OBJECT",
+		Short: "Show where the chunks of an object are: positions, copies, servers",
+		Long:  "Show the chunks of an object, each copy with its chunk server." + clientExitCodes,
+		Args:  cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], true, true)
+		if err != nil {
+			return err
+		}
+		dir, err := dirClient(*proxy)
+		if err != nil {
+			return err
+		}
+		o, err := dir.Locate(cmd.Context(), name.Account, name.Container, name.Path, version)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), objectJSON(o))
+		}
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "POS\tSERVICE\tADDRESS\tSIZE\tHASH\tSCORE\tCHUNK ID\n")
+		for _, c := range o.Chunks {
+			addr := strings.TrimPrefix(c.RealURL, "http://")
+			addr, _, _ = strings.Cut(addr, "/")
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", c.Pos, c.Host(), addr, c.Size, c.Hash,
+				c.Score, c.ID())
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newLsCommand() *cobra.Command {
+	var versions, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls ACCOUNT[/CONTAINER[/PREFIX]]",
+		Short: "List the containers of an account, or the objects of a container",
+		Long:  "List containers, or objects whose names start with PREFIX." + clientExitCodes,
+		Args:  cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.Flags().BoolVar(&versions, "versions", false, "list every version and delete marker")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseName(args[0], false, false)
+		if err != nil {
+			return err
+		}
+		dir, err := dirClient(*proxy)
+		if err != nil {
+			return err
+		}
+		if name.Container == "" {
+			return listContainers(cmd, dir, name.Account, asJSON)
+		}
+		return listObjects(cmd, dir, name, versions, asJSON)
+	}
+	return cmd
+}
+
+func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON bool) error {
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	if !asJSON {
+		fmt.Fprintf(w, "CONTAINER\tOBJECTS\tBYTES\n")
+	}
+	opts := meta.PageOptions{}
+	for {
+		page, err := dir.AccountContainers(cmd.Context(), account, opts)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Containers {
+			if asJSON {
+				printJSON(cmd.OutOrStdout(), map[string]any{"name": c.Name, "objects": c.Objects,
+					"bytes": c.Bytes})
+				continue
+			}
+			fmt.Fprintf(w, "%s\t%d\t%d\n", c.Name, c.Objects, c.Bytes)
+		}
+		if !page.Truncated {
+			break
+		}
+		opts.Marker = page.NextMarker
+	}
+	return w.Flush()
+}
+
+func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, asJSON bool) error {
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	if !asJSON {
+		fmt.Fprintf(w, "NAME\tSIZE\tVERSION\tMTIME\tHASH\n")
+	}
+	opts := meta.ListOptions{Prefix: n.Path, Versions: versions}
+	for {
+		page, err := dir.ContainerList(cmd.Context(), n.Account, n.Container, opts)
+		if err != nil {
+			return err
+		}
+		for _, o := range page.Objects {
+			if asJSON {
+				printJSON(cmd.OutOrStdout(), objectJSON(&o))
+				continue
+			}
+			size := strconv.FormatInt(o.Size, 10)
+			if o.Deleted {
+				size = "(deleted)"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", o.Name, size, o.Version,
+				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), o.Hash)
+		}
+		if !page.Truncated {
+			break
+		}
+		opts.Marker, opts.VersionMarker = page.NextMarker, page.NextVersionMarker
+	}
+	return w.Flush()
+}
+
+var errNoChange = errors.New("nothing to change: give --property")
