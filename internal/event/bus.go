@@ -17,6 +17,10 @@ var ErrClosed = errors.New("event: closed")
 // than once (after a crash, a lost acknowledgement or a redelivery), so
 // every handler must be idempotent. See the package documentation for the
 // guarantees in full.
+//
+// TODO(#3): a beanstalkd backend for existing OpenIO deployments, which
+// publish to the tube "oio"; beanstalkd has no consumer groups, so it will
+// need one tube per group and a fan-out from "oio".
 type Bus interface {
 	// Publish stores ev in the stream of its type. When it returns nil the
 	// event is durable: it survives a restart of the bus and will reach

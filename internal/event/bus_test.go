@@ -68,7 +68,8 @@ func TestGroupValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"all types", event.Group{Name: "rdir-indexer"}, true},
-		{"some types", event.Group{Name: "agent_1", Types: []string{event.ChunkNew, event.ChunkDeleted}}, true},
+		{"some types", event.Group{Name: "agent_1",
+			Types: []string{event.ChunkNew, event.ChunkDeleted}}, true},
 		{"no name", event.Group{}, false},
 		{"dotted name", event.Group{Name: "a.b"}, false},
 		{"wildcard name", event.Group{Name: "a*"}, false},

@@ -23,8 +23,7 @@
 // name filtered on the subjects of its types. Types are dot-separated
 // tokens of letters, digits, '-' and '_' (CheckType), so each dot is a
 // level of the subject hierarchy: "oio.storage.content.>" matches every
-// content event. A beanstalkd backend, for OpenIO deployments, would use
-// the OpenIO tube "oio" for every type.
+// content event.
 //
 // # Delivery guarantees
 //

@@ -19,9 +19,10 @@ import (
 // Open returns a bus whose storage is named by dir, an empty directory the
 // suite creates. Two buses opened with the same dir, one after the other
 // is closed, must see the same events and consumer groups; buses opened
-// with different dirs must not see each other's. Open registers nothing
-// for cleanup: the suite closes every bus itself. Buses must redeliver a
-// failed event after the group's Backoff, which the suite keeps short.
+// with different dirs must not see each other's. The suite closes every
+// bus itself, sometimes twice: Close must be idempotent. Buses must
+// redeliver a failed event after the group's Backoff, which the suite
+// keeps short.
 type Open func(t *testing.T, dir string) event.Bus
 
 // Run runs the conformance suite against the buses open returns.
