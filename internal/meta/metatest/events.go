@@ -15,8 +15,9 @@ import (
 
 // beanKeys are the JSON keys of each bean type of content events.
 var beanKeys = map[string][]string{
-	meta.BeanAlias:    {"ctime", "deleted", "header", "mtime", "name", "type", "version"},
-	meta.BeanHeader:   {"chunk-method", "ctime", "hash", "id", "mime-type", "mtime", "policy", "size", "type"},
+	meta.BeanAlias: {"ctime", "deleted", "header", "mtime", "name", "type", "version"},
+	meta.BeanHeader: {"chunk-method", "ctime", "hash", "id", "mime-type", "mtime", "policy",
+		"size", "type"},
 	meta.BeanChunk:    {"content", "ctime", "hash", "id", "pos", "size", "type"},
 	meta.BeanProperty: {"alias", "key", "type", "value", "version"},
 }

@@ -57,7 +57,8 @@ func (s *Store) Account(ctx context.Context, name string) (*meta.Account, error)
 }
 
 // ListAccounts lists accounts by name.
-func (s *Store) ListAccounts(ctx context.Context, opts meta.PageOptions) (*meta.AccountList, error) {
+func (s *Store) ListAccounts(ctx context.Context,
+	opts meta.PageOptions) (*meta.AccountList, error) {
 	if err := checkPage(opts); err != nil {
 		return nil, err
 	}

@@ -330,7 +330,8 @@ func (s *Store) loadDetails(ctx context.Context, cn conn, cid string, o *meta.Ob
 	return rows.Err()
 }
 
-func loadProps(ctx context.Context, cn conn, cid string, o *meta.Object) (map[string]string, error) {
+func loadProps(ctx context.Context, cn conn, cid string,
+	o *meta.Object) (map[string]string, error) {
 	rows, err := cn.query(ctx, `SELECT pkey, pvalue FROM alias_props
 		WHERE cid = ? AND name = ? AND version = ?`, cid, o.Name, o.Version)
 	if err != nil {

@@ -1,0 +1,84 @@
+package meta
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxPrepare bounds the metachunks one prepare places.
+const maxPrepare = 1024
+
+// emptyHash is the placeholder hash of chunks not yet written.
+var emptyHash = strings.Repeat("0", 32)
+
+// prepare places the metachunks of req on chunk servers. Chunk ids are
+// deterministic (see ChunkID), so copies of one metachunk share their id
+// and differ by server.
+func (s *Server) prepare(c *Container, path string, req PrepareRequest) (*Prepared, error) {
+	if req.Size < 0 || req.Position < 0 || req.Version < 0 {
+		return nil, fmt.Errorf("prepare: %w: negative size, position or version", ErrInvalid)
+	}
+	if req.Policy == "" {
+		req.Policy = c.StoragePolicy()
+	}
+	pol, ok := s.ns.Policy(req.Policy)
+	if !ok {
+		return nil, fmt.Errorf("prepare: %w: %q", ErrUnknownPolicy, short(req.Policy))
+	}
+	n := max(1, (req.Size+s.ns.ChunkSize-1)/s.ns.ChunkSize)
+	if n > maxPrepare {
+		return nil, fmt.Errorf("prepare: %w: %d metachunks, over %d at once", ErrInvalid, n,
+			maxPrepare)
+	}
+	p := &Prepared{ContentID: NewContentID(), Version: req.Version, Policy: pol.Name,
+		ChunkMethod: pol.ChunkMethod(), ChunkSize: s.ns.ChunkSize}
+	if p.Version == 0 {
+		p.Version = time.Now().UnixMicro()
+	}
+	for i := range n {
+		chunks, err := s.placeMetachunk(c.ID, path, p, pol, req.Position+i)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		p.Chunks = append(p.Chunks, chunks...)
+	}
+	return p, nil
+}
+
+// placeMetachunk picks the servers of one metachunk.
+func (s *Server) placeMetachunk(cid, path string, p *Prepared, pol Policy,
+	pos int64) ([]Chunk, error) {
+	services, err := s.reg.Choose("rawx", pol.Copies)
+	if err != nil {
+		return nil, err
+	}
+	position := strconv.FormatInt(pos, 10)
+	id := ChunkID(cid, path, p.Version, position, pol.Name)
+	chunks := make([]Chunk, len(services))
+	for i, svc := range services {
+		chunks[i] = Chunk{URL: "http://" + svc.URLHost() + "/" + id,
+			RealURL: "http://" + svc.Addr + "/" + id, Pos: position, Size: p.ChunkSize,
+			Hash: emptyHash, Score: svc.Score(s.reg.MinFree())}
+	}
+	return chunks, nil
+}
+
+// locateChunks fills the real URL and score of stored chunks from the
+// registry: a known server gets its address and a score of 100, or 0 when
+// dead; an unknown one keeps its URL and a score of 100.
+func (s *Server) locateChunks(chunks []Chunk) []Chunk {
+	out := make([]Chunk, len(chunks))
+	for i, c := range chunks {
+		c.RealURL, c.Score = c.URL, 100
+		if svc, err := s.reg.Resolve("rawx", c.Host()); err == nil {
+			c.RealURL = "http://" + svc.Addr + "/" + c.ID()
+			if !svc.Alive {
+				c.Score = 0
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
