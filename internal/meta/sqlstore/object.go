@@ -244,11 +244,13 @@ func (w *wtx) removeObject(c *meta.Container, o *meta.Object) error {
 func (s *Store) Object(ctx context.Context, cid string, q meta.ObjectQuery) (*meta.Object, error) {
 	var o *meta.Object
 	err := s.read(ctx, func(cn conn) error {
-		if err := s.containerExists(ctx, cn, cid); err != nil {
-			return err
-		}
 		var err error
 		o, err = s.loadObject(ctx, cn, cid, q)
+		if errors.Is(err, meta.ErrNoSuchObject) {
+			if cerr := s.containerExists(ctx, cn, cid); cerr != nil {
+				return cerr
+			}
+		}
 		return err
 	})
 	if err != nil {
