@@ -48,6 +48,10 @@ func (s *Server) prepareRequest(w http.ResponseWriter, r *http.Request) (*Prepar
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := s.ns.Policy(body.Policy); body.Policy != "" && !ok {
+		// Checked before autocreate, so that a bad request creates nothing.
+		return nil, fmt.Errorf("prepare: %w: %q", ErrUnknownPolicy, short(body.Policy))
+	}
 	c, err := s.container(r, ref, autocreate(r))
 	if err != nil {
 		return nil, err
