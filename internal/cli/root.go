@@ -52,10 +52,17 @@ func Main(args []string) int {
 	root := newRootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gridkeep:", err)
+	}
+	return exitCode(err)
+}
+
+// exitCode maps the error a command returned to the process exit code.
+func exitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(os.Stderr, "gridkeep:", err)
 	var ue usageError
 	var ee exitError
 	switch {

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/namespace"
+)
+
+// run executes a gridkeep command line and returns its output and exit
+// code.
+func run(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(strings.NewReader(stdin))
+	err := root.ExecuteContext(context.Background())
+	if err != nil {
+		out.WriteString("error: " + err.Error() + "\n")
+	}
+	return out.String(), exitCode(err)
+}
+
+func startNamespace(t *testing.T) string {
+	t.Helper()
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(),
+		PortBase: -1, ChunkSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns.ProxyURL
+}
+
+func TestObjectCommands(t *testing.T) {
+	proxy := startNamespace(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	data := bytes.Repeat([]byte("gridkeep "), 300_000) // 2.7 MB: three metachunks
+	os.WriteFile(src, data, 0o644)
+
+	mustRun := func(args ...string) string {
+		t.Helper()
+		out, code := run(t, "", append(args, "--proxy", proxy)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, out)
+		}
+		return out
+	}
+	mustRun("container", "create", "acct/ctr", "--property", "team=storage", "--replication", "on")
+	mustRun("put", "--policy", "TWOCOPIES", "acct/ctr/a/b c", src)
+	dst := filepath.Join(dir, "dst")
+	mustRun("get", "acct/ctr/a/b c", "-o", dst)
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+		t.Fatal("get returned other bytes")
+	}
+	if out := mustRun("ls", "acct/ctr/a/"); !strings.Contains(out, "a/b c") {
+		t.Errorf("ls misses the object:\n%s", out)
+	}
+	if out := mustRun("ls", "acct"); !strings.Contains(out, "ctr") {
+		t.Errorf("ls of the account misses the container:\n%s", out)
+	}
+	if out := mustRun("locate", "acct/ctr/a/b c"); strings.Count(out, "\n") != 1+3*2 {
+		t.Errorf("locate should list 3 metachunks of 2 copies:\n%s", out)
+	}
+	if out := mustRun("container", "show", "acct/ctr", "--json"); !strings.Contains(out, `"replication_enabled":true`) ||
+		!strings.Contains(out, `"team":"storage"`) {
+		t.Errorf("container show:\n%s", out)
+	}
+	if out := mustRun("stat", "acct/ctr/a/b c"); !strings.Contains(out, "2700000") {
+		t.Errorf("stat:\n%s", out)
+	}
+	mustRun("rm", "acct/ctr/a/b c")
+	if out, code := run(t, "", "get", "acct/ctr/a/b c", "-o", filepath.Join(dir, "gone"), "--proxy", proxy); code != ExitFail {
+		t.Errorf("get of a deleted object: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
+		t.Error("a failed get left its output file")
+	}
+}
+
+func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
+	proxy := startNamespace(t)
+	src := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(src, []byte("x"), 0o644)
+	for _, args := range [][]string{
+		{"put", "acct/ctr", src},
+		{"put", "acct/ctr/obj", "/nonexistent/file"},
+		{"put", "acct/ctr/obj"},
+		{"get", "/ctr/obj"},
+		{"container", "create", "acct/ctr", "--replication", "maybe"},
+		{"container", "set", "acct/ctr"},
+		{"container", "create", "acct/ctr", "--property", "novalue"},
+		{"nosuchcommand"},
+		{"ls", "acct", "--nosuchflag"},
+	} {
+		out, code := run(t, "", append(args, "--proxy", proxy)...)
+		if code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitUsage, out)
+		}
+	}
+	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
+		t.Errorf("bad commands created something:\n%s", out)
+	}
+	if out, code := run(t, "", "put", "--policy", "NOPE", "acct/ctr/obj", src, "--proxy", proxy); code != ExitFail ||
+		!strings.Contains(out, "unknown storage policy") {
+		t.Errorf("unknown policy: exit %d: %s", code, out)
+	}
+	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
+		t.Errorf("a put with an unknown policy created its container:\n%s", out)
+	}
+}
