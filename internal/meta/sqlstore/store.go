@@ -34,6 +34,10 @@ type Options struct {
 	// but the latest ones may be lost on power loss (never on a crash of
 	// the process). By default every commit is synced.
 	SyncNormal bool
+	// Committed, if set, is called after each transaction that wrote
+	// events commits: give it an event.Relay's Notify so that events
+	// leave at once. It must not block.
+	Committed func()
 }
 
 // Store is a meta.Store over SQL. It is safe for concurrent use.
@@ -43,6 +47,7 @@ type Store struct {
 	ns     meta.Namespace
 	now    func() time.Time
 	outbox *sqloutbox.Outbox
+	notify func()
 }
 
 func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store, error) {
@@ -61,7 +66,7 @@ func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store,
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, d: d, ns: ns, now: opts.Now, outbox: out}, nil
+	return &Store{db: db, d: d, ns: ns, now: opts.Now, outbox: out, notify: opts.Committed}, nil
 }
 
 // Namespace returns the namespace configuration, defaults filled in.
@@ -99,11 +104,12 @@ func (c conn) row(ctx context.Context, q string, args ...any) *sql.Row {
 // together.
 type wtx struct {
 	conn
-	tx    *sql.Tx
-	ctx   context.Context
-	s     *Store
-	now   time.Time
-	reqID string
+	tx      *sql.Tx
+	ctx     context.Context
+	s       *Store
+	now     time.Time
+	reqID   string
+	emitted bool
 }
 
 // update runs fn in a write transaction, committed if fn returns nil.
@@ -117,7 +123,13 @@ func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if w.emitted && s.notify != nil {
+		s.notify()
+	}
+	return nil
 }
 
 // read runs fn in a read-only transaction on a connection of its own, so
@@ -149,7 +161,10 @@ func (s *Store) plain() conn { return conn{s.db, s.d} }
 func (w *wtx) micros() int64 { return w.now.UnixMicro() }
 
 // emit writes ev to the outbox, in the transaction.
-func (w *wtx) emit(ev event.Event) error { return w.s.outbox.Insert(w.ctx, w.tx, ev) }
+func (w *wtx) emit(ev event.Event) error {
+	w.emitted = true
+	return w.s.outbox.Insert(w.ctx, w.tx, ev)
+}
 
 func (w *wtx) emitContent(typ string, c *meta.Container, o *meta.Object) error {
 	ev, err := meta.ContentEvent(typ, w.s.ns.Name, c, o, w.micros(), w.reqID)
