@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,9 +18,10 @@ type loads[K comparable, V any] struct {
 }
 
 type flight[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+	done    chan struct{}
+	val     V
+	err     error
+	waiters atomic.Int32
 }
 
 type failure struct {
@@ -80,6 +82,8 @@ func (c *Cache[K, V]) loadOnce(ctx context.Context, key K,
 }
 
 func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, retry bool) {
+	f.waiters.Add(1)
+	defer f.waiters.Add(-1)
 	select {
 	case <-f.done:
 	case <-ctx.Done():

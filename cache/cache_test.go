@@ -1,0 +1,197 @@
+package cache
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestOptionsValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options[string, int]
+	}{
+		{"negative capacity", Options[string, int]{Capacity: -1}},
+		{"negative ttl", Options[string, int]{TTL: -time.Second}},
+		{"negative error ttl", Options[string, int]{ErrorTTL: -time.Second}},
+		{"unknown policy", Options[string, int]{Policy: Policy(7)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.o); err == nil {
+				t.Errorf("New(%+v) returned no error", tt.o)
+			}
+		})
+	}
+	if _, err := New(Options[string, int]{Capacity: -1}); !errors.Is(err, errNegative) {
+		t.Errorf("negative capacity error = %v, want errNegative", err)
+	}
+}
+
+func TestZeroOptions(t *testing.T) {
+	c := mustNew(t, Options[string, int]{})
+	if c.Capacity() != DefaultCapacity {
+		t.Errorf("Capacity() = %d, want %d", c.Capacity(), DefaultCapacity)
+	}
+	c.Set("a", 1)
+	wantGet(t, c, "a", 1, true)
+}
+
+func TestSetGetDelete(t *testing.T) {
+	for _, p := range []Policy{TinyLFU, FIFO} {
+		t.Run(p.String(), func(t *testing.T) {
+			c := mustNew(t, Options[string, int]{Capacity: 100, Policy: p})
+			wantGet(t, c, "a", 0, false)
+			c.Set("a", 1)
+			wantGet(t, c, "a", 1, true)
+			c.Set("a", 2)
+			wantGet(t, c, "a", 2, true)
+			if c.Len() != 1 {
+				t.Errorf("Len() = %d, want 1", c.Len())
+			}
+			if !c.Delete("a") {
+				t.Error("Delete(a) = false")
+			}
+			wantGet(t, c, "a", 0, false)
+			if c.Len() != 0 {
+				t.Errorf("Len() = %d, want 0", c.Len())
+			}
+		})
+	}
+}
+
+// TestSizeBound fills caches of several capacities far beyond their size
+// and checks that no more than Capacity entries are ever held, and that
+// every entry that left was reported.
+func TestSizeBound(t *testing.T) {
+	for _, p := range []Policy{TinyLFU, FIFO} {
+		for _, capacity := range []int{1, 2, 7, 100, 1000} {
+			t.Run(p.String()+"/"+strconv.Itoa(capacity), func(t *testing.T) {
+				r := &recorder{}
+				c := mustNew(t, Options[string, int]{Capacity: capacity, Policy: p, OnRemove: r.onRemove})
+				const n = 5000
+				for i := range n {
+					c.Set(strconv.Itoa(i%(3*capacity+5)), i)
+					if c.Len() > capacity {
+						t.Fatalf("Len() = %d after %d sets, capacity %d", c.Len(), i+1, capacity)
+					}
+				}
+				replaced := r.count(Replaced)
+				if got := n - replaced - r.count(Evicted); got != c.Len() {
+					t.Errorf("sets - replaced - evicted = %d, Len() = %d", got, c.Len())
+				}
+				if got := c.Stats().Evictions; got != uint64(r.count(Evicted)) {
+					t.Errorf("Stats().Evictions = %d, callbacks saw %d", got, r.count(Evicted))
+				}
+			})
+		}
+	}
+}
+
+// TestTinyLFUKeepsHotKeys checks that a few frequently read keys survive a
+// stream of keys read once, which a FIFO or LRU cache would not manage.
+func TestTinyLFUKeepsHotKeys(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 100})
+	hot := []string{"h1", "h2", "h3", "h4", "h5"}
+	for i := range 20000 {
+		k := hot[i%len(hot)]
+		if i%2 == 1 {
+			k = "cold" + strconv.Itoa(i)
+		}
+		if _, ok := c.Get(k); !ok {
+			c.Set(k, i)
+		}
+	}
+	for _, k := range hot {
+		if _, ok := c.Get(k); !ok {
+			t.Errorf("hot key %s was evicted", k)
+		}
+	}
+}
+
+func TestClear(t *testing.T) {
+	r := &recorder{}
+	c := mustNew(t, Options[string, int]{Capacity: 10, OnRemove: r.onRemove})
+	for i := range 5 {
+		c.Set(strconv.Itoa(i), i)
+	}
+	c.Clear()
+	if c.Len() != 0 {
+		t.Errorf("Len() = %d after Clear", c.Len())
+	}
+	if got := r.count(Cleared); got != 5 {
+		t.Errorf("Cleared callbacks = %d, want 5", got)
+	}
+	wantGet(t, c, "1", 0, false)
+	c.Set("1", 1)
+	wantGet(t, c, "1", 1, true)
+}
+
+func TestStats(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 2, RecordStats: true})
+	c.Set("a", 1)
+	c.Get("a")
+	c.Get("a")
+	c.Get("b")
+	s := c.Stats()
+	if s.Hits != 2 || s.Misses != 1 {
+		t.Errorf("Hits, Misses = %d, %d; want 2, 1", s.Hits, s.Misses)
+	}
+	if r := s.HitRatio(); r < 0.66 || r > 0.67 {
+		t.Errorf("HitRatio() = %v, want 2/3", r)
+	}
+	quiet := mustNew(t, Options[string, int]{Capacity: 2})
+	quiet.Get("a")
+	if s := quiet.Stats(); s.Misses != 0 {
+		t.Errorf("Misses counted without RecordStats: %d", s.Misses)
+	}
+}
+
+// TestCallbackMayUseCache checks that OnRemove runs without the cache's lock
+// held.
+func TestCallbackMayUseCache(t *testing.T) {
+	var c *Cache[string, int]
+	c = mustNew(t, Options[string, int]{Capacity: 1, OnRemove: func(k string, v int, r Reason) {
+		if r == Evicted && k == "a" {
+			c.Set("from-callback", v)
+		}
+	}})
+	c.Set("a", 1)
+	c.Set("b", 2)
+	wantGet(t, c, "from-callback", 1, true)
+	if c.Len() != 1 {
+		t.Errorf("Len() = %d, want 1", c.Len())
+	}
+}
+
+func TestGetDoesNotAllocate(t *testing.T) {
+	for _, p := range []Policy{TinyLFU, FIFO} {
+		c := mustNew(t, Options[string, int]{Capacity: 1000, Policy: p})
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = "key-" + strconv.Itoa(i)
+			c.Set(keys[i], i)
+		}
+		i := 0
+		allocs := testing.AllocsPerRun(1000, func() {
+			c.Get(keys[i%len(keys)])
+			i++
+		})
+		if allocs != 0 {
+			t.Errorf("%v: Get allocates %v times per call", p, allocs)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	if got := FIFO.String(); got != "fifo" {
+		t.Errorf("FIFO.String() = %q", got)
+	}
+	if got := Expired.String(); got != "expired" {
+		t.Errorf("Expired.String() = %q", got)
+	}
+	if got := Reason(42).String(); got != "Reason(42)" {
+		t.Errorf("Reason(42).String() = %q", got)
+	}
+}

@@ -1,0 +1,189 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestGetOrLoadSingleFlight(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	started := make(chan struct{})
+	load := func(ctx context.Context, k string) (int, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+		return 42, nil
+	}
+
+	const callers = 20
+	results := make([]int, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	wg.Go(func() { results[0], errs[0] = c.GetOrLoad(context.Background(), "k", load) })
+	<-started
+	for i := 1; i < callers; i++ {
+		wg.Go(func() { results[i], errs[i] = c.GetOrLoad(context.Background(), "k", load) })
+	}
+	waitFor(t, func() bool { return waiters(c, "k") == callers-1 })
+	close(release)
+	wg.Wait()
+
+	if n := calls.Load(); n != 1 {
+		t.Errorf("loader ran %d times, want 1", n)
+	}
+	for i := range callers {
+		if results[i] != 42 || errs[i] != nil {
+			t.Errorf("caller %d got %d, %v", i, results[i], errs[i])
+		}
+	}
+	wantGet(t, c, "k", 42, true)
+	if s := c.Stats(); s.Loads != 1 {
+		t.Errorf("Stats().Loads = %d, want 1", s.Loads)
+	}
+}
+
+// waiters counts the callers blocked on the load of key.
+func waiters(c *Cache[string, int], key string) int {
+	c.loads.mu.Lock()
+	defer c.loads.mu.Unlock()
+	if f, ok := c.loads.flights[key]; ok {
+		return int(f.waiters.Load())
+	}
+	return 0
+}
+
+// waitFor polls cond until it holds; it never asserts on time.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestGetOrLoadErrorsNotCached(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	boom := errors.New("boom")
+	calls := 0
+	load := func(context.Context, string) (int, error) {
+		calls++
+		return 0, boom
+	}
+	for range 3 {
+		if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+	}
+	if calls != 3 {
+		t.Errorf("loader ran %d times, want 3", calls)
+	}
+	if c.Len() != 0 {
+		t.Errorf("Len() = %d, want 0", c.Len())
+	}
+	if s := c.Stats(); s.LoadErrors != 3 {
+		t.Errorf("LoadErrors = %d, want 3", s.LoadErrors)
+	}
+}
+
+func TestGetOrLoadErrorTTL(t *testing.T) {
+	clock := newFakeClock()
+	c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Second, Clock: clock})
+	boom := errors.New("boom")
+	calls := 0
+	load := func(context.Context, string) (int, error) {
+		calls++
+		if calls == 1 {
+			return 0, boom
+		}
+		return 7, nil
+	}
+	for range 2 {
+		if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("loader ran %d times while its error was remembered", calls)
+	}
+	clock.Advance(time.Second)
+	if v, err := c.GetOrLoad(context.Background(), "k", load); v != 7 || err != nil {
+		t.Errorf("after ErrorTTL got %d, %v; want 7, nil", v, err)
+	}
+}
+
+func TestGetOrLoadWaiterContext(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+			close(started)
+			<-release
+			return 1, nil
+		})
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.GetOrLoad(ctx, "k", nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("waiter err = %v, want context.Canceled", err)
+	}
+	close(release)
+	<-done
+}
+
+// TestGetOrLoadStarterCanceled checks that a waiter whose own context is
+// alive loads again when the load it joined failed from its starter's
+// cancellation.
+func TestGetOrLoadStarterCanceled(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.GetOrLoad(ctx, "k", func(ctx context.Context, _ string) (int, error) {
+			close(started)
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+	})
+	<-started
+	var v int
+	var err error
+	wg.Go(func() {
+		v, err = c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+			return 5, nil
+		})
+	})
+	waitFor(t, func() bool { return waiters(c, "k") == 1 })
+	cancel()
+	wg.Wait()
+	if v != 5 || err != nil {
+		t.Errorf("waiter got %d, %v; want 5, nil", v, err)
+	}
+}
+
+func TestGetOrLoadPanic(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	defer func() {
+		if r := recover(); r != "kaboom" {
+			t.Errorf("recovered %v, want kaboom", r)
+		}
+		if _, err := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+			return 3, nil
+		}); err != nil {
+			t.Errorf("load after panic: %v", err)
+		}
+	}()
+	c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+		panic("kaboom")
+	})
+}
