@@ -98,10 +98,8 @@ func (c *Client) call(ctx context.Context, method, action string, q url.Values, 
 	if resp.StatusCode != want {
 		return nil, fmt.Errorf("rdir %s: %w", action, replyError(resp.StatusCode, body))
 	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			return nil, fmt.Errorf("rdir %s: decode reply: %w", action, err)
-		}
+	if err := decodeReply(body, out); err != nil {
+		return nil, fmt.Errorf("rdir %s: %w", action, err)
 	}
 	return resp.Header, nil
 }
@@ -130,6 +128,24 @@ func (c *Client) send(ctx context.Context, method, action string, q url.Values,
 		return nil, fmt.Errorf("rdir %s: %w", action, err)
 	}
 	return resp, nil
+}
+
+// decodeReply decodes a JSON reply body into out, unless out is nil.
+// Fetch replies go through decodePage.
+func decodeReply(body []byte, out any) error {
+	var err error
+	switch out := out.(type) {
+	case nil:
+		return nil
+	case *[]Record:
+		*out, err = decodePage(body)
+	default:
+		err = json.Unmarshal(body, out)
+	}
+	if err != nil {
+		return fmt.Errorf("decode reply: %w", err)
+	}
+	return nil
 }
 
 func replyError(code int, body []byte) *StatusError {
@@ -212,14 +228,10 @@ func listQuery(vol string, opts ListOptions) url.Values {
 // x-oio-list-truncated, a non-empty page is reported truncated with its
 // last key as marker, so that paging stops at the first empty page.
 func (c *Client) Fetch(ctx context.Context, vol string, opts ListOptions) (Page, error) {
-	var raw json.RawMessage
-	h, err := c.call(ctx, http.MethodGet, "fetch", listQuery(vol, opts), nil, &raw, http.StatusOK)
+	var recs []Record
+	h, err := c.call(ctx, http.MethodGet, "fetch", listQuery(vol, opts), nil, &recs, http.StatusOK)
 	if err != nil {
 		return Page{}, err
-	}
-	recs, err := decodePage(raw)
-	if err != nil {
-		return Page{}, fmt.Errorf("rdir fetch: %w", err)
 	}
 	page := Page{Records: recs}
 	page.Truncated, page.Marker, err = listingState(h, len(recs) > 0, func() string {

@@ -10,10 +10,13 @@ import (
 	"github.com/gridkeep/gridkeep/internal/sqlitedb"
 )
 
+// sqliteOptions are those of a production store.
+var sqliteOptions = sqlitedb.Options{}
+
 func newSQLite(t *testing.T) *rdir.SQLiteStore {
 	t.Helper()
 	s, err := rdir.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "rdir.db"),
-		sqlitedb.Options{})
+		sqliteOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

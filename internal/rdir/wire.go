@@ -143,26 +143,30 @@ func encodePage(p Page) []wireEntry {
 	return entries
 }
 
+// wireEntryIn decodes a listed record.
+type wireEntryIn struct {
+	key   string
+	value wireValue
+}
+
+// UnmarshalJSON decodes ["<key>", value] in place.
+func (e *wireEntryIn) UnmarshalJSON(b []byte) error {
+	return json.Unmarshal(b, &[2]any{&e.key, &e.value})
+}
+
 // decodePage decodes a fetch reply body.
 func decodePage(body []byte) ([]Record, error) {
-	var entries [][2]json.RawMessage
+	var entries []wireEntryIn
 	if err := json.Unmarshal(body, &entries); err != nil {
-		return nil, fmt.Errorf("decode fetch reply: %w", err)
+		return nil, err
 	}
 	recs := make([]Record, len(entries))
 	for i, e := range entries {
-		var key string
-		var v wireValue
-		if err := json.Unmarshal(e[0], &key); err != nil {
-			return nil, fmt.Errorf("decode fetch reply key %d: %w", i, err)
-		}
-		if err := json.Unmarshal(e[1], &v); err != nil {
-			return nil, fmt.Errorf("decode fetch reply value %d: %w", i, err)
-		}
-		ref, err := ParseKey(key)
+		ref, err := ParseKey(e.key)
 		if err != nil {
-			return nil, fmt.Errorf("decode fetch reply: %w", err)
+			return nil, fmt.Errorf("entry %d: %w", i, err)
 		}
+		v := e.value
 		recs[i] = Record{ContainerID: ref.ContainerID, ChunkID: ref.ChunkID,
 			ContentID: v.ContentID, Path: v.Path, Version: v.Version, Mtime: v.Mtime}
 	}
