@@ -81,6 +81,7 @@ type Error struct {
 	Message string
 }
 
+// Error describes the reply.
 func (e *Error) Error() string {
 	return fmt.Sprintf("directory replied %d (code %d): %s", e.Status, e.Code, e.Message)
 }

@@ -3,6 +3,7 @@ package meta
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -103,7 +104,7 @@ func (r *Registry) Register(s Service) error {
 	if err := checkService(s); err != nil {
 		return fmt.Errorf("register service: %w", err)
 	}
-	s.Tags = cloneMap(s.Tags)
+	s.Tags = maps.Clone(s.Tags)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.LastSeen = r.opts.Now()
@@ -205,21 +206,10 @@ func (r *Registry) Resolve(typ, id string) (Service, error) {
 
 func (r *Registry) snapshotLocked(s *Service, now time.Time) Service {
 	c := *s
-	c.Tags = cloneMap(s.Tags)
+	c.Tags = maps.Clone(s.Tags)
 	c.Alive = now.Sub(s.LastSeen) <= r.opts.DeadAfter
 	return c
 }
 
 // MinFree returns the free space under which a service counts as full.
 func (r *Registry) MinFree() int64 { return r.opts.MinFree }
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}

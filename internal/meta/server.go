@@ -43,6 +43,7 @@ type Server struct {
 	opts  ServerOptions
 	log   *slog.Logger
 	mux   *http.ServeMux
+	stats *metrics
 }
 
 // NewServer returns the directory API over store.
@@ -63,7 +64,7 @@ func NewServer(store Store, opts ServerOptions) (*Server, error) {
 		opts.MaxHeaderBytes = 64 << 10
 	}
 	s := &Server{store: store, reg: opts.Registry, ns: store.Namespace().WithDefaults(),
-		opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+		opts: opts, log: opts.Logger, mux: http.NewServeMux(), stats: newMetrics(opts.Registry)}
 	s.routes()
 	return s, nil
 }
@@ -87,33 +88,32 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 }
 
 // ServeHTTP serves one request: it bounds headers and body, tags the
-// request with its id, dispatches it and logs it.
+// request with its id, dispatches it, logs it and counts it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	id := requestID(r)
 	rec.Header()["x-oio-req-id"] = []string{id}
 	r = r.WithContext(WithRequestID(r.Context(), id))
+	_, pattern := s.mux.Handler(r)
 	switch {
 	case headerBytes(r) > s.opts.MaxHeaderBytes:
 		s.writeError(rec, r, fmt.Errorf("%w: headers over %d bytes", ErrTooLarge,
 			s.opts.MaxHeaderBytes))
+	case pattern == "" && r.URL.Path == "/metrics":
+		s.stats.handler.ServeHTTP(rec, r)
+	case pattern == "":
+		s.writeError(rec, r, fmt.Errorf("%w: no route %s %s", errNoRoute, r.Method, r.URL.Path))
 	default:
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
-		s.dispatch(rec, r)
+		s.mux.ServeHTTP(rec, r)
 	}
+	d := time.Since(start)
+	s.stats.observe(pattern, rec.status, d)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
-		slog.Duration("duration", time.Since(start)), slog.String("request_id", id))
-}
-
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.writeError(w, r, fmt.Errorf("%w: no route %s %s", errNoRoute, r.Method, r.URL.Path))
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+		slog.Duration("duration", d), slog.String("request_id", id))
 }
 
 var errNoRoute = errors.New("not found")

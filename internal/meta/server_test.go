@@ -299,3 +299,25 @@ func TestPrepareSpreadsCopies(t *testing.T) {
 		t.Errorf("positions %v, chunk size %q", hosts, r.header.Get("X-Oio-Ns-Chunk-Size"))
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.put("o", nil)
+	h.clock.Advance(time.Minute)
+	h.reg.Heartbeat("rawx", "rawx-1", 50, 100)
+	r := h.do("GET", "/metrics", nil, nil, "")
+	text := string(r.body)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("metrics: %d %v", r.status, r.header)
+	}
+	for _, want := range []string{
+		`gridkeep_meta_requests_total{code="204",route="content/create"} 1`,
+		`gridkeep_meta_requests_total{code="200",route="content/prepare2"} 1`,
+		`gridkeep_meta_services{state="alive",type="rawx"} 1`,
+		`gridkeep_meta_services{state="dead",type="rawx"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
