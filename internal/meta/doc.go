@@ -55,6 +55,10 @@
 //	                               {"prefixes","properties","system","objects"},
 //	                               headers x-oio-list-truncated, x-oio-list-marker
 //	POST container/destroy         204; 409 unless empty
+//	POST container/raw_update      body {"old":[chunk],"new":[chunk]}, at most one
+//	                               chunk bean {"id","pos","size","hash","content"}
+//	                               in each: replace, add or remove one chunk entry
+//	                               (see ChunkUpdate); 204, 412 if it does not fit
 //	POST content/prepare2          body {"size","position","policy"}, version=;
 //	                               {"chunks","properties"}, x-oio-content-meta-* and
 //	                               x-oio-ns-chunk-size headers (content/prepare: chunks only)
@@ -93,9 +97,10 @@
 // missing object, 409 for an unknown account, 405 for an unknown service;
 // 409 for a version that exists (421) or a container not empty (438); 413
 // for oversized bodies or headers; 503 (481) when too few chunk servers
-// are usable. Boolean parameters accept "True"/"False" in any case and
-// 1/0. The x-oio-action-mode: autocreate header makes prepare and create
-// create a missing container. The request id (x-oio-req-id) is echoed and
+// are usable; 412 for a chunk update that does not fit the object.
+// Boolean parameters accept "True"/"False" in any case and 1/0. The
+// x-oio-action-mode: autocreate header makes prepare and create create a
+// missing container. The request id (x-oio-req-id) is echoed and
 // names the events of the request. Every request is logged through the
 // server's slog.Logger.
 //

@@ -50,6 +50,11 @@ var (
 	// ErrNotEnoughServices reports that placement found fewer distinct,
 	// live, non-full services than the storage policy needs.
 	ErrNotEnoughServices = errors.New("not enough services for the storage policy")
+	// ErrChunkConflict reports a chunk update (see ChunkUpdate) that does
+	// not fit the object's chunks as they are: the entry to replace is
+	// gone, the new one is already there, or the position would end up
+	// with no copy or more copies than its policy keeps.
+	ErrChunkConflict = errors.New("chunk entries changed")
 )
 
 // OpenIO error codes carried in the "status" field of error bodies. The
@@ -84,6 +89,7 @@ var errorCodes = []struct {
 	{ErrExists, http.StatusConflict, codeContentExists},
 	{ErrContainerNotEmpty, http.StatusConflict, codeContainerNotEmpty},
 	{ErrNotEnoughServices, http.StatusServiceUnavailable, codePolicyUnsatisfied},
+	{ErrChunkConflict, http.StatusPreconditionFailed, http.StatusPreconditionFailed},
 }
 
 // codeOf returns the HTTP status and OpenIO code for err.
@@ -120,6 +126,8 @@ func errorFor(status, code int) error {
 		return ErrExists
 	case status == http.StatusServiceUnavailable && code == codePolicyUnsatisfied:
 		return ErrNotEnoughServices
+	case status == http.StatusPreconditionFailed:
+		return ErrChunkConflict
 	}
 	return nil
 }

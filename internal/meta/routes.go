@@ -15,6 +15,7 @@ func (s *Server) routes() {
 		{"POST " + v3 + "container/del_properties", s.containerDelProperties},
 		{"GET " + v3 + "container/list", s.containerList},
 		{"POST " + v3 + "container/destroy", s.containerDestroy},
+		{"POST " + v3 + "container/raw_update", s.containerRawUpdate},
 
 		{"POST " + v3 + "content/prepare2", s.contentPrepare2},
 		{"POST " + v3 + "content/prepare", s.contentPrepare},

@@ -61,6 +61,15 @@ type Store interface {
 	// another version is removed for good.
 	DeleteObject(ctx context.Context, cid, name string, version int64) (DeleteResult, error)
 
+	// UpdateChunk applies u to the chunks of the object version with
+	// content id u.ContentID (see ChunkUpdate and ApplyChunkUpdate), and
+	// announces the object as updated. It fails with ErrChunkConflict,
+	// changing nothing, when u does not fit the chunks as they are, so
+	// that a caller repeating an update it may already have made learns
+	// it, and never leaves two entries for one copy or none for a
+	// metachunk.
+	UpdateChunk(ctx context.Context, cid string, u ChunkUpdate) error
+
 	// Pending and Done give the outbox to an event relay.
 	event.Outbox
 

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ContainerDestroy", testContainerDestroy},
 		{"PutAndGet", testPutAndGet},
 		{"ObjectProperties", testObjectProperties},
+		{"UpdateChunk", testUpdateChunk},
 		{"ReplaceWithoutVersioning", testReplace},
 		{"UnlimitedVersioning", testUnlimitedVersions},
 		{"KeepNVersions", testKeepN},

@@ -1,0 +1,62 @@
+package meta_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+)
+
+// TestClientUpdateChunk replaces a copy through container/raw_update, as a
+// rebuilder does, and checks that repeating it is refused.
+func TestClientUpdateChunk(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	if _, err := h.client.ContainerCreate(h.ctx, acct, ctr, nil,
+		map[string]string{meta.SysPolicyStorage: "TWOCOPIES"}); err != nil {
+		t.Fatal(err)
+	}
+	h.put("o", nil)
+	o, err := h.client.Locate(h.ctx, acct, ctr, "o", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Chunks) != 2 {
+		t.Fatalf("%d chunks, want 2 copies", len(o.Chunks))
+	}
+	used := map[string]bool{o.Chunks[0].Host(): true, o.Chunks[1].Host(): true}
+	spare := o.Chunks[0]
+	for _, id := range []string{"rawx-1", "rawx-2", "rawx-3"} {
+		if !used[id] {
+			spare.URL = "http://" + id + "/" + spare.ID()
+		}
+	}
+	spare.RealURL, spare.Score = "", 0
+	u := meta.ChunkUpdate{ContentID: o.ContentID, Old: o.Chunks[0], New: spare}
+	cid := chunk.ContainerID(acct, ctr)
+	if err := h.client.UpdateChunk(h.ctx, cid, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.client.LocateByID(h.ctx, cid, o.ContentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, c := range got.Chunks {
+		urls = append(urls, c.URL)
+	}
+	if !strings.Contains(strings.Join(urls, " "), spare.URL) ||
+		strings.Contains(strings.Join(urls, " "), o.Chunks[0].URL) {
+		t.Errorf("chunks after the update: %v", urls)
+	}
+	if err := h.client.UpdateChunk(h.ctx, cid, u); !errors.Is(err, meta.ErrChunkConflict) {
+		t.Errorf("update again: %v, want %v", err, meta.ErrChunkConflict)
+	}
+	body := `{"old": [{"id": "http://rawx-1/` + spare.ID() + `", "pos": "0", "content": "` +
+		o.ContentID + `"}, {"id": "http://rawx-2/` + spare.ID() + `", "pos": "0", "content": "` +
+		o.ContentID + `"}], "new": []}`
+	h.proxy("POST", "container/raw_update", with(ref(""), "cid", cid), nil, body).
+		want(t, "two old beans", http.StatusBadRequest)
+}

@@ -1,0 +1,30 @@
+package meta
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// UpdateChunk replaces, adds or removes one chunk entry of an object
+// version in the container of id cid, through container/raw_update (see
+// ChunkUpdate and Store.UpdateChunk). ErrChunkConflict means the object's
+// chunks no longer fit the update: reload them and decide again.
+func (c *Client) UpdateChunk(ctx context.Context, cid string, u ChunkUpdate) error {
+	var body wireRawUpdate
+	if u.Old.URL != "" {
+		body.Old = []ChunkBean{chunkBean(u.ContentID, u.Old)}
+	}
+	if u.New.URL != "" {
+		body.New = []ChunkBean{chunkBean(u.ContentID, u.New)}
+	}
+	k := c.proxyCall(http.MethodPost, "container/raw_update", url.Values{"cid": {cid}})
+	k.body = body
+	_, err := c.do(ctx, k, nil)
+	return err
+}
+
+func chunkBean(contentID string, ch Chunk) ChunkBean {
+	return ChunkBean{Type: BeanChunk, ID: ch.URL, Hash: ch.Hash, Size: ch.Size, Pos: ch.Pos,
+		Content: contentID}
+}

@@ -1,0 +1,78 @@
+package metatest
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/meta"
+)
+
+func testUpdateChunk(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore, meta.Namespace{})
+	o, err := f.s.PutObject(f.ctx, cid, &meta.Object{Name: "two", Size: 15, Policy: "TWOCOPIES",
+		Hash: "d41d8cd98f00b204e9800998ecf8427e", Chunks: chunksFor("two", 0, 15, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.drain()
+	lost := o.Chunks[0] // http://rawx-0/<id of position 0>
+	spare := lost
+	spare.URL = "http://rawx-7/" + lost.ID()
+	replace := meta.ChunkUpdate{ContentID: o.ContentID, Old: lost, New: spare}
+
+	if err := f.s.UpdateChunk(f.ctx, cid, replace); err != nil {
+		t.Fatalf("replace: %v", err)
+	}
+	want := append([]meta.Chunk{o.Chunks[1], spare}, o.Chunks[2:]...)
+	f.wantChunks("after a replacement", o, want)
+	evs := f.drain()
+	if len(evs) != 1 || evs[0].Type != event.ContentUpdate {
+		t.Errorf("replacement announced by %+v, want one %s", evs, event.ContentUpdate)
+	}
+
+	// Doing it again finds the old entry gone; nothing changes.
+	f.wantErr("replace again", f.s.UpdateChunk(f.ctx, cid, replace), meta.ErrChunkConflict)
+	dup := meta.ChunkUpdate{ContentID: o.ContentID, Old: o.Chunks[1], New: spare}
+	f.wantErr("two entries for one copy", f.s.UpdateChunk(f.ctx, cid, dup), meta.ErrChunkConflict)
+	add := meta.ChunkUpdate{ContentID: o.ContentID, New: lost}
+	f.wantErr("a third copy", f.s.UpdateChunk(f.ctx, cid, add), meta.ErrChunkConflict)
+	f.wantChunks("after refused updates", o, want)
+
+	// Remove a copy, then add it back; the last copy stays.
+	if err := f.s.UpdateChunk(f.ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
+		Old: spare}); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	last := meta.ChunkUpdate{ContentID: o.ContentID, Old: o.Chunks[1]}
+	f.wantErr("remove the last copy", f.s.UpdateChunk(f.ctx, cid, last), meta.ErrChunkConflict)
+	if err := f.s.UpdateChunk(f.ctx, cid, add); err != nil {
+		t.Fatalf("add: %v", err)
+	}
+	f.wantChunks("after removing and adding", o, o.Chunks)
+
+	bad := meta.ChunkUpdate{ContentID: o.ContentID, Old: o.Chunks[1], New: spare}
+	bad.New.Size = 3
+	f.wantErr("a copy of another size", f.s.UpdateChunk(f.ctx, cid, bad), meta.ErrInvalid)
+	bad = replace
+	bad.New.Pos = "1"
+	f.wantErr("a copy at another position", f.s.UpdateChunk(f.ctx, cid, bad), meta.ErrInvalid)
+	bad = replace
+	bad.ContentID = "0123456789ABCDEF0123456789ABCDEF"
+	f.wantErr("unknown content", f.s.UpdateChunk(f.ctx, cid, bad), meta.ErrNoSuchObject)
+	f.wantErr("no chunk", f.s.UpdateChunk(f.ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID}),
+		meta.ErrInvalid)
+	f.wantChunks("after bad updates", o, o.Chunks)
+}
+
+// wantChunks checks the chunks the store holds for o.
+func (f *fixture) wantChunks(what string, o *meta.Object, want []meta.Chunk) {
+	f.t.Helper()
+	got, err := f.get(meta.ObjectQuery{ContentID: o.ContentID})
+	if err != nil {
+		f.t.Fatalf("%s: %v", what, err)
+	}
+	if diff := cmp.Diff(want, got.Chunks); diff != "" {
+		f.t.Errorf("%s: chunks (-want +got):\n%s", what, diff)
+	}
+}
