@@ -40,7 +40,8 @@ arguments or a data directory or port that cannot be used.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "./data", "data directory")
 	f.IntVar(&opts.Rawx, "rawx", 3, "number of chunk servers")
-	f.IntVar(&opts.PortBase, "port-base", 6000, "port of the directory API; the others follow it")
+	f.IntVar(&opts.PortBase, "port-base", 6000,
+		"port of the directory API; the others follow it (0: free ports)")
 	f.StringVar(&opts.Name, "ns", "OPENIO", "namespace name")
 	f.Int64Var(&opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (default 64 MiB)")
 	f.BoolVar(&opts.Fsync, "fsync", false, "chunk servers make each chunk durable before answering")
@@ -49,8 +50,11 @@ arguments or a data directory or port that cannot be used.`,
 }
 
 func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
-	if opts.Rawx < 1 || opts.PortBase < 1 || opts.ChunkSize < 0 {
-		return usagef("--rawx and --port-base must be positive, --chunk-size not negative")
+	if opts.Rawx < 1 || opts.PortBase < 0 || opts.ChunkSize < 0 {
+		return usagef("--rawx must be positive, --port-base and --chunk-size not negative")
+	}
+	if opts.PortBase == 0 {
+		opts.PortBase = -1 // every service on a free port
 	}
 	ns, err := namespace.Start(ctx, opts)
 	if err != nil {
