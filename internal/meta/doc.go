@@ -102,7 +102,9 @@
 // x-oio-action-mode: autocreate header makes prepare and create create a
 // missing container. The request id (x-oio-req-id) is echoed and
 // names the events of the request. Every request is logged through the
-// server's slog.Logger.
+// server's slog.Logger and counted in the Prometheus metrics served on
+// GET /metrics (requests and latency by route and code, registered
+// services by type and liveness).
 //
 // Property headers of locate replies can be many; clients that fear
 // header limits ask properties=False and use get_properties.
