@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -136,13 +137,20 @@ func (ns *Namespace) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ns.startDirectory(ctx); err != nil {
+	// The relay is woken by every commit of the directory; it polls too,
+	// as a safety net.
+	var relay atomic.Pointer[event.Relay]
+	notify := func() {
+		if r := relay.Load(); r != nil {
+			r.Notify()
+		}
+	}
+	if err := ns.startDirectory(ctx, notify); err != nil {
 		return err
 	}
-	ns.run(func() error {
-		return event.NewRelay(ns.Store, bus, event.RelayOptions{Poll: 50 * time.Millisecond,
-			Logger: ns.log}).Run(runCtx)
-	})
+	r := event.NewRelay(ns.Store, bus, event.RelayOptions{Poll: time.Second, Logger: ns.log})
+	relay.Store(r)
+	ns.run(func() error { return r.Run(runCtx) })
 	pub := event.NewAsyncPublisher(bus, event.AsyncOptions{Logger: ns.log})
 	ns.closers = append(ns.closers, func() error {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -215,9 +223,10 @@ func (ns *Namespace) startRdir(ctx context.Context) (rdir.Store, error) {
 	return store, nil
 }
 
-func (ns *Namespace) startDirectory(ctx context.Context) error {
+func (ns *Namespace) startDirectory(ctx context.Context, committed func()) error {
 	store, err := sqlstore.Open(ctx, filepath.Join(ns.opts.Data, "meta.db"), sqlstore.Options{
-		Namespace: meta.Namespace{Name: ns.opts.Name, ChunkSize: ns.opts.ChunkSize}})
+		Namespace: meta.Namespace{Name: ns.opts.Name, ChunkSize: ns.opts.ChunkSize},
+		Committed: committed})
 	if err != nil {
 		return fmt.Errorf("namespace: directory: %w", err)
 	}
