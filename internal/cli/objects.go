@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,53 +293,55 @@ func objectJSON(o *meta.Object) objectView {
 }
 
 func newStatCommand() *cobra.Command {
-	var version int64
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "stat ACCOUNT/CONTAINER/OBJECT",
-		Short: "Show an object's metadata and properties",
-		Long:  "Show an object's metadata and properties." + clientExitCodes,
-		Args:  cobra.ExactArgs(1),
+	return newObjectViewCommand("stat", "Show an object's metadata and properties",
+		func(ctx context.Context, dir *meta.Client, n object.Name, version int64) (*meta.Object, error) {
+			return dir.ContentGetProperties(ctx, n.Account, n.Container, n.Path, version)
+		}, printStat)
+}
+
+func printStat(out io.Writer, o *meta.Object) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
+		o.Name, o.Version, o.ContentID, o.Size, o.Hash)
+	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", o.Policy,
+		o.ChunkMethod, o.MimeType, time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
+	for _, k := range sortedKeys(o.Properties) {
+		fmt.Fprintf(w, "property %s\t%s\n", k, o.Properties[k])
 	}
-	proxy := addProxyFlag(cmd)
-	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseName(args[0], true, true)
-		if err != nil {
-			return err
-		}
-		dir, err := dirClient(*proxy)
-		if err != nil {
-			return err
-		}
-		o, err := dir.ContentGetProperties(cmd.Context(), name.Account, name.Container, name.Path, version)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(cmd.OutOrStdout(), objectJSON(o))
-		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
-			o.Name, o.Version, o.ContentID, o.Size, o.Hash)
-		fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", o.Policy,
-			o.ChunkMethod, o.MimeType, time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
-		for k, v := range o.Properties {
-			fmt.Fprintf(w, "property %s\t%s\n", k, v)
-		}
-		return w.Flush()
-	}
-	return cmd
+	return w.Flush()
 }
 
 func newLocateCommand() *cobra.Command {
+	return newObjectViewCommand("locate",
+		"Show where the chunks of an object are: positions, copies, servers",
+		func(ctx context.Context, dir *meta.Client, n object.Name, version int64) (*meta.Object, error) {
+			return dir.Locate(ctx, n.Account, n.Container, n.Path, version)
+		}, printLocate)
+}
+
+func printLocate(out io.Writer, o *meta.Object) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "POS\tSERVICE\tADDRESS\tSIZE\tHASH\tSCORE\tCHUNK ID\n")
+	for _, c := range o.Chunks {
+		addr := strings.TrimPrefix(c.RealURL, "http://")
+		addr, _, _ = strings.Cut(addr, "/")
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", c.Pos, c.Host(), addr, c.Size, c.Hash,
+			c.Score, c.ID())
+	}
+	return w.Flush()
+}
+
+// newObjectViewCommand builds a read-only command that fetches one object
+// version and prints it as text or JSON.
+func newObjectViewCommand(use, short string,
+	fetch func(context.Context, *meta.Client, object.Name, int64) (*meta.Object, error),
+	text func(io.Writer, *meta.Object) error) *cobra.Command {
 	var version int64
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "locate ACCOUNT/CONTAINER/OBJECT",
-		Short: "Show where the chunks of an object are: positions, copies, servers",
-		Long:  "Show the chunks of an object, each copy with its chunk server." + clientExitCodes,
+		Use:   use + " ACCOUNT/CONTAINER/OBJECT",
+		Short: short,
+		Long:  short + "." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
@@ -353,22 +356,14 @@ func newLocateCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		o, err := dir.Locate(cmd.Context(), name.Account, name.Container, name.Path, version)
+		o, err := fetch(cmd.Context(), dir, name, version)
 		if err != nil {
 			return err
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintf(w, "POS\tSERVICE\tADDRESS\tSIZE\tHASH\tSCORE\tCHUNK ID\n")
-		for _, c := range o.Chunks {
-			addr := strings.TrimPrefix(c.RealURL, "http://")
-			addr, _, _ = strings.Cut(addr, "/")
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", c.Pos, c.Host(), addr, c.Size, c.Hash,
-				c.Score, c.ID())
-		}
-		return w.Flush()
+		return text(cmd.OutOrStdout(), o)
 	}
 	return cmd
 }
