@@ -44,7 +44,8 @@ arguments or a data directory or port that cannot be used.`,
 		"port of the directory API; the others follow it (0: free ports)")
 	f.StringVar(&opts.Name, "ns", "OPENIO", "namespace name")
 	f.Int64Var(&opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (default 64 MiB)")
-	f.BoolVar(&opts.Fsync, "fsync", false, "chunk servers make each chunk durable before answering")
+	f.BoolVar(&opts.Fsync, "fsync", false,
+		"sync every chunk and directory commit to disk before answering (survives power loss)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info (access logs), warn, error")
 	return cmd
 }

@@ -38,8 +38,11 @@ type Options struct {
 	Rawx      int    // chunk servers; 0 means 3
 	PortBase  int    // directory API port; 0 means 6000, -1 picks free ports
 	ChunkSize int64  // metachunk size in bytes; 0 means the directory's default
-	Fsync     bool   // chunk servers make each chunk durable before answering
-	Logger    *slog.Logger
+	// Fsync makes every acknowledged write survive a power loss: chunk
+	// servers sync each chunk, the directory syncs each commit. Without it
+	// a killed process still loses nothing it acknowledged.
+	Fsync  bool
+	Logger *slog.Logger
 }
 
 // Port offsets from Options.PortBase.
@@ -225,8 +228,9 @@ func (ns *Namespace) startRdir(ctx context.Context) (rdir.Store, error) {
 
 func (ns *Namespace) startDirectory(ctx context.Context, committed func()) error {
 	store, err := sqlstore.Open(ctx, filepath.Join(ns.opts.Data, "meta.db"), sqlstore.Options{
-		Namespace: meta.Namespace{Name: ns.opts.Name, ChunkSize: ns.opts.ChunkSize},
-		Committed: committed})
+		Namespace:  meta.Namespace{Name: ns.opts.Name, ChunkSize: ns.opts.ChunkSize},
+		SyncNormal: !ns.opts.Fsync,
+		Committed:  committed})
 	if err != nil {
 		return fmt.Errorf("namespace: directory: %w", err)
 	}
