@@ -202,7 +202,8 @@ func verifyData(f *os.File, size int64, want string) error {
 	if want == "" {
 		return failed
 	}
-	h := chunk.NewHash(chunk.AlgoForHash(want))
+	h, release := newHash(chunk.AlgoForHash(want))
+	defer release()
 	n, err := hashFile(f, size, h)
 	if errors.Is(err, syscall.EIO) {
 		return failed
