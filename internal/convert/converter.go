@@ -1,0 +1,254 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/time/rate"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+)
+
+// Converter converts the chunks of one volume. Make one with New and call
+// Run once. Progress and SetChunksPerSecond are safe to call while it runs.
+type Converter struct {
+	o       Options
+	vol     chunk.VolumeIdentity
+	res     *resolver
+	limiter *rate.Limiter
+	claims  claims
+	backups *backups
+	volFd   int
+	bakFd   int
+	start   time.Time
+
+	finishMu sync.Mutex // serializes finish, hence OnResult
+	total    atomic.Int64
+	counts   [NotChunk + 1]atomic.Int64
+	recov    atomic.Int64
+	wrote    atomic.Bool
+}
+
+// New checks the options and the volume identity and returns a converter.
+func New(o Options) (*Converter, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Volume, err = filepath.Abs(o.Volume); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	vol, err := chunk.CheckVolume(o.Volume)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	if err := checkBackupDir(&o); err != nil {
+		return nil, err
+	}
+	res, err := newResolver(o.Dir, vol.ServiceID, o.CacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	c := &Converter{o: o, vol: vol, res: res, volFd: -1, bakFd: -1,
+		claims: claims{held: map[inode]struct{}{}}}
+	c.limiter = rate.NewLimiter(rate.Inf, 1)
+	c.SetChunksPerSecond(o.ChunksPerSecond)
+	c.total.Store(-1)
+	return c, nil
+}
+
+// checkBackupDir resolves the backup directory, which must not be inside
+// the volume: its files are named like chunks.
+func checkBackupDir(o *Options) error {
+	if o.NoBackup || o.DryRun {
+		return nil
+	}
+	if o.BackupDir == "" {
+		o.BackupDir = os.TempDir()
+	}
+	abs, err := filepath.Abs(o.BackupDir)
+	if err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	if abs == o.Volume || strings.HasPrefix(abs, o.Volume+string(filepath.Separator)) {
+		return fmt.Errorf("convert: backup directory %s is inside the volume", abs)
+	}
+	o.BackupDir = abs
+	return nil
+}
+
+// VolumeID returns the service id of the volume, which is also its id in
+// the reverse index.
+func (c *Converter) VolumeID() string { return c.vol.ServiceID }
+
+// SetChunksPerSecond changes the pacing; 0 or less means no limit.
+func (c *Converter) SetChunksPerSecond(n float64) {
+	if n <= 0 {
+		c.limiter.SetLimit(rate.Inf)
+		return
+	}
+	c.limiter.SetBurst(max(1, int(n/20)))
+	c.limiter.SetLimit(rate.Limit(n))
+}
+
+// Progress is how far a run is.
+type Progress struct {
+	Done       int64 // chunks visited whose outcome is known
+	Total      int64 // chunks to visit, once TotalKnown
+	TotalKnown bool
+	Errors     int64 // orphans and failures so far
+}
+
+// Progress returns how far the run is.
+func (c *Converter) Progress() Progress {
+	s := c.summary()
+	t := c.total.Load()
+	return Progress{Done: s.Chunks, Total: t, TotalKnown: t >= 0, Errors: s.Errors()}
+}
+
+// Run converts the volume, or only the chunks of Options.Input, and
+// returns what it did. The error is nil when the run went through, even if
+// some chunks were left unconverted (see Summary.Errors); it is not nil
+// when the run stopped early: ctx ended, or the volume or the backup
+// directory could not be synced.
+func (c *Converter) Run(ctx context.Context) (Summary, error) {
+	c.start = c.o.Now()
+	if err := c.open(); err != nil {
+		return c.summary(), err
+	}
+	defer c.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.countTotal(ctx)
+	stopReports := c.reportEvery(c.o.ReportInterval)
+
+	err := c.runPasses(ctx)
+	if c.wrote.Load() {
+		if serr := c.sync(c.volFd, "volume"); err == nil {
+			err = serr
+		}
+	}
+	last := stopReports()
+	c.report(true, last)
+	return c.summary(), err
+}
+
+// open opens what the run syncs and creates the backup directory.
+func (c *Converter) open() error {
+	fd, err := unix.Open(c.o.Volume, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open volume %s: %w", c.o.Volume, err)
+	}
+	c.volFd = fd
+	if c.o.NoBackup || c.o.DryRun {
+		return nil
+	}
+	if c.backups, err = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start); err != nil {
+		return err
+	}
+	if c.bakFd, err = unix.Open(c.backups.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+		return fmt.Errorf("open backup directory: %w", err)
+	}
+	return nil
+}
+
+func (c *Converter) close() {
+	for _, fd := range []int{c.volFd, c.bakFd} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+func (c *Converter) sync(fd int, what string) error {
+	if err := unix.Syncfs(fd); err != nil {
+		return fmt.Errorf("sync %s filesystem: %w", what, err)
+	}
+	return nil
+}
+
+// runPasses visits every chunk, then the chunks that had to wait for
+// another name of their inode, then the chunks whose owner only the reverse
+// index knows.
+func (c *Converter) runPasses(ctx context.Context) error {
+	deferred, needRdir, err := c.pass(ctx, c.mainFeed())
+	for err == nil && len(deferred) > 0 {
+		var more []item
+		deferred, more, err = c.pass(ctx, sliceFeed(deferred))
+		needRdir = append(needRdir, more...)
+	}
+	if err != nil || len(needRdir) == 0 {
+		return err
+	}
+	if needRdir, err = c.attachRecords(ctx, needRdir); err != nil || len(needRdir) == 0 {
+		return err
+	}
+	deferred, _, err = c.pass(ctx, sliceFeed(needRdir))
+	for err == nil && len(deferred) > 0 {
+		deferred, _, err = c.pass(ctx, sliceFeed(deferred))
+	}
+	return err
+}
+
+// summary returns the counts so far.
+func (c *Converter) summary() Summary {
+	s := Summary{Volume: c.vol.ServiceID, Started: c.start, DryRun: c.o.DryRun,
+		Converted: c.counts[Converted].Load(), Current: c.counts[Current].Load(),
+		Orphans: c.counts[Orphan].Load(), Failed: c.counts[Failed].Load(),
+		NotChunks: c.counts[NotChunk].Load(), Recovered: c.recov.Load()}
+	s.Chunks = s.Converted + s.Current + s.Orphans + s.Failed
+	if !c.start.IsZero() {
+		s.Elapsed = c.o.Now().Sub(c.start)
+	}
+	if c.backups != nil {
+		s.BackupDir = c.backups.dir
+	}
+	return s
+}
+
+// finish records the outcome of a chunk.
+func (c *Converter) finish(p *plan) {
+	c.finishMu.Lock()
+	defer c.finishMu.Unlock()
+	if p.claimed {
+		c.claims.release(p.ino)
+		p.claimed = false
+	}
+	c.counts[p.res.Outcome].Add(1)
+	if p.res.Recovered && p.res.Outcome == Converted {
+		c.recov.Add(1)
+	}
+	if c.o.OnResult != nil {
+		c.o.OnResult(p.res)
+	}
+}
+
+// claims are the inodes with a plan in flight: one name of an inode at a
+// time is planned and written.
+type claims struct {
+	mu   sync.Mutex
+	held map[inode]struct{}
+}
+
+func (cl *claims) claim(ino inode) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if _, ok := cl.held[ino]; ok {
+		return false
+	}
+	cl.held[ino] = struct{}{}
+	return true
+}
+
+func (cl *claims) release(ino inode) {
+	cl.mu.Lock()
+	delete(cl.held, ino)
+	cl.mu.Unlock()
+}

@@ -1,0 +1,80 @@
+// Package convert upgrades the chunks of a volume from the legacy metadata
+// formats of OpenIO SDS to the current one, in place, without touching a
+// byte of data. It is what `gridkeep convert` runs, the counterpart of
+// OpenIO's oio-blob-converter.
+//
+// # What a conversion does
+//
+// A legacy chunk names its owner with the keys grid.chunk.id and
+// grid.content.{container,path,version,id}, with "oio:<SHA256>" entries
+// whose values are four-field old fullpaths, with 2017-era "oio:<old
+// fullpath>" names, or with several of these at once (see package chunk).
+// A converted chunk has, for every chunk id sharing its inode, the key
+// oio.content.fullpath:<ID> naming the owner of that id, and none of the
+// legacy owner keys. Every other attribute is kept; a grid.oio.version of
+// "4.0" becomes "4.2" and no marker is added where there was none (current
+// chunk servers write none).
+//
+// The directory is authoritative: each description found on a chunk is
+// resolved to an object that the directory lists with this very chunk id
+// on this volume (by content id first, then by path and version, the
+// latest when the version is not a number), and a fullpath for another id
+// is written only if that id's file is the same inode. A chunk whose owner
+// its own keys cannot establish is looked up in the volume's reverse index
+// (rdir), in one scan at the end of the pass, and checked the same way.
+//
+// A chunk is converted whole or not at all: if anything about it cannot be
+// resolved (its object is gone, a link names a file that is not the same
+// inode, the directory cannot be reached), it is reported and left exactly
+// as it was, data and attributes. Orphans are such chunks whose owner is
+// gone or unknown.
+//
+// # Durability and crashes
+//
+// Chunk files are never opened for writing: attributes are set and removed
+// by path. Chunks are converted in batches. For each batch:
+//
+//  1. plan every chunk (read its attributes, ask the directory) and write
+//     the backup of every chunk that will change;
+//  2. syncfs the backup filesystem, so no chunk changes before its backup is
+//     durable;
+//  3. set the new keys of every chunk, then syncfs the volume, so they are
+//     durable before any legacy key goes;
+//  4. remove the legacy keys.
+//
+// A chunk is therefore always in one of three durable states: original,
+// original plus its new keys, or converted. A run killed at any moment and
+// run again finds the second state, resolves it again and finishes it;
+// converted chunks are recognised from their key names alone and skipped.
+// Two names of one inode are never in flight at the same time: the second
+// waits for a later round of the same run.
+//
+// # Backups
+//
+// Unless disabled, the original attributes of every chunk that changes are
+// written first to
+//
+//	<backup dir>/backup_<volume id>_<start time, seconds>/<first 3 chars of id>/<CHUNK ID>
+//
+// in the text format of `getfattr --dump`: a "# file: <chunk path>" line,
+// then one name="value" line per attribute, with the escapes getfattr uses.
+// `setfattr --restore=FILE` sets them back. It does not remove the keys the
+// conversion added, so to return a chunk to exactly its original state,
+// remove its oio.content.fullpath:* and grid.oio.version keys first. When
+// several runs backed up one chunk, the oldest backup holds the original.
+//
+// # Differences from OpenIO
+//
+//   - The pacing option is honoured (the original always ran at 30 chunks/s).
+//   - A dry run writes nothing at all, not even backups.
+//   - Recovery from the reverse index never opens the chunk for writing
+//     (the original truncated the data), and scans the index once per run
+//     instead of once per chunk.
+//   - Nothing is written on a chunk that is not converted whole; the
+//     original wrote the fullpaths it could resolve and removed the old
+//     fullpath entries it had processed.
+//   - Chunk ids are compared regardless of case, and ids of 24 to 64
+//     hexadecimal characters are accepted.
+//   - 2017-era "oio:<old fullpath>" names are converted, not ignored.
+//   - The version marker is updated, never added.
+package convert

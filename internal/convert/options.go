@@ -1,0 +1,90 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// Defaults of Options fields left at zero.
+const (
+	DefaultConcurrency = 4
+	DefaultBatchSize   = 2048
+	DefaultCacheSize   = 262144 // entries of each directory cache, as OpenIO
+)
+
+// Options configure a Converter. Volume and Dir are required; the zero
+// value of every other field works.
+type Options struct {
+	// Volume is the root directory of the chunk volume. It must carry the
+	// volume identity attributes (see chunk.CheckVolume).
+	Volume string
+	// Dir answers the directory questions: which object owns a chunk.
+	Dir *meta.Client
+	// Rdir is the reverse index of the volume, used to recover chunks whose
+	// owner their attributes do not name. Nil means such chunks are
+	// reported as orphans.
+	Rdir rdir.Store
+	// Input, when set, lists the chunks to convert instead of walking the
+	// volume: paths relative to the volume (or absolute paths inside it),
+	// one per call. It is called twice: once to count, once to convert.
+	Input func(yield func(path string, err error) bool)
+	// DryRun plans every conversion and reports it, and writes nothing:
+	// no attribute, no backup.
+	DryRun bool
+	// NoBackup skips the backups of original attributes.
+	NoBackup bool
+	// BackupDir is where backups go; empty means os.TempDir().
+	BackupDir string
+	// ChunksPerSecond paces the chunks visited; 0 means no limit.
+	ChunksPerSecond float64
+	// Concurrency is the number of chunks planned, and of attribute
+	// writes, at once; 0 means DefaultConcurrency.
+	Concurrency int
+	// BatchSize is the number of chunks made durable together; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+	// CacheSize bounds each directory cache; 0 means DefaultCacheSize.
+	CacheSize int
+	// ReportInterval is how often OnReport receives a RUN report; 0 means
+	// only the final DONE report.
+	ReportInterval time.Duration
+	// OnReport receives the periodic and final reports. It is called from
+	// one goroutine at a time.
+	OnReport func(Report)
+	// OnResult receives the outcome of every chunk visited, in no
+	// particular order. It is called from one goroutine at a time and
+	// should return quickly.
+	OnResult func(Result)
+	// Now tells the time; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Volume == "" {
+		return o, errors.New("convert: no volume")
+	}
+	if o.Dir == nil {
+		return o, errors.New("convert: no directory client")
+	}
+	if o.ChunksPerSecond < 0 || o.Concurrency < 0 || o.BatchSize < 0 || o.CacheSize < 0 ||
+		o.ReportInterval < 0 {
+		return o, fmt.Errorf("convert: negative pacing, concurrency, batch, cache or interval")
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o, nil
+}

@@ -1,0 +1,274 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// feed yields the chunk files of a pass.
+type feed func(yield func(item, error) bool)
+
+// errStop ends a walk early.
+var errStop = errors.New("stop")
+
+// mainFeed walks the volume, or reads Options.Input.
+func (c *Converter) mainFeed() feed {
+	if c.o.Input != nil {
+		return c.inputFeed()
+	}
+	return func(yield func(item, error) bool) {
+		err := chunk.WalkChunks(c.o.Volume, func(path string) error {
+			rel, _ := filepath.Rel(c.o.Volume, path)
+			if !yield(item{path: path, rel: rel, id: filepath.Base(path)}, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(item{}, fmt.Errorf("walk volume: %w", err))
+		}
+	}
+}
+
+// inputFeed turns the paths of Options.Input into items. A path outside
+// the volume is an error; a path not named like a chunk is an item that
+// will be reported as NotChunk.
+func (c *Converter) inputFeed() feed {
+	return func(yield func(item, error) bool) {
+		for path, err := range c.o.Input {
+			var it item
+			if err == nil {
+				it, err = c.inputItem(path)
+			}
+			if !yield(it, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *Converter) inputItem(path string) (item, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(c.o.Volume, path)
+	}
+	path = filepath.Clean(path)
+	rel, err := filepath.Rel(c.o.Volume, path)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return item{}, fmt.Errorf("input path %s is not inside the volume %s", path, c.o.Volume)
+	}
+	return item{path: path, rel: rel, id: filepath.Base(path)}, nil
+}
+
+func sliceFeed(items []item) feed {
+	return func(yield func(item, error) bool) {
+		for _, it := range items {
+			if !yield(it, nil) {
+				return
+			}
+		}
+	}
+}
+
+// pass plans the chunks of feed with Options.Concurrency workers and
+// commits them in batches. It returns the items that must be visited
+// again: deferred ones (another name of their inode was in flight) and
+// those whose owner must come from the reverse index.
+func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	items := make(chan item, 4*c.o.Concurrency)
+	plans := make(chan *plan, 4*c.o.Concurrency)
+	var feedErr error
+	go func() {
+		defer close(items)
+		feedErr = c.feedItems(ctx, f, items)
+	}()
+	var wg sync.WaitGroup
+	for range c.o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range items {
+				plans <- c.prepare(ctx, it)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(plans) }()
+
+	batches := make(chan []*plan, 1)
+	commitErr := make(chan error, 1)
+	go func() { commitErr <- c.commitAll(batches, cancel) }()
+	var batch []*plan
+	for p := range plans {
+		switch {
+		case p.deferred:
+			deferred = append(deferred, p.item)
+		case p.needRdir:
+			c.claims.release(p.ino)
+			needRdir = append(needRdir, p.item)
+		case p.res.Outcome == Converted && !c.o.DryRun:
+			if batch = append(batch, p); len(batch) >= c.o.BatchSize {
+				batches <- batch
+				batch = nil
+			}
+		default:
+			c.finish(p)
+		}
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	err = <-commitErr
+	if err == nil {
+		err = feedErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return deferred, needRdir, err
+}
+
+// feedItems sends the items of f, paced.
+func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) error {
+	var err error
+	f(func(it item, ferr error) bool {
+		if ferr != nil {
+			err = ferr
+			return false
+		}
+		if err = c.limiter.Wait(ctx); err != nil {
+			return false
+		}
+		select {
+		case out <- it:
+			return true
+		case <-ctx.Done():
+			err = ctx.Err()
+			return false
+		}
+	})
+	return err
+}
+
+// prepare plans one chunk and, if it will change, backs it up.
+func (c *Converter) prepare(ctx context.Context, it item) *plan {
+	if !chunk.IsID(it.id) {
+		return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
+			Err: errors.New("not a chunk: the name is not a chunk id")}}
+	}
+	p := c.planChunk(ctx, it)
+	if p.res.Outcome == Converted && c.backups != nil && !p.deferred && !p.needRdir {
+		if err := c.backups.write(p.path, p.id, p.attrs); err != nil {
+			p.fail(err)
+		}
+	}
+	return p
+}
+
+// commitAll commits batches in order. After a failure it commits nothing
+// more, reports the remaining chunks as failed, and stops the pass.
+func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
+	var err error
+	for b := range batches {
+		if err == nil {
+			if err = c.commit(b); err != nil {
+				stop()
+			}
+		}
+		for _, p := range b {
+			if err != nil && p.res.Outcome == Converted {
+				p.fail(fmt.Errorf("not converted: %w", err))
+			}
+			c.finish(p)
+		}
+	}
+	return err
+}
+
+// commit makes a batch's backups durable, sets the new keys, makes them
+// durable, then removes the legacy keys.
+func (c *Converter) commit(b []*plan) error {
+	if c.backups != nil {
+		if err := c.sync(c.bakFd, "backup"); err != nil {
+			return err
+		}
+	}
+	c.wrote.Store(true)
+	c.parallel(b, func(p *plan) {
+		if err := chunk.SetAttrs(p.path, p.set); err != nil {
+			p.fail(err)
+		}
+	})
+	if err := c.sync(c.volFd, "volume"); err != nil {
+		return err
+	}
+	c.parallel(b, func(p *plan) {
+		if p.res.Outcome != Converted {
+			return
+		}
+		for _, name := range p.remove {
+			if err := chunk.RemoveAttr(p.path, name); err != nil {
+				p.fail(err)
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// parallel calls f on every plan of b with Options.Concurrency goroutines.
+func (c *Converter) parallel(b []*plan, f func(*plan)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(c.o.Concurrency, len(b)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(b)); i = next.Add(1) - 1 {
+				f(b[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// attachRecords scans the reverse index of the volume once and gives each
+// item its records (none when the chunk is not indexed). If the scan fails,
+// the items are reported as failed and none is returned.
+func (c *Converter) attachRecords(ctx context.Context, items []item) ([]item, error) {
+	want := make(map[string]int, len(items))
+	for i, it := range items {
+		want[it.id] = i
+		items[i].recs = []rdir.Record{}
+	}
+	var scanErr error
+	for r, err := range rdir.All(ctx, c.o.Rdir, c.vol.ServiceID, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if err != nil {
+			scanErr = err
+			break
+		}
+		if i, ok := want[strings.ToUpper(r.ChunkID)]; ok {
+			items[i].recs = append(items[i].recs, r)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if scanErr == nil {
+		return items, nil
+	}
+	for _, it := range items {
+		p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
+		c.finish(p.fail(fmt.Errorf("scan the reverse index: %w", scanErr)))
+	}
+	return nil, nil
+}

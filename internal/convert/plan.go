@@ -1,0 +1,422 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// item is one chunk file to visit.
+type item struct {
+	path string // absolute
+	rel  string // relative to the volume root
+	id   string
+	recs []rdir.Record // reverse-index records of id, in the recovery round
+}
+
+// inode identifies a file on the system.
+type inode struct{ dev, ino uint64 }
+
+// plan is what converting one chunk takes, and then what came of it.
+type plan struct {
+	item
+	ino      inode
+	claimed  bool
+	attrs    []chunk.Attr // as read, for the backup
+	set      []chunk.Attr
+	remove   []string
+	deferred bool // another name of the inode is in flight: visit again later
+	needRdir bool // the owner must be looked up in the reverse index
+	res      Result
+}
+
+func (p *plan) writes() bool { return len(p.set) > 0 || len(p.remove) > 0 }
+
+func (p *plan) fail(err error) *plan {
+	p.res.Outcome = Failed
+	if errors.Is(err, ErrOrphan) {
+		p.res.Outcome = Orphan
+	}
+	p.res.Err = err
+	p.set, p.remove = nil, nil
+	return p
+}
+
+// errNoOwner says a chunk's own attributes do not establish its owner; the
+// reverse index may.
+var errNoOwner = orphanf("no attribute names the owner of this chunk id")
+
+// planChunk reads a chunk and works out its conversion. It writes nothing.
+func (c *Converter) planChunk(ctx context.Context, it item) *plan {
+	p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
+	st, err := os.Lstat(it.path)
+	if err != nil {
+		return p.fail(fmt.Errorf("stat chunk: %w", err))
+	}
+	if !st.Mode().IsRegular() {
+		p.res.Outcome = NotChunk
+		return p
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	p.ino = inode{uint64(sys.Dev), sys.Ino}
+	if !c.claims.claim(p.ino) {
+		p.deferred = true
+		return p
+	}
+	p.claimed = true
+	names, err := listNames(it.path)
+	if err != nil {
+		return p.fail(err)
+	}
+	if current, err := isCurrent(it.path, it.id, names); err != nil || current {
+		p.res.Outcome, p.res.Format = Current, chunk.FormatCurrent
+		if err != nil {
+			return p.fail(err)
+		}
+		return p
+	}
+	if p.attrs, err = readValues(it.path, names); err != nil {
+		return p.fail(err)
+	}
+	return c.planLegacy(ctx, p)
+}
+
+// planLegacy plans the conversion of a chunk that is not current.
+func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
+	m, err := chunk.Parse(p.id, p.attrs)
+	if m == nil {
+		return p.fail(err)
+	}
+	p.res.Format = chunk.FormatOf(m)
+	if m.Position == "" {
+		return p.fail(fmt.Errorf("%w: chunk %s has no position", chunk.ErrCorrupt, p.id))
+	}
+	w := &wants{own: p.id, have: map[string]chunk.Fullpath{}, add: map[string]chunk.Fullpath{}}
+	w.keep(m)
+	ownErr, err := c.resolveLegacy(ctx, p, m, w)
+	if err != nil {
+		return p.fail(err)
+	}
+	if !w.known(p.id) {
+		if err := c.resolveOwn(ctx, p, w, ownErr); err != nil || p.needRdir {
+			if err != nil {
+				return p.fail(err)
+			}
+			return p
+		}
+	}
+	p.set = w.attrs()
+	if m.OioVersion == "4.0" {
+		p.set = append(p.set, chunk.Attr{Name: chunk.AttrOioVersion, Value: "4.2"})
+	}
+	for _, a := range p.attrs {
+		if isLegacyOwnerAttr(a.Name) {
+			p.remove = append(p.remove, a.Name)
+		}
+	}
+	p.res.Outcome, p.res.Set, p.res.Remove = Converted, p.set, p.remove
+	return p
+}
+
+// resolveLegacy resolves every owner description the legacy keys hold.
+// It returns ownErr when the grid keys fail to establish this very chunk's
+// owner in a way the reverse index may make up for, and err for a failure
+// that leaves the chunk unconverted whatever else is found.
+func (c *Converter) resolveLegacy(ctx context.Context, p *plan, m *chunk.Meta,
+	w *wants) (ownErr, err error) {
+	l := m.Legacy
+	if l == nil {
+		return errNoOwner, nil
+	}
+	if l.HasOwner() {
+		target := strings.ToUpper(l.ChunkID)
+		if target == "" {
+			target = p.id
+		}
+		fp, err := c.resolveGrid(ctx, p, l, target)
+		switch {
+		case err == nil:
+			if err := w.put(target, fp); err != nil {
+				return nil, err
+			}
+		case target == p.id && errors.Is(err, ErrOrphan):
+			ownErr = err
+		default:
+			return nil, err
+		}
+	}
+	for name, v := range l.OldFullpaths {
+		if err := c.resolveEntry(ctx, p, m.Position, name, v, w); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range l.NamedFullpaths {
+		if err := c.resolveEntry(ctx, p, m.Position, chunk.AttrOldFullpathPfx+s, "", w); err != nil {
+			return nil, err
+		}
+	}
+	if ownErr == nil && !w.known(p.id) {
+		ownErr = errNoOwner
+	}
+	return ownErr, nil
+}
+
+// resolveOwn finds the chunk's own owner in the reverse index, or asks for
+// the scan that will, or gives up.
+func (c *Converter) resolveOwn(ctx context.Context, p *plan, w *wants, ownErr error) error {
+	switch {
+	case p.recs != nil:
+		fp, err := c.resolveRecords(ctx, p)
+		if err != nil {
+			return errors.Join(ownErr, err)
+		}
+		p.res.Recovered = true
+		return w.put(p.id, fp)
+	case c.o.Rdir != nil:
+		p.needRdir = true
+		return nil
+	default:
+		return ownErr
+	}
+}
+
+// resolveGrid finds the owner of chunk target from the grid.* keys: by
+// content id, else by path and version. target is this chunk or, when
+// grid.chunk.id names another id, the chunk this file is a link of.
+func (c *Converter) resolveGrid(ctx context.Context, p *plan, l *chunk.Legacy,
+	target string) (chunk.Fullpath, error) {
+	cid := strings.ToUpper(l.Container)
+	if !isContainerID(cid) {
+		return chunk.Fullpath{}, orphanf("grid.content.container %q is not a container id", l.Container)
+	}
+	var tried []string
+	if chunk.IsHex(l.ContentID) {
+		o, err := c.res.byID(ctx, cid, l.ContentID)
+		if err != nil && !gone(err) {
+			return chunk.Fullpath{}, err
+		}
+		if err == nil && o.lists(target) {
+			return o.fullpath, c.sameInode(p, target)
+		}
+		tried = append(tried, "content "+strings.ToUpper(l.ContentID))
+	}
+	if l.Path != "" {
+		n, err := c.res.containerNames(ctx, cid)
+		if err != nil && !gone(err) {
+			return chunk.Fullpath{}, err
+		}
+		var o *owner
+		if err == nil {
+			o, err = c.res.byName(ctx, n, l.Path, legacyVersion(l.Version))
+		}
+		if err != nil && !gone(err) {
+			return chunk.Fullpath{}, err
+		}
+		if err == nil && o.lists(target) {
+			return o.fullpath, c.sameInode(p, target)
+		}
+		tried = append(tried, fmt.Sprintf("path %q version %s", l.Path, l.Version))
+	}
+	if len(tried) == 0 {
+		return chunk.Fullpath{}, orphanf("the grid.content keys name no content id nor path")
+	}
+	return chunk.Fullpath{}, orphanf("no object of container %s with %s lists chunk %s on %s", cid,
+		strings.Join(tried, " or "), target, c.vol.ServiceID)
+}
+
+// resolveEntry resolves one "oio:" entry: an old fullpath in its value
+// (or, for 2017-era names, in its name) naming an object that owns one of
+// the names of this inode, at this chunk's position. The entry is removed
+// once converted.
+func (c *Converter) resolveEntry(ctx context.Context, p *plan, pos, name, value string,
+	w *wants) error {
+	o, desc, err := c.entryOwner(ctx, name, value)
+	if err != nil {
+		return err
+	}
+	id, err := c.linkAt(p, o, pos, desc)
+	if err != nil {
+		return err
+	}
+	if err := w.put(id, o.fullpath); err != nil {
+		return err
+	}
+	p.remove = append(p.remove, name)
+	return nil
+}
+
+// entryOwner finds the object an "oio:" entry names.
+func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner, string, error) {
+	if value == "" {
+		value = strings.TrimPrefix(name, chunk.AttrOldFullpathPfx)
+		acct, ctr, path, version, ok := splitNamedFullpath(value)
+		if !ok {
+			return nil, "", fmt.Errorf("%w: %s is not an old fullpath", chunk.ErrCorrupt, name)
+		}
+		return c.ownerByName(ctx, names{acct, ctr}, path, version, value)
+	}
+	if old, err := chunk.ParseOldFullpath(value); err == nil {
+		return c.ownerByName(ctx, names{old.Account, old.Container}, old.Path, old.Version, value)
+	}
+	fp, err := chunk.ParseFullpath(value)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %v", chunk.ErrCorrupt, name, err)
+	}
+	o, err := c.res.byID(ctx, fp.ContainerID(), fp.ContentID)
+	if gone(err) {
+		return c.ownerByName(ctx, names{fp.Account, fp.Container}, fp.Path,
+			strconv.FormatInt(fp.Version, 10), value)
+	}
+	return o, value, err
+}
+
+func (c *Converter) ownerByName(ctx context.Context, n names, path, version,
+	desc string) (*owner, string, error) {
+	o, err := c.res.byName(ctx, n, path, legacyVersion(version))
+	if gone(err) {
+		return nil, desc, orphanf("%s: %v", desc, err)
+	}
+	return o, desc, err
+}
+
+// linkAt returns the id of the chunk of o at position pos on this volume
+// whose file is this very inode.
+func (c *Converter) linkAt(p *plan, o *owner, pos, desc string) (string, error) {
+	if o.chunks[p.id] == pos {
+		return p.id, nil
+	}
+	var found []string
+	for id, cpos := range o.chunks {
+		if cpos == pos && c.sameInode(p, id) == nil {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", orphanf("%s: no chunk of it at position %s on %s shares this inode", desc, pos,
+			c.vol.ServiceID)
+	default:
+		return "", fmt.Errorf("%s: %d chunks at position %s share this inode", desc, len(found), pos)
+	}
+}
+
+// resolveRecords finds the owner of this chunk from its reverse-index
+// records, checking that the object lists the chunk on this volume.
+func (c *Converter) resolveRecords(ctx context.Context, p *plan) (chunk.Fullpath, error) {
+	if len(p.recs) == 0 {
+		return chunk.Fullpath{}, orphanf("chunk %s is not in the reverse index of %s", p.id,
+			c.vol.ServiceID)
+	}
+	var errs []error
+	for _, r := range p.recs {
+		o, err := c.res.byID(ctx, r.ContainerID, r.ContentID)
+		if gone(err) {
+			var n names
+			if n, err = c.res.containerNames(ctx, r.ContainerID); err == nil {
+				o, err = c.res.byName(ctx, n, r.Path, r.Version)
+			}
+		}
+		switch {
+		case err == nil && o.lists(p.id):
+			return o.fullpath, nil
+		case err == nil:
+			errs = append(errs, orphanf("indexed in content %s, which does not list it", r.ContentID))
+		case gone(err):
+			errs = append(errs, orphanf("indexed in content %s: %v", r.ContentID, err))
+		default:
+			return chunk.Fullpath{}, err
+		}
+	}
+	return chunk.Fullpath{}, errors.Join(errs...)
+}
+
+// sameInode checks that the file of chunk id is this plan's inode.
+func (c *Converter) sameInode(p *plan, id string) error {
+	if id == p.id {
+		return nil
+	}
+	rel, err := siblingPath(p.rel, id)
+	if err != nil {
+		return orphanf("chunk %s: %v", id, err)
+	}
+	st, err := os.Lstat(filepath.Join(c.o.Volume, rel))
+	if errors.Is(err, os.ErrNotExist) {
+		return orphanf("chunk %s: no such chunk", id)
+	}
+	if err != nil {
+		return fmt.Errorf("chunk %s: %w", id, err)
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	if (inode{uint64(sys.Dev), sys.Ino}) != p.ino {
+		return orphanf("chunk %s: not the same inode", id)
+	}
+	return nil
+}
+
+func (o *owner) lists(id string) bool {
+	_, ok := o.chunks[id]
+	return ok
+}
+
+// siblingPath places chunk id the way rel places its chunk: each directory
+// level named by as many leading characters of the id as rel's has.
+func siblingPath(rel, id string) (string, error) {
+	dirs := strings.Split(filepath.ToSlash(filepath.Dir(rel)), "/")
+	if len(dirs) == 1 && dirs[0] == "." {
+		return id, nil
+	}
+	parts, off := make([]string, 0, len(dirs)+1), 0
+	for _, d := range dirs {
+		if off+len(d) > len(id) {
+			return "", fmt.Errorf("id too short for the volume layout")
+		}
+		parts = append(parts, id[off:off+len(d)])
+		off += len(d)
+	}
+	return filepath.Join(append(parts, id)...), nil
+}
+
+// legacyVersion reads a legacy version; anything but a positive integer
+// (legacy writers sometimes stored "None") means the latest.
+func legacyVersion(s string) int64 {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 {
+		return 0
+	}
+	return v
+}
+
+// splitNamedFullpath splits a 2017-era "account/container/path/version"
+// name, whose fields were not escaped: the account and container are taken
+// to hold no "/", the path holds the rest.
+func splitNamedFullpath(s string) (acct, ctr, path, version string, ok bool) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 4 {
+		return "", "", "", "", false
+	}
+	last := len(parts) - 1
+	path = strings.Join(parts[2:last], "/")
+	ok = parts[0] != "" && parts[1] != "" && path != "" && parts[last] != ""
+	return parts[0], parts[1], path, parts[last], ok
+}
+
+func isContainerID(s string) bool { return len(s) == 64 && chunk.IsHex(s) }
+
+func isLegacyOwnerAttr(name string) bool {
+	for _, a := range chunk.LegacyOwnerAttrs {
+		if name == a {
+			return true
+		}
+	}
+	return false
+}
