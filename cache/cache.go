@@ -52,7 +52,7 @@ func (c *Cache[K, V]) newPolicy(p Policy) policy[K, V] {
 	if p == FIFO {
 		return &fifo[K, V]{capacity: c.capacity}
 	}
-	return newTinyLFU[K, V](c.capacity, c.table.hash)
+	return newTinyLFU(c.capacity, c.table)
 }
 
 // now returns the time on the cache clock, in nanoseconds since New. It is

@@ -21,8 +21,8 @@ type buckets[K comparable, V any] struct {
 	mask  uint64
 }
 
-func newTable[K comparable, V any](initial, max int) *table[K, V] {
-	t := &table[K, V]{seed: maphash.MakeSeed(), initial: initial, maxSize: nextPow2(max)}
+func newTable[K comparable, V any](initial, capacity int) *table[K, V] {
+	t := &table[K, V]{seed: maphash.MakeSeed(), initial: initial, maxSize: max(nextPow2(capacity)/2, 1)}
 	t.resetLocked()
 	return t
 }

@@ -1,30 +1,32 @@
 package cache
 
-// tinyLFU is the default policy: a small FIFO window in front of a CLOCK
-// main area, with a frequency sketch deciding whether an entry leaving the
-// window may take the place of the main area's victim.
+// tinyLFU is the default policy: a small FIFO window in front of a main
+// area, with a frequency sketch deciding whether an entry leaving the window
+// may take the place of the main area's victim.
 //
-// Hits only bump a small counter in the node (see node.touch). The policy
-// folds those counters into the sketch when it meets the node: as the clock
-// hand passes over it, or when it leaves the window. That keeps the read path
+// The main area has no list of its own: its clock hand walks the hash
+// table's chains, skipping the window's entries, so it costs no memory per
+// entry. Hits only bump a small counter in the node (see node.touch); the
+// policy folds those counters into the sketch when it meets the node, as the
+// hand passes over it or when it leaves the window. That keeps the read path
 // free of shared writes while the sketch still learns from hits.
 type tinyLFU[K comparable, V any] struct {
-	hash   func(K) uint64
+	table  *table[K, V]
 	sketch *sketch
 
-	window []*node[K, V] // fixed-size ring; slot -1-i
+	window []*node[K, V] // fixed-size ring; a window node's slot is -1-i
 	wnext  int
 
-	main    []*node[K, V] // grows up to mainCap; slot i
-	mainCap int
-	hand    int
-	free    []int32 // slots of main emptied by removals
+	mainCount int // main nodes have slot 0
+	mainCap   int
+	bucket    int         // the hand: the bucket it is in
+	next      *node[K, V] // and the next node it looks at, nil at a chain's end
 }
 
-func newTinyLFU[K comparable, V any](capacity int, hash func(K) uint64) *tinyLFU[K, V] {
+func newTinyLFU[K comparable, V any](capacity int, t *table[K, V]) *tinyLFU[K, V] {
 	w := max(1, capacity/100)
 	return &tinyLFU[K, V]{
-		hash:    hash,
+		table:   t,
 		sketch:  newSketch(capacity),
 		window:  make([]*node[K, V], w),
 		mainCap: capacity - w,
@@ -47,28 +49,23 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], h uint64, now int64) *node[K, V] {
 // admit offers cand, which just left the window, to the main area, and
 // returns the node that leaves the cache.
 func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
-	ch := p.hash(cand.key)
+	ch := p.table.hash(cand.key)
 	p.sketch.add(ch, cand.freq.Swap(0))
 	if cand.expired(now) || p.mainCap == 0 {
 		return cand
 	}
-	if k := len(p.free); k > 0 {
-		cand.slot = p.free[k-1]
-		p.free = p.free[:k-1]
-		p.main[cand.slot] = cand
+	if p.mainCount < p.mainCap {
+		cand.slot = 0
+		p.mainCount++
 		return nil
 	}
-	if len(p.main) < p.mainCap {
-		cand.slot = int32(len(p.main))
-		p.main = append(p.main, cand)
-		return nil
-	}
-	i, victim := p.pickVictim(now)
-	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(p.hash(victim.key)) {
+	victim := p.pickVictim(now)
+	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(p.table.hash(victim.key)) {
 		return cand
 	}
-	p.main[i] = cand
-	cand.slot = int32(i)
+	p.forget(victim)
+	cand.slot = 0
+	p.mainCount++
 	return victim
 }
 
@@ -78,73 +75,78 @@ const victimSamples = 4
 
 // pickVictim returns the least frequent of the next few nodes the clock hand
 // stops at, or the first expired one.
-func (p *tinyLFU[K, V]) pickVictim(now int64) (int, *node[K, V]) {
-	best, victim := -1, (*node[K, V])(nil)
+func (p *tinyLFU[K, V]) pickVictim(now int64) *node[K, V] {
+	var victim *node[K, V]
 	bestFreq := uint32(0)
 	for range victimSamples {
-		i, n := p.sweep(now)
+		n := p.sweep(now)
 		if n.expired(now) {
-			return i, n
+			return n
 		}
-		est := p.sketch.estimate(p.hash(n.key))
+		est := p.sketch.estimate(p.table.hash(n.key))
 		if victim == nil || est < bestFreq {
-			best, victim, bestFreq = i, n, est
+			victim, bestFreq = n, est
 		}
 	}
-	return best, victim
+	return victim
 }
 
-// sweep advances the clock hand of the full main area to the first expired
-// node or node not hit since the hand last passed, folding hit counts into
-// the sketch on the way. It returns that slot and its node.
-func (p *tinyLFU[K, V]) sweep(now int64) (int, *node[K, V]) {
+// sweep advances the clock hand to the next main node that has expired or
+// was not hit since the hand last passed, folding hit counts into the
+// sketch on the way. The main area must not be empty.
+func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 	for {
-		i := p.hand
-		p.hand++
-		if p.hand == len(p.main) {
-			p.hand = 0
+		n := p.next
+		if n == nil {
+			b := p.table.cur.Load()
+			p.bucket = (p.bucket + 1) & int(b.mask)
+			p.next = b.slots[p.bucket].Load()
+			continue
 		}
-		n := p.main[i]
+		p.next = n.next.Load()
+		if n.slot < 0 {
+			continue
+		}
 		if n.expired(now) || n.freq.Load() == 0 {
-			return i, n
+			return n
 		}
-		p.sketch.add(p.hash(n.key), n.freq.Swap(0))
+		p.sketch.add(p.table.hash(n.key), n.freq.Swap(0))
 	}
 }
 
 func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
 	n.slot = old.slot
-	p.set(n.slot, n)
-}
-
-func (p *tinyLFU[K, V]) remove(n *node[K, V]) {
-	p.set(n.slot, nil)
-	if n.slot >= 0 {
-		p.free = append(p.free, n.slot)
+	if n.slot < 0 {
+		p.window[-1-n.slot] = n
+	}
+	if p.next == old {
+		p.next = n
 	}
 }
 
-func (p *tinyLFU[K, V]) set(slot int32, n *node[K, V]) {
-	if slot < 0 {
-		p.window[-1-slot] = n
+func (p *tinyLFU[K, V]) remove(n *node[K, V]) {
+	if n.slot < 0 {
+		p.window[-1-n.slot] = nil
 	} else {
-		p.main[slot] = n
+		p.forget(n)
+	}
+}
+
+// forget drops main node n, which is about to be unlinked from the table.
+func (p *tinyLFU[K, V]) forget(n *node[K, V]) {
+	p.mainCount--
+	if p.next == n {
+		p.next = n.next.Load()
 	}
 }
 
 func (p *tinyLFU[K, V]) drain(f func(n *node[K, V])) {
-	main, window := p.main, p.window
-	p.main, p.hand, p.free = nil, 0, nil
-	p.window = make([]*node[K, V], len(window))
-	p.wnext = 0
+	b := p.table.cur.Load()
+	p.window = make([]*node[K, V], len(p.window))
+	p.wnext, p.mainCount, p.next = 0, 0, nil
 	p.sketch.reset()
-	for _, n := range main {
-		if n != nil {
-			f(n)
-		}
-	}
-	for _, n := range window {
-		if n != nil {
+	for i := range b.slots {
+		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {
 			f(n)
 		}
 	}

@@ -56,7 +56,7 @@ func New(name string, cfg Config) (Cache, error) {
 		if cfg.Clock != nil {
 			return nil, fmt.Errorf("%s: no fake clock", name)
 		}
-		return &expirableLRU{c: expirable.NewLRU[string, int](cfg.Capacity, nil, cfg.TTL)}, nil
+		return expirableLRU{c: expirable.NewLRU[string, int](cfg.Capacity, nil, cfg.TTL)}, nil
 	}
 	return nil, fmt.Errorf("unknown implementation %q", name)
 }
@@ -82,6 +82,13 @@ type ours struct {
 	c *cache.Cache[string, int]
 }
 
+// Wait lets ristretto apply its buffered writes; the others have none.
+func Wait(c Cache) {
+	if r, ok := c.(ristrettoCache); ok {
+		r.c.Wait()
+	}
+}
+
 func newOurs(cfg Config, fifo bool) (Cache, error) {
 	o := cache.Options[string, int]{Capacity: cfg.Capacity, TTL: cfg.TTL}
 	if fifo {
@@ -98,145 +105,187 @@ func (o *ours) Get(k string) (int, bool)                  { return o.c.Get(k) }
 func (o *ours) Set(k string, v int)                       { o.c.Set(k, v) }
 func (o *ours) SetTTL(k string, v int, ttl time.Duration) { o.c.SetWithTTL(k, v, ttl) }
 
-// ttlValue carries a per-entry time to live into otter's expiry calculator.
+// newOtter returns otter with int values, or, when a fake clock drives
+// per-entry lifetimes, with values that carry their time to live into
+// otter's expiry calculator.
+func newOtter(cfg Config) (Cache, error) {
+	if cfg.Clock != nil {
+		return newOtterTTL(cfg)
+	}
+	o := &otter.Options[string, int]{MaximumSize: cfg.Capacity, InitialCapacity: cfg.Capacity}
+	if cfg.Exact {
+		o.Executor = func(fn func()) { fn() }
+	}
+	if cfg.TTL > 0 {
+		o.ExpiryCalculator = otter.ExpiryWriting[string, int](cfg.TTL)
+	}
+	c, err := otter.New(o)
+	return otterCache{c}, err
+}
+
+type otterCache struct {
+	c *otter.Cache[string, int]
+}
+
+func (o otterCache) Get(k string) (int, bool)                { return o.c.GetIfPresent(k) }
+func (o otterCache) Set(k string, v int)                     { o.c.Set(k, v) }
+func (o otterCache) SetTTL(k string, v int, _ time.Duration) { o.c.Set(k, v) }
+
 type ttlValue struct {
 	v   int
 	ttl time.Duration
 }
 
-type otterCache struct {
+type otterTTL struct {
 	c *otter.Cache[string, ttlValue]
 }
 
-func newOtter(cfg Config) (Cache, error) {
-	o := &otter.Options[string, ttlValue]{MaximumSize: cfg.Capacity, InitialCapacity: cfg.Capacity}
+func newOtterTTL(cfg Config) (Cache, error) {
+	o := &otter.Options[string, ttlValue]{
+		MaximumSize: cfg.Capacity, InitialCapacity: cfg.Capacity, Clock: cfg.Clock,
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, ttlValue]) time.Duration {
+			return e.Value.ttl
+		}),
+	}
 	if cfg.Exact {
 		o.Executor = func(fn func()) { fn() }
 	}
-	if cfg.Clock != nil {
-		o.Clock = cfg.Clock
-	}
-	if cfg.TTL > 0 || cfg.Clock != nil {
-		o.ExpiryCalculator = otter.ExpiryWritingFunc(func(e otter.Entry[string, ttlValue]) time.Duration {
-			return e.Value.ttl
-		})
-	}
 	c, err := otter.New(o)
-	return &otterCache{c: c}, err
+	return otterTTL{c}, err
 }
 
-func (o *otterCache) Get(k string) (int, bool) {
+func (o otterTTL) Get(k string) (int, bool) {
 	v, ok := o.c.GetIfPresent(k)
 	return v.v, ok
 }
 
-func (o *otterCache) Set(k string, v int) { o.c.Set(k, ttlValue{v: v, ttl: time.Hour}) }
+func (o otterTTL) Set(k string, v int) { o.c.Set(k, ttlValue{v: v, ttl: time.Hour}) }
 
-func (o *otterCache) SetTTL(k string, v int, ttl time.Duration) {
+func (o otterTTL) SetTTL(k string, v int, ttl time.Duration) {
 	o.c.Set(k, ttlValue{v: v, ttl: ttl})
 }
 
-// deadline is a value with an expiry time, for implementations whose clock
-// cannot be faked.
-type deadline struct {
-	v   int
-	exp int64
-}
-
-type ristrettoCache struct {
-	c     *ristretto.Cache[string, deadline]
-	ttl   time.Duration
-	clock *FakeClock
-	wait  bool
-}
-
 func newRistretto(cfg Config) (Cache, error) {
-	c, err := ristretto.NewCache(&ristretto.Config[string, deadline]{
+	if cfg.Clock != nil {
+		c, err := newRistrettoCache[deadline](cfg)
+		return emulated{get: c.Get, set: func(k string, v deadline) { c.Set(k, v, 1); waitIf(c, cfg) },
+			del: c.Del, clock: cfg.Clock}, err
+	}
+	c, err := newRistrettoCache[int](cfg)
+	return ristrettoCache{c: c, ttl: cfg.TTL, wait: cfg.Exact}, err
+}
+
+func newRistrettoCache[V any](cfg Config) (*ristretto.Cache[string, V], error) {
+	return ristretto.NewCache(&ristretto.Config[string, V]{
 		NumCounters:        int64(10 * cfg.Capacity),
 		MaxCost:            int64(cfg.Capacity),
 		BufferItems:        64,
 		IgnoreInternalCost: true,
 	})
-	return &ristrettoCache{c: c, ttl: cfg.TTL, clock: cfg.Clock, wait: cfg.Exact}, err
 }
 
-func (r *ristrettoCache) Get(k string) (int, bool) {
-	v, ok := r.c.Get(k)
-	if ok && r.clock != nil && v.exp != 0 && r.clock.NowNano() >= v.exp {
-		r.c.Del(k)
-		return 0, false
+func waitIf[V any](c *ristretto.Cache[string, V], cfg Config) {
+	if cfg.Exact {
+		c.Wait()
 	}
-	return v.v, ok
 }
 
-func (r *ristrettoCache) Set(k string, v int) { r.SetTTL(k, v, r.ttl) }
+type ristrettoCache struct {
+	c    *ristretto.Cache[string, int]
+	ttl  time.Duration
+	wait bool
+}
 
-func (r *ristrettoCache) SetTTL(k string, v int, ttl time.Duration) {
-	switch {
-	case r.clock != nil:
-		r.c.Set(k, deadline{v: v, exp: r.clock.NowNano() + int64(ttl)}, 1)
-	case ttl > 0:
-		r.c.SetWithTTL(k, deadline{v: v}, 1, ttl)
-	default:
-		r.c.Set(k, deadline{v: v}, 1)
+func (r ristrettoCache) Get(k string) (int, bool) { return r.c.Get(k) }
+
+func (r ristrettoCache) Set(k string, v int) { r.SetTTL(k, v, r.ttl) }
+
+func (r ristrettoCache) SetTTL(k string, v int, _ time.Duration) {
+	if r.ttl > 0 {
+		r.c.SetWithTTL(k, v, 1, r.ttl)
+	} else {
+		r.c.Set(k, v, 1)
 	}
 	if r.wait {
 		r.c.Wait()
 	}
 }
 
-// lruCache wraps golang-lru's LRU and 2Q; with a fake clock it keeps
-// deadlines in the value and treats expired entries as misses.
-type lruCache struct {
+func newLRU(cfg Config, twoQ bool) (Cache, error) {
+	if cfg.Clock != nil {
+		if twoQ {
+			c, err := lru.New2Q[string, deadline](cfg.Capacity)
+			if err != nil {
+				return nil, err
+			}
+			return emulated{get: c.Get, set: c.Add, del: c.Remove, clock: cfg.Clock}, nil
+		}
+		c, err := lru.New[string, deadline](cfg.Capacity)
+		if err != nil {
+			return nil, err
+		}
+		return emulated{get: c.Get, set: func(k string, v deadline) { c.Add(k, v) },
+			del: func(k string) { c.Remove(k) }, clock: cfg.Clock}, nil
+	}
+	if twoQ {
+		c, err := lru.New2Q[string, int](cfg.Capacity)
+		if err != nil {
+			return nil, err
+		}
+		return funcs{get: c.Get, set: c.Add}, nil
+	}
+	c, err := lru.New[string, int](cfg.Capacity)
+	if err != nil {
+		return nil, err
+	}
+	return funcs{get: c.Get, set: func(k string, v int) { c.Add(k, v) }}, nil
+}
+
+type funcs struct {
+	get func(string) (int, bool)
+	set func(string, int)
+}
+
+func (f funcs) Get(k string) (int, bool)                { return f.get(k) }
+func (f funcs) Set(k string, v int)                     { f.set(k, v) }
+func (f funcs) SetTTL(k string, v int, _ time.Duration) { f.set(k, v) }
+
+// deadline is a value with its expiry time on a fake clock, for caches whose
+// clock cannot be replaced.
+type deadline struct {
+	v   int
+	exp int64
+}
+
+// emulated gives per-entry expiry to a cache without it: the deadline is
+// kept in the value and an expired entry read is deleted and reported as a
+// miss.
+type emulated struct {
 	get   func(string) (deadline, bool)
-	add   func(string, deadline)
+	set   func(string, deadline)
 	del   func(string)
 	clock *FakeClock
 }
 
-func newLRU(cfg Config, twoQ bool) (Cache, error) {
-	l := &lruCache{clock: cfg.Clock}
-	if twoQ {
-		c, err := lru.New2Q[string, deadline](cfg.Capacity)
-		if err != nil {
-			return nil, err
-		}
-		l.get, l.add, l.del = c.Get, c.Add, c.Remove
-		return l, nil
-	}
-	c, err := lru.New[string, deadline](cfg.Capacity)
-	if err != nil {
-		return nil, err
-	}
-	l.get = c.Get
-	l.add = func(k string, v deadline) { c.Add(k, v) }
-	l.del = func(k string) { c.Remove(k) }
-	return l, nil
-}
-
-func (l *lruCache) Get(k string) (int, bool) {
-	v, ok := l.get(k)
-	if ok && v.exp != 0 && l.clock != nil && l.clock.NowNano() >= v.exp {
-		l.del(k)
+func (e emulated) Get(k string) (int, bool) {
+	v, ok := e.get(k)
+	if ok && v.exp != 0 && e.clock.NowNano() >= v.exp {
+		e.del(k)
 		return 0, false
 	}
 	return v.v, ok
 }
 
-func (l *lruCache) Set(k string, v int) { l.add(k, deadline{v: v}) }
+func (e emulated) Set(k string, v int) { e.set(k, deadline{v: v}) }
 
-func (l *lruCache) SetTTL(k string, v int, ttl time.Duration) {
-	d := deadline{v: v}
-	if l.clock != nil && ttl > 0 {
-		d.exp = l.clock.NowNano() + int64(ttl)
-	}
-	l.add(k, d)
+func (e emulated) SetTTL(k string, v int, ttl time.Duration) {
+	e.set(k, deadline{v: v, exp: e.clock.NowNano() + int64(ttl)})
 }
 
 type expirableLRU struct {
 	c *expirable.LRU[string, int]
 }
 
-func (e *expirableLRU) Get(k string) (int, bool)                { return e.c.Get(k) }
-func (e *expirableLRU) Set(k string, v int)                     { e.c.Add(k, v) }
-func (e *expirableLRU) SetTTL(k string, v int, _ time.Duration) { e.c.Add(k, v) }
+func (e expirableLRU) Get(k string) (int, bool)                { return e.c.Get(k) }
+func (e expirableLRU) Set(k string, v int)                     { e.c.Add(k, v) }
+func (e expirableLRU) SetTTL(k string, v int, _ time.Duration) { e.c.Add(k, v) }
