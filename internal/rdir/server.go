@@ -39,6 +39,10 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 }
 
+// TODO(#3): Prometheus metrics (requests by route and status, latency,
+// records pushed) once the service command that mounts this handler
+// exposes /metrics.
+
 // NewHandler returns the HTTP handler of OpenIO's rdir routes for chunk
 // volumes, /v1/rdir/{create,push,delete,fetch,status} and
 // /v1/rdir/admin/{incident,lock,unlock,show,clear}, serving store. See

@@ -148,7 +148,8 @@ func TestForeignKeysEnforced(t *testing.T) {
 // them queue instead.
 func TestReadThenWriteTransactionsDoNotFail(t *testing.T) {
 	db, _ := openTest(t, Options{})
-	if _, err := db.Exec("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0)"); err != nil {
+	_, err := db.Exec("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0)")
+	if err != nil {
 		t.Fatal(err)
 	}
 	const workers, rounds = 8, 25
