@@ -1,0 +1,320 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/convert"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+func init() { register(newConvertCommand) }
+
+// ExitUnconverted is the exit code of convert when the run went through
+// but left some chunks unconverted (orphans or failures).
+const ExitUnconverted = 3
+
+const convertLong = `Convert every chunk of a volume (or those listed in --input-file) from the
+legacy metadata formats of OpenIO SDS to the current one, in place. Data is
+never touched and chunk files are never opened for writing.
+
+The owner of each chunk is asked of the directory; chunks whose attributes
+do not name it are looked up in the volume's reverse index (rdir). A chunk
+is converted whole or not at all: orphans (their object is gone, or a name
+of their inode does not check out) and failures are reported and left
+exactly as they were. New keys are made durable (syncfs) before any legacy
+key is removed, so a run killed at any moment can simply be run again.
+
+Unless --no-backup, the original attributes of every chunk that changes are
+written first under --backup-dir, one file per chunk, in getfattr --dump
+format. To undo a conversion, remove the chunk's oio.content.fullpath:* and
+grid.oio.version keys, then: setfattr --restore=FILE (the oldest backup of a
+chunk holds its original attributes).
+
+Report lines (RUN, then DONE) go to the log on standard error; a progress
+bar is drawn there on a terminal. Standard output lists the chunks left
+unconverted (and, with --dry-run, the changes planned), then a summary; with
+--json, one JSON object per line.
+
+Exit codes: 0 every chunk is now in the current format (with --dry-run: would
+be), 1 the run stopped early (interrupted, or the volume or backup directory
+could not be synced: run again), 2 bad arguments (nothing was changed),
+3 the run went through but left some chunks unconverted (see the report).`
+
+// convertFlags are the options of the convert command.
+type convertFlags struct {
+	opts      convert.Options
+	input     string
+	rdirURL   string
+	asJSON    bool
+	logLevel  string
+	proxy     *string
+	chunksPer float64
+}
+
+func newConvertCommand() *cobra.Command {
+	var f convertFlags
+	cmd := &cobra.Command{
+		Use:   "convert --volume DIR [flags]",
+		Short: "Convert the chunks of a volume from legacy metadata formats to the current one",
+		Long:  convertLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConvert(cmd.Context(), cmd.OutOrStdout(), &f)
+		},
+	}
+	f.proxy = addProxyFlag(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.opts.Volume, "volume", "", "root directory of the chunk volume (required)")
+	fl.StringVar(&f.input, "input-file", "", "convert only the chunks listed, one path per line, "+
+		"relative to the volume; blank and # lines skipped")
+	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "report what would change and write nothing")
+	fl.BoolVar(&f.opts.NoBackup, "no-backup", false, "do not back up the original attributes")
+	fl.StringVar(&f.opts.BackupDir, "backup-dir", os.TempDir(), "where backups go (not inside the volume)")
+	fl.Float64Var(&f.chunksPer, "chunks-per-second", 30, "pacing; 0 means no limit")
+	fl.IntVar(&f.opts.Concurrency, "concurrency", convert.DefaultConcurrency,
+		"chunks planned and written at once")
+	fl.DurationVar(&f.opts.ReportInterval, "report-interval", time.Minute,
+		"time between RUN report lines; 0 for the DONE line only")
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON lines on standard output")
+	fl.StringVar(&f.rdirURL, "rdir", "", "reverse index URL (default: asked of the directory)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.MarkFlagRequired("volume")
+	return cmd
+}
+
+func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
+	logger, err := newLogger(f.logLevel)
+	if err != nil {
+		return err
+	}
+	if f.chunksPer < 0 || f.opts.Concurrency < 1 || f.opts.ReportInterval < 0 {
+		return usagef("--chunks-per-second and --report-interval must not be negative, " +
+			"--concurrency must be positive")
+	}
+	vol, err := chunk.CheckVolume(f.opts.Volume)
+	if err != nil {
+		return usageError{err}
+	}
+	o := f.opts
+	o.ChunksPerSecond = f.chunksPer
+	if o.Dir, err = meta.NewClient(*f.proxy, meta.ClientOptions{Namespace: vol.Namespace}); err != nil {
+		return usageError{err}
+	}
+	if o.Input, err = inputLines(f.input); err != nil {
+		return err
+	}
+	if o.Rdir, err = rdirFor(ctx, o.Dir, vol.ServiceID, f.rdirURL, logger); err != nil {
+		return err
+	}
+	pr := &convertPrinter{out: out, asJSON: f.asJSON, dryRun: o.DryRun, volume: vol.ServiceID,
+		log: logger}
+	o.OnResult, o.OnReport = pr.result, pr.report
+	c, err := convert.New(o)
+	if err != nil {
+		return usageError{err}
+	}
+	stop := showConvertProgress(c, !f.asJSON)
+	s, err := c.Run(ctx)
+	stop()
+	pr.summary(s)
+	return convertExit(s, err)
+}
+
+// convertExit maps a run's outcome to the documented exit codes.
+func convertExit(s convert.Summary, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitError{ExitFail, errors.New("interrupted: run again to finish")}
+	case err != nil:
+		return exitError{ExitFail, err}
+	case s.Errors() > 0:
+		return exitError{ExitUnconverted, fmt.Errorf("%d of %d chunks left unconverted "+
+			"(%d orphans, %d failures)", s.Errors(), s.Chunks, s.Orphans, s.Failed)}
+	}
+	return nil
+}
+
+// inputLines returns the reader of --input-file, or nil without one. The
+// file is opened now, to fail early, and read again on each call.
+func inputLines(path string) (func(func(string, error) bool), error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	f.Close()
+	return func(yield func(string, error) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			yield("", err)
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if !yield(line, nil) {
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			yield("", fmt.Errorf("read %s: %w", path, err))
+		}
+	}, nil
+}
+
+// rdirFor returns the reverse index of the volume: the one given, or the
+// one the directory names. Without one, chunks whose attributes name no
+// owner are reported as orphans.
+func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
+	logger *slog.Logger) (rdir.Store, error) {
+	if url == "" {
+		host, err := dir.RdirFor(ctx, volID)
+		if err != nil {
+			logger.Warn("no reverse index for the volume: chunks whose attributes name no "+
+				"owner will be reported as orphans", "volume", volID, "err", err)
+			return nil, nil
+		}
+		url = "http://" + host
+	}
+	c, err := rdir.NewClient(url, rdir.ClientOptions{})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+// convertPrinter writes the per-chunk lines, the reports and the summary.
+type convertPrinter struct {
+	mu     sync.Mutex
+	out    io.Writer
+	asJSON bool
+	dryRun bool
+	volume string
+	log    *slog.Logger
+}
+
+// chunkLine is the JSON form of a chunk's result.
+type chunkLine struct {
+	Type string `json:"type"` // "chunk"
+	convert.Result
+	Reason string `json:"reason,omitempty"`
+}
+
+func (p *convertPrinter) result(r convert.Result) {
+	show := r.Outcome == convert.Orphan || r.Outcome == convert.Failed ||
+		r.Outcome == convert.NotChunk || (p.dryRun && r.Outcome == convert.Converted)
+	if r.Outcome == convert.Orphan || r.Outcome == convert.Failed {
+		p.log.Warn("chunk not converted", "volume", p.volume, "chunk_id", r.ChunkID, "path", r.Path,
+			"outcome", r.Outcome.String(), "err", r.Reason())
+	}
+	if !show {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.asJSON {
+		printJSON(p.out, chunkLine{"chunk", r, r.Reason()})
+		return
+	}
+	if r.Outcome == convert.Converted {
+		fmt.Fprintf(p.out, "would convert %s (%s):", r.Path, r.Format)
+		for _, a := range r.Set {
+			fmt.Fprintf(p.out, " set %s=%q", a.Name, a.Value)
+		}
+		for _, n := range r.Remove {
+			fmt.Fprintf(p.out, " remove %s", n)
+		}
+		fmt.Fprintln(p.out)
+		return
+	}
+	fmt.Fprintf(p.out, "%s %s: %s\n", r.Outcome, r.Path, r.Reason())
+}
+
+func (p *convertPrinter) report(r convert.Report) {
+	p.log.Info(r.Line(), "volume", r.Volume, "passes", r.Passes, "errors", r.Errors,
+		"chunks", r.Chunks)
+}
+
+func (p *convertPrinter) summary(s convert.Summary) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.asJSON {
+		printJSON(p.out, struct {
+			Type string `json:"type"` // "summary"
+			convert.Summary
+			Errors int64 `json:"errors"`
+		}{"summary", s, s.Errors()})
+		return
+	}
+	verb := "converted"
+	if s.DryRun {
+		verb = "would convert"
+	}
+	fmt.Fprintf(p.out, "%s: %d chunks, %s %d (%d recovered from rdir), %d already current, "+
+		"%d orphans, %d failed, in %s\n", s.Volume, s.Chunks, verb, s.Converted, s.Recovered,
+		s.Current, s.Orphans, s.Failed, s.Elapsed.Round(time.Millisecond))
+	if s.BackupDir != "" {
+		fmt.Fprintf(p.out, "backups in %s\n", s.BackupDir)
+	}
+}
+
+// showConvertProgress draws a bar of chunks done over the total (a spinner
+// until the total is counted), with errors, on a terminal. The returned
+// function removes it.
+func showConvertProgress(c *convert.Converter, enabled bool) func() {
+	if !enabled || !stderrIsTerminal() {
+		return func() {}
+	}
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription("convert "+c.VolumeID()),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("chunks"), progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		known := false
+		for {
+			select {
+			case <-done:
+				bar.Finish()
+				return
+			case <-t.C:
+				pg := c.Progress()
+				if pg.TotalKnown && !known {
+					bar.ChangeMax64(pg.Total)
+					known = true
+				}
+				counting := ""
+				if !known {
+					counting = ", counting chunks"
+				}
+				bar.Describe(fmt.Sprintf("convert %s (errors %d%s)", c.VolumeID(), pg.Errors, counting))
+				bar.Set64(pg.Done)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
