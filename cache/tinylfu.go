@@ -71,7 +71,7 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 
 // victimSamples is how many unreferenced main nodes the policy compares to
 // pick the least frequent as the victim.
-const victimSamples = 4
+const victimSamples = 2
 
 // pickVictim returns the least frequent of the next few nodes the clock hand
 // stops at, or the first expired one.

@@ -51,6 +51,7 @@ func table(n int) error {
 		return err
 	}
 	fmt.Printf("| implementation | bytes/entry | bytes/entry with TTL |\n|---|---:|---:|\n")
+	var ours []string
 	for _, name := range names {
 		cells := make([]string, 2)
 		for i, ttl := range []bool{false, true} {
@@ -66,8 +67,24 @@ func table(n int) error {
 			cells[i] = strings.TrimSpace(string(out))
 		}
 		fmt.Printf("| %s | %s | %s |\n", name, cells[0], cells[1])
+		if name == "gridkeep" {
+			ours = cells
+		}
 	}
+	fmt.Printf("\ngridkeep: %s B/entry (target ≤ 64: %s), %s B/entry with TTL (target ≤ 80: %s).\n",
+		ours[0], verdict(ours[0], 64), ours[1], verdict(ours[1], 80))
 	return nil
+}
+
+func verdict(cell string, limit float64) string {
+	v, err := strconv.ParseFloat(cell, 64)
+	switch {
+	case err != nil:
+		return "not measured"
+	case v <= limit:
+		return "met"
+	}
+	return fmt.Sprintf("missed by %.1f B", v-limit)
 }
 
 // measure prints the heap growth per entry of one implementation.

@@ -3,6 +3,7 @@
 package impl
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -38,8 +39,9 @@ type Config struct {
 	Exact bool
 }
 
-// Names lists the implementations in the order reports show them.
-var Names = []string{"gridkeep", "gridkeep-fifo", "otter", "ristretto", "lru", "2q", "lru-expirable"}
+// Names lists the implementations in the order reports show them. SIEVE
+// and S3-FIFO are single-goroutine references for the simulator only.
+var Names = []string{"gridkeep", "gridkeep-fifo", "otter", "ristretto", "lru", "2q", "lru-expirable", "sieve", "s3fifo"}
 
 // New builds the named implementation.
 func New(name string, cfg Config) (Cache, error) {
@@ -52,14 +54,26 @@ func New(name string, cfg Config) (Cache, error) {
 		return newRistretto(cfg)
 	case "lru", "2q":
 		return newLRU(cfg, name == "2q")
+	case "sieve", "s3fifo":
+		if cfg.Clock != nil {
+			return nil, fmt.Errorf("%s has no expiry: %w", name, ErrUnsupported)
+		}
+		if name == "sieve" {
+			return newSieve(cfg.Capacity), nil
+		}
+		return newS3FIFO(cfg.Capacity), nil
 	case "lru-expirable":
 		if cfg.Clock != nil {
-			return nil, fmt.Errorf("%s: no fake clock", name)
+			return nil, fmt.Errorf("%s takes no fake clock: %w", name, ErrUnsupported)
 		}
 		return expirableLRU{c: expirable.NewLRU[string, int](cfg.Capacity, nil, cfg.TTL)}, nil
 	}
 	return nil, fmt.Errorf("unknown implementation %q", name)
 }
+
+// ErrUnsupported is returned for a configuration an implementation cannot
+// provide.
+var ErrUnsupported = errors.New("unsupported")
 
 // FakeClock is a manually advanced clock for the simulator.
 type FakeClock struct {
