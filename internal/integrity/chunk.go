@@ -1,0 +1,297 @@
+package integrity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// contentKey names an object version in the metadata cache: by content
+// id, or by path and version (0: the latest) when the id is unknown.
+type contentKey struct {
+	cid, contentID, path string
+	version              int64
+}
+
+// hint is what some source (the target itself, the chunk's fullpath
+// attribute, the reverse index) says about a chunk's owner.
+type hint struct {
+	account, container, cid string
+	contentID, path         string
+	version                 int64
+}
+
+func (h hint) empty() bool { return h.cid == "" && h.account == "" }
+
+// target names a chunk by the owner a hint names.
+func (h hint) target(chunkURL string) Target {
+	return Target{Account: h.account, Container: h.container, ContainerID: h.cid,
+		Object: h.path, Version: h.version, ContentID: h.contentID, Chunk: chunkURL}
+}
+
+// inspection is what checking one chunk by its URL found.
+type inspection struct {
+	result     Result
+	referenced bool // its owner's directory entry lists it
+	exists     bool // its chunk server has it
+	young      bool // it is younger than the orphan minimum age
+}
+
+// chunkTarget checks a chunk named by its URL, with its parents when the
+// target was given explicitly.
+func (p *pass) chunkTarget(t Target, rec *rdir.Record, explicit bool) {
+	in := p.inspectChunk(t, rec, explicit)
+	if explicit && in.result.Target.Account != "" {
+		p.parentAccount(in.result.Target.Account)
+		p.parentContainer(in.result.Target.Account, in.result.Target.Container)
+	}
+	p.emit(in.result)
+}
+
+// inspectChunk checks a chunk against the object that owns it: the first
+// owner found, from the target's own fields, the chunk's fullpath
+// attribute, the reverse index record given or, as a last resort, a
+// search of its volume's reverse index. A chunk no owner lists is an
+// orphan once it is old enough; a chunk that is gone and that nobody
+// lists is no problem.
+func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspection {
+	c := p.c
+	r := Result{Kind: KindChunk, Target: t}
+	host, id, err := rawx.SplitChunkURL(t.Chunk)
+	if err != nil {
+		r.Errors = []string{"Check failed: " + err.Error()}
+		return inspection{result: r}
+	}
+	r.Target.Chunk = rawx.ChunkURL(host, id)
+	if err := c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
+		r.Errors = []string{"Check failed: " + err.Error()}
+		return inspection{result: r}
+	}
+	var pr Probe
+	herr := p.retry(func() (err error) {
+		pr, err = c.probe.Head(p.ctx, r.Target.Chunk, c.opts.Checksum)
+		return err
+	})
+	in := inspection{exists: herr == nil || !errors.Is(herr, rawx.ErrNotFound),
+		young: herr == nil && p.young(pr)}
+	if herr == nil && c.opts.Checksum {
+		c.stats.bytes.Add(pr.Meta.Size)
+	}
+	hints := p.hints(t, rec, pr, host, id)
+	owner, entry, lookErr := p.findOwner(hints, r.Target.Chunk)
+	switch {
+	case owner.Object != nil:
+		r.Target = ownerTarget(owner, r.Target.Chunk)
+	case len(hints) > 0:
+		r.Target = hints[0].target(r.Target.Chunk)
+	}
+	switch {
+	case entry != nil:
+		in.referenced = true
+		if herr != nil {
+			r.Errors = headErrors(herr)
+		} else {
+			r.Errors = Compare(pr.Meta, owner, *entry)
+		}
+	case lookErr != nil:
+		r.Errors = append([]string{"Check failed: find the owner: " + lookErr.Error()},
+			headErrorsIf(herr)...)
+	case herr != nil && errors.Is(herr, rawx.ErrNotFound):
+		if explicit && len(hints) == 0 {
+			r.Errors = []string{notFoundPrefix + herr.Error() + " (no owner known)"}
+		}
+	case herr != nil:
+		r.Errors = headErrors(herr)
+	case in.young:
+		// Unowned but recent: the upload of its object may be running.
+	default:
+		r.Errors = []string{orphanPrefix + orphanReason(hints, owner)}
+	}
+	in.result = r
+	return in
+}
+
+func headErrorsIf(err error) []string {
+	if err == nil || errors.Is(err, rawx.ErrNotFound) {
+		return nil
+	}
+	return headErrors(err)
+}
+
+// young reports whether a chunk is too recent to call an orphan.
+func (p *pass) young(pr Probe) bool {
+	min := p.c.opts.OrphanMinAge
+	return min > 0 && !pr.MTime.IsZero() && p.c.opts.Now().Sub(pr.MTime) < min
+}
+
+func orphanReason(hints []hint, owner Owner) string {
+	if len(hints) == 0 {
+		return "no owner recorded (no fullpath attribute, no reverse index record)"
+	}
+	h := hints[0]
+	if owner.Object != nil {
+		return fmt.Sprintf("not a chunk of %s/%s/%s version %d", owner.Account, owner.Container,
+			owner.Object.Name, owner.Object.Version)
+	}
+	name := h.path
+	if h.account != "" {
+		name = h.account + "/" + h.container + "/" + h.path
+	}
+	return fmt.Sprintf("no object %s version %d (content %s) in the directory", name, h.version,
+		orNone(h.contentID))
+}
+
+// ownerTarget names a chunk by its owner.
+func ownerTarget(o Owner, chunkURL string) Target {
+	return Target{Account: o.Account, Container: o.Container, Object: o.Object.Name,
+		Version: o.Object.Version, ContentID: o.Object.ContentID, Chunk: chunkURL}
+}
+
+// hints gathers what is known of a chunk's owner, most trusted first.
+func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) []hint {
+	var out []hint
+	add := func(h hint) {
+		if h.empty() {
+			return
+		}
+		for _, o := range out {
+			if o == h {
+				return
+			}
+		}
+		out = append(out, h)
+	}
+	add(hint{account: t.Account, container: t.Container, cid: t.CID(), contentID: t.ContentID,
+		path: t.Object, version: t.Version})
+	if pr.Meta != nil && pr.Meta.FullpathRaw != "" {
+		f := pr.Meta.Fullpath
+		add(hint{account: f.Account, container: f.Container, cid: f.ContainerID(),
+			contentID: f.ContentID, path: f.Path, version: f.Version})
+	}
+	if rec != nil {
+		add(hint{cid: rec.ContainerID, contentID: rec.ContentID, path: rec.Path,
+			version: rec.Version})
+	}
+	if len(out) == 0 && rec == nil {
+		if r, ok := p.searchIndex(host, id); ok {
+			add(hint{cid: r.ContainerID, contentID: r.ContentID, path: r.Path,
+				version: r.Version})
+		}
+	}
+	return out
+}
+
+// findOwner returns the first owner among hints whose directory entry
+// lists chunkURL, with that entry. Without one, it returns the first owner
+// found (entry nil), or a lookup error other than a missing item.
+func (p *pass) findOwner(hints []hint, chunkURL string) (Owner, *meta.Chunk, error) {
+	var first Owner
+	for _, h := range hints {
+		o, err := p.owner(h)
+		if err != nil {
+			if errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) ||
+				errors.Is(err, meta.ErrNoSuchAccount) {
+				continue
+			}
+			return Owner{}, nil, err
+		}
+		for i := range o.Object.Chunks {
+			if o.Object.Chunks[i].URL == chunkURL {
+				return o, &o.Object.Chunks[i], nil
+			}
+		}
+		if first.Object == nil {
+			first = o
+		}
+	}
+	return first, nil, nil
+}
+
+// owner locates the object version a hint names, through the metadata
+// cache.
+func (p *pass) owner(h hint) (Owner, error) {
+	c := p.c
+	account, container := h.account, h.container
+	if account == "" {
+		var err error
+		if account, container, err = p.names(h.cid); err != nil {
+			return Owner{}, err
+		}
+	}
+	key := contentKey{cid: h.cid, contentID: h.contentID}
+	if h.contentID == "" {
+		key = contentKey{cid: h.cid, path: h.path, version: h.version}
+	}
+	o, err := c.objects.GetOrLoad(p.ctx, key, func(ctx context.Context,
+		k contentKey) (*meta.Object, error) {
+		var o *meta.Object
+		err := p.retry(func() (err error) {
+			if k.contentID != "" {
+				o, err = c.dir.LocateByID(ctx, k.cid, k.contentID)
+			} else {
+				o, err = c.dir.Locate(ctx, account, container, k.path, k.version)
+			}
+			return err
+		})
+		return o, err
+	})
+	if err != nil {
+		return Owner{}, err
+	}
+	return Owner{Account: account, Container: container, Object: o}, nil
+}
+
+// names returns the account and container of a container id.
+func (p *pass) names(cid string) (string, string, error) {
+	v, err := p.c.containerNames.GetOrLoad(p.ctx, cid, func(ctx context.Context,
+		cid string) ([2]string, error) {
+		var a, n string
+		err := p.retry(func() (err error) {
+			a, n, err = p.c.dir.ResolveCID(ctx, cid)
+			return err
+		})
+		return [2]string{a, n}, err
+	})
+	return v[0], v[1], err
+}
+
+// searchIndex looks for a chunk id in its volume's reverse index, a full
+// scan: the index is keyed by container first.
+func (p *pass) searchIndex(vol, id string) (rdir.Record, bool) {
+	rc, err := p.c.rdirFor(p.ctx, vol)
+	if err != nil {
+		return rdir.Record{}, false
+	}
+	for rec, err := range rdir.All(p.ctx, rc, vol, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if err != nil {
+			return rdir.Record{}, false
+		}
+		if strings.EqualFold(rec.ChunkID, id) {
+			return rec, true
+		}
+	}
+	return rdir.Record{}, false
+}
+
+// rdirFor returns a client of the reverse index of a volume.
+func (c *Checker) rdirFor(ctx context.Context, vol string) (*rdir.Client, error) {
+	return c.rdirs.GetOrLoad(ctx, vol, func(ctx context.Context, vol string) (*rdir.Client,
+		error) {
+		addr, err := c.dir.RdirFor(ctx, vol)
+		if err != nil {
+			return nil, fmt.Errorf("reverse index of %s: %w", vol, err)
+		}
+		if !strings.Contains(addr, "://") {
+			addr = "http://" + addr
+		}
+		return rdir.NewClient(addr, rdir.ClientOptions{
+			HTTPClient: &http.Client{Timeout: time.Minute}})
+	})
+}

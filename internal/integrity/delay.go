@@ -1,0 +1,151 @@
+package integrity
+
+import (
+	"sync"
+	"time"
+)
+
+// delays holds the findings not reported yet because they still need
+// confirmations or time in error. Unlike OpenIO's checker, a delayed
+// finding whose item checks OK is forgotten at once, and in daemon mode
+// one whose item is not met in a whole pass is forgotten too.
+type delays struct {
+	confirmations int
+	inError       time.Duration
+	now           func() time.Time
+
+	mu      sync.Mutex
+	m       map[string]*delayed
+	touched map[string]bool // keys met in the current daemon pass
+}
+
+// delayed is a finding awaiting confirmation.
+type delayed struct {
+	first   time.Time // when it was first seen
+	seen    int       // passes that saw it
+	recheck Target    // what to check again to see it again
+}
+
+func newDelays(confirmations int, inError time.Duration, now func() time.Time) *delays {
+	return &delays{confirmations: confirmations, inError: inError, now: now,
+		m: map[string]*delayed{}}
+}
+
+func (d *delays) enabled() bool { return d.confirmations > 0 || d.inError > 0 }
+
+// admit records one sighting of r's item and reports whether r is to be
+// reported now: an OK result always is (and clears a pending finding); a
+// finding is once it was seen more than confirmations times over at least
+// inError.
+func (d *delays) admit(r *Result) bool {
+	if !d.enabled() {
+		return true
+	}
+	key := r.key()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.touched != nil {
+		d.touched[key] = true
+	}
+	if r.OK() {
+		delete(d.m, key)
+		return true
+	}
+	now := d.now()
+	e := d.m[key]
+	if e == nil {
+		e = &delayed{first: now, recheck: recheckTarget(r)}
+		d.m[key] = e
+	}
+	e.seen++
+	if e.seen > d.confirmations && now.Sub(e.first) >= d.inError {
+		delete(d.m, key)
+		return true
+	}
+	return false
+}
+
+// pending reports whether a finding with this key awaits confirmation.
+func (d *delays) pending(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.m[key]
+	return ok
+}
+
+func (d *delays) len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.m)
+}
+
+// wait returns how long until the first pending finding has been in
+// error for inError.
+func (d *delays) wait() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	var soonest time.Duration = -1
+	for _, e := range d.m {
+		left := max(e.first.Add(d.inError).Sub(now), 0)
+		if soonest < 0 || left < soonest {
+			soonest = left
+		}
+	}
+	return max(soonest, 0)
+}
+
+// targets returns what to check again to see every pending finding, each
+// target once.
+func (d *delays) targets() []Target {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seen := map[Target]bool{}
+	var out []Target
+	for _, e := range d.m {
+		if !seen[e.recheck] {
+			seen[e.recheck] = true
+			out = append(out, e.recheck)
+		}
+	}
+	return out
+}
+
+// startPass and endPass bracket a daemon pass: pending findings not met
+// during it are forgotten.
+func (d *delays) startPass() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.touched = map[string]bool{}
+}
+
+func (d *delays) endPass() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.m {
+		if !d.touched[k] {
+			delete(d.m, k)
+		}
+	}
+	d.touched = nil
+}
+
+// recheckTarget returns the target whose check reports r's item again: the
+// chunk itself, or the object for a copy the directory lacks.
+func recheckTarget(r *Result) Target {
+	t := r.Target
+	switch r.Kind {
+	case KindAccount:
+		return Target{Account: t.Account}
+	case KindContainer:
+		return Target{Account: t.Account, Container: t.Container}
+	case KindObject:
+		return Target{Account: t.Account, Container: t.Container, Object: t.Object,
+			Version: t.Version}
+	}
+	if !isURL(t.Chunk) {
+		return Target{Account: t.Account, Container: t.Container, Object: t.Object,
+			Version: t.Version}
+	}
+	return t
+}

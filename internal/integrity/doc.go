@@ -1,0 +1,57 @@
+// Package integrity is the integrity checker: it walks a namespace from
+// accounts down to chunks, and chunk server volumes from the bottom up,
+// and reports every item that is damaged, missing or inconsistent, with
+// what is wrong. It keeps going after a finding; each finding is a Result
+// naming its item and carrying its errors, and whether no surviving copy
+// can repair it.
+//
+// # What is checked
+//
+//	account    its container listing can be read (a missing account is
+//	           "Not found")
+//	container  it is in its account's listing ("Missing from account
+//	           listing"); its object listing, every version, can be read
+//	object     it is in its container's listing ("Missing from container
+//	           listing"); its metachunks are positions 0..N-1 whose sizes
+//	           add up to the object's; per position, copies missing from
+//	           the directory ("Missing chunk at position P", a chunk finding
+//	           named "position P of ACCOUNT/CONTAINER/OBJECT"), surplus
+//	           copies ("n chunks at position P, expected R"), unusable
+//	           copies, and "Unavailable metachunk" when no copy is usable,
+//	           which makes the object and its chunk findings irreparable
+//	chunk      its chunk server has it ("Not found"); with Checksum, the
+//	           server re-reads it and its data matches its hash ("Corrupt");
+//	           its attributes match the directory: fullpath (account,
+//	           container, path, version, content id), position, size, hash,
+//	           storage policy, chunk method ("Faulty" when one is missing)
+//	volume     every chunk on it has an owner that lists it ("Orphan: ...",
+//	           once older than Options.OrphanMinAge) and a reverse index
+//	           record ("Missing from reverse index"); every record has its
+//	           chunk or is "Stale reverse index record"
+//
+// Checking the whole namespace (a zero Target) walks every account, then
+// the volume of every registered chunk server, skipping the chunks the
+// first walk met; so it finds orphans too.
+//
+// # Outputs
+//
+// Every reported result goes to Options.Report. Findings also go, in
+// OpenIO's formats, to the error file (WriteErrorLine; ReadTargets reads
+// it back as targets), chunk findings to the rebuild file
+// (WriteRebuildLine; ReadRebuildEntries reads it) and to the bus as
+// storage.content.broken events (BrokenEvent; ParseBroken).
+//
+// # Differences from OpenIO's checker
+//
+//   - Every kind of finding counts in Stats.Problems, listing mismatches,
+//     missing and surplus copies and attribute mismatches included, where
+//     OpenIO's exit code only saw "not found" and exceptions.
+//   - A finding waiting for confirmation (Options.Confirmations,
+//     Options.TimeInError) whose item then checks OK is forgotten; OpenIO
+//     kept checking it forever. A single Run re-checks pending findings
+//     until each is reported or cleared instead of dropping them.
+//   - The error file's version column is read back as a version; OpenIO
+//     took it for a chunk.
+//   - Orphan chunks and the reverse index are checked, volume by volume.
+//   - Erasure-coded objects are reported as not checkable (see Copies).
+package integrity

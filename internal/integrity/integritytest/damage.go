@@ -1,0 +1,194 @@
+package integritytest
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// Damage is what Break broke: the items a check with checksums must report
+// (Want), those no rebuild can repair (Irreparable, also in Want), and
+// those only a check with checksums sees (HashOnly, also in Want).
+type Damage struct {
+	Want        []Item
+	Irreparable []Item
+	HashOnly    []Item
+}
+
+func (d *Damage) add(items ...Item) { d.Want = append(d.Want, items...) }
+
+// Break applies every kind of damage of the acceptance scenario, each to
+// its own object: a chunk file deleted; bytes flipped in place; the
+// fullpath attribute removed; a wrong size attribute; a directory entry
+// pointing at a chunk server without the chunk; an orphan chunk; every
+// copy of one object deleted. A damaged copy makes its object's item
+// damaged too.
+func (f *Fixture) Break() *Damage {
+	f.T.Helper()
+	d := &Damage{}
+	used := map[string]bool{}
+
+	o, ctr := f.pick(used, "THREECOPIES", 3)
+	if err := os.Remove(f.Path(o.Chunks[0])); err != nil {
+		f.T.Fatal(err)
+	}
+	d.add(ChunkItem(o.Chunks[0]), ObjectItem(o, ctr))
+
+	o, ctr = f.pick(used, "TWOCOPIES", 2)
+	Flip(f.T, f.Path(o.Chunks[1]))
+	d.HashOnly = []Item{ChunkItem(o.Chunks[1]), ObjectItem(o, ctr)}
+	d.add(d.HashOnly...)
+
+	o, ctr = f.pick(used, "THREECOPIES", 3)
+	c := o.Chunks[len(o.Chunks)-1]
+	if err := chunk.RemoveAttr(f.Path(c), chunk.AttrFullpathPrefix+c.ID()); err != nil {
+		f.T.Fatal(err)
+	}
+	d.add(ChunkItem(c), ObjectItem(o, ctr))
+
+	o, ctr = f.pick(used, "TWOCOPIES", 2)
+	c = o.Chunks[0]
+	if err := chunk.SetAttrs(f.Path(c), []chunk.Attr{{Name: chunk.AttrSize,
+		Value: strconv.FormatInt(c.Size+1, 10)}}); err != nil {
+		f.T.Fatal(err)
+	}
+	d.add(ChunkItem(c), ObjectItem(o, ctr))
+
+	o, ctr = f.pick(used, "TWOCOPIES", 2)
+	d.add(f.misdirect(o, ctr), ObjectItem(o, ctr))
+
+	d.add(f.orphan())
+
+	o, ctr = f.pick(used, "SINGLE", 2)
+	for _, c := range o.Chunks {
+		if err := os.Remove(f.Path(c)); err != nil {
+			f.T.Fatal(err)
+		}
+		d.Irreparable = append(d.Irreparable, ChunkItem(c))
+	}
+	d.Irreparable = append(d.Irreparable, ObjectItem(o, ctr))
+	d.add(d.Irreparable...)
+	d.Want = Sorted(d.Want)
+	return d
+}
+
+// BreakCopies damages one copy of each of n replicated objects, in turn
+// deleting it, flipping a byte of it and removing its fullpath attribute,
+// and returns the damaged chunks' items.
+func (f *Fixture) BreakCopies(n int) []Item {
+	f.T.Helper()
+	used := map[string]bool{}
+	var out []Item
+	for i := range n {
+		o, _ := f.pick(used, Policies[i%2], 2)
+		c := o.Chunks[i%len(o.Chunks)]
+		switch i % 3 {
+		case 0:
+			if err := os.Remove(f.Path(c)); err != nil {
+				f.T.Fatal(err)
+			}
+		case 1:
+			Flip(f.T, f.Path(c))
+		default:
+			if err := chunk.RemoveAttr(f.Path(c), chunk.AttrFullpathPrefix+c.ID()); err != nil {
+				f.T.Fatal(err)
+			}
+		}
+		out = append(out, ChunkItem(c))
+	}
+	return Sorted(out)
+}
+
+// WithoutHashOnly returns what a check without checksums must report.
+func (d *Damage) WithoutHashOnly() []Item {
+	var out []Item
+	for _, it := range d.Want {
+		keep := true
+		for _, h := range d.HashOnly {
+			keep = keep && h != it
+		}
+		if keep {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// misdirect moves the directory entry of an object's first copy to a
+// chunk server that holds no copy of it, and deletes the copy, so that the
+// entry points at nothing. It returns the item of the new entry.
+func (f *Fixture) misdirect(o *meta.Object, ctr string) Item {
+	f.T.Helper()
+	old := o.Chunks[0]
+	holders := map[string]bool{}
+	for _, c := range o.Chunks {
+		if c.Pos == old.Pos {
+			holders[c.Host()] = true
+		}
+	}
+	var spare meta.Chunk
+	for _, r := range f.NS.Rawx {
+		if !holders[r.ServiceID] {
+			spare = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, old.ID()), Pos: old.Pos,
+				Size: old.Size, Hash: old.Hash}
+			break
+		}
+	}
+	if spare.URL == "" {
+		f.T.Fatal("no chunk server without a copy")
+	}
+	cid := chunk.ContainerID(Account, ctr)
+	entry := meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
+	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
+		Old: entry, New: spare}); err != nil {
+		f.T.Fatal(err)
+	}
+	if err := (&rawx.Client{}).Delete(f.Ctx, old.RealURL); err != nil {
+		f.T.Fatal(err)
+	}
+	f.waitUnindexed(old.Host(), cid, old.ID())
+	return ChunkItem(spare)
+}
+
+// waitUnindexed waits until the reverse index forgets a chunk.
+func (f *Fixture) waitUnindexed(vol, cid, id string) {
+	f.T.Helper()
+	rc := f.rdir()
+	for {
+		page, err := rc.Fetch(f.Ctx, vol, rdir.ListOptions{Prefix: cid + "|" + id, Limit: 1})
+		if err == nil && len(page.Records) == 0 {
+			return
+		}
+		if f.Ctx.Err() != nil {
+			f.T.Fatalf("chunk %s stays in the index of %s: %v", id, vol, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// orphan uploads the first chunk of an object and never commits it, as a
+// put killed half way does.
+func (f *Fixture) orphan() Item {
+	f.T.Helper()
+	p, err := f.Dir.ContentPrepare(f.Ctx, Account, "ctr-0", "never committed",
+		meta.PrepareRequest{Size: 10, Policy: "THREECOPIES"})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	c := p.Chunks[0]
+	m := &chunk.Meta{Fullpath: chunk.Fullpath{Account: Account, Container: "ctr-0",
+		Path: "never committed", Version: p.Version, ContentID: p.ContentID},
+		Position: c.Pos, ChunkMethod: "plain/cca=blake3,nb_copy=3", StoragePolicy: p.Policy}
+	if _, err := (&rawx.Client{}).Put(f.Ctx, c.RealURL, m,
+		bytes.NewReader([]byte("0123456789")), 10); err != nil {
+		f.T.Fatal(err)
+	}
+	return Item{integrity.KindChunk, c.URL}
+}

@@ -1,0 +1,286 @@
+// Package integritytest runs a namespace, fills it with objects and breaks
+// it in every way the integrity checker must find: the fixture of the
+// checker's and the rebuilder's end-to-end tests.
+package integritytest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// ChunkSize is the metachunk size of test namespaces: small, so that
+// objects of a few kilobytes span several metachunks.
+const ChunkSize = 16 << 10
+
+// Account is the account every object of a Fixture is in.
+const Account = "acct"
+
+// Fixture is a running namespace with objects in it.
+type Fixture struct {
+	T       testing.TB
+	Ctx     context.Context
+	NS      *namespace.Namespace
+	Dir     *meta.Client
+	Objects []object.Name
+	oc      *object.Client
+}
+
+// Start runs a namespace of rawxCount chunk servers until the test ends.
+func Start(t testing.TB, rawxCount int) *Fixture {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1,
+		Rawx: rawxCount, ChunkSize: ChunkSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Fixture{T: t, Ctx: ctx, NS: ns, Dir: dir,
+		oc: &object.Client{Dir: dir, Rawx: &rawx.Client{}}}
+}
+
+// Policies cycles through the replicated policies; Sizes go from empty to
+// several metachunks.
+var (
+	Policies = []string{"THREECOPIES", "TWOCOPIES", "SINGLE", "TWOCOPIES"}
+	Sizes    = []int{0, 1, 100, ChunkSize - 1, ChunkSize, ChunkSize + 1, 3*ChunkSize + 77, 5000}
+)
+
+// Populate writes n objects over four containers, with the policies and
+// sizes above in turn, and waits until the reverse index knows every
+// chunk.
+func (f *Fixture) Populate(n int) {
+	f.T.Helper()
+	f.Write(n, func(i int) object.Name {
+		return object.Name{Account: Account, Container: fmt.Sprintf("ctr-%d", i%4),
+			Path: fmt.Sprintf("dir %d/obj-%04d", i%7, i)}
+	}, func(i int) (int, string) { return Sizes[i%len(Sizes)], Policies[i%len(Policies)] })
+	f.WaitIndexed()
+}
+
+// Write writes n objects named by name, of the size and policy spec
+// gives, with random data, eight at a time.
+func (f *Fixture) Write(n int, name func(int) object.Name, spec func(int) (int, string)) {
+	f.T.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	for i := range n {
+		size, policy := spec(i)
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(rng.UintN(256))
+		}
+		nm := name(i)
+		f.Objects = append(f.Objects, nm)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := f.oc.Put(f.Ctx, nm, bytes.NewReader(data), object.PutOptions{
+				Size: int64(len(data)), SizeKnown: true, Policy: policy})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			f.T.Fatal(err)
+		}
+	}
+}
+
+// WaitIndexed waits until each volume's reverse index has one record per
+// chunk file of the volume.
+func (f *Fixture) WaitIndexed() {
+	f.T.Helper()
+	rc := f.rdir()
+	for _, r := range f.NS.Rawx {
+		for {
+			files := 0
+			chunk.WalkChunks(r.Volume, func(string) error { files++; return nil })
+			st, err := rdir.FullStatus(f.Ctx, rc, r.ServiceID, rdir.ListOptions{})
+			if err == nil && st.Chunk.Total == int64(files) {
+				break
+			}
+			if f.Ctx.Err() != nil {
+				f.T.Fatalf("volume %s: %d chunk files never indexed: %v (%+v)", r.ServiceID,
+					files, err, st.Chunk)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func (f *Fixture) rdir() *rdir.Client {
+	f.T.Helper()
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return rc
+}
+
+// Locate returns an object with its chunks.
+func (f *Fixture) Locate(n object.Name) *meta.Object {
+	f.T.Helper()
+	o, err := f.Dir.Locate(f.Ctx, n.Account, n.Container, n.Path, 0)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return o
+}
+
+// Path returns the file of a chunk.
+func (f *Fixture) Path(c meta.Chunk) string {
+	f.T.Helper()
+	return filepath.Join(f.Volume(c.Host()), chunk.DefaultLayout.Path(c.ID()))
+}
+
+// Volume returns the volume directory of a chunk server.
+func (f *Fixture) Volume(serviceID string) string {
+	f.T.Helper()
+	for _, r := range f.NS.Rawx {
+		if r.ServiceID == serviceID {
+			return r.Volume
+		}
+	}
+	f.T.Fatalf("no chunk server %s", serviceID)
+	return ""
+}
+
+// pick returns the first object with the given policy and at least
+// minChunks chunks that is not in used, and marks it used.
+func (f *Fixture) pick(used map[string]bool, policy string, minChunks int) (*meta.Object, string) {
+	f.T.Helper()
+	for _, n := range f.Objects {
+		if used[n.String()] {
+			continue
+		}
+		o := f.Locate(n)
+		if o.Policy == policy && len(o.Chunks) >= minChunks && o.Size > 0 {
+			used[n.String()] = true
+			return o, n.Container
+		}
+	}
+	f.T.Fatalf("no %s object with %d chunks left", policy, minChunks)
+	return nil, ""
+}
+
+// ReadAll reads back every object but those whose item is in except; a
+// read checks every byte against the chunk hashes and the object's MD5.
+func (f *Fixture) ReadAll(except []Item) {
+	f.T.Helper()
+	skip := map[Item]bool{}
+	for _, it := range except {
+		skip[it] = true
+	}
+	for _, n := range f.Objects {
+		if skip[Item{integrity.KindObject, n.String()}] {
+			continue
+		}
+		if _, err := f.oc.Get(f.Ctx, n, 0, io.Discard); err != nil {
+			f.T.Errorf("read %s: %v", n, err)
+		}
+	}
+}
+
+// Item names a result the way reports do.
+type Item struct {
+	Kind integrity.Kind
+	Item string
+}
+
+// Sorted returns items sorted, without duplicates.
+func Sorted(items []Item) []Item {
+	out := slices.Clone(items)
+	slices.SortFunc(out, func(a, b Item) int {
+		return strings.Compare(string(a.Kind)+a.Item, string(b.Kind)+b.Item)
+	})
+	return slices.Compact(out)
+}
+
+// Check runs a checker over targets and returns the items reported in
+// error, sorted, their results, and the counters.
+func Check(t testing.TB, ctx context.Context, proxy string, opts integrity.Options,
+	targets ...integrity.Target) ([]Item, map[Item]integrity.Result, integrity.Stats) {
+	t.Helper()
+	var mu sync.Mutex
+	bad := map[Item]integrity.Result{}
+	opts.Report = func(r integrity.Result) {
+		if !r.OK() {
+			mu.Lock()
+			bad[Item{r.Kind, r.Item()}] = r
+			mu.Unlock()
+		}
+	}
+	c, err := integrity.New(proxy, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Run(ctx, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]Item, 0, len(bad))
+	for it := range bad {
+		items = append(items, it)
+	}
+	return Sorted(items), bad, st
+}
+
+// ObjectItem is the item of an object of the fixture's account.
+func ObjectItem(o *meta.Object, container string) Item {
+	return Item{integrity.KindObject, Account + "/" + container + "/" + o.Name}
+}
+
+// ChunkItem is the item of a chunk.
+func ChunkItem(c meta.Chunk) Item { return Item{integrity.KindChunk, c.URL} }
+
+// Flip inverts one byte in the middle of a file, keeping its size.
+func Flip(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	off := st.Size() / 2
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xFF
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}

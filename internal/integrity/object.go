@@ -1,0 +1,344 @@
+package integrity
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+)
+
+// objectTarget checks an object named by a target: one version, or every
+// version when none is given, after its parents' memberships.
+func (p *pass) objectTarget(t Target, depth int) {
+	p.parentAccount(t.Account)
+	p.parentContainer(t.Account, t.Container)
+	versions, err := p.versionsOf(t.Account, t.Container, t.Object)
+	if err != nil {
+		r := Result{Kind: KindObject, Target: t}
+		r.Errors = []string{"Check failed: container listing: " + err.Error()}
+		p.emit(r)
+		return
+	}
+	found := false
+	for i := range versions {
+		o := &versions[i]
+		if t.Version != 0 && o.Version != t.Version || o.Deleted {
+			continue
+		}
+		found = true
+		p.object(t.Account, t.Container, p.located(t.Account, t.Container, o, depth), depth, nil)
+	}
+	if !found {
+		p.unlisted(t, depth)
+	}
+}
+
+// located returns o with its chunks, which the version listing leaves out.
+func (p *pass) located(account, container string, o *meta.Object, depth int) *meta.Object {
+	if depth < 1 || o.Chunks != nil {
+		return o
+	}
+	var lo *meta.Object
+	err := p.retry(func() (err error) {
+		lo, err = p.c.dir.Locate(p.ctx, account, container, o.Name, o.Version)
+		return err
+	})
+	if err != nil {
+		return o // the metachunk check reports the missing chunks
+	}
+	return lo
+}
+
+// unlisted checks an object version its container's listing lacks: it is
+// an error in itself, and the version is checked if the directory still
+// locates it.
+func (p *pass) unlisted(t Target, depth int) {
+	errs := []string{"Missing from container listing"}
+	var o *meta.Object
+	err := p.retry(func() (err error) {
+		o, err = p.c.dir.Locate(p.ctx, t.Account, t.Container, t.Object, t.Version)
+		return err
+	})
+	if err != nil {
+		p.emit(Result{Kind: KindObject, Target: t, Errors: append(errs, lookupErrors(err)...)})
+		return
+	}
+	p.object(t.Account, t.Container, o, depth, errs)
+}
+
+// parentContainer reports the container of an explicit target once: it
+// must be in its account's listing.
+func (p *pass) parentContainer(account, container string) {
+	r := Result{Kind: KindContainer, Target: Target{Account: account, Container: container}}
+	if _, done := p.once.Load(r.key()); done {
+		return
+	}
+	m, err := p.member(account, container)
+	switch {
+	case err != nil:
+		r.Errors = []string{"Check failed: account listing: " + err.Error()}
+	case !m.found:
+		r.Errors = []string{"Missing from account listing"}
+	}
+	p.emitOnce(r)
+}
+
+// versionsOf returns the versions of an object its container lists, the
+// latest first, with their chunks.
+func (p *pass) versionsOf(account, container, name string) ([]meta.Object, error) {
+	key := objectKey{account, container, name}
+	return p.c.versions.GetOrLoad(p.ctx, key, func(ctx context.Context,
+		k objectKey) ([]meta.Object, error) {
+		var out []meta.Object
+		opts := meta.ListOptions{Prefix: name, Versions: true, Chunks: true, Limit: 100}
+		for {
+			var page *meta.ObjectList
+			err := p.retry(func() (err error) {
+				page, err = p.c.dir.ContainerList(ctx, account, container, opts)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			more := page.Truncated
+			for _, o := range page.Objects {
+				if o.Name != name {
+					more = false
+					break
+				}
+				out = append(out, o)
+			}
+			if !more || page.NextMarker != name {
+				return out, nil
+			}
+			opts.Marker, opts.VersionMarker = page.NextMarker, page.NextVersionMarker
+		}
+	})
+}
+
+// object checks one object version: its metachunks and, with depth, every
+// copy. errs are errors found before (membership). Delete markers have
+// nothing to check.
+func (p *pass) object(account, container string, o *meta.Object, depth int, errs []string) {
+	if o.Deleted {
+		return
+	}
+	if err := p.c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
+		return
+	}
+	owner := Owner{Account: account, Container: container, Object: o}
+	t := Target{Account: account, Container: container, Object: o.Name, Version: o.Version,
+		ContentID: o.ContentID}
+	r := Result{Kind: KindObject, Target: t, Errors: errs}
+	copies, err := Copies(o)
+	if err != nil {
+		r.Errors = append(r.Errors, "Check failed: "+err.Error())
+		p.emit(r)
+		return
+	}
+	positions, layoutErrs, lost := metachunks(o)
+	r.Errors = append(r.Errors, layoutErrs...)
+	r.Irreparable = lost
+	results := p.checkCopies(owner, positions, depth)
+	for i, mc := range positions {
+		errs, lost := mc.assess(copies, results[i])
+		r.Errors = append(r.Errors, errs...)
+		r.Irreparable = r.Irreparable || lost
+		for _, cr := range results[i] {
+			cr.Irreparable = lost
+			p.emit(*cr)
+		}
+		if len(mc.copies) < copies {
+			p.emit(mc.missing(t, copies, lost))
+		}
+	}
+	p.emit(r)
+}
+
+// Copies returns how many copies of each metachunk the object's chunk
+// method keeps.
+//
+// TODO(#5): erasure-coded objects (fragments at "N.M", k of k+m needed)
+// are reported as not checkable; the directory has no EC policy yet.
+func Copies(o *meta.Object) (int, error) {
+	m, err := chunk.ParseMethod(o.ChunkMethod)
+	if err != nil {
+		return 0, fmt.Errorf("chunk method %q: %w", o.ChunkMethod, err)
+	}
+	if m.IsEC() {
+		return 0, errors.New("erasure-coded objects are not checked yet")
+	}
+	v, ok := m.Get("nb_copy")
+	if !ok {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("chunk method %q: bad nb_copy", o.ChunkMethod)
+	}
+	return n, nil
+}
+
+// metachunk is the copies the directory lists at one position.
+type metachunk struct {
+	pos    string
+	index  int
+	copies []meta.Chunk
+}
+
+// metachunks groups an object's chunks by position, in order, and lists
+// what is wrong with the layout itself: unparsable or missing positions,
+// copies that disagree, sizes that do not add up to the object's. lost is
+// true when data is gone whatever the chunk servers hold.
+func metachunks(o *meta.Object) (out []metachunk, errs []string, lost bool) {
+	byPos := map[int]*metachunk{}
+	for _, ch := range o.Chunks {
+		n, err := strconv.Atoi(ch.Pos)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("Chunk %s has position %q", ch.URL, ch.Pos))
+			continue
+		}
+		if byPos[n] == nil {
+			byPos[n] = &metachunk{pos: ch.Pos, index: n}
+		}
+		byPos[n].copies = append(byPos[n].copies, ch)
+	}
+	for _, mc := range byPos {
+		out = append(out, *mc)
+	}
+	slices.SortFunc(out, func(a, b metachunk) int { return cmp.Compare(a.index, b.index) })
+	var total int64
+	next := 0
+	for _, mc := range out {
+		if mc.index > next {
+			errs = append(errs, gapError(next, mc.index-1))
+			lost = true
+		}
+		next = mc.index + 1
+		total += mc.copies[0].Size
+		for _, cp := range mc.copies[1:] {
+			if cp.Size != mc.copies[0].Size || !strings.EqualFold(cp.Hash, mc.copies[0].Hash) {
+				errs = append(errs, fmt.Sprintf("Copies at position %s disagree on size or hash",
+					mc.pos))
+				break
+			}
+		}
+	}
+	switch {
+	case len(out) == 0:
+		errs, lost = append(errs, gapError(0, 0)), true
+	case total != o.Size:
+		errs = append(errs, fmt.Sprintf("Metachunks hold %d bytes, the object %d", total, o.Size))
+		lost = true
+	}
+	return out, errs, lost
+}
+
+func gapError(from, to int) string {
+	if from == to {
+		return fmt.Sprintf("No chunk at position %d: metachunk lost", from)
+	}
+	return fmt.Sprintf("No chunk at positions %d to %d: metachunks lost", from, to)
+}
+
+// checkCopies checks every copy of every metachunk when depth allows,
+// the requests of one object in parallel. results[i][j] is the result of
+// positions[i].copies[j]; nil results mean the copies were not checked.
+func (p *pass) checkCopies(owner Owner, positions []metachunk, depth int) [][]*Result {
+	results := make([][]*Result, len(positions))
+	if depth < 1 {
+		return results
+	}
+	var wg sync.WaitGroup
+	for i, mc := range positions {
+		results[i] = make([]*Result, len(mc.copies))
+		for j, entry := range mc.copies {
+			p.seen.addIfSet(entry.URL)
+			wg.Add(1)
+			p.heads <- struct{}{}
+			go func() {
+				defer func() { <-p.heads; wg.Done() }()
+				results[i][j] = p.checkCopy(owner, entry)
+			}()
+		}
+	}
+	wg.Wait()
+	return results
+}
+
+// checkCopy asks a copy's chunk server about it and compares its metadata
+// with the directory's.
+func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
+	c := p.c
+	o := owner.Object
+	r := &Result{Kind: KindChunk, Target: Target{Account: owner.Account,
+		Container: owner.Container, Object: o.Name, Version: o.Version,
+		ContentID: o.ContentID, Chunk: entry.URL}}
+	var bytes int64
+	if c.opts.Checksum {
+		bytes = entry.Size
+	}
+	if err := c.opts.Pacer.Wait(p.ctx, 1, bytes); err != nil {
+		r.Errors = []string{"Check failed: " + err.Error()}
+		return r
+	}
+	var pr Probe
+	err := p.retry(func() (err error) {
+		pr, err = c.probe.Head(p.ctx, entry.URL, c.opts.Checksum)
+		return err
+	})
+	if err != nil {
+		r.Errors = headErrors(err)
+		return r
+	}
+	c.stats.bytes.Add(bytes)
+	r.Errors = Compare(pr.Meta, owner, entry)
+	return r
+}
+
+// assess returns the object errors of one metachunk given its copies'
+// results, and whether no usable copy is left.
+func (mc metachunk) assess(copies int, results []*Result) ([]string, bool) {
+	var errs []string
+	if n := len(mc.copies); n > copies {
+		errs = append(errs, fmt.Sprintf("%d chunks at position %s, expected %d", n, mc.pos, copies))
+	}
+	usable := len(mc.copies)
+	for j, r := range results {
+		if r != nil && !r.OK() {
+			usable--
+			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s",
+				mc.copies[j].URL, mc.pos))
+		}
+	}
+	if usable > 0 {
+		return errs, false
+	}
+	return append(errs, fmt.Sprintf(
+		"Unavailable metachunk at position %s (0/%d chunks available, 1/%d required)",
+		mc.pos, copies, copies)), true
+}
+
+// missing returns the finding of the copies the directory lacks at a
+// position.
+func (mc metachunk) missing(t Target, copies int, lost bool) Result {
+	t.Chunk = mc.pos
+	msg := "Missing chunk at position " + mc.pos
+	if n := copies - len(mc.copies); n > 1 {
+		msg = fmt.Sprintf("Missing %d chunks at position %s", n, mc.pos)
+	}
+	return Result{Kind: KindChunk, Target: t, Errors: []string{msg}, Irreparable: lost}
+}
+
+func (s *urlSet) addIfSet(u string) {
+	if s != nil {
+		s.add(u)
+	}
+}

@@ -1,0 +1,138 @@
+package integrity
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// Rates are the pace of a long job: items and bytes per second, 0 meaning
+// no limit.
+type Rates struct {
+	ItemsPerSecond float64
+	BytesPerSecond float64
+}
+
+// Pacer holds a job to its Rates, which may change while it runs. Short
+// bursts of up to one second's worth of work are let through. It is safe
+// for concurrent use; a nil Pacer never waits.
+type Pacer struct {
+	mu    sync.RWMutex
+	rates Rates
+	items *rate.Limiter
+	bytes *rate.Limiter
+}
+
+// NewPacer returns a pacer holding to r.
+func NewPacer(r Rates) *Pacer {
+	p := &Pacer{items: rate.NewLimiter(rate.Inf, 1), bytes: rate.NewLimiter(rate.Inf, 1)}
+	p.SetRates(r)
+	return p
+}
+
+// SetRates changes the pace from now on.
+func (p *Pacer) SetRates(r Rates) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rates = r
+	setLimit(p.items, r.ItemsPerSecond, 1)
+	setLimit(p.bytes, r.BytesPerSecond, 1<<20)
+}
+
+func setLimit(l *rate.Limiter, perSecond float64, minBurst int) {
+	if perSecond <= 0 {
+		l.SetLimit(rate.Inf)
+		return
+	}
+	l.SetLimit(rate.Limit(perSecond))
+	l.SetBurst(max(minBurst, int(math.Min(perSecond, math.MaxInt32))))
+}
+
+// Rates returns the pace in force.
+func (p *Pacer) Rates() Rates {
+	if p == nil {
+		return Rates{}
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.rates
+}
+
+// Wait blocks until items more items and n more bytes may be processed,
+// or ctx is done.
+func (p *Pacer) Wait(ctx context.Context, items int, n int64) error {
+	if p == nil {
+		return nil
+	}
+	if items > 0 {
+		if err := waitN(ctx, p.items, int64(items)); err != nil {
+			return err
+		}
+	}
+	if n > 0 {
+		return waitN(ctx, p.bytes, n)
+	}
+	return nil
+}
+
+// waitN takes n tokens in slices no larger than the limiter's burst.
+func waitN(ctx context.Context, l *rate.Limiter, n int64) error {
+	if l.Limit() == rate.Inf {
+		return nil
+	}
+	for n > 0 {
+		k := min(n, int64(max(l.Burst(), 1)))
+		if err := l.WaitN(ctx, int(k)); err != nil {
+			return fmt.Errorf("pacing: %w", err)
+		}
+		n -= k
+	}
+	return nil
+}
+
+// ParseRates reads a control file: lines "items-per-second N" and
+// "bytes-per-second N" (also written "key=N" or "key: N"; "chunks-per-second"
+// is read as items). Blank lines and lines starting with "#" are skipped;
+// keys left out keep their value in base.
+func ParseRates(r io.Reader, base Rates) (Rates, error) {
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := cutAny(line, "=: \t")
+		if !ok {
+			return base, fmt.Errorf("control line %d: want KEY VALUE, got %q", n, line)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || math.IsNaN(f) {
+			return base, fmt.Errorf("control line %d: %q is not a rate", n, v)
+		}
+		switch strings.TrimSpace(k) {
+		case "items-per-second", "chunks-per-second":
+			base.ItemsPerSecond = f
+		case "bytes-per-second":
+			base.BytesPerSecond = f
+		default:
+			return base, fmt.Errorf("control line %d: unknown key %q", n, k)
+		}
+	}
+	return base, sc.Err()
+}
+
+// cutAny cuts s around the first of the separators.
+func cutAny(s, seps string) (before, after string, found bool) {
+	i := strings.IndexAny(s, seps)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], strings.TrimLeft(s[i+1:], seps), true
+}

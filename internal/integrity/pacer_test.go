@@ -1,0 +1,55 @@
+package integrity
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestParseRates(t *testing.T) {
+	base := Rates{ItemsPerSecond: 1, BytesPerSecond: 2}
+	tests := []struct {
+		name, in string
+		want     Rates
+		bad      bool
+	}{
+		{"empty keeps base", "", base, false},
+		{"both", "items-per-second 10\nbytes-per-second=1e6\n", Rates{10, 1e6}, false},
+		{"colon and comment", "# pace\nchunks-per-second: 5\n", Rates{5, 2}, false},
+		{"zero lifts the limit", "bytes-per-second 0", Rates{1, 0}, false},
+		{"unknown key", "speed 3", base, true},
+		{"negative", "items-per-second -1", base, true},
+		{"no value", "items-per-second", base, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseRates(strings.NewReader(tc.in), base)
+			if (err != nil) != tc.bad {
+				t.Fatalf("error %v, want error %v", err, tc.bad)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPacerChangesWhileRunning(t *testing.T) {
+	p := NewPacer(Rates{})
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Wait(done, 1000, 1<<30); err != nil {
+		t.Errorf("unlimited pacer waited: %v", err)
+	}
+	p.SetRates(Rates{ItemsPerSecond: 1, BytesPerSecond: 10})
+	if got := p.Rates(); got != (Rates{1, 10}) {
+		t.Errorf("rates %+v", got)
+	}
+	if err := p.Wait(done, 1, 0); err == nil {
+		t.Error("limited pacer did not wait")
+	}
+	var nilPacer *Pacer
+	if err := nilPacer.Wait(done, 1, 1); err != nil || nilPacer.Rates() != (Rates{}) {
+		t.Errorf("nil pacer: %v", err)
+	}
+}

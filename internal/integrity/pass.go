@@ -1,0 +1,274 @@
+package integrity
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// Error prefixes that classify findings in the counters.
+const (
+	notFoundPrefix = "Not found: "
+	orphanPrefix   = "Orphan: "
+)
+
+// pass is one walk over a set of targets. Account listings run in the
+// goroutine that dispatches the targets, container listings in a few
+// lister goroutines, and object and chunk checks in Concurrency workers
+// fed by a channel; the chunk requests of one object run in parallel,
+// bounded by the heads semaphore. Workers never submit work, so the
+// bounded channel cannot deadlock.
+type pass struct {
+	c       *Checker
+	ctx     context.Context
+	recheck bool // only findings awaiting confirmation are reported
+
+	jobs    chan func()
+	workers sync.WaitGroup
+	tasks   sync.WaitGroup
+	listers chan struct{}
+	heads   chan struct{}
+	once    sync.Map // keys of parent items already reported
+	seen    *urlSet  // chunk URLs met from the top down, for the volume walks
+}
+
+func (c *Checker) pass(ctx context.Context, targets []Target, recheck bool) {
+	n := c.opts.Concurrency
+	p := &pass{c: c, ctx: ctx, recheck: recheck, jobs: make(chan func(), n),
+		listers: make(chan struct{}, max(2, n/8)), heads: make(chan struct{}, n)}
+	for range n {
+		p.workers.Add(1)
+		go p.work()
+	}
+	all := false
+	for _, t := range targets {
+		all = all || t == (Target{})
+	}
+	if all {
+		p.seen = newURLSet()
+		p.walkAll()
+	}
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		if t != (Target{}) {
+			p.dispatch(t)
+		}
+	}
+	p.tasks.Wait()
+	if all && ctx.Err() == nil {
+		p.walkVolumes()
+		p.tasks.Wait()
+	}
+	close(p.jobs)
+	p.workers.Wait()
+}
+
+func (p *pass) work() {
+	defer p.workers.Done()
+	for job := range p.jobs {
+		job()
+	}
+}
+
+// submit queues a job for the workers, waiting for room.
+func (p *pass) submit(job func()) {
+	p.tasks.Add(1)
+	p.jobs <- func() {
+		defer p.tasks.Done()
+		job()
+	}
+}
+
+// goList runs a container listing in a lister goroutine.
+func (p *pass) goList(fn func()) {
+	p.tasks.Add(1)
+	p.listers <- struct{}{}
+	go func() {
+		defer func() { <-p.listers; p.tasks.Done() }()
+		fn()
+	}()
+}
+
+// dispatch starts the check of one target.
+func (p *pass) dispatch(t Target) {
+	d := p.depth(t)
+	switch {
+	case t.Volume != "":
+		p.volume(t.Volume)
+	case t.Kind() == KindAccount:
+		p.account(t.Account, d)
+	case t.Kind() == KindContainer:
+		p.goList(func() {
+			p.parentAccount(t.Account)
+			p.container(t.Account, t.Container, d, false)
+		})
+	case t.Kind() == KindObject:
+		p.submit(func() { p.objectTarget(t, d) })
+	default:
+		p.submit(func() { p.chunkTarget(t, nil, true) })
+	}
+}
+
+// depth returns the levels to check below t. Re-checks for confirmation
+// look at the item itself and, for an object, its chunks.
+func (p *pass) depth(t Target) int {
+	if p.recheck {
+		if t.Kind() == KindObject {
+			return 1
+		}
+		return 0
+	}
+	return max(p.c.opts.Depth, 0)
+}
+
+// emit reports a result, unless it must wait for confirmation or, in a
+// re-check, concerns an item not awaiting confirmation.
+func (p *pass) emit(r Result) {
+	c := p.c
+	if p.recheck && !c.delays.pending(r.key()) {
+		return
+	}
+	if !c.delays.admit(&r) {
+		return
+	}
+	c.stats.count(&r)
+	c.output(p.ctx, &r)
+}
+
+// emitOnce reports a parent item once per pass.
+func (p *pass) emitOnce(r Result) {
+	if _, dup := p.once.LoadOrStore(r.key(), true); !dup {
+		p.emit(r)
+	}
+}
+
+// output hands a reported result to the report callback, the files and
+// the bus, one result at a time. The first write error is kept.
+func (c *Checker) output(ctx context.Context, r *Result) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.opts.Report != nil {
+		c.opts.Report(*r)
+	}
+	if r.OK() {
+		return
+	}
+	c.keep(func() error {
+		if c.opts.ErrorFile == nil {
+			return nil
+		}
+		return WriteErrorLine(c.opts.ErrorFile, r)
+	})
+	if r.Kind != KindChunk {
+		return
+	}
+	c.keep(func() error {
+		if c.opts.RebuildFile == nil {
+			return nil
+		}
+		return WriteRebuildLine(c.opts.RebuildFile, r)
+	})
+	c.keep(func() error {
+		if c.opts.Events == nil {
+			return nil
+		}
+		ev, err := BrokenEvent(c.opts.Namespace, r)
+		if err == nil {
+			err = c.opts.Events.Publish(ctx, ev)
+		}
+		return err
+	})
+}
+
+// keep runs an output step and remembers its first failure; the caller
+// holds outMu.
+func (c *Checker) keep(fn func() error) {
+	if err := fn(); err != nil && c.outErr == nil {
+		c.outErr = err
+	}
+}
+
+// retry runs a request up to Attempts times while it fails for a reason
+// that may pass: not for an item that does not exist or a request refused.
+func (p *pass) retry(fn func() error) error {
+	var err error
+	for i := range p.c.opts.Attempts {
+		if i > 0 {
+			select {
+			case <-p.ctx.Done():
+				return err
+			case <-time.After(time.Duration(i) * 100 * time.Millisecond):
+			}
+		}
+		if err = fn(); err == nil || definitive(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func definitive(err error) bool {
+	for _, e := range []error{meta.ErrNoSuchAccount, meta.ErrNoSuchContainer,
+		meta.ErrNoSuchObject, meta.ErrInvalid, rawx.ErrBadRequest, context.Canceled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupErrors turns a failed directory request into the errors of a
+// finding: missing items are "Not found", the rest "Check failed".
+func lookupErrors(err error) []string {
+	if errors.Is(err, meta.ErrNoSuchAccount) || errors.Is(err, meta.ErrNoSuchContainer) ||
+		errors.Is(err, meta.ErrNoSuchObject) {
+		return []string{notFoundPrefix + err.Error()}
+	}
+	return []string{"Check failed: " + err.Error()}
+}
+
+// urlSet is a set of chunk URLs safe for concurrent use.
+type urlSet struct {
+	seed   maphash.Seed
+	shards [16]struct {
+		sync.Mutex
+		m map[string]struct{}
+	}
+}
+
+func newURLSet() *urlSet {
+	s := &urlSet{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = map[string]struct{}{}
+	}
+	return s
+}
+
+func (s *urlSet) shard(u string) int {
+	return int(maphash.String(s.seed, u) % uint64(len(s.shards)))
+}
+
+func (s *urlSet) add(u string) {
+	sh := &s.shards[s.shard(u)]
+	sh.Lock()
+	sh.m[u] = struct{}{}
+	sh.Unlock()
+}
+
+func (s *urlSet) has(u string) bool {
+	if s == nil {
+		return false
+	}
+	sh := &s.shards[s.shard(u)]
+	sh.Lock()
+	defer sh.Unlock()
+	_, ok := sh.m[u]
+	return ok
+}

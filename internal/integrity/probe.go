@@ -1,0 +1,233 @@
+package integrity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// Resolver maps the service ids that chunk URLs name to the addresses of
+// their chunk servers, from the directory's service registry. It reloads
+// the registry when it meets an unknown id, at most once a second. It is
+// safe for concurrent use.
+type Resolver struct {
+	dir *meta.Client
+
+	mu     sync.RWMutex
+	addrs  map[string]string
+	loaded time.Time
+}
+
+// NewResolver returns a resolver over the registry of dir.
+func NewResolver(dir *meta.Client) *Resolver {
+	return &Resolver{dir: dir, addrs: map[string]string{}}
+}
+
+// Resolve returns the address of the chunk server host names: a service
+// id, or an address already.
+func (r *Resolver) Resolve(ctx context.Context, host string) (string, error) {
+	r.mu.RLock()
+	addr, ok := r.addrs[host]
+	r.mu.RUnlock()
+	if ok {
+		return addr, nil
+	}
+	if err := r.reload(ctx); err != nil {
+		return "", err
+	}
+	r.mu.RLock()
+	addr, ok = r.addrs[host]
+	r.mu.RUnlock()
+	if ok {
+		return addr, nil
+	}
+	if strings.Contains(host, ":") {
+		return host, nil // an ip:port, not a service id
+	}
+	return "", fmt.Errorf("resolve chunk server %s: %w", host, meta.ErrNoSuchService)
+}
+
+// Services returns the registered chunk servers, dead ones included.
+func (r *Resolver) Services(ctx context.Context) ([]meta.Service, error) {
+	svcs, err := r.dir.ListServices(ctx, "rawx")
+	if err != nil {
+		return nil, fmt.Errorf("list chunk servers: %w", err)
+	}
+	r.store(svcs)
+	return svcs, nil
+}
+
+func (r *Resolver) reload(ctx context.Context) error {
+	r.mu.RLock()
+	recent := time.Since(r.loaded) < time.Second
+	r.mu.RUnlock()
+	if recent {
+		return nil
+	}
+	_, err := r.Services(ctx)
+	return err
+}
+
+func (r *Resolver) store(svcs []meta.Service) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.loaded = time.Now()
+	for _, s := range svcs {
+		r.addrs[s.ID] = s.Addr
+	}
+}
+
+// Probe is what a chunk server says about one chunk.
+type Probe struct {
+	Meta  *chunk.Meta
+	MTime time.Time // when the chunk file was last written
+}
+
+// Prober sends HEAD requests to chunk servers. The zero value is not
+// usable; see NewProber. It is safe for concurrent use.
+type Prober struct {
+	http    *http.Client
+	resolve *Resolver
+}
+
+// NewProber returns a prober resolving service ids with resolve and
+// sending requests with hc (nil: rawx.DefaultTransport).
+func NewProber(resolve *Resolver, hc *http.Client) *Prober {
+	if hc == nil {
+		hc = &http.Client{Transport: rawx.DefaultTransport}
+	}
+	return &Prober{http: hc, resolve: resolve}
+}
+
+// Head returns the metadata of the chunk at chunkURL. With checkHash the
+// chunk server first re-reads the data and the call fails with an error
+// matching rawx.ErrHashFailed when it does not match its hash; a missing
+// chunk fails with rawx.ErrNotFound.
+func (p *Prober) Head(ctx context.Context, chunkURL string, checkHash bool) (Probe, error) {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return Probe{}, err
+	}
+	addr, err := p.resolve.Resolve(ctx, host)
+	if err != nil {
+		return Probe{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, rawx.ChunkURL(addr, id), nil)
+	if err != nil {
+		return Probe{}, fmt.Errorf("head chunk %s: %w", chunkURL, err)
+	}
+	if checkHash {
+		req.Header[rawx.HdrCheckHash] = []string{"true"}
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return Probe{}, fmt.Errorf("head chunk %s: %w", chunkURL, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Probe{}, &rawx.StatusError{Op: "HEAD " + chunkURL, Status: resp.StatusCode,
+			Reason: resp.Header.Get("X-Error")}
+	}
+	m := rawx.MetaFromHeaders(resp.Header)
+	m.ChunkID = id
+	mtime, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	return Probe{Meta: m, MTime: mtime}, nil
+}
+
+// Owner is the object version a chunk belongs to, as the directory knows
+// it.
+type Owner struct {
+	Account   string
+	Container string
+	Object    *meta.Object
+}
+
+// Compare lists how the chunk metadata m disagrees with entry, its entry
+// in the directory, and with the object that owns it. An empty list means
+// the chunk is consistent.
+func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
+	var errs []string
+	if m.FullpathRaw == "" {
+		errs = append(errs, "Faulty: no fullpath attribute")
+	} else if want := ownerPath(owner); !samePath(m.Fullpath, want) {
+		errs = append(errs, fmt.Sprintf("fullpath attribute names %s, the directory %s",
+			describePath(m.Fullpath), describePath(want)))
+	}
+	switch {
+	case m.Position == "":
+		errs = append(errs, "Faulty: no position attribute")
+	case m.Position != entry.Pos:
+		errs = append(errs, fmt.Sprintf("position attribute (%s) differs from the directory (%s)",
+			m.Position, entry.Pos))
+	}
+	if !m.HasSize || m.Size != entry.Size {
+		errs = append(errs, fmt.Sprintf("size attribute (%s) differs from the directory (%d)",
+			sizeText(m), entry.Size))
+	}
+	if !strings.EqualFold(m.Hash, entry.Hash) {
+		errs = append(errs, fmt.Sprintf("hash attribute (%s) differs from the directory (%s)",
+			orNone(m.Hash), entry.Hash))
+	}
+	switch {
+	case m.StoragePolicy == "":
+		errs = append(errs, "Faulty: no storage policy attribute")
+	case m.StoragePolicy != owner.Object.Policy:
+		errs = append(errs, fmt.Sprintf("policy attribute (%s) differs from the object's (%s)",
+			m.StoragePolicy, owner.Object.Policy))
+	}
+	if m.ChunkMethod == "" {
+		errs = append(errs, "Faulty: no chunk method attribute")
+	}
+	return errs
+}
+
+func ownerPath(o Owner) chunk.Fullpath {
+	return chunk.Fullpath{Account: o.Account, Container: o.Container, Path: o.Object.Name,
+		Version: o.Object.Version, ContentID: o.Object.ContentID}
+}
+
+func samePath(a, b chunk.Fullpath) bool {
+	return a.Account == b.Account && a.Container == b.Container && a.Path == b.Path &&
+		a.Version == b.Version && strings.EqualFold(a.ContentID, b.ContentID)
+}
+
+func describePath(f chunk.Fullpath) string {
+	return fmt.Sprintf("%s/%s/%s version %d content %s", f.Account, f.Container, f.Path,
+		f.Version, orNone(f.ContentID))
+}
+
+func sizeText(m *chunk.Meta) string {
+	if !m.HasSize {
+		return "none"
+	}
+	return strconv.FormatInt(m.Size, 10)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// headErrors turns a failed HEAD into the errors of a chunk finding.
+func headErrors(err error) []string {
+	switch {
+	case errors.Is(err, rawx.ErrNotFound):
+		return []string{"Not found: " + err.Error()}
+	case errors.Is(err, rawx.ErrHashFailed):
+		return []string{"Corrupt: the data does not match its hash (" + err.Error() + ")"}
+	}
+	return []string{"Check failed: " + err.Error()}
+}
