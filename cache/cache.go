@@ -127,8 +127,6 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 		if old.expired(now) {
 			reason = Expired
 		}
-	} else if c.capacity == 0 {
-		gone = n
 	} else {
 		gone = c.insertLocked(n, h, now)
 		if gone != nil && gone.expired(now) {
