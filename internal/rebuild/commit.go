@@ -1,0 +1,198 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// commit records a verified new copy in the directory in place of old (nil:
+// as one more copy). When the directory refuses because the object's
+// chunks changed meanwhile, the new copy is deleted unless the directory
+// lists it; it is deleted too when the update fails otherwise.
+func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk) error {
+	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: ne}
+	if old != nil {
+		if old.URL == ne.URL {
+			return nil // the same copy, written again where it was lost
+		}
+		u.Old = meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
+	}
+	err := r.dir.UpdateChunk(ctx, j.cid, u)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, meta.ErrChunkConflict) {
+		if now, lerr := r.load(ctx, r.entryOf(j)); lerr == nil && now.entry(ne.URL) != nil {
+			return nil
+		}
+	}
+	if derr := r.deleteChunk(ctx, ne.URL); derr != nil {
+		err = errors.Join(err, fmt.Errorf("remove the new copy: %w", derr))
+	}
+	return fmt.Errorf("record the new copy: %w", err)
+}
+
+// entryOf returns the entry that loads j's object again.
+func (r *Rebuilder) entryOf(j *job) integrity.RebuildEntry {
+	return integrity.RebuildEntry{ContainerID: j.cid, ContentID: j.owner.Object.ContentID}
+}
+
+// cleanup removes the bad copy the directory no longer lists, and brings
+// the reverse index in step: the chunk servers' events do too, but they
+// may be lost, and a chunk without its fullpath attribute deletes without
+// a usable event. Failures are left for a later check to find.
+func (r *Rebuilder) cleanup(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk) {
+	if old != nil && old.URL != ne.URL {
+		r.deleteChunk(ctx, old.URL)
+		r.unindex(ctx, j.cid, old.URL)
+	}
+	r.index(ctx, j, ne)
+}
+
+// ensureIndexed adds the reverse index record of a healthy copy when it
+// is missing.
+func (r *Rebuilder) ensureIndexed(ctx context.Context, j *job, c meta.Chunk) error {
+	rc, err := r.rdirFor(ctx, c.Host())
+	if err != nil {
+		return err
+	}
+	page, err := rc.Fetch(ctx, c.Host(), rdir.ListOptions{Prefix: j.cid + "|" + c.ID(), Limit: 1})
+	if err != nil && !errors.Is(err, rdir.ErrNoVolume) {
+		return fmt.Errorf("reverse index of %s: %w", c.Host(), err)
+	}
+	if len(page.Records) > 0 && page.Records[0].ChunkID == c.ID() {
+		return nil
+	}
+	if r.opts.DryRun {
+		return nil
+	}
+	return r.index(ctx, j, c)
+}
+
+// index pushes the reverse index record of a copy.
+func (r *Rebuilder) index(ctx context.Context, j *job, c meta.Chunk) error {
+	rc, err := r.rdirFor(ctx, c.Host())
+	if err != nil {
+		return err
+	}
+	o := j.owner.Object
+	if err := rc.CreateVolume(ctx, c.Host()); err != nil {
+		return fmt.Errorf("reverse index of %s: %w", c.Host(), err)
+	}
+	return rc.Push(ctx, c.Host(), []rdir.Record{{ContainerID: j.cid, ChunkID: c.ID(),
+		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Mtime: time.Now().Unix()}})
+}
+
+// unindex removes the reverse index record of a chunk URL.
+func (r *Rebuilder) unindex(ctx context.Context, cid, chunkURL string) error {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return err
+	}
+	rc, err := r.rdirFor(ctx, host)
+	if err != nil {
+		return err
+	}
+	err = rc.Delete(ctx, host, []rdir.ChunkRef{{ContainerID: cid, ChunkID: id}})
+	if errors.Is(err, rdir.ErrNoVolume) {
+		return nil
+	}
+	return err
+}
+
+// rdirFor returns a client of the reverse index of a volume.
+func (r *Rebuilder) rdirFor(ctx context.Context, vol string) (*rdir.Client, error) {
+	return r.rdirs.GetOrLoad(ctx, vol, func(ctx context.Context, vol string) (*rdir.Client,
+		error) {
+		addr, err := r.dir.RdirFor(ctx, vol)
+		if err != nil {
+			return nil, fmt.Errorf("reverse index of %s: %w", vol, err)
+		}
+		if !strings.Contains(addr, "://") {
+			addr = "http://" + addr
+		}
+		return rdir.NewClient(addr, rdir.ClientOptions{HTTPClient: r.rdirHTTP})
+	})
+}
+
+// orphan handles an entry whose chunk its object does not list (j), or
+// whose object is gone (j nil): it was repaired already, or it is an
+// orphan. A chunk that is gone needs nothing but its reverse index record
+// removed; one that no owner lists is deleted once old enough.
+func (r *Rebuilder) orphan(ctx context.Context, res Result, j *job) Result {
+	url, err := canonicalURL(res.Entry.Chunk)
+	if err != nil {
+		return failed(res, err)
+	}
+	pr, err := r.probe.Head(ctx, url, false)
+	if errors.Is(err, rawx.ErrNotFound) {
+		if !r.opts.DryRun {
+			if err := r.unindex(ctx, res.Entry.ContainerID, url); err != nil {
+				return failed(res, err)
+			}
+		}
+		res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
+		return res
+	}
+	if err != nil {
+		return failed(res, err)
+	}
+	var owner string
+	if fp := pr.Meta.Fullpath; pr.Meta.FullpathRaw != "" {
+		owner, err = r.listedBy(ctx, fp.ContainerID(), fp.ContentID, url)
+	}
+	if err != nil {
+		return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
+	}
+	if owner != "" {
+		res.Outcome, res.Detail = Healthy, "the chunk is listed by "+owner
+		return res
+	}
+	if age := time.Since(pr.MTime); r.opts.OrphanMinAge > 0 && age < r.opts.OrphanMinAge {
+		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
+			url, age.Round(time.Second), r.opts.OrphanMinAge))
+	}
+	if r.opts.DryRun {
+		res.Outcome, res.Detail = Planned, "would delete the orphan"
+		return res
+	}
+	if err := r.deleteChunk(ctx, url); err != nil {
+		return failed(res, err)
+	}
+	r.unindex(ctx, res.Entry.ContainerID, url)
+	if cid := pr.Meta.Fullpath.ContainerID(); pr.Meta.FullpathRaw != "" &&
+		cid != res.Entry.ContainerID {
+		r.unindex(ctx, cid, url)
+	}
+	res.Outcome, res.Detail = OrphanRemoved, "no object lists it"
+	return res
+}
+
+// listedBy returns the name of the object a chunk's fullpath names if
+// that object lists the chunk, "" if it does not or does not exist.
+func (r *Rebuilder) listedBy(ctx context.Context, cid, contentID, url string) (string, error) {
+	if cid == "" || contentID == "" {
+		return "", nil
+	}
+	o, err := r.dir.LocateByID(ctx, cid, contentID)
+	if errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, c := range o.Chunks {
+		if c.URL == url {
+			return o.Name, nil
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,359 @@
+package rebuild
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// health is what is known of one copy.
+type health int
+
+const (
+	healthy health = iota
+	broken         // missing, corrupt or with wrong metadata
+	unknown        // its chunk server did not answer
+)
+
+// state is what is known of one copy.
+type state struct {
+	health  health
+	reasons []string // why it is broken
+	missing bool     // its chunk server has no such chunk
+	err     error    // why its health is unknown
+}
+
+// classify asks a copy's chunk server about it; deep makes the server
+// re-hash the data.
+func (r *Rebuilder) classify(ctx context.Context, j *job, entry meta.Chunk, deep bool) state {
+	pr, err := r.probe.Head(ctx, entry.URL, deep)
+	switch {
+	case err == nil:
+		if errs := integrity.Compare(pr.Meta, j.owner, entry); len(errs) > 0 {
+			return state{health: broken, reasons: errs}
+		}
+		return state{health: healthy}
+	case errors.Is(err, rawx.ErrNotFound):
+		return state{health: broken, reasons: []string{err.Error()}, missing: true}
+	case errors.Is(err, rawx.ErrHashFailed):
+		return state{health: broken, reasons: []string{err.Error()}}
+	case r.lost[entry.Host()]:
+		return state{health: broken, reasons: []string{"on a lost volume: " + err.Error()}}
+	}
+	return state{health: unknown, err: err}
+}
+
+// replace rebuilds a copy the directory lists, if it is bad.
+func (r *Rebuilder) replace(ctx context.Context, res Result, j *job, entry meta.Chunk) Result {
+	st := r.classify(ctx, j, entry, true)
+	switch st.health {
+	case healthy:
+		if err := r.ensureIndexed(ctx, j, entry); err != nil {
+			return failed(res, err)
+		}
+		res.Outcome, res.Detail = Healthy, "the copy is healthy"
+		return res
+	case unknown:
+		return failed(res, fmt.Errorf("cannot tell whether %s is lost: %w", entry.URL, st.err))
+	}
+	res.Detail = strings.Join(st.reasons, "; ")
+	return r.rebuildCopy(ctx, res, j, entry.Pos, &entry, st.missing)
+}
+
+// fillPosition adds copies at a position until it has as many as the
+// policy keeps.
+func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos string) Result {
+	if !meta.ValidPosition(pos) {
+		return failed(res, fmt.Errorf("bad position %q", pos))
+	}
+	for first := true; ; first = false {
+		have := len(j.at(pos))
+		switch {
+		case have >= j.copies:
+			if first {
+				res.Outcome, res.Detail = Healthy, "the position has all its copies"
+			}
+			return res
+		case have == 0:
+			return failed(res, fmt.Errorf("%w: the directory lists no chunk at position %s",
+				ErrIrreparable, pos))
+		}
+		res = r.rebuildCopy(ctx, res, j, pos, nil, false)
+		if res.Outcome != Rebuilt {
+			return res
+		}
+		next, err := r.load(ctx, res.Entry)
+		if err != nil {
+			return failed(res, err)
+		}
+		j = next
+	}
+}
+
+// rebuildCopy makes a new copy at pos from a verified one and records it
+// in the directory in place of old (nil: as one more copy). oldGone says
+// old's chunk server has no file for it any more.
+func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos string,
+	old *meta.Chunk, oldGone bool) Result {
+	sources := r.sources(ctx, j, pos, old)
+	if len(sources) == 0 {
+		return failed(res, fmt.Errorf("%w: position %s of %s", ErrIrreparable, pos,
+			j.owner.Object.Name))
+	}
+	targets, err := r.targets(ctx, j, pos, old, oldGone, sources[0].ID())
+	if err != nil {
+		return failed(res, err)
+	}
+	if r.opts.DryRun {
+		res.Outcome, res.NewURL = Planned, rawx.ChunkURL(targets[0].host, targets[0].id)
+		return res
+	}
+	ne, n, err := r.copyTo(ctx, j, pos, sources, targets)
+	if err != nil {
+		return failed(res, err)
+	}
+	if err := r.commit(ctx, j, old, ne); err != nil {
+		return failed(res, err)
+	}
+	r.cleanup(ctx, j, old, ne)
+	res.Outcome, res.NewURL, res.Bytes = Rebuilt, ne.URL, res.Bytes+n
+	return res
+}
+
+// sources returns the copies at pos, old excepted, whose metadata agrees
+// with the directory. Their data is checked while it is copied: the new
+// copy's chunk server refuses data that does not match the hash.
+func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk) []meta.Chunk {
+	var out []meta.Chunk
+	for _, c := range j.at(pos) {
+		if old != nil && c.URL == old.URL || r.lost[c.Host()] {
+			continue
+		}
+		if r.classify(ctx, j, c, false).health == healthy {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// target is a chunk server and the id a new copy gets there.
+type target struct{ host, id string }
+
+// targets returns where a new copy may go, best first: chunk servers that
+// are alive, not full, not lost and hold no copy of the metachunk, in an
+// order fixed by the chunk id (so that a rerun goes back to the same place
+// and finds the copy an interrupted run left there); then the server of
+// the bad copy itself, under another id when the bad copy is still there.
+func (r *Rebuilder) targets(ctx context.Context, j *job, pos string, old *meta.Chunk,
+	oldGone bool, id string) ([]target, error) {
+	svcs, err := r.services.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	holders := map[string]bool{}
+	for _, c := range j.at(pos) {
+		holders[c.Host()] = true
+	}
+	if old != nil {
+		id = old.ID()
+	}
+	var out []target
+	sameHost := false
+	for _, s := range rendezvous(svcs, id) {
+		switch {
+		case !s.Alive || s.Score(0) == 0 || r.lost[s.ID]:
+		case old != nil && s.ID == old.Host():
+			sameHost = true
+		case !holders[s.ID]:
+			out = append(out, target{host: s.ID, id: id})
+		}
+	}
+	if sameHost {
+		t := target{host: old.Host(), id: old.ID()}
+		if !oldGone {
+			t.id = derivedID(old.ID(), old.Host())
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no chunk server can take a new copy of position %s", pos)
+	}
+	return out, nil
+}
+
+// rendezvous orders services by a hash of the chunk id and their id.
+func rendezvous(svcs []meta.Service, id string) []meta.Service {
+	out := slices.Clone(svcs)
+	weight := func(s meta.Service) uint64 {
+		sum := sha256.Sum256([]byte(id + "|" + s.ID))
+		return binary.BigEndian.Uint64(sum[:8])
+	}
+	slices.SortFunc(out, func(a, b meta.Service) int {
+		wa, wb := weight(a), weight(b)
+		switch {
+		case wa > wb:
+			return -1
+		case wa < wb:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// errBadSource marks a copy failure caused by the source copy.
+var errBadSource = errors.New("bad source copy")
+
+// copyTo copies the metachunk from the first source that works to the
+// first target that takes it, trying at most three targets.
+func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []meta.Chunk,
+	targets []target) (meta.Chunk, int64, error) {
+	var errs []error
+	bad := map[string]bool{}
+	for _, t := range targets[:min(3, len(targets))] {
+		for _, src := range sources {
+			if bad[src.URL] {
+				continue
+			}
+			ne, n, err := r.copyOne(ctx, j, pos, src, t)
+			if err == nil {
+				return ne, n, nil
+			}
+			errs = append(errs, err)
+			if !errors.Is(err, errBadSource) {
+				break // the target is the problem
+			}
+			bad[src.URL] = true
+		}
+	}
+	err := errors.Join(errs...)
+	if len(bad) == len(sources) {
+		err = fmt.Errorf("%w: every copy failed: %w", ErrIrreparable, err)
+	}
+	return meta.Chunk{}, 0, err
+}
+
+// copyOne streams one source copy to a target and verifies the result.
+// A copy an earlier, interrupted run left at the target is adopted once
+// verified.
+func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Chunk,
+	t target) (meta.Chunk, int64, error) {
+	ne := meta.Chunk{URL: rawx.ChunkURL(t.host, t.id), Pos: pos, Size: src.Size, Hash: src.Hash}
+	if err := r.opts.Pacer.Wait(ctx, 0, src.Size); err != nil {
+		return ne, 0, err
+	}
+	err := r.stream(ctx, j, src, ne)
+	if errors.Is(err, rawx.ErrExists) {
+		if r.classify(ctx, j, ne, true).health == healthy {
+			return ne, 0, nil
+		}
+		if err = r.deleteChunk(ctx, ne.URL); err == nil {
+			err = r.stream(ctx, j, src, ne)
+		}
+	}
+	if err != nil {
+		return ne, 0, err
+	}
+	if st := r.classify(ctx, j, ne, false); st.health != healthy {
+		r.deleteChunk(ctx, ne.URL)
+		return ne, 0, fmt.Errorf("new copy %s does not verify: %s %v", ne.URL,
+			strings.Join(st.reasons, "; "), st.err)
+	}
+	return ne, src.Size, nil
+}
+
+// stream GETs src and PUTs it as ne, with the owner's metadata and the
+// expected hash, which the receiving chunk server checks.
+func (r *Rebuilder) stream(ctx context.Context, j *job, src, ne meta.Chunk) error {
+	from, err := r.address(ctx, src.URL)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadSource, err)
+	}
+	to, err := r.address(ctx, ne.URL)
+	if err != nil {
+		return err
+	}
+	body, _, err := r.rawx.Get(ctx, from, 0, -1)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadSource, err)
+	}
+	defer body.Close()
+	o := j.owner.Object
+	m := &chunk.Meta{ChunkID: ne.ID(), Position: ne.Pos, Hash: ne.Hash,
+		ChunkMethod: o.ChunkMethod, StoragePolicy: o.Policy,
+		Fullpath: chunk.Fullpath{Account: j.owner.Account, Container: j.owner.Container,
+			Path: o.Name, Version: o.Version, ContentID: o.ContentID}}
+	put, err := r.rawx.Put(ctx, to, m, body, ne.Size)
+	var se *rawx.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
+		return fmt.Errorf("%w: %s does not match its hash: %w", errBadSource, src.URL, err)
+	}
+	if err != nil {
+		return err
+	}
+	if put.Size != ne.Size || !strings.EqualFold(put.Hash, ne.Hash) {
+		r.deleteChunk(ctx, ne.URL)
+		return fmt.Errorf("%w: %s stored %d bytes hashing to %s", errBadSource, ne.URL, put.Size,
+			put.Hash)
+	}
+	return nil
+}
+
+// address returns the URL to send a chunk request to.
+func (r *Rebuilder) address(ctx context.Context, chunkURL string) (string, error) {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return "", err
+	}
+	addr, err := r.resolve.Resolve(ctx, host)
+	if err != nil {
+		return "", err
+	}
+	return rawx.ChunkURL(addr, id), nil
+}
+
+func (r *Rebuilder) deleteChunk(ctx context.Context, chunkURL string) error {
+	addr, err := r.address(ctx, chunkURL)
+	if err != nil {
+		return err
+	}
+	err = r.rawx.Delete(ctx, addr)
+	if errors.Is(err, rawx.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// servicesCache keeps the registered chunk servers for a few seconds.
+type servicesCache struct {
+	dir  *meta.Client
+	mu   sync.Mutex
+	svcs []meta.Service
+	at   time.Time
+}
+
+func (c *servicesCache) get(ctx context.Context) ([]meta.Service, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.svcs != nil && time.Since(c.at) < 5*time.Second {
+		return c.svcs, nil
+	}
+	svcs, err := c.dir.ListServices(ctx, "rawx")
+	if err != nil {
+		return nil, fmt.Errorf("list chunk servers: %w", err)
+	}
+	c.svcs, c.at = svcs, time.Now()
+	return svcs, nil
+}

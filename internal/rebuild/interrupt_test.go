@@ -1,0 +1,77 @@
+package rebuild_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
+)
+
+// killer is a transport that stops working after a number of requests, as
+// if the process had died there: nothing it sends afterwards arrives.
+type killer struct{ left atomic.Int64 }
+
+var errKilled = errors.New("killed")
+
+func (k *killer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if k.left.Add(-1) < 0 {
+		return nil, errKilled
+	}
+	return rawx.DefaultTransport.RoundTrip(req)
+}
+
+// TestInterruptedRebuildsConverge interrupts the rebuild of each damaged
+// copy after a different number of requests, from the first to past the
+// last, then reruns every entry: the namespace must end clean, with no
+// orphan, no stale index record and no duplicate entry, and a further
+// rebuild must find nothing to do.
+func TestInterruptedRebuildsConverge(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(96)
+	broken := f.BreakCopies(18)
+	var file bytes.Buffer
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
+	integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	entries, err := integrity.ReadRebuildEntries(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(broken) {
+		t.Fatalf("%d rebuild entries for %d broken copies", len(entries), len(broken))
+	}
+
+	for i, e := range entries {
+		k := &killer{}
+		k.left.Store(int64(i + 1))
+		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{OrphanMinAge: -1,
+			HTTPClient: &http.Client{Transport: k}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := rb.Rebuild(f.Ctx, e); res.Outcome == rebuild.Rebuilt {
+			t.Logf("entry %d completed within %d requests", i, i+1)
+		}
+	}
+
+	st := rebuildAll(t, f, entries)
+	if st.Failed != 0 || st.Irreparable != 0 {
+		t.Errorf("rerun: %+v", st)
+	}
+	opts.RebuildFile = nil
+	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
+		integrity.Target{}); len(got) != 0 {
+		for _, it := range got {
+			t.Errorf("after the rerun: %s %s: %v", it.Kind, it.Item, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+	if st := rebuildAll(t, f, entries); st.Rebuilt+st.Orphans+st.Failed != 0 {
+		t.Errorf("a third rebuild did something: %+v", st)
+	}
+}

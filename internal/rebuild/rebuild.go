@@ -1,0 +1,302 @@
+package rebuild
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gridkeep/gridkeep/cache"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// Outcome says what rebuilding one entry did.
+type Outcome string
+
+// Outcomes of an entry.
+const (
+	// Rebuilt: a verified new copy replaced the lost one (or filled a
+	// missing one) in the directory.
+	Rebuilt Outcome = "rebuilt"
+	// Healthy: nothing to do; the copy is fine, already repaired, or its
+	// object is gone.
+	Healthy Outcome = "healthy"
+	// OrphanRemoved: the chunk belonged to no object and was deleted.
+	OrphanRemoved Outcome = "orphan removed"
+	// Irreparable: no verified copy is left to rebuild from; the entry is
+	// skipped.
+	Irreparable Outcome = "irreparable"
+	// Planned: a dry run found this to do and did nothing.
+	Planned Outcome = "planned"
+	// Failed: the entry could not be processed now; running again may
+	// succeed.
+	Failed Outcome = "failed"
+)
+
+// Result is what rebuilding one entry did. NewURL is the new copy's URL
+// (planned or made), Bytes the bytes copied, Detail a human explanation.
+type Result struct {
+	Entry   integrity.RebuildEntry
+	Outcome Outcome
+	NewURL  string
+	Bytes   int64
+	Detail  string
+	Err     error
+}
+
+// ErrIrreparable reports an entry no verified copy can repair.
+var ErrIrreparable = errors.New("no verified copy to rebuild from")
+
+// Options tune a Rebuilder. The zero value copies one chunk at a time,
+// unpaced, and deletes orphans older than an hour.
+type Options struct {
+	// Concurrency bounds the entries processed at once by Run; 0 means 1.
+	Concurrency int
+	// Pacer paces Run: items are entries, bytes the chunk data copied.
+	Pacer *integrity.Pacer
+	// DryRun finds what to do and does nothing.
+	DryRun bool
+	// OrphanMinAge is how old a chunk no object owns must be before it is
+	// deleted; 0 means integrity.DefaultOrphanMinAge, negative no minimum.
+	OrphanMinAge time.Duration
+	// LostVolumes are chunk servers whose copies count as lost even when
+	// the server does not answer at all (the volume being rebuilt).
+	LostVolumes []string
+	// Namespace names the namespace in directory routes; "" means "OPENIO".
+	Namespace string
+	// HTTPClient sends every request: to the directory, the reverse index
+	// and the chunk servers; nil means clients of the package defaults.
+	HTTPClient *http.Client
+	// Report receives the result of every entry Run processes, one call at
+	// a time.
+	Report func(Result)
+}
+
+// Rebuilder re-creates lost or corrupt copies of replicated chunks from a
+// verified copy of the same metachunk (see the package documentation). It
+// is safe for concurrent use; entries of one object are processed one at
+// a time.
+type Rebuilder struct {
+	opts    Options
+	dir     *meta.Client
+	resolve *integrity.Resolver
+	probe   *integrity.Prober
+	rawx    *rawx.Client
+	lost    map[string]bool
+	// rdirHTTP talks to reverse indexes.
+	rdirHTTP *http.Client
+
+	names    *cache.Cache[string, [2]string]
+	rdirs    *cache.Cache[string, *rdir.Client]
+	services servicesCache
+	locks    keyedMutex
+}
+
+// New returns a rebuilder of the namespace whose directory API is at
+// proxyURL.
+func New(proxyURL string, opts Options) (*Rebuilder, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	if opts.OrphanMinAge == 0 {
+		opts.OrphanMinAge = integrity.DefaultOrphanMinAge
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: rawx.DefaultTransport}
+	}
+	dirHC := opts.HTTPClient
+	if dirHC == nil {
+		dirHC = &http.Client{Timeout: time.Minute}
+	}
+	dir, err := meta.NewClient(proxyURL, meta.ClientOptions{Namespace: opts.Namespace,
+		HTTPClient: dirHC})
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	r := &Rebuilder{opts: opts, dir: dir, resolve: integrity.NewResolver(dir),
+		rawx: &rawx.Client{HTTP: hc}, lost: map[string]bool{}}
+	r.probe = integrity.NewProber(r.resolve, hc)
+	for _, v := range opts.LostVolumes {
+		r.lost[v] = true
+	}
+	if r.names, err = cache.New(cache.Options[string, [2]string]{Capacity: 1 << 16}); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	if r.rdirs, err = cache.New(cache.Options[string, *rdir.Client]{Capacity: 1024}); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	r.services.dir = dir
+	r.rdirHTTP = dirHC
+	return r, nil
+}
+
+// Rebuild processes one entry (see the package documentation). It never
+// returns a Result without an Outcome.
+func (r *Rebuilder) Rebuild(ctx context.Context, e integrity.RebuildEntry) Result {
+	res := Result{Entry: e}
+	if e.Irreparable {
+		res.Outcome, res.Detail = Irreparable, "marked irreparable by the check; skipped"
+		return res
+	}
+	unlock := r.locks.lock(e.ContainerID + "/" + e.ContentID + "/" + e.Path)
+	defer unlock()
+	if e.ContainerID == "" {
+		if !isURL(e.Chunk) {
+			return failed(res, fmt.Errorf("position %s of no object", e.Chunk))
+		}
+		return r.orphan(ctx, res, nil) // found with no owner known
+	}
+	job, err := r.load(ctx, e)
+	switch {
+	case errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer):
+		if isURL(e.Chunk) {
+			return r.orphan(ctx, res, nil)
+		}
+		res.Outcome, res.Detail = Healthy, "the object no longer exists"
+		return res
+	case err != nil:
+		return failed(res, err)
+	}
+	if !isURL(e.Chunk) {
+		return r.fillPosition(ctx, res, job, e.Chunk)
+	}
+	url, err := canonicalURL(e.Chunk)
+	if err != nil {
+		return failed(res, err)
+	}
+	entry := job.entry(url)
+	if entry == nil {
+		return r.orphan(ctx, res, job)
+	}
+	return r.replace(ctx, res, job, *entry)
+}
+
+func failed(res Result, err error) Result {
+	res.Outcome, res.Err = Failed, err
+	if errors.Is(err, ErrIrreparable) {
+		res.Outcome = Irreparable
+	}
+	return res
+}
+
+func isURL(s string) bool { return strings.Contains(s, "://") }
+
+func canonicalURL(s string) (string, error) {
+	host, id, err := rawx.SplitChunkURL(s)
+	if err != nil {
+		return "", err
+	}
+	return rawx.ChunkURL(host, id), nil
+}
+
+// job is the object an entry is about.
+type job struct {
+	cid    string
+	owner  integrity.Owner
+	copies int
+}
+
+// load locates the object of an entry: by content id, else by path and
+// version.
+func (r *Rebuilder) load(ctx context.Context, e integrity.RebuildEntry) (*job, error) {
+	account, container, err := r.containerNames(ctx, e.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	var o *meta.Object
+	if e.ContentID != "" {
+		o, err = r.dir.LocateByID(ctx, e.ContainerID, e.ContentID)
+	} else {
+		o, err = r.dir.Locate(ctx, account, container, e.Path, e.Version)
+	}
+	if err != nil {
+		return nil, err
+	}
+	copies, err := integrity.Copies(o)
+	if err != nil {
+		return nil, err
+	}
+	return &job{cid: e.ContainerID, copies: copies,
+		owner: integrity.Owner{Account: account, Container: container, Object: o}}, nil
+}
+
+func (r *Rebuilder) containerNames(ctx context.Context, cid string) (string, string, error) {
+	v, err := r.names.GetOrLoad(ctx, cid, func(ctx context.Context, cid string) ([2]string,
+		error) {
+		a, n, err := r.dir.ResolveCID(ctx, cid)
+		return [2]string{a, n}, err
+	})
+	return v[0], v[1], err
+}
+
+// entry returns the object's directory entry of a chunk URL, if any.
+func (j *job) entry(url string) *meta.Chunk {
+	for i, c := range j.owner.Object.Chunks {
+		if c.URL == url {
+			return &j.owner.Object.Chunks[i]
+		}
+	}
+	return nil
+}
+
+// at returns the directory entries at a position.
+func (j *job) at(pos string) []meta.Chunk {
+	var out []meta.Chunk
+	for _, c := range j.owner.Object.Chunks {
+		if c.Pos == pos {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// derivedID is the id of a new copy placed on the chunk server of a bad
+// copy that is still there: distinct from it, and the same on every run,
+// so that an interrupted rebuild finds its copy again.
+func derivedID(id, host string) string {
+	sum := sha256.Sum256([]byte(id + "/" + host + "/rebuilt"))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// keyedMutex serializes work per key.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedEntry{}
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.Lock()
+	return func() {
+		e.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,130 @@
+package rebuild_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gridkeep/gridkeep/internal/agent"
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/event/natsbus"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
+)
+
+// TestDryRunChangesNothing plans the repairs of a broken namespace and
+// checks that the namespace is as broken afterwards.
+func TestDryRunChangesNothing(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(60)
+	broken := f.BreakCopies(6)
+	var file bytes.Buffer
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
+	before, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	entries, err := integrity.ReadRebuildEntries(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: true, OrphanMinAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, rebuild.Slice(entries)); err != nil {
+		t.Fatal(err)
+	}
+	if st := run.Stats(); st.Planned != int64(len(broken)) || st.Rebuilt != 0 {
+		t.Errorf("dry run: %+v, want %d planned", st, len(broken))
+	}
+	opts.RebuildFile = nil
+	after, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("findings changed by a dry run (-before +after):\n%s", diff)
+	}
+}
+
+// TestRebuildLostVolume empties a volume and rebuilds everything its
+// reverse index lists: only the chunks of single-copy objects stay lost.
+func TestRebuildLostVolume(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(60)
+	lost := f.NS.Rawx[1]
+	single := map[string]bool{}
+	for _, n := range f.Objects {
+		o := f.Locate(n)
+		for _, c := range o.Chunks {
+			if c.Host() == lost.ServiceID && o.Policy == "SINGLE" {
+				single[c.URL] = true
+			}
+		}
+	}
+	if err := chunk.WalkChunks(lost.Volume, os.Remove); err != nil {
+		t.Fatal(err)
+	}
+
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 4,
+		LostVolumes: []string{lost.ServiceID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, total, err := rb.VolumeEntries(f.Ctx, lost.ServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	st := run.Stats()
+	if st.Processed != total || st.Irreparable != int64(len(single)) || st.Failed != 0 ||
+		st.Rebuilt+st.Irreparable != total {
+		t.Errorf("rebuild of %d entries: %+v, want %d irreparable", total, st, len(single))
+	}
+
+	got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL,
+		integrity.Options{OrphanMinAge: -1}, integrity.Target{})
+	for _, it := range got {
+		if it.Kind == integrity.KindChunk && !single[it.Item] {
+			t.Errorf("after the volume rebuild: %s %s", it.Kind, it.Item)
+		}
+	}
+}
+
+// TestStepRebuildsBrokenEvents runs the rebuilder as an agent step over
+// the namespace's bus and publishes the check's findings to it.
+func TestStepRebuildsBrokenEvents(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(60)
+	f.BreakCopies(3)
+	bus, err := natsbus.Dial(f.Ctx, f.NS.NATSURL, natsbus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{OrphanMinAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(bus, nil, rebuild.Step(rb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go a.Run(f.Ctx)
+
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, Events: bus}
+	integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	opts.Events = nil
+	for {
+		got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+		if len(got) == 0 {
+			break
+		}
+		if f.Ctx.Err() != nil {
+			t.Fatalf("never rebuilt: %v", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

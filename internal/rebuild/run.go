@@ -1,0 +1,215 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/agent"
+	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// Stats count what a run did so far. Expected is the number of entries to
+// process when known (a volume's reverse index count), else 0.
+type Stats struct {
+	Processed   int64
+	Rebuilt     int64
+	Bytes       int64
+	Healthy     int64
+	Orphans     int64 // orphan chunks deleted
+	Irreparable int64
+	Planned     int64
+	Failed      int64
+	Expected    int64
+	Elapsed     time.Duration
+}
+
+// OK reports whether every entry ended well: no failure and nothing
+// irreparable.
+func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 }
+
+// WriteText writes the summary of a run.
+func (s Stats) WriteText(w io.Writer) error {
+	secs := max(s.Elapsed.Seconds(), 1e-9)
+	_, err := fmt.Fprintf(w, "\nReport\n%-14s: %d\n%-14s: %d (%d bytes, %.1f MB/s)\n"+
+		"%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %s (%.0f entries/s)\n",
+		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
+		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Irreparable", s.Irreparable,
+		"Planned", s.Planned, "Failed", s.Failed, "Elapsed", s.Elapsed.Round(time.Millisecond),
+		float64(s.Processed)/secs)
+	return err
+}
+
+// counters are the live Stats of a run.
+type counters struct {
+	processed, rebuilt, bytes, healthy, orphans atomic.Int64
+	irreparable, planned, failed, expected      atomic.Int64
+	start                                       time.Time
+}
+
+func (c *counters) add(res Result) {
+	c.processed.Add(1)
+	c.bytes.Add(res.Bytes)
+	switch res.Outcome {
+	case Rebuilt:
+		c.rebuilt.Add(1)
+	case Healthy:
+		c.healthy.Add(1)
+	case OrphanRemoved:
+		c.orphans.Add(1)
+	case Irreparable:
+		c.irreparable.Add(1)
+	case Planned:
+		c.planned.Add(1)
+	default:
+		c.failed.Add(1)
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
+		Bytes: c.bytes.Load(), Healthy: c.healthy.Load(), Orphans: c.orphans.Load(),
+		Irreparable: c.irreparable.Load(), Planned: c.planned.Load(), Failed: c.failed.Load(),
+		Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
+}
+
+// Run is one pass of a Rebuilder over a stream of entries. Stats may be
+// read while it runs.
+type Run struct {
+	r     *Rebuilder
+	stats counters
+}
+
+// NewRun returns a run of r.
+func (r *Rebuilder) NewRun() *Run { return &Run{r: r, stats: counters{start: time.Now()}} }
+
+// Stats returns the counters so far.
+func (run *Run) Stats() Stats { return run.stats.snapshot() }
+
+// SetExpected records how many entries the run will see, for progress.
+func (run *Run) SetExpected(n int64) { run.stats.expected.Store(n) }
+
+// Process rebuilds every entry of entries with Options.Concurrency workers,
+// paced, reporting each result. It stops early when ctx is done or
+// entries yields an error, which it returns.
+func (run *Run) Process(ctx context.Context, entries iter.Seq2[integrity.RebuildEntry, error]) error {
+	r := run.r
+	jobs := make(chan integrity.RebuildEntry)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range r.opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range jobs {
+				res := r.Rebuild(ctx, e)
+				run.stats.add(res)
+				if r.opts.Report != nil {
+					mu.Lock()
+					r.opts.Report(res)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var err error
+	for e, ierr := range entries {
+		if ierr != nil {
+			err = ierr
+			break
+		}
+		if err = r.opts.Pacer.Wait(ctx, 1, 0); err != nil {
+			break
+		}
+		jobs <- e
+	}
+	close(jobs)
+	wg.Wait()
+	return err
+}
+
+// Slice yields the entries of a slice.
+func Slice(entries []integrity.RebuildEntry) iter.Seq2[integrity.RebuildEntry, error] {
+	return func(yield func(integrity.RebuildEntry, error) bool) {
+		for _, e := range entries {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// VolumeEntries yields an entry for every chunk the reverse index says the
+// volume of chunk server svc holds, and returns their number (0 if it
+// could not be counted). Rebuild them with svc in Options.LostVolumes so
+// that copies on a server that does not answer count as lost.
+func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
+	iter.Seq2[integrity.RebuildEntry, error], int64, error) {
+	rc, err := r.rdirFor(ctx, svc)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := rdir.FullStatus(ctx, rc, svc, rdir.ListOptions{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("reverse index of %s: %w", svc, err)
+	}
+	seq := func(yield func(integrity.RebuildEntry, error) bool) {
+		for rec, err := range rdir.All(ctx, rc, svc, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+			e := integrity.RebuildEntry{ContainerID: rec.ContainerID, ContentID: rec.ContentID,
+				Path: rec.Path, Version: rec.Version, Chunk: rawx.ChunkURL(svc, rec.ChunkID)}
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
+	return seq, st.Chunk.Total, nil
+}
+
+// Step returns the agent step that rebuilds what storage.content.broken
+// events announce. Irreparable entries are acknowledged and skipped;
+// entries that fail are retried by the bus.
+func Step(r *Rebuilder) agent.Step {
+	return agent.Step{
+		Name:    "rebuilder",
+		Types:   []string{event.ContentBroken},
+		Workers: 2,
+		Handle: func(ctx context.Context, ev event.Event) error {
+			entries, err := integrity.ParseBroken(ev)
+			if err != nil {
+				return nil // a malformed event cannot become valid by retrying
+			}
+			var errs []error
+			for _, e := range entries {
+				if res := r.Rebuild(ctx, e); res.Outcome == Failed {
+					errs = append(errs, fmt.Errorf("rebuild %s: %w", e.Chunk, res.Err))
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+}
+
+// Line returns the result as OpenIO's rebuilder prints an entry, followed
+// by the outcome: "cid|content|path|version|chunk outcome[: detail]".
+func (res Result) Line() string {
+	e := res.Entry
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, e.Path, e.Version,
+		e.Chunk, res.Outcome)
+	switch {
+	case res.Err != nil:
+		b.WriteString(": " + res.Err.Error())
+	case res.NewURL != "":
+		b.WriteString(" to " + res.NewURL)
+	}
+	return b.String()
+}

@@ -1,0 +1,76 @@
+package rebuild_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
+)
+
+// TestScenario is the acceptance scenario at test size: a namespace broken
+// in every way, a check that reports exactly the damage, a rebuild from
+// its rebuild file that repairs all but the irreparable object, a second
+// check that finds only that object, and a second rebuild that has
+// nothing left to do.
+func TestScenario(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(120)
+	d := f.Break()
+	checkOpts := integrity.Options{Checksum: true, OrphanMinAge: -1, Concurrency: 8}
+
+	var rebuildFile bytes.Buffer
+	checkOpts.RebuildFile = &rebuildFile
+	got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts, integrity.Target{})
+	if diff := cmp.Diff(d.Want, got); diff != "" {
+		t.Fatalf("first check (-want +got):\n%s", diff)
+	}
+	entries, err := integrity.ReadRebuildEntries(bytes.NewReader(rebuildFile.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	st := rebuildAll(t, f, entries)
+	irreparable := 0
+	for _, it := range d.Irreparable {
+		if it.Kind == integrity.KindChunk {
+			irreparable++
+		}
+	}
+	if st.Irreparable != int64(irreparable) || st.Failed != 0 || st.Rebuilt != 5 ||
+		st.Orphans != 1 {
+		t.Errorf("rebuild: %+v, want %d irreparable, 5 rebuilt, 1 orphan removed", st,
+			irreparable)
+	}
+
+	checkOpts.RebuildFile = nil
+	got, _, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts, integrity.Target{})
+	if diff := cmp.Diff(integritytest.Sorted(d.Irreparable), got); diff != "" {
+		t.Errorf("check after the rebuild (-want +got):\n%s", diff)
+	}
+	f.ReadAll(d.Irreparable)
+
+	st = rebuildAll(t, f, entries)
+	if st.Rebuilt != 0 || st.Orphans != 0 || st.Failed != 0 ||
+		st.Healthy+st.Irreparable != st.Processed {
+		t.Errorf("second rebuild did something: %+v", st)
+	}
+}
+
+// rebuildAll rebuilds entries and returns the counters.
+func rebuildAll(t *testing.T, f *integritytest.Fixture,
+	entries []integrity.RebuildEntry) rebuild.Stats {
+	t.Helper()
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 4, OrphanMinAge: -1,
+		Report: func(r rebuild.Result) { t.Log(r.Line()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, rebuild.Slice(entries)); err != nil {
+		t.Fatal(err)
+	}
+	return run.Stats()
+}
