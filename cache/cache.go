@@ -117,24 +117,19 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 
 	c.mu.Lock()
 	now := c.nowLocked(n)
-	var gone *node[K, V]
-	reason := Evicted
-	if old := c.table.find(key, h); old != nil {
-		n.freq.Store(old.freq.Load())
-		c.table.replaceLocked(old, n, h)
-		c.policy.replace(old, n)
-		gone, reason = old, Replaced
-		if old.expired(now) {
-			reason = Expired
-		}
+	gone, reason := c.table.find(key, h), Replaced
+	if gone != nil {
+		n.freq.Store(gone.freq.Load())
+		c.table.replaceLocked(gone, n, h)
+		c.policy.replace(gone, n)
 	} else {
-		gone = c.insertLocked(n, h, now)
-		if gone != nil && gone.expired(now) {
-			reason = Expired
-		}
+		gone, reason = c.insertLocked(n, h, now), Evicted
 	}
 	c.mu.Unlock()
 
+	if gone != nil && gone.expired(now) {
+		reason = Expired
+	}
 	c.removed(gone, reason)
 }
 
