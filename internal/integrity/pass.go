@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
@@ -35,6 +36,11 @@ type pass struct {
 	heads   chan struct{}
 	once    sync.Map // keys of parent items already reported
 	seen    *urlSet  // chunk URLs met from the top down, for the volume walks
+	// reported holds the keys of the items reported, when targets may
+	// overlap (an object and one of its chunks), so that each is
+	// reported once; it is bounded, so a huge pass may repeat an item.
+	reported   *cache.Cache[string, struct{}]
+	reportedMu sync.Mutex
 }
 
 func (c *Checker) pass(ctx context.Context, targets []Target, recheck bool) {
@@ -48,6 +54,10 @@ func (c *Checker) pass(ctx context.Context, targets []Target, recheck bool) {
 	all := false
 	for _, t := range targets {
 		all = all || t == (Target{})
+	}
+	if len(targets) > 1 {
+		p.reported, _ = cache.New(cache.Options[string, struct{}]{Capacity: c.opts.CacheSize,
+			Policy: cache.FIFO})
 	}
 	if all {
 		p.seen = newURLSet()
@@ -135,11 +145,25 @@ func (p *pass) emit(r Result) {
 	if p.recheck && !c.delays.pending(r.key()) {
 		return
 	}
+	if p.reported != nil && p.duplicate(r.key()) {
+		return
+	}
 	if !c.delays.admit(&r) {
 		return
 	}
 	c.stats.count(&r)
 	c.output(p.ctx, &r)
+}
+
+// duplicate reports whether an item was reported already, and records it.
+func (p *pass) duplicate(key string) bool {
+	p.reportedMu.Lock()
+	defer p.reportedMu.Unlock()
+	if _, dup := p.reported.Get(key); dup {
+		return true
+	}
+	p.reported.Set(key, struct{}{})
+	return false
 }
 
 // emitOnce reports a parent item once per pass.

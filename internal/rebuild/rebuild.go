@@ -139,6 +139,15 @@ func New(proxyURL string, opts Options) (*Rebuilder, error) {
 	return r, nil
 }
 
+// Ping checks that the directory answers, so that a caller can tell a run
+// that could not start from one that failed.
+func (r *Rebuilder) Ping(ctx context.Context) error {
+	if _, err := r.services.get(ctx); err != nil {
+		return fmt.Errorf("directory unreachable: %w", err)
+	}
+	return nil
+}
+
 // Rebuild processes one entry (see the package documentation). It never
 // returns a Result without an Outcome.
 func (r *Rebuilder) Rebuild(ctx context.Context, e integrity.RebuildEntry) Result {
@@ -153,7 +162,10 @@ func (r *Rebuilder) Rebuild(ctx context.Context, e integrity.RebuildEntry) Resul
 		if !isURL(e.Chunk) {
 			return failed(res, fmt.Errorf("position %s of no object", e.Chunk))
 		}
-		return r.orphan(ctx, res, nil) // found with no owner known
+		if e = r.withOwner(ctx, e); e.ContainerID == "" {
+			return r.orphan(ctx, res, nil) // no owner known anywhere
+		}
+		res.Entry = e
 	}
 	job, err := r.load(ctx, e)
 	switch {
@@ -196,6 +208,37 @@ func canonicalURL(s string) (string, error) {
 		return "", err
 	}
 	return rawx.ChunkURL(host, id), nil
+}
+
+// withOwner fills in the owner of an entry that names only a chunk URL:
+// from the chunk's fullpath attribute, else from its volume's reverse
+// index (a full scan). It returns e unchanged when neither knows.
+func (r *Rebuilder) withOwner(ctx context.Context, e integrity.RebuildEntry) integrity.RebuildEntry {
+	host, id, err := rawx.SplitChunkURL(e.Chunk)
+	if err != nil {
+		return e
+	}
+	if pr, err := r.probe.Head(ctx, e.Chunk, false); err == nil && pr.Meta.FullpathRaw != "" {
+		f := pr.Meta.Fullpath
+		e.ContainerID, e.ContentID, e.Path, e.Version = f.ContainerID(), f.ContentID, f.Path,
+			f.Version
+		return e
+	}
+	rc, err := r.rdirFor(ctx, host)
+	if err != nil {
+		return e
+	}
+	for rec, err := range rdir.All(ctx, rc, host, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if err != nil {
+			return e
+		}
+		if rec.ChunkID == id {
+			e.ContainerID, e.ContentID, e.Path, e.Version = rec.ContainerID, rec.ContentID,
+				rec.Path, rec.Version
+			return e
+		}
+	}
+	return e
 }
 
 // job is the object an entry is about.

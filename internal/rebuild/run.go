@@ -40,8 +40,8 @@ func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 }
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
-	_, err := fmt.Fprintf(w, "\nReport\n%-14s: %d\n%-14s: %d (%d bytes, %.1f MB/s)\n"+
-		"%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %d\n%-14s: %s (%.0f entries/s)\n",
+	_, err := fmt.Fprintf(w, "\nReport\n%-15s: %d\n%-15s: %d (%d bytes, %.1f MB/s)\n"+
+		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
 		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Irreparable", s.Irreparable,
 		"Planned", s.Planned, "Failed", s.Failed, "Elapsed", s.Elapsed.Round(time.Millisecond),
