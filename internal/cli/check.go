@@ -1,0 +1,571 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gridkeep/gridkeep/internal/event/natsbus"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+func init() { register(newCheckCommand) }
+
+const checkLong = `Check namespace items from the top down and report every one that is
+damaged, missing or inconsistent, with what is wrong; the check keeps going
+after a problem.
+
+  check --all                       every account, container, object and
+                                    chunk, then every chunk server's volume
+  check account ACCOUNT...          the account and what it holds
+  check container ACCOUNT/CONTAINER...
+  check object ACCOUNT/CONTAINER/OBJECT... [--version V]
+  check chunk URL...                chunks by URL, http://<service id>/<ID>
+  check volume SERVICE_ID...        every chunk of a volume against the reverse
+                                    index and the directory: orphans, missing
+                                    chunks, stale or missing index records
+  check --from-file FILE|-          the items of an error file (-o)
+
+Each item must be in its parent's listing; each metachunk must have all its
+copies, each usable; each chunk must exist and its attributes (fullpath,
+position, size, hash, policy) match the directory; with --checksum its chunk
+server re-hashes its data. --depth limits the levels below each named item
+(account 0, container 1, object 2, chunk 3).
+
+Standard output has one row per item checked (Type, Item, Status, Errors),
+or with --json one object per line: {"type", "item", "status" ("OK" or
+"error"), "errors", "irreparable", and the owner's identity}. The summary
+report goes to standard error at the end and whenever the process receives
+SIGUSR1; a progress bar is drawn there on a terminal.
+
+-o appends problems to an error file that --from-file reads back, and
+--output-for-chunk-rebuild appends chunk problems to a file for
+"gridkeep rebuild --input-file"; both in OpenIO's formats. --events-url
+publishes a storage.content.broken event per chunk problem, for the
+rebuilder agent step.
+
+Pacing: --items-per-second and --bytes-per-second (data re-hashed with
+--checksum); both can change while the check runs through --control-file,
+lines "items-per-second N" and "bytes-per-second N", read again when it
+changes and on SIGHUP.
+
+Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
+corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
+or did not finish (bad arguments, unreachable directory, interrupted).`
+
+// checkFlags are the options of the check command and its subcommands.
+type checkFlags struct {
+	opts        integrity.Options
+	proxy       string
+	depth       int
+	all         bool
+	fromFile    string
+	version     int64
+	output      string
+	rebuildOut  string
+	asJSON      bool
+	errorsOnly  bool
+	daemon      bool
+	pause       time.Duration
+	rates       integrity.Rates
+	controlFile string
+	eventsURL   string
+}
+
+func newCheckCommand() *cobra.Command {
+	f := &checkFlags{}
+	cmd := &cobra.Command{
+		Use:   "check --all | --from-file FILE|- | (account|container|object|chunk|volume) NAME...",
+		Short: "Check accounts, containers, objects, chunks and volumes; report what is wrong",
+		Long:  checkLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd, f, nil)
+		},
+	}
+	f.addFlags(cmd.PersistentFlags())
+	cmd.Flags().BoolVar(&f.all, "all", false, "check the whole namespace")
+	cmd.Flags().StringVar(&f.fromFile, "from-file", "", "check the items of an error file (- for stdin)")
+	for _, sub := range []struct {
+		use, short string
+		target     func(string) (integrity.Target, error)
+	}{
+		{"account ACCOUNT...", "Check accounts", accountTarget},
+		{"container ACCOUNT/CONTAINER...", "Check containers", containerTarget},
+		{"object ACCOUNT/CONTAINER/OBJECT...", "Check objects (every version unless --version)",
+			f.objectTarget},
+		{"chunk URL...", "Check chunks by URL", chunkTarget},
+		{"volume SERVICE_ID...", "Check the volumes of chunk servers", volumeTarget},
+	} {
+		sc := &cobra.Command{Use: sub.use, Short: sub.short, Long: checkLong,
+			Args: cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				targets := make([]integrity.Target, 0, len(args))
+				for _, a := range args {
+					t, err := sub.target(a)
+					if err != nil {
+						return err
+					}
+					targets = append(targets, t)
+				}
+				return runCheck(cmd, f, targets)
+			}}
+		if strings.HasPrefix(sub.use, "object") {
+			sc.Flags().Int64Var(&f.version, "version", 0, "check this version only")
+		}
+		cmd.AddCommand(sc)
+	}
+	return cmd
+}
+
+func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
+	def := os.Getenv("GRIDKEEP_PROXY")
+	if def == "" {
+		def = DefaultProxy
+	}
+	fl.StringVar(&f.proxy, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
+	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
+	fl.IntVar(&f.depth, "depth", integrity.DefaultDepth, "levels checked below each item")
+	fl.IntVar(&f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
+		"items checked at once")
+	fl.IntVar(&f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
+	fl.BoolVar(&f.opts.Checksum, "checksum", false, "have chunk servers re-hash every chunk")
+	fl.IntVar(&f.opts.Confirmations, "confirmations", 0,
+		"times a problem must be seen again before it is reported")
+	fl.DurationVar(&f.opts.TimeInError, "time-in-error", 0,
+		"how long a problem must last before it is reported")
+	fl.DurationVar(&f.opts.OrphanMinAge, "orphan-min-age", integrity.DefaultOrphanMinAge,
+		"age under which an unowned chunk is taken for an upload in progress")
+	fl.BoolVar(&f.daemon, "daemon", false, "check again and again until interrupted")
+	fl.DurationVar(&f.pause, "pause-between-passes", 0, "pause between daemon passes")
+	fl.Float64Var(&f.rates.ItemsPerSecond, "items-per-second", 0, "pacing; 0 means no limit")
+	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
+		"pacing of re-hashed data; 0 means no limit")
+	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
+	fl.StringVarP(&f.output, "output", "o", "", "append problems to this error file")
+	fl.StringVar(&f.rebuildOut, "output-for-chunk-rebuild", "",
+		"append chunk problems to this rebuild file")
+	fl.StringVar(&f.eventsURL, "events-url", "", "NATS URL to publish broken-content events to")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object per item")
+	fl.BoolVar(&f.errorsOnly, "errors-only", false, "print only the items with problems")
+}
+
+func accountTarget(s string) (integrity.Target, error) {
+	n, err := parseName(s, false, false)
+	if err != nil || n.Container != "" {
+		return integrity.Target{}, usagef("account %q: want a bare account name", s)
+	}
+	return integrity.Target{Account: n.Account}, nil
+}
+
+func containerTarget(s string) (integrity.Target, error) {
+	n, err := parseName(s, true, false)
+	if err != nil || n.Path != "" {
+		return integrity.Target{}, usagef("container %q: want ACCOUNT/CONTAINER", s)
+	}
+	return integrity.Target{Account: n.Account, Container: n.Container}, nil
+}
+
+func (f *checkFlags) objectTarget(s string) (integrity.Target, error) {
+	n, err := parseName(s, true, true)
+	if err != nil {
+		return integrity.Target{}, err
+	}
+	if f.version < 0 {
+		return integrity.Target{}, usagef("--version %d is negative", f.version)
+	}
+	return integrity.Target{Account: n.Account, Container: n.Container, Object: n.Path,
+		Version: f.version}, nil
+}
+
+func chunkTarget(s string) (integrity.Target, error) {
+	if _, _, err := rawx.SplitChunkURL(s); err != nil || !strings.HasPrefix(s, "http://") {
+		return integrity.Target{}, usagef("chunk %q: want http://<service id>/<chunk id>", s)
+	}
+	return integrity.Target{Chunk: s}, nil
+}
+
+func volumeTarget(s string) (integrity.Target, error) {
+	if s == "" || strings.ContainsAny(s, "/ ") {
+		return integrity.Target{}, usagef("volume %q: want a chunk server's service id", s)
+	}
+	return integrity.Target{Volume: s}, nil
+}
+
+// topTargets returns the targets of --all or --from-file.
+func (f *checkFlags) topTargets(in io.Reader) ([]integrity.Target, error) {
+	switch {
+	case f.all && f.fromFile != "":
+		return nil, usagef("--all and --from-file exclude each other")
+	case f.all:
+		return []integrity.Target{{}}, nil
+	case f.fromFile == "":
+		return nil, usagef("say what to check: --all, --from-file, or a subcommand (see --help)")
+	}
+	r := in
+	if f.fromFile != "-" {
+		file, err := os.Open(f.fromFile)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		defer file.Close()
+		r = file
+	}
+	targets, err := integrity.ReadTargets(r)
+	if err != nil {
+		return nil, usagef("%s: %w", f.fromFile, err)
+	}
+	return targets, nil
+}
+
+// validate checks the numeric flags and turns them into options.
+func (f *checkFlags) validate() error {
+	o := &f.opts
+	switch {
+	case f.depth < 0 || o.Concurrency < 1 || o.Attempts < 1 || o.Confirmations < 0:
+		return usagef("--depth and --confirmations must not be negative, " +
+			"--concurrency and --attempts must be positive")
+	case o.TimeInError < 0 || f.pause < 0 || f.rates.ItemsPerSecond < 0 ||
+		f.rates.BytesPerSecond < 0:
+		return usagef("durations and rates must not be negative")
+	}
+	o.Depth = f.depth
+	if f.depth == 0 {
+		o.Depth = integrity.TargetOnly
+	}
+	if o.OrphanMinAge == 0 {
+		o.OrphanMinAge = -1
+	}
+	return nil
+}
+
+func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) error {
+	ctx := cmd.Context()
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if targets == nil {
+		var err error
+		if targets, err = f.topTargets(cmd.InOrStdin()); err != nil {
+			return err
+		}
+	} else if f.all || f.fromFile != "" {
+		return usagef("--all and --from-file do not go with a subcommand")
+	}
+	closeOut, err := f.openOutputs(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	pace, err := newPacing(f.rates, f.controlFile)
+	if err != nil {
+		return err
+	}
+	f.opts.Pacer = pace.pacer
+	pr := &checkPrinter{out: cmd.OutOrStdout(), asJSON: f.asJSON, errorsOnly: f.errorsOnly}
+	f.opts.Report = pr.result
+	c, err := integrity.New(f.proxy, f.opts)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := c.Ping(ctx); err != nil {
+		return exitError{ExitUsage, err}
+	}
+	stopSignals := onSignals(ctx, pace, func() { pr.report(c.Stats()) })
+	defer stopSignals()
+	if f.daemon {
+		return f.runDaemon(ctx, c, pr, targets)
+	}
+	pr.bar = newCheckBar(!f.asJSON)
+	pr.drawProgress(c)
+	st, err := c.Run(ctx, targets)
+	pr.stopBar()
+	pr.report(st)
+	return checkExit(st, err)
+}
+
+// runDaemon runs passes until interrupted; the exit code is that of the
+// last pass.
+func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *checkPrinter,
+	targets []integrity.Target) error {
+	var last integrity.Stats
+	pass := 0
+	err := c.Daemon(ctx, targets, f.pause, func(st integrity.Stats) {
+		pass++
+		last = st
+		pr.mu.Lock()
+		fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
+		pr.mu.Unlock()
+		pr.report(st)
+	})
+	if err != nil {
+		return exitError{ExitUsage, err}
+	}
+	if last.Problems() > 0 {
+		return exitError{ExitFail, fmt.Errorf("%d problems found in the last pass",
+			last.Problems())}
+	}
+	return nil
+}
+
+// checkExit maps a run's outcome to the documented exit codes.
+func checkExit(st integrity.Stats, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitError{ExitUsage, errors.New("interrupted: the check did not finish")}
+	case err != nil:
+		return exitError{ExitUsage, err}
+	case st.Problems() > 0:
+		return exitError{ExitFail, fmt.Errorf("%d problems found", st.Problems())}
+	}
+	return nil
+}
+
+// openOutputs opens the error and rebuild files for appending and dials
+// the bus; the function returned closes them.
+func (f *checkFlags) openOutputs(ctx context.Context) (func(), error) {
+	var closers []func()
+	done := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	for _, o := range []struct {
+		path string
+		dst  *io.Writer
+	}{{f.output, &f.opts.ErrorFile}, {f.rebuildOut, &f.opts.RebuildFile}} {
+		if o.path == "" {
+			continue
+		}
+		file, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			done()
+			return nil, usageError{err}
+		}
+		*o.dst = file
+		closers = append(closers, func() { file.Close() })
+	}
+	if f.eventsURL != "" {
+		bus, err := natsbus.Dial(ctx, f.eventsURL, natsbus.Options{})
+		if err != nil {
+			done()
+			return nil, exitError{ExitUsage, fmt.Errorf("events: %w", err)}
+		}
+		f.opts.Events = bus
+		closers = append(closers, func() { bus.Close() })
+	}
+	return done, nil
+}
+
+// checkPrinter writes the result rows and the reports; the checker calls
+// result one at a time.
+type checkPrinter struct {
+	mu         sync.Mutex
+	out        io.Writer
+	asJSON     bool
+	errorsOnly bool
+	header     bool
+	bar        *progressbar.ProgressBar
+	stop       func()
+}
+
+func (p *checkPrinter) result(r integrity.Result) {
+	if p.errorsOnly && r.OK() {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	if p.asJSON {
+		printJSON(p.out, &r)
+		return
+	}
+	if !p.header {
+		fmt.Fprintf(p.out, "%-9s %-78s %-6s %s\n", "TYPE", "ITEM", "STATUS", "ERRORS")
+		p.header = true
+	}
+	errs := "-"
+	if !r.OK() {
+		errs = strings.Join(r.Errors, "; ")
+		if r.Irreparable {
+			errs = "[irreparable] " + errs
+		}
+	}
+	item := r.Item()
+	if r.Kind == integrity.KindObject && r.Target.Version != 0 {
+		item = fmt.Sprintf("%s (version %d)", item, r.Target.Version)
+	}
+	fmt.Fprintf(p.out, "%-9s %-78s %-6s %s\n", r.Kind, item, r.Status(), errs)
+}
+
+// report writes the summary report on standard error.
+func (p *checkPrinter) report(st integrity.Stats) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	st.WriteText(os.Stderr)
+}
+
+func (p *checkPrinter) stopBar() {
+	if p.stop != nil {
+		p.stop()
+	}
+	p.mu.Lock()
+	p.bar = nil
+	p.mu.Unlock()
+}
+
+// newCheckBar returns nil, or on a terminal a progress bar of objects
+// checked over the objects the listings announced (see drawProgress).
+func newCheckBar(enabled bool) *progressbar.ProgressBar {
+	if !enabled || !stderrIsTerminal() {
+		return nil
+	}
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("objects"), progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("check"))
+}
+
+// drawProgress keeps the bar in step with c, redrawn every 200 ms, until
+// stopBar.
+func (p *checkPrinter) drawProgress(c *integrity.Checker) {
+	if p.bar == nil {
+		return
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			st := c.Stats()
+			p.mu.Lock()
+			if p.bar != nil {
+				p.bar.ChangeMax64(max(st.Expected, st.Objects.Checked))
+				est := ""
+				if st.Estimated {
+					est = " estimated"
+				}
+				p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s)",
+					st.Chunks.Checked, st.Problems(), est))
+				p.bar.Set64(st.Objects.Checked)
+			}
+			p.mu.Unlock()
+		}
+	}()
+	p.stop = func() { close(done); <-stopped }
+}
+
+// pacing holds a pacer to the flags' rates and to a control file, read
+// again when it changes and on SIGHUP.
+type pacing struct {
+	pacer *integrity.Pacer
+	base  integrity.Rates
+	file  string
+	mtime time.Time
+}
+
+func newPacing(base integrity.Rates, file string) (*pacing, error) {
+	p := &pacing{pacer: integrity.NewPacer(base), base: base, file: file}
+	if file == "" {
+		return p, nil
+	}
+	if err := p.reload(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, usageError{err}
+	}
+	return p, nil
+}
+
+// reload reads the control file if it changed since the last read.
+func (p *pacing) reload() error {
+	st, err := os.Stat(p.file)
+	if err != nil {
+		return err
+	}
+	if st.ModTime().Equal(p.mtime) {
+		return nil
+	}
+	file, err := os.Open(p.file)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	r, err := integrity.ParseRates(file, p.base)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.file, err)
+	}
+	p.mtime = st.ModTime()
+	p.pacer.SetRates(r)
+	return nil
+}
+
+// onSignals prints a report on SIGUSR1 and reloads the control file on
+// SIGHUP or when it changes, until the returned function is called.
+func onSignals(ctx context.Context, pace *pacing, report func()) func() {
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sig:
+				if s == syscall.SIGUSR1 {
+					report()
+					continue
+				}
+				pace.mtime = time.Time{}
+				pace.reloadLogged()
+			case <-t.C:
+				pace.reloadLogged()
+			}
+		}
+	}()
+	return func() { signal.Stop(sig); cancel(); <-done }
+}
+
+// reloadLogged reloads the control file, saying on standard error what the
+// pace became or why the file was not read.
+func (p *pacing) reloadLogged() {
+	if p.file == "" {
+		return
+	}
+	before := p.pacer.Rates()
+	if err := p.reload(); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(os.Stderr, "gridkeep: control file:", err)
+		}
+		return
+	}
+	if r := p.pacer.Rates(); r != before {
+		fmt.Fprintf(os.Stderr, "gridkeep: pace now %g items/s, %g bytes/s\n",
+			r.ItemsPerSecond, r.BytesPerSecond)
+	}
+}

@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
+)
+
+func init() { register(newRebuildCommand) }
+
+const rebuildLong = `Rebuild lost or corrupt copies of replicated chunks from a verified copy of
+the same metachunk, onto a chunk server that holds no other copy of it, and
+remove orphan chunks.
+
+  rebuild --input-file FILE|-   the entries of a rebuild file, as written by
+                                "gridkeep check --output-for-chunk-rebuild"
+                                (cid|content id|path|version|chunk URL or
+                                position); #IRREPARABLE lines are skipped
+                                and reported
+  rebuild --chunk URL...        chunks by URL; their owner is read from the
+                                chunk or from the reverse index
+  rebuild --volume SERVICE_ID   everything the reverse index says the volume
+                                holds (a lost disk); copies on it count as
+                                lost even if its server does not answer
+
+Each copy is checked first: a healthy one is left alone. A new copy is
+streamed from a copy whose metadata matches the directory, with the
+directory's hash, which the receiving chunk server checks; it is verified,
+then recorded in the directory in place of the bad one, and only then is
+the bad copy deleted and the reverse index updated. A copy no object lists
+is an orphan, deleted once older than --orphan-min-age. Nothing the
+directory lists is ever deleted. A rebuild interrupted at any point may
+simply be run again.
+
+Standard output has one line per entry: the entry, what was done and why;
+with --json one object per line. The summary goes to standard error at the
+end and on SIGUSR1; a progress bar is drawn there on a terminal. Pacing
+can change while running through --control-file (lines
+"chunks-per-second N", "bytes-per-second N"), read again when it changes
+and on SIGHUP.
+
+Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
+plan was made), 1 some entries failed or are irreparable (see the lines),
+2 the rebuild could not run or did not finish (bad arguments, unreadable
+input, unreachable directory, interrupted).`
+
+// rebuildFlags are the options of the rebuild command.
+type rebuildFlags struct {
+	opts        rebuild.Options
+	proxy       *string
+	input       string
+	chunks      []string
+	volume      string
+	rates       integrity.Rates
+	controlFile string
+	asJSON      bool
+}
+
+func newRebuildCommand() *cobra.Command {
+	f := &rebuildFlags{}
+	cmd := &cobra.Command{
+		Use:   "rebuild --input-file FILE|- | --chunk URL | --volume SERVICE_ID [flags]",
+		Short: "Rebuild lost or corrupt chunks from their surviving copies",
+		Long:  rebuildLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRebuild(cmd, f)
+		},
+	}
+	f.proxy = addProxyFlag(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
+	fl.StringVar(&f.input, "input-file", "", "rebuild file to read (- for stdin)")
+	fl.StringArrayVar(&f.chunks, "chunk", nil, "chunk URL to rebuild (repeatable)")
+	fl.StringVar(&f.volume, "volume", "", "rebuild everything of a lost volume")
+	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "say what would be done and do nothing")
+	fl.IntVar(&f.opts.Concurrency, "concurrency", 4, "entries processed at once")
+	fl.Float64Var(&f.rates.ItemsPerSecond, "chunks-per-second", 0, "pacing; 0 means no limit")
+	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
+		"pacing of copied data; 0 means no limit")
+	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
+	fl.DurationVar(&f.opts.OrphanMinAge, "orphan-min-age", integrity.DefaultOrphanMinAge,
+		"age under which an unowned chunk is not deleted")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object per entry")
+	return cmd
+}
+
+func (f *rebuildFlags) validate() error {
+	sources := 0
+	for _, set := range []bool{f.input != "", len(f.chunks) > 0, f.volume != ""} {
+		if set {
+			sources++
+		}
+	}
+	switch {
+	case sources != 1:
+		return usagef("give exactly one of --input-file, --chunk and --volume")
+	case f.opts.Concurrency < 1 || f.rates.ItemsPerSecond < 0 || f.rates.BytesPerSecond < 0:
+		return usagef("--concurrency must be positive, rates must not be negative")
+	}
+	for _, c := range f.chunks {
+		if _, err := chunkTarget(c); err != nil {
+			return err
+		}
+	}
+	if f.opts.OrphanMinAge == 0 {
+		f.opts.OrphanMinAge = -1
+	}
+	if f.volume != "" {
+		f.opts.LostVolumes = []string{f.volume}
+	}
+	return nil
+}
+
+func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
+	ctx := cmd.Context()
+	if err := f.validate(); err != nil {
+		return err
+	}
+	pace, err := newPacing(f.rates, f.controlFile)
+	if err != nil {
+		return err
+	}
+	f.opts.Pacer = pace.pacer
+	pr := &rebuildPrinter{out: cmd.OutOrStdout(), asJSON: f.asJSON}
+	f.opts.Report = pr.result
+	rb, err := rebuild.New(*f.proxy, f.opts)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := rb.Ping(ctx); err != nil {
+		return exitError{ExitUsage, err}
+	}
+	run := rb.NewRun()
+	entries, err := f.entries(ctx, cmd.InOrStdin(), rb, run)
+	if err != nil {
+		return err
+	}
+	stopSignals := onSignals(ctx, pace, func() { pr.report(run.Stats()) })
+	defer stopSignals()
+	pr.drawProgress(run, !f.asJSON)
+	err = run.Process(ctx, entries)
+	pr.stopBar()
+	st := run.Stats()
+	pr.report(st)
+	return rebuildExit(st, err)
+}
+
+// entries returns the entries to rebuild, from the one source given.
+func (f *rebuildFlags) entries(ctx context.Context, stdin io.Reader, rb *rebuild.Rebuilder,
+	run *rebuild.Run) (func(func(integrity.RebuildEntry, error) bool), error) {
+	switch {
+	case f.volume != "":
+		seq, total, err := rb.VolumeEntries(ctx, f.volume)
+		if err != nil {
+			return nil, exitError{ExitUsage, err}
+		}
+		run.SetExpected(total)
+		return seq, nil
+	case len(f.chunks) > 0:
+		var list []integrity.RebuildEntry
+		for _, c := range f.chunks {
+			list = append(list, integrity.RebuildEntry{Chunk: c})
+		}
+		run.SetExpected(int64(len(list)))
+		return rebuild.Slice(list), nil
+	}
+	r := stdin
+	if f.input != "-" {
+		file, err := os.Open(f.input)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		defer file.Close()
+		r = file
+	}
+	list, err := integrity.ReadRebuildEntries(r)
+	if err != nil {
+		return nil, usagef("%s: %w", f.input, err)
+	}
+	run.SetExpected(int64(len(list)))
+	return rebuild.Slice(list), nil
+}
+
+// rebuildExit maps a run's outcome to the documented exit codes.
+func rebuildExit(st rebuild.Stats, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitError{ExitUsage, errors.New("interrupted: run again to finish")}
+	case err != nil:
+		return exitError{ExitUsage, err}
+	case !st.OK():
+		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable",
+			st.Failed, st.Irreparable)}
+	}
+	return nil
+}
+
+// rebuildPrinter writes the entry lines and the reports.
+type rebuildPrinter struct {
+	mu     sync.Mutex
+	out    io.Writer
+	asJSON bool
+	bar    *progressbar.ProgressBar
+	stop   func()
+}
+
+// rebuildLine is the JSON form of an entry's result.
+type rebuildLine struct {
+	Type        string `json:"type"` // "chunk"
+	ContainerID string `json:"cid"`
+	ContentID   string `json:"content_id"`
+	Path        string `json:"path"`
+	Version     int64  `json:"version"`
+	Chunk       string `json:"chunk"`
+	Outcome     string `json:"outcome"`
+	NewURL      string `json:"new_url,omitempty"`
+	Bytes       int64  `json:"bytes"`
+	Detail      string `json:"detail,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+func (p *rebuildPrinter) result(r rebuild.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	if !p.asJSON {
+		line := r.Line()
+		if r.Detail != "" && r.Err == nil {
+			line += " (" + r.Detail + ")"
+		}
+		fmt.Fprintln(p.out, line)
+		return
+	}
+	e := r.Entry
+	l := rebuildLine{Type: "chunk", ContainerID: e.ContainerID, ContentID: e.ContentID,
+		Path: e.Path, Version: e.Version, Chunk: e.Chunk, Outcome: string(r.Outcome),
+		NewURL: r.NewURL, Bytes: r.Bytes, Detail: r.Detail}
+	if r.Err != nil {
+		l.Error = r.Err.Error()
+	}
+	printJSON(p.out, l)
+}
+
+func (p *rebuildPrinter) report(st rebuild.Stats) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	st.WriteText(os.Stderr)
+}
+
+// drawProgress draws, on a terminal, a bar of entries done over the
+// entries expected, until stopBar.
+func (p *rebuildPrinter) drawProgress(run *rebuild.Run, enabled bool) {
+	if !enabled || !stderrIsTerminal() {
+		return
+	}
+	p.bar = progressbar.NewOptions64(max(run.Stats().Expected, 1),
+		progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("chunks"),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetDescription("rebuild"))
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			st := run.Stats()
+			p.mu.Lock()
+			p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied)",
+				st.Rebuilt, st.Failed, float64(st.Bytes)/1e6))
+			p.bar.Set64(st.Processed)
+			p.mu.Unlock()
+		}
+	}()
+	p.stop = func() { close(done); <-stopped }
+}
+
+func (p *rebuildPrinter) stopBar() {
+	if p.stop != nil {
+		p.stop()
+	}
+	p.mu.Lock()
+	p.bar = nil
+	p.mu.Unlock()
+}
