@@ -1,7 +1,9 @@
 // Package namespace runs a whole gridkeep namespace in one process: the
 // directory with its API, chunk servers on local volumes, the reverse
 // index, an embedded NATS JetStream bus, the outbox relay and the event
-// agent. It is what `gridkeep up` runs, and what end-to-end tests start.
+// agent, whose steps keep the reverse index current, delete the chunks of
+// deleted objects and rebuild the chunks storage.content.broken events
+// announce. It is what `gridkeep up` runs, and what end-to-end tests start.
 package namespace
 
 import (
@@ -27,6 +29,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/meta/sqlstore"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
 	"github.com/gridkeep/gridkeep/internal/sqlitedb"
 )
 
@@ -322,9 +325,14 @@ func (ns *Namespace) startAgent(ctx context.Context, bus event.Bus, store rdir.S
 		}
 		return svc.Addr, nil
 	}
+	rb, err := rebuild.New(ns.ProxyURL, rebuild.Options{Namespace: ns.opts.Name})
+	if err != nil {
+		return err
+	}
 	a, err := agent.New(bus, ns.log,
 		agent.VolumeIndex(store),
-		agent.ContentCleaner(&rawx.Client{}, resolve))
+		agent.ContentCleaner(&rawx.Client{}, resolve),
+		rebuild.Step(rb))
 	if err != nil {
 		return err
 	}
