@@ -2,7 +2,6 @@ package convert
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,14 +13,16 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 )
 
-// backups writes the original attributes of chunks, one file per chunk,
-// under one directory per run. It is safe for concurrent use. Files are
-// not synced one by one: the converter syncs their filesystem before it
-// changes any chunk they describe.
+// backups writes the original attributes of chunks: one dump file per
+// batch, under one directory per run. A dump is made durable (fsync of the
+// file and, the first time, of the directory) before any chunk it
+// describes changes. Only the committer writes dumps, one at a time.
 type backups struct {
-	dir  string
-	mu   sync.Mutex
-	made map[string]bool // subdirectories created
+	dir    string
+	n      int
+	synced bool                   // the run directory's entry is durable
+	mu     sync.Mutex             // guards links
+	links  map[inode][]chunk.Attr // first backup of each hard-linked inode
 }
 
 // newBackups creates the run's backup directory under parent.
@@ -31,46 +32,68 @@ func newBackups(parent, volumeID string, start time.Time) (*backups, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create backup directory: %w", err)
 	}
-	return &backups{dir: dir, made: map[string]bool{}}, nil
+	return &backups{dir: dir, links: map[inode][]chunk.Attr{}}, nil
 }
 
-// write saves the attributes of the chunk at path, named id. A backup of
-// the same chunk already written by this run is kept: it is older.
-func (b *backups) write(path, id string, attrs []chunk.Attr) error {
-	sub := filepath.Join(b.dir, id[:min(3, len(id))])
-	if err := b.mkdir(sub); err != nil {
-		return err
+// original returns the attributes to back up for a chunk: those read, or,
+// for a hard-linked inode already backed up by this run under another
+// name, those of that first backup, so that every backup of a run holds
+// the state from before the run.
+func (b *backups) original(p *plan) []chunk.Attr {
+	if p.nlink <= 1 {
+		return p.attrs
 	}
-	f, err := os.OpenFile(filepath.Join(sub, id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		return nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if first, ok := b.links[p.ino]; ok {
+		return first
 	}
+	b.links[p.ino] = p.attrs
+	return p.attrs
+}
+
+// write writes the dump of a batch and makes it durable.
+func (b *backups) write(batch []*plan) error {
+	b.n++
+	name := filepath.Join(b.dir, fmt.Sprintf("batch-%06d.txt", b.n))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("backup chunk %s: %w", id, err)
+		return fmt.Errorf("backup: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 4096)
-	WriteDump(w, path, attrs)
+	w := bufio.NewWriterSize(f, 256<<10)
+	for _, p := range batch {
+		WriteDump(w, p.path, b.original(p))
+	}
 	err = w.Flush()
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && !b.synced {
+		err = syncDir(b.dir)
+		b.synced = err == nil
+	}
 	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("backup chunk %s: %w", id, err)
+		return fmt.Errorf("backup %s: %w", name, err)
 	}
 	return nil
 }
 
-func (b *backups) mkdir(dir string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.made[dir] {
-		return nil
+// syncDir makes dir's entries, and dir's own entry in its parent, durable.
+func syncDir(dir string) error {
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		f, err := os.Open(d)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create backup directory: %w", err)
-	}
-	b.made[dir] = true
 	return nil
 }
 

@@ -26,7 +26,6 @@ type Converter struct {
 	claims  claims
 	backups *backups
 	volFd   int
-	bakFd   int
 	start   time.Time
 
 	finishMu sync.Mutex // serializes finish, hence OnResult
@@ -56,7 +55,7 @@ func New(o Options) (*Converter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	c := &Converter{o: o, vol: vol, res: res, volFd: -1, bakFd: -1,
+	c := &Converter{o: o, vol: vol, res: res, volFd: -1,
 		claims: claims{held: map[inode]struct{}{}}}
 	c.limiter = rate.NewLimiter(rate.Inf, 1)
 	c.SetChunksPerSecond(o.ChunksPerSecond)
@@ -116,8 +115,8 @@ func (c *Converter) Progress() Progress {
 // Run converts the volume, or only the chunks of Options.Input, and
 // returns what it did. The error is nil when the run went through, even if
 // some chunks were left unconverted (see Summary.Errors); it is not nil
-// when the run stopped early: ctx ended, or the volume or the backup
-// directory could not be synced.
+// when the run stopped early: ctx ended, or a backup could not be written
+// or the volume could not be synced.
 func (c *Converter) Run(ctx context.Context) (Summary, error) {
 	c.start = c.o.Now()
 	if err := c.open(); err != nil {
@@ -150,20 +149,13 @@ func (c *Converter) open() error {
 	if c.o.NoBackup || c.o.DryRun {
 		return nil
 	}
-	if c.backups, err = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start); err != nil {
-		return err
-	}
-	if c.bakFd, err = unix.Open(c.backups.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
-		return fmt.Errorf("open backup directory: %w", err)
-	}
-	return nil
+	c.backups, err = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start)
+	return err
 }
 
 func (c *Converter) close() {
-	for _, fd := range []int{c.volFd, c.bakFd} {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
+	if c.volFd >= 0 {
+		unix.Close(c.volFd)
 	}
 }
 

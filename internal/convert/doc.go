@@ -34,10 +34,9 @@
 // Chunk files are never opened for writing: attributes are set and removed
 // by path. Chunks are converted in batches. For each batch:
 //
-//  1. plan every chunk (read its attributes, ask the directory) and write
-//     the backup of every chunk that will change;
-//  2. syncfs the backup filesystem, so no chunk changes before its backup is
-//     durable;
+//  1. plan every chunk (read its attributes, ask the directory);
+//  2. write the backup of the batch's chunks that will change, one file, and
+//     fsync it, so no chunk changes before its backup is durable;
 //  3. set the new keys of every chunk, then syncfs the volume, so they are
 //     durable before any legacy key goes;
 //  4. remove the legacy keys.
@@ -52,21 +51,26 @@
 // # Backups
 //
 // Unless disabled, the original attributes of every chunk that changes are
-// written first to
+// written first, one file per batch, to
 //
-//	<backup dir>/backup_<volume id>_<start time, seconds>/<first 3 chars of id>/<CHUNK ID>
+//	<backup dir>/backup_<volume id>_<start time, seconds>/batch-<NNNNNN>.txt
 //
-// in the text format of `getfattr --dump`: a "# file: <chunk path>" line,
-// then one name="value" line per attribute, with the escapes getfattr uses.
-// `setfattr --restore=FILE` sets them back. It does not remove the keys the
+// in the text format of `getfattr --dump`: for each chunk a "# file: <chunk
+// path>" line, then one name="value" line per attribute, with the escapes
+// getfattr uses, then a blank line. `setfattr --restore=FILE` sets them
+// back; `grep -l <CHUNK ID> batch-*` finds the backup of one chunk. It does not remove the keys the
 // conversion added, so to return a chunk to exactly its original state,
-// remove its oio.content.fullpath:* and grid.oio.version keys first. When
-// several runs backed up one chunk, the oldest backup holds the original.
+// remove its oio.content.fullpath:* and grid.oio.version keys first. Every
+// backup of a run holds the attributes the inode had before that run, for
+// each of its names; when several runs backed up one inode, the oldest run
+// holds the original.
 //
 // # Differences from OpenIO
 //
 //   - The pacing option is honoured (the original always ran at 30 chunks/s).
 //   - A dry run writes nothing at all, not even backups.
+//   - Backups are one file per batch of chunks rather than one per chunk:
+//     creating a file per chunk cost more than the conversion itself.
 //   - Recovery from the reverse index never opens the chunk for writing
 //     (the original truncated the data), and scans the index once per run
 //     instead of once per chunk.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,16 +51,21 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Close() })
-	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	// Keep enough idle connections for concurrent puts (the default
+	// transport keeps two per host).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Transport: tr, Timeout: time.Minute}
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := rdir.NewClient(ns.RdirURL, rdir.ClientOptions{})
+	rc, err := rdir.NewClient(ns.RdirURL, rdir.ClientOptions{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, ctx: ctx, ns: ns, dir: dir, rdir: rc,
-		oc:  &object.Client{Dir: dir, Rawx: &rawx.Client{}},
+		oc:  &object.Client{Dir: dir, Rawx: &rawx.Client{HTTP: hc}},
 		vol: ns.Rawx[0].Volume, volID: ns.Rawx[0].ServiceID}
 }
 
@@ -111,6 +117,13 @@ func (e *env) objOf(n object.Name, loc *meta.Object) *obj {
 // are hard links of src's, made by the chunk server, and indexed.
 func (e *env) link(src *obj, container, path string) *obj {
 	e.t.Helper()
+	o := e.linkNoWait(src, container, path)
+	e.waitIndexed(o.ids...)
+	return o
+}
+
+func (e *env) linkNoWait(src *obj, container, path string) *obj {
+	e.t.Helper()
 	n := object.Name{Account: "acct", Container: container, Path: path}
 	version := time.Now().UnixMicro()
 	cid := chunk.ContainerID(n.Account, n.Container)
@@ -118,7 +131,7 @@ func (e *env) link(src *obj, container, path string) *obj {
 		Policy: src.Policy, ChunkMethod: src.ChunkMethod, Size: src.Size, Hash: src.Hash}
 	fp := chunk.Fullpath{Account: n.Account, Container: n.Container, Path: path, Version: version,
 		ContentID: dst.ContentID}
-	rc := &rawx.Client{}
+	rc := e.oc.Rawx
 	for _, c := range src.Chunks {
 		id := meta.ChunkID(cid, path, version, c.Pos, src.Policy)
 		base := strings.TrimSuffix(c.RealURL, c.ID())
@@ -135,9 +148,7 @@ func (e *env) link(src *obj, container, path string) *obj {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	o := e.objOf(n, loc)
-	e.waitIndexed(o.ids...)
-	return o
+	return e.objOf(n, loc)
 }
 
 // waitIndexed waits until the reverse index of the volume lists ids.

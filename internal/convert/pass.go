@@ -159,19 +159,13 @@ func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) erro
 	return err
 }
 
-// prepare plans one chunk and, if it will change, backs it up.
+// prepare plans one chunk.
 func (c *Converter) prepare(ctx context.Context, it item) *plan {
 	if !chunk.IsID(it.id) {
 		return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
 			Err: errors.New("not a chunk: the name is not a chunk id")}}
 	}
-	p := c.planChunk(ctx, it)
-	if p.res.Outcome == Converted && c.backups != nil && !p.deferred && !p.needRdir {
-		if err := c.backups.write(p.path, p.id, p.attrs); err != nil {
-			p.fail(err)
-		}
-	}
-	return p
+	return c.planChunk(ctx, it)
 }
 
 // commitAll commits batches in order. After a failure it commits nothing
@@ -194,11 +188,11 @@ func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
 	return err
 }
 
-// commit makes a batch's backups durable, sets the new keys, makes them
-// durable, then removes the legacy keys.
+// commit writes a batch's backup and makes it durable, sets the new keys,
+// makes them durable, then removes the legacy keys.
 func (c *Converter) commit(b []*plan) error {
 	if c.backups != nil {
-		if err := c.sync(c.bakFd, "backup"); err != nil {
+		if err := c.backups.write(b); err != nil {
 			return err
 		}
 	}

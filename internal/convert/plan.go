@@ -29,6 +29,7 @@ type inode struct{ dev, ino uint64 }
 type plan struct {
 	item
 	ino      inode
+	nlink    uint64
 	claimed  bool
 	attrs    []chunk.Attr // as read, for the backup
 	set      []chunk.Attr
@@ -66,7 +67,7 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		return p
 	}
 	sys := st.Sys().(*syscall.Stat_t)
-	p.ino = inode{uint64(sys.Dev), sys.Ino}
+	p.ino, p.nlink = inode{uint64(sys.Dev), sys.Ino}, uint64(sys.Nlink)
 	if !c.claims.claim(p.ino) {
 		p.deferred = true
 		return p
@@ -261,10 +262,11 @@ func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner,
 		if !ok {
 			return nil, "", fmt.Errorf("%w: %s is not an old fullpath", chunk.ErrCorrupt, name)
 		}
-		return c.ownerByName(ctx, names{acct, ctr}, path, version, value)
+		return c.ownerByName(ctx, names{account: acct, container: ctr}, path, version, value)
 	}
 	if old, err := chunk.ParseOldFullpath(value); err == nil {
-		return c.ownerByName(ctx, names{old.Account, old.Container}, old.Path, old.Version, value)
+		return c.ownerByName(ctx, names{account: old.Account, container: old.Container}, old.Path,
+			old.Version, value)
 	}
 	fp, err := chunk.ParseFullpath(value)
 	if err != nil {
@@ -272,7 +274,7 @@ func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner,
 	}
 	o, err := c.res.byID(ctx, fp.ContainerID(), fp.ContentID)
 	if gone(err) {
-		return c.ownerByName(ctx, names{fp.Account, fp.Container}, fp.Path,
+		return c.ownerByName(ctx, names{account: fp.Account, container: fp.Container}, fp.Path,
 			strconv.FormatInt(fp.Version, 10), value)
 	}
 	return o, value, err

@@ -11,8 +11,12 @@ import (
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
-// names is an account and container pair.
-type names struct{ account, container string }
+// names is an account and container pair, or the directory's answer that
+// the container does not exist.
+type names struct {
+	account, container string
+	err                error
+}
 
 // nameKey selects an object version by container id, path and version
 // (0 for the latest).
@@ -25,10 +29,13 @@ type nameKey struct {
 type idKey struct{ cid, contentID string }
 
 // owner is an object version as the converter needs it: its fullpath and
-// the positions of its chunks on this volume, by chunk id.
+// the positions of its chunks on this volume, by chunk id. An owner with
+// err set records that the directory does not know the object: such
+// answers are memoized too, for the run (objects do not come back).
 type owner struct {
 	fullpath chunk.Fullpath
 	chunks   map[string]string // chunk id -> position, this volume only
+	err      error             // the directory's "no such ..." answer
 }
 
 // resolver answers which object owns what, through the directory, with
@@ -67,37 +74,58 @@ func gone(err error) bool {
 
 // containerNames returns the account and container of a container id.
 func (r *resolver) containerNames(ctx context.Context, cid string) (names, error) {
-	return r.names.GetOrLoad(ctx, strings.ToUpper(cid),
+	n, err := r.names.GetOrLoad(ctx, strings.ToUpper(cid),
 		func(ctx context.Context, cid string) (names, error) {
 			a, c, err := r.dir.ResolveCID(ctx, cid)
 			if err != nil {
-				return names{}, fmt.Errorf("resolve container %s: %w", cid, err)
+				err = fmt.Errorf("resolve container %s: %w", cid, err)
+				if gone(err) {
+					return names{err: err}, nil
+				}
+				return names{}, err
 			}
-			return names{a, c}, nil
+			return names{account: a, container: c}, nil
 		})
+	if err == nil && n.err != nil {
+		return names{}, n.err
+	}
+	return n, err
 }
 
 // byID returns the object version of a content id.
 func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, error) {
 	key := idKey{strings.ToUpper(cid), strings.ToUpper(contentID)}
-	return r.owners.GetOrLoad(ctx, key, func(ctx context.Context, k idKey) (*owner, error) {
+	o, err := r.owners.GetOrLoad(ctx, key, func(ctx context.Context, k idKey) (*owner, error) {
 		n, err := r.containerNames(ctx, k.cid)
 		if err != nil {
-			return nil, err
+			return goneOwner(err)
 		}
 		o, err := r.dir.LocateByID(ctx, k.cid, k.contentID)
 		if err != nil {
-			return nil, fmt.Errorf("locate content %s in %s/%s: %w", k.contentID, n.account,
-				n.container, err)
+			return goneOwner(fmt.Errorf("locate content %s in %s/%s: %w", k.contentID, n.account,
+				n.container, err))
 		}
 		return r.owner(n, o), nil
 	})
+	if err == nil && o.err != nil {
+		return nil, o.err
+	}
+	return o, err
+}
+
+// goneOwner turns a directory answer that the object does not exist into
+// an owner to memoize; other errors are returned, not memoized.
+func goneOwner(err error) (*owner, error) {
+	if gone(err) {
+		return &owner{err: err}, nil
+	}
+	return nil, err
 }
 
 // byName returns an object version by path and version (0: the latest).
 func (r *resolver) byName(ctx context.Context, n names, path string, version int64) (*owner, error) {
 	cid := chunk.ContainerID(n.account, n.container)
-	r.names.Set(cid, n)
+	r.names.Set(cid, names{account: n.account, container: n.container})
 	key := nameKey{cid, path, version}
 	contentID, err := r.contents.GetOrLoad(ctx, key, func(ctx context.Context, k nameKey) (string, error) {
 		o, err := r.dir.Locate(ctx, n.account, n.container, k.path, k.version)
