@@ -36,6 +36,9 @@ go vet ./...
 echo "== go test"
 go test -count=1 -timeout 30m ./...
 
+echo "== go test -race (concurrent packages)"
+go test -race -count=1 -timeout 20m ./cache/... ./internal/rawx/... ./internal/event/... ./internal/namespace/...
+
 if [ -d bench ]; then
 	echo "== bench module (compile and one iteration)"
 	(cd bench && go vet ./... && go test -count=1 -run '^$' -bench . -benchtime 1x ./...)
