@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -193,5 +194,48 @@ func TestStrings(t *testing.T) {
 	}
 	if got := Reason(42).String(); got != "Reason(42)" {
 		t.Errorf("Reason(42).String() = %q", got)
+	}
+}
+
+// TestGrowth fills caches large enough that the hash table grows several
+// times while another goroutine reads, and checks that no entry is lost and
+// that FIFO order survives the copies.
+func TestGrowth(t *testing.T) {
+	for _, p := range []Policy{TinyLFU, FIFO} {
+		t.Run(p.String(), func(t *testing.T) {
+			const n = 20000
+			r := &recorder{}
+			c := mustNew(t, Options[string, int]{Capacity: n, Policy: p, OnRemove: r.onRemove})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := range n {
+					if v, ok := c.Get(strconv.Itoa(i)); ok && v != i {
+						t.Errorf("Get(%d) = %d during growth", i, v)
+						return
+					}
+				}
+			}()
+			for i := range n {
+				c.Set(strconv.Itoa(i), i)
+			}
+			<-done
+			for i := range n {
+				wantGet(t, c, strconv.Itoa(i), i, true)
+			}
+			if p != FIFO {
+				return
+			}
+			for i := n; i < n+10; i++ {
+				c.Set(strconv.Itoa(i), i)
+			}
+			want := make([]removal, 10)
+			for i := range want {
+				want[i] = removal{strconv.Itoa(i), i, Evicted}
+			}
+			if got := r.take(); !slices.Equal(got, want) {
+				t.Errorf("evicted %v, want the ten oldest", got)
+			}
+		})
 	}
 }

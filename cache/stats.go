@@ -14,7 +14,7 @@ type Stats struct {
 	Expirations uint64 // entries removed because their time to live ran out
 	Loads       uint64 // loader calls that returned a value
 	LoadErrors  uint64 // loader calls that returned an error
-	LoadTime    time.Duration
+	LoadTime    time.Duration // time spent in loader calls, in total
 }
 
 // HitRatio returns Hits / (Hits + Misses), or 0 before any counted read.
