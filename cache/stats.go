@@ -10,10 +10,10 @@ import (
 type Stats struct {
 	Hits        uint64
 	Misses      uint64
-	Evictions   uint64 // entries removed because the cache was full
-	Expirations uint64 // entries removed because their time to live ran out
-	Loads       uint64 // loader calls that returned a value
-	LoadErrors  uint64 // loader calls that returned an error
+	Evictions   uint64        // entries removed because the cache was full
+	Expirations uint64        // entries removed because their time to live ran out
+	Loads       uint64        // loader calls that returned a value
+	LoadErrors  uint64        // loader calls that returned an error
 	LoadTime    time.Duration // time spent in loader calls, in total
 }
 
