@@ -32,9 +32,17 @@ benchstat() {
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+# The passes are interleaved (every benchmark once per pass, count passes)
+# rather than running each benchmark count times in a row, so that a change
+# in the machine's load during the run spreads over all implementations
+# instead of favouring whichever ran at a quiet moment.
 echo "== throughput (count $count, benchtime $benchtime, cpu $cpu)" >&2
-go test -run '^$' -bench Throughput -cpu "$cpu" -count "$count" -benchtime "$benchtime" \
-	-timeout 240m . | tee "$work/throughput.txt" >&2
+go test -c -o "$work/bench.test" .
+for pass in $(seq "$count"); do
+	echo "== pass $pass of $count" >&2
+	"$work/bench.test" -test.run '^$' -test.bench Throughput -test.cpu "$cpu" \
+		-test.benchtime "$benchtime" -test.timeout 60m | tee -a "$work/throughput.txt" >&2
+done
 load_after_bench=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== benchstat" >&2
@@ -60,7 +68,7 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "- Machine: $cpu_model, $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo)"
 	echo "- Load average (1, 5, 15 min) before: $load_before; after the throughput run: $load_after_bench"
 	echo "- $(go version)"
-	echo "- Throughput: count $count, benchtime $benchtime, cpu $cpu"
+	echo "- Throughput: $count interleaved passes, benchtime $benchtime, cpu $cpu"
 	echo "- Competitors:"
 	echo "$versions" | sed 's/^/  - /'
 	echo
