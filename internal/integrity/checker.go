@@ -256,9 +256,15 @@ func (c *Checker) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// clearCaches empties the caches that hold something, so that a pass
+// sees the namespace as it is now.
 func (c *Checker) clearCaches() {
-	c.members.Clear()
-	c.versions.Clear()
-	c.objects.Clear()
-	c.containerNames.Clear()
+	for _, cl := range []interface {
+		Len() int
+		Clear()
+	}{c.members, c.versions, c.objects, c.containerNames} {
+		if cl.Len() > 0 {
+			cl.Clear()
+		}
+	}
 }

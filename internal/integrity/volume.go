@@ -20,7 +20,7 @@ func (p *pass) walkVolumes() {
 		if p.ctx.Err() != nil {
 			return
 		}
-		p.volume(s.ID)
+		p.goList(func() { p.volume(s.ID) })
 	}
 }
 
@@ -30,12 +30,20 @@ func (p *pass) walkVolumes() {
 // volume's own result says whether the walk could be made.
 func (p *pass) volume(svc string) {
 	r := Result{Kind: KindVolume, Target: Target{Volume: svc}}
-	records, err := p.volumeRecords(svc)
-	if err != nil {
-		r.Errors = append(r.Errors, "Check failed: reverse index: "+err.Error())
+	var records map[string]rdir.Record
+	var rerr error
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		records, rerr = p.volumeRecords(svc)
+	}()
+	ids, err := p.listChunks(svc)
+	<-fetched
+	if rerr != nil {
+		r.Errors = append(r.Errors, "Check failed: reverse index: "+rerr.Error())
 	}
-	indexed := err == nil
-	if err := p.walkChunks(svc, records, indexed); err != nil {
+	p.walkChunks(svc, ids, records, rerr == nil)
+	if err != nil {
 		r.Errors = append(r.Errors, "Check failed: list chunks: "+err.Error())
 	}
 	for id, rec := range records {
@@ -64,14 +72,14 @@ func (p *pass) volumeRecords(svc string) (map[string]rdir.Record, error) {
 	return out, nil
 }
 
-// walkChunks lists the chunks of a volume and checks each one the walk
-// from the top did not meet, removing from records those it finds.
-func (p *pass) walkChunks(svc string, records map[string]rdir.Record, indexed bool) error {
+// listChunks returns the ids of the chunks on a volume, in listing order.
+func (p *pass) listChunks(svc string) ([]string, error) {
 	addr, err := p.c.resolve.Resolve(p.ctx, svc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var rc rawx.Client
+	var ids []string
 	marker := ""
 	for p.ctx.Err() == nil {
 		var page *rawx.ListReply
@@ -80,26 +88,38 @@ func (p *pass) walkChunks(svc string, records map[string]rdir.Record, indexed bo
 			return err
 		})
 		if err != nil {
-			return err
+			return ids, err
 		}
 		for _, ch := range page.Chunks {
-			rec, ok := records[ch.ChunkID]
-			delete(records, ch.ChunkID)
-			u := rawx.ChunkURL(svc, ch.ChunkID)
-			if p.seen.has(u) && (ok || !indexed) {
-				continue
-			}
-			p.submit(func() { p.volumeChunk(u, rec, ok, indexed) })
+			ids = append(ids, ch.ChunkID)
 		}
 		if !page.IsTruncated {
-			return nil
+			return ids, nil
 		}
 		if page.Marker == "" || page.Marker == marker {
-			return fmt.Errorf("chunk listing of %s did not move past %q", svc, marker)
+			return ids, fmt.Errorf("chunk listing of %s did not move past %q", svc, marker)
 		}
 		marker = page.Marker
 	}
-	return p.ctx.Err()
+	return ids, p.ctx.Err()
+}
+
+// walkChunks checks each chunk of a volume the walk from the top did not
+// meet, removing from records those it finds.
+func (p *pass) walkChunks(svc string, ids []string, records map[string]rdir.Record,
+	indexed bool) {
+	for _, id := range ids {
+		if p.ctx.Err() != nil {
+			return
+		}
+		rec, ok := records[id]
+		delete(records, id)
+		u := rawx.ChunkURL(svc, id)
+		if p.seen.has(u) && (ok || !indexed) {
+			continue
+		}
+		p.submit(func() { p.volumeChunk(u, rec, ok, indexed) })
+	}
 }
 
 // volumeChunk checks a chunk found on a volume; one its owner lists must

@@ -43,13 +43,20 @@ type Fixture struct {
 	oc      *object.Client
 }
 
-// Start runs a namespace of rawxCount chunk servers until the test ends.
+// Start runs a namespace of rawxCount chunk servers until the test ends,
+// with metachunks of ChunkSize bytes.
 func Start(t testing.TB, rawxCount int) *Fixture {
+	t.Helper()
+	return StartSized(t, rawxCount, ChunkSize)
+}
+
+// StartSized is Start with metachunks of chunkSize bytes.
+func StartSized(t testing.TB, rawxCount int, chunkSize int64) *Fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1,
-		Rawx: rawxCount, ChunkSize: ChunkSize})
+		Rawx: rawxCount, ChunkSize: chunkSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +89,13 @@ func (f *Fixture) Populate(n int) {
 }
 
 // Write writes n objects named by name, of the size and policy spec
-// gives, with random data, eight at a time.
+// gives, with random data, sixteen at a time.
 func (f *Fixture) Write(n int, name func(int) object.Name, spec func(int) (int, string)) {
 	f.T.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, 16)
 	for i := range n {
 		size, policy := spec(i)
 		data := make([]byte, size)
