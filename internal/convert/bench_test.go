@@ -38,7 +38,7 @@ import (
 // skipped otherwise.
 
 const (
-	benchObjects   = 200
+	benchObjects   = 2000
 	benchVolumeID  = "bench-rawx"
 	benchContainer = "bench"
 )

@@ -39,32 +39,31 @@ func (c *Converter) mainFeed() feed {
 }
 
 // inputFeed turns the paths of Options.Input into items. A path outside
-// the volume is an error; a path not named like a chunk is an item that
-// will be reported as NotChunk.
+// the volume is an item that will be reported as failed, a path not named
+// like a chunk one reported as NotChunk; an error reading the input stops
+// the pass.
 func (c *Converter) inputFeed() feed {
 	return func(yield func(item, error) bool) {
 		for path, err := range c.o.Input {
-			var it item
-			if err == nil {
-				it, err = c.inputItem(path)
-			}
-			if !yield(it, err) || err != nil {
+			if !yield(c.inputItem(path), err) || err != nil {
 				return
 			}
 		}
 	}
 }
 
-func (c *Converter) inputItem(path string) (item, error) {
+func (c *Converter) inputItem(path string) item {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(c.o.Volume, path)
 	}
 	path = filepath.Clean(path)
+	it := item{path: path, id: filepath.Base(path)}
 	rel, err := filepath.Rel(c.o.Volume, path)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return item{}, fmt.Errorf("input path %s is not inside the volume %s", path, c.o.Volume)
+		it.err = fmt.Errorf("%s is not inside the volume %s", path, c.o.Volume)
 	}
-	return item{path: path, rel: rel, id: filepath.Base(path)}, nil
+	it.rel = rel
+	return it
 }
 
 func sliceFeed(items []item) feed {
@@ -161,6 +160,10 @@ func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) erro
 
 // prepare plans one chunk.
 func (c *Converter) prepare(ctx context.Context, it item) *plan {
+	if it.err != nil {
+		p := &plan{item: it, res: Result{Path: it.path}}
+		return p.fail(it.err)
+	}
 	if !chunk.IsID(it.id) {
 		return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
 			Err: errors.New("not a chunk: the name is not a chunk id")}}

@@ -20,6 +20,7 @@ type item struct {
 	rel  string // relative to the volume root
 	id   string
 	recs []rdir.Record // reverse-index records of id, in the recovery round
+	err  error         // why the item cannot be visited (a bad input path)
 }
 
 // inode identifies a file on the system.
@@ -47,7 +48,7 @@ func (p *plan) fail(err error) *plan {
 		p.res.Outcome = Orphan
 	}
 	p.res.Err = err
-	p.set, p.remove = nil, nil
+	p.set, p.remove, p.res.Set, p.res.Remove = nil, nil, nil, nil
 	return p
 }
 
