@@ -18,7 +18,8 @@ func newBenchCommand() *cobra.Command {
 		Short: "Measure services under load",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchRawxCommand(), newBenchNullRawxCommand())
+	cmd.AddCommand(newBenchRawxCommand(), newBenchNullRawxCommand(),
+		newBenchObjectCommand("put"), newBenchObjectCommand("get"))
 	return cmd
 }
 

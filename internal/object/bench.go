@@ -1,0 +1,186 @@
+package object
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// BenchConfig describes an object-level load run: Concurrency workers
+// putting or getting objects of Size bytes, back to back, for Warmup then
+// Duration.
+type BenchConfig struct {
+	Op          string // "put" or "get"
+	Account     string // default "bench"
+	Container   string // default "bench"
+	Size        int64
+	Concurrency int
+	Warmup      time.Duration
+	Duration    time.Duration
+	Policy      string // storage policy of the objects; "" is the container's
+	Objects     int    // objects written first for get; 0 means 4 per worker
+}
+
+// BenchResult is what a run measured, warmup excluded.
+type BenchResult struct {
+	Elapsed  time.Duration
+	OK       int64
+	Errors   int64
+	Bytes    int64
+	P50, P99 time.Duration
+	Max      time.Duration
+	LastErr  error
+}
+
+// OpsPerSec returns successful operations per second.
+func (r *BenchResult) OpsPerSec() float64 { return float64(r.OK) / r.Elapsed.Seconds() }
+
+// MBPerSec returns object bytes per second, in 10^6 bytes.
+func (r *BenchResult) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+func (cfg *BenchConfig) validate() error {
+	if cfg.Account == "" {
+		cfg.Account = "bench"
+	}
+	if cfg.Container == "" {
+		cfg.Container = "bench"
+	}
+	if cfg.Objects <= 0 {
+		cfg.Objects = 4 * cfg.Concurrency
+	}
+	switch {
+	case cfg.Op != "put" && cfg.Op != "get":
+		return fmt.Errorf("bench: operation %q: want put or get", cfg.Op)
+	case cfg.Size < 0 || cfg.Size > 1<<34:
+		return fmt.Errorf("bench: size %d out of range", cfg.Size)
+	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
+		return fmt.Errorf("bench: concurrency %d: want 1 to 1024", cfg.Concurrency)
+	case cfg.Duration <= 0 || cfg.Warmup < 0:
+		return fmt.Errorf("bench: duration must be positive")
+	}
+	return nil
+}
+
+// Bench runs cfg against the namespace of c. Objects are named
+// bench-<run>-<n> so that runs do not collide.
+func (c *Client) Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	data := make([]byte, cfg.Size)
+	rand.Read(data)
+	run := time.Now().UnixNano()
+	name := func(i int64) Name {
+		return Name{cfg.Account, cfg.Container, fmt.Sprintf("bench-%d-%d", run, i)}
+	}
+	put := func(ctx context.Context, i int64) error {
+		_, err := c.Put(ctx, name(i), bytes.NewReader(data), PutOptions{Size: cfg.Size,
+			SizeKnown: true, Policy: cfg.Policy})
+		return err
+	}
+	if cfg.Op == "get" {
+		if err := c.fill(ctx, cfg, put); err != nil {
+			return nil, err
+		}
+	}
+	op := put
+	if cfg.Op == "get" {
+		op = func(ctx context.Context, i int64) error {
+			_, err := c.Get(ctx, name(i%int64(cfg.Objects)), 0, io.Discard)
+			return err
+		}
+	}
+	return drive(ctx, cfg, op)
+}
+
+// fill writes the objects a get run reads.
+func (c *Client) fill(ctx context.Context, cfg BenchConfig, put func(context.Context, int64) error) error {
+	var next atomic.Int64
+	errs := make([]error, cfg.Concurrency)
+	var wg sync.WaitGroup
+	for w := range cfg.Concurrency {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(cfg.Objects) && errs[w] == nil; i = next.Add(1) - 1 {
+				errs[w] = put(ctx, i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("bench: write the objects to read: %w", err)
+	}
+	return nil
+}
+
+// drive runs op back to back on every worker and measures after warmup.
+func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64) error) (*BenchResult, error) {
+	var next atomic.Int64
+	var measuring, stop atomic.Bool
+	samples := make([][]time.Duration, cfg.Concurrency)
+	fails := make([]int64, cfg.Concurrency)
+	var lastErr atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for w := range cfg.Concurrency {
+		wg.Go(func() {
+			for !stop.Load() && ctx.Err() == nil {
+				t0 := time.Now()
+				err := op(ctx, next.Add(1)-1)
+				// Operations count when they complete inside the measure.
+				switch {
+				case !measuring.Load() || stop.Load():
+				case err != nil:
+					fails[w]++
+					lastErr.Store(&err)
+				default:
+					samples[w] = append(samples[w], time.Since(t0))
+				}
+			}
+		})
+	}
+	sleep(ctx, cfg.Warmup)
+	measuring.Store(true)
+	start := time.Now()
+	sleep(ctx, cfg.Duration)
+	stop.Store(true)
+	elapsed := time.Since(start)
+	wg.Wait()
+	return summarize(samples, fails, elapsed, cfg.Size, lastErr.Load()), ctx.Err()
+}
+
+func summarize(samples [][]time.Duration, fails []int64, elapsed time.Duration, size int64,
+	lastErr *error) *BenchResult {
+	var all []time.Duration
+	r := &BenchResult{Elapsed: elapsed}
+	for w := range samples {
+		all = append(all, samples[w]...)
+		r.Errors += fails[w]
+	}
+	if lastErr != nil {
+		r.LastErr = *lastErr
+	}
+	r.OK = int64(len(all))
+	r.Bytes = r.OK * size
+	if len(all) > 0 {
+		slices.Sort(all)
+		r.P50 = all[len(all)*50/100]
+		r.P99 = all[min(len(all)-1, len(all)*99/100)]
+		r.Max = all[len(all)-1]
+	}
+	return r
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

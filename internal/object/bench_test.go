@@ -1,0 +1,42 @@
+package object_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+func TestBench(t *testing.T) {
+	ctx := context.Background()
+	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	dir, _ := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	for _, op := range []string{"put", "get"} {
+		res, err := oc.Bench(ctx, object.BenchConfig{Op: op, Size: 4096, Concurrency: 2,
+			Warmup: 50 * time.Millisecond, Duration: 300 * time.Millisecond, Policy: "TWOCOPIES"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK == 0 || res.Errors != 0 || res.Bytes != res.OK*4096 || res.P50 > res.P99 ||
+			res.P99 > res.Max {
+			t.Errorf("%s: %+v", op, res)
+		}
+	}
+	res, _ := oc.Bench(ctx, object.BenchConfig{Op: "put", Size: 1, Concurrency: 1,
+		Duration: 100 * time.Millisecond, Policy: "NOPE"})
+	if res.OK != 0 || res.Errors == 0 || res.LastErr == nil {
+		t.Errorf("a run of failing puts measured %+v", res)
+	}
+	if _, err := oc.Bench(ctx, object.BenchConfig{Op: "delete", Concurrency: 1, Duration: time.Second}); err == nil {
+		t.Error("an unknown operation was accepted")
+	}
+}
