@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,7 @@ func init() { register(newUpCommand) }
 
 func newUpCommand() *cobra.Command {
 	var opts namespace.Options
-	var logLevel string
+	var logLevel, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "up [--data DIR] [--rawx N] [--port-base P]",
 		Short: "Run a whole namespace on this machine, in one process",
@@ -34,6 +36,13 @@ arguments or a data directory or port that cannot be used.`,
 				return err
 			}
 			opts.Logger = logger
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runUp(cmd.Context(), cmd.OutOrStdout(), opts)
 		},
 	}
@@ -47,6 +56,8 @@ arguments or a data directory or port that cannot be used.`,
 	f.BoolVar(&opts.Fsync, "fsync", false,
 		"sync every chunk and directory commit to disk before answering (survives power loss)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info (access logs), warn, error")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -88,4 +99,18 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 	}
 	fmt.Fprintf(out, "\nTry:\n  echo hello | gridkeep put%s myaccount/mybucket/hello.txt -\n", proxy)
 	fmt.Fprintf(out, "  gridkeep get%s myaccount/mybucket/hello.txt\n\nCtrl-C stops.\n", proxy)
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

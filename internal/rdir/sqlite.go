@@ -37,7 +37,8 @@ CREATE TABLE chunks (
 // volumes. A change is durable once its method returns, to the standard
 // of the sqlitedb.Options it was opened with (see package sqlitedb).
 type SQLiteStore struct {
-	db *sql.DB
+	db   *sql.DB
+	gate *sqlitedb.WriteGate // queues this process's write transactions
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -53,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string, opts sqlitedb.Options) (*SQLit
 		db.Close()
 		return nil, fmt.Errorf("open rdir store: %w", err)
 	}
-	return &SQLiteStore{db: db}, nil
+	return &SQLiteStore{db: db, gate: sqlitedb.NewWriteGate()}, nil
 }
 
 // Close closes the database.
@@ -86,6 +87,10 @@ func (s *SQLiteStore) volume(ctx context.Context, q querier, vol string) (volume
 
 // inTx runs fn in a write transaction, committed if fn returns nil.
 func (s *SQLiteStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := s.gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -97,12 +102,20 @@ func (s *SQLiteStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// exec runs one writing statement behind the write gate.
+func (s *SQLiteStore) exec(ctx context.Context, query string, args ...any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
 // CreateVolume creates the volume if it does not exist.
 func (s *SQLiteStore) CreateVolume(ctx context.Context, vol string) error {
 	if err := ValidateVolume(vol); err != nil {
 		return fmt.Errorf("create volume: %w", err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO volumes (name) VALUES (?)
+	err := s.exec(ctx, `INSERT INTO volumes (name) VALUES (?)
 		ON CONFLICT (name) DO NOTHING`, vol)
 	if err != nil {
 		return fmt.Errorf("create volume %s: %w", vol, err)
@@ -353,11 +366,14 @@ func (s *SQLiteStore) updateVolume(ctx context.Context, vol, query string, args 
 	if err := ValidateVolume(vol); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, query, args...)
-	if err != nil {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
 		return err
-	}
-	n, err := res.RowsAffected()
+	})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type Store struct {
 	now    func() time.Time
 	outbox *sqloutbox.Outbox
 	notify func()
+	gate   *sqlitedb.WriteGate // queues this process's write transactions
 }
 
 func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store, error) {
@@ -66,7 +67,8 @@ func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store,
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, d: d, ns: ns, now: opts.Now, outbox: out, notify: opts.Committed}, nil
+	return &Store{db: db, d: d, ns: ns, now: opts.Now, outbox: out, notify: opts.Committed,
+		gate: sqlitedb.NewWriteGate()}, nil
 }
 
 // Namespace returns the namespace configuration, defaults filled in.
@@ -114,6 +116,10 @@ type wtx struct {
 
 // update runs fn in a write transaction, committed if fn returns nil.
 func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
+	if err := s.gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -188,4 +194,10 @@ func (s *Store) Pending(ctx context.Context, limit int) ([]event.OutboxRecord, e
 }
 
 // Done removes published outbox records.
-func (s *Store) Done(ctx context.Context, ids []int64) error { return s.outbox.Done(ctx, ids) }
+func (s *Store) Done(ctx context.Context, ids []int64) error {
+	if err := s.gate.Enter(ctx); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	return s.outbox.Done(ctx, ids)
+}
