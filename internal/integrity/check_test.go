@@ -2,11 +2,14 @@ package integrity_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
 // TestCheckReportsExactlyTheDamage checks a clean namespace, breaks it in
@@ -64,5 +67,52 @@ func TestCheckReportsExactlyTheDamage(t *testing.T) {
 	got, _, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
 	if diff := cmp.Diff(d.WithoutHashOnly(), got); diff != "" {
 		t.Errorf("findings without checksums (-want +got):\n%s", diff)
+	}
+}
+
+// TestVolumeFindings checks volumes whose reverse index lacks a record of
+// a chunk and holds a record of a chunk that does not exist; both must be
+// found by a volume walk with confirmations, and again from the error file.
+func TestVolumeFindings(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(40)
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.Locate(f.Objects[1])
+	c := o.Chunks[0]
+	cid := chunk.ContainerID(f.Objects[1].Account, f.Objects[1].Container)
+	if err := rc.Delete(f.Ctx, c.Host(), []rdir.ChunkRef{{ContainerID: cid,
+		ChunkID: c.ID()}}); err != nil {
+		t.Fatal(err)
+	}
+	bogus := strings.Repeat("AB", 32)
+	if err := rc.Push(f.Ctx, "rawx-2", []rdir.Record{{ContainerID: cid, ChunkID: bogus,
+		ContentID: o.ContentID, Path: o.Name, Version: o.Version}}); err != nil {
+		t.Fatal(err)
+	}
+	want := integritytest.Sorted([]integritytest.Item{integritytest.ChunkItem(c),
+		{Kind: integrity.KindChunk, Item: "http://rawx-2/" + bogus}})
+
+	var errorFile bytes.Buffer
+	opts := integrity.Options{OrphanMinAge: -1, Confirmations: 1, ErrorFile: &errorFile}
+	got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
+		integrity.Target{Volume: "rawx-1"}, integrity.Target{Volume: "rawx-2"},
+		integrity.Target{Volume: "rawx-3"})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("volume findings (-want +got):\n%s", diff)
+		for _, it := range got {
+			t.Logf("%s %s: %v", it.Kind, it.Item, res[it].Errors)
+		}
+	}
+	targets, err := integrity.ReadTargets(&errorFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.ErrorFile = nil
+	got, _, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, targets...)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings from the error file (-want +got):\n%s", diff)
 	}
 }

@@ -44,11 +44,13 @@ type inspection struct {
 	young      bool // it is younger than the orphan minimum age
 }
 
-// chunkTarget checks a chunk named by its URL, with its parents when the
-// target was given explicitly.
+// chunkTarget checks a chunk named by its URL, and its reverse index
+// record, with its parents when the target was given explicitly.
 func (p *pass) chunkTarget(t Target, rec *rdir.Record, explicit bool) {
 	in := p.inspectChunk(t, rec, explicit)
-	if explicit && in.result.Target.Account != "" {
+	has, known := p.indexed(in.result.Target.Chunk, in.result.Target.CID())
+	in.indexErrors(has, known)
+	if explicit && !p.recheck && in.result.Target.Account != "" {
 		p.parentAccount(in.result.Target.Account)
 		p.parentContainer(in.result.Target.Account, in.result.Target.Container)
 	}

@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gridkeep/gridkeep/internal/rawx"
@@ -64,6 +65,9 @@ func (p *pass) volumeRecords(svc string) (map[string]rdir.Record, error) {
 	}
 	out := map[string]rdir.Record{}
 	for rec, err := range rdir.All(p.ctx, rc, svc, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if errors.Is(err, rdir.ErrNoVolume) {
+			break // nothing was ever indexed on this volume
+		}
 		if err != nil {
 			return map[string]rdir.Record{}, err
 		}
@@ -130,9 +134,7 @@ func (p *pass) volumeChunk(u string, rec rdir.Record, hasRecord, indexed bool) {
 		rp = &rec
 	}
 	in := p.inspectChunk(Target{Chunk: u}, rp, false)
-	if in.referenced && !hasRecord && indexed && !in.young {
-		in.result.Errors = append(in.result.Errors, "Missing from reverse index")
-	}
+	in.indexErrors(hasRecord, indexed)
 	p.emit(in.result)
 }
 
@@ -140,9 +142,42 @@ func (p *pass) volumeChunk(u string, rec rdir.Record, hasRecord, indexed bool) {
 // does not hold (as far as its listing went).
 func (p *pass) indexedChunk(u string, rec rdir.Record) {
 	in := p.inspectChunk(Target{Chunk: u}, &rec, false)
-	if !in.exists && !in.referenced && in.result.OK() {
-		in.result.Errors = []string{"Stale reverse index record: no such chunk, " +
-			"and no object lists it"}
-	}
+	in.indexErrors(true, true)
 	p.emit(in.result)
+}
+
+// indexErrors adds what is wrong between a chunk and its reverse index
+// record, when the index could be read (known).
+func (in *inspection) indexErrors(hasRecord, known bool) {
+	switch {
+	case !known:
+	case in.referenced && in.exists && !hasRecord && !in.young:
+		in.result.Errors = append(in.result.Errors, "Missing from reverse index")
+	case !in.exists && !in.referenced && hasRecord && in.result.OK():
+		in.result.Errors = []string{staleRecord}
+	}
+}
+
+// staleRecord is the finding of a reverse index record without its chunk.
+const staleRecord = "Stale reverse index record: no such chunk, and no object lists it"
+
+// indexed reports whether the reverse index of a chunk's volume has its
+// record; known is false when the index could not be read.
+func (p *pass) indexed(chunkURL, cid string) (has, known bool) {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil || cid == "" {
+		return false, false
+	}
+	rc, err := p.c.rdirFor(p.ctx, host)
+	if err != nil {
+		return false, false
+	}
+	page, err := rc.Fetch(p.ctx, host, rdir.ListOptions{Prefix: cid + "|" + id, Limit: 1})
+	switch {
+	case errors.Is(err, rdir.ErrNoVolume):
+		return false, true
+	case err != nil:
+		return false, false
+	}
+	return len(page.Records) > 0 && page.Records[0].ChunkID == id, true
 }

@@ -159,6 +159,9 @@ func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 		return nil, 0, err
 	}
 	st, err := rdir.FullStatus(ctx, rc, svc, rdir.ListOptions{})
+	if errors.Is(err, rdir.ErrNoVolume) {
+		return Slice(nil), 0, nil // nothing was ever indexed on this volume
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("reverse index of %s: %w", svc, err)
 	}
