@@ -64,7 +64,6 @@ func (p *pass) chunkTarget(t Target, rec *rdir.Record, explicit bool) {
 // orphan once it is old enough; a chunk that is gone and that nobody
 // lists is no problem.
 func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspection {
-	c := p.c
 	r := Result{Kind: KindChunk, Target: t}
 	host, id, err := rawx.SplitChunkURL(t.Chunk)
 	if err != nil {
@@ -72,52 +71,71 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 		return inspection{result: r}
 	}
 	r.Target.Chunk = rawx.ChunkURL(host, id)
-	if err := c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
+	if err := p.c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
 		r.Errors = []string{"Check failed: " + err.Error()}
 		return inspection{result: r}
 	}
-	var pr Probe
-	herr := p.retry(func() (err error) {
-		pr, err = c.probe.Head(p.ctx, r.Target.Chunk, c.opts.Checksum)
-		return err
-	})
-	in := inspection{exists: herr == nil || !errors.Is(herr, rawx.ErrNotFound),
-		young: herr == nil && p.young(pr)}
-	if herr == nil && c.opts.Checksum {
-		c.stats.bytes.Add(pr.Meta.Size)
-	}
-	hints := p.hints(t, rec, pr, host, id)
-	owner, entry, lookErr := p.findOwner(hints, r.Target.Chunk)
+	var s sighting
+	s.probe, s.headErr = p.head(r.Target.Chunk)
+	s.hints = p.hints(t, rec, s.probe, host, id)
+	s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
 	switch {
-	case owner.Object != nil:
-		r.Target = ownerTarget(owner, r.Target.Chunk)
-	case len(hints) > 0:
-		r.Target = hints[0].target(r.Target.Chunk)
+	case s.owner.Object != nil:
+		r.Target = ownerTarget(s.owner, r.Target.Chunk)
+	case len(s.hints) > 0:
+		r.Target = s.hints[0].target(r.Target.Chunk)
 	}
-	switch {
-	case entry != nil:
-		in.referenced = true
-		if herr != nil {
-			r.Errors = headErrors(herr)
-		} else {
-			r.Errors = Compare(pr.Meta, owner, *entry)
-		}
-	case lookErr != nil:
-		r.Errors = append([]string{"Check failed: find the owner: " + lookErr.Error()},
-			headErrorsIf(herr)...)
-	case herr != nil && errors.Is(herr, rawx.ErrNotFound):
-		if explicit && len(hints) == 0 {
-			r.Errors = []string{notFoundPrefix + herr.Error() + " (no owner known)"}
-		}
-	case herr != nil:
-		r.Errors = headErrors(herr)
-	case in.young:
-		// Unowned but recent: the upload of its object may be running.
-	default:
-		r.Errors = []string{orphanPrefix + orphanReason(hints, owner)}
-	}
+	in := inspection{referenced: s.entry != nil,
+		exists: s.headErr == nil || !errors.Is(s.headErr, rawx.ErrNotFound),
+		young:  s.headErr == nil && p.young(s.probe)}
+	r.Errors = s.errors(explicit, in.young)
 	in.result = r
 	return in
+}
+
+// head asks a chunk's server about it, with the checksum when asked for.
+func (p *pass) head(chunkURL string) (Probe, error) {
+	c := p.c
+	var pr Probe
+	err := p.retry(func() (err error) {
+		pr, err = c.probe.Head(p.ctx, chunkURL, c.opts.Checksum)
+		return err
+	})
+	if err == nil && c.opts.Checksum {
+		c.stats.bytes.Add(pr.Meta.Size)
+	}
+	return pr, err
+}
+
+// sighting is what was learnt of a chunk and its owner.
+type sighting struct {
+	probe   Probe
+	headErr error
+	hints   []hint
+	owner   Owner       // the first owner found, if any
+	entry   *meta.Chunk // the owner's entry of the chunk, if it lists it
+	lookErr error       // why no owner could be looked up
+}
+
+// errors returns the errors of the chunk's finding, if any.
+func (s sighting) errors(explicit, young bool) []string {
+	notFound := s.headErr != nil && errors.Is(s.headErr, rawx.ErrNotFound)
+	switch {
+	case s.entry != nil && s.headErr != nil:
+		return headErrors(s.headErr)
+	case s.entry != nil:
+		return Compare(s.probe.Meta, s.owner, *s.entry)
+	case s.lookErr != nil:
+		return append([]string{"Check failed: find the owner: " + s.lookErr.Error()},
+			headErrorsIf(s.headErr)...)
+	case notFound && explicit && len(s.hints) == 0:
+		return []string{notFoundPrefix + s.headErr.Error() + " (no owner known)"}
+	case notFound, young:
+		return nil // gone and unlisted; or unlisted but its upload may be running
+	case s.headErr != nil:
+		return headErrors(s.headErr)
+	}
+	return []string{orphanPrefix + orphanReason(s.hints, s.owner)}
 }
 
 func headErrorsIf(err error) []string {

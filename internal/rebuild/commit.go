@@ -134,36 +134,45 @@ func (r *Rebuilder) orphan(ctx context.Context, res Result, j *job) Result {
 	}
 	pr, err := r.probe.Head(ctx, url, false)
 	if errors.Is(err, rawx.ErrNotFound) {
-		if !r.opts.DryRun {
-			if err := r.unindex(ctx, res.Entry.ContainerID, url); err != nil {
-				return failed(res, err)
-			}
-		}
-		res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
-		return res
+		return r.gone(ctx, res, url)
 	}
 	if err != nil {
 		return failed(res, err)
 	}
 	var owner string
 	if fp := pr.Meta.Fullpath; pr.Meta.FullpathRaw != "" {
-		owner, err = r.listedBy(ctx, fp.ContainerID(), fp.ContentID, url)
+		if owner, err = r.listedBy(ctx, fp.ContainerID(), fp.ContentID, url); err != nil {
+			return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
+		}
 	}
-	if err != nil {
-		return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
-	}
-	if owner != "" {
+	switch age := time.Since(pr.MTime); {
+	case owner != "":
 		res.Outcome, res.Detail = Healthy, "the chunk is listed by "+owner
-		return res
-	}
-	if age := time.Since(pr.MTime); r.opts.OrphanMinAge > 0 && age < r.opts.OrphanMinAge {
+	case r.opts.OrphanMinAge > 0 && age < r.opts.OrphanMinAge:
 		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
 			url, age.Round(time.Second), r.opts.OrphanMinAge))
-	}
-	if r.opts.DryRun {
+	case r.opts.DryRun:
 		res.Outcome, res.Detail = Planned, "would delete the orphan"
-		return res
+	default:
+		return r.removeOrphan(ctx, res, url, pr)
 	}
+	return res
+}
+
+// gone handles an entry whose chunk no longer exists and no object lists.
+func (r *Rebuilder) gone(ctx context.Context, res Result, url string) Result {
+	if !r.opts.DryRun {
+		if err := r.unindex(ctx, res.Entry.ContainerID, url); err != nil {
+			return failed(res, err)
+		}
+	}
+	res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
+	return res
+}
+
+// removeOrphan deletes an orphan chunk and its reverse index records.
+func (r *Rebuilder) removeOrphan(ctx context.Context, res Result, url string,
+	pr integrity.Probe) Result {
 	if err := r.deleteChunk(ctx, url); err != nil {
 		return failed(res, err)
 	}
