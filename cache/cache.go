@@ -109,17 +109,17 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 }
 
 func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
-	n := &node[K, V]{key: key, val: value}
+	h := c.table.hash(key)
+	n := &node[K, V]{key: key, val: value, hash: uint32(h)}
 	if ttl > 0 {
 		n.exp = c.now() + int64(ttl)
 	}
-	h := c.table.hash(key)
 
 	c.mu.Lock()
 	now := c.nowLocked(n)
 	gone, reason := c.table.find(key, h), Replaced
 	if gone != nil {
-		n.freq.Store(gone.freq.Load())
+		n.meta.Store(gone.hits())
 		c.table.replaceLocked(gone, n, h)
 		c.policy.replace(gone, n)
 	} else {
@@ -151,7 +151,7 @@ func (c *Cache[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, 
 	c.table.insertLocked(n, h)
 	victim := c.policy.add(n, h, now)
 	if victim != nil {
-		c.table.removeLocked(victim, c.table.hash(victim.key))
+		c.table.removeLocked(victim, uint64(victim.hash))
 	} else {
 		c.size.Add(1)
 	}

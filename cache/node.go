@@ -2,31 +2,72 @@ package cache
 
 import "sync/atomic"
 
-// node is one entry. Its key, value and deadline never change after the node
-// is published, so readers need no lock; a Set on a present key publishes a
-// new node in its place. Only freq is written by readers, and slot is owned
-// by the policy under Cache.mu.
+// node is one entry. Its key, value, hash and deadline never change after
+// the node is published, so readers need no lock; a Set on a present key
+// publishes a new node in its place.
+//
+// The meta word is shared by readers and the policy. Its low bits count
+// hits, up to maxHits, so that a hot entry stops writing to its node after a
+// few reads; readers bump the count with a compare-and-swap and give up if
+// it fails. The high bits hold the entry's position in the policy, written
+// under Cache.mu.
 type node[K comparable, V any] struct {
 	key  K
 	val  V
 	next atomic.Pointer[node[K, V]]
-	exp  int64 // deadline on the cache clock; 0 means never
-	slot int32
-	freq atomic.Uint32
+	exp  int64  // deadline on the cache clock; 0 means never
+	hash uint32 // low half of the key's hash
+	meta atomic.Uint32
 }
+
+const (
+	hitBits = 4
+	hitMask = 1<<hitBits - 1
+	maxHits = hitMask
+
+	// maxPos bounds the positions a policy may store in a node, and so the
+	// capacity of a cache.
+	maxPos = 1<<(32-hitBits) - 1
+)
 
 // expired reports whether the node's deadline has passed at now.
 func (n *node[K, V]) expired(now int64) bool {
 	return n.exp != 0 && now >= n.exp
 }
 
-// maxFreq bounds the hit counter of a node, so that a hot entry stops
-// writing to its node after a few reads.
-const maxFreq = 15
-
-// touch records a hit, writing only when the counter is below its bound.
+// touch records a hit, writing only when the count is below its bound.
 func (n *node[K, V]) touch() {
-	if f := n.freq.Load(); f < maxFreq {
-		n.freq.Store(f + 1)
+	if m := n.meta.Load(); m&hitMask < maxHits {
+		n.meta.CompareAndSwap(m, m+1)
+	}
+}
+
+// hits returns the hits counted since the policy last took them.
+func (n *node[K, V]) hits() uint32 {
+	return n.meta.Load() & hitMask
+}
+
+// takeHits returns the hits counted and resets the count.
+func (n *node[K, V]) takeHits() uint32 {
+	for {
+		m := n.meta.Load()
+		if n.meta.CompareAndSwap(m, m&^hitMask) {
+			return m & hitMask
+		}
+	}
+}
+
+// pos returns the position the policy gave the node.
+func (n *node[K, V]) pos() int {
+	return int(n.meta.Load() >> hitBits)
+}
+
+// setPos records the node's position in the policy, keeping its hits.
+func (n *node[K, V]) setPos(p int) {
+	for {
+		m := n.meta.Load()
+		if n.meta.CompareAndSwap(m, m&hitMask|uint32(p)<<hitBits) {
+			return
+		}
 	}
 }

@@ -10,6 +10,9 @@ import (
 // zero. It matches the default size of OpenIO's CacheDict.
 const DefaultCapacity = 262144
 
+// MaxCapacity is the largest capacity a cache accepts.
+const MaxCapacity = maxPos / 4
+
 // Policy names the rule that picks which entry leaves a full cache.
 type Policy int
 
@@ -83,6 +86,8 @@ func (o Options[K, V]) validate() (Options[K, V], error) {
 	switch {
 	case o.Capacity < 0:
 		return o, fmt.Errorf("cache: capacity %d: %w", o.Capacity, errNegative)
+	case o.Capacity > MaxCapacity:
+		return o, fmt.Errorf("cache: capacity %d is above %d", o.Capacity, MaxCapacity)
 	case o.TTL < 0:
 		return o, fmt.Errorf("cache: ttl %v: %w", o.TTL, errNegative)
 	case o.ErrorTTL < 0:

@@ -32,7 +32,7 @@ func (p *fifo[K, V]) add(n *node[K, V], _ uint64, _ int64) *node[K, V] {
 	if p.head > len(p.q)/2 || len(p.q)-p.head > 2*p.count+16 {
 		p.compact()
 	}
-	n.slot = int32(len(p.q))
+	n.setPos(len(p.q))
 	p.q = append(p.q, n)
 	p.count++
 	return victim
@@ -55,7 +55,7 @@ func (p *fifo[K, V]) compact() {
 	j := 0
 	for _, n := range p.q[p.head:] {
 		if n != nil {
-			n.slot = int32(j)
+			n.setPos(j)
 			p.q[j] = n
 			j++
 		}
@@ -66,12 +66,12 @@ func (p *fifo[K, V]) compact() {
 }
 
 func (p *fifo[K, V]) replace(old, n *node[K, V]) {
-	n.slot = old.slot
-	p.q[n.slot] = n
+	n.setPos(old.pos())
+	p.q[n.pos()] = n
 }
 
 func (p *fifo[K, V]) remove(n *node[K, V]) {
-	p.q[n.slot] = nil
+	p.q[n.pos()] = nil
 	p.count--
 }
 

@@ -31,8 +31,10 @@ func newBuckets[K comparable, V any](size int) *buckets[K, V] {
 	return &buckets[K, V]{slots: make([]atomic.Pointer[node[K, V]], size), mask: uint64(size - 1)}
 }
 
+// hash returns the hash of key. Only its low 32 bits are used, so that
+// nodes can keep them.
 func (t *table[K, V]) hash(key K) uint64 {
-	return maphash.Comparable(t.seed, key)
+	return maphash.Comparable(t.seed, key) & 0xffffffff
 }
 
 // find returns the node holding key, whose hash is h, or nil.
@@ -89,9 +91,9 @@ func (t *table[K, V]) growLocked(moved func(old, n *node[K, V])) {
 	nb := newBuckets[K, V](len(b.slots) * 2)
 	for i := range b.slots {
 		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {
-			c := &node[K, V]{key: n.key, val: n.val, exp: n.exp, slot: n.slot}
-			c.freq.Store(n.freq.Load())
-			head := &nb.slots[t.hash(c.key)&nb.mask]
+			c := &node[K, V]{key: n.key, val: n.val, exp: n.exp, hash: n.hash}
+			c.meta.Store(n.meta.Load())
+			head := &nb.slots[uint64(c.hash)&nb.mask]
 			c.next.Store(head.Load())
 			head.Store(c)
 			moved(n, c)

@@ -14,10 +14,10 @@ type tinyLFU[K comparable, V any] struct {
 	table  *table[K, V]
 	sketch *sketch
 
-	window []*node[K, V] // fixed-size ring; a window node's slot is -1-i
+	window []*node[K, V] // fixed-size ring; the node at i has position i+1
 	wnext  int
 
-	mainCount int // main nodes have slot 0
+	mainCount int // main nodes have position 0
 	mainCap   int
 	bucket    int         // the hand: the bucket it is in
 	next      *node[K, V] // and the next node it looks at, nil at a chain's end
@@ -39,7 +39,7 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], h uint64, now int64) *node[K, V] {
 	p.wnext = (p.wnext + 1) % len(p.window)
 	cand := p.window[i]
 	p.window[i] = n
-	n.slot = int32(-1 - i)
+	n.setPos(i + 1)
 	if cand == nil {
 		return nil
 	}
@@ -49,22 +49,22 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], h uint64, now int64) *node[K, V] {
 // admit offers cand, which just left the window, to the main area, and
 // returns the node that leaves the cache.
 func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
-	ch := p.table.hash(cand.key)
-	p.sketch.add(ch, cand.freq.Swap(0))
+	ch := uint64(cand.hash)
+	p.sketch.add(ch, cand.takeHits())
 	if cand.expired(now) || p.mainCap == 0 {
 		return cand
 	}
 	if p.mainCount < p.mainCap {
-		cand.slot = 0
+		cand.setPos(0)
 		p.mainCount++
 		return nil
 	}
 	victim := p.pickVictim(now)
-	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(p.table.hash(victim.key)) {
+	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(uint64(victim.hash)) {
 		return cand
 	}
 	p.forget(victim)
-	cand.slot = 0
+	cand.setPos(0)
 	p.mainCount++
 	return victim
 }
@@ -83,7 +83,7 @@ func (p *tinyLFU[K, V]) pickVictim(now int64) *node[K, V] {
 		if n.expired(now) {
 			return n
 		}
-		est := p.sketch.estimate(p.table.hash(n.key))
+		est := p.sketch.estimate(uint64(n.hash))
 		if victim == nil || est < bestFreq {
 			victim, bestFreq = n, est
 		}
@@ -104,20 +104,20 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 			continue
 		}
 		p.next = n.next.Load()
-		if n.slot < 0 {
+		if n.pos() != 0 {
 			continue
 		}
-		if n.expired(now) || n.freq.Load() == 0 {
+		if n.expired(now) || n.hits() == 0 {
 			return n
 		}
-		p.sketch.add(p.table.hash(n.key), n.freq.Swap(0))
+		p.sketch.add(uint64(n.hash), n.takeHits())
 	}
 }
 
 func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
-	n.slot = old.slot
-	if n.slot < 0 {
-		p.window[-1-n.slot] = n
+	n.setPos(old.pos())
+	if i := n.pos(); i > 0 {
+		p.window[i-1] = n
 	}
 	if p.next == old {
 		p.next = n
@@ -125,8 +125,8 @@ func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
 }
 
 func (p *tinyLFU[K, V]) remove(n *node[K, V]) {
-	if n.slot < 0 {
-		p.window[-1-n.slot] = nil
+	if i := n.pos(); i > 0 {
+		p.window[i-1] = nil
 	} else {
 		p.forget(n)
 	}
