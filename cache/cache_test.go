@@ -14,6 +14,7 @@ func TestOptionsValidation(t *testing.T) {
 		o    Options[string, int]
 	}{
 		{"negative capacity", Options[string, int]{Capacity: -1}},
+		{"capacity too large", Options[string, int]{Capacity: MaxCapacity + 1}},
 		{"negative ttl", Options[string, int]{TTL: -time.Second}},
 		{"negative error ttl", Options[string, int]{ErrorTTL: -time.Second}},
 		{"unknown policy", Options[string, int]{Policy: Policy(7)}},

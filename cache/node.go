@@ -25,10 +25,13 @@ const (
 	hitMask = 1<<hitBits - 1
 	maxHits = hitMask
 
-	// maxPos bounds the positions a policy may store in a node, and so the
-	// capacity of a cache.
+	// maxPos bounds the positions a policy may store in a node, and so
+	// MaxCapacity.
 	maxPos = 1<<(32-hitBits) - 1
 )
+
+// The FIFO queue holds up to four positions per entry.
+var _ [maxPos - 4*MaxCapacity]struct{}
 
 // expired reports whether the node's deadline has passed at now.
 func (n *node[K, V]) expired(now int64) bool {

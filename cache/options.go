@@ -10,8 +10,10 @@ import (
 // zero. It matches the default size of OpenIO's CacheDict.
 const DefaultCapacity = 262144
 
-// MaxCapacity is the largest capacity a cache accepts.
-const MaxCapacity = maxPos / 4
+// MaxCapacity is the largest capacity a cache accepts, 67,108,863 entries:
+// an entry records its place in the policy in 28 bits, and the FIFO queue
+// may be up to four times as long as the cache.
+const MaxCapacity = 1<<26 - 1
 
 // Policy names the rule that picks which entry leaves a full cache.
 type Policy int
