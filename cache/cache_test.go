@@ -240,3 +240,26 @@ func TestGrowth(t *testing.T) {
 		})
 	}
 }
+
+// TestTinyLFUHandSurvivesRemovals mixes inserts and deletes on small caches
+// whose few buckets hold long chains, so that the clock hand often rests
+// next to entries that are then removed; the hand must never reach an entry
+// that is no longer in the table.
+func TestTinyLFUHandSurvivesRemovals(t *testing.T) {
+	for capacity := 2; capacity <= 12; capacity++ {
+		c := mustNew(t, Options[string, int]{Capacity: capacity})
+		x := uint64(capacity)
+		for i := range 200000 {
+			x = x*6364136223846793005 + 1442695040888963407
+			k := strconv.Itoa(int(x>>40) % (3 * capacity))
+			if x>>62 == 0 {
+				c.Delete(k)
+			} else {
+				c.Set(k, i)
+			}
+			if c.Len() > capacity {
+				t.Fatalf("Len() = %d > %d", c.Len(), capacity)
+			}
+		}
+	}
+}

@@ -52,6 +52,7 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	ch := uint64(cand.hash)
 	p.sketch.add(ch, cand.takeHits())
 	if cand.expired(now) || p.mainCap == 0 {
+		p.release(cand)
 		return cand
 	}
 	if p.mainCount < p.mainCap {
@@ -61,11 +62,11 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	}
 	victim := p.pickVictim(now)
 	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(uint64(victim.hash)) {
+		p.release(cand)
 		return cand
 	}
-	p.forget(victim)
+	p.release(victim)
 	cand.setPos(0)
-	p.mainCount++
 	return victim
 }
 
@@ -128,13 +129,14 @@ func (p *tinyLFU[K, V]) remove(n *node[K, V]) {
 	if i := n.pos(); i > 0 {
 		p.window[i-1] = nil
 	} else {
-		p.forget(n)
+		p.mainCount--
 	}
+	p.release(n)
 }
 
-// forget drops main node n, which is about to be unlinked from the table.
-func (p *tinyLFU[K, V]) forget(n *node[K, V]) {
-	p.mainCount--
+// release moves the clock hand off n, which is about to be unlinked from
+// the table, so that the hand only ever rests on a linked node.
+func (p *tinyLFU[K, V]) release(n *node[K, V]) {
 	if p.next == n {
 		p.next = n.next.Load()
 	}
