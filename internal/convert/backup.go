@@ -52,13 +52,33 @@ func (b *backups) original(p *plan) []chunk.Attr {
 	return p.attrs
 }
 
-// write writes the dump of a batch and makes it durable.
+// write writes the dump of a batch and makes it durable: it is written
+// under a ".partial" name, synced, renamed, and the directory synced, so
+// that a dump under its final name is always whole.
 func (b *backups) write(batch []*plan) error {
 	b.n++
 	name := filepath.Join(b.dir, fmt.Sprintf("batch-%06d.txt", b.n))
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
+	if err := b.writePartial(name+".partial", batch); err != nil {
+		return fmt.Errorf("backup %s: %w", name, err)
+	}
+	if err := os.Rename(name+".partial", name); err != nil {
 		return fmt.Errorf("backup: %w", err)
+	}
+	dirs := []string{b.dir}
+	if !b.synced {
+		dirs = append(dirs, filepath.Dir(b.dir))
+	}
+	if err := syncDirs(dirs...); err != nil {
+		return fmt.Errorf("backup %s: %w", name, err)
+	}
+	b.synced = true
+	return nil
+}
+
+func (b *backups) writePartial(name string, batch []*plan) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
 	for _, p := range batch {
@@ -71,19 +91,12 @@ func (b *backups) write(batch []*plan) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && !b.synced {
-		err = syncDir(b.dir)
-		b.synced = err == nil
-	}
-	if err != nil {
-		return fmt.Errorf("backup %s: %w", name, err)
-	}
-	return nil
+	return err
 }
 
-// syncDir makes dir's entries, and dir's own entry in its parent, durable.
-func syncDir(dir string) error {
-	for _, d := range []string{dir, filepath.Dir(dir)} {
+// syncDirs makes the entries of each directory durable.
+func syncDirs(dirs ...string) error {
+	for _, d := range dirs {
 		f, err := os.Open(d)
 		if err != nil {
 			return err

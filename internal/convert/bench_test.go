@@ -72,15 +72,21 @@ func BenchmarkConvertVolume(b *testing.B) {
 		b.Log("not root: cold-cache steps skipped")
 		return
 	}
-	var coldCeiling float64
+	var coldRead, coldWrite float64
 	b.Run("ceiling-read-cold", func(b *testing.B) {
 		dropCaches(b)
-		coldCeiling = bv.measure(b, func() { bv.ceiling(b, conc, false) })
+		coldRead = bv.measure(b, func() { bv.ceiling(b, conc, false) })
+	})
+	b.Run("ceiling-cold", func(b *testing.B) {
+		dropCaches(b)
+		coldWrite = bv.measure(b, func() { bv.ceiling(b, conc, true) })
+		bv.reset(b)
 	})
 	b.Run("convert-cold-backup=false", func(b *testing.B) {
 		dropCaches(b)
 		rate := bv.measure(b, func() { bv.convert(b, conc, true) })
-		b.ReportMetric(100*rate/coldCeiling, "%ceiling")
+		b.ReportMetric(100*rate/coldRead, "%read-ceiling")
+		b.ReportMetric(100*rate/coldWrite, "%ceiling")
 		bv.reset(b)
 	})
 }
@@ -110,6 +116,7 @@ func (bv *benchVolume) convert(b *testing.B, conc int, noBackup bool) {
 	if err != nil || s.Converted != int64(len(bv.paths)) {
 		b.Fatalf("%v: %+v", err, s)
 	}
+	b.Logf("%d syncs of the volume took %s", s.Syncs, s.SyncTime)
 	b.StopTimer()
 	os.RemoveAll(backups)
 	b.StartTimer()

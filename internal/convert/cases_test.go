@@ -223,6 +223,30 @@ func TestConvertLinks(t *testing.T) {
 			t.Errorf("summary %+v, link result %+v", s, res[l.paths[0]])
 		}
 	})
+	// A legacy copy was itself copied onto its own path: the copy's version
+	// and name are gone, the "oio:" entry naming its latest version leads
+	// to the newest copy.
+	t.Run("legacy link with a link on the same object", func(t *testing.T) {
+		o := e.put("links", "same", testChunkSize)
+		l := e.link(o, "links", "same.link")
+		entry := l.owner.Old()
+		entry.Version = "None"
+		leg := converttest.ForEra(converttest.EraGrid, o.ids[0], o.owner)
+		leg.Entries, leg.Marker = []chunk.OldFullpath{entry}, "4.0"
+		must(t, converttest.Apply(o.paths[0], leg, o.ids[0], l.ids[0]))
+		l2 := e.link(l, "links", "same.link")
+		if err := os.Remove(l.paths[0]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		s, res := e.run(convert.Options{}, o.paths[0], l2.paths[0])
+		wantOutcome(t, res, o.paths[0], convert.Converted)
+		owners := map[string]converttest.Owner{o.ids[0]: o.owner, l2.ids[0]: l2.owner}
+		wantOwners(t, o.paths[0], owners)
+		wantOwners(t, l2.paths[0], owners)
+		if s.Errors() != 0 {
+			t.Errorf("summary %+v", s)
+		}
+	})
 	t.Run("both names in one run", func(t *testing.T) {
 		o := e.put("links", "both", testChunkSize)
 		l := e.link(o, "links", "both.link")

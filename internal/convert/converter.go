@@ -33,6 +33,8 @@ type Converter struct {
 	counts   [NotChunk + 1]atomic.Int64
 	recov    atomic.Int64
 	wrote    atomic.Bool
+	syncs    atomic.Int64
+	syncTime atomic.Int64 // nanoseconds
 }
 
 // New checks the options and the volume identity and returns a converter.
@@ -160,7 +162,11 @@ func (c *Converter) close() {
 }
 
 func (c *Converter) sync(fd int, what string) error {
-	if err := unix.Syncfs(fd); err != nil {
+	start := time.Now()
+	err := unix.Syncfs(fd)
+	c.syncs.Add(1)
+	c.syncTime.Add(int64(time.Since(start)))
+	if err != nil {
 		return fmt.Errorf("sync %s filesystem: %w", what, err)
 	}
 	return nil
@@ -194,7 +200,8 @@ func (c *Converter) summary() Summary {
 	s := Summary{Volume: c.vol.ServiceID, Started: c.start, DryRun: c.o.DryRun,
 		Converted: c.counts[Converted].Load(), Current: c.counts[Current].Load(),
 		Orphans: c.counts[Orphan].Load(), Failed: c.counts[Failed].Load(),
-		NotChunks: c.counts[NotChunk].Load(), Recovered: c.recov.Load()}
+		NotChunks: c.counts[NotChunk].Load(), Recovered: c.recov.Load(), Syncs: c.syncs.Load(),
+		SyncTime: time.Duration(c.syncTime.Load())}
 	s.Chunks = s.Converted + s.Current + s.Orphans + s.Failed
 	if !c.start.IsZero() {
 		s.Elapsed = c.o.Now().Sub(c.start)

@@ -58,7 +58,9 @@
 // in the text format of `getfattr --dump`: for each chunk a "# file: <chunk
 // path>" line, then one name="value" line per attribute, with the escapes
 // getfattr uses, then a blank line. `setfattr --restore=FILE` sets them
-// back; `grep -l <CHUNK ID> batch-*` finds the backup of one chunk. It does not remove the keys the
+// back; `grep -l <CHUNK ID> batch-*` finds the backup of one chunk. A dump
+// is written under a ".partial" name and renamed once synced: a ".partial"
+// file left by a killed run describes chunks that were not changed. It does not remove the keys the
 // conversion added, so to return a chunk to exactly its original state,
 // remove its oio.content.fullpath:* and grid.oio.version keys first. Every
 // backup of a run holds the attributes the inode had before that run, for

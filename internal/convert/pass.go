@@ -171,29 +171,56 @@ func (c *Converter) prepare(ctx context.Context, it item) *plan {
 	return c.planChunk(ctx, it)
 }
 
-// commitAll commits batches in order. After a failure it commits nothing
-// more, reports the remaining chunks as failed, and stops the pass.
+// commitAll commits batches in order, in two stages that overlap: while
+// the volume syncs the new keys of one batch, the next batch's backup and
+// new keys are written. After a failure it commits nothing more, reports
+// the remaining chunks as failed, and stops the pass.
 func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
+	synced := make(chan []*plan, 1)
+	var syncErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range synced {
+			if syncErr == nil {
+				if syncErr = c.syncAndRemove(b); syncErr != nil {
+					stop()
+				}
+			}
+			c.finishBatch(b, syncErr)
+		}
+	}()
 	var err error
 	for b := range batches {
 		if err == nil {
-			if err = c.commit(b); err != nil {
+			if err = c.backupAndSet(b); err != nil {
 				stop()
 			}
 		}
-		for _, p := range b {
-			if err != nil && p.res.Outcome == Converted {
-				p.fail(fmt.Errorf("not converted: %w", err))
-			}
-			c.finish(p)
+		if err != nil {
+			c.finishBatch(b, err)
+			continue
 		}
+		synced <- b
 	}
-	return err
+	close(synced)
+	<-done
+	return errors.Join(err, syncErr)
 }
 
-// commit writes a batch's backup and makes it durable, sets the new keys,
-// makes them durable, then removes the legacy keys.
-func (c *Converter) commit(b []*plan) error {
+// finishBatch records the outcomes of a batch; err, if set, stopped it.
+func (c *Converter) finishBatch(b []*plan, err error) {
+	for _, p := range b {
+		if err != nil && p.res.Outcome == Converted {
+			p.fail(fmt.Errorf("not converted: %w", err))
+		}
+		c.finish(p)
+	}
+}
+
+// backupAndSet writes a batch's backup and makes it durable, then sets the
+// new keys.
+func (c *Converter) backupAndSet(b []*plan) error {
 	if c.backups != nil {
 		if err := c.backups.write(b); err != nil {
 			return err
@@ -205,6 +232,12 @@ func (c *Converter) commit(b []*plan) error {
 			p.fail(err)
 		}
 	})
+	return nil
+}
+
+// syncAndRemove makes the new keys of a batch durable, then removes its
+// legacy keys.
+func (c *Converter) syncAndRemove(b []*plan) error {
 	if err := c.sync(c.volFd, "volume"); err != nil {
 		return err
 	}

@@ -88,6 +88,10 @@ type Summary struct {
 	NotChunks int64         `json:"not_chunks,omitempty"`
 	Recovered int64         `json:"recovered"` // converted through the reverse index
 	BackupDir string        `json:"backup_dir,omitempty"`
+	// Syncs counts the syncs of the volume's filesystem, and SyncTime is
+	// the time they took.
+	Syncs    int64         `json:"syncs"`
+	SyncTime time.Duration `json:"sync_ns"`
 }
 
 // Errors counts the chunks left unconverted: orphans and failures.

@@ -35,12 +35,12 @@ import (
 // the tests, so that a test can run convert as a process and kill it.
 const cliEnv = "GRIDKEEP_CONVERT_TEST_CLI"
 
-// Environment of the acceptance scenario: its size (default 10,000 chunks)
-// and how many of them are written through the chunk server (default
-// 2,000: each takes milliseconds on a busy disk; the others are written in
-// the same format straight to the volume, and registered in the directory
-// and the reverse index). scripts/convert-scenario.sh runs it at full size,
-// every chunk through the chunk server.
+// Environment of the acceptance scenario: its size (default 4,000 chunks,
+// for CI) and how many of them are written through the chunk server
+// (default 1,000: each takes milliseconds on a busy disk; the others are
+// written in the same format straight to the volume, and registered in the
+// directory and the reverse index). scripts/convert-scenario.sh runs it at
+// full size, every chunk through the chunk server.
 const (
 	scenarioChunksEnv = "GRIDKEEP_CONVERT_SCENARIO_CHUNKS"
 	scenarioPutEnv    = "GRIDKEEP_CONVERT_SCENARIO_PUT_CHUNKS"
@@ -71,9 +71,9 @@ type scenario struct {
 // original attributes exactly.
 func TestScenario(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a volume of 10,000 chunks")
+		t.Skip("builds a volume of thousands of chunks")
 	}
-	size := 10000
+	size := 4000
 	if s := os.Getenv(scenarioChunksEnv); s != "" {
 		size, _ = strconv.Atoi(s)
 	}
@@ -111,6 +111,7 @@ func TestScenario(t *testing.T) {
 	sc.checkSummary(t, code, out, false)
 	t.Logf("converted at %s", time.Since(start).Round(time.Millisecond))
 	sc.check(t, before)
+	sc.integrity(t)
 	t.Logf("checked at %s", time.Since(start).Round(time.Millisecond))
 
 	// A third run finds nothing to do.
@@ -131,7 +132,7 @@ func TestScenario(t *testing.T) {
 // build fills the volume with about size chunks and rewrites them.
 func (sc *scenario) build(t *testing.T, size int, rng *mrand.Rand) {
 	const perObject = 10
-	put := min(size, 2000)
+	put := min(size, 1000)
 	if s := os.Getenv(scenarioPutEnv); s != "" {
 		put, _ = strconv.Atoi(s)
 		put = min(put, size)
@@ -522,6 +523,45 @@ func (sc *scenario) checkDirectory(t *testing.T) {
 			}
 		}
 	}
+}
+
+// integrity runs `gridkeep check --all` on the namespace and expects no
+// finding but the orphans the scenario planted.
+func (sc *scenario) integrity(t *testing.T) {
+	t.Helper()
+	orphans := map[string]bool{}
+	for p, w := range sc.want {
+		if w == nil {
+			orphans[filepath.Base(p)] = true
+		}
+	}
+	code, out := sc.cli(t, "check", "--all", "--json", "--proxy", sc.ns.ProxyURL,
+		"--orphan-min-age", "-1s")
+	found, items := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			Item   string   `json:"item"`
+			Status string   `json:"status"`
+			Errors []string `json:"errors"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("check output %q: %v", line, err)
+		}
+		items++
+		if r.Status == "OK" {
+			continue
+		}
+		if id := r.Item[strings.LastIndexByte(r.Item, '/')+1:]; orphans[id] {
+			found++
+			continue
+		}
+		t.Errorf("gridkeep check: %s: %v", r.Item, r.Errors)
+	}
+	if found < len(orphans) || code == 0 {
+		t.Errorf("gridkeep check exited %d with %d findings on the %d orphans", code, found,
+			len(orphans))
+	}
+	t.Logf("gridkeep check: %d items, %d findings, all on orphans", items, found)
 }
 
 // countingT records whether a check failed, and reports through TB.
