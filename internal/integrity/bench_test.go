@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 // The benchmarks build a namespace, then alternate a check with its
 // ceiling, the same chunk server requests in a tight loop, so that both
 // see the same machine load; run them with -benchtime=1x (each run builds
-// its namespace). Sizes come from the environment:
+// its namespace). Rates per CPU second count the CPU time of the whole
+// process, namespace included, and do not depend on other load on the
+// machine. Sizes come from the environment:
 //
 //	GRIDKEEP_BENCH_OBJECTS   objects of the metadata benchmark (8000, three
 //	                         copies of one chunk each)
@@ -70,7 +73,7 @@ func benchNamespace(b *testing.B, rawxCount int, chunkSize int64, n, size int,
 func compareWithHeads(b *testing.B, f *integritytest.Fixture, checksum bool) {
 	urls, bytes := chunkAddresses(b, f)
 	opts := integrity.Options{Checksum: checksum, Concurrency: benchConcurrency}
-	var checkTime, headTime time.Duration
+	var checkTime, headTime, checkCPU, headCPU time.Duration
 	var chunks int64
 	rounds := envInt("GRIDKEEP_BENCH_ROUNDS", 3)
 	b.ResetTimer()
@@ -79,16 +82,16 @@ func compareWithHeads(b *testing.B, f *integritytest.Fixture, checksum bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		st, err := c.Run(f.Ctx, []integrity.Target{{}})
-		checkTime += time.Since(start)
+		checkTime, checkCPU = checkTime+time.Since(start), checkCPU+cpuTime()-cpu
 		if err != nil || st.Problems() != 0 {
 			b.Fatalf("check: %v, %d problems", err, st.Problems())
 		}
 		chunks += st.Chunks.Checked
-		start = time.Now()
+		start, cpu = time.Now(), cpuTime()
 		headLoop(b, f.Ctx, urls, checksum)
-		headTime += time.Since(start)
+		headTime, headCPU = headTime+time.Since(start), headCPU+cpuTime()-cpu
 	}
 	b.StopTimer()
 	n := float64(b.N * rounds)
@@ -96,6 +99,8 @@ func compareWithHeads(b *testing.B, f *integritytest.Fixture, checksum bool) {
 	headRate := n * float64(len(urls)) / headTime.Seconds()
 	b.ReportMetric(checkRate, "check-chunks/s")
 	b.ReportMetric(headRate, "head-chunks/s")
+	b.ReportMetric(float64(chunks)/checkCPU.Seconds(), "check-chunks/cpu-s")
+	b.ReportMetric(n*float64(len(urls))/headCPU.Seconds(), "head-chunks/cpu-s")
 	if checksum {
 		b.ReportMetric(float64(chunks)/float64(len(urls))*float64(bytes)/checkTime.Seconds()/1e6,
 			"check-MB/s")
@@ -151,4 +156,14 @@ func headLoop(b *testing.B, ctx context.Context, urls []string, checkHash bool) 
 		}()
 	}
 	wg.Wait()
+}
+
+// cpuTime returns the CPU time the process used so far, user and system:
+// the chunk servers and the directory run in it too, so that a rate per
+// CPU second says what the whole namespace spends, whatever else runs on
+// the machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

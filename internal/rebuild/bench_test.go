@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,25 +43,25 @@ func BenchmarkRebuildVolume(b *testing.B) {
 		return object.Name{Account: "bench", Container: "c", Path: fmt.Sprintf("o%05d", i)}
 	}, func(int) (int, string) { return 4 << 20, "TWOCOPIES" })
 	f.WaitIndexed()
-	var copyTime, rebuildTime time.Duration
+	var copyTime, rebuildTime, copyCPU, rebuildCPU time.Duration
 	var copied, rebuilt int64
 	rounds := envInt("GRIDKEEP_BENCH_ROUNDS", 4)
 	b.ResetTimer()
 	for i := range b.N * rounds {
 		lost := f.NS.Rawx[i%len(f.NS.Rawx)]
 		plan := copyPlan(b, f, lost.ServiceID)
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		copied += copyAll(b, f, plan)
-		copyTime += time.Since(start)
+		copyTime, copyCPU = copyTime+time.Since(start), copyCPU+cpuTime()-cpu
 		b.StopTimer()
 		removeCopies(b, f, plan)
 		if err := chunk.WalkChunks(lost.Volume, os.Remove); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		start = time.Now()
+		start, cpu = time.Now(), cpuTime()
 		st := rebuildVolume(b, f, lost.ServiceID)
-		rebuildTime += time.Since(start)
+		rebuildTime, rebuildCPU = rebuildTime+time.Since(start), rebuildCPU+cpuTime()-cpu
 		if st.Failed+st.Irreparable != 0 {
 			b.Fatalf("rebuild of %s: %+v", lost.ServiceID, st)
 		}
@@ -72,6 +73,16 @@ func BenchmarkRebuildVolume(b *testing.B) {
 	b.ReportMetric(rebuildRate, "rebuild-MB/s")
 	b.ReportMetric(copyRate, "copy-MB/s")
 	b.ReportMetric(rebuildRate/copyRate, "ratio")
+	b.ReportMetric(float64(rebuilt)/rebuildCPU.Seconds()/1e6, "rebuild-MB/cpu-s")
+	b.ReportMetric(float64(copied)/copyCPU.Seconds()/1e6, "copy-MB/cpu-s")
+}
+
+// cpuTime returns the CPU time the process (namespace included) used so
+// far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // transfer is one chunk copy of the ceiling: from a surviving copy to a
