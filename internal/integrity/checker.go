@@ -20,7 +20,7 @@ import (
 const (
 	DefaultDepth        = 4
 	DefaultConcurrency  = 30
-	DefaultCacheSize    = 1 << 20
+	DefaultCacheSize    = cache.DefaultCapacity
 	DefaultOrphanMinAge = time.Hour
 )
 

@@ -284,6 +284,9 @@ func (p *pass) names(cid string) (string, string, error) {
 
 // searchIndex looks for a chunk id in its volume's reverse index, a full
 // scan: the index is keyed by container first.
+//
+// TODO(#5): rdir has no lookup by chunk id; each chunk with neither a
+// fullpath nor a hint costs a scan of its volume's index.
 func (p *pass) searchIndex(vol, id string) (rdir.Record, bool) {
 	rc, err := p.c.rdirFor(p.ctx, vol)
 	if err != nil {

@@ -58,6 +58,12 @@ func (p *pass) volume(svc string) {
 }
 
 // volumeRecords returns the reverse index records of a volume by chunk id.
+//
+// TODO(#5): the records of a whole volume are held in memory while it is
+// walked (a few hundred bytes each, so gigabytes for tens of millions of
+// chunks); walking the index and the volume in step would need both
+// listed in one order, which rdir (by container) and rawx (by chunk id)
+// do not share.
 func (p *pass) volumeRecords(svc string) (map[string]rdir.Record, error) {
 	rc, err := p.c.rdirFor(p.ctx, svc)
 	if err != nil {

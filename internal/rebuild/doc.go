@@ -33,7 +33,9 @@
 // An entry whose chunk no object lists any more (repaired already, or an
 // orphan) is deleted if it still exists and is older than
 // Options.OrphanMinAge; nothing else is ever deleted, and no copy is
-// deleted while the directory lists it.
+// deleted while the directory lists it. An upload still running when its
+// first chunks are that old would lose them, so the age must exceed the
+// longest upload (an hour by default).
 //
 // # Interruptions
 //
