@@ -145,10 +145,12 @@ func headErrorsIf(err error) []string {
 	return headErrors(err)
 }
 
-// young reports whether a chunk is too recent to call an orphan.
+// young reports whether a chunk is too recent to call an orphan. A chunk
+// whose time is unknown is treated as young: deleting it could destroy an
+// upload in progress.
 func (p *pass) young(pr Probe) bool {
 	min := p.c.opts.OrphanMinAge
-	return min > 0 && !pr.MTime.IsZero() && p.c.opts.Now().Sub(pr.MTime) < min
+	return min > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < min)
 }
 
 func orphanReason(hints []hint, owner Owner) string {

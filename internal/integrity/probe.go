@@ -141,7 +141,9 @@ func (p *Prober) Head(ctx context.Context, chunkURL string, checkHash bool) (Pro
 	}
 	m := rawx.MetaFromHeaders(resp.Header)
 	m.ChunkID = id
-	mtime, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	// An unreadable time stays zero, which counts as too recent to call the
+	// chunk an orphan.
+	mtime, _ := rawx.ParseLastModified(resp.Header.Get("Last-Modified"))
 	return Probe{Meta: m, MTime: mtime}, nil
 }
 

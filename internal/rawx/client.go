@@ -333,3 +333,14 @@ func SplitChunkURL(chunkURL string) (host, id string, err error) {
 	}
 	return u.Host, id, nil
 }
+
+// ParseLastModified reads the Last-Modified header of a chunk server's
+// reply. OpenIO's rawx, and this one, write RFC 1123 times with the zone
+// "UTC", which http.ParseTime refuses; both that form and the standard
+// "GMT" one are accepted.
+func ParseLastModified(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC1123, v); err == nil {
+		return t, nil
+	}
+	return http.ParseTime(v)
+}

@@ -624,3 +624,26 @@ func TestStatAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestLastModifiedParses(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(300)
+	var c Client
+	before := time.Now().Add(-2 * time.Second)
+	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("x"), -1); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Head(ChunkURL(addr, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	v := resp.Header.Get("Last-Modified")
+	mt, err := ParseLastModified(v)
+	if err != nil || mt.Before(before) || mt.After(time.Now().Add(2*time.Second)) {
+		t.Errorf("Last-Modified %q parsed as %v, %v", v, mt, err)
+	}
+	if gmt, err := ParseLastModified("Fri, 04 Dec 2026 15:52:01 GMT"); err != nil || gmt.Hour() != 15 {
+		t.Errorf("GMT form: %v, %v", gmt, err)
+	}
+}

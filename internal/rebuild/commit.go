@@ -148,7 +148,7 @@ func (r *Rebuilder) orphan(ctx context.Context, res Result, j *job) Result {
 	switch age := time.Since(pr.MTime); {
 	case owner != "":
 		res.Outcome, res.Detail = Healthy, "the chunk is listed by "+owner
-	case r.opts.OrphanMinAge > 0 && age < r.opts.OrphanMinAge:
+	case r.opts.OrphanMinAge > 0 && (pr.MTime.IsZero() || age < r.opts.OrphanMinAge):
 		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
 			url, age.Round(time.Second), r.opts.OrphanMinAge))
 	case r.opts.DryRun:

@@ -192,3 +192,7 @@ func (f *Fixture) orphan() Item {
 	}
 	return Item{integrity.KindChunk, c.URL}
 }
+
+// Orphan writes a chunk of an upload that is never committed, just now,
+// and returns it.
+func (f *Fixture) Orphan() Item { return f.orphan() }
