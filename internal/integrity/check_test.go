@@ -2,8 +2,10 @@ package integrity_test
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -114,5 +116,29 @@ func TestVolumeFindings(t *testing.T) {
 	got, _, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, targets...)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings from the error file (-want +got):\n%s", diff)
+	}
+}
+
+// TestOrphanAge checks that an unowned chunk counts as an orphan only once
+// older than the minimum age, read from its chunk server's reply.
+func TestOrphanAge(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	orphan := f.Orphan()
+	target := integrity.Target{Chunk: orphan.Item}
+	got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{}, target)
+	if len(got) != 0 {
+		t.Errorf("a fresh unowned chunk reported: %v", got)
+	}
+	old := time.Now().Add(-2 * integrity.DefaultOrphanMinAge)
+	if err := os.Chtimes(f.ChunkPath(orphan.Item), old, old); err != nil {
+		t.Fatal(err)
+	}
+	got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{}, target)
+	if diff := cmp.Diff([]integritytest.Item{orphan}, got); diff != "" {
+		t.Errorf("an old unowned chunk (-want +got):\n%s", diff)
+	}
+	if r := res[orphan]; len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "Orphan: ") {
+		t.Errorf("orphan finding %v", r.Errors)
 	}
 }

@@ -169,6 +169,16 @@ func (f *Fixture) Path(c meta.Chunk) string {
 	return filepath.Join(f.Volume(c.Host()), chunk.DefaultLayout.Path(c.ID()))
 }
 
+// ChunkPath returns the file of the chunk at a chunk URL.
+func (f *Fixture) ChunkPath(chunkURL string) string {
+	f.T.Helper()
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return filepath.Join(f.Volume(host), chunk.DefaultLayout.Path(id))
+}
+
 // Volume returns the volume directory of a chunk server.
 func (f *Fixture) Volume(serviceID string) string {
 	f.T.Helper()
