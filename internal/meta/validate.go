@@ -17,9 +17,13 @@ const (
 	MaxPropertyKeyLen   = 512
 	MaxPropertyValueLen = 64 << 10
 	MaxProperties       = 1024 // per container, object or bucket
-	MaxMimeTypeLen      = 255
-	MaxChunkMethodLen   = 255
-	MaxChunks           = 100000 // per object version
+	// MaxPropertiesBytes bounds the keys and values one request sets, so
+	// that the event announcing the change stays well within what the
+	// event bus carries.
+	MaxPropertiesBytes = 8 << 20
+	MaxMimeTypeLen     = 255
+	MaxChunkMethodLen  = 255
+	MaxChunks          = 100000 // per object version
 )
 
 // CheckAccount reports whether name can name an account.
@@ -69,10 +73,18 @@ func CheckUpdate(u PropertyUpdate) error {
 	if len(u.Set) > MaxProperties || len(u.Delete) > MaxProperties {
 		return fmt.Errorf("%w: more than %d properties", ErrInvalidProperty, MaxProperties)
 	}
+	total := 0
 	for k, v := range u.Set {
 		if err := CheckProperty(k, v); err != nil {
 			return err
 		}
+		total += len(k) + len(v)
+	}
+	if total > MaxPropertiesBytes {
+		// TODO(#3): bound the properties an item accumulates over several
+		// updates too, not only those of one request.
+		return fmt.Errorf("%w: %d bytes of properties, over %d", ErrInvalidProperty, total,
+			MaxPropertiesBytes)
 	}
 	for _, k := range u.Delete {
 		if err := CheckProperty(k, ""); err != nil {

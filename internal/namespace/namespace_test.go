@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +149,37 @@ func waitGone(t *testing.T, ctx context.Context, path string) {
 			t.Fatalf("%s was never deleted", path)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestLargeEventsDoNotBlockTheBus commits an object whose properties make
+// a large event, then checks that later events still flow: the chunk of a
+// deleted object is removed by the agent.
+func TestLargeEventsDoNotBlockTheBus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns, oc := start(t, t.TempDir())
+	defer ns.Close()
+	props := map[string]string{}
+	for i := range 20 {
+		props[fmt.Sprint("k", i)] = strings.Repeat("v", 60000)
+	}
+	big := object.Name{Account: "a", Container: "c", Path: "big-properties"}
+	if _, err := oc.Put(ctx, big, strings.NewReader("x"), object.PutOptions{Properties: props}); err != nil {
+		t.Fatal(err)
+	}
+	after := object.Name{Account: "a", Container: "c", Path: "after"}
+	if _, err := oc.Put(ctx, after, strings.NewReader("y"), object.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := oc.Dir.Locate(ctx, "a", "c", "after", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oc.Dir.ContentDelete(ctx, "a", "c", "after", 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range loc.Chunks {
+		waitGone(t, ctx, filepath.Join(volumeOf(t, ns, c.Host()), chunk.DefaultLayout.Path(c.ID())))
 	}
 }

@@ -17,6 +17,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// MaxPayload is the largest event the embedded server accepts, the most
+// NATS allows.
+const MaxPayload = 64 << 20
+
 // ServerOptions configure an embedded NATS server. Dir is required.
 type ServerOptions struct {
 	// Dir holds the JetStream file storage (under Dir/jetstream) and a
@@ -90,6 +94,9 @@ func serverOptions(opts ServerOptions) (*server.Options, error) {
 		NoLog:                  opts.Logger == nil,
 		DisableJetStreamBanner: true,
 		DontListen:             opts.Listen == "",
+		// Events carry whole property sets and chunk lists; NATS's default
+		// of 1 MiB would leave a large one stuck at the head of the outbox.
+		MaxPayload: MaxPayload,
 	}
 	if opts.Listen == "" {
 		return o, nil
