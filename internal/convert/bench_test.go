@@ -25,7 +25,9 @@ import (
 
 // The benchmarks of this file compare the converter with ceilings measured
 // in the same run on the same volume of legacy chunks (8 attributes each:
-// the five grid owner keys, position, chunk method and storage policy).
+// the five grid owner keys, position, chunk method and storage policy),
+// 100 chunks of each object on the volume, so that the directory is asked
+// once per 100 chunks, as when a volume holds large objects.
 // The volume is made once and kept (GRIDKEEP_CONVERT_BENCH_DIR, default
 // under the system temporary directory, GRIDKEEP_CONVERT_BENCH_CHUNKS
 // chunks, default 200,000), because mass file creation and deletion slow
@@ -38,7 +40,7 @@ import (
 // skipped otherwise.
 
 const (
-	benchObjects   = 2000
+	benchPerObject = 100 // chunks of each object on the volume
 	benchVolumeID  = "bench-rawx"
 	benchContainer = "bench"
 )
@@ -235,16 +237,15 @@ func openBenchVolume(b *testing.B) *benchVolume {
 	return bv
 }
 
-// build registers benchObjects objects sharing n chunks in the directory
-// and writes their chunk files, in the legacy format.
+// build registers objects of benchPerObject chunks each, n chunks in all,
+// in the directory and writes their chunk files, in the legacy format.
 func (bv *benchVolume) build(n int) error {
 	if err := converttest.NewVolume(bv.vol, "OPENIO", benchVolumeID); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	per := n / benchObjects
-	for i := range benchObjects {
-		o, ids := benchObject(i, per)
+	for i := range n / benchPerObject {
+		o, ids := benchObject(i, benchPerObject)
 		if _, err := bv.dir.ContentCreate(ctx, "acct", benchContainer, o); err != nil {
 			return err
 		}
@@ -283,9 +284,8 @@ func benchObject(i, per int) (*meta.Object, []string) {
 
 // load lists the chunks of the kept volume and their owners.
 func (bv *benchVolume) load(n int) {
-	per := n / benchObjects
-	for i := range benchObjects {
-		o, ids := benchObject(i, per)
+	for i := range n / benchPerObject {
+		o, ids := benchObject(i, benchPerObject)
 		for _, id := range ids {
 			bv.paths = append(bv.paths, converttest.ChunkPath(bv.vol, id))
 			bv.owners = append(bv.owners, converttest.Owner{Account: "acct", Container: benchContainer,

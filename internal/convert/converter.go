@@ -34,7 +34,8 @@ type Converter struct {
 	recov    atomic.Int64
 	wrote    atomic.Bool
 	syncs    atomic.Int64
-	syncTime atomic.Int64 // nanoseconds
+	syncTime atomic.Int64 // nanoseconds, all syncs
+	lastSync atomic.Int64 // nanoseconds, the latest sync
 }
 
 // New checks the options and the volume identity and returns a converter.
@@ -164,8 +165,10 @@ func (c *Converter) close() {
 func (c *Converter) sync(fd int, what string) error {
 	start := time.Now()
 	err := unix.Syncfs(fd)
+	took := int64(time.Since(start))
 	c.syncs.Add(1)
-	c.syncTime.Add(int64(time.Since(start)))
+	c.syncTime.Add(took)
+	c.lastSync.Store(took)
 	if err != nil {
 		return fmt.Errorf("sync %s filesystem: %w", what, err)
 	}

@@ -41,6 +41,9 @@
 //     durable before any legacy key goes;
 //  4. remove the legacy keys.
 //
+// The three writing steps of consecutive batches overlap, and batches grow
+// while syncing takes longer than planning them.
+//
 // A chunk is therefore always in one of three durable states: original,
 // original plus its new keys, or converted. A run killed at any moment and
 // run again finds the second state, resolves it again and finishes it;

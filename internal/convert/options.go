@@ -44,8 +44,9 @@ type Options struct {
 	// Concurrency is the number of chunks planned, and of attribute
 	// writes, at once; 0 means DefaultConcurrency.
 	Concurrency int
-	// BatchSize is the number of chunks made durable together; 0 means
-	// DefaultBatchSize.
+	// BatchSize is the least number of chunks made durable together; 0
+	// means DefaultBatchSize. Batches grow, up to 16 times, while syncing
+	// the volume takes longer than planning a batch.
 	BatchSize int
 	// CacheSize bounds each directory cache; 0 means DefaultCacheSize.
 	CacheSize int

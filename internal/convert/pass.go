@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/rdir"
@@ -105,7 +106,24 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 	batches := make(chan []*plan, 1)
 	commitErr := make(chan error, 1)
 	go func() { commitErr <- c.commitAll(batches, cancel) }()
+	deferred, needRdir = c.collect(plans, batches)
+	err = <-commitErr
+	if err == nil {
+		err = feedErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return deferred, needRdir, err
+}
+
+// collect sorts the plans: chunks to visit again, chunks to commit (sent
+// in batches, see batchFull), chunks whose outcome is known. It closes
+// batches.
+func (c *Converter) collect(plans <-chan *plan, batches chan<- []*plan) (deferred,
+	needRdir []item) {
 	var batch []*plan
+	var started time.Time
 	for p := range plans {
 		switch {
 		case p.deferred:
@@ -114,7 +132,10 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 			c.claims.release(p.ino)
 			needRdir = append(needRdir, p.item)
 		case p.res.Outcome == Converted && !c.o.DryRun:
-			if batch = append(batch, p); len(batch) >= c.o.BatchSize {
+			if len(batch) == 0 {
+				started = time.Now()
+			}
+			if batch = append(batch, p); c.batchFull(len(batch), time.Since(started)) {
 				batches <- batch
 				batch = nil
 			}
@@ -126,14 +147,27 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 		batches <- batch
 	}
 	close(batches)
-	err = <-commitErr
-	if err == nil {
-		err = feedErr
+	return deferred, needRdir
+}
+
+// maxBatchFactor bounds batches to this many times Options.BatchSize.
+const maxBatchFactor = 16
+
+// batchFull reports whether a batch of n chunks, filled in elapsed, is
+// complete: it has Options.BatchSize chunks and, when the volume's last
+// sync took longer, as many as the planners make in two syncs (up to
+// maxBatchFactor times BatchSize), so that the sync of one batch is over
+// before the next is ready and never holds the planners up. On a
+// filesystem that other work keeps busy a sync can take a second.
+func (c *Converter) batchFull(n int, elapsed time.Duration) bool {
+	if n < c.o.BatchSize {
+		return false
 	}
-	if err == nil {
-		err = ctx.Err()
+	if n >= maxBatchFactor*c.o.BatchSize || elapsed <= 0 {
+		return true
 	}
-	return deferred, needRdir, err
+	perSync := 2 * float64(n) * float64(c.lastSync.Load()) / float64(elapsed)
+	return float64(n) >= perSync
 }
 
 // feedItems sends the items of f, paced.
@@ -171,41 +205,57 @@ func (c *Converter) prepare(ctx context.Context, it item) *plan {
 	return c.planChunk(ctx, it)
 }
 
-// commitAll commits batches in order, in two stages that overlap: while
-// the volume syncs the new keys of one batch, the next batch's backup and
-// new keys are written. After a failure it commits nothing more, reports
-// the remaining chunks as failed, and stops the pass.
+// commitAll commits batches in order, in three stages that overlap: the
+// backup and new keys of a batch are written while the volume syncs those
+// of the batch before, and legacy keys are removed from the batch before
+// that. After a failure it commits nothing more, reports the remaining
+// chunks as failed, and stops the pass.
 func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
+	var failed atomic.Pointer[error]
+	fail := func(err error) {
+		if err != nil && failed.CompareAndSwap(nil, &err) {
+			stop()
+		}
+	}
+	stopped := func() error {
+		if p := failed.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}
+	set := make(chan []*plan, 1)
 	synced := make(chan []*plan, 1)
-	var syncErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for b := range synced {
-			if syncErr == nil {
-				if syncErr = c.syncAndRemove(b); syncErr != nil {
-					stop()
-				}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // sync
+		defer wg.Done()
+		defer close(synced)
+		for b := range set {
+			if stopped() == nil {
+				fail(c.sync(c.volFd, "volume"))
 			}
-			c.finishBatch(b, syncErr)
+			synced <- b
 		}
 	}()
-	var err error
-	for b := range batches {
-		if err == nil {
-			if err = c.backupAndSet(b); err != nil {
-				stop()
+	go func() { // remove
+		defer wg.Done()
+		for b := range synced {
+			err := stopped()
+			if err == nil {
+				c.removeLegacy(b)
 			}
-		}
-		if err != nil {
 			c.finishBatch(b, err)
-			continue
 		}
-		synced <- b
+	}()
+	for b := range batches {
+		if stopped() == nil {
+			fail(c.backupAndSet(b))
+		}
+		set <- b
 	}
-	close(synced)
-	<-done
-	return errors.Join(err, syncErr)
+	close(set)
+	wg.Wait()
+	return stopped()
 }
 
 // finishBatch records the outcomes of a batch; err, if set, stopped it.
@@ -235,12 +285,9 @@ func (c *Converter) backupAndSet(b []*plan) error {
 	return nil
 }
 
-// syncAndRemove makes the new keys of a batch durable, then removes its
-// legacy keys.
-func (c *Converter) syncAndRemove(b []*plan) error {
-	if err := c.sync(c.volFd, "volume"); err != nil {
-		return err
-	}
+// removeLegacy removes the legacy keys of a batch whose new keys are
+// durable.
+func (c *Converter) removeLegacy(b []*plan) {
 	c.parallel(b, func(p *plan) {
 		if p.res.Outcome != Converted {
 			return
@@ -252,7 +299,6 @@ func (c *Converter) syncAndRemove(b []*plan) error {
 			}
 		}
 	})
-	return nil
 }
 
 // parallel calls f on every plan of b with Options.Concurrency goroutines.

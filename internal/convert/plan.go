@@ -109,10 +109,10 @@ func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
 		return p.fail(err)
 	}
 	if !w.known(p.id) {
-		if err := c.resolveOwn(ctx, p, w, ownErr); err != nil || p.needRdir {
-			if err != nil {
-				return p.fail(err)
-			}
+		if err := c.resolveOwn(ctx, p, w, ownErr); err != nil {
+			return p.fail(err)
+		}
+		if p.needRdir {
 			return p
 		}
 	}
