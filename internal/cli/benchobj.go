@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,8 @@ func newBenchObjectCommand(op string) *cobra.Command {
 go to ACCOUNT/CONTAINER (default bench/bench) under names unique to the run.
 A get run first writes the objects it reads.
 
-Exit codes: 0 the run completed without errors, 1 some operations failed,
-2 bad arguments or an unreachable namespace.`,
+Exit codes: 0 the run completed without errors, 1 some operations failed
+(an unreachable namespace fails them all), 2 bad arguments.`,
 		Args: cobra.NoArgs,
 	}
 	proxy := addProxyFlag(cmd)
@@ -37,12 +38,16 @@ Exit codes: 0 the run completed without errors, 1 some operations failed,
 	f.StringVar(&cfg.Account, "account", "bench", "account of the objects")
 	f.StringVar(&cfg.Container, "container", "bench", "container of the objects")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
+	allowRemote := f.Bool("allow-remote", false, "allow a namespace that is not on this machine")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		n, err := loadgen.ParseSize(size)
 		if err != nil {
 			return usageError{err}
 		}
 		cfg.Size = n
+		if err := checkLoopback(*proxy, *allowRemote); err != nil {
+			return err
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
@@ -75,3 +80,16 @@ func printBenchObject(cmd *cobra.Command, cfg object.BenchConfig, r *object.Benc
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// checkLoopback refuses to send load to a namespace that is not on this
+// machine unless allowed.
+func checkLoopback(proxy string, allow bool) error {
+	u, err := url.Parse(proxy)
+	if err != nil || u.Hostname() == "" {
+		return usagef("--proxy %q is not a URL", proxy)
+	}
+	if !allow && !loadgen.IsLoopback(u.Hostname()) {
+		return usagef("--proxy %s is not on this machine; add --allow-remote to load it", proxy)
+	}
+	return nil
+}

@@ -39,10 +39,12 @@ exactly as they were. New keys are made durable (syncfs) before any legacy
 key is removed, so a run killed at any moment can simply be run again.
 
 Unless --no-backup, the original attributes of every chunk that changes are
-written first under --backup-dir, one file per chunk, in getfattr --dump
-format. To undo a conversion, remove the chunk's oio.content.fullpath:* and
-grid.oio.version keys, then: setfattr --restore=FILE (the oldest backup of a
-chunk holds its original attributes).
+written (and synced) first, in getfattr --dump format, to one file per batch
+of chunks: --backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
+To undo a conversion, remove the chunks' oio.content.fullpath:* and
+grid.oio.version keys, then run setfattr --restore=FILE; when several runs
+backed up a chunk, the backups of the oldest run hold its original
+attributes. grep -l CHUNK_ID finds the backup of one chunk.
 
 Report lines (RUN, then DONE) go to the log on standard error; a progress
 bar is drawn there on a terminal. Standard output lists the chunks left

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -123,6 +124,9 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err != nil {
 			return err
 		}
+		if err := meta.CheckUpdate(meta.PropertyUpdate{Set: properties}); err != nil {
+			return usageError{err} // refused before any data is sent
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
@@ -212,6 +216,13 @@ replaced by the next one. The whole object is checked against its MD5. With
 	return cmd
 }
 
+// umask returns the process's file mode creation mask.
+func umask() os.FileMode {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return os.FileMode(m)
+}
+
 // openDestination returns where a get writes: a temporary file renamed to
 // path when complete, or stdout.
 func openDestination(path string, stdout io.Writer) (io.Writer, func() error, func(), error) {
@@ -223,11 +234,17 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 		return nil, nil, nil, usageError{err}
 	}
 	commit := func() error {
-		if err := tmp.Close(); err != nil {
-			os.Remove(tmp.Name())
-			return err
+		err := tmp.Chmod(0o644 &^ umask())
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
 		}
-		return os.Rename(tmp.Name(), path)
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+		return err
 	}
 	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
 	return tmp, commit, abort, nil

@@ -80,6 +80,9 @@ func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
 // prepareVolumeDir creates a missing volume directory and checks that the
 // path is a directory.
 func prepareVolumeDir(dir string) error {
+	if dir == "" {
+		return usagef("--volume must name a directory")
+	}
 	st, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return os.MkdirAll(dir, 0o755)

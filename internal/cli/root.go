@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
 // Exit codes shared by every subcommand. A tool may document more specific
@@ -68,7 +70,9 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), isFlagError(err):
+	case errors.As(err, &ue), isFlagError(err), errors.Is(err, meta.ErrInvalid):
+		// A request the directory refused as invalid changed nothing, like
+		// any other bad argument.
 		return ExitUsage
 	default:
 		return ExitFail

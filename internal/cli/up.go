@@ -62,6 +62,9 @@ arguments or a data directory or port that cannot be used.`,
 }
 
 func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
+	if opts.Name == "" {
+		return usagef("--ns must name the namespace")
+	}
 	if opts.Rawx < 1 || opts.PortBase < 0 || opts.ChunkSize < 0 {
 		return usagef("--rawx must be positive, --port-base and --chunk-size not negative")
 	}

@@ -203,7 +203,16 @@ func (ns *Namespace) startBus(ctx context.Context) (event.Bus, error) {
 	listen := "127.0.0.1:0"
 	if ns.opts.PortBase > 0 {
 		listen = "127.0.0.1:" + strconv.Itoa(ns.opts.PortBase+offsetNATS)
+		// The embedded server would only log a port in use and never get
+		// ready: find out first.
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return nil, fmt.Errorf("namespace: event bus: %w", err)
+		}
+		ln.Close()
 	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	bus, err := natsbus.Open(ctx, natsbus.ServerOptions{Dir: filepath.Join(ns.opts.Data, "nats"),
 		Listen: listen}, natsbus.Options{Logger: ns.log})
 	if err != nil {
