@@ -49,7 +49,9 @@
 // run again finds the second state, resolves it again and finishes it;
 // converted chunks are recognised from their key names alone and skipped.
 // Two names of one inode are never in flight at the same time: the second
-// waits for a later round of the same run.
+// waits for a later round of the same run. A chunk whose new keys were set
+// but whose legacy keys could not all be removed (an I/O error) is reported
+// as failed, in the second state; running again finishes it.
 //
 // # Backups
 //
@@ -61,14 +63,14 @@
 // in the text format of `getfattr --dump`: for each chunk a "# file: <chunk
 // path>" line, then one name="value" line per attribute, with the escapes
 // getfattr uses, then a blank line. `setfattr --restore=FILE` sets them
-// back; `grep -l <CHUNK ID> batch-*` finds the backup of one chunk. A dump
-// is written under a ".partial" name and renamed once synced: a ".partial"
-// file left by a killed run describes chunks that were not changed. It does not remove the keys the
-// conversion added, so to return a chunk to exactly its original state,
-// remove its oio.content.fullpath:* and grid.oio.version keys first. Every
-// backup of a run holds the attributes the inode had before that run, for
-// each of its names; when several runs backed up one inode, the oldest run
-// holds the original.
+// back; `grep -l <CHUNK ID> batch-*` finds the backup of one chunk. It does
+// not remove the keys the conversion added, so to return a chunk to exactly
+// its original state, remove its oio.content.fullpath:* and grid.oio.version
+// keys first. Every backup of a run holds the attributes the inode had
+// before that run, for each of its names; when several runs backed up one
+// inode, the oldest run holds the original. A dump is written under a
+// ".partial" name and renamed once synced: a ".partial" file left by a
+// killed run describes chunks that were not changed.
 //
 // # Differences from OpenIO
 //
