@@ -28,7 +28,7 @@ import (
 //
 //	GRIDKEEP_BENCH_OBJECTS   objects of the metadata benchmark (8000, three
 //	                         copies of one chunk each)
-//	GRIDKEEP_BENCH_HASHED    8 MiB chunks of the checksum benchmark (48)
+//	GRIDKEEP_BENCH_HASHED    8 MiB chunks of the checksum benchmark (96)
 //	GRIDKEEP_BENCH_ROUNDS    rounds of each measure per run (3)
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -51,7 +51,7 @@ func BenchmarkCheckMetadata(b *testing.B) {
 // with X-oio-check-hash of every chunk in a tight loop: the chunk servers'
 // own hashing rate.
 func BenchmarkCheckChecksum(b *testing.B) {
-	f := benchNamespace(b, 3, 8<<20, envInt("GRIDKEEP_BENCH_HASHED", 48), 8<<20, "SINGLE")
+	f := benchNamespace(b, 3, 8<<20, envInt("GRIDKEEP_BENCH_HASHED", 96), 8<<20, "SINGLE")
 	compareWithHeads(b, f, true)
 }
 
