@@ -128,6 +128,7 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	pr := &convertPrinter{out: out, asJSON: f.asJSON, dryRun: o.DryRun, volume: vol.ServiceID,
 		log: logger}
 	o.OnResult, o.OnReport = pr.result, pr.report
+	o.CountTotal = !f.asJSON && stderrIsTerminal()
 	c, err := convert.New(o)
 	if err != nil {
 		return usageError{err}

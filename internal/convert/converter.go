@@ -104,7 +104,7 @@ func (c *Converter) SetChunksPerSecond(n float64) {
 type Progress struct {
 	Done       int64 // chunks visited whose outcome is known
 	Total      int64 // chunks to visit, once TotalKnown
-	TotalKnown bool
+	TotalKnown bool  // only with Options.CountTotal
 	Errors     int64 // orphans and failures so far
 }
 
@@ -128,7 +128,9 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 	defer c.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go c.countTotal(ctx)
+	if c.o.CountTotal {
+		go c.countTotal(ctx)
+	}
 	stopReports := c.reportEvery(c.o.ReportInterval)
 
 	err := c.runPasses(ctx)

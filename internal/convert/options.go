@@ -50,6 +50,9 @@ type Options struct {
 	BatchSize int
 	// CacheSize bounds each directory cache; 0 means DefaultCacheSize.
 	CacheSize int
+	// CountTotal counts the chunks to visit, in a second walk of the volume
+	// (or read of Input) alongside the run, for Progress.
+	CountTotal bool
 	// ReportInterval is how often OnReport receives a RUN report; 0 means
 	// only the final DONE report.
 	ReportInterval time.Duration
