@@ -407,7 +407,7 @@ func (sc *scenario) cli(t *testing.T, args ...string) (int, string) {
 	if err != nil && code < 0 {
 		t.Fatalf("gridkeep %s: %v", strings.Join(args, " "), err)
 	}
-	t.Logf("gridkeep %s: exit %d; log: %.300s", args[len(args)-1], code, lastLines(errOut.String(), 2))
+	t.Logf("gridkeep %s: exit %d; log: %.300s", args[0], code, lastLines(errOut.String(), 2))
 	return code, out.String()
 }
 
