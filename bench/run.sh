@@ -21,12 +21,15 @@ benchstat_version=v0.0.0-20260908200009-22c9c6c9d4da
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# benchstat runs benchstat at the pinned version, installing it first if
+# the binary in GOPATH is missing or another version.
 benchstat() {
-	if ! command -v benchstat >/dev/null || [ "$(go version -m "$(command -v benchstat)" |
-		awk '$1 == "mod" { print $3 }')" != "$benchstat_version" ]; then
+	local bin
+	bin="$(go env GOPATH)/bin/benchstat"
+	if [ ! -x "$bin" ] || [ "$(go version -m "$bin" | awk '$1 == "mod" { print $3 }')" != "$benchstat_version" ]; then
 		go install "golang.org/x/perf/cmd/benchstat@$benchstat_version"
 	fi
-	"$(go env GOPATH)/bin/benchstat" "$@"
+	"$bin" "$@"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
