@@ -189,10 +189,9 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
+	// An existing chunk is refused by the no-replace rename at the end, like
+	// a concurrent upload of the same id: no stat on the way in.
 	final := s.chunkPath(id)
-	if _, err := os.Lstat(final); err == nil {
-		return errorf(http.StatusConflict, "")
-	}
 	if r.ContentLength > s.cfg.MaxChunkSize {
 		return errorf(http.StatusRequestEntityTooLarge, "chunk larger than %d bytes", s.cfg.MaxChunkSize)
 	}
