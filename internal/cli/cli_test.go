@@ -70,7 +70,8 @@ func TestObjectCommands(t *testing.T) {
 	if out := mustRun("locate", "acct/ctr/a/b c"); strings.Count(out, "\n") != 1+3*2 {
 		t.Errorf("locate should list 3 metachunks of 2 copies:\n%s", out)
 	}
-	if out := mustRun("container", "show", "acct/ctr", "--json"); !strings.Contains(out, `"replication_enabled":true`) ||
+	out := mustRun("container", "show", "acct/ctr", "--json")
+	if !strings.Contains(out, `"replication_enabled":true`) ||
 		!strings.Contains(out, `"team":"storage"`) {
 		t.Errorf("container show:\n%s", out)
 	}
@@ -78,7 +79,8 @@ func TestObjectCommands(t *testing.T) {
 		t.Errorf("stat:\n%s", out)
 	}
 	mustRun("rm", "acct/ctr/a/b c")
-	if out, code := run(t, "", "get", "acct/ctr/a/b c", "-o", filepath.Join(dir, "gone"), "--proxy", proxy); code != ExitFail {
+	gone := filepath.Join(dir, "gone")
+	if out, code := run(t, "", "get", "acct/ctr/a/b c", "-o", gone, "--proxy", proxy); code != ExitFail {
 		t.Errorf("get of a deleted object: exit %d: %s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {

@@ -275,7 +275,8 @@ func (ns *Namespace) startRawx(i int, pub event.Publisher) error {
 	}
 	info.Addr = ln.Addr().String()
 	srv, err := rawx.New(rawx.Config{Volume: info.Volume, Addr: info.Addr, Namespace: ns.opts.Name,
-		ServiceID: info.ServiceID, Fsync: ns.opts.Fsync, Publisher: pub, Logger: ns.log.With("service_id", info.ServiceID)})
+		ServiceID: info.ServiceID, Fsync: ns.opts.Fsync, Publisher: pub,
+		Logger: ns.log.With("service_id", info.ServiceID)})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("namespace: %w", err)
