@@ -118,7 +118,8 @@ func report(w io.Writer, runs map[key]*samples) {
 	if one != nil && two != nil {
 		ratio := median(one.nsPerOp) / median(two.nsPerOp)
 		p := mannWhitney(one.nsPerOp, two.nsPerOp)
-		fmt.Fprintf(w, "| r100: %s cpu=2 ≥ 1.7× cpu=1 | %.2f | %.3f | %s |\n", ours, ratio, p, verdict(ratio, 1.7, p))
+		fmt.Fprintf(w, "| r100: %s cpu=2 ≥ 1.7× cpu=1 | %.2f | %.3f | %s |\n",
+			ours, ratio, p, verdict(ratio, 1.7, p))
 	}
 	for _, wl := range []string{"r100", "r75w25", "w100"} {
 		for _, cpu := range []int{1, 2} {

@@ -87,7 +87,8 @@ func run(scale float64, names []string, only string) error {
 		}
 	}
 	if rows > 0 {
-		fmt.Printf("\ngridkeep is best on %d of %d workloads and within 0.3 points of the best competitor on %d of %d.\n",
+		fmt.Printf("\ngridkeep is best on %d of %d workloads and within 0.3 points "+
+			"of the best competitor on %d of %d.\n",
 			bestOn, rows, within, rows)
 	}
 	return nil
