@@ -99,6 +99,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route, err := s.route(rec, r)
 	if err != nil && rec.status == 0 {
+		if r.Method == http.MethodPut {
+			// The body may be unread: close rather than wait to drain it
+			// from a client that may never send it.
+			w.Header().Set("Connection", "close")
+		}
 		s.writeError(rec, err)
 	}
 	if rec.status == 0 {

@@ -321,8 +321,8 @@ func TestPendingCleanedAtStart(t *testing.T) {
 
 func TestClientAbortLeavesNothing(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS", IdleTimeout: 200 * time.Millisecond})
-	id := testID(6)
-	for _, stall := range []bool{false, true} {
+	for i, stall := range []bool{false, true} {
+		id := testID(6 + 1000*i)
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
