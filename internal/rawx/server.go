@@ -147,6 +147,10 @@ func (s *Server) openVolume() error {
 	if !st.IsDir() {
 		return fmt.Errorf("rawx: volume %s is not a directory", vol)
 	}
+	if outer, err := enclosingVolume(vol); err != nil || outer != "" {
+		return fmt.Errorf("rawx: %s is inside the volume %s: %w", vol, outer,
+			errors.Join(err, chunk.ErrVolumeMismatch))
+	}
 	d, err := os.Open(vol)
 	if err != nil {
 		return fmt.Errorf("rawx: volume: %w", err)
@@ -176,6 +180,24 @@ func (s *Server) openVolume() error {
 		s.log.Info("removed uploads left pending", "volume", vol, "count", n)
 	}
 	return nil
+}
+
+// enclosingVolume returns the nearest directory above dir that is itself a
+// chunk volume, or "" if there is none: a volume inside another would mix
+// their chunks.
+func enclosingVolume(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		if id, err := chunk.ReadVolume(p); err == nil && id.Type != "" {
+			return p, nil
+		}
+		if p == filepath.Dir(p) {
+			return "", nil
+		}
+	}
 }
 
 // removePending deletes the .pending files of uploads that never finished.

@@ -647,3 +647,16 @@ func TestLastModifiedParses(t *testing.T) {
 		t.Errorf("GMT form: %v, %v", gmt, err)
 	}
 }
+
+func TestVolumeInsideAnotherIsRefused(t *testing.T) {
+	srv, _ := startServer(t, Config{Namespace: "NS"})
+	inner := filepath.Join(srv.cfg.Volume, "ABC")
+	os.MkdirAll(inner, 0o755)
+	_, err := New(Config{Volume: inner, Namespace: "NS", Addr: "127.0.0.1:1"})
+	if !errors.Is(err, chunk.ErrVolumeMismatch) {
+		t.Fatalf("a volume inside a volume: %v", err)
+	}
+	if id, _ := chunk.ReadVolume(inner); id != (chunk.VolumeIdentity{}) {
+		t.Errorf("the inner directory was tagged: %+v", id)
+	}
+}
