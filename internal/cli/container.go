@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
 )
 
 func newContainerCommand() *cobra.Command {
@@ -62,89 +64,87 @@ func (f *containerFlags) parse() (props, system, bucket map[string]string, err e
 	return props, system, bucket, nil
 }
 
-func newContainerCreateCommand() *cobra.Command {
+// containerChange is what create and set are asked to apply.
+type containerChange struct {
+	name                  object.Name
+	props, system, bucket map[string]string
+}
+
+// newContainerChangeCommand builds create or set: both parse a container
+// name and the settings flags, then apply them through the directory and
+// print what apply returns.
+func newContainerChangeCommand(use, short string,
+	apply func(context.Context, *meta.Client, containerChange) (string, error)) *cobra.Command {
 	var f containerFlags
 	cmd := &cobra.Command{
-		Use:   "create ACCOUNT/CONTAINER",
-		Short: "Create a container; an existing one is left as it is",
-		Long:  "Create a container; an existing one is left as it is." + clientExitCodes,
+		Use:   use + " ACCOUNT/CONTAINER",
+		Short: short,
+		Long:  short + "." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
 	f.add(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseName(args[0], true, false)
-		if err != nil {
+		var c containerChange
+		var err error
+		if c.name, err = parseName(args[0], true, false); err != nil {
 			return err
 		}
-		props, system, bucket, err := f.parse()
-		if err != nil {
+		if c.props, c.system, c.bucket, err = f.parse(); err != nil {
 			return err
 		}
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
 		}
-		created, err := dir.ContainerCreate(cmd.Context(), name.Account, name.Container, props, system)
+		msg, err := apply(cmd.Context(), dir, c)
 		if err != nil {
 			return err
 		}
-		if bucket != nil {
-			if _, err := dir.BucketUpdate(cmd.Context(), name.Container, name.Account, bucket, nil); err != nil {
-				return err
-			}
-		}
-		what := "created"
-		if !created {
-			what = "already exists:"
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s\n", what, name.Account, name.Container)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s\n", msg, c.name.Account, c.name.Container)
 		return nil
 	}
 	return cmd
 }
 
-func newContainerSetCommand() *cobra.Command {
-	var f containerFlags
-	cmd := &cobra.Command{
-		Use:   "set ACCOUNT/CONTAINER",
-		Short: "Set properties, policies or replication of a container",
-		Long:  "Set properties, policies or replication of a container." + clientExitCodes,
-		Args:  cobra.ExactArgs(1),
-	}
-	proxy := addProxyFlag(cmd)
-	f.add(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseName(args[0], true, false)
-		if err != nil {
-			return err
-		}
-		props, system, bucket, err := f.parse()
-		if err != nil {
-			return err
-		}
-		if len(props) == 0 && len(system) == 0 && bucket == nil {
-			return usageError{errNoChange}
-		}
-		dir, err := dirClient(*proxy)
-		if err != nil {
-			return err
-		}
-		if len(props) > 0 || len(system) > 0 {
-			err := dir.ContainerSetProperties(cmd.Context(), name.Account, name.Container, props, system, false)
-			if err != nil {
-				return err
-			}
-		}
-		if bucket != nil {
-			if _, err := dir.BucketUpdate(cmd.Context(), name.Container, name.Account, bucket, nil); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "updated %s/%s\n", name.Account, name.Container)
+// updateBucket applies the bucket metadata of c, if any.
+func updateBucket(ctx context.Context, dir *meta.Client, c containerChange) error {
+	if c.bucket == nil {
 		return nil
 	}
-	return cmd
+	_, err := dir.BucketUpdate(ctx, c.name.Container, c.name.Account, c.bucket, nil)
+	return err
+}
+
+func newContainerCreateCommand() *cobra.Command {
+	return newContainerChangeCommand("create", "Create a container; an existing one is left as it is",
+		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
+			created, err := dir.ContainerCreate(ctx, c.name.Account, c.name.Container, c.props, c.system)
+			if err == nil {
+				err = updateBucket(ctx, dir, c)
+			}
+			if !created {
+				return "already exists:", err
+			}
+			return "created", err
+		})
+}
+
+func newContainerSetCommand() *cobra.Command {
+	return newContainerChangeCommand("set", "Set properties, policies or replication of a container",
+		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
+			if len(c.props) == 0 && len(c.system) == 0 && c.bucket == nil {
+				return "", usageError{errNoChange}
+			}
+			if len(c.props) > 0 || len(c.system) > 0 {
+				err := dir.ContainerSetProperties(ctx, c.name.Account, c.name.Container, c.props,
+					c.system, false)
+				if err != nil {
+					return "", err
+				}
+			}
+			return "updated", updateBucket(ctx, dir, c)
+		})
 }
 
 func newContainerShowCommand() *cobra.Command {
