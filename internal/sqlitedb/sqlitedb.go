@@ -90,6 +90,7 @@ func (s Sync) String() string {
 const (
 	DefaultBusyTimeout  = 5 * time.Second
 	DefaultMaxOpenConns = 8
+	DefaultStatements   = 64
 )
 
 // Options tunes Open. The zero value is the recommended configuration.
@@ -103,6 +104,10 @@ type Options struct {
 	// MaxOpenConns bounds the pool; zero means DefaultMaxOpenConns. All
 	// connections may read at once; writes are serialized by SQLite.
 	MaxOpenConns int
+	// Statements is how many prepared statements each connection keeps
+	// for reuse, so that a query run again skips SQLite's parser and
+	// planner; zero means DefaultStatements, a negative value none.
+	Statements int
 }
 
 func (o Options) normalized() (Options, error) {
@@ -111,6 +116,9 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.MaxOpenConns == 0 {
 		o.MaxOpenConns = DefaultMaxOpenConns
+	}
+	if o.Statements == 0 {
+		o.Statements = DefaultStatements
 	}
 	switch {
 	case o.BusyTimeout < time.Millisecond:
@@ -159,6 +167,7 @@ func dsn(path string, opts Options) string {
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", strconv.Itoa(max(opts.Statements, 0)))
 	return "file:" + escapePath(path) + "?" + q.Encode()
 }
 

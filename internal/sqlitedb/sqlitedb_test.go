@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,16 +248,20 @@ func commitAndDie(path string) {
 	select {}
 }
 
-// BenchmarkOpen runs the driver comparison workloads on pools made by Open.
+// BenchmarkOpen runs the driver comparison workloads on pools made by Open,
+// with and without the per-connection statement cache.
 func BenchmarkOpen(b *testing.B) {
 	for _, w := range benchWorkloads {
-		b.Run(w.name, func(b *testing.B) {
-			db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			w.run(b, db)
-		})
+		for _, stmts := range []int{DefaultStatements, -1} {
+			b.Run(fmt.Sprintf("%s/statements=%d", w.name, max(stmts, 0)), func(b *testing.B) {
+				db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"),
+					Options{Statements: stmts})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				w.run(b, db)
+			})
+		}
 	}
 }
