@@ -12,6 +12,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -137,7 +138,7 @@ func New(proxyURL string, opts Options) (*Checker, error) {
 	if opts.Confirmations < 0 || opts.TimeInError < 0 {
 		return nil, errors.New("integrity: negative confirmations or time in error")
 	}
-	hc := &http.Client{Timeout: 60 * time.Second}
+	hc := httpclient.Client(60 * time.Second)
 	dir, err := meta.NewClient(proxyURL, meta.ClientOptions{Namespace: opts.Namespace,
 		HTTPClient: hc})
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
@@ -317,6 +317,6 @@ func (c *Checker) rdirFor(ctx context.Context, vol string) (*rdir.Client, error)
 			addr = "http://" + addr
 		}
 		return rdir.NewClient(addr, rdir.ClientOptions{
-			HTTPClient: &http.Client{Timeout: time.Minute}})
+			HTTPClient: httpclient.Client(time.Minute)})
 	})
 }

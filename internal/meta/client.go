@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 )
 
 // ClientOptions tune a Client. The zero value works.
@@ -55,7 +57,7 @@ func NewClient(proxyURL string, opts ClientOptions) (*Client, error) {
 		opts.Namespace = "OPENIO"
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		opts.HTTPClient = httpclient.Client(30 * time.Second)
 	}
 	return &Client{proxy: proxy, account: account, ns: opts.Namespace, hc: opts.HTTPClient}, nil
 }

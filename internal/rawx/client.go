@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 )
 
 // Errors a chunk server's replies map to; test with errors.Is.
@@ -60,13 +61,7 @@ func (e *StatusError) Is(target error) bool {
 
 // DefaultTransport is shared by clients that do not bring their own: many
 // keep-alive connections per chunk server, no compression.
-var DefaultTransport = &http.Transport{
-	MaxIdleConns:          1024,
-	MaxIdleConnsPerHost:   64,
-	IdleConnTimeout:       90 * time.Second,
-	DisableCompression:    true,
-	ResponseHeaderTimeout: 60 * time.Second,
-}
+var DefaultTransport = httpclient.Transport
 
 // Client talks to chunk servers. The zero value is ready to use and safe
 // for concurrent use.

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 )
 
 // Client bounds.
@@ -52,7 +54,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = httpclient.Client(30 * time.Second)
 	}
 	return &Client{base: u, hc: hc}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/cache"
+	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
@@ -115,7 +116,7 @@ func New(proxyURL string, opts Options) (*Rebuilder, error) {
 	}
 	dirHC := opts.HTTPClient
 	if dirHC == nil {
-		dirHC = &http.Client{Timeout: time.Minute}
+		dirHC = httpclient.Client(time.Minute)
 	}
 	dir, err := meta.NewClient(proxyURL, meta.ClientOptions{Namespace: opts.Namespace,
 		HTTPClient: dirHC})
