@@ -39,7 +39,16 @@ Exit codes: 0 the run completed without errors, 1 some operations failed
 	f.StringVar(&cfg.Container, "container", "bench", "container of the objects")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	allowRemote := f.Bool("allow-remote", false, "allow a namespace that is not on this machine")
+	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	f.MarkHidden("cpuprofile")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		n, err := loadgen.ParseSize(size)
 		if err != nil {
 			return usageError{err}

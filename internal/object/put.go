@@ -56,8 +56,20 @@ type writer struct {
 	mu      sync.Mutex
 }
 
+// The buffers of the put path are pooled: clearing fresh ones would take
+// most of the client's time on small objects.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<20) }}
+	copyPool   = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+)
+
 func (w *writer) run(ctx context.Context, r io.Reader) (*meta.Object, error) {
-	src := bufio.NewReaderSize(io.TeeReader(r, w.objHash), 1<<20)
+	src := readerPool.Get().(*bufio.Reader)
+	src.Reset(io.TeeReader(r, w.objHash))
+	defer func() {
+		src.Reset(nil)
+		readerPool.Put(src)
+	}()
 	var total int64
 	for pos := int64(0); ; pos++ {
 		copies, err := w.place(ctx, pos, total)
@@ -162,7 +174,9 @@ var errCopyDone = errors.New("chunk upload ended")
 
 // fanOut copies src into every pipe and returns the bytes copied.
 func (w *writer) fanOut(src io.Reader, pipes []*io.PipeWriter) (int64, error) {
-	buf := make([]byte, 256<<10)
+	bp := copyPool.Get().(*[]byte)
+	defer copyPool.Put(bp)
+	buf := *bp
 	var n int64
 	for {
 		k, err := src.Read(buf)
