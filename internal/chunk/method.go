@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 
 	"github.com/zeebo/blake3"
 )
@@ -112,4 +113,20 @@ func NewHash(algo string) hash.Hash {
 		return md5.New()
 	}
 	return blake3.New()
+}
+
+// blake3Pool recycles BLAKE3 hashers, which are large (about 9 KiB).
+var blake3Pool = sync.Pool{New: func() any { return blake3.New() }}
+
+// BorrowHash returns a reset hash for algo, as NewHash does, and the
+// function that gives it back once the caller is done with it: BLAKE3
+// hashers are recycled, as making one costs more than hashing a small
+// chunk.
+func BorrowHash(algo string) (hash.Hash, func()) {
+	if algo == AlgoMD5 {
+		return md5.New(), func() {}
+	}
+	h := blake3Pool.Get().(*blake3.Hasher)
+	h.Reset()
+	return h, func() { blake3Pool.Put(h) }
 }

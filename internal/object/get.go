@@ -80,8 +80,11 @@ func (c *Client) readCopy(ctx context.Context, cp meta.Chunk, buf *bytes.Buffer)
 	}
 	defer body.Close()
 	buf.Grow(int(cp.Size))
-	h := chunk.NewHash(chunk.AlgoForHash(cp.Hash))
-	n, err := io.Copy(io.MultiWriter(buf, h), body)
+	h, release := chunk.BorrowHash(chunk.AlgoForHash(cp.Hash))
+	defer release()
+	bp := copyPool.Get().(*[]byte)
+	defer copyPool.Put(bp)
+	n, err := io.CopyBuffer(io.MultiWriter(buf, h), body, *bp)
 	if err != nil {
 		return fmt.Errorf("read chunk %s: %w", cp.URL, err)
 	}

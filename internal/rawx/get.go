@@ -202,7 +202,7 @@ func verifyData(f *os.File, size int64, want string) error {
 	if want == "" {
 		return failed
 	}
-	h, release := newHash(chunk.AlgoForHash(want))
+	h, release := chunk.BorrowHash(chunk.AlgoForHash(want))
 	defer release()
 	n, err := hashFile(f, size, h)
 	if errors.Is(err, syscall.EIO) {

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zeebo/blake3"
 	"golang.org/x/sys/unix"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -21,19 +20,6 @@ import (
 
 // bufPool holds the buffers chunk bodies are copied through.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
-// blake3Pool recycles BLAKE3 hashers, which are large (about 9 KiB).
-var blake3Pool = sync.Pool{New: func() any { return blake3.New() }}
-
-// newHash returns a hash for algo and the function that releases it.
-func newHash(algo string) (hash.Hash, func()) {
-	if algo != chunk.AlgoBlake3 {
-		return chunk.NewHash(algo), func() {}
-	}
-	h := blake3Pool.Get().(*blake3.Hasher)
-	h.Reset()
-	return h, func() { blake3Pool.Put(h) }
-}
 
 // upload is what a PUT says about the chunk it sends.
 type upload struct {
@@ -232,7 +218,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 // receive copies the body into f, then checks the announced hash and size
 // (headers or trailers) and writes the attributes.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, f file, u *upload) error {
-	h, release := newHash(u.algo)
+	h, release := chunk.BorrowHash(u.algo)
 	defer release()
 	n, err := s.copyBody(w, r, f, h)
 	if rec, ok := w.(*recorder); ok {
