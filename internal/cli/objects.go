@@ -131,7 +131,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err != nil {
 			return err
 		}
-		src, opts, closeSrc, err := openSource(args[1])
+		src, opts, closeSrc, err := openSource(args[1], cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
@@ -158,10 +158,10 @@ when every copy is written. The container is created if needed.` + clientExitCod
 	return cmd
 }
 
-// openSource opens the data of a put: a file (size known) or "-".
-func openSource(arg string) (io.Reader, object.PutOptions, func(), error) {
+// openSource opens the data of a put: a file (size known) or "-", stdin.
+func openSource(arg string, stdin io.Reader) (io.Reader, object.PutOptions, func(), error) {
 	if arg == "-" {
-		return os.Stdin, object.PutOptions{}, func() {}, nil
+		return stdin, object.PutOptions{}, func() {}, nil
 	}
 	f, err := os.Open(arg)
 	if err != nil {
