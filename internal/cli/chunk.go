@@ -138,10 +138,10 @@ func inspectionJSON(in chunk.Inspection) inspectedChunk {
 }
 
 func printInspection(w io.Writer, in chunk.Inspection) {
-	fmt.Fprintf(w, "%s\n", in.Path)
+	fmt.Fprintf(w, "%s\n", visible(in.Path))
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "  %-15s %s\n", k, v)
+			fmt.Fprintf(w, "  %-15s %s\n", k, visible(v))
 		}
 	}
 	row("format", string(in.Format))

@@ -101,7 +101,7 @@ func newContainerChangeCommand(use, short string,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s\n", msg, c.name.Account, c.name.Container)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", msg, visible(c.name.Account+"/"+c.name.Container))
 		return nil
 	}
 	return cmd
@@ -182,12 +182,12 @@ func newContainerShowCommand() *cobra.Command {
 		}
 		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintf(w, "account\t%s\nname\t%s\nid\t%s\nobjects\t%d\nbytes\t%d\nreplication\t%v\n",
-			c.Account, c.Name, c.ID, c.Objects, c.Bytes, replication)
+			visible(c.Account), visible(c.Name), visible(c.ID), c.Objects, c.Bytes, replication)
 		for _, k := range sortedKeys(c.System) {
-			fmt.Fprintf(w, "%s\t%s\n", k, c.System[k])
+			fmt.Fprintf(w, "%s\t%s\n", visible(k), visible(c.System[k]))
 		}
 		for _, k := range sortedKeys(c.Properties) {
-			fmt.Fprintf(w, "property %s\t%s\n", k, c.Properties[k])
+			fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(c.Properties[k]))
 		}
 		return w.Flush()
 	}

@@ -141,7 +141,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if opts.SizeKnown {
 			total = opts.Size
 		}
-		bar := newByteProgress(total, "put "+name.Path, !asJSON)
+		bar := newByteProgress(total, "put "+visible(name.Path), !asJSON)
 		oc.Progress = bar.Add
 		o, err := oc.Put(cmd.Context(), name, src, opts)
 		bar.Done()
@@ -152,7 +152,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, %d chunks\n",
-			name, o.Size, o.Version, o.ContentID, len(o.Chunks))
+			visible(name.String()), o.Size, o.Version, visible(o.ContentID), len(o.Chunks))
 		return nil
 	}
 	return cmd
@@ -203,7 +203,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err != nil {
 			return err
 		}
-		bar := newByteProgress(-1, "get "+name.Path, out != "")
+		bar := newByteProgress(-1, "get "+visible(name.Path), out != "")
 		oc.Progress = bar.Add
 		_, err = oc.Get(cmd.Context(), name, version, w)
 		bar.Done()
@@ -279,7 +279,7 @@ the event agent.` + clientExitCodes,
 		if res.DeleteMarker {
 			what = "delete marker created for"
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, name, res.Version)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, visible(name.String()), res.Version)
 		return nil
 	}
 	return cmd
@@ -319,11 +319,11 @@ func newStatCommand() *cobra.Command {
 func printStat(out io.Writer, o *meta.Object) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
-		o.Name, o.Version, o.ContentID, o.Size, o.Hash)
-	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", o.Policy,
-		o.ChunkMethod, o.MimeType, time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
+		visible(o.Name), o.Version, visible(o.ContentID), o.Size, visible(o.Hash))
+	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", visible(o.Policy),
+		visible(o.ChunkMethod), visible(o.MimeType), time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
 	for _, k := range sortedKeys(o.Properties) {
-		fmt.Fprintf(w, "property %s\t%s\n", k, o.Properties[k])
+		fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(o.Properties[k]))
 	}
 	return w.Flush()
 }
@@ -342,8 +342,8 @@ func printLocate(out io.Writer, o *meta.Object) error {
 	for _, c := range o.Chunks {
 		addr := strings.TrimPrefix(c.RealURL, "http://")
 		addr, _, _ = strings.Cut(addr, "/")
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", c.Pos, c.Host(), addr, c.Size, c.Hash,
-			c.Score, c.ID())
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", visible(c.Pos), visible(c.Host()), visible(addr),
+			c.Size, visible(c.Hash), c.Score, visible(c.ID()))
 	}
 	return w.Flush()
 }
@@ -430,7 +430,7 @@ func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON
 					"bytes": c.Bytes})
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%d\t%d\n", c.Name, c.Objects, c.Bytes)
+			fmt.Fprintf(w, "%s\t%d\t%d\n", visible(c.Name), c.Objects, c.Bytes)
 		}
 		if !page.Truncated {
 			break
@@ -460,8 +460,8 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 			if o.Deleted {
 				size = "(deleted)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", o.Name, size, o.Version,
-				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), o.Hash)
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", visible(o.Name), size, o.Version,
+				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), visible(o.Hash))
 		}
 		if !page.Truncated {
 			break
