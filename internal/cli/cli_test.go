@@ -28,7 +28,14 @@ func run(t *testing.T, stdin string, args ...string) (string, int) {
 
 func startNamespace(t *testing.T) string {
 	t.Helper()
-	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(),
+	return startNamespaceIn(t, t.TempDir())
+}
+
+// startNamespaceIn starts a namespace on free ports with its data in dir
+// and returns its directory URL.
+func startNamespaceIn(t *testing.T, dir string) string {
+	t.Helper()
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: dir,
 		PortBase: -1, ChunkSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func newContainerChangeCommand(use, short string,
 		}
 		msg, err := apply(cmd.Context(), dir, c)
 		if err != nil {
-			return err
+			return request{op: "container " + use, name: c.name, proxy: *proxy}.explain(err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", msg, visible(c.name.Account+"/"+c.name.Container))
 		return nil
@@ -166,13 +166,14 @@ func newContainerShowCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		req := request{op: "container show", name: name, proxy: *proxy}
 		c, err := dir.ContainerGetProperties(cmd.Context(), name.Account, name.Container)
 		if err != nil {
-			return err
+			return req.explain(err)
 		}
 		acct, err := dir.AccountContainerShow(cmd.Context(), name.Account, name.Container)
 		if err != nil {
-			return err
+			return req.explain(err)
 		}
 		replication := acct.ReplicationEnabled()
 		if asJSON {

@@ -54,7 +54,8 @@ func addProxyFlag(cmd *cobra.Command) *string {
 func dirClient(proxy string) (*meta.Client, error) {
 	c, err := meta.NewClient(proxy, meta.ClientOptions{})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{explainedError{fmt.Sprintf("--proxy %q: want the directory's URL, "+
+			"like %s", proxy, DefaultProxy), err}}
 	}
 	return c, nil
 }
@@ -65,6 +66,29 @@ func objectClient(proxy string) (*object.Client, error) {
 		return nil, err
 	}
 	return &object.Client{Dir: dir, Rawx: &rawx.Client{}}, nil
+}
+
+// checkVersion refuses a --version the directory would refuse.
+func checkVersion(version int64) error {
+	if version < 0 {
+		return usagef("--version %d: versions are positive numbers "+
+			"(`gridkeep ls --versions ACCOUNT/CONTAINER/OBJECT` lists them)", version)
+	}
+	return nil
+}
+
+// checkMimeType refuses a --mime-type that cannot be sent, before any
+// data is.
+func checkMimeType(mime string) error {
+	if len(mime) > meta.MaxMimeTypeLen {
+		return usagef("--mime-type of %d bytes: at most %d", len(mime), meta.MaxMimeTypeLen)
+	}
+	for _, r := range mime {
+		if r < 0x20 || r == 0x7f {
+			return usagef("--mime-type %q: control characters are not allowed", mime)
+		}
+	}
+	return nil
 }
 
 func parseName(s string, needContainer, needObject bool) (object.Name, error) {
@@ -127,6 +151,9 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err := meta.CheckUpdate(meta.PropertyUpdate{Set: properties}); err != nil {
 			return usageError{err} // refused before any data is sent
 		}
+		if err := checkMimeType(mime); err != nil {
+			return err
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
@@ -146,7 +173,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		o, err := oc.Put(cmd.Context(), name, src, opts)
 		bar.Done()
 		if err != nil {
-			return err
+			return request{op: "put", name: name, proxy: *proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
@@ -165,12 +192,13 @@ func openSource(arg string, stdin io.Reader) (io.Reader, object.PutOptions, func
 	}
 	f, err := os.Open(arg)
 	if err != nil {
-		return nil, object.PutOptions{}, nil, usageError{err}
+		return nil, object.PutOptions{}, nil, usagef("cannot read %s: %w", arg, pathCause(err))
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, object.PutOptions{}, nil, usagef("%s is not a regular file", arg)
+		return nil, object.PutOptions{}, nil, usagef("%s is not a regular file "+
+			"(to store a stream, give - and pipe it to standard input)", arg)
 	}
 	return f, object.PutOptions{Size: st.Size(), SizeKnown: true}, func() { f.Close() }, nil
 }
@@ -195,6 +223,9 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
@@ -209,7 +240,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 		bar.Done()
 		if err != nil {
 			abort()
-			return err
+			return request{op: "get", name: name, version: version, proxy: *proxy}.explain(err)
 		}
 		return commit()
 	}
@@ -223,6 +254,20 @@ func umask() os.FileMode {
 	return os.FileMode(m)
 }
 
+// pathCause returns the cause of a failed file operation without the
+// operation and path, which the caller says in its own words.
+func pathCause(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
 // openDestination returns where a get writes: a temporary file renamed to
 // path when complete, or stdout.
 func openDestination(path string, stdout io.Writer) (io.Writer, func() error, func(), error) {
@@ -231,7 +276,7 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
 	}
 	commit := func() error {
 		err := tmp.Chmod(0o644 &^ umask())
@@ -243,8 +288,9 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 		}
 		if err != nil {
 			os.Remove(tmp.Name())
+			return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
 		}
-		return err
+		return nil
 	}
 	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
 	return tmp, commit, abort, nil
@@ -267,13 +313,16 @@ the event agent.` + clientExitCodes,
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
 		}
 		res, err := dir.ContentDelete(cmd.Context(), name.Account, name.Container, name.Path, version)
 		if err != nil {
-			return err
+			return request{op: "rm", name: name, version: version, proxy: *proxy}.explain(err)
 		}
 		what := "deleted"
 		if res.DeleteMarker {
@@ -369,13 +418,16 @@ func newObjectViewCommand(use, short string,
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
 		}
 		o, err := fetch(cmd.Context(), dir, name, version)
 		if err != nil {
-			return err
+			return request{op: use, name: name, version: version, proxy: *proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
@@ -406,9 +458,11 @@ func newLsCommand() *cobra.Command {
 			return err
 		}
 		if name.Container == "" {
-			return listContainers(cmd, dir, name.Account, asJSON)
+			err = listContainers(cmd, dir, name.Account, asJSON)
+		} else {
+			err = listObjects(cmd, dir, name, versions, asJSON)
 		}
-		return listObjects(cmd, dir, name, versions, asJSON)
+		return request{op: "ls", name: name, proxy: *proxy}.explain(err)
 	}
 	return cmd
 }
@@ -471,4 +525,4 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 	return w.Flush()
 }
 
-var errNoChange = errors.New("nothing to change: give --property")
+var errNoChange = errors.New("nothing to change: give --property, --policy, --versioning or --replication")
