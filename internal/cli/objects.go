@@ -302,8 +302,8 @@ func newRmCommand() *cobra.Command {
 		Use:   "rm ACCOUNT/CONTAINER/OBJECT",
 		Short: "Delete an object (a version, or the latest)",
 		Long: `Delete an object. In a versioned container this creates a delete marker
-unless --version names a version. The chunk files are removed afterwards by
-the event agent.` + clientExitCodes,
+unless --version names a version; --version naming a delete marker removes
+the marker. The chunk files are removed afterwards by the event agent.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
@@ -324,14 +324,27 @@ the event agent.` + clientExitCodes,
 		if err != nil {
 			return request{op: "rm", name: name, version: version, proxy: *proxy}.explain(err)
 		}
-		what := "deleted"
-		if res.DeleteMarker {
-			what = "delete marker created for"
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, visible(name.String()), res.Version)
+		fmt.Fprintln(cmd.OutOrStdout(), deleteMessage(name, version, res))
 		return nil
 	}
 	return cmd
+}
+
+// deleteMessage says what a deletion of version (0: the latest) did. The
+// directory flags both a marker it created and a marker it removed: a
+// deletion of the latest version in a versioned container creates one, a
+// deletion of a given version that is a marker removes that marker.
+func deleteMessage(name object.Name, version int64, res meta.DeleteResult) string {
+	n := visible(name.String())
+	switch {
+	case res.DeleteMarker && version == 0:
+		return fmt.Sprintf("created delete marker version %d for %s: the object now reads as deleted "+
+			"(`gridkeep rm --version %d %s` removes the marker)", res.Version, n, res.Version,
+			visible(shellArg(name.String())))
+	case res.DeleteMarker:
+		return fmt.Sprintf("removed delete marker version %d of %s", res.Version, n)
+	}
+	return fmt.Sprintf("deleted %s version %d", n, res.Version)
 }
 
 // objectView is the JSON form of an object.
