@@ -55,7 +55,8 @@ type Inspection struct {
 // Inspect reads the chunk file at path and lists what is missing or
 // inconsistent in its metadata: unparsable or missing attributes, a size
 // that differs from the file, legacy owner keys that disagree with each
-// other, and with checkHash a hash that does not match the data.
+// other, and with checkHash a hash that does not match the data or that
+// could not be checked (no hash attribute, unreadable data).
 func Inspect(path string, checkHash bool) Inspection {
 	in := Inspection{Path: path, Format: FormatUnknown}
 	st, err := os.Lstat(path)
@@ -79,7 +80,7 @@ func Inspect(path string, checkHash bool) Inspection {
 		in.Problems = append(in.Problems, corruptReasons(err)...)
 	}
 	in.Problems = append(in.Problems, m.consistency(st.Size())...)
-	if checkHash && m.Hash != "" {
+	if checkHash {
 		if p := verifyHash(path, m); p != "" {
 			in.Problems = append(in.Problems, p)
 		}
@@ -142,16 +143,21 @@ func (m *Meta) legacyConsistency() []string {
 	return p
 }
 
+// verifyHash re-hashes the data of the chunk at path and returns what is
+// wrong, or "" when the data matches the hash attribute.
 func verifyHash(path string, m *Meta) string {
+	if m.Hash == "" {
+		return "hash not checked: no hash attribute (" + AttrHash + ")"
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return err.Error()
+		return "hash not checked: " + err.Error()
 	}
 	defer f.Close()
 	algo := AlgoForHash(m.Hash)
 	h := NewHash(algo)
 	if _, err := io.Copy(h, f); err != nil {
-		return "read data: " + err.Error()
+		return "hash not checked: read data: " + err.Error()
 	}
 	if got := strings.ToUpper(hex.EncodeToString(h.Sum(nil))); got != m.Hash {
 		return fmt.Sprintf("data hashes to %s with %s, attribute says %s", got, algo, m.Hash)

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"crypto/md5"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -30,12 +31,14 @@ func TestInspect(t *testing.T) {
 	sum := blake3.Sum256(data)
 	current := currentAttrs()
 	current[3].Value = strings.ToUpper(hex.EncodeToString(sum[:]))
+	legacySum := md5.Sum(data) // legacy chunks carry an MD5 hash
 	old := OldFullpath{"acct1", "ctr1", "obj1", "1712000000000000"}
 	legacyBase := []Attr{
 		{AttrLegacyChunkID, testID}, {AttrLegacyContainer, ContainerID("acct1", "ctr1")},
 		{AttrLegacyPath, "obj1"}, {AttrLegacyVersion, "1712000000000000"},
 		{AttrLegacyContentID, "A1B2"}, {AttrPosition, "0"}, {AttrSize, "4096"},
 		{AttrChunkMethod, "plain/nb_copy=3"}, {AttrStoragePolicy, "THREECOPIES"},
+		{AttrHash, hex.EncodeToString(legacySum[:])},
 	}
 	tests := []struct {
 		name     string
@@ -50,6 +53,8 @@ func TestInspect(t *testing.T) {
 		{"flipped byte", current, append([]byte{1}, data[1:]...), FormatCurrent,
 			[]string{"data hashes to"}},
 		{"no fullpath", current[1:], data, FormatUnknown, []string{"missing fullpath"}},
+		{"no hash", append(current[:3:3], current[4:]...), data, FormatCurrent,
+			[]string{"hash not checked: no hash attribute"}},
 		{"legacy", legacyBase, data, FormatLegacy, nil},
 		{"legacy named", append(legacyBase, Attr{AttrOldFullpathPfx + "acct1/ctr1/obj1/1", ""}),
 			data, FormatLegacyNamed, nil},

@@ -409,7 +409,7 @@ func (p *checkPrinter) result(r integrity.Result) {
 	if r.Kind == integrity.KindObject && r.Target.Version != 0 {
 		item = fmt.Sprintf("%s (version %d)", item, r.Target.Version)
 	}
-	fmt.Fprintf(p.out, "%-9s %-78s %-6s %s\n", r.Kind, item, r.Status(), errs)
+	fmt.Fprintf(p.out, "%-9s %-78s %-6s %s\n", r.Kind, visible(item), r.Status(), visible(errs))
 }
 
 // report writes the summary report on standard error.

@@ -30,17 +30,22 @@ func newChunkInspectCommand() *cobra.Command {
 		Short: "Show the metadata of chunk files, current or legacy, and what is wrong with it",
 		Long: `Show the parsed metadata of chunk files, in the current or a legacy format,
 with everything missing or inconsistent. A directory is searched for chunk
-files. Nothing is modified.
+files. Nothing is modified. With --check-hash the data is re-hashed and
+compared with the hash attribute; a chunk whose hash cannot be checked (no
+hash attribute, unreadable data) is reported with a "hash not checked"
+problem.
 
-Exit codes: 0 every chunk is consistent, 1 problems were found,
-2 bad arguments (for instance a path that does not exist).`,
+Exit codes: 0 every chunk is consistent, 1 problems were found (with
+--check-hash, a hash that could not be checked is one), 2 bad arguments
+(for instance a path that does not exist).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inspectChunks(cmd.OutOrStdout(), args, asJSON, checkHash)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per chunk and line")
-	cmd.Flags().BoolVar(&checkHash, "check-hash", false, "also re-hash the data")
+	cmd.Flags().BoolVar(&checkHash, "check-hash", false,
+		"also re-hash the data and compare it with the hash attribute")
 	return cmd
 }
 
@@ -138,10 +143,10 @@ func inspectionJSON(in chunk.Inspection) inspectedChunk {
 }
 
 func printInspection(w io.Writer, in chunk.Inspection) {
-	fmt.Fprintf(w, "%s\n", in.Path)
+	fmt.Fprintf(w, "%s\n", visible(in.Path))
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "  %-15s %s\n", k, v)
+			fmt.Fprintf(w, "  %-15s %s\n", k, visible(v))
 		}
 	}
 	row("format", string(in.Format))

@@ -22,15 +22,20 @@ func run(t *testing.T, stdin string, args ...string) (string, int) {
 	root.SetErr(&out)
 	root.SetIn(strings.NewReader(stdin))
 	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		out.WriteString("error: " + err.Error() + "\n")
-	}
+	printError(&out, err)
 	return out.String(), exitCode(err)
 }
 
 func startNamespace(t *testing.T) string {
 	t.Helper()
-	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(),
+	return startNamespaceIn(t, t.TempDir())
+}
+
+// startNamespaceIn starts a namespace on free ports with its data in dir
+// and returns its directory URL.
+func startNamespaceIn(t *testing.T, dir string) string {
+	t.Helper()
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: dir,
 		PortBase: -1, ChunkSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +123,16 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
 		t.Errorf("a put with an unknown policy created its container:\n%s", out)
 	}
+}
+
+// runOn runs a client command against the directory at proxy, unless the
+// command names its own.
+func runOn(t *testing.T, proxy, stdin string, args ...string) (string, int) {
+	t.Helper()
+	for _, a := range args {
+		if a == "--proxy" {
+			return run(t, stdin, args...)
+		}
+	}
+	return run(t, stdin, append(args, "--proxy", proxy)...)
 }

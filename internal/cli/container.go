@@ -99,9 +99,9 @@ func newContainerChangeCommand(use, short string,
 		}
 		msg, err := apply(cmd.Context(), dir, c)
 		if err != nil {
-			return err
+			return request{op: "container " + use, name: c.name, proxy: *proxy}.explain(err)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s\n", msg, c.name.Account, c.name.Container)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", msg, visible(c.name.Account+"/"+c.name.Container))
 		return nil
 	}
 	return cmd
@@ -166,13 +166,14 @@ func newContainerShowCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		req := request{op: "container show", name: name, proxy: *proxy}
 		c, err := dir.ContainerGetProperties(cmd.Context(), name.Account, name.Container)
 		if err != nil {
-			return err
+			return req.explain(err)
 		}
 		acct, err := dir.AccountContainerShow(cmd.Context(), name.Account, name.Container)
 		if err != nil {
-			return err
+			return req.explain(err)
 		}
 		replication := acct.ReplicationEnabled()
 		if asJSON {
@@ -182,12 +183,12 @@ func newContainerShowCommand() *cobra.Command {
 		}
 		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintf(w, "account\t%s\nname\t%s\nid\t%s\nobjects\t%d\nbytes\t%d\nreplication\t%v\n",
-			c.Account, c.Name, c.ID, c.Objects, c.Bytes, replication)
+			visible(c.Account), visible(c.Name), visible(c.ID), c.Objects, c.Bytes, replication)
 		for _, k := range sortedKeys(c.System) {
-			fmt.Fprintf(w, "%s\t%s\n", k, c.System[k])
+			fmt.Fprintf(w, "%s\t%s\n", visible(k), visible(c.System[k]))
 		}
 		for _, k := range sortedKeys(c.Properties) {
-			fmt.Fprintf(w, "property %s\t%s\n", k, c.Properties[k])
+			fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(c.Properties[k]))
 		}
 		return w.Flush()
 	}

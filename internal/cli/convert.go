@@ -243,17 +243,17 @@ func (p *convertPrinter) result(r convert.Result) {
 		return
 	}
 	if r.Outcome == convert.Converted {
-		fmt.Fprintf(p.out, "would convert %s (%s):", r.Path, r.Format)
+		fmt.Fprintf(p.out, "would convert %s (%s):", visible(r.Path), r.Format)
 		for _, a := range r.Set {
-			fmt.Fprintf(p.out, " set %s=%q", a.Name, a.Value)
+			fmt.Fprintf(p.out, " set %s=%q", visible(a.Name), a.Value)
 		}
 		for _, n := range r.Remove {
-			fmt.Fprintf(p.out, " remove %s", n)
+			fmt.Fprintf(p.out, " remove %s", visible(n))
 		}
 		fmt.Fprintln(p.out)
 		return
 	}
-	fmt.Fprintf(p.out, "%s %s: %s\n", r.Outcome, r.Path, r.Reason())
+	fmt.Fprintf(p.out, "%s %s: %s\n", r.Outcome, visible(r.Path), visible(r.Reason()))
 }
 
 func (p *convertPrinter) report(r convert.Report) {
@@ -277,10 +277,10 @@ func (p *convertPrinter) summary(s convert.Summary) {
 		verb = "would convert"
 	}
 	fmt.Fprintf(p.out, "%s: %d chunks, %s %d (%d recovered from rdir), %d already current, "+
-		"%d orphans, %d failed, in %s\n", s.Volume, s.Chunks, verb, s.Converted, s.Recovered,
+		"%d orphans, %d failed, in %s\n", visible(s.Volume), s.Chunks, verb, s.Converted, s.Recovered,
 		s.Current, s.Orphans, s.Failed, s.Elapsed.Round(time.Millisecond))
 	if s.BackupDir != "" {
-		fmt.Fprintf(p.out, "backups in %s\n", s.BackupDir)
+		fmt.Fprintf(p.out, "backups in %s\n", visible(s.BackupDir))
 	}
 }
 
@@ -292,7 +292,7 @@ func showConvertProgress(c *convert.Converter, enabled bool) func() {
 		return func() {}
 	}
 	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription("convert "+c.VolumeID()),
+		progressbar.OptionSetDescription("convert "+visible(c.VolumeID())),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("chunks"), progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish())
@@ -317,7 +317,8 @@ func showConvertProgress(c *convert.Converter, enabled bool) func() {
 				if !known {
 					counting = ", counting chunks"
 				}
-				bar.Describe(fmt.Sprintf("convert %s (errors %d%s)", c.VolumeID(), pg.Errors, counting))
+				bar.Describe(fmt.Sprintf("convert %s (errors %d%s)", visible(c.VolumeID()), pg.Errors,
+					counting))
 				bar.Set64(pg.Done)
 			}
 		}

@@ -54,7 +54,8 @@ func addProxyFlag(cmd *cobra.Command) *string {
 func dirClient(proxy string) (*meta.Client, error) {
 	c, err := meta.NewClient(proxy, meta.ClientOptions{})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{explainedError{fmt.Sprintf("--proxy %q: want the directory's URL, "+
+			"like %s", proxy, DefaultProxy), err}}
 	}
 	return c, nil
 }
@@ -65,6 +66,29 @@ func objectClient(proxy string) (*object.Client, error) {
 		return nil, err
 	}
 	return &object.Client{Dir: dir, Rawx: &rawx.Client{}}, nil
+}
+
+// checkVersion refuses a --version the directory would refuse.
+func checkVersion(version int64) error {
+	if version < 0 {
+		return usagef("--version %d: versions are positive numbers "+
+			"(`gridkeep ls --versions ACCOUNT/CONTAINER/OBJECT` lists them)", version)
+	}
+	return nil
+}
+
+// checkMimeType refuses a --mime-type that cannot be sent, before any
+// data is.
+func checkMimeType(mime string) error {
+	if len(mime) > meta.MaxMimeTypeLen {
+		return usagef("--mime-type of %d bytes: at most %d", len(mime), meta.MaxMimeTypeLen)
+	}
+	for _, r := range mime {
+		if r < 0x20 || r == 0x7f {
+			return usagef("--mime-type %q: control characters are not allowed", mime)
+		}
+	}
+	return nil
 }
 
 func parseName(s string, needContainer, needObject bool) (object.Name, error) {
@@ -127,11 +151,14 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err := meta.CheckUpdate(meta.PropertyUpdate{Set: properties}); err != nil {
 			return usageError{err} // refused before any data is sent
 		}
+		if err := checkMimeType(mime); err != nil {
+			return err
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
 		}
-		src, opts, closeSrc, err := openSource(args[1])
+		src, opts, closeSrc, err := openSource(args[1], cmd.InOrStdin())
 		if err != nil {
 			return err
 		}
@@ -141,36 +168,37 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if opts.SizeKnown {
 			total = opts.Size
 		}
-		bar := newByteProgress(total, "put "+name.Path, !asJSON)
+		bar := newByteProgress(total, "put "+visible(name.Path), !asJSON)
 		oc.Progress = bar.Add
 		o, err := oc.Put(cmd.Context(), name, src, opts)
 		bar.Done()
 		if err != nil {
-			return err
+			return request{op: "put", name: name, proxy: *proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, %d chunks\n",
-			name, o.Size, o.Version, o.ContentID, len(o.Chunks))
+			visible(name.String()), o.Size, o.Version, visible(o.ContentID), len(o.Chunks))
 		return nil
 	}
 	return cmd
 }
 
-// openSource opens the data of a put: a file (size known) or "-".
-func openSource(arg string) (io.Reader, object.PutOptions, func(), error) {
+// openSource opens the data of a put: a file (size known) or "-", stdin.
+func openSource(arg string, stdin io.Reader) (io.Reader, object.PutOptions, func(), error) {
 	if arg == "-" {
-		return os.Stdin, object.PutOptions{}, func() {}, nil
+		return stdin, object.PutOptions{}, func() {}, nil
 	}
 	f, err := os.Open(arg)
 	if err != nil {
-		return nil, object.PutOptions{}, nil, usageError{err}
+		return nil, object.PutOptions{}, nil, usagef("cannot read %s: %w", arg, pathCause(err))
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return nil, object.PutOptions{}, nil, usagef("%s is not a regular file", arg)
+		return nil, object.PutOptions{}, nil, usagef("%s is not a regular file "+
+			"(to store a stream, give - and pipe it to standard input)", arg)
 	}
 	return f, object.PutOptions{Size: st.Size(), SizeKnown: true}, func() { f.Close() }, nil
 }
@@ -195,6 +223,9 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		oc, err := objectClient(*proxy)
 		if err != nil {
 			return err
@@ -203,13 +234,13 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err != nil {
 			return err
 		}
-		bar := newByteProgress(-1, "get "+name.Path, out != "")
+		bar := newByteProgress(-1, "get "+visible(name.Path), out != "")
 		oc.Progress = bar.Add
 		_, err = oc.Get(cmd.Context(), name, version, w)
 		bar.Done()
 		if err != nil {
 			abort()
-			return err
+			return request{op: "get", name: name, version: version, proxy: *proxy}.explain(err)
 		}
 		return commit()
 	}
@@ -223,6 +254,20 @@ func umask() os.FileMode {
 	return os.FileMode(m)
 }
 
+// pathCause returns the cause of a failed file operation without the
+// operation and path, which the caller says in its own words.
+func pathCause(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
 // openDestination returns where a get writes: a temporary file renamed to
 // path when complete, or stdout.
 func openDestination(path string, stdout io.Writer) (io.Writer, func() error, func(), error) {
@@ -231,7 +276,7 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
 	}
 	commit := func() error {
 		err := tmp.Chmod(0o644 &^ umask())
@@ -243,8 +288,9 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 		}
 		if err != nil {
 			os.Remove(tmp.Name())
+			return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
 		}
-		return err
+		return nil
 	}
 	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
 	return tmp, commit, abort, nil
@@ -256,8 +302,8 @@ func newRmCommand() *cobra.Command {
 		Use:   "rm ACCOUNT/CONTAINER/OBJECT",
 		Short: "Delete an object (a version, or the latest)",
 		Long: `Delete an object. In a versioned container this creates a delete marker
-unless --version names a version. The chunk files are removed afterwards by
-the event agent.` + clientExitCodes,
+unless --version names a version; --version naming a delete marker removes
+the marker. The chunk files are removed afterwards by the event agent.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
@@ -267,22 +313,38 @@ the event agent.` + clientExitCodes,
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
 		}
 		res, err := dir.ContentDelete(cmd.Context(), name.Account, name.Container, name.Path, version)
 		if err != nil {
-			return err
+			return request{op: "rm", name: name, version: version, proxy: *proxy}.explain(err)
 		}
-		what := "deleted"
-		if res.DeleteMarker {
-			what = "delete marker created for"
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, name, res.Version)
+		fmt.Fprintln(cmd.OutOrStdout(), deleteMessage(name, version, res))
 		return nil
 	}
 	return cmd
+}
+
+// deleteMessage says what a deletion of version (0: the latest) did. The
+// directory flags both a marker it created and a marker it removed: a
+// deletion of the latest version in a versioned container creates one, a
+// deletion of a given version that is a marker removes that marker.
+func deleteMessage(name object.Name, version int64, res meta.DeleteResult) string {
+	n := visible(name.String())
+	switch {
+	case res.DeleteMarker && version == 0:
+		return fmt.Sprintf("created delete marker version %d for %s: the object now reads as deleted "+
+			"(`gridkeep rm --version %d %s` removes the marker)", res.Version, n, res.Version,
+			visible(shellArg(name.String())))
+	case res.DeleteMarker:
+		return fmt.Sprintf("removed delete marker version %d of %s", res.Version, n)
+	}
+	return fmt.Sprintf("deleted %s version %d", n, res.Version)
 }
 
 // objectView is the JSON form of an object.
@@ -319,11 +381,11 @@ func newStatCommand() *cobra.Command {
 func printStat(out io.Writer, o *meta.Object) error {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
-		o.Name, o.Version, o.ContentID, o.Size, o.Hash)
-	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", o.Policy,
-		o.ChunkMethod, o.MimeType, time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
+		visible(o.Name), o.Version, visible(o.ContentID), o.Size, visible(o.Hash))
+	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", visible(o.Policy),
+		visible(o.ChunkMethod), visible(o.MimeType), time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
 	for _, k := range sortedKeys(o.Properties) {
-		fmt.Fprintf(w, "property %s\t%s\n", k, o.Properties[k])
+		fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(o.Properties[k]))
 	}
 	return w.Flush()
 }
@@ -342,8 +404,8 @@ func printLocate(out io.Writer, o *meta.Object) error {
 	for _, c := range o.Chunks {
 		addr := strings.TrimPrefix(c.RealURL, "http://")
 		addr, _, _ = strings.Cut(addr, "/")
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", c.Pos, c.Host(), addr, c.Size, c.Hash,
-			c.Score, c.ID())
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", visible(c.Pos), visible(c.Host()), visible(addr),
+			c.Size, visible(c.Hash), c.Score, visible(c.ID()))
 	}
 	return w.Flush()
 }
@@ -369,13 +431,16 @@ func newObjectViewCommand(use, short string,
 		if err != nil {
 			return err
 		}
+		if err := checkVersion(version); err != nil {
+			return err
+		}
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
 		}
 		o, err := fetch(cmd.Context(), dir, name, version)
 		if err != nil {
-			return err
+			return request{op: use, name: name, version: version, proxy: *proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
@@ -406,9 +471,11 @@ func newLsCommand() *cobra.Command {
 			return err
 		}
 		if name.Container == "" {
-			return listContainers(cmd, dir, name.Account, asJSON)
+			err = listContainers(cmd, dir, name.Account, asJSON)
+		} else {
+			err = listObjects(cmd, dir, name, versions, asJSON)
 		}
-		return listObjects(cmd, dir, name, versions, asJSON)
+		return request{op: "ls", name: name, proxy: *proxy}.explain(err)
 	}
 	return cmd
 }
@@ -430,7 +497,7 @@ func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON
 					"bytes": c.Bytes})
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%d\t%d\n", c.Name, c.Objects, c.Bytes)
+			fmt.Fprintf(w, "%s\t%d\t%d\n", visible(c.Name), c.Objects, c.Bytes)
 		}
 		if !page.Truncated {
 			break
@@ -460,8 +527,8 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 			if o.Deleted {
 				size = "(deleted)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", o.Name, size, o.Version,
-				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), o.Hash)
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", visible(o.Name), size, o.Version,
+				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), visible(o.Hash))
 		}
 		if !page.Truncated {
 			break
@@ -471,4 +538,4 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 	return w.Flush()
 }
 
-var errNoChange = errors.New("nothing to change: give --property")
+var errNoChange = errors.New("nothing to change: give --property, --policy, --versioning or --replication")

@@ -241,7 +241,7 @@ func (p *rebuildPrinter) result(r rebuild.Result) {
 		if r.Detail != "" && r.Err == nil {
 			line += " (" + r.Detail + ")"
 		}
-		fmt.Fprintln(p.out, line)
+		fmt.Fprintln(p.out, visible(line))
 		return
 	}
 	e := r.Entry

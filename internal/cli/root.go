@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -54,10 +55,17 @@ func Main(args []string) int {
 	root := newRootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gridkeep:", err)
-	}
+	printError(os.Stderr, err)
 	return exitCode(err)
+}
+
+// printError writes err, if any, as one line with its control characters
+// escaped: error messages often hold names from the command line or the
+// namespace.
+func printError(w io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintln(w, "gridkeep:", visibleMessage(err.Error()))
+	}
 }
 
 // exitCode maps the error a command returned to the process exit code.

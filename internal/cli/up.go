@@ -88,12 +88,12 @@ func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
 
 func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "namespace %s is up, data in %s\n\n", opts.Name, opts.Data)
+	fmt.Fprintf(w, "namespace %s is up, data in %s\n\n", visible(opts.Name), visible(opts.Data))
 	fmt.Fprintf(w, "directory (proxy, account)\t%s\n", ns.ProxyURL)
 	fmt.Fprintf(w, "reverse index (rdir)\t%s\n", ns.RdirURL)
 	fmt.Fprintf(w, "event bus (NATS)\t%s\n", ns.NATSURL)
 	for _, r := range ns.Rawx {
-		fmt.Fprintf(w, "chunk server %s\thttp://%s\t%s\n", r.ServiceID, r.Addr, r.Volume)
+		fmt.Fprintf(w, "chunk server %s\thttp://%s\t%s\n", visible(r.ServiceID), r.Addr, visible(r.Volume))
 	}
 	w.Flush()
 	proxy := ""

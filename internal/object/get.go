@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -69,8 +68,22 @@ func (c *Client) readMetachunk(ctx context.Context, copies []meta.Chunk, buf *by
 		errs = append(errs, err)
 	}
 	return fmt.Errorf("%w: every copy of metachunk %s failed: %w", ErrIncomplete, copies[0].Pos,
-		errors.Join(errs...))
+		copyErrors(errs))
 }
+
+// copyErrors are the failures of the copies of one metachunk, written on
+// one line.
+type copyErrors []error
+
+func (e copyErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e copyErrors) Unwrap() []error { return e }
 
 // readCopy reads one chunk into buf and checks its size and hash.
 func (c *Client) readCopy(ctx context.Context, cp meta.Chunk, buf *bytes.Buffer) error {

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+)
+
+func TestChunkInspectSaysHashNotChecked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), strings.Repeat("CD", 32))
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrFullpathPrefix + strings.Repeat("CD", 32), Value: "acct/ctr/obj/1/AB12"},
+		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
+		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
+		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
+	})
+	if err != nil {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	if out, code := run(t, "", "chunk", "inspect", path); code != ExitOK {
+		t.Errorf("without --check-hash a chunk without hash is fine: exit %d:\n%s", code, out)
+	}
+	out, code := run(t, "", "chunk", "inspect", "--check-hash", path)
+	if code != ExitFail || !strings.Contains(out, "hash not checked: no hash attribute") {
+		t.Errorf("--check-hash of a chunk without hash: exit %d, want %d and why:\n%s", code, ExitFail, out)
+	}
+	out, _ = run(t, "", "chunk", "inspect", "--check-hash", "--json", path)
+	if !strings.Contains(out, `"problems":["hash not checked: no hash attribute`) {
+		t.Errorf("--json does not list the unchecked hash:\n%s", out)
+	}
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
+	data := t.TempDir()
+	proxy := startNamespaceIn(t, data)
+	runOn(t, proxy, "x", "put", "acct/ctr/obj", "-", "--policy", "TWOCOPIES")
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + l.Addr().String() // a port where nothing answers
+	l.Close()
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"get", "acct/nope/obj"}, ExitFail,
+			"get acct/nope/obj: no such container acct/nope " +
+				"(create it with `gridkeep container create acct/nope`)"},
+		{[]string{"ls", "acct/nope"}, ExitFail, "ls acct/nope: no such container acct/nope"},
+		{[]string{"container", "show", "acct/nope"}, ExitFail, "container show acct/nope: no such container"},
+		{[]string{"container", "set", "acct/nope", "--property", "a=b"}, ExitFail,
+			"container set acct/nope: no such container acct/nope"},
+		{[]string{"rm", "acct/nope/obj"}, ExitFail, "rm acct/nope/obj: no such container acct/nope"},
+		{[]string{"ls", "nobody"}, ExitFail, "ls nobody: no such account nobody (an account is created"},
+		{[]string{"stat", "acct/ctr/no such"}, ExitFail, "stat acct/ctr/no such: no such object, or its " +
+			"latest version is a delete marker " +
+			"(`gridkeep ls --versions 'acct/ctr/no such'` lists its versions)"},
+		{[]string{"locate", "acct/ctr/obj", "--version", "5"}, ExitFail,
+			"locate acct/ctr/obj: no version 5 of this object"},
+		{[]string{"get", "acct/ctr/obj", "--version", "-1"}, ExitUsage, "--version -1: versions are positive"},
+		{[]string{"put", "acct/ctr/o2", "-", "--policy", "NOPE"}, ExitUsage,
+			`put acct/ctr/o2: unknown storage policy: "NOPE" (the standard ones are SINGLE, TWOCOPIES`},
+		{[]string{"put", "acct/ctr/o2", "-", "--mime-type", "text/\x1b"}, ExitUsage,
+			`--mime-type "text/\x1b": control characters are not allowed`},
+		{[]string{"put", "acct/ctr/o2", filepath.Join(dir, "missing")}, ExitUsage,
+			"cannot read " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{[]string{"get", "acct/ctr/obj", "-o", filepath.Join(dir, "no", "f")}, ExitUsage,
+			"cannot write " + filepath.Join(dir, "no", "f") + ": no such file or directory"},
+		{[]string{"container", "set", "acct/ctr"}, ExitUsage, "give --property, --policy, --versioning or"},
+		{[]string{"get", "acct/ctr/obj", "--proxy", down}, ExitFail, "get acct/ctr/obj: cannot reach the " +
+			"directory at " + down + ": connect: connection refused (is `gridkeep up` running?"},
+		{[]string{"ls", "acct", "--proxy", "http://bad host"}, ExitUsage,
+			`--proxy "http://bad host": want the directory's URL`},
+	} {
+		out, code := runOn(t, proxy, "x", tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.want) {
+			t.Errorf("%q: exit %d, want %d and %q:\n%s", tt.args, code, tt.code, tt.want, out)
+		}
+		if strings.Contains(out, "/v3.0/") || strings.Contains(out, "/v1.0/") {
+			t.Errorf("%q: the message shows the request URL:\n%s", tt.args, out)
+		}
+	}
+	locate, _ := runOn(t, proxy, "", "locate", "acct/ctr/obj", "--json")
+	id := regexp.MustCompile(`"url":"[^"]*/([0-9A-F]{64})"`).FindStringSubmatch(locate)[1]
+	filepath.WalkDir(data, func(p string, d os.DirEntry, _ error) error {
+		if d != nil && d.Name() == id {
+			os.Remove(p) // both copies
+		}
+		return nil
+	})
+	out, code := runOn(t, proxy, "", "get", "acct/ctr/obj")
+	want := "get acct/ctr/obj: object cannot be read: every copy of metachunk 0 failed"
+	if code != ExitFail || !strings.Contains(out, want) || strings.Count(out, "404") != 2 ||
+		strings.Count(out, "\n") != 1 || !strings.Contains(out, "`gridkeep check object acct/ctr/obj`") {
+		t.Errorf("get of a lost chunk: exit %d, want %q, both copies on one line, what to do:\n%s",
+			code, want, out)
+	}
+}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestRmSaysWhatItDeleted(t *testing.T) {
+	proxy := startNamespace(t)
+	mustRun := func(stdin string, args ...string) string {
+		t.Helper()
+		out, code := runOn(t, proxy, stdin, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, out)
+		}
+		return out
+	}
+	mustRun("", "container", "create", "acct/vers", "--versioning", "-1")
+	mustRun("one", "put", "acct/vers/o", "-")
+	mustRun("two", "put", "acct/vers/o", "-")
+	version := regexp.MustCompile(`version (\d+)`)
+
+	out := mustRun("", "rm", "acct/vers/o")
+	if !strings.HasPrefix(out, "created delete marker version ") {
+		t.Errorf("rm of the latest in a versioned container:\n%s", out)
+	}
+	marker := version.FindStringSubmatch(out)[1]
+	out = mustRun("", "rm", "acct/vers/o", "--version", marker)
+	if want := "removed delete marker version " + marker + " of acct/vers/o\n"; out != want {
+		t.Errorf("rm --version of a delete marker: %q, want %q", out, want)
+	}
+	if out, code := runOn(t, proxy, "", "get", "acct/vers/o"); code != 0 || out != "two" {
+		t.Errorf("removing the marker should bring back the latest version: exit %d: %q", code, out)
+	}
+	ls := mustRun("", "ls", "acct/vers", "--versions")
+	m := regexp.MustCompile(`\n\S+\s+\d+\s+(\d+)`).FindAllStringSubmatch(ls, -1)
+	if len(m) != 2 {
+		t.Fatalf("want two versions left:\n%s", ls)
+	}
+	oldest := m[1][1]
+	out = mustRun("", "rm", "acct/vers/o", "--version", oldest)
+	if want := "deleted acct/vers/o version " + oldest + "\n"; out != want {
+		t.Errorf("rm --version of a version: %q, want %q", out, want)
+	}
+}
