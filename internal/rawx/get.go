@@ -22,7 +22,7 @@ import (
 // openChunk opens chunk id for reading and loads its metadata. The caller
 // closes the file.
 func (s *Server) openChunk(id string) (*os.File, *chunk.Meta, os.FileInfo, error) {
-	f, err := os.Open(s.chunkPath(id))
+	f, err := openFile(s.chunkPath(id), unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
