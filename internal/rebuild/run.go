@@ -26,6 +26,7 @@ type Stats struct {
 	Bytes       int64
 	Healthy     int64
 	Orphans     int64 // orphan chunks deleted
+	Kept        int64 // unlisted chunks left in place
 	Irreparable int64
 	Planned     int64
 	Failed      int64
@@ -33,17 +34,19 @@ type Stats struct {
 	Elapsed     time.Duration
 }
 
-// OK reports whether every entry ended well: no failure and nothing
-// irreparable.
-func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 }
+// OK reports whether every entry ended well: no failure, nothing
+// irreparable and no unlisted chunk kept.
+func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 }
 
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	_, err := fmt.Fprintf(w, "\nReport\n%-15s: %d\n%-15s: %d (%d bytes, %.1f MB/s)\n"+
-		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %s (%.0f entries/s)\n",
+		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n"+
+		"%-15s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
-		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Irreparable", s.Irreparable,
+		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Kept", s.Kept,
+		"Irreparable", s.Irreparable,
 		"Planned", s.Planned, "Failed", s.Failed, "Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
 	return err
@@ -51,9 +54,9 @@ func (s Stats) WriteText(w io.Writer) error {
 
 // counters are the live Stats of a run.
 type counters struct {
-	processed, rebuilt, bytes, healthy, orphans atomic.Int64
-	irreparable, planned, failed, expected      atomic.Int64
-	start                                       time.Time
+	processed, rebuilt, bytes, healthy, orphans, kept atomic.Int64
+	irreparable, planned, failed, expected            atomic.Int64
+	start                                             time.Time
 }
 
 func (c *counters) add(res Result) {
@@ -66,6 +69,8 @@ func (c *counters) add(res Result) {
 		c.healthy.Add(1)
 	case OrphanRemoved:
 		c.orphans.Add(1)
+	case Kept:
+		c.kept.Add(1)
 	case Irreparable:
 		c.irreparable.Add(1)
 	case Planned:
@@ -78,8 +83,8 @@ func (c *counters) add(res Result) {
 func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Bytes: c.bytes.Load(), Healthy: c.healthy.Load(), Orphans: c.orphans.Load(),
-		Irreparable: c.irreparable.Load(), Planned: c.planned.Load(), Failed: c.failed.Load(),
-		Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
+		Kept: c.kept.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
+		Failed: c.failed.Load(), Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
 }
 
 // Run is one pass of a Rebuilder over a stream of entries. Stats may be
