@@ -55,8 +55,10 @@
 // Only a chunk whose every named owner is gone, or complete without it,
 // is deleted, and only once older than Options.OrphanMinAge. An upload
 // still running when its first chunks are that old would lose them, so
-// the age must exceed the longest upload (an hour by default). A replaced
-// copy is deleted only once the directory, read again, no longer lists it.
+// the age must exceed the longest upload (an hour by default). A new copy
+// is never written over a chunk already at its target that does not
+// verify, and a replaced copy is deleted only once the directory, read
+// again, no longer lists it.
 //
 // # Interruptions
 //

@@ -165,3 +165,51 @@ func TestChunkByURLRerunConverges(t *testing.T) {
 	}
 	f.ReadAll(nil)
 }
+
+// TestTargetChunkIsNeverOverwritten loses a copy of a three-copy object on
+// four chunk servers, and puts another chunk under the same id on the only
+// server without a copy, the first target: the rebuild must leave that
+// chunk alone and put the copy elsewhere.
+func TestTargetChunkIsNeverOverwritten(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := objectsOf(f, "THREECOPIES")[0]
+	c := o.Chunks[0]
+	holders := map[string]bool{}
+	for _, cc := range o.Chunks {
+		if cc.Pos == c.Pos {
+			holders[cc.Host()] = true
+		}
+	}
+	var planted string
+	data := []byte("someone else's data")
+	for _, r := range f.NS.Rawx {
+		if holders[r.ServiceID] {
+			continue
+		}
+		planted = rawx.ChunkURL(r.ServiceID, c.ID())
+		m := &chunk.Meta{Fullpath: chunk.Fullpath{Account: integritytest.Account,
+			Container: "elsewhere", Path: "another", Version: 1, ContentID: "0123456789ABCDEF"},
+			Position: "0", ChunkMethod: "plain/cca=blake3,nb_copy=1", StoragePolicy: "SINGLE"}
+		if _, err := (&rawx.Client{}).Put(f.Ctx, rawx.ChunkURL(r.Addr, c.ID()), m,
+			bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(f.Path(c)); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+	t.Log(res.Line(), res.Detail)
+	if got, err := os.ReadFile(f.ChunkPath(planted)); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the chunk at the target was replaced (%d bytes, %v)", len(got), err)
+	}
+	if res.Outcome != rebuild.Rebuilt || res.NewURL == planted {
+		t.Errorf("rebuild: %s %v, want rebuilt elsewhere", res.Outcome, res.Err)
+	}
+	f.ReadAll(nil)
+}
