@@ -118,6 +118,8 @@ func (f *rebuildFlags) validate() error {
 		return usagef("give exactly one of --input-file, --chunk and --volume")
 	case f.opts.Concurrency < 1 || f.rates.ItemsPerSecond < 0 || f.rates.BytesPerSecond < 0:
 		return usagef("--concurrency must be positive, rates must not be negative")
+	case f.opts.OrphanMinAge < 0:
+		return usagef("--orphan-min-age %s is negative", f.opts.OrphanMinAge)
 	}
 	for _, c := range f.chunks {
 		if _, err := chunkTarget(c); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/agent"
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -156,9 +158,17 @@ func Slice(entries []integrity.RebuildEntry) iter.Seq2[integrity.RebuildEntry, e
 // VolumeEntries yields an entry for every chunk the reverse index says the
 // volume of chunk server svc holds, and returns their number (0 if it
 // could not be counted). Rebuild them with svc in Options.LostVolumes so
-// that copies on a server that does not answer count as lost.
+// that copies on a server that does not answer count as lost. A service
+// the directory does not know fails with meta.ErrNoSuchService.
 func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 	iter.Seq2[integrity.RebuildEntry, error], int64, error) {
+	svcs, err := r.services.get(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !slices.ContainsFunc(svcs, func(s meta.Service) bool { return s.ID == svc }) {
+		return nil, 0, fmt.Errorf("volume %s: %w", svc, meta.ErrNoSuchService)
+	}
 	rc, err := r.rdirFor(ctx, svc)
 	if err != nil {
 		return nil, 0, err
