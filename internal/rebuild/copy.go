@@ -117,6 +117,13 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 		return failed(res, err)
 	}
 	if r.opts.DryRun {
+		// What the copy would check as it streams, checked by re-hashing.
+		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool {
+			return r.classify(ctx, j, c, true).health == healthy
+		}) {
+			return failed(res, fmt.Errorf("%w: position %s of %s: no copy verifies", ErrIrreparable,
+				pos, j.owner.Object.Name))
+		}
 		res.Outcome, res.NewURL = Planned, rawx.ChunkURL(targets[0].host, targets[0].id)
 		return res
 	}

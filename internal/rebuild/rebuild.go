@@ -67,7 +67,9 @@ type Options struct {
 	Concurrency int
 	// Pacer paces Run: items are entries, bytes the chunk data copied.
 	Pacer *integrity.Pacer
-	// DryRun finds what to do and does nothing.
+	// DryRun finds what to do and does nothing; the copies it would copy
+	// from are re-hashed, so that one without a verified source is
+	// irreparable as in a real run.
 	DryRun bool
 	// OrphanMinAge is how old a chunk no object owns must be before it is
 	// deleted; 0 means integrity.DefaultOrphanMinAge, negative no minimum.

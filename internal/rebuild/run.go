@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -217,12 +218,14 @@ func Step(r *Rebuilder) agent.Step {
 }
 
 // Line returns the result as OpenIO's rebuilder prints an entry, followed
-// by the outcome: "cid|content|path|version|chunk outcome[: detail]".
+// by the outcome: "cid|content|path|version|chunk outcome[: detail]". The
+// path is percent-encoded as in the rebuild file, so that a "|" in it
+// cannot be taken for a separator.
 func (res Result) Line() string {
 	e := res.Entry
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, e.Path, e.Version,
-		e.Chunk, res.Outcome)
+	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, url.PathEscape(e.Path),
+		e.Version, e.Chunk, res.Outcome)
 	switch {
 	case res.Err != nil:
 		b.WriteString(": " + res.Err.Error())
