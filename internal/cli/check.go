@@ -237,7 +237,7 @@ func (f *checkFlags) validate() error {
 	case f.depth < 0 || o.Concurrency < 1 || o.Attempts < 1 || o.Confirmations < 0:
 		return usagef("--depth and --confirmations must not be negative, " +
 			"--concurrency and --attempts must be positive")
-	case o.TimeInError < 0 || f.pause < 0 || f.rates.ItemsPerSecond < 0 ||
+	case o.TimeInError < 0 || o.OrphanMinAge < 0 || f.pause < 0 || f.rates.ItemsPerSecond < 0 ||
 		f.rates.BytesPerSecond < 0:
 		return usagef("durations and rates must not be negative")
 	}

@@ -37,10 +37,21 @@ Each copy is checked first: a healthy one is left alone. A new copy is
 streamed from a copy whose metadata matches the directory, with the
 directory's hash, which the receiving chunk server checks; it is verified,
 then recorded in the directory in place of the bad one, and only then is
-the bad copy deleted and the reverse index updated. A copy no object lists
-is an orphan, deleted once older than --orphan-min-age. Nothing the
-directory lists is ever deleted. A rebuild interrupted at any point may
-simply be run again.
+the bad copy deleted and the reverse index updated. A rebuild interrupted
+at any point may simply be run again; an entry already repaired, or a
+chunk that is gone and that no object lists, is healthy.
+
+Every source names a chunk's owners the same way: the entry, the chunk's
+fullpath attribute and the reverse index of its volume are all asked.
+Nothing the directory lists is ever deleted: a chunk an owner lists is
+rebuilt like any copy, whatever its attributes say. A chunk whose owner
+exists without listing it is "kept" and left in place, unless that owner
+lists the same chunk id elsewhere: then it is deleted only if every
+position of the object has all its copies healthy, and when the listed
+copy is lost and this one verifies against it, it is recorded in its
+place. A chunk with an unreadable fullpath attribute or no owner recorded
+at all is kept too. Only a chunk whose owners are all gone is an orphan,
+deleted once older than --orphan-min-age.
 
 Standard output has one line per entry: the entry, what was done and why;
 with --json one object per line. The summary goes to standard error at the
@@ -50,9 +61,9 @@ can change while running through --control-file (lines
 and on SIGHUP.
 
 Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
-plan was made), 1 some entries failed or are irreparable (see the lines),
-2 the rebuild could not run or did not finish (bad arguments, unreadable
-input, unreachable directory, interrupted).`
+plan was made), 1 some entries failed, are irreparable or were kept (see
+the lines), 2 the rebuild could not run or did not finish (bad arguments,
+unreadable input, unreachable directory, interrupted).`
 
 // rebuildFlags are the options of the rebuild command.
 type rebuildFlags struct {
@@ -107,6 +118,8 @@ func (f *rebuildFlags) validate() error {
 		return usagef("give exactly one of --input-file, --chunk and --volume")
 	case f.opts.Concurrency < 1 || f.rates.ItemsPerSecond < 0 || f.rates.BytesPerSecond < 0:
 		return usagef("--concurrency must be positive, rates must not be negative")
+	case f.opts.OrphanMinAge < 0:
+		return usagef("--orphan-min-age %s is negative", f.opts.OrphanMinAge)
 	}
 	for _, c := range f.chunks {
 		if _, err := chunkTarget(c); err != nil {
@@ -200,8 +213,8 @@ func rebuildExit(st rebuild.Stats, err error) error {
 	case err != nil:
 		return exitError{ExitUsage, err}
 	case !st.OK():
-		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable",
-			st.Failed, st.Irreparable)}
+		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable, %d kept",
+			st.Failed, st.Irreparable, st.Kept)}
 	}
 	return nil
 }

@@ -48,11 +48,14 @@ func (r *Rebuilder) entryOf(j *job) integrity.RebuildEntry {
 // cleanup removes the bad copy the directory no longer lists, and brings
 // the reverse index in step: the chunk servers' events do too, but they
 // may be lost, and a chunk without its fullpath attribute deletes without
-// a usable event. Failures are left for a later check to find.
+// a usable event. The object is read again first: a copy it still lists
+// is kept. Failures are left for a later check to find.
 func (r *Rebuilder) cleanup(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk) {
 	if old != nil && old.URL != ne.URL {
-		r.deleteChunk(ctx, old.URL)
-		r.unindex(ctx, j.cid, old.URL)
+		if now, err := r.load(ctx, r.entryOf(j)); err == nil && now.entry(old.URL) == nil {
+			r.deleteChunk(ctx, old.URL)
+			r.unindex(ctx, j.cid, old.URL)
+		}
 	}
 	r.index(ctx, j, ne)
 }
@@ -121,87 +124,4 @@ func (r *Rebuilder) rdirFor(ctx context.Context, vol string) (*rdir.Client, erro
 		}
 		return rdir.NewClient(addr, rdir.ClientOptions{HTTPClient: r.rdirHTTP})
 	})
-}
-
-// orphan handles an entry whose chunk its object does not list (j), or
-// whose object is gone (j nil): it was repaired already, or it is an
-// orphan. A chunk that is gone needs nothing but its reverse index record
-// removed; one that no owner lists is deleted once old enough.
-func (r *Rebuilder) orphan(ctx context.Context, res Result, j *job) Result {
-	url, err := canonicalURL(res.Entry.Chunk)
-	if err != nil {
-		return failed(res, err)
-	}
-	pr, err := r.probe.Head(ctx, url, false)
-	if errors.Is(err, rawx.ErrNotFound) {
-		return r.gone(ctx, res, url)
-	}
-	if err != nil {
-		return failed(res, err)
-	}
-	var owner string
-	if fp := pr.Meta.Fullpath; pr.Meta.FullpathRaw != "" {
-		if owner, err = r.listedBy(ctx, fp.ContainerID(), fp.ContentID, url); err != nil {
-			return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
-		}
-	}
-	switch age := time.Since(pr.MTime); {
-	case owner != "":
-		res.Outcome, res.Detail = Healthy, "the chunk is listed by "+owner
-	case r.opts.OrphanMinAge > 0 && (pr.MTime.IsZero() || age < r.opts.OrphanMinAge):
-		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
-			url, age.Round(time.Second), r.opts.OrphanMinAge))
-	case r.opts.DryRun:
-		res.Outcome, res.Detail = Planned, "would delete the orphan"
-	default:
-		return r.removeOrphan(ctx, res, url, pr)
-	}
-	return res
-}
-
-// gone handles an entry whose chunk no longer exists and no object lists.
-func (r *Rebuilder) gone(ctx context.Context, res Result, url string) Result {
-	if !r.opts.DryRun {
-		if err := r.unindex(ctx, res.Entry.ContainerID, url); err != nil {
-			return failed(res, err)
-		}
-	}
-	res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
-	return res
-}
-
-// removeOrphan deletes an orphan chunk and its reverse index records.
-func (r *Rebuilder) removeOrphan(ctx context.Context, res Result, url string,
-	pr integrity.Probe) Result {
-	if err := r.deleteChunk(ctx, url); err != nil {
-		return failed(res, err)
-	}
-	r.unindex(ctx, res.Entry.ContainerID, url)
-	if cid := pr.Meta.Fullpath.ContainerID(); pr.Meta.FullpathRaw != "" &&
-		cid != res.Entry.ContainerID {
-		r.unindex(ctx, cid, url)
-	}
-	res.Outcome, res.Detail = OrphanRemoved, "no object lists it"
-	return res
-}
-
-// listedBy returns the name of the object a chunk's fullpath names if
-// that object lists the chunk, "" if it does not or does not exist.
-func (r *Rebuilder) listedBy(ctx context.Context, cid, contentID, url string) (string, error) {
-	if cid == "" || contentID == "" {
-		return "", nil
-	}
-	o, err := r.dir.LocateByID(ctx, cid, contentID)
-	if errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	for _, c := range o.Chunks {
-		if c.URL == url {
-			return o.Name, nil
-		}
-	}
-	return "", nil
 }

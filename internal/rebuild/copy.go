@@ -117,6 +117,13 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 		return failed(res, err)
 	}
 	if r.opts.DryRun {
+		// What the copy would check as it streams, checked by re-hashing.
+		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool {
+			return r.classify(ctx, j, c, true).health == healthy
+		}) {
+			return failed(res, fmt.Errorf("%w: position %s of %s: no copy verifies", ErrIrreparable,
+				pos, j.owner.Object.Name))
+		}
 		res.Outcome, res.NewURL = Planned, rawx.ChunkURL(targets[0].host, targets[0].id)
 		return res
 	}
@@ -247,7 +254,7 @@ func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []me
 
 // copyOne streams one source copy to a target and verifies the result.
 // A copy an earlier, interrupted run left at the target is adopted once
-// verified.
+// verified; a chunk there that does not verify is never overwritten.
 func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Chunk,
 	t target) (meta.Chunk, int64, error) {
 	ne := meta.Chunk{URL: rawx.ChunkURL(t.host, t.id), Pos: pos, Size: src.Size, Hash: src.Hash}
@@ -259,9 +266,9 @@ func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Ch
 		if r.classify(ctx, j, ne, true).health == healthy {
 			return ne, 0, nil
 		}
-		if err = r.deleteChunk(ctx, ne.URL); err == nil {
-			err = r.stream(ctx, j, src, ne)
-		}
+		// Not a copy this rebuild made: it may hold data something needs,
+		// so the next target is tried instead.
+		return ne, 0, fmt.Errorf("%s exists and does not verify as this copy: left alone", ne.URL)
 	}
 	if err != nil {
 		return ne, 0, err

@@ -30,12 +30,35 @@
 //     so two entries for one copy never exist.
 //  6. The bad copy is deleted and the reverse index brought in step.
 //
-// An entry whose chunk no object lists any more (repaired already, or an
-// orphan) is deleted if it still exists and is older than
-// Options.OrphanMinAge; nothing else is ever deleted, and no copy is
-// deleted while the directory lists it. An upload still running when its
-// first chunks are that old would lose them, so the age must exceed the
-// longest upload (an hour by default).
+// # Unlisted chunks
+//
+// An entry whose chunk its object does not list, or that names a chunk by
+// URL alone, goes through one decision, whatever the entry came from. The
+// owners named by the entry, the chunk's fullpath attribute and every
+// record of the chunk id in its volume's reverse index are looked up:
+//
+//   - An owner that lists the chunk (same chunk id on the same service)
+//     has it rebuilt as above: a chunk the directory lists is never
+//     deleted as an orphan, whatever its attributes say.
+//   - A chunk that is gone needs nothing but its reverse index records
+//     removed; running an entry again after it was repaired is a no-op.
+//   - An owner that exists and lists the same chunk id at another URL (a
+//     copy moved by a rebuild) lets the chunk be deleted only when every
+//     position of the object has all its copies healthy, those at the
+//     chunk's position re-hashed. When the listed copy is lost and this
+//     chunk verifies against its entry (attributes, size and hash, data
+//     re-hashed), the directory records this chunk in its place instead.
+//   - Any other owner that exists, an unreadable fullpath attribute, or no
+//     owner known at all keeps the chunk: it is reported as Kept for
+//     someone to look at.
+//
+// Only a chunk whose every named owner is gone, or complete without it,
+// is deleted, and only once older than Options.OrphanMinAge. An upload
+// still running when its first chunks are that old would lose them, so
+// the age must exceed the longest upload (an hour by default). A new copy
+// is never written over a chunk already at its target that does not
+// verify, and a replaced copy is deleted only once the directory, read
+// again, no longer lists it.
 //
 // # Interruptions
 //

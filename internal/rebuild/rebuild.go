@@ -32,6 +32,10 @@ const (
 	Healthy Outcome = "healthy"
 	// OrphanRemoved: the chunk belonged to no object and was deleted.
 	OrphanRemoved Outcome = "orphan removed"
+	// Kept: the chunk is not listed where the entry says, but it may hold
+	// data an object needs (or nothing proves it does not): it was left in
+	// place for someone to look at.
+	Kept Outcome = "kept"
 	// Irreparable: no verified copy is left to rebuild from; the entry is
 	// skipped.
 	Irreparable Outcome = "irreparable"
@@ -63,7 +67,9 @@ type Options struct {
 	Concurrency int
 	// Pacer paces Run: items are entries, bytes the chunk data copied.
 	Pacer *integrity.Pacer
-	// DryRun finds what to do and does nothing.
+	// DryRun finds what to do and does nothing; the copies it would copy
+	// from are re-hashed, so that one without a verified source is
+	// irreparable as in a real run.
 	DryRun bool
 	// OrphanMinAge is how old a chunk no object owns must be before it is
 	// deleted; 0 means integrity.DefaultOrphanMinAge, negative no minimum.
@@ -159,38 +165,43 @@ func (r *Rebuilder) Rebuild(ctx context.Context, e integrity.RebuildEntry) Resul
 	}
 	unlock := r.locks.lock(e.ContainerID + "/" + e.ContentID + "/" + e.Path)
 	defer unlock()
-	if e.ContainerID == "" {
-		if !isURL(e.Chunk) {
+	if !isURL(e.Chunk) {
+		if e.ContainerID == "" {
 			return failed(res, fmt.Errorf("position %s of no object", e.Chunk))
 		}
-		if e = r.withOwner(ctx, e); e.ContainerID == "" {
-			return r.orphan(ctx, res, nil) // no owner known anywhere
+		job, err := r.load(ctx, e)
+		switch {
+		case missing(err):
+			res.Outcome, res.Detail = Healthy, "the object no longer exists"
+			return res
+		case err != nil:
+			return failed(res, err)
 		}
-		res.Entry = e
-	}
-	job, err := r.load(ctx, e)
-	switch {
-	case errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer):
-		if isURL(e.Chunk) {
-			return r.orphan(ctx, res, nil)
-		}
-		res.Outcome, res.Detail = Healthy, "the object no longer exists"
-		return res
-	case err != nil:
-		return failed(res, err)
-	}
-	if !isURL(e.Chunk) {
 		return r.fillPosition(ctx, res, job, e.Chunk)
 	}
 	url, err := canonicalURL(e.Chunk)
 	if err != nil {
 		return failed(res, err)
 	}
-	entry := job.entry(url)
-	if entry == nil {
-		return r.orphan(ctx, res, job)
+	if e.ContainerID != "" {
+		job, err := r.load(ctx, e)
+		switch {
+		case err == nil:
+			if entry := job.entry(url); entry != nil {
+				return r.replace(ctx, res, job, *entry)
+			}
+		case !missing(err):
+			return failed(res, err)
+		}
 	}
-	return r.replace(ctx, res, job, *entry)
+	return r.unlisted(ctx, res, url)
+}
+
+// missing reports whether err says that an object, its container or its
+// account does not exist.
+func missing(err error) bool {
+	return errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) ||
+		errors.Is(err, meta.ErrNoSuchAccount)
 }
 
 func failed(res Result, err error) Result {
@@ -203,43 +214,23 @@ func failed(res Result, err error) Result {
 
 func isURL(s string) bool { return strings.Contains(s, "://") }
 
+// sameChunk reports whether two chunk URLs name the same chunk id on the
+// same service.
+func sameChunk(a, b string) bool {
+	ha, ia, erra := rawx.SplitChunkURL(a)
+	hb, ib, errb := rawx.SplitChunkURL(b)
+	if erra != nil || errb != nil {
+		return a == b
+	}
+	return strings.EqualFold(ha, hb) && strings.EqualFold(ia, ib)
+}
+
 func canonicalURL(s string) (string, error) {
 	host, id, err := rawx.SplitChunkURL(s)
 	if err != nil {
 		return "", err
 	}
 	return rawx.ChunkURL(host, id), nil
-}
-
-// withOwner fills in the owner of an entry that names only a chunk URL:
-// from the chunk's fullpath attribute, else from its volume's reverse
-// index (a full scan). It returns e unchanged when neither knows.
-func (r *Rebuilder) withOwner(ctx context.Context, e integrity.RebuildEntry) integrity.RebuildEntry {
-	host, id, err := rawx.SplitChunkURL(e.Chunk)
-	if err != nil {
-		return e
-	}
-	if pr, err := r.probe.Head(ctx, e.Chunk, false); err == nil && pr.Meta.FullpathRaw != "" {
-		f := pr.Meta.Fullpath
-		e.ContainerID, e.ContentID, e.Path, e.Version = f.ContainerID(), f.ContentID, f.Path,
-			f.Version
-		return e
-	}
-	rc, err := r.rdirFor(ctx, host)
-	if err != nil {
-		return e
-	}
-	for rec, err := range rdir.All(ctx, rc, host, rdir.ListOptions{Limit: rdir.MaxLimit}) {
-		if err != nil {
-			return e
-		}
-		if rec.ChunkID == id {
-			e.ContainerID, e.ContentID, e.Path, e.Version = rec.ContainerID, rec.ContentID,
-				rec.Path, rec.Version
-			return e
-		}
-	}
-	return e
 }
 
 // job is the object an entry is about.
@@ -285,7 +276,7 @@ func (r *Rebuilder) containerNames(ctx context.Context, cid string) (string, str
 // entry returns the object's directory entry of a chunk URL, if any.
 func (j *job) entry(url string) *meta.Chunk {
 	for i, c := range j.owner.Object.Chunks {
-		if c.URL == url {
+		if sameChunk(c.URL, url) {
 			return &j.owner.Object.Chunks[i]
 		}
 	}

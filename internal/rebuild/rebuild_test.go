@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event/natsbus"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -119,5 +121,45 @@ func TestStepRebuildsBrokenEvents(t *testing.T) {
 			t.Fatalf("never rebuilt: %v", got)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDryRunVerifiesSources loses one copy of a two-copy object and
+// corrupts the other: a dry run must say the copy is irreparable, as the
+// real run does, not plan a copy from corrupt data.
+func TestDryRunVerifiesSources(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	var o *meta.Object
+	for _, n := range f.Objects {
+		if o = f.Locate(n); o.Policy == "TWOCOPIES" && o.Size > 0 {
+			break
+		}
+	}
+	lost, corrupt := o.Chunks[0], o.Chunks[1]
+	if err := os.Remove(f.Path(lost)); err != nil {
+		t.Fatal(err)
+	}
+	integritytest.Flip(t, f.Path(corrupt))
+	for _, dry := range []bool{true, false} {
+		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost.URL}); res.Outcome !=
+			rebuild.Irreparable {
+			t.Errorf("dry run %v: %s %v, want irreparable", dry, res.Outcome, res.Err)
+		}
+	}
+}
+
+// TestLineQuotesPath: a "|" in a path must not read as a field separator.
+func TestLineQuotesPath(t *testing.T) {
+	res := rebuild.Result{Entry: integrity.RebuildEntry{ContainerID: "CID", ContentID: "C",
+		Path: "a|b c", Version: 1, Chunk: "http://rawx-1/ID"}, Outcome: rebuild.Healthy}
+	line := res.Line()
+	e, err := integrity.ParseRebuildLine(strings.Fields(line)[0])
+	if err != nil || e.Path != "a|b c" {
+		t.Errorf("line %q reads back as %+v, %v", line, e, err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/agent"
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -26,6 +29,7 @@ type Stats struct {
 	Bytes       int64
 	Healthy     int64
 	Orphans     int64 // orphan chunks deleted
+	Kept        int64 // unlisted chunks left in place
 	Irreparable int64
 	Planned     int64
 	Failed      int64
@@ -33,17 +37,19 @@ type Stats struct {
 	Elapsed     time.Duration
 }
 
-// OK reports whether every entry ended well: no failure and nothing
-// irreparable.
-func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 }
+// OK reports whether every entry ended well: no failure, nothing
+// irreparable and no unlisted chunk kept.
+func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 }
 
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	_, err := fmt.Fprintf(w, "\nReport\n%-15s: %d\n%-15s: %d (%d bytes, %.1f MB/s)\n"+
-		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %s (%.0f entries/s)\n",
+		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n"+
+		"%-15s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
-		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Irreparable", s.Irreparable,
+		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Kept", s.Kept,
+		"Irreparable", s.Irreparable,
 		"Planned", s.Planned, "Failed", s.Failed, "Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
 	return err
@@ -51,9 +57,9 @@ func (s Stats) WriteText(w io.Writer) error {
 
 // counters are the live Stats of a run.
 type counters struct {
-	processed, rebuilt, bytes, healthy, orphans atomic.Int64
-	irreparable, planned, failed, expected      atomic.Int64
-	start                                       time.Time
+	processed, rebuilt, bytes, healthy, orphans, kept atomic.Int64
+	irreparable, planned, failed, expected            atomic.Int64
+	start                                             time.Time
 }
 
 func (c *counters) add(res Result) {
@@ -66,6 +72,8 @@ func (c *counters) add(res Result) {
 		c.healthy.Add(1)
 	case OrphanRemoved:
 		c.orphans.Add(1)
+	case Kept:
+		c.kept.Add(1)
 	case Irreparable:
 		c.irreparable.Add(1)
 	case Planned:
@@ -78,8 +86,8 @@ func (c *counters) add(res Result) {
 func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Bytes: c.bytes.Load(), Healthy: c.healthy.Load(), Orphans: c.orphans.Load(),
-		Irreparable: c.irreparable.Load(), Planned: c.planned.Load(), Failed: c.failed.Load(),
-		Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
+		Kept: c.kept.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
+		Failed: c.failed.Load(), Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
 }
 
 // Run is one pass of a Rebuilder over a stream of entries. Stats may be
@@ -151,9 +159,17 @@ func Slice(entries []integrity.RebuildEntry) iter.Seq2[integrity.RebuildEntry, e
 // VolumeEntries yields an entry for every chunk the reverse index says the
 // volume of chunk server svc holds, and returns their number (0 if it
 // could not be counted). Rebuild them with svc in Options.LostVolumes so
-// that copies on a server that does not answer count as lost.
+// that copies on a server that does not answer count as lost. A service
+// the directory does not know fails with meta.ErrNoSuchService.
 func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 	iter.Seq2[integrity.RebuildEntry, error], int64, error) {
+	svcs, err := r.services.get(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !slices.ContainsFunc(svcs, func(s meta.Service) bool { return s.ID == svc }) {
+		return nil, 0, fmt.Errorf("volume %s: %w", svc, meta.ErrNoSuchService)
+	}
 	rc, err := r.rdirFor(ctx, svc)
 	if err != nil {
 		return nil, 0, err
@@ -202,12 +218,14 @@ func Step(r *Rebuilder) agent.Step {
 }
 
 // Line returns the result as OpenIO's rebuilder prints an entry, followed
-// by the outcome: "cid|content|path|version|chunk outcome[: detail]".
+// by the outcome: "cid|content|path|version|chunk outcome[: detail]". The
+// path is percent-encoded as in the rebuild file, so that a "|" in it
+// cannot be taken for a separator.
 func (res Result) Line() string {
 	e := res.Entry
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, e.Path, e.Version,
-		e.Chunk, res.Outcome)
+	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, url.PathEscape(e.Path),
+		e.Version, e.Chunk, res.Outcome)
 	switch {
 	case res.Err != nil:
 		b.WriteString(": " + res.Err.Error())

@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRebuildRefusesBadTargets: an unknown volume and a negative orphan
+// age are usage errors, said as such, before anything is done.
+func TestRebuildRefusesBadTargets(t *testing.T) {
+	proxy := startNamespace(t)
+	chunkURL := "http://rawx-1/5BA11D33000000000000000000000000000000000000000000000000000000FF"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rebuild", "--volume", "rawx-99"}, "no such service"},
+		{[]string{"rebuild", "--chunk", chunkURL, "--orphan-min-age", "-1h"}, "negative"},
+		{[]string{"check", "--all", "--orphan-min-age", "-1h"}, "negative"},
+	} {
+		out, code := runOn(t, proxy, "", c.args...)
+		if code != ExitUsage || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %d and %q: %s", c.args, code, ExitUsage, c.want, out)
+		}
+	}
+}

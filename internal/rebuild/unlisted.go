@@ -1,0 +1,358 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// claim is what one source (the entry, the chunk's fullpath attribute, a
+// reverse index record of its volume) says about the owner of a chunk.
+type claim struct {
+	from        string // the source, for reports
+	cid         string
+	contentID   string
+	path        string
+	version     int64
+	unreadable  bool   // the source is there but cannot be read
+	description string // why, when unreadable
+}
+
+// finding is what the owners a chunk claims say about it.
+type finding struct {
+	lister *job        // an object that lists the chunk
+	entry  *meta.Chunk // its entry of the chunk
+	keep   []string    // why the chunk must not be deleted
+	adopt  *Result     // the chunk was recorded in place of a lost copy
+	err    error       // an owner could not be looked up
+}
+
+// unlisted handles an entry whose chunk the entry's object does not list,
+// or that names no object: the chunk was repaired already, belongs to
+// another object, is an unlisted copy of a live object, or is an orphan.
+// Every path that may delete a chunk as an orphan goes through here.
+//
+// The owners the entry, the chunk's fullpath attribute and its volume's
+// reverse index name are all looked up. An owner that lists the chunk
+// gets it rebuilt like any listed copy. An owner that exists and lists
+// the same chunk id at another URL (a copy the rebuild moved) allows the
+// deletion only when every position of it has all its copies healthy;
+// when that copy is lost and this one verifies against its entry, this
+// one is recorded in its place. Any other existing owner, an attribute
+// that cannot be read or no owner known at all keeps the chunk, reported
+// as Kept. Only a chunk whose every named owner is gone or complete
+// without it, and older than Options.OrphanMinAge, is deleted.
+func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result {
+	host, id, err := rawx.SplitChunkURL(url)
+	if err != nil {
+		return failed(res, err)
+	}
+	pr, err := r.probe.Head(ctx, url, false)
+	gone := errors.Is(err, rawx.ErrNotFound)
+	if err != nil && !gone {
+		return failed(res, err)
+	}
+	var claims []claim
+	if e := res.Entry; e.ContainerID != "" {
+		claims = append(claims, claim{from: "the entry", cid: e.ContainerID,
+			contentID: e.ContentID, path: e.Path, version: e.Version})
+	}
+	if !gone && pr.Meta.FullpathRaw != "" {
+		claims = append(claims, fullpathClaim(pr.Meta.FullpathRaw))
+	}
+	if !gone || len(claims) == 0 {
+		// Before deleting, and to find the owner of a chunk named by URL
+		// alone: the reverse index may name an owner the attribute does
+		// not.
+		more, err := r.indexClaims(ctx, host, id)
+		if err != nil {
+			return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
+		}
+		claims = appendNew(claims, more...)
+	}
+	f := r.weigh(ctx, claims, url, host, id, gone)
+	switch {
+	case f.lister != nil:
+		res.Entry = entryOf(f.lister, res.Entry.Chunk)
+		return r.replace(ctx, res, f.lister, *f.entry)
+	case f.err != nil:
+		return failed(res, fmt.Errorf("find the owner of %s: %w", url, f.err))
+	case gone:
+		return r.gone(ctx, res, url, claims)
+	case f.adopt != nil:
+		return *f.adopt
+	case len(claims) == 0:
+		f.keep = append(f.keep, "no owner recorded (no fullpath attribute, no reverse index record)")
+	}
+	if len(f.keep) > 0 {
+		res.Outcome, res.Detail = Kept, "not deleted: "+strings.Join(f.keep, "; ")
+		return res
+	}
+	switch age := time.Since(pr.MTime); {
+	case r.opts.OrphanMinAge > 0 && (pr.MTime.IsZero() || age < r.opts.OrphanMinAge):
+		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
+			url, age.Round(time.Second), r.opts.OrphanMinAge))
+	case r.opts.DryRun:
+		res.Outcome, res.Detail = Planned, "would delete the orphan"
+		return res
+	}
+	if err := r.deleteChunk(ctx, url); err != nil {
+		return failed(res, err)
+	}
+	r.unindexAll(ctx, claims, url)
+	res.Outcome, res.Detail = OrphanRemoved, "no object lists it"
+	return res
+}
+
+// fullpathClaim reads a chunk's fullpath attribute.
+func fullpathClaim(raw string) claim {
+	fp, err := chunk.ParseFullpath(raw)
+	if err != nil || fp.Account == "" || fp.Container == "" {
+		return claim{from: "the fullpath attribute", unreadable: true,
+			description: fmt.Sprintf("its fullpath attribute %q cannot be read", raw)}
+	}
+	return claim{from: "the fullpath attribute", cid: fp.ContainerID(),
+		contentID: strings.ToUpper(fp.ContentID), path: fp.Path, version: fp.Version}
+}
+
+// indexClaims returns the owners the reverse index of a volume records
+// for a chunk id, a full scan (the index is keyed by container first).
+func (r *Rebuilder) indexClaims(ctx context.Context, vol, id string) ([]claim, error) {
+	rc, err := r.rdirFor(ctx, vol)
+	if err != nil {
+		return nil, err
+	}
+	var out []claim
+	for rec, err := range rdir.All(ctx, rc, vol, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if errors.Is(err, rdir.ErrNoVolume) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reverse index of %s: %w", vol, err)
+		}
+		if strings.EqualFold(rec.ChunkID, id) {
+			out = append(out, claim{from: "the reverse index", cid: rec.ContainerID,
+				contentID: rec.ContentID, path: rec.Path, version: rec.Version})
+		}
+	}
+	return out, nil
+}
+
+// appendNew appends the claims not in list already.
+func appendNew(list []claim, more ...claim) []claim {
+	for _, m := range more {
+		dup := false
+		for _, c := range list {
+			dup = dup || c.cid == m.cid && strings.EqualFold(c.contentID, m.contentID) &&
+				c.path == m.path && c.version == m.version && c.unreadable == m.unreadable
+		}
+		if !dup {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// weigh looks up the owner of every claim. An owner that lists the
+// chunk wins; for a chunk that is gone, nothing else matters.
+func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id string,
+	gone bool) finding {
+	var f finding
+	type owned struct {
+		c claim
+		j *job
+	}
+	var owners []owned
+	for _, c := range claims {
+		if c.unreadable {
+			f.keep = append(f.keep, c.description)
+			continue
+		}
+		j, err := r.load(ctx, integrity.RebuildEntry{ContainerID: c.cid, ContentID: c.contentID,
+			Path: c.path, Version: c.version})
+		switch {
+		case missing(err):
+			continue
+		case err != nil:
+			f.err = errors.Join(f.err, err)
+			continue
+		}
+		if e := j.entry(url); e != nil {
+			return finding{lister: j, entry: e}
+		}
+		dup := false
+		for _, o := range owners {
+			dup = dup || o.j.cid == j.cid && o.j.owner.Object.ContentID == j.owner.Object.ContentID
+		}
+		if !dup {
+			owners = append(owners, owned{c, j})
+		}
+	}
+	if gone || f.err != nil {
+		return f
+	}
+	for _, o := range owners {
+		moved := o.j.copyOf(host, id)
+		if moved == nil {
+			f.keep = append(f.keep, fmt.Sprintf("%s names %s, which exists and lists no copy "+
+				"with its chunk id", o.c.from, o.j.name()))
+			continue
+		}
+		ok, why := r.complete(ctx, o.j, moved.Pos)
+		if ok {
+			continue
+		}
+		if f.adopt == nil && len(owners) == 1 {
+			if res, done := r.adopt(ctx, o.j, *moved, url); done {
+				f.adopt = &res
+				continue
+			}
+		}
+		f.keep = append(f.keep, fmt.Sprintf("%s names %s, which lists its chunk id at %s, but %s",
+			o.c.from, o.j.name(), moved.URL, why))
+	}
+	return f
+}
+
+// name is the full name of the job's object version.
+func (j *job) name() string {
+	o := j.owner.Object
+	return fmt.Sprintf("%s/%s/%s version %d", j.owner.Account, j.owner.Container, o.Name,
+		o.Version)
+}
+
+// copyOf returns the object's entry of a chunk id at another URL: the same
+// id elsewhere, or the id a rebuild derives from it on its own server.
+func (j *job) copyOf(host, id string) *meta.Chunk {
+	derived := derivedID(id, host)
+	for i, c := range j.owner.Object.Chunks {
+		if strings.EqualFold(c.ID(), id) || strings.EqualFold(c.Host(), host) &&
+			strings.EqualFold(c.ID(), derived) {
+			return &j.owner.Object.Chunks[i]
+		}
+	}
+	return nil
+}
+
+// complete reports whether every position of the object, numbered from 0
+// without a gap, has all the copies its policy keeps, each healthy; the
+// copies at pos are re-hashed. It says why not otherwise.
+func (r *Rebuilder) complete(ctx context.Context, j *job, pos string) (bool, string) {
+	byPos := map[int][]meta.Chunk{}
+	for _, c := range j.owner.Object.Chunks {
+		n, err := strconv.Atoi(c.Pos)
+		if err != nil || n < 0 {
+			return false, fmt.Sprintf("its position %q is not a replicated metachunk", c.Pos)
+		}
+		byPos[n] = append(byPos[n], c)
+	}
+	for n := range len(byPos) {
+		cs, ok := byPos[n]
+		if !ok {
+			return false, fmt.Sprintf("it lists no copy at position %d", n)
+		}
+		good := 0
+		for _, c := range cs {
+			if r.classify(ctx, j, c, c.Pos == pos).health == healthy {
+				good++
+			}
+		}
+		if good < j.copies {
+			return false, fmt.Sprintf("position %d has %d healthy copies of %d", n, good, j.copies)
+		}
+	}
+	return true, ""
+}
+
+// adopt records an unlisted copy in place of the object's entry with the
+// same chunk id, when that entry's copy is lost or bad and this one
+// verifies against the entry: it is then the copy the directory meant.
+// It reports false when it did not apply; nothing is deleted then.
+func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url string) (Result, bool) {
+	res := Result{Entry: entryOf(j, url)}
+	if !strings.EqualFold(listed.ID(), chunkID(url)) {
+		return res, false
+	}
+	host := hostOf(url)
+	for _, c := range j.at(listed.Pos) {
+		if strings.EqualFold(c.Host(), host) {
+			return res, false // its server holds a listed copy already
+		}
+	}
+	if r.classify(ctx, j, listed, true).health != broken {
+		return res, false
+	}
+	ne := meta.Chunk{URL: url, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash}
+	if r.classify(ctx, j, ne, true).health != healthy {
+		return res, false
+	}
+	res.NewURL = url
+	if r.opts.DryRun {
+		res.Outcome, res.Detail = Planned, "would record this verified copy in place of "+listed.URL
+		return res, true
+	}
+	err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
+		Old: meta.Chunk{URL: listed.URL, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash},
+		New: ne})
+	if err != nil {
+		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
+	}
+	r.cleanup(ctx, j, &listed, ne)
+	res.Outcome = Rebuilt
+	res.Detail = "this copy verified against the directory's entry " + listed.URL +
+		", which was lost, and was recorded in its place"
+	return res, true
+}
+
+func chunkID(url string) string {
+	_, id, _ := rawx.SplitChunkURL(url)
+	return id
+}
+
+func hostOf(url string) string {
+	host, _, _ := rawx.SplitChunkURL(url)
+	return host
+}
+
+// entryOf returns the entry naming a chunk of j's object.
+func entryOf(j *job, chunkURL string) integrity.RebuildEntry {
+	o := j.owner.Object
+	return integrity.RebuildEntry{ContainerID: j.cid, ContentID: o.ContentID, Path: o.Name,
+		Version: o.Version, Chunk: chunkURL}
+}
+
+// gone handles an entry whose chunk no longer exists and no object lists:
+// its reverse index records are removed.
+func (r *Rebuilder) gone(ctx context.Context, res Result, url string, claims []claim) Result {
+	if !r.opts.DryRun {
+		if err := r.unindexAll(ctx, claims, url); err != nil {
+			return failed(res, err)
+		}
+	}
+	res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
+	return res
+}
+
+// unindexAll removes the reverse index records of a chunk under every
+// container a claim names.
+func (r *Rebuilder) unindexAll(ctx context.Context, claims []claim, url string) error {
+	var errs []error
+	done := map[string]bool{}
+	for _, c := range claims {
+		if c.unreadable || c.cid == "" || done[c.cid] {
+			continue
+		}
+		done[c.cid] = true
+		errs = append(errs, r.unindex(ctx, c.cid, url))
+	}
+	return errors.Join(errs...)
+}

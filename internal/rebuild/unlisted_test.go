@@ -1,0 +1,215 @@
+package rebuild_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rebuild"
+)
+
+// objectsOf returns the fixture's objects of a policy that have data.
+func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
+	var out []*meta.Object
+	for _, n := range f.Objects {
+		if o := f.Locate(n); o.Policy == policy && o.Size > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// TestChunkByURLListedIsNeverDeleted names by URL the only copy of an
+// object whose fullpath attribute is unreadable, or names another live
+// object, and which is older than the orphan age: the reverse index knows
+// its owner, which lists it, so it must stay.
+func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(12)
+	singles := objectsOf(f, "SINGLE")
+	other := f.Locate(f.Objects[0])
+	fp := chunk.Fullpath{Account: integritytest.Account, Container: f.Objects[0].Container,
+		Path: other.Name, Version: other.Version, ContentID: other.ContentID}
+	for i, value := range []string{"garbage", fp.String()} {
+		c := singles[i].Chunks[0]
+		path := f.Path(c)
+		if err := chunk.SetAttrs(path, []chunk.Attr{{Name: chunk.AttrFullpathPrefix + c.ID(),
+			Value: value}}); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-2 * time.Hour)
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+		t.Log(res.Line(), res.Detail)
+		if _, err := os.Stat(path); err != nil || res.Outcome == rebuild.OrphanRemoved {
+			t.Errorf("fullpath %q: %s: the only copy is gone (%v)", value, res.Outcome, err)
+		}
+		if res.Entry.ContentID != singles[i].ContentID {
+			t.Errorf("fullpath %q: the entry is %+v, want the owner %s", value, res.Entry,
+				singles[i].Name)
+		}
+	}
+	f.ReadAll(nil)
+}
+
+// TestUnlistedCopyOfLiveObjectIsKept moves the directory entry of a copy
+// to a chunk server without it, and deletes the other listed copy: the
+// real copy is then unlisted, and the only one. The rebuild of the check's
+// findings must keep it and record it in place of the lost entry; a second
+// check and rebuild then restore both copies.
+func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(12)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	var copies []meta.Chunk
+	holders := map[string]bool{}
+	for _, c := range o.Chunks {
+		if c.Pos == "0" {
+			copies = append(copies, c)
+			holders[c.Host()] = true
+		}
+	}
+	good, other := copies[0], copies[1]
+	var moved meta.Chunk
+	for _, r := range f.NS.Rawx {
+		if !holders[r.ServiceID] {
+			moved = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, good.ID()), Pos: good.Pos,
+				Size: good.Size, Hash: good.Hash}
+			break
+		}
+	}
+	cid := chunk.ContainerID(integritytest.Account, containerOf(f, o))
+	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
+		Old: meta.Chunk{URL: good.URL, Pos: good.Pos, Size: good.Size, Hash: good.Hash},
+		New: moved}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(f.Path(other)); err != nil {
+		t.Fatal(err)
+	}
+
+	checkOpts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	for pass := range 2 {
+		var file bytes.Buffer
+		checkOpts.RebuildFile = &file
+		integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts, integrity.Target{})
+		entries, err := integrity.ReadRebuildEntries(&file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := rebuildAll(t, f, entries)
+		if _, err := os.Stat(f.Path(good)); err != nil {
+			t.Fatalf("pass %d: the only good copy is gone: %v (%+v)", pass, err, st)
+		}
+		if st.Orphans != 0 || st.Rebuilt != 1 {
+			t.Errorf("pass %d: %+v, want 1 rebuilt, no orphan removed", pass, st)
+		}
+	}
+	checkOpts.RebuildFile = nil
+	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts,
+		integrity.Target{}); len(got) != 0 {
+		for _, it := range got {
+			t.Errorf("after the rebuilds: %s %s: %v", it.Kind, it.Item, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+}
+
+// containerOf returns the container of a fixture object.
+func containerOf(f *integritytest.Fixture, o *meta.Object) string {
+	for _, n := range f.Objects {
+		if n.Path == o.Name {
+			return n.Container
+		}
+	}
+	f.T.Fatalf("no object %s", o.Name)
+	return ""
+}
+
+// TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
+// names it again, and a chunk id no server has, twice: nothing is left to
+// do, and saying so is a success.
+func TestChunkByURLRerunConverges(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	c := objectsOf(f, "TWOCOPIES")[0].Chunks[0]
+	if err := os.Remove(f.Path(c)); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL}); res.Outcome !=
+		rebuild.Rebuilt {
+		t.Fatalf("first run: %s %v", res.Line(), res.Err)
+	}
+	none := rawx.ChunkURL(c.Host(), "5BA11D33000000000000000000000000000000000000000000000000000000FF")
+	for _, u := range []string{c.URL, c.URL, none, none} {
+		if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: u}); res.Outcome !=
+			rebuild.Healthy {
+			t.Errorf("rerun: %s %v", res.Line(), res.Err)
+		}
+	}
+	f.ReadAll(nil)
+}
+
+// TestTargetChunkIsNeverOverwritten loses a copy of a three-copy object on
+// four chunk servers, and puts another chunk under the same id on the only
+// server without a copy, the first target: the rebuild must leave that
+// chunk alone and put the copy elsewhere.
+func TestTargetChunkIsNeverOverwritten(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := objectsOf(f, "THREECOPIES")[0]
+	c := o.Chunks[0]
+	holders := map[string]bool{}
+	for _, cc := range o.Chunks {
+		if cc.Pos == c.Pos {
+			holders[cc.Host()] = true
+		}
+	}
+	var planted string
+	data := []byte("someone else's data")
+	for _, r := range f.NS.Rawx {
+		if holders[r.ServiceID] {
+			continue
+		}
+		planted = rawx.ChunkURL(r.ServiceID, c.ID())
+		m := &chunk.Meta{Fullpath: chunk.Fullpath{Account: integritytest.Account,
+			Container: "elsewhere", Path: "another", Version: 1, ContentID: "0123456789ABCDEF"},
+			Position: "0", ChunkMethod: "plain/cca=blake3,nb_copy=1", StoragePolicy: "SINGLE"}
+		if _, err := (&rawx.Client{}).Put(f.Ctx, rawx.ChunkURL(r.Addr, c.ID()), m,
+			bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(f.Path(c)); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+	t.Log(res.Line(), res.Detail)
+	if got, err := os.ReadFile(f.ChunkPath(planted)); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the chunk at the target was replaced (%d bytes, %v)", len(got), err)
+	}
+	if res.Outcome != rebuild.Rebuilt || res.NewURL == planted {
+		t.Errorf("rebuild: %s %v, want rebuilt elsewhere", res.Outcome, res.Err)
+	}
+	f.ReadAll(nil)
+}
