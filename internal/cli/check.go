@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,8 +46,13 @@ server re-hashes its data. --depth limits the levels below each named item
 (account 0, container 1, object 2, chunk 3).
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
-or with --json one object per line: {"type", "item", "status" ("OK" or
-"error"), "errors", "irreparable", and the owner's identity}. The summary
+or with --json one object per line: {"type", "item", "status" ("OK",
+"error" or "failed"), "errors", "check_failed", "irreparable", and the
+owner's identity}. A problem is only ever about the data: an item that
+could not be checked because the directory did not answer is "failed",
+not a problem, and goes to no output file; the items an interruption cut
+short are not reported. A chunk server that does not answer while the
+directory does is a problem of its chunks ("Unavailable"). The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 
@@ -63,7 +69,8 @@ changes and on SIGHUP.
 
 Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
 corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
-or did not finish (bad arguments, unreachable directory, interrupted).`
+or did not finish (bad arguments, unreachable directory, items that could
+not be checked, interrupted), whatever it found meanwhile.`
 
 // checkFlags are the options of the check command and its subcommands.
 type checkFlags struct {
@@ -320,13 +327,19 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 	return nil
 }
 
-// checkExit maps a run's outcome to the documented exit codes.
+// checkExit maps a run's outcome to the documented exit codes: an
+// interrupted run, or one with items that could not be checked, did not
+// finish, whatever it found.
 func checkExit(st integrity.Stats, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitError{ExitUsage, errors.New("interrupted: the check did not finish")}
 	case err != nil:
 		return exitError{ExitUsage, err}
+	case st.Failed > 0:
+		return exitError{ExitUsage, fmt.Errorf("%d items could not be checked "+
+			"(directory or services unreachable); %d problems found in the others",
+			st.Failed, st.Problems())}
 	case st.Problems() > 0:
 		return exitError{ExitFail, fmt.Errorf("%d problems found", st.Problems())}
 	}
@@ -400,7 +413,7 @@ func (p *checkPrinter) result(r integrity.Result) {
 	}
 	errs := "-"
 	if !r.OK() {
-		errs = strings.Join(r.Errors, "; ")
+		errs = strings.Join(append(slices.Clip(r.Errors), r.Failed...), "; ")
 		if r.Irreparable {
 			errs = "[irreparable] " + errs
 		}

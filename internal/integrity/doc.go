@@ -33,12 +33,28 @@
 // the volume of every registered chunk server, skipping the chunks the
 // first walk met; so it finds orphans too.
 //
+// A depth that stops at objects (Options.Depth) still checks each object
+// against the directory's chunk list: positions present, missing or
+// short of copies; only the chunk servers are not asked.
+//
+// # Findings and failed checks
+//
+// A finding (Result.Errors) is only ever about the data. A request that
+// fails because the run ended (ctx done) or because the directory does not
+// answer leaves the item unchecked (Result.Failed, Stats.Failed): that is
+// no finding, never irreparable, never written to the error or rebuild
+// files nor published, and a copy left unchecked may still be usable. The
+// items whose check the end of the run cut short are not reported at all
+// (Stats.Interrupted). A chunk server or reverse index that fails while
+// the directory answers is a finding about that service's items
+// ("Unavailable: ...").
+//
 // # Outputs
 //
-// Every reported result goes to Options.Report. Findings also go, in
-// OpenIO's formats, to the error file (WriteErrorLine; ReadTargets reads
-// it back as targets), chunk findings to the rebuild file
-// (WriteRebuildLine; ReadRebuildEntries reads it) and to the bus as
+// Every reported result goes to Options.Report. Findings, and only they,
+// also go, in OpenIO's formats, to the error file (WriteErrorLine;
+// ReadTargets reads it back as targets), chunk findings to the rebuild
+// file (WriteRebuildLine; ReadRebuildEntries reads it) and to the bus as
 // storage.content.broken events (BrokenEvent; ParseBroken).
 //
 // # Differences from OpenIO's checker

@@ -3,6 +3,7 @@ package integrity
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
@@ -13,8 +14,9 @@ import (
 func (p *pass) walkVolumes() {
 	svcs, err := p.c.resolve.Services(p.ctx)
 	if err != nil {
-		p.emit(Result{Kind: KindVolume, Target: Target{Volume: "*"},
-			Errors: []string{"Check failed: " + err.Error()}})
+		r := Result{Kind: KindVolume, Target: Target{Volume: "*"}}
+		r.fail("", err)
+		p.emit(r)
 		return
 	}
 	for _, s := range svcs {
@@ -34,6 +36,7 @@ func (p *pass) volume(svc string) {
 	var records map[string]rdir.Record
 	var rerr error
 	fetched := make(chan struct{})
+	at := time.Now()
 	go func() {
 		defer close(fetched)
 		records, rerr = p.volumeRecords(svc)
@@ -41,11 +44,11 @@ func (p *pass) volume(svc string) {
 	ids, err := p.listChunks(svc)
 	<-fetched
 	if rerr != nil {
-		r.Errors = append(r.Errors, "Check failed: reverse index: "+rerr.Error())
+		p.serviceError(&r, "reverse index", rerr, at)
 	}
 	p.walkChunks(svc, ids, records, rerr == nil)
 	if err != nil {
-		r.Errors = append(r.Errors, "Check failed: list chunks: "+err.Error())
+		p.serviceError(&r, "list chunks", err, at)
 	}
 	for id, rec := range records {
 		u := rawx.ChunkURL(svc, id)
