@@ -42,6 +42,7 @@ type inspection struct {
 	referenced bool // its owner's directory entry lists it
 	exists     bool // its chunk server has it
 	young      bool // it is younger than the orphan minimum age
+	fresh      bool // it is too recent for its reverse index record to be due
 }
 
 // chunkTarget checks a chunk named by its URL, and its reverse index
@@ -49,7 +50,7 @@ type inspection struct {
 func (p *pass) chunkTarget(t Target, rec *rdir.Record, explicit bool) {
 	in := p.inspectChunk(t, rec, explicit)
 	has, known := p.indexed(in.result.Target.Chunk, in.result.Target.CID())
-	in.indexErrors(has, known)
+	p.indexErrors(&in, has, known)
 	if explicit && !p.recheck && in.result.Target.Account != "" {
 		p.parentAccount(in.result.Target.Account)
 		p.parentContainer(in.result.Target.Account, in.result.Target.Container)
@@ -91,9 +92,28 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	in := inspection{referenced: s.entry != nil,
 		exists: s.headErr == nil || !errors.Is(s.headErr, rawx.ErrNotFound),
 		young:  s.headErr == nil && p.young(s.probe)}
+	in.fresh = s.headErr == nil && p.fresh(s.probe)
 	p.judge(&r, s, explicit, in.young, at)
+	if r.Finding() && s.entry != nil {
+		r.Irreparable = p.positionLost(s.owner, *s.entry)
+	}
 	in.result = r
 	return in
+}
+
+// positionLost reports whether no copy of a damaged chunk's position is
+// left to repair it from: every other copy its owner lists there is
+// damaged too. A copy that could not be checked may be usable.
+func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
+	for _, ch := range owner.Object.Chunks {
+		if ch.Pos != entry.Pos || ch.URL == entry.URL {
+			continue
+		}
+		if r := p.checkCopy(owner, ch); !r.Finding() {
+			return false
+		}
+	}
+	return true
 }
 
 // head asks a chunk's server about it, with the checksum when asked for.
@@ -165,6 +185,17 @@ func (p *pass) headError(r *Result, err error, at time.Time) {
 func (p *pass) young(pr Probe) bool {
 	min := p.c.opts.OrphanMinAge
 	return min > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < min)
+}
+
+// indexGrace is how long after a chunk is written its reverse index
+// record may still be on its way (the event agent indexes it).
+const indexGrace = 10 * time.Second
+
+// fresh reports whether a chunk is too recent for a missing reverse index
+// record to count: younger than indexGrace and the orphan minimum age.
+func (p *pass) fresh(pr Probe) bool {
+	grace := min(p.c.opts.OrphanMinAge, indexGrace)
+	return grace > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < grace)
 }
 
 func orphanReason(hints []hint, owner Owner) string {

@@ -26,8 +26,16 @@
 //	           storage policy, chunk method ("Faulty" when one is missing)
 //	volume     every chunk on it has an owner that lists it ("Orphan: ...",
 //	           once older than Options.OrphanMinAge) and a reverse index
-//	           record ("Missing from reverse index"); every record has its
-//	           chunk or is "Stale reverse index record"
+//	           record ("Missing from reverse index", however young the
+//	           chunk, past a few seconds for the index to catch up); every
+//	           record has its chunk or is "Stale reverse index record"
+//
+// A chunk checked on its own (by URL, from the error file, in a volume
+// walk) is checked against its owner: when it is damaged, the other copies
+// its owner lists at its position are checked too, and it is irreparable
+// when none of them is usable, as in a check of the object. An error file
+// line whose last field is a metachunk position or a bare chunk id checks
+// its object.
 //
 // Checking the whole namespace (a zero Target) walks every account, then
 // the volume of every registered chunk server, skipping the chunks the

@@ -121,6 +121,12 @@ func (p *pass) dispatch(t Target) {
 		})
 	case t.Kind() == KindObject:
 		p.submit(func() { p.objectTarget(t, d) })
+	case !isURL(t.Chunk) && t.Object != "":
+		// A metachunk position, or a chunk id without its server: check
+		// the object, which checks every copy of every position.
+		t.Chunk = ""
+		d = p.depth(t)
+		p.submit(func() { p.objectTarget(t, d) })
 	default:
 		p.submit(func() { p.chunkTarget(t, nil, true) })
 	}
