@@ -394,13 +394,13 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 	if err != nil {
 		return exitError{ExitUsage, err}
 	}
-	msg := fmt.Sprintf("interrupted after %d passes", pass)
+	msg := "interrupted after " + plural(int64(pass), "pass")
 	if pass > 0 && last.Interrupted {
 		pass--
 		msg += " (the last one cut short)"
 	}
 	if pass > 0 {
-		msg += fmt.Sprintf("; the last complete pass found %d problems", complete.Problems())
+		msg += "; the last complete pass found " + plural(complete.Problems(), "problem")
 	}
 	return exitError{ExitUsage, errors.New(msg)}
 }
@@ -415,13 +415,24 @@ func checkExit(st integrity.Stats, err error) error {
 	case err != nil:
 		return exitError{ExitUsage, err}
 	case st.Failed > 0:
-		return exitError{ExitUsage, fmt.Errorf("%d items could not be checked "+
-			"(directory or services unreachable); %d problems found in the others",
-			st.Failed, st.Problems())}
+		return exitError{ExitUsage, fmt.Errorf("%s not checked (directory or services "+
+			"unreachable); %s found in the others", plural(st.Failed, "item"),
+			plural(st.Problems(), "problem"))}
 	case st.Problems() > 0:
-		return exitError{ExitFail, fmt.Errorf("%d problems found", st.Problems())}
+		return exitError{ExitFail, fmt.Errorf("%s found", plural(st.Problems(), "problem"))}
 	}
 	return nil
+}
+
+// plural returns "1 problem", "2 problems", "1 pass", "0 passes".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // openOutputs opens the error and rebuild files for appending and dials

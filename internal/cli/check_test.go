@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/integrity"
 )
 
 // TestCheckRefusesBadOptionsBeforeAnyOutput gives check one bad option at a
@@ -61,5 +63,27 @@ func TestInterruptedDaemonExitsTwo(t *testing.T) {
 	err := root.ExecuteContext(ctx)
 	if code := exitCode(err); code != ExitUsage || !strings.Contains(err.Error(), "interrupted") {
 		t.Errorf("exit %d (%v), want %d:\n%s", code, err, ExitUsage, out.String())
+	}
+}
+
+// TestCheckExitMessages checks the exit code and the grammar of the
+// message of each outcome.
+func TestCheckExitMessages(t *testing.T) {
+	one := integrity.Stats{Objects: integrity.LevelStats{Checked: 3, Errors: 1}}
+	failed := one
+	failed.Failed = 2
+	for _, tc := range []struct {
+		st   integrity.Stats
+		code int
+		want string
+	}{
+		{one, ExitFail, "1 problem found"},
+		{failed, ExitUsage, "2 items not checked (directory or services unreachable); " +
+			"1 problem found in the others"},
+	} {
+		err := checkExit(tc.st, nil)
+		if exitCode(err) != tc.code || err.Error() != tc.want {
+			t.Errorf("exit %d %q, want %d %q", exitCode(err), err, tc.code, tc.want)
+		}
 	}
 }

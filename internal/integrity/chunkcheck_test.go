@@ -11,6 +11,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -150,5 +151,26 @@ func TestVolumeFindsMissingRecordOfRecentChunk(t *testing.T) {
 	if !slices.Equal(bad, []integritytest.Item{it}) ||
 		!slices.Equal(res[it].Errors, []string{"Missing from reverse index"}) {
 		t.Errorf("findings %v, %s: %v", bad, c.URL, res[it].Errors)
+	}
+}
+
+// TestMissingCopyIsAnObjectError removes from the directory the entry of
+// one copy of a position: the object is in error too, not only the
+// position.
+func TestMissingCopyIsAnObjectError(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	n := f.Objects[slices.IndexFunc(f.Objects, func(n object.Name) bool { return n.Path == o.Name })]
+	c := o.Chunks[0]
+	if err := f.Dir.UpdateChunk(f.Ctx, chunk.ContainerID(n.Account, n.Container),
+		meta.ChunkUpdate{ContentID: o.ContentID, Old: c}); err != nil {
+		t.Fatal(err)
+	}
+	bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{},
+		integrity.Target{Account: n.Account, Container: n.Container, Object: n.Path})
+	obj := integritytest.ObjectItem(o, n.Container)
+	if !slices.Contains(bad, obj) || !slices.Contains(res[obj].Errors, "Missing chunk at position "+c.Pos) {
+		t.Errorf("findings %v; object errors %v", bad, res[obj].Errors)
 	}
 }

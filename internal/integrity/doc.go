@@ -14,8 +14,9 @@
 //	object     it is in its container's listing ("Missing from container
 //	           listing"); its metachunks are positions 0..N-1 whose sizes
 //	           add up to the object's; per position, copies missing from
-//	           the directory ("Missing chunk at position P", a chunk finding
-//	           named "position P of ACCOUNT/CONTAINER/OBJECT"), surplus
+//	           the directory ("Missing chunk at position P", an error of
+//	           the object and a chunk finding named "position P of
+//	           ACCOUNT/CONTAINER/OBJECT"), surplus
 //	           copies ("n chunks at position P, expected R"), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
 //	           which makes the object and its chunk findings irreparable

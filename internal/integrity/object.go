@@ -169,7 +169,9 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 			p.emit(*cr)
 		}
 		if len(mc.copies) < copies {
-			p.emit(mc.missing(t, copies, lost))
+			m := mc.missing(t, copies, lost)
+			r.Errors = append(r.Errors, m.Errors...)
+			p.emit(m)
 		}
 	}
 	p.emit(r)
