@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,8 +48,13 @@ server re-hashes its data. --depth limits the levels below each named item
 (account 0, container 1, object 2, chunk 3).
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
-or with --json one object per line: {"type", "item", "status" ("OK" or
-"error"), "errors", "irreparable", and the owner's identity}. The summary
+or with --json one object per line: {"type", "item", "status" ("OK",
+"error" or "failed"), "errors", "check_failed", "irreparable", and the
+owner's identity}. A problem is only ever about the data: an item that
+could not be checked because the directory did not answer is "failed",
+not a problem, and goes to no output file; the items an interruption cut
+short are not reported. A chunk server that does not answer while the
+directory does is a problem of its chunks ("Unavailable"). The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 
@@ -56,6 +64,13 @@ SIGUSR1; a progress bar is drawn there on a terminal.
 publishes a storage.content.broken event per chunk problem, for the
 rebuilder agent step.
 
+--daemon checks again and again, --pause-between-passes apart, until
+interrupted; it reports each pass and exits 2, saying what the last
+complete pass found. --orphan-min-age 0 means no minimum age.
+
+Every option is checked, and the directory reached, before any output
+file is created.
+
 Pacing: --items-per-second and --bytes-per-second (data re-hashed with
 --checksum); both can change while the check runs through --control-file,
 lines "items-per-second N" and "bytes-per-second N", read again when it
@@ -63,7 +78,8 @@ changes and on SIGHUP.
 
 Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
 corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
-or did not finish (bad arguments, unreachable directory, interrupted).`
+or did not finish (bad arguments, unreachable directory, items that could
+not be checked, interrupted), whatever it found meanwhile.`
 
 // checkFlags are the options of the check command and its subcommands.
 type checkFlags struct {
@@ -96,8 +112,11 @@ func newCheckCommand() *cobra.Command {
 		},
 	}
 	f.addFlags(cmd.PersistentFlags())
-	cmd.Flags().BoolVar(&f.all, "all", false, "check the whole namespace")
-	cmd.Flags().StringVar(&f.fromFile, "from-file", "", "check the items of an error file (- for stdin)")
+	// Persistent, so that a subcommand given --all too is told why it
+	// cannot have both.
+	cmd.PersistentFlags().BoolVar(&f.all, "all", false, "check the whole namespace")
+	cmd.PersistentFlags().StringVar(&f.fromFile, "from-file", "",
+		"check the items of an error file (- for stdin)")
 	for _, sub := range []struct {
 		use, short string
 		target     func(string) (integrity.Target, error)
@@ -119,6 +138,10 @@ func newCheckCommand() *cobra.Command {
 						return err
 					}
 					targets = append(targets, t)
+				}
+				if f.all || f.fromFile != "" {
+					return usagef("--all and --from-file name their own targets: "+
+						"drop them, or the %s subcommand", cmd.Name())
 				}
 				return runCheck(cmd, f, targets)
 			}}
@@ -230,16 +253,47 @@ func (f *checkFlags) topTargets(in io.Reader) ([]integrity.Target, error) {
 	return targets, nil
 }
 
-// validate checks the numeric flags and turns them into options.
-func (f *checkFlags) validate() error {
+// validate checks every flag, naming the one at fault, and turns them
+// into options.
+func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 	o := &f.opts
 	switch {
-	case f.depth < 0 || o.Concurrency < 1 || o.Attempts < 1 || o.Confirmations < 0:
-		return usagef("--depth and --confirmations must not be negative, " +
-			"--concurrency and --attempts must be positive")
-	case o.TimeInError < 0 || o.OrphanMinAge < 0 || f.pause < 0 || f.rates.ItemsPerSecond < 0 ||
-		f.rates.BytesPerSecond < 0:
-		return usagef("durations and rates must not be negative")
+	case f.depth < 0:
+		return usagef("--depth %d: must not be negative", f.depth)
+	case o.Concurrency < 1:
+		return usagef("--concurrency %d: must be at least 1", o.Concurrency)
+	case o.Attempts < 1:
+		return usagef("--attempts %d: must be at least 1", o.Attempts)
+	case o.Confirmations < 0:
+		return usagef("--confirmations %d: must not be negative", o.Confirmations)
+	case o.TimeInError < 0:
+		return usagef("--time-in-error %s: must not be negative", o.TimeInError)
+	case o.OrphanMinAge < 0:
+		return usagef("--orphan-min-age %s: must not be negative (0 means no minimum)",
+			o.OrphanMinAge)
+	case f.pause < 0:
+		return usagef("--pause-between-passes %s: must not be negative", f.pause)
+	case fl.Changed("pause-between-passes") && !f.daemon:
+		return usagef("--pause-between-passes goes with --daemon only")
+	case !(f.rates.ItemsPerSecond >= 0):
+		return usagef("--items-per-second %g: must not be negative", f.rates.ItemsPerSecond)
+	case !(f.rates.BytesPerSecond >= 0):
+		return usagef("--bytes-per-second %g: must not be negative", f.rates.BytesPerSecond)
+	}
+	if u, err := url.Parse(f.proxy); err != nil || u.Scheme != "http" && u.Scheme != "https" ||
+		u.Host == "" {
+		return usagef("--proxy %q: want the directory's URL, http://HOST:PORT", f.proxy)
+	}
+	if f.controlFile != "" {
+		if _, err := os.Stat(f.controlFile); err != nil {
+			return usagef("--control-file: %w", err)
+		}
+	}
+	for _, o := range []struct{ flag, path string }{{"--output", f.output},
+		{"--output-for-chunk-rebuild", f.rebuildOut}} {
+		if err := writablePath(o.path); err != nil {
+			return usagef("%s: %w", o.flag, err)
+		}
 	}
 	o.Depth = f.depth
 	if f.depth == 0 {
@@ -251,9 +305,32 @@ func (f *checkFlags) validate() error {
 	return nil
 }
 
+// writablePath checks, without creating it, that an output file can be
+// opened for appending: it is a file, or its directory exists.
+func writablePath(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: its directory does not exist", path)
+	}
+	return nil
+}
+
+// runCheck validates everything, then reaches the directory, and only
+// then creates the outputs and checks.
 func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) error {
 	ctx := cmd.Context()
-	if err := f.validate(); err != nil {
+	if err := f.validate(cmd.Flags()); err != nil {
 		return err
 	}
 	if targets == nil {
@@ -261,14 +338,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 		if targets, err = f.topTargets(cmd.InOrStdin()); err != nil {
 			return err
 		}
-	} else if f.all || f.fromFile != "" {
-		return usagef("--all and --from-file do not go with a subcommand")
 	}
-	closeOut, err := f.openOutputs(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeOut()
 	pace, err := newPacing(f.rates, f.controlFile)
 	if err != nil {
 		return err
@@ -283,6 +353,14 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 	if err := c.Ping(ctx); err != nil {
 		return exitError{ExitUsage, err}
 	}
+	closeOut, err := f.openOutputs(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	if c, err = integrity.New(f.proxy, f.opts); err != nil { // with the outputs
+		return usageError{err}
+	}
 	stopSignals := onSignals(ctx, pace, func() { pr.report(c.Stats()) })
 	defer stopSignals()
 	if f.daemon {
@@ -296,15 +374,18 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 	return checkExit(st, err)
 }
 
-// runDaemon runs passes until interrupted; the exit code is that of the
-// last pass.
+// runDaemon runs passes until interrupted, which is its only way to end:
+// it exits 2, saying what the last complete pass found.
 func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *checkPrinter,
 	targets []integrity.Target) error {
-	var last integrity.Stats
+	var last, complete integrity.Stats
 	pass := 0
 	err := c.Daemon(ctx, targets, f.pause, func(st integrity.Stats) {
 		pass++
 		last = st
+		if !st.Interrupted {
+			complete = st
+		}
 		pr.mu.Lock()
 		fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
 		pr.mu.Unlock()
@@ -313,24 +394,45 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 	if err != nil {
 		return exitError{ExitUsage, err}
 	}
-	if last.Problems() > 0 {
-		return exitError{ExitFail, fmt.Errorf("%d problems found in the last pass",
-			last.Problems())}
+	msg := "interrupted after " + plural(int64(pass), "pass")
+	if pass > 0 && last.Interrupted {
+		pass--
+		msg += " (the last one cut short)"
 	}
-	return nil
+	if pass > 0 {
+		msg += "; the last complete pass found " + plural(complete.Problems(), "problem")
+	}
+	return exitError{ExitUsage, errors.New(msg)}
 }
 
-// checkExit maps a run's outcome to the documented exit codes.
+// checkExit maps a run's outcome to the documented exit codes: an
+// interrupted run, or one with items that could not be checked, did not
+// finish, whatever it found.
 func checkExit(st integrity.Stats, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitError{ExitUsage, errors.New("interrupted: the check did not finish")}
 	case err != nil:
 		return exitError{ExitUsage, err}
+	case st.Failed > 0:
+		return exitError{ExitUsage, fmt.Errorf("%s not checked (directory or services "+
+			"unreachable); %s found in the others", plural(st.Failed, "item"),
+			plural(st.Problems(), "problem"))}
 	case st.Problems() > 0:
-		return exitError{ExitFail, fmt.Errorf("%d problems found", st.Problems())}
+		return exitError{ExitFail, fmt.Errorf("%s found", plural(st.Problems(), "problem"))}
 	}
 	return nil
+}
+
+// plural returns "1 problem", "2 problems", "1 pass", "0 passes".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // openOutputs opens the error and rebuild files for appending and dials
@@ -400,7 +502,7 @@ func (p *checkPrinter) result(r integrity.Result) {
 	}
 	errs := "-"
 	if !r.OK() {
-		errs = strings.Join(r.Errors, "; ")
+		errs = strings.Join(append(slices.Clip(r.Errors), r.Failed...), "; ")
 		if r.Irreparable {
 			errs = "[irreparable] " + errs
 		}

@@ -129,6 +129,11 @@ type Checker struct {
 	stats  counters
 	outMu  sync.Mutex
 	outErr error
+
+	// pingMu guards the last answer of the directory to dirAnswers.
+	pingMu sync.Mutex
+	pinged time.Time
+	pingOK bool
 }
 
 // New returns a checker of the namespace whose directory API is at
@@ -187,11 +192,28 @@ func (c *Checker) Ping(ctx context.Context) error {
 	return nil
 }
 
+// dirAnswers reports whether the directory answers a request sent after
+// time since; requests sent at once share one answer.
+func (c *Checker) dirAnswers(ctx context.Context, since time.Time) bool {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if !c.pinged.Before(since) {
+		return c.pingOK
+	}
+	c.pinged = time.Now()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := c.resolve.Services(ctx)
+	c.pingOK = err == nil
+	return c.pingOK
+}
+
 // Run checks the targets once (a zero Target means the whole namespace:
 // every account, then every chunk server's volume), then checks again the
 // findings awaiting confirmation until each is reported or cleared. It
 // returns the pass's counters; its error is not nil only when ctx ended
-// or an output could not be written.
+// or an output could not be written. The items whose check ctx cut short
+// are not reported; Stats.Interrupted says so.
 func (c *Checker) Run(ctx context.Context, targets []Target) (Stats, error) {
 	c.stats.reset()
 	c.clearCaches()
@@ -202,6 +224,7 @@ func (c *Checker) Run(ctx context.Context, targets []Target) (Stats, error) {
 		}
 		c.pass(ctx, c.delays.targets(), true)
 	}
+	c.stats.interrupted.Store(ctx.Err() != nil)
 	return c.Stats(), c.finish(ctx)
 }
 
@@ -217,6 +240,7 @@ func (c *Checker) Daemon(ctx context.Context, targets []Target, pause time.Durat
 		c.delays.startPass()
 		c.pass(ctx, targets, false)
 		c.delays.endPass()
+		c.stats.interrupted.Store(ctx.Err() != nil)
 		if done != nil {
 			done(c.Stats())
 		}

@@ -42,6 +42,7 @@ type inspection struct {
 	referenced bool // its owner's directory entry lists it
 	exists     bool // its chunk server has it
 	young      bool // it is younger than the orphan minimum age
+	fresh      bool // it is too recent for its reverse index record to be due
 }
 
 // chunkTarget checks a chunk named by its URL, and its reverse index
@@ -49,7 +50,7 @@ type inspection struct {
 func (p *pass) chunkTarget(t Target, rec *rdir.Record, explicit bool) {
 	in := p.inspectChunk(t, rec, explicit)
 	has, known := p.indexed(in.result.Target.Chunk, in.result.Target.CID())
-	in.indexErrors(has, known)
+	p.indexErrors(&in, has, known)
 	if explicit && !p.recheck && in.result.Target.Account != "" {
 		p.parentAccount(in.result.Target.Account)
 		p.parentContainer(in.result.Target.Account, in.result.Target.Container)
@@ -67,18 +68,21 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	r := Result{Kind: KindChunk, Target: t}
 	host, id, err := rawx.SplitChunkURL(t.Chunk)
 	if err != nil {
-		r.Errors = []string{"Check failed: " + err.Error()}
+		r.fail("", err)
 		return inspection{result: r}
 	}
 	r.Target.Chunk = rawx.ChunkURL(host, id)
 	if err := p.c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
-		r.Errors = []string{"Check failed: " + err.Error()}
+		r.fail("", err)
 		return inspection{result: r}
 	}
 	var s sighting
+	at := time.Now()
 	s.probe, s.headErr = p.head(r.Target.Chunk)
-	s.hints = p.hints(t, rec, s.probe, host, id)
-	s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
+	s.hints, s.lookErr = p.hints(t, rec, s.probe, host, id)
+	if s.lookErr == nil {
+		s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
+	}
 	switch {
 	case s.owner.Object != nil:
 		r.Target = ownerTarget(s.owner, r.Target.Chunk)
@@ -88,9 +92,28 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	in := inspection{referenced: s.entry != nil,
 		exists: s.headErr == nil || !errors.Is(s.headErr, rawx.ErrNotFound),
 		young:  s.headErr == nil && p.young(s.probe)}
-	r.Errors = s.errors(explicit, in.young)
+	in.fresh = s.headErr == nil && p.fresh(s.probe)
+	p.judge(&r, s, explicit, in.young, at)
+	if r.Finding() && s.entry != nil {
+		r.Irreparable = p.positionLost(s.owner, *s.entry)
+	}
 	in.result = r
 	return in
+}
+
+// positionLost reports whether no copy of a damaged chunk's position is
+// left to repair it from: every other copy its owner lists there is
+// damaged too. A copy that could not be checked may be usable.
+func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
+	for _, ch := range owner.Object.Chunks {
+		if ch.Pos != entry.Pos || ch.URL == entry.URL {
+			continue
+		}
+		if r := p.checkCopy(owner, ch); !r.Finding() {
+			return false
+		}
+	}
+	return true
 }
 
 // head asks a chunk's server about it, with the checksum when asked for.
@@ -117,32 +140,43 @@ type sighting struct {
 	lookErr error       // why no owner could be looked up
 }
 
-// errors returns the errors of the chunk's finding, if any.
-func (s sighting) errors(explicit, young bool) []string {
+// judge writes into r what is wrong with the chunk, if anything, or why
+// it could not be checked; its HEAD was sent at time at.
+func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) {
 	notFound := s.headErr != nil && errors.Is(s.headErr, rawx.ErrNotFound)
 	switch {
 	case s.entry != nil && s.headErr != nil:
-		return headErrors(s.headErr)
+		p.headError(r, s.headErr, at)
 	case s.entry != nil:
-		return Compare(s.probe.Meta, s.owner, *s.entry)
+		r.Errors = Compare(s.probe.Meta, s.owner, *s.entry)
 	case s.lookErr != nil:
-		return append([]string{"Check failed: find the owner: " + s.lookErr.Error()},
-			headErrorsIf(s.headErr)...)
+		r.fail("find the owner", s.lookErr)
+		if s.headErr != nil && !notFound {
+			p.headError(r, s.headErr, at)
+		}
 	case notFound && explicit && len(s.hints) == 0:
-		return []string{notFoundPrefix + s.headErr.Error() + " (no owner known)"}
+		r.Errors = []string{notFoundPrefix + s.headErr.Error() + " (no owner known)"}
 	case notFound, young:
-		return nil // gone and unlisted; or unlisted but its upload may be running
+		// gone and unlisted; or unlisted but its upload may be running
 	case s.headErr != nil:
-		return headErrors(s.headErr)
+		p.headError(r, s.headErr, at)
+	default:
+		r.Errors = []string{orphanPrefix + orphanReason(s.hints, s.owner)}
 	}
-	return []string{orphanPrefix + orphanReason(s.hints, s.owner)}
 }
 
-func headErrorsIf(err error) []string {
-	if err == nil || errors.Is(err, rawx.ErrNotFound) {
-		return nil
+// headError sorts the failure of a chunk's HEAD sent at time at: a missing
+// or corrupt chunk is a finding, and so is a chunk server that fails while
+// the directory answers (see serviceError).
+func (p *pass) headError(r *Result, err error, at time.Time) {
+	switch {
+	case errors.Is(err, rawx.ErrNotFound):
+		r.Errors = append(r.Errors, notFoundPrefix+err.Error())
+	case errors.Is(err, rawx.ErrHashFailed):
+		r.Errors = append(r.Errors, "Corrupt: the data does not match its hash ("+err.Error()+")")
+	default:
+		p.serviceError(r, "", err, at)
 	}
-	return headErrors(err)
 }
 
 // young reports whether a chunk is too recent to call an orphan. A chunk
@@ -151,6 +185,17 @@ func headErrorsIf(err error) []string {
 func (p *pass) young(pr Probe) bool {
 	min := p.c.opts.OrphanMinAge
 	return min > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < min)
+}
+
+// indexGrace is how long after a chunk is written its reverse index
+// record may still be on its way (the event agent indexes it).
+const indexGrace = 10 * time.Second
+
+// fresh reports whether a chunk is too recent for a missing reverse index
+// record to count: younger than indexGrace and the orphan minimum age.
+func (p *pass) fresh(pr Probe) bool {
+	grace := min(p.c.opts.OrphanMinAge, indexGrace)
+	return grace > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < grace)
 }
 
 func orphanReason(hints []hint, owner Owner) string {
@@ -176,8 +221,9 @@ func ownerTarget(o Owner, chunkURL string) Target {
 		Version: o.Object.Version, ContentID: o.Object.ContentID, Chunk: chunkURL}
 }
 
-// hints gathers what is known of a chunk's owner, most trusted first.
-func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) []hint {
+// hints gathers what is known of a chunk's owner, most trusted first. Its
+// error says that the reverse index could not be searched.
+func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) ([]hint, error) {
 	var out []hint
 	add := func(h hint) {
 		if h.empty() {
@@ -202,12 +248,16 @@ func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) []hi
 			version: rec.Version})
 	}
 	if len(out) == 0 && rec == nil {
-		if r, ok := p.searchIndex(host, id); ok {
+		r, ok, err := p.searchIndex(host, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			add(hint{cid: r.ContainerID, contentID: r.ContentID, path: r.Path,
 				version: r.Version})
 		}
 	}
-	return out
+	return out, nil
 }
 
 // findOwner returns the first owner among hints whose directory entry
@@ -285,24 +335,31 @@ func (p *pass) names(cid string) (string, string, error) {
 }
 
 // searchIndex looks for a chunk id in its volume's reverse index, a full
-// scan: the index is keyed by container first.
+// scan: the index is keyed by container first. Its error says that the
+// index could not be read.
 //
 // TODO(#5): rdir has no lookup by chunk id; each chunk with neither a
 // fullpath nor a hint costs a scan of its volume's index.
-func (p *pass) searchIndex(vol, id string) (rdir.Record, bool) {
+func (p *pass) searchIndex(vol, id string) (rdir.Record, bool, error) {
 	rc, err := p.c.rdirFor(p.ctx, vol)
+	if errors.Is(err, meta.ErrNoSuchService) {
+		return rdir.Record{}, false, nil // the volume has no reverse index
+	}
 	if err != nil {
-		return rdir.Record{}, false
+		return rdir.Record{}, false, err
 	}
 	for rec, err := range rdir.All(p.ctx, rc, vol, rdir.ListOptions{Limit: rdir.MaxLimit}) {
+		if errors.Is(err, rdir.ErrNoVolume) {
+			return rdir.Record{}, false, nil
+		}
 		if err != nil {
-			return rdir.Record{}, false
+			return rdir.Record{}, false, fmt.Errorf("search the reverse index of %s: %w", vol, err)
 		}
 		if strings.EqualFold(rec.ChunkID, id) {
-			return rec, true
+			return rec, true, nil
 		}
 	}
-	return rdir.Record{}, false
+	return rdir.Record{}, false, nil
 }
 
 // rdirFor returns a client of the reverse index of a volume.

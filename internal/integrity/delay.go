@@ -34,7 +34,8 @@ func newDelays(confirmations int, inError time.Duration, now func() time.Time) *
 func (d *delays) enabled() bool { return d.confirmations > 0 || d.inError > 0 }
 
 // admit records one sighting of r's item and reports whether r is to be
-// reported now: an OK result always is (and clears a pending finding); a
+// reported now: an OK result always is (and clears a pending finding), so
+// is one that could not be checked (and changes nothing); a
 // finding is once it was seen more than confirmations times over at least
 // inError.
 func (d *delays) admit(r *Result) bool {
@@ -46,6 +47,9 @@ func (d *delays) admit(r *Result) bool {
 	defer d.mu.Unlock()
 	if d.touched != nil {
 		d.touched[key] = true
+	}
+	if !r.Finding() && len(r.Failed) > 0 {
+		return true // neither a sighting nor a clearance
 	}
 	if r.OK() {
 		delete(d.m, key)

@@ -14,8 +14,9 @@
 //	object     it is in its container's listing ("Missing from container
 //	           listing"); its metachunks are positions 0..N-1 whose sizes
 //	           add up to the object's; per position, copies missing from
-//	           the directory ("Missing chunk at position P", a chunk finding
-//	           named "position P of ACCOUNT/CONTAINER/OBJECT"), surplus
+//	           the directory ("Missing chunk at position P", an error of
+//	           the object and a chunk finding named "position P of
+//	           ACCOUNT/CONTAINER/OBJECT"), surplus
 //	           copies ("n chunks at position P, expected R"), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
 //	           which makes the object and its chunk findings irreparable
@@ -26,19 +27,43 @@
 //	           storage policy, chunk method ("Faulty" when one is missing)
 //	volume     every chunk on it has an owner that lists it ("Orphan: ...",
 //	           once older than Options.OrphanMinAge) and a reverse index
-//	           record ("Missing from reverse index"); every record has its
-//	           chunk or is "Stale reverse index record"
+//	           record ("Missing from reverse index", however young the
+//	           chunk, past a few seconds for the index to catch up); every
+//	           record has its chunk or is "Stale reverse index record"
+//
+// A chunk checked on its own (by URL, from the error file, in a volume
+// walk) is checked against its owner: when it is damaged, the other copies
+// its owner lists at its position are checked too, and it is irreparable
+// when none of them is usable, as in a check of the object. An error file
+// line whose last field is a metachunk position or a bare chunk id checks
+// its object.
 //
 // Checking the whole namespace (a zero Target) walks every account, then
 // the volume of every registered chunk server, skipping the chunks the
 // first walk met; so it finds orphans too.
 //
+// A depth that stops at objects (Options.Depth) still checks each object
+// against the directory's chunk list: positions present, missing or
+// short of copies; only the chunk servers are not asked.
+//
+// # Findings and failed checks
+//
+// A finding (Result.Errors) is only ever about the data. A request that
+// fails because the run ended (ctx done) or because the directory does not
+// answer leaves the item unchecked (Result.Failed, Stats.Failed): that is
+// no finding, never irreparable, never written to the error or rebuild
+// files nor published, and a copy left unchecked may still be usable. The
+// items whose check the end of the run cut short are not reported at all
+// (Stats.Interrupted). A chunk server or reverse index that fails while
+// the directory answers is a finding about that service's items
+// ("Unavailable: ...").
+//
 // # Outputs
 //
-// Every reported result goes to Options.Report. Findings also go, in
-// OpenIO's formats, to the error file (WriteErrorLine; ReadTargets reads
-// it back as targets), chunk findings to the rebuild file
-// (WriteRebuildLine; ReadRebuildEntries reads it) and to the bus as
+// Every reported result goes to Options.Report. Findings, and only they,
+// also go, in OpenIO's formats, to the error file (WriteErrorLine;
+// ReadTargets reads it back as targets), chunk findings to the rebuild
+// file (WriteRebuildLine; ReadRebuildEntries reads it) and to the bus as
 // storage.content.broken events (BrokenEvent; ParseBroken).
 //
 // # Differences from OpenIO's checker

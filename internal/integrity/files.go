@@ -60,7 +60,9 @@ func WriteErrorLine(w io.Writer, r *Result) error {
 // line; blank lines and comment lines are skipped, and the irreparable
 // mark is ignored. Unlike OpenIO's reader, a version column is read as a
 // version and not taken for a chunk: the fourth field is a chunk only when
-// it is a URL, and a line of one URL is a chunk with no owner known.
+// it is a URL, and a line of one URL is a chunk with no owner known. The
+// fifth field may also be a metachunk position or a chunk id, as OpenIO
+// writes them: checking such a target checks its object.
 func ReadTargets(r io.Reader) ([]Target, error) {
 	var out []Target
 	sc := bufio.NewScanner(r)

@@ -68,24 +68,44 @@ func (t Target) CID() string {
 
 // Result is what checking one item found: a finding when Errors is not
 // empty. Irreparable says that no copy is left to repair the item from.
+// Failed says why the item, or part of it, could not be checked (the
+// directory did not answer, the run was interrupted): it is no finding
+// about the data, and is never written to the error or rebuild files.
 // Results carry the identity of the item and of its owners, so that they
 // can be written to the error and rebuild files and checked again.
 type Result struct {
 	Kind        Kind
 	Target      Target
 	Errors      []string
+	Failed      []string
 	Irreparable bool
 }
 
-// OK reports whether the item has no problem.
-func (r *Result) OK() bool { return len(r.Errors) == 0 }
+// OK reports whether the item was checked and has no problem.
+func (r *Result) OK() bool { return len(r.Errors) == 0 && len(r.Failed) == 0 }
 
-// Status returns "OK" or "error", as the result table shows it.
+// Finding reports whether something is wrong with the item itself.
+func (r *Result) Finding() bool { return len(r.Errors) > 0 }
+
+// Status returns "OK", "error" (a finding) or "failed" (not a finding,
+// but the item could not be checked), as the result table shows it.
 func (r *Result) Status() string {
-	if r.OK() {
-		return "OK"
+	switch {
+	case r.Finding():
+		return "error"
+	case len(r.Failed) > 0:
+		return "failed"
 	}
-	return "error"
+	return "OK"
+}
+
+// fail records why the check of the item could not be made.
+func (r *Result) fail(what string, err error) {
+	msg := "Check failed: " + err.Error()
+	if what != "" {
+		msg = "Check failed: " + what + ": " + err.Error()
+	}
+	r.Failed = append(r.Failed, msg)
 }
 
 // Item returns how the item is named in reports: ACCOUNT,
@@ -123,6 +143,7 @@ type wireResult struct {
 	Item        string   `json:"item"`
 	Status      string   `json:"status"`
 	Errors      []string `json:"errors"`
+	Failed      []string `json:"check_failed,omitempty"`
 	Irreparable bool     `json:"irreparable"`
 	Account     string   `json:"account,omitempty"`
 	Container   string   `json:"container,omitempty"`
@@ -134,11 +155,12 @@ type wireResult struct {
 }
 
 // MarshalJSON writes the result as {"type", "item", "status", "errors",
-// "irreparable"} followed by the owner's identity.
+// "check_failed" (when not empty), "irreparable"} followed by the owner's
+// identity.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Target
 	w := wireResult{Type: r.Kind, Item: r.Item(), Status: r.Status(), Errors: r.Errors,
-		Irreparable: r.Irreparable, Account: t.Account, Container: t.Container,
+		Failed: r.Failed, Irreparable: r.Irreparable, Account: t.Account, Container: t.Container,
 		Object: t.Object, Version: t.Version, ContentID: t.ContentID, ContainerID: t.CID(),
 		Chunk: t.Chunk}
 	if w.Errors == nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -22,7 +23,7 @@ func (p *pass) objectTarget(t Target, depth int) {
 	versions, err := p.versionsOf(t.Account, t.Container, t.Object)
 	if err != nil {
 		r := Result{Kind: KindObject, Target: t}
-		r.Errors = []string{"Check failed: container listing: " + err.Error()}
+		lookupError(&r, "container listing", err)
 		p.emit(r)
 		return
 	}
@@ -33,27 +34,32 @@ func (p *pass) objectTarget(t Target, depth int) {
 			continue
 		}
 		found = true
-		p.object(t.Account, t.Container, p.located(t.Account, t.Container, o, depth), depth, nil)
+		lo, err := p.located(t.Account, t.Container, o)
+		if err != nil {
+			r := Result{Kind: KindObject, Target: t}
+			r.Target.Version = o.Version
+			lookupError(&r, "locate", err)
+			p.emit(r)
+			continue
+		}
+		p.object(t.Account, t.Container, lo, depth, nil)
 	}
 	if !found {
 		p.unlisted(t, depth)
 	}
 }
 
-// located returns o with its chunks, which the version listing leaves out.
-func (p *pass) located(account, container string, o *meta.Object, depth int) *meta.Object {
-	if depth < 1 || o.Chunks != nil {
-		return o
+// located returns o with its chunks, when the listing left them out.
+func (p *pass) located(account, container string, o *meta.Object) (*meta.Object, error) {
+	if o.Chunks != nil {
+		return o, nil
 	}
 	var lo *meta.Object
 	err := p.retry(func() (err error) {
 		lo, err = p.c.dir.Locate(p.ctx, account, container, o.Name, o.Version)
 		return err
 	})
-	if err != nil {
-		return o // the metachunk check reports the missing chunks
-	}
-	return lo
+	return lo, err
 }
 
 // unlisted checks an object version its container's listing lacks: it is
@@ -67,7 +73,9 @@ func (p *pass) unlisted(t Target, depth int) {
 		return err
 	})
 	if err != nil {
-		p.emit(Result{Kind: KindObject, Target: t, Errors: append(errs, lookupErrors(err)...)})
+		r := Result{Kind: KindObject, Target: t, Errors: errs}
+		lookupError(&r, "locate", err)
+		p.emit(r)
 		return
 	}
 	p.object(t.Account, t.Container, o, depth, errs)
@@ -83,7 +91,7 @@ func (p *pass) parentContainer(account, container string) {
 	m, err := p.member(account, container)
 	switch {
 	case err != nil:
-		r.Errors = []string{"Check failed: account listing: " + err.Error()}
+		r.fail("account listing", err)
 	case !m.found:
 		r.Errors = []string{"Missing from account listing"}
 	}
@@ -139,7 +147,7 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 	r := Result{Kind: KindObject, Target: t, Errors: errs}
 	copies, err := Copies(o)
 	if err != nil {
-		r.Errors = append(r.Errors, "Check failed: "+err.Error())
+		r.fail("", err)
 		p.emit(r)
 		return
 	}
@@ -148,15 +156,22 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 	r.Irreparable = lost
 	results := p.checkCopies(owner, positions, depth)
 	for i, mc := range positions {
-		errs, lost := mc.assess(copies, results[i])
+		errs, unchecked, lost := mc.assess(copies, results[i])
 		r.Errors = append(r.Errors, errs...)
+		if unchecked > 0 {
+			r.Failed = append(r.Failed, fmt.Sprintf(
+				"Check failed: %d of the chunks at position %s could not be checked", unchecked,
+				mc.pos))
+		}
 		r.Irreparable = r.Irreparable || lost
 		for _, cr := range results[i] {
 			cr.Irreparable = lost
 			p.emit(*cr)
 		}
 		if len(mc.copies) < copies {
-			p.emit(mc.missing(t, copies, lost))
+			m := mc.missing(t, copies, lost)
+			r.Errors = append(r.Errors, m.Errors...)
+			p.emit(m)
 		}
 	}
 	p.emit(r)
@@ -254,6 +269,11 @@ func gapError(from, to int) string {
 func (p *pass) checkCopies(owner Owner, positions []metachunk, depth int) [][]*Result {
 	results := make([][]*Result, len(positions))
 	if depth < 1 {
+		for _, mc := range positions {
+			for _, entry := range mc.copies {
+				p.seen.addIfSet(entry.URL) // not to be checked by a volume walk either
+			}
+		}
 		return results
 	}
 	var wg sync.WaitGroup
@@ -286,16 +306,17 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
 		bytes = entry.Size
 	}
 	if err := c.opts.Pacer.Wait(p.ctx, 1, bytes); err != nil {
-		r.Errors = []string{"Check failed: " + err.Error()}
+		r.fail("", err)
 		return r
 	}
 	var pr Probe
+	at := time.Now()
 	err := p.retry(func() (err error) {
 		pr, err = c.probe.Head(p.ctx, entry.URL, c.opts.Checksum)
 		return err
 	})
 	if err != nil {
-		r.Errors = headErrors(err)
+		p.headError(r, err, at)
 		return r
 	}
 	c.stats.bytes.Add(bytes)
@@ -304,26 +325,32 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
 }
 
 // assess returns the object errors of one metachunk given its copies'
-// results, and whether no usable copy is left.
-func (mc metachunk) assess(copies int, results []*Result) ([]string, bool) {
-	var errs []string
+// results, how many copies could not be checked, and whether no usable
+// copy is left: a copy that could not be checked may be usable.
+func (mc metachunk) assess(copies int, results []*Result) (errs []string, unchecked int,
+	lost bool) {
 	if n := len(mc.copies); n > copies {
 		errs = append(errs, fmt.Sprintf("%d chunks at position %s, expected %d", n, mc.pos, copies))
 	}
 	usable := len(mc.copies)
 	for j, r := range results {
-		if r != nil && !r.OK() {
+		switch {
+		case r == nil:
+		case r.Finding():
 			usable--
 			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s",
 				mc.copies[j].URL, mc.pos))
+		case len(r.Failed) > 0:
+			usable--
+			unchecked++
 		}
 	}
-	if usable > 0 {
-		return errs, false
+	if usable > 0 || unchecked > 0 {
+		return errs, unchecked, false
 	}
 	return append(errs, fmt.Sprintf(
 		"Unavailable metachunk at position %s (0/%d chunks available, 1/%d required)",
-		mc.pos, copies, copies)), true
+		mc.pos, copies, copies)), 0, true
 }
 
 // missing returns the finding of the copies the directory lacks at a

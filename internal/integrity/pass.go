@@ -121,6 +121,12 @@ func (p *pass) dispatch(t Target) {
 		})
 	case t.Kind() == KindObject:
 		p.submit(func() { p.objectTarget(t, d) })
+	case !isURL(t.Chunk) && t.Object != "":
+		// A metachunk position, or a chunk id without its server: check
+		// the object, which checks every copy of every position.
+		t.Chunk = ""
+		d = p.depth(t)
+		p.submit(func() { p.objectTarget(t, d) })
 	default:
 		p.submit(func() { p.chunkTarget(t, nil, true) })
 	}
@@ -139,9 +145,13 @@ func (p *pass) depth(t Target) int {
 }
 
 // emit reports a result, unless it must wait for confirmation or, in a
-// re-check, concerns an item not awaiting confirmation.
+// re-check, concerns an item not awaiting confirmation. A result whose
+// check was cut short by the end of the run is dropped.
 func (p *pass) emit(r Result) {
 	c := p.c
+	if !r.Finding() && len(r.Failed) > 0 && p.ctx.Err() != nil {
+		return // cut short by the end of the run: not checked, not reported
+	}
 	if p.recheck && !c.delays.pending(r.key()) {
 		return
 	}
@@ -173,15 +183,16 @@ func (p *pass) emitOnce(r Result) {
 	}
 }
 
-// output hands a reported result to the report callback, the files and
-// the bus, one result at a time. The first write error is kept.
+// output hands a reported result to the report callback and, when it is
+// a finding, to the files and the bus, one result at a time. The first
+// write error is kept.
 func (c *Checker) output(ctx context.Context, r *Result) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	if c.opts.Report != nil {
 		c.opts.Report(*r)
 	}
-	if r.OK() {
+	if !r.Finding() {
 		return
 	}
 	c.keep(func() error {
@@ -248,14 +259,50 @@ func definitive(err error) bool {
 	return false
 }
 
-// lookupErrors turns a failed directory request into the errors of a
-// finding: missing items are "Not found", the rest "Check failed".
-func lookupErrors(err error) []string {
-	if errors.Is(err, meta.ErrNoSuchAccount) || errors.Is(err, meta.ErrNoSuchContainer) ||
-		errors.Is(err, meta.ErrNoSuchObject) {
-		return []string{notFoundPrefix + err.Error()}
+// lookupError sorts a failed directory request: a missing item is a
+// finding ("Not found"); any other failure means that the item could not
+// be checked, which is no finding.
+func lookupError(r *Result, what string, err error) {
+	if notFound(err) {
+		r.Errors = append(r.Errors, notFoundPrefix+err.Error())
+		return
 	}
-	return []string{"Check failed: " + err.Error()}
+	r.fail(what, err)
+}
+
+func notFound(err error) bool {
+	return errors.Is(err, meta.ErrNoSuchAccount) || errors.Is(err, meta.ErrNoSuchContainer) ||
+		errors.Is(err, meta.ErrNoSuchObject)
+}
+
+// serviceError sorts the failure of a request made at a chunk server or a
+// reverse index at time at. It is a finding about that service
+// ("Unavailable") when the directory still answers; when the run ended or
+// the directory does not answer either, the item could not be checked.
+func (p *pass) serviceError(r *Result, what string, err error, at time.Time) {
+	if p.cutShort(err, at) {
+		r.fail(what, err)
+		return
+	}
+	msg := "Unavailable: " + err.Error()
+	if what != "" {
+		msg = "Unavailable: " + what + ": " + err.Error()
+	}
+	r.Errors = append(r.Errors, msg)
+}
+
+// cutShort reports whether a request made at time at failed because the
+// run ended or the directory stopped answering, rather than because of
+// the service asked.
+func (p *pass) cutShort(err error, at time.Time) bool {
+	var se *rawx.StatusError
+	switch {
+	case p.ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return true
+	case errors.As(err, &se) || errors.Is(err, meta.ErrNoSuchService):
+		return false // the service, or the directory, answered
+	}
+	return !p.c.dirAnswers(p.ctx, at)
 }
 
 // urlSet is a set of chunk URLs safe for concurrent use.

@@ -2,7 +2,6 @@ package integrity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -221,15 +220,4 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// headErrors turns a failed HEAD into the errors of a chunk finding.
-func headErrors(err error) []string {
-	switch {
-	case errors.Is(err, rawx.ErrNotFound):
-		return []string{"Not found: " + err.Error()}
-	case errors.Is(err, rawx.ErrHashFailed):
-		return []string{"Corrupt: the data does not match its hash (" + err.Error() + ")"}
-	}
-	return []string{"Check failed: " + err.Error()}
 }

@@ -26,6 +26,12 @@ type Stats struct {
 	Orphans     int64      // chunks no object owns
 	Irreparable int64      // findings no surviving copy can repair
 	Bytes       int64      // chunk data re-hashed by chunk servers (--checksum)
+	// Failed counts the items that could not be checked, or not wholly
+	// (directory unreachable); they are no findings.
+	Failed int64
+	// Interrupted says that the run ended before the pass did: the items
+	// whose check it cut short are neither counted nor reported.
+	Interrupted bool
 	Expected    int64
 	Estimated   bool
 	Delayed     int // findings waiting for confirmation
@@ -40,7 +46,8 @@ func (s Stats) Problems() int64 {
 }
 
 // WriteText writes the summary report: per level the items checked and
-// what was wrong, then orphans, irreparable findings, bytes and rates.
+// what was wrong, then orphans, irreparable findings, bytes and rates, the
+// problems, and the checks that failed or were interrupted.
 func (s Stats) WriteText(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("\nReport\n")
@@ -73,6 +80,14 @@ func (s Stats) WriteText(w io.Writer) error {
 		s.Elapsed.Round(time.Millisecond), float64(s.Chunks.Checked)/secs,
 		float64(s.Objects.Checked)/secs)
 	fmt.Fprintf(&b, "%-18s: %d\n", "Problems", s.Problems())
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, "%-18s: %d (not findings: the check of these could not be made)\n",
+			"Checks failed", s.Failed)
+	}
+	if s.Interrupted {
+		fmt.Fprintf(&b, "%-18s: interrupted before the end; items not reached are not counted\n",
+			"Status")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -92,6 +107,8 @@ type counters struct {
 	orphans     atomic.Int64
 	irreparable atomic.Int64
 	bytes       atomic.Int64
+	failed      atomic.Int64
+	interrupted atomic.Bool
 	expected    atomic.Int64
 	listing     atomic.Int64 // account listings in progress or to come
 	start       atomic.Int64 // unix nanoseconds
@@ -111,11 +128,18 @@ func levelIndex(k Kind) int {
 	return 3
 }
 
-// count records a reported result.
+// count records a reported result. An item that could not be checked
+// counts as failed only.
 func (c *counters) count(r *Result) {
+	if len(r.Failed) > 0 {
+		c.failed.Add(1)
+		if !r.Finding() {
+			return
+		}
+	}
 	l := &c.levels[levelIndex(r.Kind)]
 	l.checked.Add(1)
-	if r.OK() {
+	if !r.Finding() {
 		return
 	}
 	l.errors.Add(1)
@@ -139,6 +163,8 @@ func (c *counters) reset() {
 	c.orphans.Store(0)
 	c.irreparable.Store(0)
 	c.bytes.Store(0)
+	c.failed.Store(0)
+	c.interrupted.Store(false)
 	c.expected.Store(0)
 	c.listing.Store(0)
 	c.start.Store(time.Now().UnixNano())
@@ -146,7 +172,8 @@ func (c *counters) reset() {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{Orphans: c.orphans.Load(), Irreparable: c.irreparable.Load(),
-		Bytes: c.bytes.Load(), Expected: c.expected.Load(), Estimated: c.listing.Load() > 0,
+		Bytes: c.bytes.Load(), Failed: c.failed.Load(), Interrupted: c.interrupted.Load(),
+		Expected: c.expected.Load(), Estimated: c.listing.Load() > 0,
 		Elapsed: time.Since(time.Unix(0, c.start.Load()))}
 	for i, l := range []*LevelStats{&s.Accounts, &s.Containers, &s.Objects, &s.Chunks,
 		&s.Volumes} {

@@ -3,6 +3,7 @@ package integrity
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
@@ -13,8 +14,9 @@ import (
 func (p *pass) walkVolumes() {
 	svcs, err := p.c.resolve.Services(p.ctx)
 	if err != nil {
-		p.emit(Result{Kind: KindVolume, Target: Target{Volume: "*"},
-			Errors: []string{"Check failed: " + err.Error()}})
+		r := Result{Kind: KindVolume, Target: Target{Volume: "*"}}
+		r.fail("", err)
+		p.emit(r)
 		return
 	}
 	for _, s := range svcs {
@@ -34,6 +36,7 @@ func (p *pass) volume(svc string) {
 	var records map[string]rdir.Record
 	var rerr error
 	fetched := make(chan struct{})
+	at := time.Now()
 	go func() {
 		defer close(fetched)
 		records, rerr = p.volumeRecords(svc)
@@ -41,11 +44,11 @@ func (p *pass) volume(svc string) {
 	ids, err := p.listChunks(svc)
 	<-fetched
 	if rerr != nil {
-		r.Errors = append(r.Errors, "Check failed: reverse index: "+rerr.Error())
+		p.serviceError(&r, "reverse index", rerr, at)
 	}
 	p.walkChunks(svc, ids, records, rerr == nil)
 	if err != nil {
-		r.Errors = append(r.Errors, "Check failed: list chunks: "+err.Error())
+		p.serviceError(&r, "list chunks", err, at)
 	}
 	for id, rec := range records {
 		u := rawx.ChunkURL(svc, id)
@@ -140,7 +143,7 @@ func (p *pass) volumeChunk(u string, rec rdir.Record, hasRecord, indexed bool) {
 		rp = &rec
 	}
 	in := p.inspectChunk(Target{Chunk: u}, rp, false)
-	in.indexErrors(hasRecord, indexed)
+	p.indexErrors(&in, hasRecord, indexed)
 	p.emit(in.result)
 }
 
@@ -148,16 +151,22 @@ func (p *pass) volumeChunk(u string, rec rdir.Record, hasRecord, indexed bool) {
 // does not hold (as far as its listing went).
 func (p *pass) indexedChunk(u string, rec rdir.Record) {
 	in := p.inspectChunk(Target{Chunk: u}, &rec, false)
-	in.indexErrors(true, true)
+	p.indexErrors(&in, true, true)
 	p.emit(in.result)
 }
 
 // indexErrors adds what is wrong between a chunk and its reverse index
-// record, when the index could be read (known).
-func (in *inspection) indexErrors(hasRecord, known bool) {
+// record, when the index could be read (known). A chunk its owner lists
+// must have a record once it is no longer fresh, whatever the orphan
+// minimum age; the index is asked again, as the record may have come
+// since the volume's records were read.
+func (p *pass) indexErrors(in *inspection, hasRecord, known bool) {
 	switch {
 	case !known:
-	case in.referenced && in.exists && !hasRecord && !in.young:
+	case in.referenced && in.exists && !hasRecord && !in.fresh:
+		if has, known := p.indexed(in.result.Target.Chunk, in.result.Target.CID()); has || !known {
+			return
+		}
 		in.result.Errors = append(in.result.Errors, "Missing from reverse index")
 	case !in.exists && !in.referenced && hasRecord && in.result.OK():
 		in.result.Errors = []string{staleRecord}

@@ -37,8 +37,9 @@ func (p *pass) walkAll() {
 			return err
 		})
 		if err != nil {
-			p.emit(Result{Kind: KindAccount, Target: Target{Account: "*"},
-				Errors: []string{"Check failed: list accounts: " + err.Error()}})
+			r := Result{Kind: KindAccount, Target: Target{Account: "*"}}
+			r.fail("", err)
+			p.emit(r)
 			return
 		}
 		for _, a := range page.Listing {
@@ -107,7 +108,7 @@ func (p *pass) account(account string, depth int) {
 			return err
 		})
 		if err != nil {
-			r.Errors = lookupErrors(err)
+			lookupError(&r, "", err)
 			break
 		}
 		for _, ct := range page.Containers {
@@ -125,6 +126,9 @@ func (p *pass) account(account string, depth int) {
 		}
 		opts.Marker = page.NextMarker
 	}
+	if err := p.ctx.Err(); err != nil {
+		r.fail("", err)
+	}
 	p.emit(r)
 }
 
@@ -140,7 +144,7 @@ func (p *pass) parentAccount(account string) {
 		return err
 	})
 	if err != nil {
-		r.Errors = lookupErrors(err)
+		lookupError(&r, "", err)
 	}
 	p.emitOnce(r)
 }
@@ -183,7 +187,7 @@ func (p *pass) container(account, container string, depth int, inListing bool) {
 		m, err := p.member(account, container)
 		switch {
 		case err != nil:
-			r.Errors = append(r.Errors, "Check failed: account listing: "+err.Error())
+			r.fail("account listing", err)
 		case !m.found:
 			r.Errors = append(r.Errors, "Missing from account listing")
 		default:
@@ -193,16 +197,17 @@ func (p *pass) container(account, container string, depth int, inListing bool) {
 		}
 	}
 	if err := p.listObjects(account, container, depth); err != nil {
-		r.Errors = append(r.Errors, lookupErrors(err)...)
+		lookupError(&r, "", err)
 	}
 	p.emit(r)
 }
 
 // listObjects pages through every version of every object of a container,
-// with its chunks when they are to be checked, and queues the object
-// checks.
+// with its chunks when the objects are to be checked (even when their
+// chunks are not: the directory's chunk list is part of an object), and
+// queues the object checks.
 func (p *pass) listObjects(account, container string, depth int) error {
-	opts := meta.ListOptions{Versions: true, Chunks: depth >= 2, Limit: meta.DefaultListLimit}
+	opts := meta.ListOptions{Versions: true, Chunks: depth >= 1, Limit: meta.DefaultListLimit}
 	for p.ctx.Err() == nil {
 		var page *meta.ObjectList
 		err := p.retry(func() (err error) {

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/integrity"
+)
+
+// TestCheckRefusesBadOptionsBeforeAnyOutput gives check one bad option at a
+// time: each exits 2, names the option and value at fault, and creates no
+// output file.
+func TestCheckRefusesBadOptionsBeforeAnyOutput(t *testing.T) {
+	proxy := startNamespace(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "errors.txt")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--all", "--depth", "-1"}, "--depth -1"},
+		{[]string{"--all", "--concurrency", "0"}, "--concurrency 0"},
+		{[]string{"--all", "--attempts", "0"}, "--attempts 0"},
+		{[]string{"--all", "--confirmations", "-2"}, "--confirmations -2"},
+		{[]string{"--all", "--orphan-min-age", "-1h"}, "--orphan-min-age -1h"},
+		{[]string{"--all", "--proxy", "notaurl"}, `--proxy "notaurl"`},
+		{[]string{"--all", "--pause-between-passes", "1s"}, "--daemon"},
+		{[]string{"--all", "--control-file", filepath.Join(dir, "none")}, "--control-file"},
+		{[]string{"--all", "account", "acct"}, "drop them, or the account subcommand"},
+		{[]string{"--all", "--output-for-chunk-rebuild", filepath.Join(dir, "no", "r.txt")},
+			"--output-for-chunk-rebuild"},
+		{[]string{"--all", "--proxy", "http://127.0.0.1:1"}, "directory unreachable"},
+	} {
+		args := append([]string{"check", "-o", out}, tc.args...)
+		got, code := runOn(t, proxy, "", args...)
+		if code != ExitUsage || !strings.Contains(got, tc.want) || strings.Contains(got, "unknown flag") {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", tc.args, code, ExitUsage, tc.want, got)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: the error file was created", tc.args)
+			os.Remove(out)
+		}
+	}
+}
+
+// TestInterruptedDaemonExitsTwo interrupts a check daemon between its
+// passes of a healthy namespace: it exits 2.
+func TestInterruptedDaemonExitsTwo(t *testing.T) {
+	proxy := startNamespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetArgs([]string{"check", "--all", "--daemon", "--pause-between-passes", "200ms",
+		"--proxy", proxy})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err := root.ExecuteContext(ctx)
+	if code := exitCode(err); code != ExitUsage || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("exit %d (%v), want %d:\n%s", code, err, ExitUsage, out.String())
+	}
+}
+
+// TestCheckExitMessages checks the exit code and the grammar of the
+// message of each outcome.
+func TestCheckExitMessages(t *testing.T) {
+	one := integrity.Stats{Objects: integrity.LevelStats{Checked: 3, Errors: 1}}
+	failed := one
+	failed.Failed = 2
+	for _, tc := range []struct {
+		st   integrity.Stats
+		code int
+		want string
+	}{
+		{one, ExitFail, "1 problem found"},
+		{failed, ExitUsage, "2 items not checked (directory or services unreachable); " +
+			"1 problem found in the others"},
+	} {
+		err := checkExit(tc.st, nil)
+		if exitCode(err) != tc.code || err.Error() != tc.want {
+			t.Errorf("exit %d %q, want %d %q", exitCode(err), err, tc.code, tc.want)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package integrity_test
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+)
+
+// objectsOf returns the objects of the fixture with a policy and at least
+// one byte, with their chunks.
+func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
+	var out []*meta.Object
+	for _, n := range f.Objects {
+		if o := f.Locate(n); o.Policy == policy && o.Size > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// copiesAt returns the copies of an object's position.
+func copiesAt(o *meta.Object, pos string) []meta.Chunk {
+	var out []meta.Chunk
+	for _, c := range o.Chunks {
+		if c.Pos == pos {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TestChunkChecksKeepIrreparable deletes every copy of a position of one
+// object and one copy of a position of another: a check of the chunks by
+// URL, of their volumes or of the error file of a full check must say
+// irreparable of the first object's copies only, as the full check does.
+func TestChunkChecksKeepIrreparable(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(16)
+	two := objectsOf(f, "TWOCOPIES")
+	lost, damaged := copiesAt(two[0], "0"), copiesAt(two[1], "0")[:1]
+	for _, c := range append(slices.Clone(lost), damaged...) {
+		if err := os.Remove(f.Path(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{damaged[0].URL: false}
+	for _, c := range lost {
+		want[c.URL] = true
+	}
+	verify := func(name string, res map[integritytest.Item]integrity.Result) {
+		t.Helper()
+		for u, irreparable := range want {
+			r, ok := res[integritytest.Item{Kind: integrity.KindChunk, Item: u}]
+			if !ok {
+				t.Errorf("%s: %s not reported", name, u)
+			} else if r.Irreparable != irreparable {
+				t.Errorf("%s: %s irreparable %v, want %v (%v)", name, u, r.Irreparable,
+					irreparable, r.Errors)
+			}
+		}
+	}
+
+	var errorFile bytes.Buffer
+	opts := integrity.Options{OrphanMinAge: -1, ErrorFile: &errorFile}
+	_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	verify("full check", res)
+	targets, err := integrity.ReadTargets(&errorFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.ErrorFile = nil
+	_, res, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, targets...)
+	verify("error file", res)
+
+	var chunks, volumes []integrity.Target
+	for u := range want {
+		chunks = append(chunks, integrity.Target{Chunk: u})
+	}
+	for _, r := range f.NS.Rawx {
+		volumes = append(volumes, integrity.Target{Volume: r.ServiceID})
+	}
+	for _, tc := range []struct {
+		name    string
+		targets []integrity.Target
+	}{{"chunks by URL", chunks}, {"volumes", volumes}} {
+		_, res, _ = integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, tc.targets...)
+		verify(tc.name, res)
+	}
+}
+
+// TestErrorFilePositionChecksTheObject feeds the checker an error file
+// line naming a metachunk position, as written for a missing copy: it
+// checks that object.
+func TestErrorFilePositionChecksTheObject(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	n := f.Objects[5]
+	o := f.Locate(n)
+	var line bytes.Buffer
+	if err := integrity.WriteErrorLine(&line, &integrity.Result{Kind: integrity.KindChunk,
+		Target: integrity.Target{Account: n.Account, Container: n.Container, Object: o.Name,
+			Version: o.Version, Chunk: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	text := line.String()
+	targets, err := integrity.ReadTargets(&line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{}, targets...)
+	for _, it := range bad {
+		t.Errorf("%s %s: %v %v", it.Kind, it.Item, res[it].Errors, res[it].Failed)
+	}
+	if st.Objects.Checked != 1 || st.Chunks.Checked != int64(len(o.Chunks)) {
+		t.Errorf("line %q: counted %+v", text, st)
+	}
+}
+
+// TestVolumeFindsMissingRecordOfRecentChunk deletes the reverse index
+// record of a chunk written a minute ago, younger than the orphan minimum
+// age: a volume check must report it missing from the index.
+func TestVolumeFindsMissingRecordOfRecentChunk(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	n := f.Objects[2]
+	c := f.Locate(n).Chunks[0]
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Delete(f.Ctx, c.Host(), []rdir.ChunkRef{{
+		ContainerID: chunk.ContainerID(n.Account, n.Container), ChunkID: c.ID()}}); err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(f.Path(c), then, then); err != nil {
+		t.Fatal(err)
+	}
+	bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{},
+		integrity.Target{Volume: c.Host()})
+	it := integritytest.ChunkItem(c)
+	if !slices.Equal(bad, []integritytest.Item{it}) ||
+		!slices.Equal(res[it].Errors, []string{"Missing from reverse index"}) {
+		t.Errorf("findings %v, %s: %v", bad, c.URL, res[it].Errors)
+	}
+}
+
+// TestMissingCopyIsAnObjectError removes from the directory the entry of
+// one copy of a position: the object is in error too, not only the
+// position.
+func TestMissingCopyIsAnObjectError(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	n := f.Objects[slices.IndexFunc(f.Objects, func(n object.Name) bool { return n.Path == o.Name })]
+	c := o.Chunks[0]
+	if err := f.Dir.UpdateChunk(f.Ctx, chunk.ContainerID(n.Account, n.Container),
+		meta.ChunkUpdate{ContentID: o.ContentID, Old: c}); err != nil {
+		t.Fatal(err)
+	}
+	bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{},
+		integrity.Target{Account: n.Account, Container: n.Container, Object: n.Path})
+	obj := integritytest.ObjectItem(o, n.Container)
+	if !slices.Contains(bad, obj) || !slices.Contains(res[obj].Errors, "Missing chunk at position "+c.Pos) {
+		t.Errorf("findings %v; object errors %v", bad, res[obj].Errors)
+	}
+}
