@@ -536,7 +536,7 @@ func (sc *scenario) integrity(t *testing.T) {
 		}
 	}
 	code, out := sc.cli(t, "check", "--all", "--json", "--proxy", sc.ns.ProxyURL,
-		"--orphan-min-age", "-1s")
+		"--orphan-min-age", "0")
 	found, items := 0, 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var r struct {
