@@ -60,6 +60,10 @@ can change while running through --control-file (lines
 "chunks-per-second N", "bytes-per-second N"), read again when it changes
 and on SIGHUP.
 
+SIGINT or SIGTERM stops the rebuild, whatever its pacing: no entry is
+started any more, and those under way are reported "interrupted" (not
+failed); running again finishes them.
+
 Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
 plan was made), 1 some entries failed, are irreparable or were kept (see
 the lines), 2 the rebuild could not run or did not finish (bad arguments,
@@ -261,9 +265,7 @@ func (p *rebuildPrinter) result(r rebuild.Result) {
 	l := rebuildLine{Type: "chunk", ContainerID: e.ContainerID, ContentID: e.ContentID,
 		Path: e.Path, Version: e.Version, Chunk: e.Chunk, Outcome: string(r.Outcome),
 		NewURL: r.NewURL, Bytes: r.Bytes, Detail: r.Detail}
-	if r.Err != nil {
-		l.Error = r.Err.Error()
-	}
+	l.Error = r.ErrorText()
 	printJSON(p.out, l)
 }
 

@@ -239,6 +239,9 @@ func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []me
 				return ne, n, nil
 			}
 			errs = append(errs, err)
+			if ctx.Err() != nil {
+				return meta.Chunk{}, 0, err // stopped: no other copy or target is to blame
+			}
 			if !errors.Is(err, errBadSource) {
 				break // the target is the problem
 			}

@@ -67,6 +67,12 @@
 // once verified; a bad copy recorded as replaced but not yet deleted is
 // an orphan of its entry and deleted then.
 //
+// Once the context of a run is done, whatever pacing it waits on, no entry
+// is started and Run.Process returns the context's error. An entry under
+// way that did not end well is Interrupted rather than Failed, Irreparable
+// or Kept: its requests and pacing failed because of the stop, and copies
+// it could not reach then are not known to be lost.
+//
 // TODO(#5): erasure-coded chunks are not rebuilt (the directory has no EC
 // policy yet), and surplus copies at a position are reported by the
 // checker but not removed here.

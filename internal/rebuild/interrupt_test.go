@@ -2,10 +2,13 @@ package rebuild_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
@@ -73,5 +76,55 @@ func TestInterruptedRebuildsConverge(t *testing.T) {
 	f.ReadAll(nil)
 	if st := rebuildAll(t, f, entries); st.Rebuilt+st.Orphans+st.Failed != 0 {
 		t.Errorf("a third rebuild did something: %+v", st)
+	}
+}
+
+// TestStoppedRunIsInterrupted stops a run that paces the bytes it copies
+// while copies wait for their turn: the run must return the stop, start no
+// more entries and report those under way as interrupted, on one line
+// each, not as failed; a rerun then repairs everything.
+func TestStoppedRunIsInterrupted(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(60)
+	f.BreakCopies(12)
+	var file bytes.Buffer
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
+	integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	entries, err := integrity.ReadRebuildEntries(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []rebuild.Result
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 2, OrphanMinAge: -1,
+		Pacer:  integrity.NewPacer(integrity.Rates{BytesPerSecond: 2000}),
+		Report: func(r rebuild.Result) { results = append(results, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(f.Ctx)
+	defer cancel()
+	time.AfterFunc(time.Second, cancel) // as SIGINT does: a deadline would fail pacing at once
+	run := rb.NewRun()
+	err = run.Process(ctx, rebuild.Slice(entries))
+	st := run.Stats()
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("the stopped run returned %v", err)
+	}
+	if st.Failed+st.Irreparable+st.Kept != 0 || st.Interrupted == 0 ||
+		st.Processed >= int64(len(entries)) {
+		t.Errorf("stopped run of %d entries: %+v, want some interrupted, none failed, some not started",
+			len(entries), st)
+	}
+	for _, r := range results {
+		if line := r.Line(); strings.Contains(line, "\n") || r.Outcome == rebuild.Interrupted && r.Err != nil {
+			t.Errorf("%q", line)
+		}
+	}
+	if st := rebuildAll(t, f, entries); st.Failed+st.Irreparable+st.Kept+st.Interrupted != 0 {
+		t.Errorf("rerun: %+v", st)
+	}
+	opts.RebuildFile = nil
+	if got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(got) != 0 {
+		t.Errorf("after the rerun: %v", got)
 	}
 }

@@ -41,6 +41,10 @@ const (
 	Irreparable Outcome = "irreparable"
 	// Planned: a dry run found this to do and did nothing.
 	Planned Outcome = "planned"
+	// Interrupted: the run was stopped (its context done) before the entry
+	// was finished, or before it began; running again finishes it. Whatever
+	// error the stop caused is not the entry's.
+	Interrupted Outcome = "interrupted"
 	// Failed: the entry could not be processed now; running again may
 	// succeed.
 	Failed Outcome = "failed"
@@ -156,13 +160,29 @@ func (r *Rebuilder) Ping(ctx context.Context) error {
 }
 
 // Rebuild processes one entry (see the package documentation). It never
-// returns a Result without an Outcome.
+// returns a Result without an Outcome. Once ctx is done, an entry that did
+// not end well is Interrupted: the failure, or the copies that seemed to
+// be lost, may be the stop's doing.
 func (r *Rebuilder) Rebuild(ctx context.Context, e integrity.RebuildEntry) Result {
 	res := Result{Entry: e}
 	if e.Irreparable {
 		res.Outcome, res.Detail = Irreparable, "marked irreparable by the check; skipped"
 		return res
 	}
+	if ctx.Err() == nil {
+		res = r.rebuild(ctx, e)
+	}
+	if ctx.Err() != nil {
+		switch res.Outcome {
+		case "", Failed, Irreparable, Kept:
+			res.Outcome, res.Err, res.Detail = Interrupted, nil, "stopped before it was done"
+		}
+	}
+	return res
+}
+
+func (r *Rebuilder) rebuild(ctx context.Context, e integrity.RebuildEntry) Result {
+	res := Result{Entry: e}
 	unlock := r.locks.lock(e.ContainerID + "/" + e.ContentID + "/" + e.Path)
 	defer unlock()
 	if !isURL(e.Chunk) {

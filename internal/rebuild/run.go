@@ -33,33 +33,37 @@ type Stats struct {
 	Irreparable int64
 	Planned     int64
 	Failed      int64
+	Interrupted int64 // entries cut short by the end of the run
 	Expected    int64
 	Elapsed     time.Duration
 }
 
 // OK reports whether every entry ended well: no failure, nothing
-// irreparable and no unlisted chunk kept.
-func (s Stats) OK() bool { return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 }
+// irreparable, no unlisted chunk kept and nothing interrupted.
+func (s Stats) OK() bool {
+	return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 && s.Interrupted == 0
+}
 
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	_, err := fmt.Fprintf(w, "\nReport\n%-15s: %d\n%-15s: %d (%d bytes, %.1f MB/s)\n"+
-		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n"+
+		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n"+
 		"%-15s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
 		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Kept", s.Kept,
 		"Irreparable", s.Irreparable,
-		"Planned", s.Planned, "Failed", s.Failed, "Elapsed", s.Elapsed.Round(time.Millisecond),
+		"Planned", s.Planned, "Failed", s.Failed, "Interrupted", s.Interrupted,
+		"Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
 	return err
 }
 
 // counters are the live Stats of a run.
 type counters struct {
-	processed, rebuilt, bytes, healthy, orphans, kept atomic.Int64
-	irreparable, planned, failed, expected            atomic.Int64
-	start                                             time.Time
+	processed, rebuilt, bytes, healthy, orphans, kept   atomic.Int64
+	irreparable, planned, failed, interrupted, expected atomic.Int64
+	start                                               time.Time
 }
 
 func (c *counters) add(res Result) {
@@ -78,6 +82,8 @@ func (c *counters) add(res Result) {
 		c.irreparable.Add(1)
 	case Planned:
 		c.planned.Add(1)
+	case Interrupted:
+		c.interrupted.Add(1)
 	default:
 		c.failed.Add(1)
 	}
@@ -87,7 +93,8 @@ func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Bytes: c.bytes.Load(), Healthy: c.healthy.Load(), Orphans: c.orphans.Load(),
 		Kept: c.kept.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
-		Failed: c.failed.Load(), Expected: c.expected.Load(), Elapsed: time.Since(c.start)}
+		Failed: c.failed.Load(), Interrupted: c.interrupted.Load(), Expected: c.expected.Load(),
+		Elapsed: time.Since(c.start)}
 }
 
 // Run is one pass of a Rebuilder over a stream of entries. Stats may be
@@ -108,7 +115,9 @@ func (run *Run) SetExpected(n int64) { run.stats.expected.Store(n) }
 
 // Process rebuilds every entry of entries with Options.Concurrency workers,
 // paced, reporting each result. It stops early when ctx is done or
-// entries yields an error, which it returns.
+// entries yields an error, which it returns: once ctx is done, no entry is
+// started, those under way end Interrupted, and ctx's error is returned
+// unless every entry was finished.
 func (run *Run) Process(ctx context.Context, entries iter.Seq2[integrity.RebuildEntry, error]) error {
 	r := run.r
 	jobs := make(chan integrity.RebuildEntry)
@@ -138,10 +147,22 @@ func (run *Run) Process(ctx context.Context, entries iter.Seq2[integrity.Rebuild
 		if err = r.opts.Pacer.Wait(ctx, 1, 0); err != nil {
 			break
 		}
-		jobs <- e
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		select {
+		case jobs <- e:
+			continue
+		case <-ctx.Done():
+		}
+		err = ctx.Err()
+		break
 	}
 	close(jobs)
 	wg.Wait()
+	if err == nil && run.stats.interrupted.Load() > 0 {
+		err = ctx.Err()
+	}
 	return err
 }
 
@@ -208,8 +229,11 @@ func Step(r *Rebuilder) agent.Step {
 			}
 			var errs []error
 			for _, e := range entries {
-				if res := r.Rebuild(ctx, e); res.Outcome == Failed {
+				switch res := r.Rebuild(ctx, e); res.Outcome {
+				case Failed:
 					errs = append(errs, fmt.Errorf("rebuild %s: %w", e.Chunk, res.Err))
+				case Interrupted:
+					errs = append(errs, fmt.Errorf("rebuild %s: %w", e.Chunk, ctx.Err()))
 				}
 			}
 			return errors.Join(errs...)
@@ -228,9 +252,18 @@ func (res Result) Line() string {
 		e.Version, e.Chunk, res.Outcome)
 	switch {
 	case res.Err != nil:
-		b.WriteString(": " + res.Err.Error())
+		b.WriteString(": " + res.ErrorText())
 	case res.NewURL != "":
 		b.WriteString(" to " + res.NewURL)
 	}
 	return b.String()
+}
+
+// ErrorText returns Err on one line, "" without one: the lines of an error
+// joining several are separated by "; ".
+func (res Result) ErrorText() string {
+	if res.Err == nil {
+		return ""
+	}
+	return strings.ReplaceAll(strings.Trim(res.Err.Error(), "\n"), "\n", "; ")
 }
