@@ -46,12 +46,13 @@ fullpath attribute and the reverse index of its volume are all asked.
 Nothing the directory lists is ever deleted: a chunk an owner lists is
 rebuilt like any copy, whatever its attributes say. A chunk whose owner
 exists without listing it is "kept" and left in place, unless that owner
-lists the same chunk id elsewhere: then it is deleted only if every
-position of the object has all its copies healthy, and when the listed
-copy is lost and this one verifies against it, it is recorded in its
-place. A chunk with an unreadable fullpath attribute or no owner recorded
-at all is kept too. Only a chunk whose owners are all gone is an orphan,
-deleted once older than --orphan-min-age.
+lists the same chunk id elsewhere: then it is deleted, as an "extra copy
+removed", only if every position of the object has all its copies
+healthy, and when the listed copy is lost and this one verifies against
+it, it is "recorded in place" of it (counted apart from rebuilt copies:
+nothing is copied). A chunk with an unreadable fullpath attribute or no
+owner recorded at all is kept too. Only a chunk whose owners are all gone
+is an orphan, deleted once older than --orphan-min-age.
 
 Standard output has one line per entry: the entry, what was done and why;
 with --json one object per line. The summary goes to standard error at the

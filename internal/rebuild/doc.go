@@ -43,11 +43,13 @@
 //   - A chunk that is gone needs nothing but its reverse index records
 //     removed; running an entry again after it was repaired is a no-op.
 //   - An owner that exists and lists the same chunk id at another URL (a
-//     copy moved by a rebuild) lets the chunk be deleted only when every
-//     position of the object has all its copies healthy, those at the
-//     chunk's position re-hashed. When the listed copy is lost and this
-//     chunk verifies against its entry (attributes, size and hash, data
-//     re-hashed), the directory records this chunk in its place instead.
+//     copy moved by a rebuild) lets the chunk be deleted, as an extra copy
+//     (ExtraRemoved, naming the listed copy), only when every position of
+//     the object has all its copies healthy, those at the chunk's position
+//     re-hashed. When the listed copy is lost and this chunk verifies
+//     against its entry (attributes, size and hash, data re-hashed), the
+//     directory records this chunk in its place instead (Recorded: nothing
+//     is copied, and it is counted apart from the copies rebuilt).
 //   - Any other owner that exists, an unreadable fullpath attribute, or no
 //     owner known at all keeps the chunk: it is reported as Kept for
 //     someone to look at.

@@ -32,6 +32,13 @@ const (
 	Healthy Outcome = "healthy"
 	// OrphanRemoved: the chunk belonged to no object and was deleted.
 	OrphanRemoved Outcome = "orphan removed"
+	// ExtraRemoved: the chunk was an unlisted copy of a chunk its object
+	// lists elsewhere, every copy of the object healthy: it was deleted.
+	ExtraRemoved Outcome = "extra copy removed"
+	// Recorded: the chunk, an unlisted copy verifying against the entry of
+	// a lost copy with its chunk id, was recorded in its place; nothing
+	// was copied.
+	Recorded Outcome = "recorded in place"
 	// Kept: the chunk is not listed where the entry says, but it may hold
 	// data an object needs (or nothing proves it does not): it was left in
 	// place for someone to look at.

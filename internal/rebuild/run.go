@@ -29,6 +29,8 @@ type Stats struct {
 	Bytes       int64
 	Healthy     int64
 	Orphans     int64 // orphan chunks deleted
+	Extras      int64 // unlisted extra copies of healthy objects deleted
+	Recorded    int64 // unlisted copies recorded in place of lost ones
 	Kept        int64 // unlisted chunks left in place
 	Irreparable int64
 	Planned     int64
@@ -47,12 +49,13 @@ func (s Stats) OK() bool {
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
-	_, err := fmt.Fprintf(w, "\nReport\n%-15s: %d\n%-15s: %d (%d bytes, %.1f MB/s)\n"+
-		"%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n%-15s: %d\n"+
-		"%-15s: %s (%.0f entries/s)\n",
+	_, err := fmt.Fprintf(w, "\nReport\n%-20s: %d\n%-20s: %d (%d bytes, %.1f MB/s)\n%-20s: %d\n"+
+		"%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n"+
+		"%-20s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
-		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Kept", s.Kept,
-		"Irreparable", s.Irreparable,
+		"Recorded in place", s.Recorded,
+		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Extra copies removed", s.Extras,
+		"Kept", s.Kept, "Irreparable", s.Irreparable,
 		"Planned", s.Planned, "Failed", s.Failed, "Interrupted", s.Interrupted,
 		"Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
@@ -61,9 +64,9 @@ func (s Stats) WriteText(w io.Writer) error {
 
 // counters are the live Stats of a run.
 type counters struct {
-	processed, rebuilt, bytes, healthy, orphans, kept   atomic.Int64
-	irreparable, planned, failed, interrupted, expected atomic.Int64
-	start                                               time.Time
+	processed, rebuilt, recorded, bytes, healthy, orphans, extras, kept atomic.Int64
+	irreparable, planned, failed, interrupted, expected                 atomic.Int64
+	start                                                               time.Time
 }
 
 func (c *counters) add(res Result) {
@@ -74,8 +77,12 @@ func (c *counters) add(res Result) {
 		c.rebuilt.Add(1)
 	case Healthy:
 		c.healthy.Add(1)
+	case Recorded:
+		c.recorded.Add(1)
 	case OrphanRemoved:
 		c.orphans.Add(1)
+	case ExtraRemoved:
+		c.extras.Add(1)
 	case Kept:
 		c.kept.Add(1)
 	case Irreparable:
@@ -91,7 +98,8 @@ func (c *counters) add(res Result) {
 
 func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
-		Bytes: c.bytes.Load(), Healthy: c.healthy.Load(), Orphans: c.orphans.Load(),
+		Recorded: c.recorded.Load(), Bytes: c.bytes.Load(), Healthy: c.healthy.Load(),
+		Orphans: c.orphans.Load(), Extras: c.extras.Load(),
 		Kept: c.kept.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
 		Failed: c.failed.Load(), Interrupted: c.interrupted.Load(), Expected: c.expected.Load(),
 		Elapsed: time.Since(c.start)}

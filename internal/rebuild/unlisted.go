@@ -32,6 +32,7 @@ type finding struct {
 	lister *job        // an object that lists the chunk
 	entry  *meta.Chunk // its entry of the chunk
 	keep   []string    // why the chunk must not be deleted
+	extra  []string    // the objects that list its chunk id elsewhere, healthy
 	adopt  *Result     // the chunk was recorded in place of a lost copy
 	err    error       // an owner could not be looked up
 }
@@ -97,19 +98,23 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 		res.Outcome, res.Detail = Kept, "not deleted: "+strings.Join(f.keep, "; ")
 		return res
 	}
+	what, outcome, why := "orphan", OrphanRemoved, "no object lists it"
+	if len(f.extra) > 0 {
+		what, outcome, why = "extra copy", ExtraRemoved, strings.Join(f.extra, "; ")
+	}
 	switch age := time.Since(pr.MTime); {
 	case r.opts.OrphanMinAge > 0 && (pr.MTime.IsZero() || age < r.opts.OrphanMinAge):
-		return failed(res, fmt.Errorf("unowned chunk %s is only %s old: not deleted before %s",
-			url, age.Round(time.Second), r.opts.OrphanMinAge))
+		return failed(res, fmt.Errorf("unlisted %s %s is only %s old: not deleted before %s",
+			what, url, age.Round(time.Second), r.opts.OrphanMinAge))
 	case r.opts.DryRun:
-		res.Outcome, res.Detail = Planned, "would delete the orphan"
+		res.Outcome, res.Detail = Planned, "would delete the "+what+": "+why
 		return res
 	}
 	if err := r.deleteChunk(ctx, url); err != nil {
 		return failed(res, err)
 	}
 	r.unindexAll(ctx, claims, url)
-	res.Outcome, res.Detail = OrphanRemoved, "no object lists it"
+	res.Outcome, res.Detail = outcome, why
 	return res
 }
 
@@ -209,6 +214,8 @@ func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id str
 		}
 		ok, why := r.complete(ctx, o.j, moved.Pos)
 		if ok {
+			f.extra = append(f.extra, fmt.Sprintf("%s lists this chunk at %s; every copy healthy",
+				o.j.name(), moved.URL))
 			continue
 		}
 		if f.adopt == nil && len(owners) == 1 {
@@ -307,7 +314,7 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
 	}
 	r.cleanup(ctx, j, &listed, ne)
-	res.Outcome = Rebuilt
+	res.Outcome = Recorded
 	res.Detail = "this copy verified against the directory's entry " + listed.URL +
 		", which was lost, and was recorded in its place"
 	return res, true

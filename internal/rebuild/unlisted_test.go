@@ -3,6 +3,7 @@ package rebuild_test
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,8 +68,9 @@ func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 // TestUnlistedCopyOfLiveObjectIsKept moves the directory entry of a copy
 // to a chunk server without it, and deletes the other listed copy: the
 // real copy is then unlisted, and the only one. The rebuild of the check's
-// findings must keep it and record it in place of the lost entry; a second
-// check and rebuild then restore both copies.
+// findings must keep it and record it in place of the lost entry, saying
+// so rather than counting a rebuild; a second check and rebuild then
+// restore both copies.
 func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(12)
@@ -113,8 +115,10 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 		if _, err := os.Stat(f.Path(good)); err != nil {
 			t.Fatalf("pass %d: the only good copy is gone: %v (%+v)", pass, err, st)
 		}
-		if st.Orphans != 0 || st.Rebuilt != 1 {
-			t.Errorf("pass %d: %+v, want 1 rebuilt, no orphan removed", pass, st)
+		if want := [2]int64{1 - int64(pass), int64(pass)}; st.Orphans+st.Extras != 0 ||
+			[2]int64{st.Recorded, st.Rebuilt} != want {
+			t.Errorf("pass %d: %+v, want %d recorded in place, %d rebuilt, nothing removed", pass,
+				st, want[0], want[1])
 		}
 	}
 	checkOpts.RebuildFile = nil
@@ -210,6 +214,58 @@ func TestTargetChunkIsNeverOverwritten(t *testing.T) {
 	}
 	if res.Outcome != rebuild.Rebuilt || res.NewURL == planted {
 		t.Errorf("rebuild: %s %v, want rebuilt elsewhere", res.Outcome, res.Err)
+	}
+	f.ReadAll(nil)
+}
+
+// TestExtraCopyRemovedSaysSo leaves a verified copy of a healthy object's
+// chunk, under the same chunk id, on a chunk server the directory does
+// not list it on: the rebuild deletes it as an extra copy, naming the
+// object and the listed copy, not as an orphan no object lists.
+func TestExtraCopyRemovedSaysSo(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	c := o.Chunks[0]
+	holders := map[string]bool{}
+	for _, cc := range o.Chunks {
+		if cc.Pos == c.Pos {
+			holders[cc.Host()] = true
+		}
+	}
+	var extra string
+	for _, r := range f.NS.Rawx {
+		if holders[r.ServiceID] {
+			continue
+		}
+		extra = rawx.ChunkURL(r.ServiceID, c.ID())
+		fp := chunk.Fullpath{Account: integritytest.Account, Container: containerOf(f, o),
+			Path: o.Name, Version: o.Version, ContentID: o.ContentID}
+		m := &chunk.Meta{Fullpath: fp, Position: c.Pos, Hash: c.Hash, ChunkMethod: o.ChunkMethod,
+			StoragePolicy: o.Policy}
+		data, err := os.ReadFile(f.Path(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&rawx.Client{}).Put(f.Ctx, rawx.ChunkURL(r.Addr, c.ID()), m,
+			bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{OrphanMinAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: extra})
+	t.Log(res.Line(), res.Detail)
+	if res.Outcome != rebuild.ExtraRemoved || !strings.Contains(res.Detail, o.Name) ||
+		!strings.Contains(res.Detail, c.URL) {
+		t.Errorf("%s (%s), want %q naming %s and %s", res.Line(), res.Detail, rebuild.ExtraRemoved,
+			o.Name, c.URL)
+	}
+	if _, err := os.Stat(f.ChunkPath(extra)); !os.IsNotExist(err) {
+		t.Errorf("the extra copy is still there: %v", err)
 	}
 	f.ReadAll(nil)
 }
