@@ -64,9 +64,15 @@ SIGUSR1; a progress bar is drawn there on a terminal.
 publishes a storage.content.broken event per chunk problem, for the
 rebuilder agent step.
 
---daemon checks again and again, --pause-between-passes apart, until
-interrupted; it reports each pass and exits 2, saying what the last
-complete pass found. --orphan-min-age 0 means no minimum age.
+--daemon checks again and again, --pause-between-passes apart (30s unless
+given; 0 for no pause), until interrupted; it reports each pass and exits
+2, saying what the last complete pass found. With --confirmations or
+--time-in-error, a problem once confirmed is reported at every pass while
+it lasts, and must be confirmed again only after its item checked OK or
+was not met in a pass. In daemon mode -o and --output-for-chunk-rebuild are
+not appended to: each complete pass replaces them with the problems it
+reported, so they hold those of the last complete pass (a pass cut short
+leaves them as they were). --orphan-min-age 0 means no minimum age.
 
 Every option is checked, and the directory reached, before any output
 file is created.
@@ -98,7 +104,13 @@ type checkFlags struct {
 	rates       integrity.Rates
 	controlFile string
 	eventsURL   string
+	// passFiles are the output files of a daemon, replaced at each pass.
+	passFiles []*passFile
 }
+
+// defaultDaemonPause is the pause between daemon passes when none is
+// given: a daemon meant to run for days need not loop flat out.
+const defaultDaemonPause = 30 * time.Second
 
 func newCheckCommand() *cobra.Command {
 	f := &checkFlags{}
@@ -172,14 +184,16 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.opts.OrphanMinAge, "orphan-min-age", integrity.DefaultOrphanMinAge,
 		"age under which an unowned chunk is taken for an upload in progress")
 	fl.BoolVar(&f.daemon, "daemon", false, "check again and again until interrupted")
-	fl.DurationVar(&f.pause, "pause-between-passes", 0, "pause between daemon passes")
+	fl.DurationVar(&f.pause, "pause-between-passes", defaultDaemonPause,
+		"pause between daemon passes")
 	fl.Float64Var(&f.rates.ItemsPerSecond, "items-per-second", 0, "pacing; 0 means no limit")
 	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
 		"pacing of re-hashed data; 0 means no limit")
 	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
-	fl.StringVarP(&f.output, "output", "o", "", "append problems to this error file")
+	fl.StringVarP(&f.output, "output", "o", "",
+		"append problems to this error file (with --daemon: the last complete pass's)")
 	fl.StringVar(&f.rebuildOut, "output-for-chunk-rebuild", "",
-		"append chunk problems to this rebuild file")
+		"append chunk problems to this rebuild file (with --daemon: the last complete pass's)")
 	fl.StringVar(&f.eventsURL, "events-url", "", "NATS URL to publish broken-content events to")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object per item")
 	fl.BoolVar(&f.errorsOnly, "errors-only", false, "print only the items with problems")
@@ -379,6 +393,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *checkPrinter,
 	targets []integrity.Target) error {
 	var last, complete integrity.Stats
+	var outErr error
 	pass := 0
 	err := c.Daemon(ctx, targets, f.pause, func(st integrity.Stats) {
 		pass++
@@ -386,11 +401,19 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 		if !st.Interrupted {
 			complete = st
 		}
+		for _, pf := range f.passFiles {
+			if err := pf.endPass(!st.Interrupted); err != nil && outErr == nil {
+				outErr = err
+			}
+		}
 		pr.mu.Lock()
 		fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
 		pr.mu.Unlock()
 		pr.report(st)
 	})
+	if err == nil {
+		err = outErr
+	}
 	if err != nil {
 		return exitError{ExitUsage, err}
 	}
@@ -451,6 +474,13 @@ func (f *checkFlags) openOutputs(ctx context.Context) (func(), error) {
 		if o.path == "" {
 			continue
 		}
+		if f.daemon {
+			pf := &passFile{path: o.path}
+			f.passFiles = append(f.passFiles, pf)
+			*o.dst = pf
+			closers = append(closers, func() { pf.endPass(false) })
+			continue
+		}
 		file, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			done()
@@ -469,6 +499,62 @@ func (f *checkFlags) openOutputs(ctx context.Context) (func(), error) {
 		closers = append(closers, func() { bus.Close() })
 	}
 	return done, nil
+}
+
+// passFile is an output file of a daemon: each pass writes a new version
+// of it beside it, which replaces it when the pass completes.
+type passFile struct {
+	path string
+	tmp  *os.File
+}
+
+func (p *passFile) Write(b []byte) (int, error) {
+	if p.tmp == nil {
+		if err := p.create(); err != nil {
+			return 0, err
+		}
+	}
+	return p.tmp.Write(b)
+}
+
+func (p *passFile) create() error {
+	tmp, err := os.CreateTemp(filepath.Dir(p.path), "."+filepath.Base(p.path)+".*")
+	if err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	p.tmp = tmp
+	return nil
+}
+
+// endPass replaces the file with what the pass wrote, empty if nothing,
+// when keep is true; otherwise it drops what the pass wrote.
+func (p *passFile) endPass(keep bool) error {
+	if keep && p.tmp == nil {
+		if err := p.create(); err != nil {
+			return err
+		}
+	}
+	if p.tmp == nil {
+		return nil
+	}
+	tmp := p.tmp
+	p.tmp = nil
+	err := tmp.Close()
+	if keep && err == nil {
+		if err = os.Rename(tmp.Name(), p.path); err == nil {
+			return nil
+		}
+	}
+	os.Remove(tmp.Name())
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.path, err)
+	}
+	return nil
 }
 
 // checkPrinter writes the result rows and the reports; the checker calls

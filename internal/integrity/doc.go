@@ -74,7 +74,10 @@
 //   - A finding waiting for confirmation (Options.Confirmations,
 //     Options.TimeInError) whose item then checks OK is forgotten; OpenIO
 //     kept checking it forever. A single Run re-checks pending findings
-//     until each is reported or cleared instead of dropping them.
+//     until each is reported or cleared instead of dropping them. Once
+//     confirmed, a finding is reported at every Daemon pass while it
+//     persists; it needs confirming again only after its item checked OK
+//     or was not met in a pass.
 //   - The error file's version column is read back as a version; OpenIO
 //     took it for a chunk.
 //   - Orphan chunks and the reverse index are checked, volume by volume.
