@@ -44,7 +44,9 @@ after a problem.
 Each item must be in its parent's listing; each metachunk must have all its
 copies, each usable; each chunk must exist and its attributes (fullpath,
 position, size, hash, policy) match the directory; with --checksum its chunk
-server re-hashes its data. --depth limits the levels below each named item
+server re-hashes its data against the directory's size and hash, so that a
+wrong attribute is reported as such and only data that changed as
+"Corrupt". --depth limits the levels below each named item
 (account 0, container 1, object 2, chunk 3).
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
@@ -176,7 +178,8 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	fl.IntVar(&f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
 		"items checked at once")
 	fl.IntVar(&f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
-	fl.BoolVar(&f.opts.Checksum, "checksum", false, "have chunk servers re-hash every chunk")
+	fl.BoolVar(&f.opts.Checksum, "checksum", false,
+		"have chunk servers re-hash every chunk against the directory")
 	fl.IntVar(&f.opts.Confirmations, "confirmations", 0,
 		"times a problem must be seen again before it is reported")
 	fl.DurationVar(&f.opts.TimeInError, "time-in-error", 0,

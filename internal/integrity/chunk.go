@@ -83,6 +83,9 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	if s.lookErr == nil {
 		s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
 	}
+	if s.entry != nil && s.headErr == nil && p.c.opts.Checksum {
+		s.corrupt, s.headErr = p.verify(*s.entry)
+	}
 	switch {
 	case s.owner.Object != nil:
 		r.Target = ownerTarget(s.owner, r.Target.Chunk)
@@ -116,18 +119,40 @@ func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
 	return true
 }
 
-// head asks a chunk's server about it, with the checksum when asked for.
+// head asks a chunk's server about it.
 func (p *pass) head(chunkURL string) (Probe, error) {
-	c := p.c
 	var pr Probe
 	err := p.retry(func() (err error) {
-		pr, err = c.probe.Head(p.ctx, chunkURL, c.opts.Checksum)
+		pr, err = p.c.probe.Head(p.ctx, chunkURL, false)
 		return err
 	})
-	if err == nil && c.opts.Checksum {
-		c.stats.bytes.Add(pr.Meta.Size)
-	}
 	return pr, err
+}
+
+// corruptError is the finding of a chunk whose data does not match the
+// directory's size and hash of it.
+const corruptError = "Corrupt: the data does not match its size and hash in the directory"
+
+// verify has a chunk's server re-read its data and hash it against the
+// directory's entry of it, whatever the chunk's attributes say: corrupt
+// is true when the data does not match. Its error says why the data could
+// not be read.
+func (p *pass) verify(entry meta.Chunk) (corrupt bool, err error) {
+	c := p.c
+	if err := c.opts.Pacer.Wait(p.ctx, 0, entry.Size); err != nil {
+		return false, err
+	}
+	err = p.retry(func() error {
+		_, err := c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
+		return err
+	})
+	if errors.Is(err, rawx.ErrHashFailed) {
+		return true, nil
+	}
+	if err == nil {
+		c.stats.bytes.Add(entry.Size)
+	}
+	return false, err
 }
 
 // sighting is what was learnt of a chunk and its owner.
@@ -138,6 +163,7 @@ type sighting struct {
 	owner   Owner       // the first owner found, if any
 	entry   *meta.Chunk // the owner's entry of the chunk, if it lists it
 	lookErr error       // why no owner could be looked up
+	corrupt bool        // its data does not match entry
 }
 
 // judge writes into r what is wrong with the chunk, if anything, or why
@@ -149,6 +175,9 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 		p.headError(r, s.headErr, at)
 	case s.entry != nil:
 		r.Errors = Compare(s.probe.Meta, s.owner, *s.entry)
+		if s.corrupt {
+			r.Errors = append(r.Errors, corruptError)
+		}
 	case s.lookErr != nil:
 		r.fail("find the owner", s.lookErr)
 		if s.headErr != nil && !notFound {
@@ -166,14 +195,12 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 }
 
 // headError sorts the failure of a chunk's HEAD sent at time at: a missing
-// or corrupt chunk is a finding, and so is a chunk server that fails while
-// the directory answers (see serviceError).
+// chunk is a finding, and so is a chunk server that fails while the
+// directory answers (see serviceError).
 func (p *pass) headError(r *Result, err error, at time.Time) {
 	switch {
 	case errors.Is(err, rawx.ErrNotFound):
 		r.Errors = append(r.Errors, notFoundPrefix+err.Error())
-	case errors.Is(err, rawx.ErrHashFailed):
-		r.Errors = append(r.Errors, "Corrupt: the data does not match its hash ("+err.Error()+")")
 	default:
 		p.serviceError(r, "", err, at)
 	}

@@ -20,11 +20,14 @@
 //	           copies ("n chunks at position P, expected R"), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
 //	           which makes the object and its chunk findings irreparable
-//	chunk      its chunk server has it ("Not found"); with Checksum, the
-//	           server re-reads it and its data matches its hash ("Corrupt");
-//	           its attributes match the directory: fullpath (account,
-//	           container, path, version, content id), position, size, hash,
-//	           storage policy, chunk method ("Faulty" when one is missing)
+//	chunk      its chunk server has it ("Not found"); its attributes match
+//	           the directory: fullpath (account, container, path, version,
+//	           content id), position, size, hash, storage policy, chunk
+//	           method ("Faulty" when one is missing); with Checksum, the
+//	           server re-reads its data, which must match the size and hash
+//	           the directory has of it, whatever its attributes say
+//	           ("Corrupt", besides any attribute finding; a chunk no object
+//	           lists has nothing to match and is not re-read)
 //	volume     every chunk on it has an owner that lists it ("Orphan: ...",
 //	           once older than Options.OrphanMinAge) and a reverse index
 //	           record ("Missing from reverse index", however young the
