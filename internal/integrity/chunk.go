@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
@@ -190,7 +191,7 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 	case s.headErr != nil:
 		p.headError(r, s.headErr, at)
 	default:
-		r.Errors = []string{orphanPrefix + orphanReason(s.hints, s.owner)}
+		r.Errors = []string{orphanPrefix + orphanReason(s.hints, s.owner, s.probe.Meta)}
 	}
 }
 
@@ -225,8 +226,12 @@ func (p *pass) fresh(pr Probe) bool {
 	return grace > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < grace)
 }
 
-func orphanReason(hints []hint, owner Owner) string {
-	if len(hints) == 0 {
+// orphanReason says why a chunk whose metadata is m belongs to no object.
+func orphanReason(hints []hint, owner Owner, m *chunk.Meta) string {
+	switch {
+	case len(hints) == 0 && m != nil && malformedPath(m):
+		return "no owner recorded (" + malformedError(m) + ", no reverse index record)"
+	case len(hints) == 0:
 		return "no owner recorded (no fullpath attribute, no reverse index record)"
 	}
 	h := hints[0]
@@ -265,7 +270,7 @@ func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) ([]h
 	}
 	add(hint{account: t.Account, container: t.Container, cid: t.CID(), contentID: t.ContentID,
 		path: t.Object, version: t.Version})
-	if pr.Meta != nil && pr.Meta.FullpathRaw != "" {
+	if pr.Meta != nil && pr.Meta.FullpathRaw != "" && !malformedPath(pr.Meta) {
 		f := pr.Meta.Fullpath
 		add(hint{account: f.Account, container: f.Container, cid: f.ContainerID(),
 			contentID: f.ContentID, path: f.Path, version: f.Version})

@@ -14,6 +14,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -232,5 +233,49 @@ func TestChecksumKeepsAttributeFindings(t *testing.T) {
 					c == flipped)
 			}
 		}
+	}
+}
+
+// TestMalformedFullpath gives a listed chunk and an unlisted one with no
+// reverse index record a fullpath attribute that does not parse: both
+// findings must say so, quoting it.
+func TestMalformedFullpath(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	const bad = "acct/ctr-0"
+	want := `fullpath attribute is malformed: "` + bad + `"`
+	setPath := func(chunkURL string) {
+		t.Helper()
+		_, id, err := rawx.SplitChunkURL(chunkURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chunk.SetAttrs(f.ChunkPath(chunkURL), []chunk.Attr{{
+			Name: chunk.AttrFullpathPrefix + id, Value: bad}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := objectsOf(f, "TWOCOPIES")[0].Chunks[0]
+	setPath(listed.URL)
+	orphan := f.Orphan()
+	setPath(orphan.Item)
+	host, id, _ := rawx.SplitChunkURL(orphan.Item)
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Delete(f.Ctx, host, []rdir.ChunkRef{{
+		ContainerID: chunk.ContainerID(integritytest.Account, "ctr-0"), ChunkID: id}}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{OrphanMinAge: -1},
+		integrity.Target{Chunk: listed.URL}, integrity.Target{Chunk: orphan.Item})
+	if errs := res[integritytest.ChunkItem(listed)].Errors; !slices.Contains(errs, want) {
+		t.Errorf("listed chunk: %q, want %q", errs, want)
+	}
+	if errs := res[orphan].Errors; len(errs) != 1 || !strings.HasPrefix(errs[0], "Orphan: ") ||
+		!strings.Contains(errs[0], want) {
+		t.Errorf("unlisted chunk: %q, want an orphan with %q", errs, want)
 	}
 }

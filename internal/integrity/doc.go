@@ -23,7 +23,9 @@
 //	chunk      its chunk server has it ("Not found"); its attributes match
 //	           the directory: fullpath (account, container, path, version,
 //	           content id), position, size, hash, storage policy, chunk
-//	           method ("Faulty" when one is missing); with Checksum, the
+//	           method ("Faulty" when one is missing, "malformed" when the
+//	           fullpath does not parse: the owner is then looked up in the
+//	           reverse index); with Checksum, the
 //	           server re-reads its data, which must match the size and hash
 //	           the directory has of it, whatever its attributes say
 //	           ("Corrupt", besides any attribute finding; a chunk no object

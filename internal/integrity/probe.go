@@ -179,9 +179,12 @@ type Owner struct {
 // the chunk is consistent.
 func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 	var errs []string
-	if m.FullpathRaw == "" {
+	switch want := ownerPath(owner); {
+	case m.FullpathRaw == "":
 		errs = append(errs, "Faulty: no fullpath attribute")
-	} else if want := ownerPath(owner); !samePath(m.Fullpath, want) {
+	case malformedPath(m):
+		errs = append(errs, malformedError(m))
+	case !samePath(m.Fullpath, want):
 		errs = append(errs, fmt.Sprintf("fullpath attribute names %s, the directory %s",
 			describePath(m.Fullpath), describePath(want)))
 	}
@@ -211,6 +214,21 @@ func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 		errs = append(errs, "Faulty: no chunk method attribute")
 	}
 	return errs
+}
+
+// malformedPath reports whether a chunk has a fullpath attribute that
+// names no owner: a valid one always names an account.
+func malformedPath(m *chunk.Meta) bool {
+	return m.FullpathRaw != "" && m.Fullpath.Account == ""
+}
+
+// malformedError says what the malformed fullpath attribute of m holds.
+func malformedError(m *chunk.Meta) string {
+	v := m.FullpathRaw
+	if len(v) > 200 {
+		v = v[:200] + "..."
+	}
+	return fmt.Sprintf("fullpath attribute is malformed: %q", v)
 }
 
 func ownerPath(o Owner) chunk.Fullpath {
