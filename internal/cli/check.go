@@ -82,7 +82,8 @@ file is created.
 Pacing: --items-per-second and --bytes-per-second (data re-hashed with
 --checksum); both can change while the check runs through --control-file,
 lines "items-per-second N" and "bytes-per-second N", read again when it
-changes and on SIGHUP.
+changes (within 2 seconds) and on SIGHUP; a new pace applies at once, to
+the checks already waiting too.
 
 Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
 corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
