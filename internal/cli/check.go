@@ -56,7 +56,10 @@ owner's identity}. A problem is only ever about the data: an item that
 could not be checked because the directory did not answer is "failed",
 not a problem, and goes to no output file; the items an interruption cut
 short are not reported. A chunk server that does not answer while the
-directory does is a problem of its chunks ("Unavailable"). The summary
+directory does is a problem of its chunks ("Unavailable"). "irreparable"
+means that no copy the directory lists is usable: a good copy may still sit
+unlisted on a volume, which only "check volume" and --all look for (and
+"gridkeep rebuild" then records in place). The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 

@@ -108,6 +108,10 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 // positionLost reports whether no copy of a damaged chunk's position is
 // left to repair it from: every other copy its owner lists there is
 // damaged too. A copy that could not be checked may be usable.
+//
+// TODO(#5): an unlisted good copy on some volume is not looked for (rdir
+// has no lookup by chunk id), so a position may be called lost while one
+// exists; only a volume walk finds it.
 func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
 	for _, ch := range owner.Object.Chunks {
 		if ch.Pos != entry.Pos || ch.URL == entry.URL {

@@ -344,6 +344,9 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
 // assess returns the object errors of one metachunk given its copies'
 // results, how many copies could not be checked, and whether no usable
 // copy is left: a copy that could not be checked may be usable.
+//
+// TODO(#5): as in positionLost, only the copies the directory lists count;
+// an unlisted good copy is not looked for (rdir has no lookup by chunk id).
 func (mc metachunk) assess(copies int, results []*Result) (errs []string, unchecked int,
 	lost bool) {
 	if n := len(mc.copies); n > copies {
