@@ -44,7 +44,9 @@ after a problem.
 Each item must be in its parent's listing; each metachunk must have all its
 copies, each usable; each chunk must exist and its attributes (fullpath,
 position, size, hash, policy) match the directory; with --checksum its chunk
-server re-hashes its data. --depth limits the levels below each named item
+server re-hashes its data against the directory's size and hash, so that a
+wrong attribute is reported as such and only data that changed as
+"Corrupt". --depth limits the levels below each named item
 (account 0, container 1, object 2, chunk 3).
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
@@ -54,7 +56,10 @@ owner's identity}. A problem is only ever about the data: an item that
 could not be checked because the directory did not answer is "failed",
 not a problem, and goes to no output file; the items an interruption cut
 short are not reported. A chunk server that does not answer while the
-directory does is a problem of its chunks ("Unavailable"). The summary
+directory does is a problem of its chunks ("Unavailable"). "irreparable"
+means that no copy the directory lists is usable: a good copy may still sit
+unlisted on a volume, which only "check volume" and --all look for (and
+"gridkeep rebuild" then records in place). The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 
@@ -64,9 +69,15 @@ SIGUSR1; a progress bar is drawn there on a terminal.
 publishes a storage.content.broken event per chunk problem, for the
 rebuilder agent step.
 
---daemon checks again and again, --pause-between-passes apart, until
-interrupted; it reports each pass and exits 2, saying what the last
-complete pass found. --orphan-min-age 0 means no minimum age.
+--daemon checks again and again, --pause-between-passes apart (30s unless
+given; 0 for no pause), until interrupted; it reports each pass and exits
+2, saying what the last complete pass found. With --confirmations or
+--time-in-error, a problem once confirmed is reported at every pass while
+it lasts, and must be confirmed again only after its item checked OK or
+was not met in a pass. In daemon mode -o and --output-for-chunk-rebuild are
+not appended to: each complete pass replaces them with the problems it
+reported, so they hold those of the last complete pass (a pass cut short
+leaves them as they were). --orphan-min-age 0 means no minimum age.
 
 Every option is checked, and the directory reached, before any output
 file is created.
@@ -74,7 +85,8 @@ file is created.
 Pacing: --items-per-second and --bytes-per-second (data re-hashed with
 --checksum); both can change while the check runs through --control-file,
 lines "items-per-second N" and "bytes-per-second N", read again when it
-changes and on SIGHUP.
+changes (within 2 seconds) and on SIGHUP; a new pace applies at once, to
+the checks already waiting too.
 
 Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
 corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
@@ -98,7 +110,13 @@ type checkFlags struct {
 	rates       integrity.Rates
 	controlFile string
 	eventsURL   string
+	// passFiles are the output files of a daemon, replaced at each pass.
+	passFiles []*passFile
 }
+
+// defaultDaemonPause is the pause between daemon passes when none is
+// given: a daemon meant to run for days need not loop flat out.
+const defaultDaemonPause = 30 * time.Second
 
 func newCheckCommand() *cobra.Command {
 	f := &checkFlags{}
@@ -164,7 +182,8 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	fl.IntVar(&f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
 		"items checked at once")
 	fl.IntVar(&f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
-	fl.BoolVar(&f.opts.Checksum, "checksum", false, "have chunk servers re-hash every chunk")
+	fl.BoolVar(&f.opts.Checksum, "checksum", false,
+		"have chunk servers re-hash every chunk against the directory")
 	fl.IntVar(&f.opts.Confirmations, "confirmations", 0,
 		"times a problem must be seen again before it is reported")
 	fl.DurationVar(&f.opts.TimeInError, "time-in-error", 0,
@@ -172,14 +191,16 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.opts.OrphanMinAge, "orphan-min-age", integrity.DefaultOrphanMinAge,
 		"age under which an unowned chunk is taken for an upload in progress")
 	fl.BoolVar(&f.daemon, "daemon", false, "check again and again until interrupted")
-	fl.DurationVar(&f.pause, "pause-between-passes", 0, "pause between daemon passes")
+	fl.DurationVar(&f.pause, "pause-between-passes", defaultDaemonPause,
+		"pause between daemon passes")
 	fl.Float64Var(&f.rates.ItemsPerSecond, "items-per-second", 0, "pacing; 0 means no limit")
 	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
 		"pacing of re-hashed data; 0 means no limit")
 	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
-	fl.StringVarP(&f.output, "output", "o", "", "append problems to this error file")
+	fl.StringVarP(&f.output, "output", "o", "",
+		"append problems to this error file (with --daemon: the last complete pass's)")
 	fl.StringVar(&f.rebuildOut, "output-for-chunk-rebuild", "",
-		"append chunk problems to this rebuild file")
+		"append chunk problems to this rebuild file (with --daemon: the last complete pass's)")
 	fl.StringVar(&f.eventsURL, "events-url", "", "NATS URL to publish broken-content events to")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object per item")
 	fl.BoolVar(&f.errorsOnly, "errors-only", false, "print only the items with problems")
@@ -379,6 +400,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *checkPrinter,
 	targets []integrity.Target) error {
 	var last, complete integrity.Stats
+	var outErr error
 	pass := 0
 	err := c.Daemon(ctx, targets, f.pause, func(st integrity.Stats) {
 		pass++
@@ -386,11 +408,19 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 		if !st.Interrupted {
 			complete = st
 		}
+		for _, pf := range f.passFiles {
+			if err := pf.endPass(!st.Interrupted); err != nil && outErr == nil {
+				outErr = err
+			}
+		}
 		pr.mu.Lock()
 		fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
 		pr.mu.Unlock()
 		pr.report(st)
 	})
+	if err == nil {
+		err = outErr
+	}
 	if err != nil {
 		return exitError{ExitUsage, err}
 	}
@@ -451,6 +481,13 @@ func (f *checkFlags) openOutputs(ctx context.Context) (func(), error) {
 		if o.path == "" {
 			continue
 		}
+		if f.daemon {
+			pf := &passFile{path: o.path}
+			f.passFiles = append(f.passFiles, pf)
+			*o.dst = pf
+			closers = append(closers, func() { pf.endPass(false) })
+			continue
+		}
 		file, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			done()
@@ -469,6 +506,62 @@ func (f *checkFlags) openOutputs(ctx context.Context) (func(), error) {
 		closers = append(closers, func() { bus.Close() })
 	}
 	return done, nil
+}
+
+// passFile is an output file of a daemon: each pass writes a new version
+// of it beside it, which replaces it when the pass completes.
+type passFile struct {
+	path string
+	tmp  *os.File
+}
+
+func (p *passFile) Write(b []byte) (int, error) {
+	if p.tmp == nil {
+		if err := p.create(); err != nil {
+			return 0, err
+		}
+	}
+	return p.tmp.Write(b)
+}
+
+func (p *passFile) create() error {
+	tmp, err := os.CreateTemp(filepath.Dir(p.path), "."+filepath.Base(p.path)+".*")
+	if err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	p.tmp = tmp
+	return nil
+}
+
+// endPass replaces the file with what the pass wrote, empty if nothing,
+// when keep is true; otherwise it drops what the pass wrote.
+func (p *passFile) endPass(keep bool) error {
+	if keep && p.tmp == nil {
+		if err := p.create(); err != nil {
+			return err
+		}
+	}
+	if p.tmp == nil {
+		return nil
+	}
+	tmp := p.tmp
+	p.tmp = nil
+	err := tmp.Close()
+	if keep && err == nil {
+		if err = os.Rename(tmp.Name(), p.path); err == nil {
+			return nil
+		}
+	}
+	os.Remove(tmp.Name())
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.path, err)
+	}
+	return nil
 }
 
 // checkPrinter writes the result rows and the reports; the checker calls

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +87,60 @@ func TestCheckExitMessages(t *testing.T) {
 		if exitCode(err) != tc.code || err.Error() != tc.want {
 			t.Errorf("exit %d %q, want %d %q", exitCode(err), err, tc.code, tc.want)
 		}
+	}
+}
+
+// daemonRun runs check --daemon for a while and returns its standard
+// output and the number of passes its exit message counts.
+func daemonRun(t *testing.T, d time.Duration, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetArgs(append([]string{"check", "--daemon"}, args...))
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	err := root.ExecuteContext(ctx)
+	var passes int
+	if err == nil || exitCode(err) != ExitUsage {
+		t.Fatalf("daemon %v: exit %v", args, err)
+	}
+	if _, serr := fmt.Sscanf(err.Error(), "interrupted after %d", &passes); serr != nil {
+		t.Fatalf("daemon %v: exit message %q", args, err)
+	}
+	return out.String(), passes
+}
+
+// TestDaemonReportsConfirmedProblemEveryPass checks a chunk that does not
+// exist, again and again, with one confirmation: from the second pass on,
+// every pass reports it, and the error file holds it once, as the last
+// pass found it. Without a pause given, the daemon does not loop flat out.
+func TestDaemonReportsConfirmedProblemEveryPass(t *testing.T) {
+	proxy := startNamespace(t)
+	errFile := filepath.Join(t.TempDir(), "errors.txt")
+	chunkURL := "http://rawx-1/" + strings.Repeat("0A", 32)
+	out, passes := daemonRun(t, 1500*time.Millisecond, "chunk", chunkURL, "--proxy", proxy,
+		"--pause-between-passes", "100ms", "--confirmations", "1", "-o", errFile)
+	rows := 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "chunk ") && strings.Contains(line, chunkURL) {
+			rows++
+		}
+	}
+	if passes < 4 || rows < passes-2 {
+		t.Errorf("%d passes reported the missing chunk %d times:\n%s", passes, rows, out)
+	}
+	data, err := os.ReadFile(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(data)), "\n"); len(lines) != 1 ||
+		!strings.Contains(lines[0], strings.Repeat("0A", 32)) {
+		t.Errorf("error file after %d passes:\n%s", passes, data)
+	}
+
+	if _, passes := daemonRun(t, time.Second, "chunk", chunkURL, "--proxy", proxy); passes != 1 {
+		t.Errorf("without a pause, %d passes in a second", passes)
 	}
 }

@@ -51,7 +51,8 @@ type Options struct {
 	Checksum bool
 	// Confirmations is how many more times a problem must be seen before
 	// it is reported, and TimeInError how long it must have lasted. A
-	// problem that clears meanwhile is forgotten.
+	// problem that clears meanwhile is forgotten; once reported, it is
+	// reported at each sighting until it clears (see Daemon).
 	Confirmations int
 	TimeInError   time.Duration
 	// OrphanMinAge is how old a chunk no object owns must be to count as
@@ -224,14 +225,16 @@ func (c *Checker) Run(ctx context.Context, targets []Target) (Stats, error) {
 		}
 		c.pass(ctx, c.delays.targets(), true)
 	}
+	c.delays.dropConfirmed()
 	c.stats.interrupted.Store(ctx.Err() != nil)
 	return c.Stats(), c.finish(ctx)
 }
 
 // Daemon runs passes over the targets until ctx is done, pausing between
 // them; findings awaiting confirmation carry over from one pass to the
-// next, and are forgotten when their item checks OK or is not met again.
-// done is called after each pass with its counters.
+// next. A confirmed finding is reported at every pass while it persists;
+// a finding, confirmed or not, is forgotten when its item checks OK or is
+// not met in a pass. done is called after each pass with its counters.
 func (c *Checker) Daemon(ctx context.Context, targets []Target, pause time.Duration,
 	done func(Stats)) error {
 	for ctx.Err() == nil {

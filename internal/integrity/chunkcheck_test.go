@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -172,5 +175,107 @@ func TestMissingCopyIsAnObjectError(t *testing.T) {
 	obj := integritytest.ObjectItem(o, n.Container)
 	if !slices.Contains(bad, obj) || !slices.Contains(res[obj].Errors, "Missing chunk at position "+c.Pos) {
 		t.Errorf("findings %v; object errors %v", bad, res[obj].Errors)
+	}
+}
+
+// TestChecksumKeepsAttributeFindings damages the attributes of chunks
+// whose data is intact (a wrong size, a wrong hash, every attribute gone)
+// and flips a byte of another: a check with checksums, of the objects or
+// of the chunks by URL, must report what is wrong with the attributes and
+// call corrupt only the chunk whose data changed.
+func TestChecksumKeepsAttributeFindings(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(16)
+	two := objectsOf(f, "TWOCOPIES")
+	size, hash, bare, flipped := two[0].Chunks[0], two[1].Chunks[0], two[2].Chunks[0], two[3].Chunks[0]
+	if err := chunk.SetAttrs(f.Path(size), []chunk.Attr{{Name: chunk.AttrSize,
+		Value: strconv.FormatInt(size.Size+6, 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chunk.SetAttrs(f.Path(hash), []chunk.Attr{{Name: chunk.AttrHash,
+		Value: strings.Repeat("0", len(hash.Hash))}}); err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := chunk.ReadAttrs(f.Path(bare))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range attrs {
+		if err := chunk.RemoveAttr(f.Path(bare), a.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	integritytest.Flip(t, f.Path(flipped))
+	want := map[meta.Chunk]string{size: "size attribute (", hash: "hash attribute (",
+		bare: "Faulty: no fullpath attribute", flipped: "Corrupt: "}
+
+	var objects, chunks []integrity.Target
+	for _, o := range two[:4] {
+		n := f.Objects[slices.IndexFunc(f.Objects, func(n object.Name) bool { return n.Path == o.Name })]
+		objects = append(objects, integrity.Target{Account: n.Account, Container: n.Container,
+			Object: n.Path})
+		chunks = append(chunks, integrity.Target{Chunk: o.Chunks[0].URL})
+	}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	for _, tc := range []struct {
+		name    string
+		targets []integrity.Target
+	}{{"objects", objects}, {"chunks by URL", chunks}} {
+		_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, tc.targets...)
+		for c, finding := range want {
+			errs := res[integritytest.ChunkItem(c)].Errors
+			corrupt := slices.ContainsFunc(errs, func(e string) bool {
+				return strings.HasPrefix(e, "Corrupt: ")
+			})
+			if !slices.ContainsFunc(errs, func(e string) bool { return strings.HasPrefix(e, finding) }) ||
+				corrupt != (c == flipped) {
+				t.Errorf("%s: %s: %q, want %q and corrupt %v", tc.name, c.URL, errs, finding,
+					c == flipped)
+			}
+		}
+	}
+}
+
+// TestMalformedFullpath gives a listed chunk and an unlisted one with no
+// reverse index record a fullpath attribute that does not parse: both
+// findings must say so, quoting it.
+func TestMalformedFullpath(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	const bad = "acct/ctr-0"
+	want := `fullpath attribute is malformed: "` + bad + `"`
+	setPath := func(chunkURL string) {
+		t.Helper()
+		_, id, err := rawx.SplitChunkURL(chunkURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chunk.SetAttrs(f.ChunkPath(chunkURL), []chunk.Attr{{
+			Name: chunk.AttrFullpathPrefix + id, Value: bad}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := objectsOf(f, "TWOCOPIES")[0].Chunks[0]
+	setPath(listed.URL)
+	orphan := f.Orphan()
+	setPath(orphan.Item)
+	host, id, _ := rawx.SplitChunkURL(orphan.Item)
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Delete(f.Ctx, host, []rdir.ChunkRef{{
+		ContainerID: chunk.ContainerID(integritytest.Account, "ctr-0"), ChunkID: id}}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{OrphanMinAge: -1},
+		integrity.Target{Chunk: listed.URL}, integrity.Target{Chunk: orphan.Item})
+	if errs := res[integritytest.ChunkItem(listed)].Errors; !slices.Contains(errs, want) {
+		t.Errorf("listed chunk: %q, want %q", errs, want)
+	}
+	if errs := res[orphan].Errors; len(errs) != 1 || !strings.HasPrefix(errs[0], "Orphan: ") ||
+		!strings.Contains(errs[0], want) {
+		t.Errorf("unlisted chunk: %q, want an orphan with %q", errs, want)
 	}
 }

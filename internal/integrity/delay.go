@@ -6,9 +6,11 @@ import (
 )
 
 // delays holds the findings not reported yet because they still need
-// confirmations or time in error. Unlike OpenIO's checker, a delayed
-// finding whose item checks OK is forgotten at once, and in daemon mode
-// one whose item is not met in a whole pass is forgotten too.
+// confirmations or time in error, and those confirmed already: a confirmed
+// finding is reported at each sighting while it persists. Unlike OpenIO's
+// checker, a finding whose item checks OK is forgotten at once, and in
+// daemon mode one whose item is not met in a whole pass is forgotten too;
+// either must then be confirmed again.
 type delays struct {
 	confirmations int
 	inError       time.Duration
@@ -19,11 +21,12 @@ type delays struct {
 	touched map[string]bool // keys met in the current daemon pass
 }
 
-// delayed is a finding awaiting confirmation.
+// delayed is a finding awaiting confirmation, or confirmed.
 type delayed struct {
-	first   time.Time // when it was first seen
-	seen    int       // passes that saw it
-	recheck Target    // what to check again to see it again
+	first     time.Time // when it was first seen
+	seen      int       // passes that saw it
+	confirmed bool      // reported already: reported again at each sighting
+	recheck   Target    // what to check again to see it again
 }
 
 func newDelays(confirmations int, inError time.Duration, now func() time.Time) *delays {
@@ -37,7 +40,7 @@ func (d *delays) enabled() bool { return d.confirmations > 0 || d.inError > 0 }
 // reported now: an OK result always is (and clears a pending finding), so
 // is one that could not be checked (and changes nothing); a
 // finding is once it was seen more than confirmations times over at least
-// inError.
+// inError, and at every sighting after that until it clears.
 func (d *delays) admit(r *Result) bool {
 	if !d.enabled() {
 		return true
@@ -62,8 +65,8 @@ func (d *delays) admit(r *Result) bool {
 		d.m[key] = e
 	}
 	e.seen++
-	if e.seen > d.confirmations && now.Sub(e.first) >= d.inError {
-		delete(d.m, key)
+	if e.confirmed || e.seen > d.confirmations && now.Sub(e.first) >= d.inError {
+		e.confirmed = true
 		return true
 	}
 	return false
@@ -73,17 +76,36 @@ func (d *delays) admit(r *Result) bool {
 func (d *delays) pending(key string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.m[key]
-	return ok
+	e, ok := d.m[key]
+	return ok && !e.confirmed
 }
 
+// len returns how many findings await confirmation.
 func (d *delays) len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.m)
+	n := 0
+	for _, e := range d.m {
+		if !e.confirmed {
+			n++
+		}
+	}
+	return n
 }
 
-// wait returns how long until the first pending finding has been in
+// dropConfirmed forgets the confirmed findings, at the end of a run that
+// will not see them again.
+func (d *delays) dropConfirmed() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, e := range d.m {
+		if e.confirmed {
+			delete(d.m, k)
+		}
+	}
+}
+
+// wait returns how long until the first finding awaiting confirmation has been in
 // error for inError.
 func (d *delays) wait() time.Duration {
 	d.mu.Lock()
@@ -91,6 +113,9 @@ func (d *delays) wait() time.Duration {
 	now := d.now()
 	var soonest time.Duration = -1
 	for _, e := range d.m {
+		if e.confirmed {
+			continue
+		}
 		left := max(e.first.Add(d.inError).Sub(now), 0)
 		if soonest < 0 || left < soonest {
 			soonest = left
@@ -99,15 +124,15 @@ func (d *delays) wait() time.Duration {
 	return max(soonest, 0)
 }
 
-// targets returns what to check again to see every pending finding, each
-// target once.
+// targets returns what to check again to see every finding awaiting
+// confirmation, each target once.
 func (d *delays) targets() []Target {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	seen := map[Target]bool{}
 	var out []Target
 	for _, e := range d.m {
-		if !seen[e.recheck] {
+		if !e.confirmed && !seen[e.recheck] {
 			seen[e.recheck] = true
 			out = append(out, e.recheck)
 		}
@@ -115,8 +140,8 @@ func (d *delays) targets() []Target {
 	return out
 }
 
-// startPass and endPass bracket a daemon pass: pending findings not met
-// during it are forgotten.
+// startPass and endPass bracket a daemon pass: findings, pending or
+// confirmed, not met during it are forgotten.
 func (d *delays) startPass() {
 	d.mu.Lock()
 	defer d.mu.Unlock()

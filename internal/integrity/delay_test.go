@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,5 +64,30 @@ func TestDaemonPassForgetsFindingsNotMet(t *testing.T) {
 	d.endPass()
 	if got := d.targets(); len(got) != 1 || got[0].Chunk != "http://rawx-1/AB" {
 		t.Errorf("pending after the second pass: %+v", got)
+	}
+}
+
+// TestConfirmedFindingReportedUntilItClears sees a finding again and again,
+// as daemon passes do: once confirmed it is reported at every sighting;
+// after its item checks OK it must be confirmed again.
+func TestConfirmedFindingReportedUntilItClears(t *testing.T) {
+	d := newDelays(2, 0, time.Now)
+	bad := finding("http://rawx-1/AB", "Not found: x")
+	var got []bool
+	for range 6 {
+		d.startPass()
+		got = append(got, d.admit(bad))
+		d.endPass()
+	}
+	d.admit(finding("http://rawx-1/AB"))
+	for range 3 {
+		got = append(got, d.admit(bad))
+	}
+	want := []bool{false, false, true, true, true, true, false, false, true}
+	if !slices.Equal(got, want) {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	if d.len() != 0 || len(d.targets()) != 0 {
+		t.Errorf("a confirmed finding counts as awaiting confirmation: %d, %v", d.len(), d.targets())
 	}
 }

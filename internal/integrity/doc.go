@@ -20,11 +20,16 @@
 //	           copies ("n chunks at position P, expected R"), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
 //	           which makes the object and its chunk findings irreparable
-//	chunk      its chunk server has it ("Not found"); with Checksum, the
-//	           server re-reads it and its data matches its hash ("Corrupt");
-//	           its attributes match the directory: fullpath (account,
-//	           container, path, version, content id), position, size, hash,
-//	           storage policy, chunk method ("Faulty" when one is missing)
+//	chunk      its chunk server has it ("Not found"); its attributes match
+//	           the directory: fullpath (account, container, path, version,
+//	           content id), position, size, hash, storage policy, chunk
+//	           method ("Faulty" when one is missing, "malformed" when the
+//	           fullpath does not parse: the owner is then looked up in the
+//	           reverse index); with Checksum, the server re-reads its data,
+//	           which must match the size and hash the directory has of it,
+//	           whatever its attributes say ("Corrupt", besides any attribute
+//	           finding; a chunk no object lists has nothing to match and is
+//	           not re-read)
 //	volume     every chunk on it has an owner that lists it ("Orphan: ...",
 //	           once older than Options.OrphanMinAge) and a reverse index
 //	           record ("Missing from reverse index", however young the
@@ -37,6 +42,13 @@
 // when none of them is usable, as in a check of the object. An error file
 // line whose last field is a metachunk position or a bare chunk id checks
 // its object.
+//
+// Irreparable means that no copy the directory lists is usable. A good
+// copy may still exist unlisted on some volume (left by a rebuild or a
+// move): a check of an object or a chunk does not look for one, as the
+// reverse index cannot be asked for a chunk id; only a volume walk
+// (Target.Volume, or the whole namespace) meets it, and the rebuilder can
+// then record it in place.
 //
 // Checking the whole namespace (a zero Target) walks every account, then
 // the volume of every registered chunk server, skipping the chunks the
@@ -74,7 +86,10 @@
 //   - A finding waiting for confirmation (Options.Confirmations,
 //     Options.TimeInError) whose item then checks OK is forgotten; OpenIO
 //     kept checking it forever. A single Run re-checks pending findings
-//     until each is reported or cleared instead of dropping them.
+//     until each is reported or cleared instead of dropping them. Once
+//     confirmed, a finding is reported at every Daemon pass while it
+//     persists; it needs confirming again only after its item checked OK
+//     or was not met in a pass.
 //   - The error file's version column is read back as a version; OpenIO
 //     took it for a chunk.
 //   - Orphan chunks and the reverse index are checked, volume by volume.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -20,30 +21,43 @@ type Rates struct {
 	BytesPerSecond float64
 }
 
-// Pacer holds a job to its Rates, which may change while it runs. Short
-// bursts of up to one second's worth of work are let through. It is safe
-// for concurrent use; a nil Pacer never waits.
+// Pacer holds a job to its Rates, which may change while it runs: the
+// callers waiting then wait again at the new rates. Short bursts of up to
+// one second's worth of work are let through. It is safe for concurrent
+// use; a nil Pacer never waits.
 type Pacer struct {
-	mu    sync.RWMutex
-	rates Rates
-	items *rate.Limiter
-	bytes *rate.Limiter
+	mu      sync.RWMutex
+	rates   Rates
+	changed chan struct{} // closed, and replaced, when the rates change
+	items   *rate.Limiter
+	bytes   *rate.Limiter
 }
 
 // NewPacer returns a pacer holding to r.
 func NewPacer(r Rates) *Pacer {
-	p := &Pacer{items: rate.NewLimiter(rate.Inf, 1), bytes: rate.NewLimiter(rate.Inf, 1)}
+	p := &Pacer{items: rate.NewLimiter(rate.Inf, 1), bytes: rate.NewLimiter(rate.Inf, 1),
+		changed: make(chan struct{})}
 	p.SetRates(r)
 	return p
 }
 
-// SetRates changes the pace from now on.
+// SetRates changes the pace from now on, for the callers already waiting
+// too.
 func (p *Pacer) SetRates(r Rates) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rates = r
 	setLimit(p.items, r.ItemsPerSecond, 1)
 	setLimit(p.bytes, r.BytesPerSecond, 1<<20)
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// changes returns a channel closed at the next change of the rates.
+func (p *Pacer) changes() <-chan struct{} {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.changed
 }
 
 func setLimit(l *rate.Limiter, perSecond float64, minBurst int) {
@@ -72,25 +86,46 @@ func (p *Pacer) Wait(ctx context.Context, items int, n int64) error {
 		return nil
 	}
 	if items > 0 {
-		if err := waitN(ctx, p.items, int64(items)); err != nil {
+		if err := p.waitN(ctx, p.items, int64(items)); err != nil {
 			return err
 		}
 	}
 	if n > 0 {
-		return waitN(ctx, p.bytes, n)
+		return p.waitN(ctx, p.bytes, n)
 	}
 	return nil
 }
 
-// waitN takes n tokens in slices no larger than the limiter's burst.
-func waitN(ctx context.Context, l *rate.Limiter, n int64) error {
-	if l.Limit() == rate.Inf {
-		return nil
-	}
+// waitN takes n tokens of l in slices no larger than its burst. A slice
+// whose wait a change of the rates interrupts is given back and waited for
+// again at the new rate.
+func (p *Pacer) waitN(ctx context.Context, l *rate.Limiter, n int64) error {
 	for n > 0 {
-		k := min(n, int64(max(l.Burst(), 1)))
-		if err := l.WaitN(ctx, int(k)); err != nil {
+		changed := p.changes()
+		if l.Limit() == rate.Inf {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("pacing: %w", err)
+		}
+		k := min(n, int64(max(l.Burst(), 1)))
+		r := l.ReserveN(time.Now(), int(k))
+		if !r.OK() {
+			continue // the burst shrank meanwhile
+		}
+		if d := r.Delay(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-changed:
+				t.Stop()
+				r.Cancel()
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				r.Cancel()
+				return fmt.Errorf("pacing: %w", ctx.Err())
+			}
 		}
 		n -= k
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseRates(t *testing.T) {
@@ -51,5 +52,34 @@ func TestPacerChangesWhileRunning(t *testing.T) {
 	var nilPacer *Pacer
 	if err := nilPacer.Wait(done, 1, 1); err != nil || nilPacer.Rates() != (Rates{}) {
 		t.Errorf("nil pacer: %v", err)
+	}
+}
+
+// TestNewRatesWakeWaiters lifts, then raises, a rate that keeps callers
+// waiting for seconds: the callers waiting go on at once.
+func TestNewRatesWakeWaiters(t *testing.T) {
+	for _, r := range []Rates{{}, {ItemsPerSecond: 100000}} {
+		p := NewPacer(Rates{ItemsPerSecond: 0.5})
+		ctx := context.Background()
+		if err := p.Wait(ctx, 1, 0); err != nil { // the burst
+			t.Fatal(err)
+		}
+		done := make(chan error, 4)
+		for range 4 {
+			go func() { done <- p.Wait(ctx, 1, 0) }()
+		}
+		time.Sleep(50 * time.Millisecond)
+		p.SetRates(r)
+		timeout := time.After(time.Second)
+		for range 4 {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-timeout:
+				t.Fatalf("rates %+v: waiters still waiting a second after the change", r)
+			}
+		}
 	}
 }

@@ -113,6 +113,16 @@ func NewProber(resolve *Resolver, hc *http.Client) *Prober {
 // matching rawx.ErrHashFailed when it does not match its hash; a missing
 // chunk fails with rawx.ErrNotFound.
 func (p *Prober) Head(ctx context.Context, chunkURL string, checkHash bool) (Probe, error) {
+	return p.head(ctx, chunkURL, func(h http.Header) {
+		if checkHash {
+			h[rawx.HdrCheckHash] = []string{"true"}
+		}
+	})
+}
+
+// head sends a HEAD request for the chunk at chunkURL, with the headers
+// set sets.
+func (p *Prober) head(ctx context.Context, chunkURL string, set func(http.Header)) (Probe, error) {
 	host, id, err := rawx.SplitChunkURL(chunkURL)
 	if err != nil {
 		return Probe{}, err
@@ -125,9 +135,7 @@ func (p *Prober) Head(ctx context.Context, chunkURL string, checkHash bool) (Pro
 	if err != nil {
 		return Probe{}, fmt.Errorf("head chunk %s: %w", chunkURL, err)
 	}
-	if checkHash {
-		req.Header[rawx.HdrCheckHash] = []string{"true"}
-	}
+	set(req.Header)
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return Probe{}, fmt.Errorf("head chunk %s: %w", chunkURL, err)
@@ -146,6 +154,18 @@ func (p *Prober) Head(ctx context.Context, chunkURL string, checkHash bool) (Pro
 	return Probe{Meta: m, MTime: mtime}, nil
 }
 
+// Verify has the chunk server at chunkURL re-read the chunk and hash it
+// against size and hash, the directory's values, whatever the chunk's own
+// attributes say; the call fails with an error matching rawx.ErrHashFailed
+// when the data does not match them. It returns the chunk's metadata.
+func (p *Prober) Verify(ctx context.Context, chunkURL string, size int64, hash string) (Probe, error) {
+	return p.head(ctx, chunkURL, func(h http.Header) {
+		h[rawx.HdrCheckHash] = []string{"true"}
+		h[rawx.HdrChunkSize] = []string{strconv.FormatInt(size, 10)}
+		h[rawx.HdrChunkHash] = []string{hash}
+	})
+}
+
 // Owner is the object version a chunk belongs to, as the directory knows
 // it.
 type Owner struct {
@@ -159,9 +179,12 @@ type Owner struct {
 // the chunk is consistent.
 func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 	var errs []string
-	if m.FullpathRaw == "" {
+	switch want := ownerPath(owner); {
+	case m.FullpathRaw == "":
 		errs = append(errs, "Faulty: no fullpath attribute")
-	} else if want := ownerPath(owner); !samePath(m.Fullpath, want) {
+	case malformedPath(m):
+		errs = append(errs, malformedError(m))
+	case !samePath(m.Fullpath, want):
 		errs = append(errs, fmt.Sprintf("fullpath attribute names %s, the directory %s",
 			describePath(m.Fullpath), describePath(want)))
 	}
@@ -191,6 +214,21 @@ func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 		errs = append(errs, "Faulty: no chunk method attribute")
 	}
 	return errs
+}
+
+// malformedPath reports whether a chunk has a fullpath attribute that
+// names no owner: a valid one always names an account.
+func malformedPath(m *chunk.Meta) bool {
+	return m.FullpathRaw != "" && m.Fullpath.Account == ""
+}
+
+// malformedError says what the malformed fullpath attribute of m holds.
+func malformedError(m *chunk.Meta) string {
+	v := m.FullpathRaw
+	if len(v) > 200 {
+		v = v[:200] + "..."
+	}
+	return fmt.Sprintf("fullpath attribute is malformed: %q", v)
 }
 
 func ownerPath(o Owner) chunk.Fullpath {

@@ -170,7 +170,10 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 }
 
 // head answers with the chunk's headers; with X-Oio-Check-Hash it first
-// re-reads the data and answers 412 when it does not match its hash.
+// re-reads the data and answers 412 when it does not match its hash. The
+// request may name the expected hash and size (the directory's), which
+// then replace the chunk's attributes: the data is judged on its own, even
+// when its attributes are wrong.
 func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	f, m, st, err := s.openChunk(id)
 	if err != nil {
@@ -178,11 +181,19 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	}
 	defer f.Close()
 	if check, _ := strconv.ParseBool(r.Header.Get(HdrCheckHash)); check {
-		want := r.Header.Get(HdrChunkHash)
+		want, size := r.Header.Get(HdrChunkHash), m.Size
 		if want == "" {
 			want = m.Hash
 		}
-		if err := verifyData(f, m.Size, want); err != nil {
+		if v := r.Header.Get(HdrChunkSize); v != "" {
+			if size, err = strconv.ParseInt(v, 10, 64); err != nil || size < 0 {
+				return errorf(http.StatusBadRequest, "bad expected size %q", v)
+			}
+			if st.Size() != size {
+				return errorf(http.StatusPreconditionFailed, "")
+			}
+		}
+		if err := verifyData(f, size, want); err != nil {
 			return err
 		}
 	}
