@@ -238,7 +238,9 @@ func TestConvertLinks(t *testing.T) {
 		if err := os.Remove(l.paths[0]); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
-		s, res := e.run(convert.Options{}, o.paths[0], l2.paths[0])
+		// One at a time, so that the first path given is the one converted
+		// and the second, on the same inode, is found current.
+		s, res := e.run(convert.Options{Concurrency: 1}, o.paths[0], l2.paths[0])
 		wantOutcome(t, res, o.paths[0], convert.Converted)
 		owners := map[string]converttest.Owner{o.ids[0]: o.owner, l2.ids[0]: l2.owner}
 		wantOwners(t, o.paths[0], owners)
