@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -74,11 +76,16 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		return p
 	}
 	p.claimed = true
-	names, err := listNames(it.path)
+	fd, err := openChunk(it.path, p.ino)
 	if err != nil {
 		return p.fail(err)
 	}
-	current, err := isCurrent(it.path, it.id, names)
+	defer unix.Close(fd)
+	names, err := listNames(fd, it.path)
+	if err != nil {
+		return p.fail(err)
+	}
+	current, err := isCurrent(fd, it.path, it.id, names)
 	if err != nil {
 		return p.fail(err)
 	}
@@ -86,10 +93,31 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		p.res.Outcome, p.res.Format = Current, chunk.FormatCurrent
 		return p
 	}
-	if p.attrs, err = readValues(it.path, names); err != nil {
+	if p.attrs, err = readValues(fd, it.path, names); err != nil {
 		return p.fail(err)
 	}
 	return c.planLegacy(ctx, p)
+}
+
+// openChunk opens the chunk file at path for reading its attributes: one
+// path lookup instead of one per attribute. The file is never opened for
+// writing. It fails if path no longer leads to inode ino (the file was
+// replaced since it was examined).
+func openChunk(path string, ino inode) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open chunk: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat chunk: %w", err)
+	}
+	if (inode{uint64(st.Dev), st.Ino}) != ino {
+		unix.Close(fd)
+		return -1, fmt.Errorf("chunk file %s was replaced while being read", path)
+	}
+	return fd, nil
 }
 
 // planLegacy plans the conversion of a chunk that is not current.

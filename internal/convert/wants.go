@@ -78,14 +78,14 @@ func (w *wants) attrs() []chunk.Attr {
 	return out
 }
 
-// listNames returns the names of the "user." attributes of the file at
-// path.
-func listNames(path string) ([]string, error) {
+// listNames returns the names of the "user." attributes of the chunk file
+// open as fd, named path in errors.
+func listNames(fd int, path string) ([]string, error) {
 	buf := make([]byte, 1024)
 	for {
-		n, err := unix.Llistxattr(path, buf)
+		n, err := unix.Flistxattr(fd, buf)
 		if errors.Is(err, unix.ERANGE) {
-			if n, err = unix.Llistxattr(path, nil); err != nil {
+			if n, err = unix.Flistxattr(fd, nil); err != nil {
 				return nil, fmt.Errorf("list xattrs of %s: %w", path, err)
 			}
 			buf = make([]byte, n+256)
@@ -107,7 +107,7 @@ func listNames(path string) ([]string, error) {
 // isCurrent tells from attribute names alone (and the version marker, if
 // any) whether a chunk is in the current format: it has its own fullpath
 // key, no legacy owner key, no "oio:" entry, and no "4.0" marker.
-func isCurrent(path, id string, names []string) (bool, error) {
+func isCurrent(fd int, path, id string, names []string) (bool, error) {
 	own, marker := false, false
 	for _, n := range names {
 		switch {
@@ -123,7 +123,7 @@ func isCurrent(path, id string, names []string) (bool, error) {
 		return own, nil
 	}
 	buf := make([]byte, 16)
-	n, err := unix.Lgetxattr(path, chunk.AttrOioVersion, buf)
+	n, err := unix.Fgetxattr(fd, chunk.AttrOioVersion, buf)
 	if errors.Is(err, unix.ENODATA) {
 		return true, nil
 	}
@@ -133,16 +133,16 @@ func isCurrent(path, id string, names []string) (bool, error) {
 	return err != nil || string(buf[:n]) != "4.0", nil
 }
 
-// readValues reads the attributes named.
-func readValues(path string, names []string) ([]chunk.Attr, error) {
+// readValues reads the attributes named of the chunk file open as fd.
+func readValues(fd int, path string, names []string) ([]chunk.Attr, error) {
 	attrs := make([]chunk.Attr, 0, len(names))
 	buf := make([]byte, 1024)
 	for _, name := range names {
-		n, err := unix.Lgetxattr(path, name, buf)
+		n, err := unix.Fgetxattr(fd, name, buf)
 		if errors.Is(err, unix.ERANGE) {
-			if n, err = unix.Lgetxattr(path, name, nil); err == nil {
+			if n, err = unix.Fgetxattr(fd, name, nil); err == nil {
 				buf = make([]byte, n+256)
-				n, err = unix.Lgetxattr(path, name, buf)
+				n, err = unix.Fgetxattr(fd, name, buf)
 			}
 		}
 		if errors.Is(err, unix.ENODATA) {
