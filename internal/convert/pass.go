@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -289,12 +291,18 @@ func (c *Converter) backupAndSet(b []*plan) error {
 // durable.
 func (c *Converter) removeLegacy(b []*plan) {
 	c.parallel(b, func(p *plan) {
-		if p.res.Outcome != Converted {
+		if p.res.Outcome != Converted || len(p.remove) == 0 {
 			return
 		}
+		fd, err := openChunk(p.path, p.ino)
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		defer unix.Close(fd)
 		for _, name := range p.remove {
-			if err := chunk.RemoveAttr(p.path, name); err != nil {
-				p.fail(err)
+			if err := unix.Fremovexattr(fd, name); err != nil && !errors.Is(err, unix.ENODATA) {
+				p.fail(fmt.Errorf("remove xattr %s from %s: %w", name, p.path, err))
 				return
 			}
 		}
