@@ -34,10 +34,12 @@ remove orphan chunks.
                                 lost even if its server does not answer
 
 Each copy is checked first: a healthy one is left alone. A new copy is
-streamed from a copy whose metadata matches the directory, with the
-directory's hash, which the receiving chunk server checks; it is verified,
-then recorded in the directory in place of the bad one, and only then is
-the bad copy deleted and the reverse index updated. A rebuild interrupted
+streamed from a copy whose metadata matches the directory or, failing one,
+whose data its chunk server re-hashes to the directory's size and hash
+(wrong attributes lose no data: such a copy is a source, and is replaced
+too), with the directory's hash, which the receiving chunk server checks;
+it is verified, then recorded in the directory in place of the bad one,
+and only then is the bad copy deleted and the reverse index updated. A rebuild interrupted
 at any point may simply be run again; an entry already repaired, or a
 chunk that is gone and that no object lists, is healthy.
 

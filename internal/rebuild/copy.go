@@ -107,7 +107,7 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 // old's chunk server has no file for it any more.
 func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos string,
 	old *meta.Chunk, oldGone bool) Result {
-	sources := r.sources(ctx, j, pos, old)
+	sources := r.sources(ctx, j, pos, old, oldGone)
 	if len(sources) == 0 {
 		return failed(res, fmt.Errorf("%w: position %s of %s", ErrIrreparable, pos,
 			j.owner.Object.Name))
@@ -118,9 +118,7 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 	}
 	if r.opts.DryRun {
 		// What the copy would check as it streams, checked by re-hashing.
-		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool {
-			return r.classify(ctx, j, c, true).health == healthy
-		}) {
+		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool { return r.intact(ctx, c) }) {
 			return failed(res, fmt.Errorf("%w: position %s of %s: no copy verifies", ErrIrreparable,
 				pos, j.owner.Object.Name))
 		}
@@ -139,20 +137,34 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 	return res
 }
 
-// sources returns the copies at pos, old excepted, whose metadata agrees
-// with the directory. Their data is checked while it is copied: the new
-// copy's chunk server refuses data that does not match the hash.
-func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk) []meta.Chunk {
-	var out []meta.Chunk
+// sources returns the copies at pos that may be copied from: first those
+// whose metadata agrees with the directory, then those whose data their
+// chunk server re-hashes to the directory's size and hash whatever their
+// attributes say, old among them when it is still there (wrong attributes
+// lose no data). The data of every source is checked again while it is
+// copied: the new copy's chunk server refuses data that does not match
+// the hash.
+func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk,
+	oldGone bool) []meta.Chunk {
+	var good, intact []meta.Chunk
 	for _, c := range j.at(pos) {
-		if old != nil && c.URL == old.URL || r.lost[c.Host()] {
-			continue
-		}
-		if r.classify(ctx, j, c, false).health == healthy {
-			out = append(out, c)
+		isOld := old != nil && c.URL == old.URL
+		switch {
+		case r.lost[c.Host()] || isOld && oldGone:
+		case !isOld && r.classify(ctx, j, c, false).health == healthy:
+			good = append(good, c)
+		case r.intact(ctx, c):
+			intact = append(intact, c)
 		}
 	}
-	return out
+	return append(good, intact...)
+}
+
+// intact reports whether the chunk server of a copy re-hashes its data to
+// the size and hash of its directory entry, whatever its attributes say.
+func (r *Rebuilder) intact(ctx context.Context, c meta.Chunk) bool {
+	_, err := r.probe.Verify(ctx, c.URL, c.Size, c.Hash)
+	return err == nil
 }
 
 // target is a chunk server and the id a new copy gets there.

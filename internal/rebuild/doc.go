@@ -15,8 +15,11 @@
 //     server does not answer for is left alone, unless its volume is one
 //     of Options.LostVolumes.
 //  2. Sources are the other copies of the metachunk whose attributes
-//     agree with the directory; none means the entry is irreparable and
-//     skipped.
+//     agree with the directory, then the copies, the named one included,
+//     whose data its chunk server re-hashes to the directory's size and
+//     hash whatever their attributes say: wrong attributes lose no data,
+//     and such a copy is replaced like a corrupt one once a new copy is
+//     made from it. No source means the entry is irreparable and skipped.
 //  3. The target is a live chunk server holding no copy of the
 //     metachunk, chosen in an order fixed by the chunk id; failing one,
 //     the bad copy's own server, under a derived id when the bad copy is
