@@ -41,7 +41,10 @@ too), with the directory's hash, which the receiving chunk server checks;
 it is verified, then recorded in the directory in place of the bad one,
 and only then is the bad copy deleted and the reverse index updated. A rebuild interrupted
 at any point may simply be run again; an entry already repaired, or a
-chunk that is gone and that no object lists, is healthy.
+chunk that is gone and that no object lists, is healthy. A chunk that is
+gone and whose owner nothing names (a URL the reverse index of its volume
+has no record of, such as a copy already replaced) is "owner unknown":
+check its object to find out whether it is still needed.
 
 Every source names a chunk's owners the same way: the entry, the chunk's
 fullpath attribute and the reverse index of its volume are all asked.
@@ -68,9 +71,10 @@ started any more, and those under way are reported "interrupted" (not
 failed); running again finishes them.
 
 Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
-plan was made), 1 some entries failed, are irreparable or were kept (see
-the lines), 2 the rebuild could not run or did not finish (bad arguments,
-unreadable input, unreachable directory, interrupted).`
+plan was made), 1 some entries failed, are irreparable, were kept or have
+no owner known (see the lines), 2 the rebuild could not run or did not
+finish (bad arguments, unreadable input, unreachable directory,
+interrupted).`
 
 // rebuildFlags are the options of the rebuild command.
 type rebuildFlags struct {
@@ -220,8 +224,8 @@ func rebuildExit(st rebuild.Stats, err error) error {
 	case err != nil:
 		return exitError{ExitUsage, err}
 	case !st.OK():
-		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable, %d kept",
-			st.Failed, st.Irreparable, st.Kept)}
+		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable, %d kept, "+
+			"%d with no owner known", st.Failed, st.Irreparable, st.Kept, st.Unknown)}
 	}
 	return nil
 }

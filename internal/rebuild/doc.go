@@ -45,6 +45,11 @@
 //     deleted as an orphan, whatever its attributes say.
 //   - A chunk that is gone needs nothing but its reverse index records
 //     removed; running an entry again after it was repaired is a no-op.
+//     That takes an owner to know that nothing lists it: a chunk that is
+//     gone, named by URL alone and that its volume's reverse index has no
+//     record of is Unknown (not a success), the object that listed it
+//     being the one to check. A copy named by URL alone once it was
+//     replaced is such a chunk: its record went with it.
 //   - An owner that exists and lists the same chunk id at another URL (a
 //     copy moved by a rebuild) lets the chunk be deleted, as an extra copy
 //     (ExtraRemoved, naming the listed copy), only when every position of

@@ -43,6 +43,10 @@ const (
 	// data an object needs (or nothing proves it does not): it was left in
 	// place for someone to look at.
 	Kept Outcome = "kept"
+	// Unknown: the chunk is gone and no owner is known to say whether it
+	// was needed (no entry names one, its volume's reverse index has no
+	// record of it): checking the object that listed it finds out.
+	Unknown Outcome = "owner unknown"
 	// Irreparable: no verified copy is left to rebuild from; the entry is
 	// skipped.
 	Irreparable Outcome = "irreparable"

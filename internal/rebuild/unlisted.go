@@ -87,6 +87,11 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 		return r.replace(ctx, res, f.lister, *f.entry)
 	case f.err != nil:
 		return failed(res, fmt.Errorf("find the owner of %s: %w", url, f.err))
+	case gone && len(claims) == 0:
+		res.Outcome = Unknown
+		res.Detail = "the chunk is gone and not in the reverse index of " + host +
+			"; check the object to find it"
+		return res
 	case gone:
 		return r.gone(ctx, res, url, claims)
 	case f.adopt != nil:

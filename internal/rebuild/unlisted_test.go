@@ -145,8 +145,10 @@ func containerOf(f *integritytest.Fixture, o *meta.Object) string {
 }
 
 // TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
-// names it again, and a chunk id no server has, twice: nothing is left to
-// do, and saying so is a success.
+// runs the entry it reports (which names the owner) twice: nothing is left
+// to do, and saying so is a success. Named by URL alone, the replaced copy
+// and a chunk id no server has are gone with no owner known: that is said,
+// and is no success.
 func TestChunkByURLRerunConverges(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
@@ -158,15 +160,20 @@ func TestChunkByURLRerunConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL}); res.Outcome !=
-		rebuild.Rebuilt {
-		t.Fatalf("first run: %s %v", res.Line(), res.Err)
+	first := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+	if first.Outcome != rebuild.Rebuilt || first.Entry.ContainerID == "" {
+		t.Fatalf("first run: %s %v", first.Line(), first.Err)
+	}
+	for range 2 {
+		if res := rb.Rebuild(f.Ctx, first.Entry); res.Outcome != rebuild.Healthy {
+			t.Errorf("rerun: %s %v", res.Line(), res.Err)
+		}
 	}
 	none := rawx.ChunkURL(c.Host(), "5BA11D33000000000000000000000000000000000000000000000000000000FF")
-	for _, u := range []string{c.URL, c.URL, none, none} {
+	for _, u := range []string{c.URL, none} {
 		if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: u}); res.Outcome !=
-			rebuild.Healthy {
-			t.Errorf("rerun: %s %v", res.Line(), res.Err)
+			rebuild.Unknown {
+			t.Errorf("by URL alone: %s %v", res.Line(), res.Err)
 		}
 	}
 	f.ReadAll(nil)
@@ -270,4 +277,60 @@ func TestExtraCopyRemovedSaysSo(t *testing.T) {
 		t.Errorf("the extra copy is still there: %v", err)
 	}
 	f.ReadAll(nil)
+}
+
+// moveEntry records in the directory the copy c of o on a chunk server
+// that holds no copy of its position, under the same chunk id, without
+// moving any data, and returns the new entry.
+func moveEntry(f *integritytest.Fixture, o *meta.Object, c meta.Chunk) meta.Chunk {
+	f.T.Helper()
+	holders := map[string]bool{}
+	for _, cc := range o.Chunks {
+		if cc.Pos == c.Pos {
+			holders[cc.Host()] = true
+		}
+	}
+	var moved meta.Chunk
+	for _, r := range f.NS.Rawx {
+		if !holders[r.ServiceID] {
+			moved = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
+				Hash: c.Hash}
+			break
+		}
+	}
+	cid := chunk.ContainerID(integritytest.Account, containerOf(f, o))
+	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
+		Old: meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}, New: moved}); err != nil {
+		f.T.Fatal(err)
+	}
+	return moved
+}
+
+// TestGoneChunkOfUnknownOwnerIsNotHealthy moves the directory entry of a
+// copy to a chunk server that has neither the chunk nor a reverse index
+// record of it, and names it by URL alone: the copy is lost but nothing
+// says whose it is, so the rebuild must say that the owner is unknown,
+// not that the chunk is healthy, and the run must not end well.
+func TestGoneChunkOfUnknownOwnerIsNotHealthy(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	moved := moveEntry(f, o, o.Chunks[0])
+	var got []rebuild.Result
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
+		Report: func(r rebuild.Result) { got = append(got, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{{Chunk: moved.URL}})); err != nil {
+		t.Fatal(err)
+	}
+	if st := run.Stats(); len(got) != 1 || got[0].Outcome != rebuild.Unknown || st.Unknown != 1 ||
+		st.OK() {
+		t.Errorf("%v: %+v, want the owner unknown and the run not OK", got, st)
+	}
+	if len(got) == 1 && !strings.Contains(got[0].Detail, "check the object") {
+		t.Errorf("detail %q does not say to check the object", got[0].Detail)
+	}
 }
