@@ -39,7 +39,9 @@ whose data its chunk server re-hashes to the directory's size and hash
 (wrong attributes lose no data: such a copy is a source, and is replaced
 too), with the directory's hash, which the receiving chunk server checks;
 it is verified, then recorded in the directory in place of the bad one,
-and only then is the bad copy deleted and the reverse index updated. A rebuild interrupted
+and only then is the bad copy deleted and the reverse index updated. A
+copy that verifies found at the target already (left by an interrupted
+run, or unlisted) is "recorded in place" as it is: nothing is copied. A rebuild interrupted
 at any point may simply be run again; an entry already repaired, or a
 chunk that is gone and that no object lists, is healthy. A chunk that is
 gone and whose owner nothing names (a URL the reverse index of its volume
@@ -53,10 +55,10 @@ rebuilt like any copy, whatever its attributes say. A chunk whose owner
 exists without listing it is "kept" and left in place, unless that owner
 lists the same chunk id elsewhere: then it is deleted, as an "extra copy
 removed", only if every position of the object has all its copies
-healthy, and when the listed copy is lost and this one verifies against
-it, it is "recorded in place" of it (counted apart from rebuilt copies:
-nothing is copied). A chunk with an unreadable fullpath attribute or no
-owner recorded at all is kept too. Only a chunk whose owners are all gone
+healthy, and when the listed copy is lost or damaged and this one
+verifies against it, it is "recorded in place" of it (counted apart from
+rebuilt copies: nothing is copied). A chunk with an unreadable fullpath
+attribute or no owner recorded at all is kept too. Only a chunk whose owners are all gone
 is an orphan, deleted once older than --orphan-min-age.
 
 Standard output has one line per entry: the entry, what was done and why;

@@ -300,7 +300,8 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 			return res, false // its server holds a listed copy already
 		}
 	}
-	if r.classify(ctx, j, listed, true).health != broken {
+	st := r.classify(ctx, j, listed, true)
+	if st.health != broken {
 		return res, false
 	}
 	ne := meta.Chunk{URL: url, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash}
@@ -319,9 +320,13 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
 	}
 	r.cleanup(ctx, j, &listed, ne)
+	what := "which was lost"
+	if !st.missing {
+		what = "which is damaged (" + strings.Join(st.reasons, "; ") + ")"
+	}
 	res.Outcome = Recorded
-	res.Detail = "this copy verified against the directory's entry " + listed.URL +
-		", which was lost, and was recorded in its place"
+	res.Detail = "this copy verified against the directory's entry " + listed.URL + ", " + what +
+		", and was recorded in its place"
 	return res, true
 }
 

@@ -334,3 +334,49 @@ func TestGoneChunkOfUnknownOwnerIsNotHealthy(t *testing.T) {
 		t.Errorf("detail %q does not say to check the object", got[0].Detail)
 	}
 }
+
+// TestCopyFoundAtTargetIsRecordedInPlace moves the directory entry of a
+// copy of a two-copy object, on three chunk servers, to the server without
+// a copy, leaving the data where it was, and rebuilds the lost entry as
+// the check's rebuild file names it: the only target is the server that
+// holds the copy, which verifies, so it is recorded in place, untouched,
+// and counted so rather than as a rebuilt copy.
+func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	c := o.Chunks[0]
+	before, err := os.Stat(f.Path(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := moveEntry(f, o, c)
+	var got []rebuild.Result
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
+		Report: func(r rebuild.Result) { got = append(got, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, containerOf(f, o)),
+		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: moved.URL}
+	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{e})); err != nil {
+		t.Fatal(err)
+	}
+	st := run.Stats()
+	if len(got) != 1 || got[0].Outcome != rebuild.Recorded || got[0].NewURL != c.URL ||
+		st.Recorded != 1 || st.Rebuilt != 0 || st.Bytes != 0 {
+		t.Errorf("%v: %+v, want %s recorded in place", got, st, c.URL)
+	}
+	if after, err := os.Stat(f.Path(c)); err != nil || !os.SameFile(before, after) ||
+		!after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the copy was rewritten or lost (%v)", err)
+	}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	if bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(bad) > 0 {
+		for _, it := range bad {
+			t.Errorf("after the rebuild: %v: %q", it, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+}
