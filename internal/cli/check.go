@@ -57,9 +57,12 @@ could not be checked because the directory did not answer is "failed",
 not a problem, and goes to no output file; the items an interruption cut
 short are not reported. A chunk server that does not answer while the
 directory does is a problem of its chunks ("Unavailable"). "irreparable"
-means that no copy the directory lists is usable: a good copy may still sit
-unlisted on a volume, which only "check volume" and --all look for (and
-"gridkeep rebuild" then records in place). The summary
+means that no copy the directory lists is usable (each is missing, corrupt
+or unreadable); a copy with wrong attributes whose data --checksum finds
+intact is usable, and without --checksum a position whose only usable
+copies may be such copies is "No copy verified", not irreparable. A good
+copy may still sit unlisted on a volume, which only "check volume" and
+--all look for (and "gridkeep rebuild" then records in place). The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 

@@ -34,12 +34,19 @@ remove orphan chunks.
                                 lost even if its server does not answer
 
 Each copy is checked first: a healthy one is left alone. A new copy is
-streamed from a copy whose metadata matches the directory, with the
-directory's hash, which the receiving chunk server checks; it is verified,
-then recorded in the directory in place of the bad one, and only then is
-the bad copy deleted and the reverse index updated. A rebuild interrupted
+streamed from a copy whose metadata matches the directory or, failing one,
+whose data its chunk server re-hashes to the directory's size and hash
+(wrong attributes lose no data: such a copy is a source, and is replaced
+too), with the directory's hash, which the receiving chunk server checks;
+it is verified, then recorded in the directory in place of the bad one,
+and only then is the bad copy deleted and the reverse index updated. A
+copy that verifies found at the target already (left by an interrupted
+run, or unlisted) is "recorded in place" as it is: nothing is copied. A rebuild interrupted
 at any point may simply be run again; an entry already repaired, or a
-chunk that is gone and that no object lists, is healthy.
+chunk that is gone and that no object lists, is healthy. A chunk that is
+gone and whose owner nothing names (a URL the reverse index of its volume
+has no record of, such as a copy already replaced) is "owner unknown":
+check its object to find out whether it is still needed.
 
 Every source names a chunk's owners the same way: the entry, the chunk's
 fullpath attribute and the reverse index of its volume are all asked.
@@ -48,10 +55,10 @@ rebuilt like any copy, whatever its attributes say. A chunk whose owner
 exists without listing it is "kept" and left in place, unless that owner
 lists the same chunk id elsewhere: then it is deleted, as an "extra copy
 removed", only if every position of the object has all its copies
-healthy, and when the listed copy is lost and this one verifies against
-it, it is "recorded in place" of it (counted apart from rebuilt copies:
-nothing is copied). A chunk with an unreadable fullpath attribute or no
-owner recorded at all is kept too. Only a chunk whose owners are all gone
+healthy, and when the listed copy is lost or damaged and this one
+verifies against it, it is "recorded in place" of it (counted apart from
+rebuilt copies: nothing is copied). A chunk with an unreadable fullpath
+attribute or no owner recorded at all is kept too. Only a chunk whose owners are all gone
 is an orphan, deleted once older than --orphan-min-age.
 
 Standard output has one line per entry: the entry, what was done and why;
@@ -66,9 +73,10 @@ started any more, and those under way are reported "interrupted" (not
 failed); running again finishes them.
 
 Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
-plan was made), 1 some entries failed, are irreparable or were kept (see
-the lines), 2 the rebuild could not run or did not finish (bad arguments,
-unreadable input, unreachable directory, interrupted).`
+plan was made), 1 some entries failed, are irreparable, were kept or have
+no owner known (see the lines), 2 the rebuild could not run or did not
+finish (bad arguments, unreadable input, unreachable directory,
+interrupted).`
 
 // rebuildFlags are the options of the rebuild command.
 type rebuildFlags struct {
@@ -218,8 +226,8 @@ func rebuildExit(st rebuild.Stats, err error) error {
 	case err != nil:
 		return exitError{ExitUsage, err}
 	case !st.OK():
-		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable, %d kept",
-			st.Failed, st.Irreparable, st.Kept)}
+		return exitError{ExitFail, fmt.Errorf("%d entries failed, %d irreparable, %d kept, "+
+			"%d with no owner known", st.Failed, st.Irreparable, st.Kept, st.Unknown)}
 	}
 	return nil
 }

@@ -99,7 +99,11 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	in.fresh = s.headErr == nil && p.fresh(s.probe)
 	p.judge(&r, s, explicit, in.young, at)
 	if r.Finding() && s.entry != nil {
-		r.Irreparable = p.positionLost(s.owner, *s.entry)
+		// A chunk it can read that is not corrupt has findings about its
+		// attributes only: its data is intact (checked with Checksum) or
+		// may be, and can repair its position.
+		damaged := s.headErr != nil || s.corrupt
+		r.Irreparable = damaged && p.positionLost(s.owner, *s.entry)
 	}
 	in.result = r
 	return in
@@ -107,7 +111,8 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 
 // positionLost reports whether no copy of a damaged chunk's position is
 // left to repair it from: every other copy its owner lists there is
-// damaged too. A copy that could not be checked may be usable.
+// missing, corrupt or unreadable. A copy that could not be checked may be
+// usable, and so may one whose only findings are about its attributes.
 //
 // TODO(#5): an unlisted good copy on some volume is not looked for (rdir
 // has no lookup by chunk id), so a position may be called lost while one
@@ -117,7 +122,7 @@ func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
 		if ch.Pos != entry.Pos || ch.URL == entry.URL {
 			continue
 		}
-		if r := p.checkCopy(owner, ch); !r.Finding() {
+		if r, data := p.checkCopy(owner, ch); !r.Finding() || data != dataBad {
 			return false
 		}
 	}

@@ -279,3 +279,66 @@ func TestMalformedFullpath(t *testing.T) {
 		t.Errorf("unlisted chunk: %q, want an orphan with %q", errs, want)
 	}
 }
+
+// TestWrongAttributesAreNotLostData deletes one copy of a two-copy
+// position and gives the other a wrong hash attribute, its data intact: a
+// check with checksums, of the object or of the chunks by URL, must not
+// call the position irreparable, and one without must say that no copy
+// was verified rather than that the data is lost.
+func TestWrongAttributesAreNotLostData(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(16)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	cs := copiesAt(o, "0")
+	gone, wrong := cs[0], cs[1]
+	if err := os.Remove(f.Path(gone)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chunk.SetAttrs(f.Path(wrong), []chunk.Attr{{Name: chunk.AttrHash,
+		Value: strings.Repeat("0", len(wrong.Hash))}}); err != nil {
+		t.Fatal(err)
+	}
+	item := integritytest.ObjectItem(o, containerOf(f, o))
+	object := integrity.Target{Account: integritytest.Account, Container: containerOf(f, o),
+		Object: o.Name}
+	chunks := []integrity.Target{{Chunk: gone.URL}, {Chunk: wrong.URL}}
+	for _, tc := range []struct {
+		name     string
+		checksum bool
+		targets  []integrity.Target
+	}{{"object, checksums", true, []integrity.Target{object}}, {"object", false, []integrity.Target{object}},
+		{"chunks by URL, checksums", true, chunks}, {"chunks by URL", false, chunks}} {
+		opts := integrity.Options{Checksum: tc.checksum, OrphanMinAge: -1}
+		_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, tc.targets...)
+		for _, c := range cs {
+			if r, ok := res[integritytest.ChunkItem(c)]; !ok || r.Irreparable {
+				t.Errorf("%s: %s reported %v, irreparable %v: %q", tc.name, c.URL, ok, r.Irreparable,
+					r.Errors)
+			}
+		}
+		if st.Irreparable != 0 {
+			t.Errorf("%s: %d irreparable findings, want none", tc.name, st.Irreparable)
+		}
+		if len(tc.targets) > 1 {
+			continue
+		}
+		errs := res[item].Errors
+		unverified := slices.ContainsFunc(errs, func(e string) bool {
+			return strings.HasPrefix(e, "No copy verified at position 0")
+		})
+		if res[item].Irreparable || unverified == tc.checksum {
+			t.Errorf("%s: object irreparable %v: %q", tc.name, res[item].Irreparable, errs)
+		}
+	}
+}
+
+// containerOf returns the container of a fixture object.
+func containerOf(f *integritytest.Fixture, o *meta.Object) string {
+	for _, n := range f.Objects {
+		if n.Path == o.Name {
+			return n.Container
+		}
+	}
+	f.T.Fatalf("no object %s", o.Name)
+	return ""
+}

@@ -19,7 +19,12 @@
 //	           ACCOUNT/CONTAINER/OBJECT"), surplus
 //	           copies ("n chunks at position P, expected R"), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
-//	           which makes the object and its chunk findings irreparable
+//	           which makes the object and its chunk findings irreparable;
+//	           a copy whose only findings are about its attributes is
+//	           "Damaged", and usable when Checksum found its data intact;
+//	           without Checksum, a position whose copies are all missing,
+//	           unusable or damaged so is "No copy verified", not
+//	           irreparable: its data may be intact
 //	chunk      its chunk server has it ("Not found"); its attributes match
 //	           the directory: fullpath (account, container, path, version,
 //	           content id), position, size, hash, storage policy, chunk
@@ -43,7 +48,11 @@
 // line whose last field is a metachunk position or a bare chunk id checks
 // its object.
 //
-// Irreparable means that no copy the directory lists is usable. A good
+// Irreparable means that no copy the directory lists is usable: each is
+// missing, corrupt or unreadable. A copy whose attributes are wrong but
+// whose data matches the directory's size and hash is usable (the
+// rebuilder copies from it and replaces it), and one whose data was not
+// re-read may be, so neither makes a position irreparable. A good
 // copy may still exist unlisted on some volume (left by a rebuild or a
 // move): a check of an object or a chunk does not look for one, as the
 // reverse index cannot be asked for a chunk id; only a volume walk

@@ -155,9 +155,9 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 	positions, layoutErrs, lost := metachunks(o)
 	r.Errors = append(r.Errors, layoutErrs...)
 	r.Irreparable = lost
-	results := p.checkCopies(owner, positions, depth)
+	results, data := p.checkCopies(owner, positions, depth)
 	for i, mc := range positions {
-		errs, unchecked, lost := mc.assess(copies, results[i])
+		errs, unchecked, lost := mc.assess(copies, results[i], data[i])
 		r.Errors = append(r.Errors, errs...)
 		if unchecked > 0 {
 			r.Failed = append(r.Failed, fmt.Sprintf(
@@ -266,37 +266,51 @@ func gapError(from, to int) string {
 
 // checkCopies checks every copy of every metachunk when depth allows,
 // the requests of one object in parallel. results[i][j] is the result of
-// positions[i].copies[j]; nil results mean the copies were not checked.
-func (p *pass) checkCopies(owner Owner, positions []metachunk, depth int) [][]*Result {
-	results := make([][]*Result, len(positions))
+// positions[i].copies[j] and data[i][j] what was learnt of its data; nil
+// results mean the copies were not checked.
+func (p *pass) checkCopies(owner Owner, positions []metachunk, depth int) (results [][]*Result,
+	data [][]dataState) {
+	results, data = make([][]*Result, len(positions)), make([][]dataState, len(positions))
 	if depth < 1 {
 		for _, mc := range positions {
 			for _, entry := range mc.copies {
 				p.seen.addIfSet(entry.URL) // not to be checked by a volume walk either
 			}
 		}
-		return results
+		return results, data
 	}
 	var wg sync.WaitGroup
 	for i, mc := range positions {
 		results[i] = make([]*Result, len(mc.copies))
+		data[i] = make([]dataState, len(mc.copies))
 		for j, entry := range mc.copies {
 			p.seen.addIfSet(entry.URL)
 			wg.Add(1)
 			p.heads <- struct{}{}
 			go func() {
 				defer func() { <-p.heads; wg.Done() }()
-				results[i][j] = p.checkCopy(owner, entry)
+				results[i][j], data[i][j] = p.checkCopy(owner, entry)
 			}()
 		}
 	}
 	wg.Wait()
-	return results
+	return results, data
 }
 
+// dataState is what checking a copy learnt of its data.
+type dataState int
+
+const (
+	dataBad      dataState = iota // missing, corrupt, or its server failed
+	dataUnread                    // its server has it; not re-read (no Checksum)
+	dataVerified                  // re-read, it matches the directory's size and hash
+)
+
 // checkCopy asks a copy's chunk server about it and compares its metadata
-// with the directory's.
-func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
+// with the directory's. It says too what was learnt of the copy's data: a
+// copy whose findings are all about its attributes holds data that is
+// intact (dataVerified) or may be (dataUnread).
+func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 	c := p.c
 	o := owner.Object
 	r := &Result{Kind: KindChunk, Target: Target{Account: owner.Account,
@@ -308,7 +322,7 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
 	}
 	if err := c.opts.Pacer.Wait(p.ctx, 1, bytes); err != nil {
 		r.fail("", err)
-		return r
+		return r, dataBad
 	}
 	var pr Probe
 	at := time.Now()
@@ -331,31 +345,46 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) *Result {
 	}
 	if err != nil {
 		p.headError(r, err, at)
-		return r
+		return r, dataBad
 	}
 	c.stats.bytes.Add(bytes)
 	r.Errors = Compare(pr.Meta, owner, entry)
-	if corrupt {
+	switch {
+	case corrupt:
 		r.Errors = append(r.Errors, corruptError)
+		return r, dataBad
+	case c.opts.Checksum:
+		return r, dataVerified
 	}
-	return r
+	return r, dataUnread
 }
 
 // assess returns the object errors of one metachunk given its copies'
-// results, how many copies could not be checked, and whether no usable
-// copy is left: a copy that could not be checked may be usable.
+// results and what was learnt of their data, how many copies could not be
+// checked, and whether no usable copy is left. A copy whose data matches
+// the directory is usable whatever its attributes say; one that could not
+// be checked, or whose only findings are about its attributes and whose
+// data was not re-read, may be.
 //
 // TODO(#5): as in positionLost, only the copies the directory lists count;
 // an unlisted good copy is not looked for (rdir has no lookup by chunk id).
-func (mc metachunk) assess(copies int, results []*Result) (errs []string, unchecked int,
-	lost bool) {
+func (mc metachunk) assess(copies int, results []*Result, data []dataState) (errs []string,
+	unchecked int, lost bool) {
 	if n := len(mc.copies); n > copies {
 		errs = append(errs, fmt.Sprintf("%d chunks at position %s, expected %d", n, mc.pos, copies))
 	}
-	usable := len(mc.copies)
+	usable, unread := len(mc.copies), 0
 	for j, r := range results {
 		switch {
 		case r == nil:
+		case r.Finding() && data[j] == dataVerified:
+			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (wrong attributes, "+
+				"intact data)", mc.copies[j].URL, mc.pos))
+		case r.Finding() && data[j] == dataUnread:
+			usable--
+			unread++
+			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (wrong attributes, "+
+				"data not checked)", mc.copies[j].URL, mc.pos))
 		case r.Finding():
 			usable--
 			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s",
@@ -365,8 +394,13 @@ func (mc metachunk) assess(copies int, results []*Result) (errs []string, unchec
 			unchecked++
 		}
 	}
-	if usable > 0 || unchecked > 0 {
+	switch {
+	case usable > 0 || unchecked > 0:
 		return errs, unchecked, false
+	case unread > 0:
+		return append(errs, fmt.Sprintf("No copy verified at position %s (%d/%d with wrong "+
+			"attributes only, data not checked): check with checksums (--checksum)", mc.pos, unread,
+			copies)), 0, false
 	}
 	return append(errs, fmt.Sprintf(
 		"Unavailable metachunk at position %s (0/%d chunks available, 1/%d required)",

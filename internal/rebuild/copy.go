@@ -91,7 +91,7 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 				ErrIrreparable, pos))
 		}
 		res = r.rebuildCopy(ctx, res, j, pos, nil, false)
-		if res.Outcome != Rebuilt {
+		if res.Outcome != Rebuilt && res.Outcome != Recorded {
 			return res
 		}
 		next, err := r.load(ctx, res.Entry)
@@ -104,10 +104,12 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 
 // rebuildCopy makes a new copy at pos from a verified one and records it
 // in the directory in place of old (nil: as one more copy). oldGone says
-// old's chunk server has no file for it any more.
+// old's chunk server has no file for it any more. A copy that verifies
+// found at the target already (left by an interrupted run, or unlisted) is
+// recorded as it is: the outcome is then Recorded, nothing being copied.
 func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos string,
 	old *meta.Chunk, oldGone bool) Result {
-	sources := r.sources(ctx, j, pos, old)
+	sources := r.sources(ctx, j, pos, old, oldGone)
 	if len(sources) == 0 {
 		return failed(res, fmt.Errorf("%w: position %s of %s", ErrIrreparable, pos,
 			j.owner.Object.Name))
@@ -118,16 +120,14 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 	}
 	if r.opts.DryRun {
 		// What the copy would check as it streams, checked by re-hashing.
-		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool {
-			return r.classify(ctx, j, c, true).health == healthy
-		}) {
+		if !slices.ContainsFunc(sources, func(c meta.Chunk) bool { return r.intact(ctx, c) }) {
 			return failed(res, fmt.Errorf("%w: position %s of %s: no copy verifies", ErrIrreparable,
 				pos, j.owner.Object.Name))
 		}
 		res.Outcome, res.NewURL = Planned, rawx.ChunkURL(targets[0].host, targets[0].id)
 		return res
 	}
-	ne, n, err := r.copyTo(ctx, j, pos, sources, targets)
+	ne, n, found, err := r.copyTo(ctx, j, pos, sources, targets)
 	if err != nil {
 		return failed(res, err)
 	}
@@ -136,23 +136,46 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 	}
 	r.cleanup(ctx, j, old, ne)
 	res.Outcome, res.NewURL, res.Bytes = Rebuilt, ne.URL, res.Bytes+n
+	if found {
+		note := "a copy that verifies was at " + ne.URL + " already: recorded as one more copy, " +
+			"nothing copied"
+		if old != nil {
+			note = "a copy that verifies was at " + ne.URL + " already: recorded in place of " +
+				old.URL + ", nothing copied"
+		}
+		res.Outcome, res.Detail = Recorded, strings.TrimPrefix(res.Detail+"; "+note, "; ")
+	}
 	return res
 }
 
-// sources returns the copies at pos, old excepted, whose metadata agrees
-// with the directory. Their data is checked while it is copied: the new
-// copy's chunk server refuses data that does not match the hash.
-func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk) []meta.Chunk {
-	var out []meta.Chunk
+// sources returns the copies at pos that may be copied from: first those
+// whose metadata agrees with the directory, then those whose data their
+// chunk server re-hashes to the directory's size and hash whatever their
+// attributes say, old among them when it is still there (wrong attributes
+// lose no data). The data of every source is checked again while it is
+// copied: the new copy's chunk server refuses data that does not match
+// the hash.
+func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk,
+	oldGone bool) []meta.Chunk {
+	var good, intact []meta.Chunk
 	for _, c := range j.at(pos) {
-		if old != nil && c.URL == old.URL || r.lost[c.Host()] {
-			continue
-		}
-		if r.classify(ctx, j, c, false).health == healthy {
-			out = append(out, c)
+		isOld := old != nil && c.URL == old.URL
+		switch {
+		case r.lost[c.Host()] || isOld && oldGone:
+		case !isOld && r.classify(ctx, j, c, false).health == healthy:
+			good = append(good, c)
+		case r.intact(ctx, c):
+			intact = append(intact, c)
 		}
 	}
-	return out
+	return append(good, intact...)
+}
+
+// intact reports whether the chunk server of a copy re-hashes its data to
+// the size and hash of its directory entry, whatever its attributes say.
+func (r *Rebuilder) intact(ctx context.Context, c meta.Chunk) bool {
+	_, err := r.probe.Verify(ctx, c.URL, c.Size, c.Hash)
+	return err == nil
 }
 
 // target is a chunk server and the id a new copy gets there.
@@ -224,9 +247,10 @@ func rendezvous(svcs []meta.Service, id string) []meta.Service {
 var errBadSource = errors.New("bad source copy")
 
 // copyTo copies the metachunk from the first source that works to the
-// first target that takes it, trying at most three targets.
+// first target that takes it, trying at most three targets. found says
+// that the target held a copy that verifies already, adopted as it is.
 func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []meta.Chunk,
-	targets []target) (meta.Chunk, int64, error) {
+	targets []target) (ne meta.Chunk, n int64, found bool, err error) {
 	var errs []error
 	bad := map[string]bool{}
 	for _, t := range targets[:min(3, len(targets))] {
@@ -234,13 +258,13 @@ func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []me
 			if bad[src.URL] {
 				continue
 			}
-			ne, n, err := r.copyOne(ctx, j, pos, src, t)
+			ne, n, found, err := r.copyOne(ctx, j, pos, src, t)
 			if err == nil {
-				return ne, n, nil
+				return ne, n, found, nil
 			}
 			errs = append(errs, err)
 			if ctx.Err() != nil {
-				return meta.Chunk{}, 0, err // stopped: no other copy or target is to blame
+				return meta.Chunk{}, 0, false, err // stopped: no other copy or target is to blame
 			}
 			if !errors.Is(err, errBadSource) {
 				break // the target is the problem
@@ -248,40 +272,42 @@ func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []me
 			bad[src.URL] = true
 		}
 	}
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
 	if len(bad) == len(sources) {
 		err = fmt.Errorf("%w: every copy failed: %w", ErrIrreparable, err)
 	}
-	return meta.Chunk{}, 0, err
+	return meta.Chunk{}, 0, false, err
 }
 
 // copyOne streams one source copy to a target and verifies the result.
-// A copy an earlier, interrupted run left at the target is adopted once
-// verified; a chunk there that does not verify is never overwritten.
+// A copy already at the target (left by an earlier, interrupted run, or
+// unlisted) is adopted once verified, found then true; a chunk there that
+// does not verify is never overwritten.
 func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Chunk,
-	t target) (meta.Chunk, int64, error) {
-	ne := meta.Chunk{URL: rawx.ChunkURL(t.host, t.id), Pos: pos, Size: src.Size, Hash: src.Hash}
+	t target) (ne meta.Chunk, n int64, found bool, err error) {
+	ne = meta.Chunk{URL: rawx.ChunkURL(t.host, t.id), Pos: pos, Size: src.Size, Hash: src.Hash}
 	if err := r.opts.Pacer.Wait(ctx, 0, src.Size); err != nil {
-		return ne, 0, err
+		return ne, 0, false, err
 	}
-	err := r.stream(ctx, j, src, ne)
+	err = r.stream(ctx, j, src, ne)
 	if errors.Is(err, rawx.ErrExists) {
 		if r.classify(ctx, j, ne, true).health == healthy {
-			return ne, 0, nil
+			return ne, 0, true, nil
 		}
 		// Not a copy this rebuild made: it may hold data something needs,
 		// so the next target is tried instead.
-		return ne, 0, fmt.Errorf("%s exists and does not verify as this copy: left alone", ne.URL)
+		return ne, 0, false, fmt.Errorf("%s exists and does not verify as this copy: left alone",
+			ne.URL)
 	}
 	if err != nil {
-		return ne, 0, err
+		return ne, 0, false, err
 	}
 	if st := r.classify(ctx, j, ne, false); st.health != healthy {
 		r.deleteChunk(ctx, ne.URL)
-		return ne, 0, fmt.Errorf("new copy %s does not verify: %s %v", ne.URL,
+		return ne, 0, false, fmt.Errorf("new copy %s does not verify: %s %v", ne.URL,
 			strings.Join(st.reasons, "; "), st.err)
 	}
-	return ne, src.Size, nil
+	return ne, src.Size, false, nil
 }
 
 // stream GETs src and PUTs it as ne, with the owner's metadata and the

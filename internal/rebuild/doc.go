@@ -15,8 +15,11 @@
 //     server does not answer for is left alone, unless its volume is one
 //     of Options.LostVolumes.
 //  2. Sources are the other copies of the metachunk whose attributes
-//     agree with the directory; none means the entry is irreparable and
-//     skipped.
+//     agree with the directory, then the copies, the named one included,
+//     whose data its chunk server re-hashes to the directory's size and
+//     hash whatever their attributes say: wrong attributes lose no data,
+//     and such a copy is replaced like a corrupt one once a new copy is
+//     made from it. No source means the entry is irreparable and skipped.
 //  3. The target is a live chunk server holding no copy of the
 //     metachunk, chosen in an order fixed by the chunk id; failing one,
 //     the bad copy's own server, under a derived id when the bad copy is
@@ -24,7 +27,8 @@
 //  4. A source is streamed to the target with the directory's hash,
 //     which the target's chunk server checks as it writes; a source whose
 //     data does not match is passed over. The new copy's attributes are
-//     then checked.
+//     then checked. A chunk already at the target that verifies as the
+//     copy is taken as it is, and the entry is Recorded, not Rebuilt.
 //  5. The directory replaces the bad copy's entry with the new one in one
 //     update that fails if the entry changed meanwhile (meta.ChunkUpdate),
 //     so two entries for one copy never exist.
@@ -42,14 +46,20 @@
 //     deleted as an orphan, whatever its attributes say.
 //   - A chunk that is gone needs nothing but its reverse index records
 //     removed; running an entry again after it was repaired is a no-op.
+//     That takes an owner to know that nothing lists it: a chunk that is
+//     gone, named by URL alone and that its volume's reverse index has no
+//     record of is Unknown (not a success), the object that listed it
+//     being the one to check. A copy named by URL alone once it was
+//     replaced is such a chunk: its record went with it.
 //   - An owner that exists and lists the same chunk id at another URL (a
 //     copy moved by a rebuild) lets the chunk be deleted, as an extra copy
 //     (ExtraRemoved, naming the listed copy), only when every position of
 //     the object has all its copies healthy, those at the chunk's position
-//     re-hashed. When the listed copy is lost and this chunk verifies
-//     against its entry (attributes, size and hash, data re-hashed), the
-//     directory records this chunk in its place instead (Recorded: nothing
-//     is copied, and it is counted apart from the copies rebuilt).
+//     re-hashed. When the listed copy is lost or damaged (the report says
+//     which) and this chunk verifies against its entry (attributes, size
+//     and hash, data re-hashed), the directory records this chunk in its
+//     place instead (Recorded: nothing is copied, and it is counted apart
+//     from the copies rebuilt).
 //   - Any other owner that exists, an unreadable fullpath attribute, or no
 //     owner known at all keeps the chunk: it is reported as Kept for
 //     someone to look at.
@@ -66,7 +76,7 @@
 //
 // A rebuild stopped at any point converges when run again: a copy written
 // but not yet recorded is found at the same target (step 3) and adopted
-// once verified; a bad copy recorded as replaced but not yet deleted is
+// once verified (Recorded); a bad copy recorded as replaced but not yet deleted is
 // an orphan of its entry and deleted then.
 //
 // Once the context of a run is done, whatever pacing it waits on, no entry

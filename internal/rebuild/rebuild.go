@@ -35,14 +35,20 @@ const (
 	// ExtraRemoved: the chunk was an unlisted copy of a chunk its object
 	// lists elsewhere, every copy of the object healthy: it was deleted.
 	ExtraRemoved Outcome = "extra copy removed"
-	// Recorded: the chunk, an unlisted copy verifying against the entry of
-	// a lost copy with its chunk id, was recorded in its place; nothing
-	// was copied.
+	// Recorded: a copy already there was recorded in the directory and
+	// nothing was copied: the chunk, an unlisted copy verifying against
+	// the entry of a lost or damaged copy with its chunk id, in its place;
+	// or a copy that verifies, found at the target of a rebuild (left by
+	// an interrupted run, or unlisted), in place of the bad one.
 	Recorded Outcome = "recorded in place"
 	// Kept: the chunk is not listed where the entry says, but it may hold
 	// data an object needs (or nothing proves it does not): it was left in
 	// place for someone to look at.
 	Kept Outcome = "kept"
+	// Unknown: the chunk is gone and no owner is known to say whether it
+	// was needed (no entry names one, its volume's reverse index has no
+	// record of it): checking the object that listed it finds out.
+	Unknown Outcome = "owner unknown"
 	// Irreparable: no verified copy is left to rebuild from; the entry is
 	// skipped.
 	Irreparable Outcome = "irreparable"

@@ -163,3 +163,50 @@ func TestLineQuotesPath(t *testing.T) {
 		t.Errorf("line %q reads back as %+v, %v", line, e, err)
 	}
 }
+
+// TestWrongAttributesAreASource deletes one copy of a two-copy position of
+// two objects and gives the other copy a wrong hash attribute, its data
+// intact: naming both copies by URL, in either order, rebuilds both, from
+// the copy whose data matches the directory, and leaves nothing to find.
+func TestWrongAttributesAreASource(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(16)
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range objectsOf(f, "TWOCOPIES")[:2] {
+		var cs []meta.Chunk
+		for _, c := range o.Chunks {
+			if c.Pos == "0" {
+				cs = append(cs, c)
+			}
+		}
+		gone, wrong := cs[0], cs[1]
+		if err := os.Remove(f.Path(gone)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chunk.SetAttrs(f.Path(wrong), []chunk.Attr{{Name: chunk.AttrHash,
+			Value: strings.Repeat("0", len(wrong.Hash))}}); err != nil {
+			t.Fatal(err)
+		}
+		order := []meta.Chunk{gone, wrong}
+		if i == 1 {
+			order = []meta.Chunk{wrong, gone}
+		}
+		for _, c := range order {
+			res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+			t.Log(res.Line(), res.Detail)
+			if res.Outcome != rebuild.Rebuilt {
+				t.Errorf("%s: %s %v, want rebuilt", c.URL, res.Outcome, res.Err)
+			}
+		}
+	}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	if bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(bad) > 0 {
+		for _, it := range bad {
+			t.Errorf("after the rebuild: %v: %q", it, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+}

@@ -32,6 +32,7 @@ type Stats struct {
 	Extras      int64 // unlisted extra copies of healthy objects deleted
 	Recorded    int64 // unlisted copies recorded in place of lost ones
 	Kept        int64 // unlisted chunks left in place
+	Unknown     int64 // chunks gone whose owner is unknown
 	Irreparable int64
 	Planned     int64
 	Failed      int64
@@ -41,9 +42,11 @@ type Stats struct {
 }
 
 // OK reports whether every entry ended well: no failure, nothing
-// irreparable, no unlisted chunk kept and nothing interrupted.
+// irreparable, no unlisted chunk kept, no owner unknown and nothing
+// interrupted.
 func (s Stats) OK() bool {
-	return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 && s.Interrupted == 0
+	return s.Failed == 0 && s.Irreparable == 0 && s.Kept == 0 && s.Unknown == 0 &&
+		s.Interrupted == 0
 }
 
 // WriteText writes the summary of a run.
@@ -51,11 +54,11 @@ func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	_, err := fmt.Fprintf(w, "\nReport\n%-20s: %d\n%-20s: %d (%d bytes, %.1f MB/s)\n%-20s: %d\n"+
 		"%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n"+
-		"%-20s: %s (%.0f entries/s)\n",
+		"%-20s: %d\n%-20s: %s (%.0f entries/s)\n",
 		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
 		"Recorded in place", s.Recorded,
 		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Extra copies removed", s.Extras,
-		"Kept", s.Kept, "Irreparable", s.Irreparable,
+		"Kept", s.Kept, "Owner unknown", s.Unknown, "Irreparable", s.Irreparable,
 		"Planned", s.Planned, "Failed", s.Failed, "Interrupted", s.Interrupted,
 		"Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
@@ -65,7 +68,7 @@ func (s Stats) WriteText(w io.Writer) error {
 // counters are the live Stats of a run.
 type counters struct {
 	processed, rebuilt, recorded, bytes, healthy, orphans, extras, kept atomic.Int64
-	irreparable, planned, failed, interrupted, expected                 atomic.Int64
+	unknown, irreparable, planned, failed, interrupted, expected        atomic.Int64
 	start                                                               time.Time
 }
 
@@ -85,6 +88,8 @@ func (c *counters) add(res Result) {
 		c.extras.Add(1)
 	case Kept:
 		c.kept.Add(1)
+	case Unknown:
+		c.unknown.Add(1)
 	case Irreparable:
 		c.irreparable.Add(1)
 	case Planned:
@@ -100,7 +105,7 @@ func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Recorded: c.recorded.Load(), Bytes: c.bytes.Load(), Healthy: c.healthy.Load(),
 		Orphans: c.orphans.Load(), Extras: c.extras.Load(),
-		Kept: c.kept.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
+		Kept: c.kept.Load(), Unknown: c.unknown.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
 		Failed: c.failed.Load(), Interrupted: c.interrupted.Load(), Expected: c.expected.Load(),
 		Elapsed: time.Since(c.start)}
 }

@@ -87,6 +87,11 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 		return r.replace(ctx, res, f.lister, *f.entry)
 	case f.err != nil:
 		return failed(res, fmt.Errorf("find the owner of %s: %w", url, f.err))
+	case gone && len(claims) == 0:
+		res.Outcome = Unknown
+		res.Detail = "the chunk is gone and not in the reverse index of " + host +
+			"; check the object to find it"
+		return res
 	case gone:
 		return r.gone(ctx, res, url, claims)
 	case f.adopt != nil:
@@ -295,7 +300,8 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 			return res, false // its server holds a listed copy already
 		}
 	}
-	if r.classify(ctx, j, listed, true).health != broken {
+	st := r.classify(ctx, j, listed, true)
+	if st.health != broken {
 		return res, false
 	}
 	ne := meta.Chunk{URL: url, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash}
@@ -314,9 +320,13 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
 	}
 	r.cleanup(ctx, j, &listed, ne)
+	what := "which was lost"
+	if !st.missing {
+		what = "which is damaged (" + strings.Join(st.reasons, "; ") + ")"
+	}
 	res.Outcome = Recorded
-	res.Detail = "this copy verified against the directory's entry " + listed.URL +
-		", which was lost, and was recorded in its place"
+	res.Detail = "this copy verified against the directory's entry " + listed.URL + ", " + what +
+		", and was recorded in its place"
 	return res, true
 }
 

@@ -29,7 +29,8 @@ func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
 // TestChunkByURLListedIsNeverDeleted names by URL the only copy of an
 // object whose fullpath attribute is unreadable, or names another live
 // object, and which is older than the orphan age: the reverse index knows
-// its owner, which lists it, so it must stay.
+// its owner, which lists it, so it is not an orphan. Its data is intact:
+// it is replaced by a copy made from it, and the object still reads.
 func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(12)
@@ -54,8 +55,9 @@ func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 		}
 		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
 		t.Log(res.Line(), res.Detail)
-		if _, err := os.Stat(path); err != nil || res.Outcome == rebuild.OrphanRemoved {
-			t.Errorf("fullpath %q: %s: the only copy is gone (%v)", value, res.Outcome, err)
+		if res.Outcome != rebuild.Rebuilt {
+			t.Errorf("fullpath %q: %s %v, want rebuilt from the copy itself", value, res.Outcome,
+				res.Err)
 		}
 		if res.Entry.ContentID != singles[i].ContentID {
 			t.Errorf("fullpath %q: the entry is %+v, want the owner %s", value, res.Entry,
@@ -143,8 +145,10 @@ func containerOf(f *integritytest.Fixture, o *meta.Object) string {
 }
 
 // TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
-// names it again, and a chunk id no server has, twice: nothing is left to
-// do, and saying so is a success.
+// runs the entry it reports (which names the owner) twice: nothing is left
+// to do, and saying so is a success. Named by URL alone, the replaced copy
+// and a chunk id no server has are gone with no owner known: that is said,
+// and is no success.
 func TestChunkByURLRerunConverges(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
@@ -156,15 +160,20 @@ func TestChunkByURLRerunConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL}); res.Outcome !=
-		rebuild.Rebuilt {
-		t.Fatalf("first run: %s %v", res.Line(), res.Err)
+	first := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+	if first.Outcome != rebuild.Rebuilt || first.Entry.ContainerID == "" {
+		t.Fatalf("first run: %s %v", first.Line(), first.Err)
+	}
+	for range 2 {
+		if res := rb.Rebuild(f.Ctx, first.Entry); res.Outcome != rebuild.Healthy {
+			t.Errorf("rerun: %s %v", res.Line(), res.Err)
+		}
 	}
 	none := rawx.ChunkURL(c.Host(), "5BA11D33000000000000000000000000000000000000000000000000000000FF")
-	for _, u := range []string{c.URL, c.URL, none, none} {
+	for _, u := range []string{c.URL, none} {
 		if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: u}); res.Outcome !=
-			rebuild.Healthy {
-			t.Errorf("rerun: %s %v", res.Line(), res.Err)
+			rebuild.Unknown {
+			t.Errorf("by URL alone: %s %v", res.Line(), res.Err)
 		}
 	}
 	f.ReadAll(nil)
@@ -266,6 +275,108 @@ func TestExtraCopyRemovedSaysSo(t *testing.T) {
 	}
 	if _, err := os.Stat(f.ChunkPath(extra)); !os.IsNotExist(err) {
 		t.Errorf("the extra copy is still there: %v", err)
+	}
+	f.ReadAll(nil)
+}
+
+// moveEntry records in the directory the copy c of o on a chunk server
+// that holds no copy of its position, under the same chunk id, without
+// moving any data, and returns the new entry.
+func moveEntry(f *integritytest.Fixture, o *meta.Object, c meta.Chunk) meta.Chunk {
+	f.T.Helper()
+	holders := map[string]bool{}
+	for _, cc := range o.Chunks {
+		if cc.Pos == c.Pos {
+			holders[cc.Host()] = true
+		}
+	}
+	var moved meta.Chunk
+	for _, r := range f.NS.Rawx {
+		if !holders[r.ServiceID] {
+			moved = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
+				Hash: c.Hash}
+			break
+		}
+	}
+	cid := chunk.ContainerID(integritytest.Account, containerOf(f, o))
+	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
+		Old: meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}, New: moved}); err != nil {
+		f.T.Fatal(err)
+	}
+	return moved
+}
+
+// TestGoneChunkOfUnknownOwnerIsNotHealthy moves the directory entry of a
+// copy to a chunk server that has neither the chunk nor a reverse index
+// record of it, and names it by URL alone: the copy is lost but nothing
+// says whose it is, so the rebuild must say that the owner is unknown,
+// not that the chunk is healthy, and the run must not end well.
+func TestGoneChunkOfUnknownOwnerIsNotHealthy(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	moved := moveEntry(f, o, o.Chunks[0])
+	var got []rebuild.Result
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
+		Report: func(r rebuild.Result) { got = append(got, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{{Chunk: moved.URL}})); err != nil {
+		t.Fatal(err)
+	}
+	if st := run.Stats(); len(got) != 1 || got[0].Outcome != rebuild.Unknown || st.Unknown != 1 ||
+		st.OK() {
+		t.Errorf("%v: %+v, want the owner unknown and the run not OK", got, st)
+	}
+	if len(got) == 1 && !strings.Contains(got[0].Detail, "check the object") {
+		t.Errorf("detail %q does not say to check the object", got[0].Detail)
+	}
+}
+
+// TestCopyFoundAtTargetIsRecordedInPlace moves the directory entry of a
+// copy of a two-copy object, on three chunk servers, to the server without
+// a copy, leaving the data where it was, and rebuilds the lost entry as
+// the check's rebuild file names it: the only target is the server that
+// holds the copy, which verifies, so it is recorded in place, untouched,
+// and counted so rather than as a rebuilt copy.
+func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := objectsOf(f, "TWOCOPIES")[0]
+	c := o.Chunks[0]
+	before, err := os.Stat(f.Path(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := moveEntry(f, o, c)
+	var got []rebuild.Result
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
+		Report: func(r rebuild.Result) { got = append(got, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, containerOf(f, o)),
+		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: moved.URL}
+	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{e})); err != nil {
+		t.Fatal(err)
+	}
+	st := run.Stats()
+	if len(got) != 1 || got[0].Outcome != rebuild.Recorded || got[0].NewURL != c.URL ||
+		st.Recorded != 1 || st.Rebuilt != 0 || st.Bytes != 0 {
+		t.Errorf("%v: %+v, want %s recorded in place", got, st, c.URL)
+	}
+	if after, err := os.Stat(f.Path(c)); err != nil || !os.SameFile(before, after) ||
+		!after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the copy was rewritten or lost (%v)", err)
+	}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	if bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(bad) > 0 {
+		for _, it := range bad {
+			t.Errorf("after the rebuild: %v: %q", it, res[it].Errors)
+		}
 	}
 	f.ReadAll(nil)
 }
