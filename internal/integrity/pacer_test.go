@@ -70,7 +70,8 @@ func TestNewRatesWakeWaiters(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 		p.SetRates(r)
-		timeout := time.After(time.Second)
+		// Without the change, the waiters would go on 2, 4, 6 and 8 s later.
+		timeout := time.After(5 * time.Second)
 		for range 4 {
 			select {
 			case err := <-done:
@@ -78,7 +79,7 @@ func TestNewRatesWakeWaiters(t *testing.T) {
 					t.Fatal(err)
 				}
 			case <-timeout:
-				t.Fatalf("rates %+v: waiters still waiting a second after the change", r)
+				t.Fatalf("rates %+v: waiters still waiting 5 s after the change", r)
 			}
 		}
 	}
