@@ -18,29 +18,6 @@ import (
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
-// objectsOf returns the objects of the fixture with a policy and at least
-// one byte, with their chunks.
-func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
-	var out []*meta.Object
-	for _, n := range f.Objects {
-		if o := f.Locate(n); o.Policy == policy && o.Size > 0 {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// copiesAt returns the copies of an object's position.
-func copiesAt(o *meta.Object, pos string) []meta.Chunk {
-	var out []meta.Chunk
-	for _, c := range o.Chunks {
-		if c.Pos == pos {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // TestChunkChecksKeepIrreparable deletes every copy of a position of one
 // object and one copy of a position of another: a check of the chunks by
 // URL, of their volumes or of the error file of a full check must say
@@ -48,8 +25,8 @@ func copiesAt(o *meta.Object, pos string) []meta.Chunk {
 func TestChunkChecksKeepIrreparable(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(16)
-	two := objectsOf(f, "TWOCOPIES")
-	lost, damaged := copiesAt(two[0], "0"), copiesAt(two[1], "0")[:1]
+	two := f.ObjectsOf("TWOCOPIES")
+	lost, damaged := integritytest.CopiesAt(two[0], "0"), integritytest.CopiesAt(two[1], "0")[:1]
 	for _, c := range append(slices.Clone(lost), damaged...) {
 		if err := os.Remove(f.Path(c)); err != nil {
 			t.Fatal(err)
@@ -163,7 +140,7 @@ func TestVolumeFindsMissingRecordOfRecentChunk(t *testing.T) {
 func TestMissingCopyIsAnObjectError(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(8)
-	o := objectsOf(f, "TWOCOPIES")[0]
+	o := f.ObjectsOf("TWOCOPIES")[0]
 	n := f.Objects[slices.IndexFunc(f.Objects, func(n object.Name) bool { return n.Path == o.Name })]
 	c := o.Chunks[0]
 	if err := f.Dir.UpdateChunk(f.Ctx, chunk.ContainerID(n.Account, n.Container),
@@ -186,16 +163,10 @@ func TestMissingCopyIsAnObjectError(t *testing.T) {
 func TestChecksumKeepsAttributeFindings(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(16)
-	two := objectsOf(f, "TWOCOPIES")
+	two := f.ObjectsOf("TWOCOPIES")
 	size, hash, bare, flipped := two[0].Chunks[0], two[1].Chunks[0], two[2].Chunks[0], two[3].Chunks[0]
-	if err := chunk.SetAttrs(f.Path(size), []chunk.Attr{{Name: chunk.AttrSize,
-		Value: strconv.FormatInt(size.Size+6, 10)}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chunk.SetAttrs(f.Path(hash), []chunk.Attr{{Name: chunk.AttrHash,
-		Value: strings.Repeat("0", len(hash.Hash))}}); err != nil {
-		t.Fatal(err)
-	}
+	f.SetAttr(size, chunk.AttrSize, strconv.FormatInt(size.Size+6, 10))
+	f.SetAttr(hash, chunk.AttrHash, strings.Repeat("0", len(hash.Hash)))
 	attrs, err := chunk.ReadAttrs(f.Path(bare))
 	if err != nil {
 		t.Fatal(err)
@@ -255,7 +226,7 @@ func TestMalformedFullpath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	listed := objectsOf(f, "TWOCOPIES")[0].Chunks[0]
+	listed := f.ObjectsOf("TWOCOPIES")[0].Chunks[0]
 	setPath(listed.URL)
 	orphan := f.Orphan()
 	setPath(orphan.Item)
@@ -288,18 +259,15 @@ func TestMalformedFullpath(t *testing.T) {
 func TestWrongAttributesAreNotLostData(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(16)
-	o := objectsOf(f, "TWOCOPIES")[0]
-	cs := copiesAt(o, "0")
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	cs := integritytest.CopiesAt(o, "0")
 	gone, wrong := cs[0], cs[1]
 	if err := os.Remove(f.Path(gone)); err != nil {
 		t.Fatal(err)
 	}
-	if err := chunk.SetAttrs(f.Path(wrong), []chunk.Attr{{Name: chunk.AttrHash,
-		Value: strings.Repeat("0", len(wrong.Hash))}}); err != nil {
-		t.Fatal(err)
-	}
-	item := integritytest.ObjectItem(o, containerOf(f, o))
-	object := integrity.Target{Account: integritytest.Account, Container: containerOf(f, o),
+	f.SetAttr(wrong, chunk.AttrHash, strings.Repeat("0", len(wrong.Hash)))
+	item := integritytest.ObjectItem(o, f.ContainerOf(o))
+	object := integrity.Target{Account: integritytest.Account, Container: f.ContainerOf(o),
 		Object: o.Name}
 	chunks := []integrity.Target{{Chunk: gone.URL}, {Chunk: wrong.URL}}
 	for _, tc := range []struct {
@@ -330,15 +298,4 @@ func TestWrongAttributesAreNotLostData(t *testing.T) {
 			t.Errorf("%s: object irreparable %v: %q", tc.name, res[item].Irreparable, errs)
 		}
 	}
-}
-
-// containerOf returns the container of a fixture object.
-func containerOf(f *integritytest.Fixture, o *meta.Object) string {
-	for _, n := range f.Objects {
-		if n.Path == o.Name {
-			return n.Container
-		}
-	}
-	f.T.Fatalf("no object %s", o.Name)
-	return ""
 }

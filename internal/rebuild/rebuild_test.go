@@ -175,21 +175,13 @@ func TestWrongAttributesAreASource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, o := range objectsOf(f, "TWOCOPIES")[:2] {
-		var cs []meta.Chunk
-		for _, c := range o.Chunks {
-			if c.Pos == "0" {
-				cs = append(cs, c)
-			}
-		}
+	for i, o := range f.ObjectsOf("TWOCOPIES")[:2] {
+		cs := integritytest.CopiesAt(o, "0")
 		gone, wrong := cs[0], cs[1]
 		if err := os.Remove(f.Path(gone)); err != nil {
 			t.Fatal(err)
 		}
-		if err := chunk.SetAttrs(f.Path(wrong), []chunk.Attr{{Name: chunk.AttrHash,
-			Value: strings.Repeat("0", len(wrong.Hash))}}); err != nil {
-			t.Fatal(err)
-		}
+		f.SetAttr(wrong, chunk.AttrHash, strings.Repeat("0", len(wrong.Hash)))
 		order := []meta.Chunk{gone, wrong}
 		if i == 1 {
 			order = []meta.Chunk{wrong, gone}

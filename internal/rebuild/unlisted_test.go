@@ -10,21 +10,9 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
-	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
-
-// objectsOf returns the fixture's objects of a policy that have data.
-func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
-	var out []*meta.Object
-	for _, n := range f.Objects {
-		if o := f.Locate(n); o.Policy == policy && o.Size > 0 {
-			out = append(out, o)
-		}
-	}
-	return out
-}
 
 // TestChunkByURLListedIsNeverDeleted names by URL the only copy of an
 // object whose fullpath attribute is unreadable, or names another live
@@ -34,7 +22,7 @@ func objectsOf(f *integritytest.Fixture, policy string) []*meta.Object {
 func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(12)
-	singles := objectsOf(f, "SINGLE")
+	singles := f.ObjectsOf("SINGLE")
 	other := f.Locate(f.Objects[0])
 	fp := chunk.Fullpath{Account: integritytest.Account, Container: f.Objects[0].Container,
 		Path: other.Name, Version: other.Version, ContentID: other.ContentID}
@@ -76,30 +64,10 @@ func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(12)
-	o := objectsOf(f, "TWOCOPIES")[0]
-	var copies []meta.Chunk
-	holders := map[string]bool{}
-	for _, c := range o.Chunks {
-		if c.Pos == "0" {
-			copies = append(copies, c)
-			holders[c.Host()] = true
-		}
-	}
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	copies := integritytest.CopiesAt(o, "0")
 	good, other := copies[0], copies[1]
-	var moved meta.Chunk
-	for _, r := range f.NS.Rawx {
-		if !holders[r.ServiceID] {
-			moved = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, good.ID()), Pos: good.Pos,
-				Size: good.Size, Hash: good.Hash}
-			break
-		}
-	}
-	cid := chunk.ContainerID(integritytest.Account, containerOf(f, o))
-	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
-		Old: meta.Chunk{URL: good.URL, Pos: good.Pos, Size: good.Size, Hash: good.Hash},
-		New: moved}); err != nil {
-		t.Fatal(err)
-	}
+	f.MoveEntry(o, f.ContainerOf(o), good)
 	if err := os.Remove(f.Path(other)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,17 +101,6 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	f.ReadAll(nil)
 }
 
-// containerOf returns the container of a fixture object.
-func containerOf(f *integritytest.Fixture, o *meta.Object) string {
-	for _, n := range f.Objects {
-		if n.Path == o.Name {
-			return n.Container
-		}
-	}
-	f.T.Fatalf("no object %s", o.Name)
-	return ""
-}
-
 // TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
 // runs the entry it reports (which names the owner) twice: nothing is left
 // to do, and saying so is a success. Named by URL alone, the replaced copy
@@ -152,7 +109,7 @@ func containerOf(f *integritytest.Fixture, o *meta.Object) string {
 func TestChunkByURLRerunConverges(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
-	c := objectsOf(f, "TWOCOPIES")[0].Chunks[0]
+	c := f.ObjectsOf("TWOCOPIES")[0].Chunks[0]
 	if err := os.Remove(f.Path(c)); err != nil {
 		t.Fatal(err)
 	}
@@ -186,20 +143,11 @@ func TestChunkByURLRerunConverges(t *testing.T) {
 func TestTargetChunkIsNeverOverwritten(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
-	o := objectsOf(f, "THREECOPIES")[0]
+	o := f.ObjectsOf("THREECOPIES")[0]
 	c := o.Chunks[0]
-	holders := map[string]bool{}
-	for _, cc := range o.Chunks {
-		if cc.Pos == c.Pos {
-			holders[cc.Host()] = true
-		}
-	}
 	var planted string
 	data := []byte("someone else's data")
-	for _, r := range f.NS.Rawx {
-		if holders[r.ServiceID] {
-			continue
-		}
+	for _, r := range f.Spares(o, c.Pos) {
 		planted = rawx.ChunkURL(r.ServiceID, c.ID())
 		m := &chunk.Meta{Fullpath: chunk.Fullpath{Account: integritytest.Account,
 			Container: "elsewhere", Path: "another", Version: 1, ContentID: "0123456789ABCDEF"},
@@ -234,21 +182,12 @@ func TestTargetChunkIsNeverOverwritten(t *testing.T) {
 func TestExtraCopyRemovedSaysSo(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
-	o := objectsOf(f, "TWOCOPIES")[0]
+	o := f.ObjectsOf("TWOCOPIES")[0]
 	c := o.Chunks[0]
-	holders := map[string]bool{}
-	for _, cc := range o.Chunks {
-		if cc.Pos == c.Pos {
-			holders[cc.Host()] = true
-		}
-	}
 	var extra string
-	for _, r := range f.NS.Rawx {
-		if holders[r.ServiceID] {
-			continue
-		}
+	for _, r := range f.Spares(o, c.Pos) {
 		extra = rawx.ChunkURL(r.ServiceID, c.ID())
-		fp := chunk.Fullpath{Account: integritytest.Account, Container: containerOf(f, o),
+		fp := chunk.Fullpath{Account: integritytest.Account, Container: f.ContainerOf(o),
 			Path: o.Name, Version: o.Version, ContentID: o.ContentID}
 		m := &chunk.Meta{Fullpath: fp, Position: c.Pos, Hash: c.Hash, ChunkMethod: o.ChunkMethod,
 			StoragePolicy: o.Policy}
@@ -279,33 +218,6 @@ func TestExtraCopyRemovedSaysSo(t *testing.T) {
 	f.ReadAll(nil)
 }
 
-// moveEntry records in the directory the copy c of o on a chunk server
-// that holds no copy of its position, under the same chunk id, without
-// moving any data, and returns the new entry.
-func moveEntry(f *integritytest.Fixture, o *meta.Object, c meta.Chunk) meta.Chunk {
-	f.T.Helper()
-	holders := map[string]bool{}
-	for _, cc := range o.Chunks {
-		if cc.Pos == c.Pos {
-			holders[cc.Host()] = true
-		}
-	}
-	var moved meta.Chunk
-	for _, r := range f.NS.Rawx {
-		if !holders[r.ServiceID] {
-			moved = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
-				Hash: c.Hash}
-			break
-		}
-	}
-	cid := chunk.ContainerID(integritytest.Account, containerOf(f, o))
-	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
-		Old: meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}, New: moved}); err != nil {
-		f.T.Fatal(err)
-	}
-	return moved
-}
-
 // TestGoneChunkOfUnknownOwnerIsNotHealthy moves the directory entry of a
 // copy to a chunk server that has neither the chunk nor a reverse index
 // record of it, and names it by URL alone: the copy is lost but nothing
@@ -314,8 +226,8 @@ func moveEntry(f *integritytest.Fixture, o *meta.Object, c meta.Chunk) meta.Chun
 func TestGoneChunkOfUnknownOwnerIsNotHealthy(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
-	o := objectsOf(f, "TWOCOPIES")[0]
-	moved := moveEntry(f, o, o.Chunks[0])
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	moved := f.MoveEntry(o, f.ContainerOf(o), o.Chunks[0])
 	var got []rebuild.Result
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
 		Report: func(r rebuild.Result) { got = append(got, r) }})
@@ -344,13 +256,13 @@ func TestGoneChunkOfUnknownOwnerIsNotHealthy(t *testing.T) {
 func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(8)
-	o := objectsOf(f, "TWOCOPIES")[0]
+	o := f.ObjectsOf("TWOCOPIES")[0]
 	c := o.Chunks[0]
 	before, err := os.Stat(f.Path(c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved := moveEntry(f, o, c)
+	moved := f.MoveEntry(o, f.ContainerOf(o), c)
 	var got []rebuild.Result
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
 		Report: func(r rebuild.Result) { got = append(got, r) }})
@@ -358,7 +270,7 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := rb.NewRun()
-	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, containerOf(f, o)),
+	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, f.ContainerOf(o)),
 		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: moved.URL}
 	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{e})); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -55,16 +56,13 @@ func (f *Fixture) Break() *Damage {
 
 	o, ctr = f.pick(used, "TWOCOPIES", 2)
 	c = o.Chunks[0]
-	if err := chunk.SetAttrs(f.Path(c), []chunk.Attr{{Name: chunk.AttrSize,
-		Value: strconv.FormatInt(c.Size+1, 10)}}); err != nil {
-		f.T.Fatal(err)
-	}
+	f.SetAttr(c, chunk.AttrSize, strconv.FormatInt(c.Size+1, 10))
 	d.add(ChunkItem(c), ObjectItem(o, ctr))
 
 	o, ctr = f.pick(used, "TWOCOPIES", 2)
 	d.add(f.misdirect(o, ctr), ObjectItem(o, ctr))
 
-	d.add(f.orphan())
+	d.add(f.Orphan())
 
 	o, ctr = f.pick(used, "SINGLE", 2)
 	for _, c := range o.Chunks {
@@ -127,34 +125,58 @@ func (d *Damage) WithoutHashOnly() []Item {
 func (f *Fixture) misdirect(o *meta.Object, ctr string) Item {
 	f.T.Helper()
 	old := o.Chunks[0]
-	holders := map[string]bool{}
-	for _, c := range o.Chunks {
-		if c.Pos == old.Pos {
-			holders[c.Host()] = true
-		}
-	}
-	var spare meta.Chunk
-	for _, r := range f.NS.Rawx {
-		if !holders[r.ServiceID] {
-			spare = meta.Chunk{URL: rawx.ChunkURL(r.ServiceID, old.ID()), Pos: old.Pos,
-				Size: old.Size, Hash: old.Hash}
-			break
-		}
-	}
-	if spare.URL == "" {
-		f.T.Fatal("no chunk server without a copy")
-	}
-	cid := chunk.ContainerID(Account, ctr)
-	entry := meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
-	if err := f.Dir.UpdateChunk(f.Ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID,
-		Old: entry, New: spare}); err != nil {
-		f.T.Fatal(err)
-	}
+	spare := f.MoveEntry(o, ctr, old)
 	if err := (&rawx.Client{}).Delete(f.Ctx, old.RealURL); err != nil {
 		f.T.Fatal(err)
 	}
-	f.waitUnindexed(old.Host(), cid, old.ID())
+	f.waitUnindexed(old.Host(), chunk.ContainerID(Account, ctr), old.ID())
 	return ChunkItem(spare)
+}
+
+// SetAttr sets the attribute name of the file of copy c to value.
+func (f *Fixture) SetAttr(c meta.Chunk, name, value string) {
+	f.T.Helper()
+	if err := chunk.SetAttrs(f.Path(c), []chunk.Attr{{Name: name, Value: value}}); err != nil {
+		f.T.Fatal(err)
+	}
+}
+
+// Spares returns the chunk servers that hold no copy of position pos of o.
+func (f *Fixture) Spares(o *meta.Object, pos string) []namespace.RawxInfo {
+	holders := map[string]bool{}
+	for _, c := range o.Chunks {
+		if c.Pos == pos {
+			holders[c.Host()] = true
+		}
+	}
+	var out []namespace.RawxInfo
+	for _, r := range f.NS.Rawx {
+		if !holders[r.ServiceID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// MoveEntry records in the directory the copy c of object o of container
+// ctr on a chunk server that holds no copy of its position, under the same
+// chunk id, without moving any data, and returns the new entry.
+func (f *Fixture) MoveEntry(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk {
+	f.T.Helper()
+	var moved meta.Chunk
+	if spares := f.Spares(o, c.Pos); len(spares) > 0 {
+		moved = meta.Chunk{URL: rawx.ChunkURL(spares[0].ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
+			Hash: c.Hash}
+	}
+	if moved.URL == "" {
+		f.T.Fatal("no chunk server without a copy")
+	}
+	entry := meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}
+	if err := f.Dir.UpdateChunk(f.Ctx, chunk.ContainerID(Account, ctr), meta.ChunkUpdate{
+		ContentID: o.ContentID, Old: entry, New: moved}); err != nil {
+		f.T.Fatal(err)
+	}
+	return moved
 }
 
 // waitUnindexed waits until the reverse index forgets a chunk.
@@ -173,9 +195,9 @@ func (f *Fixture) waitUnindexed(vol, cid, id string) {
 	}
 }
 
-// orphan uploads the first chunk of an object and never commits it, as a
-// put killed half way does.
-func (f *Fixture) orphan() Item {
+// Orphan uploads, just now, the first chunk of an object and never commits
+// it, as a put killed half way does, and returns it.
+func (f *Fixture) Orphan() Item {
 	f.T.Helper()
 	p, err := f.Dir.ContentPrepare(f.Ctx, Account, "ctr-0", "never committed",
 		meta.PrepareRequest{Size: 10, Policy: "THREECOPIES"})
@@ -192,7 +214,3 @@ func (f *Fixture) orphan() Item {
 	}
 	return Item{integrity.KindChunk, c.URL}
 }
-
-// Orphan writes a chunk of an upload that is never committed, just now,
-// and returns it.
-func (f *Fixture) Orphan() Item { return f.orphan() }

@@ -163,6 +163,41 @@ func (f *Fixture) Locate(n object.Name) *meta.Object {
 	return o
 }
 
+// ObjectsOf returns the fixture's objects of a policy that have data,
+// with their chunks.
+func (f *Fixture) ObjectsOf(policy string) []*meta.Object {
+	var out []*meta.Object
+	for _, n := range f.Objects {
+		if o := f.Locate(n); o.Policy == policy && o.Size > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ContainerOf returns the container of a fixture object.
+func (f *Fixture) ContainerOf(o *meta.Object) string {
+	f.T.Helper()
+	for _, n := range f.Objects {
+		if n.Path == o.Name {
+			return n.Container
+		}
+	}
+	f.T.Fatalf("no object %s", o.Name)
+	return ""
+}
+
+// CopiesAt returns the copies of position pos of o.
+func CopiesAt(o *meta.Object, pos string) []meta.Chunk {
+	var out []meta.Chunk
+	for _, c := range o.Chunks {
+		if c.Pos == pos {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Path returns the file of a chunk.
 func (f *Fixture) Path(c meta.Chunk) string {
 	f.T.Helper()
