@@ -192,7 +192,8 @@ func (sc *scenario) putMany(t *testing.T, container string, n, per int) []*obj {
 				if j >= n || t.Failed() {
 					return
 				}
-				objs[j] = sc.putQuiet(t, container, fmt.Sprintf("dir %d/obj%06d", j%7, j), per*testChunkSize)
+				name := fmt.Sprintf("dir %d/obj%06d", j%7, j)
+				objs[j] = sc.putQuiet(t, container, name, per*testChunkSize)
 			}
 		}()
 	}

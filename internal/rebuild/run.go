@@ -104,8 +104,8 @@ func (c *counters) add(res Result) {
 func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Recorded: c.recorded.Load(), Bytes: c.bytes.Load(), Healthy: c.healthy.Load(),
-		Orphans: c.orphans.Load(), Extras: c.extras.Load(),
-		Kept: c.kept.Load(), Unknown: c.unknown.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
+		Orphans: c.orphans.Load(), Extras: c.extras.Load(), Kept: c.kept.Load(),
+		Unknown: c.unknown.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
 		Failed: c.failed.Load(), Interrupted: c.interrupted.Load(), Expected: c.expected.Load(),
 		Elapsed: time.Since(c.start)}
 }
