@@ -1,7 +1,6 @@
 package rebuild_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -38,13 +37,7 @@ func TestInterruptedRebuildsConverge(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(96)
 	broken := f.BreakCopies(18)
-	var file bytes.Buffer
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
-	integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
-	entries, err := integrity.ReadRebuildEntries(&file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, _ := checkEntries(t, f)
 	if len(entries) != len(broken) {
 		t.Fatalf("%d rebuild entries for %d broken copies", len(entries), len(broken))
 	}
@@ -66,7 +59,7 @@ func TestInterruptedRebuildsConverge(t *testing.T) {
 	if st.Failed != 0 || st.Irreparable != 0 {
 		t.Errorf("rerun: %+v", st)
 	}
-	opts.RebuildFile = nil
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
 	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
 		integrity.Target{}); len(got) != 0 {
 		for _, it := range got {
@@ -87,13 +80,7 @@ func TestStoppedRunIsInterrupted(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(60)
 	f.BreakCopies(12)
-	var file bytes.Buffer
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
-	integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
-	entries, err := integrity.ReadRebuildEntries(&file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, _ := checkEntries(t, f)
 	var results []rebuild.Result
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 2, OrphanMinAge: -1,
 		Pacer:  integrity.NewPacer(integrity.Rates{BytesPerSecond: 2000}),
@@ -123,8 +110,7 @@ func TestStoppedRunIsInterrupted(t *testing.T) {
 	if st := rebuildAll(t, f, entries); st.Failed+st.Irreparable+st.Kept+st.Interrupted != 0 {
 		t.Errorf("rerun: %+v", st)
 	}
-	opts.RebuildFile = nil
-	if got, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(got) != 0 {
+	if _, got := checkEntries(t, f); len(got) != 0 {
 		t.Errorf("after the rerun: %v", got)
 	}
 }

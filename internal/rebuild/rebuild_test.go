@@ -1,7 +1,6 @@
 package rebuild_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -23,13 +22,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(60)
 	broken := f.BreakCopies(6)
-	var file bytes.Buffer
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
-	before, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
-	entries, err := integrity.ReadRebuildEntries(&file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, before := checkEntries(t, f)
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: true, OrphanMinAge: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +34,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if st := run.Stats(); st.Planned != int64(len(broken)) || st.Rebuilt != 0 {
 		t.Errorf("dry run: %+v, want %d planned", st, len(broken))
 	}
-	opts.RebuildFile = nil
-	after, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	_, after := checkEntries(t, f)
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("findings changed by a dry run (-before +after):\n%s", diff)
 	}

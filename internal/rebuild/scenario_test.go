@@ -59,6 +59,21 @@ func TestScenario(t *testing.T) {
 	}
 }
 
+// checkEntries checks the whole namespace with checksums and returns the
+// entries it writes for the rebuilder, and what it found bad.
+func checkEntries(t *testing.T, f *integritytest.Fixture) ([]integrity.RebuildEntry,
+	[]integritytest.Item) {
+	t.Helper()
+	var file bytes.Buffer
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
+	bad, _, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	entries, err := integrity.ReadRebuildEntries(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries, bad
+}
+
 // rebuildAll rebuilds entries and returns the counters.
 func rebuildAll(t *testing.T, f *integritytest.Fixture,
 	entries []integrity.RebuildEntry) rebuild.Stats {

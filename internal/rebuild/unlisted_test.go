@@ -72,15 +72,8 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	checkOpts := integrity.Options{Checksum: true, OrphanMinAge: -1}
 	for pass := range 2 {
-		var file bytes.Buffer
-		checkOpts.RebuildFile = &file
-		integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts, integrity.Target{})
-		entries, err := integrity.ReadRebuildEntries(&file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		entries, _ := checkEntries(t, f)
 		st := rebuildAll(t, f, entries)
 		if _, err := os.Stat(f.Path(good)); err != nil {
 			t.Fatalf("pass %d: the only good copy is gone: %v (%+v)", pass, err, st)
@@ -91,8 +84,8 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 				st, want[0], want[1])
 		}
 	}
-	checkOpts.RebuildFile = nil
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, checkOpts,
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
 		integrity.Target{}); len(got) != 0 {
 		for _, it := range got {
 			t.Errorf("after the rebuilds: %s %s: %v", it.Kind, it.Item, res[it].Errors)
