@@ -301,8 +301,8 @@ func (c *Converter) removeLegacy(b []*plan) {
 		}
 		defer unix.Close(fd)
 		for _, name := range p.remove {
-			if err := unix.Fremovexattr(fd, name); err != nil && !errors.Is(err, unix.ENODATA) {
-				p.fail(fmt.Errorf("remove xattr %s from %s: %w", name, p.path, err))
+			if err := chunk.RemoveAttrFd(fd, name); err != nil {
+				p.fail(fmt.Errorf("%s: %w", p.path, err))
 				return
 			}
 		}
