@@ -223,6 +223,12 @@ func listQuery(vol string, opts ListOptions) url.Values {
 	if opts.Rebuild {
 		q.Set("rebuild", "true")
 	}
+	if opts.ChunkID != "" {
+		q.Set("chunk_id", opts.ChunkID)
+	}
+	if opts.ContentID != "" {
+		q.Set("content_id", opts.ContentID)
+	}
 	return q
 }
 

@@ -35,9 +35,11 @@
 //	POST   push[?create=true]        record or array of records, all six
 //	                                 fields mandatory; 204
 //	DELETE delete                    {"container_id","chunk_id"} or array; 204
-//	GET    fetch (or POST)           max|limit, marker, prefix, rebuild;
+//	GET    fetch (or POST)           max|limit, marker, prefix, rebuild,
+//	                                 chunk_id, content_id;
 //	                                 200 [["<key>", value], ...]
-//	GET    status (or POST)          max|limit, marker, prefix; 200
+//	GET    status (or POST)          max|limit, marker, prefix, chunk_id,
+//	                                 content_id; 200
 //	                                 {"chunk":{"total"[,"to_rebuild"]},
 //	                                  "container":{"<CID>":{...}}
 //	                                  [,"rebuild":{"incident_date"}]}
@@ -67,6 +69,10 @@
 //     key that merely starts with a marker that is not a whole key.
 //   - Records are stored only under the current key format, so
 //     admin/clear?repair=true has nothing to repair.
+//   - fetch and status also take chunk_id and content_id, which select
+//     the records of one chunk id or one content through an index: the
+//     checker and the rebuilder look a chunk or an object up on a volume
+//     without listing it whole. OpenIO's rdir has no such lookup.
 //   - The meta2 routes (/v1/rdir/meta2/...) and the service routes (/info,
 //     /status, /config) are not served.
 package rdir

@@ -95,8 +95,19 @@ func (o ListOptions) Normalize() (ListOptions, error) {
 	if !validPrefix(o.Prefix) {
 		return ListOptions{}, invalidf("prefix %q is not the start of a key", clip(o.Prefix))
 	}
+	if o.ChunkID != "" {
+		id, err := chunk.NormalizeID(o.ChunkID)
+		if err != nil {
+			return ListOptions{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		o.ChunkID = id
+	}
+	if o.ContentID != "" && (!chunk.IsHex(o.ContentID) || len(o.ContentID) > chunk.MaxIDLen) {
+		return ListOptions{}, invalidf("content id %q is not 1 to 64 hexadecimal digits", clip(o.ContentID))
+	}
 	o.Marker = strings.ToUpper(o.Marker)
 	o.Prefix = strings.ToUpper(o.Prefix)
+	o.ContentID = strings.ToUpper(o.ContentID)
 	return o, nil
 }
 

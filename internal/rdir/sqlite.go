@@ -14,7 +14,8 @@ import (
 // volume: a volume is a row of volumes, its records are the rows of chunks
 // with its id. chunk_key is the OpenIO listing key "<CID>|<CHUNKID>", so
 // that ordering, markers and prefixes compare bytes exactly as OpenIO's
-// key-value store does.
+// key-value store does. Two indexes answer lookups by chunk id (the key
+// after "|", from its 66th character) and by content id.
 var schema = sqlitedb.Schema{Name: "rdir", Steps: []string{`
 CREATE TABLE volumes (
 	id INTEGER PRIMARY KEY,
@@ -31,6 +32,9 @@ CREATE TABLE chunks (
 	mtime INTEGER NOT NULL,
 	PRIMARY KEY (volume, chunk_key)
 ) WITHOUT ROWID;
+`, `
+CREATE INDEX chunks_by_id ON chunks (volume, substr(chunk_key, 66), chunk_key);
+CREATE INDEX chunks_by_content ON chunks (volume, content_id, chunk_key);
 `}}
 
 // SQLiteStore is the Store kept in one SQLite database file for all
@@ -249,20 +253,7 @@ func pageOf(recs []Record, limit int) Page {
 // the Record are set.
 func (s *SQLiteStore) list(ctx context.Context, v volume, opts ListOptions,
 	fn func(key string, r Record) error) error {
-	query := `SELECT chunk_key, content_id, path, version, mtime FROM chunks
-		WHERE volume = ? AND chunk_key > ? AND chunk_key >= ?`
-	args := []any{v.id, opts.Marker, opts.Prefix}
-	if opts.Prefix != "" {
-		// Keys are made of hexadecimal digits and "|", all below "~".
-		query += ` AND chunk_key < ?`
-		args = append(args, opts.Prefix+"~")
-	}
-	if opts.Rebuild {
-		query += ` AND mtime <= ?`
-		args = append(args, v.incident)
-	}
-	query += ` ORDER BY chunk_key LIMIT ?`
-	args = append(args, opts.Limit+1)
+	query, args := selectRecords(v, opts)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -279,6 +270,40 @@ func (s *SQLiteStore) list(ctx context.Context, v volume, opts ListOptions,
 		}
 	}
 	return rows.Err()
+}
+
+// selectRecords returns the query of list and its arguments. A lookup by
+// chunk or content id selects the keys from its index, which holds them,
+// then reads their records; left to choose, the planner would rather walk
+// the primary key in order than read an index that lacks the values.
+func selectRecords(v volume, opts ListOptions) (string, []any) {
+	where := `volume = ? AND chunk_key > ? AND chunk_key >= ?`
+	args := []any{v.id, opts.Marker, opts.Prefix}
+	if opts.Prefix != "" {
+		// Keys are made of hexadecimal digits and "|", all below "~".
+		where += ` AND chunk_key < ?`
+		args = append(args, opts.Prefix+"~")
+	}
+	if opts.Rebuild {
+		where += ` AND mtime <= ?`
+		args = append(args, v.incident)
+	}
+	if opts.ChunkID == "" && opts.ContentID == "" {
+		return `SELECT chunk_key, content_id, path, version, mtime FROM chunks
+			WHERE ` + where + ` ORDER BY chunk_key LIMIT ?`, append(args, opts.Limit+1)
+	}
+	if opts.ChunkID != "" {
+		where += ` AND substr(chunk_key, 66) = ?`
+		args = append(args, opts.ChunkID)
+	}
+	if opts.ContentID != "" {
+		where += ` AND content_id = ?`
+		args = append(args, opts.ContentID)
+	}
+	return `SELECT chunk_key, content_id, path, version, mtime FROM chunks
+		WHERE volume = ? AND chunk_key IN (SELECT chunk_key FROM chunks
+			WHERE ` + where + ` ORDER BY chunk_key LIMIT ?)
+		ORDER BY chunk_key`, append(append([]any{v.id}, args...), opts.Limit+1)
 }
 
 // Status counts one page of records.

@@ -38,6 +38,11 @@ type ListOptions struct {
 	// date (Mtime <= date), and nothing if no incident date is set.
 	// Status ignores it.
 	Rebuild bool
+	// ChunkID, if set, lists only the records of that chunk id (in any
+	// container), and ContentID only those of that content: lookups the
+	// index answers without reading the other records of the volume.
+	ChunkID   string
+	ContentID string
 }
 
 // Page is one page of a listing, in increasing key order.

@@ -308,6 +308,73 @@ func testPrefixEdges(t *testing.T, s rdir.Store) {
 	}
 }
 
+// testLookup selects records by chunk id and by content id, alone and
+// with a prefix, a marker, paging and a status.
+func testLookup(t *testing.T, s rdir.Store) {
+	recs := Recs(0, 40, 5, 100)
+	// The same chunk id in a second container, and a content of three
+	// chunks in one container.
+	twin := Rec(3, 7, 100)
+	recs = append(recs, twin)
+	content := recs[10].ContentID
+	for _, i := range []int{15, 20} {
+		recs[i].ContentID, recs[i].ContainerID = content, recs[10].ContainerID
+	}
+	setup(t, s, recs)
+	all := Sorted(recs)
+	match := func(keep func(rdir.Record) bool) []rdir.Record {
+		var out []rdir.Record
+		for _, r := range all {
+			if keep(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	id := ChunkID(7)
+	tests := []struct {
+		name string
+		opts rdir.ListOptions
+		want []rdir.Record
+	}{
+		{"chunk id in two containers", rdir.ListOptions{ChunkID: strings.ToLower(id)},
+			match(func(r rdir.Record) bool { return r.ChunkID == id })},
+		{"chunk id and container", rdir.ListOptions{ChunkID: id, Prefix: twin.ContainerID},
+			[]rdir.Record{twin}},
+		{"content", rdir.ListOptions{ContentID: strings.ToLower(content), Limit: 1},
+			match(func(r rdir.Record) bool { return r.ContentID == content })},
+		{"content after a marker", rdir.ListOptions{ContentID: content, Marker: recs[15].Key()},
+			match(func(r rdir.Record) bool { return r.ContentID == content && r.Key() > recs[15].Key() })},
+		{"unknown chunk id", rdir.ListOptions{ChunkID: ChunkID(1000)}, nil},
+		{"chunk id of another content", rdir.ListOptions{ChunkID: id, ContentID: content}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name != "unknown chunk id" && tt.name != "chunk id of another content" && len(tt.want) < 1 {
+				t.Fatal("test data selects nothing")
+			}
+			diffRecords(t, "records", tt.want, fetchAll(t, s, tt.opts))
+			whole := tt.opts
+			whole.Limit = 0
+			st, err := s.Status(context.Background(), vol, whole)
+			if err != nil {
+				t.Fatalf("Status: %v", err)
+			}
+			if st.Chunk.Total != int64(len(tt.want)) {
+				t.Errorf("Status counts %d records, want %d", st.Chunk.Total, len(tt.want))
+			}
+		})
+	}
+	if got := len(match(func(r rdir.Record) bool { return r.ChunkID == id })); got != 2 {
+		t.Fatalf("test data has %d records of chunk %s, want 2", got, id)
+	}
+	for _, bad := range []rdir.ListOptions{{ChunkID: "XYZ"}, {ChunkID: "ABC"}, {ContentID: "not hex"},
+		{ContentID: strings.Repeat("A", 65)}} {
+		_, err := s.Fetch(context.Background(), vol, bad)
+		wantErr(t, fmt.Sprintf("Fetch(%+v)", bad), err, rdir.ErrInvalid)
+	}
+}
+
 func testRebuild(t *testing.T, s rdir.Store) {
 	ctx := context.Background()
 	const incident = 1000

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"LimitBounds", testLimitBounds},
 		{"MarkerEdges", testMarkerEdges},
 		{"PrefixEdges", testPrefixEdges},
+		{"LookupByChunkOrContent", testLookup},
 		{"Rebuild", testRebuild},
 		{"Status", testStatus},
 		{"IncidentDate", testIncidentDate},
