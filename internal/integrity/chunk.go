@@ -111,12 +111,9 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 
 // positionLost reports whether no copy of a damaged chunk's position is
 // left to repair it from: every other copy its owner lists there is
-// missing, corrupt or unreadable. A copy that could not be checked may be
-// usable, and so may one whose only findings are about its attributes.
-//
-// TODO(#5): an unlisted good copy on some volume is not looked for (rdir
-// has no lookup by chunk id), so a position may be called lost while one
-// exists; only a volume walk finds it.
+// missing, corrupt or unreadable, and no unlisted copy recorded by a
+// reverse index verifies. A copy that could not be checked may be usable,
+// and so may one whose only findings are about its attributes.
 func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
 	for _, ch := range owner.Object.Chunks {
 		if ch.Pos != entry.Pos || ch.URL == entry.URL {
@@ -126,7 +123,7 @@ func (p *pass) positionLost(owner Owner, entry meta.Chunk) bool {
 			return false
 		}
 	}
-	return true
+	return len(p.unlistedCopies(owner, entry)) == 0
 }
 
 // head asks a chunk's server about it.
@@ -289,11 +286,11 @@ func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) ([]h
 			version: rec.Version})
 	}
 	if len(out) == 0 && rec == nil {
-		r, ok, err := p.searchIndex(host, id)
+		recs, err := p.searchIndex(host, id)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		for _, r := range recs {
 			add(hint{cid: r.ContainerID, contentID: r.ContentID, path: r.Path,
 				version: r.Version})
 		}
@@ -375,32 +372,21 @@ func (p *pass) names(cid string) (string, string, error) {
 	return v[0], v[1], err
 }
 
-// searchIndex looks for a chunk id in its volume's reverse index, a full
-// scan: the index is keyed by container first. Its error says that the
-// index could not be read.
-//
-// TODO(#5): rdir has no lookup by chunk id; each chunk with neither a
-// fullpath nor a hint costs a scan of its volume's index.
-func (p *pass) searchIndex(vol, id string) (rdir.Record, bool, error) {
+// searchIndex returns the records of a chunk id in its volume's reverse
+// index. Its error says that the index could not be read.
+func (p *pass) searchIndex(vol, id string) ([]rdir.Record, error) {
 	rc, err := p.c.rdirFor(p.ctx, vol)
 	if errors.Is(err, meta.ErrNoSuchService) {
-		return rdir.Record{}, false, nil // the volume has no reverse index
+		return nil, nil // the volume has no reverse index
 	}
 	if err != nil {
-		return rdir.Record{}, false, err
+		return nil, err
 	}
-	for rec, err := range rdir.All(p.ctx, rc, vol, rdir.ListOptions{Limit: rdir.MaxLimit}) {
-		if errors.Is(err, rdir.ErrNoVolume) {
-			return rdir.Record{}, false, nil
-		}
-		if err != nil {
-			return rdir.Record{}, false, fmt.Errorf("search the reverse index of %s: %w", vol, err)
-		}
-		if strings.EqualFold(rec.ChunkID, id) {
-			return rec, true, nil
-		}
+	recs, err := rdir.ChunkRecords(p.ctx, rc, vol, id)
+	if err != nil {
+		return nil, fmt.Errorf("search the reverse index of %s: %w", vol, err)
 	}
-	return rdir.Record{}, false, nil
+	return recs, nil
 }
 
 // rdirFor returns a client of the reverse index of a volume.

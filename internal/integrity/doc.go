@@ -48,16 +48,18 @@
 // line whose last field is a metachunk position or a bare chunk id checks
 // its object.
 //
-// Irreparable means that no copy the directory lists is usable: each is
-// missing, corrupt or unreadable. A copy whose attributes are wrong but
-// whose data matches the directory's size and hash is usable (the
-// rebuilder copies from it and replaces it), and one whose data was not
-// re-read may be, so neither makes a position irreparable. A good
-// copy may still exist unlisted on some volume (left by a rebuild or a
-// move): a check of an object or a chunk does not look for one, as the
-// reverse index cannot be asked for a chunk id; only a volume walk
-// (Target.Volume, or the whole namespace) meets it, and the rebuilder can
-// then record it in place.
+// Irreparable means that no copy of the position is usable: each copy the
+// directory lists is missing, corrupt or unreadable, and no unlisted copy
+// verifies. A copy whose attributes are wrong but whose data matches the
+// directory's size and hash is usable (the rebuilder copies from it and
+// replaces it), and one whose data was not re-read may be, so neither
+// makes a position irreparable. When no listed copy is usable, the
+// reverse index of every chunk server is asked for the object's chunks
+// (by content id), and each unlisted one at the position is re-hashed
+// against the directory's size and hash, with or without Checksum: one
+// that matches (left by a lost directory entry, a rebuild or a move) is
+// named in the object's errors ("Unlisted copy ... verifies"), and the
+// rebuilder records it in place.
 //
 // Checking the whole namespace (a zero Target) walks every account, then
 // the volume of every registered chunk server, skipping the chunks the

@@ -158,6 +158,13 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 	results, data := p.checkCopies(owner, positions, depth)
 	for i, mc := range positions {
 		errs, unchecked, lost := mc.assess(copies, results[i], data[i])
+		if lost {
+			for _, u := range p.unlistedCopies(owner, mc.copies[0]) {
+				lost = false
+				errs = append(errs, fmt.Sprintf("Unlisted copy %s at position %s verifies: "+
+					"the position can be rebuilt from it", u.URL, mc.pos))
+			}
+		}
 		r.Errors = append(r.Errors, errs...)
 		if unchecked > 0 {
 			r.Failed = append(r.Failed, fmt.Sprintf(
@@ -366,8 +373,8 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 // be checked, or whose only findings are about its attributes and whose
 // data was not re-read, may be.
 //
-// TODO(#5): as in positionLost, only the copies the directory lists count;
-// an unlisted good copy is not looked for (rdir has no lookup by chunk id).
+// Only the copies the directory lists count here: the caller looks for
+// unlisted ones when none is usable.
 func (mc metachunk) assess(copies int, results []*Result, data []dataState) (errs []string,
 	unchecked int, lost bool) {
 	if n := len(mc.copies); n > copies {

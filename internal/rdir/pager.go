@@ -2,6 +2,7 @@ package rdir
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 )
@@ -75,4 +76,21 @@ func (s *Status) add(st Status) {
 		t.ToRebuild += c.ToRebuild
 		s.Containers[cid] = t
 	}
+}
+
+// ChunkRecords returns the records of a chunk id on vol, in every
+// container (normally one), through the index lookup. A volume that was
+// never indexed has none.
+func ChunkRecords(ctx context.Context, s Store, vol, chunkID string) ([]Record, error) {
+	var out []Record
+	for r, err := range All(ctx, s, vol, ListOptions{ChunkID: chunkID}) {
+		if errors.Is(err, ErrNoVolume) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

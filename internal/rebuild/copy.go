@@ -109,10 +109,15 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 // recorded as it is: the outcome is then Recorded, nothing being copied.
 func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos string,
 	old *meta.Chunk, oldGone bool) Result {
-	sources := r.sources(ctx, j, pos, old, oldGone)
+	sources, unlisted := r.sources(ctx, j, pos, old, oldGone)
 	if len(sources) == 0 {
 		return failed(res, fmt.Errorf("%w: position %s of %s", ErrIrreparable, pos,
 			j.owner.Object.Name))
+	}
+	if unlisted {
+		if src, ok := recordable(j, pos, old, sources); ok {
+			return r.recordUnlisted(ctx, res, j, old, src)
+		}
 	}
 	targets, err := r.targets(ctx, j, pos, old, oldGone, sources[0].ID())
 	if err != nil {
@@ -152,13 +157,16 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 // whose metadata agrees with the directory, then those whose data their
 // chunk server re-hashes to the directory's size and hash whatever their
 // attributes say, old among them when it is still there (wrong attributes
-// lose no data). The data of every source is checked again while it is
-// copied: the new copy's chunk server refuses data that does not match
-// the hash.
+// lose no data). Failing those, it returns the unlisted copies of the
+// position that the reverse indexes record and that re-hash the same way
+// (the chunk of a lost directory entry), with unlisted true. The data of
+// every source is checked again while it is copied: the new copy's chunk
+// server refuses data that does not match the hash.
 func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk,
-	oldGone bool) []meta.Chunk {
+	oldGone bool) (sources []meta.Chunk, unlisted bool) {
 	var good, intact []meta.Chunk
-	for _, c := range j.at(pos) {
+	listed := j.at(pos)
+	for _, c := range listed {
 		isOld := old != nil && c.URL == old.URL
 		switch {
 		case r.lost[c.Host()] || isOld && oldGone:
@@ -168,7 +176,68 @@ func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.C
 			intact = append(intact, c)
 		}
 	}
-	return append(good, intact...)
+	if len(good)+len(intact) > 0 || len(listed) == 0 {
+		return append(good, intact...), false
+	}
+	svcs, err := r.services.get(ctx)
+	if err != nil {
+		return nil, false
+	}
+	var live []meta.Service
+	for _, s := range svcs {
+		if !r.lost[s.ID] {
+			live = append(live, s)
+		}
+	}
+	found := integrity.UnlistedCopies(ctx, live, r.rdirFor, r.probe, j.owner, listed[0])
+	return found, len(found) > 0
+}
+
+// recordable returns the first unlisted copy that may be recorded at pos
+// as it is, in place of old: one on a chunk server holding no other
+// listed copy of the position.
+func recordable(j *job, pos string, old *meta.Chunk, unlisted []meta.Chunk) (meta.Chunk, bool) {
+	for _, u := range unlisted {
+		free := true
+		for _, c := range j.at(pos) {
+			if (old == nil || c.URL != old.URL) && strings.EqualFold(c.Host(), u.Host()) {
+				free = false
+			}
+		}
+		if free {
+			return u, true
+		}
+	}
+	return meta.Chunk{}, false
+}
+
+// recordUnlisted records an unlisted copy that verifies in the directory
+// in place of old (nil: as one more copy): nothing is copied, and the
+// outcome is Recorded. The copy is never deleted, whatever happens.
+func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old *meta.Chunk,
+	src meta.Chunk) Result {
+	res.NewURL = src.URL
+	note := "the unlisted copy " + src.URL + " verifies"
+	if r.opts.DryRun {
+		res.Outcome = Planned
+		res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": would record it", "; ")
+		return res
+	}
+	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: src}
+	if old != nil {
+		u.Old = meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
+	}
+	if err := r.dir.UpdateChunk(ctx, j.cid, u); err != nil {
+		return failed(res, fmt.Errorf("record %s: %w", src.URL, err))
+	}
+	r.cleanup(ctx, j, old, src)
+	what := "as one more copy"
+	if old != nil {
+		what = "in place of " + old.URL
+	}
+	res.Outcome = Recorded
+	res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": recorded "+what+", nothing copied", "; ")
+	return res
 }
 
 // intact reports whether the chunk server of a copy re-hashes its data to

@@ -135,24 +135,20 @@ func fullpathClaim(raw string) claim {
 }
 
 // indexClaims returns the owners the reverse index of a volume records
-// for a chunk id, a full scan (the index is keyed by container first).
+// for a chunk id.
 func (r *Rebuilder) indexClaims(ctx context.Context, vol, id string) ([]claim, error) {
 	rc, err := r.rdirFor(ctx, vol)
 	if err != nil {
 		return nil, err
 	}
+	recs, err := rdir.ChunkRecords(ctx, rc, vol, id)
+	if err != nil {
+		return nil, fmt.Errorf("reverse index of %s: %w", vol, err)
+	}
 	var out []claim
-	for rec, err := range rdir.All(ctx, rc, vol, rdir.ListOptions{Limit: rdir.MaxLimit}) {
-		if errors.Is(err, rdir.ErrNoVolume) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reverse index of %s: %w", vol, err)
-		}
-		if strings.EqualFold(rec.ChunkID, id) {
-			out = append(out, claim{from: "the reverse index", cid: rec.ContainerID,
-				contentID: rec.ContentID, path: rec.Path, version: rec.Version})
-		}
+	for _, rec := range recs {
+		out = append(out, claim{from: "the reverse index", cid: rec.ContainerID,
+			contentID: rec.ContentID, path: rec.Path, version: rec.Version})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package rebuild_test
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
@@ -57,10 +59,11 @@ func TestChunkByURLListedIsNeverDeleted(t *testing.T) {
 
 // TestUnlistedCopyOfLiveObjectIsKept moves the directory entry of a copy
 // to a chunk server without it, and deletes the other listed copy: the
-// real copy is then unlisted, and the only one. The rebuild of the check's
-// findings must keep it and record it in place of the lost entry, saying
-// so rather than counting a rebuild; a second check and rebuild then
-// restore both copies.
+// real copy is then unlisted, and the only one. The check must not call
+// the position lost; the rebuild of its findings must keep the copy and
+// record it in place of the lost entry, saying so rather than counting a
+// rebuild, and make the second copy from it: a second pass has nothing to
+// do.
 func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(12)
@@ -73,12 +76,20 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	}
 
 	for pass := range 2 {
+		if pass == 0 {
+			opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+			_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+			if st.Irreparable != 0 || len(res) == 0 {
+				t.Errorf("the check finds %d items, %d irreparable, while an unlisted copy verifies: %+v",
+					len(res), st.Irreparable, res)
+			}
+		}
 		entries, _ := checkEntries(t, f)
 		st := rebuildAll(t, f, entries)
 		if _, err := os.Stat(f.Path(good)); err != nil {
 			t.Fatalf("pass %d: the only good copy is gone: %v (%+v)", pass, err, st)
 		}
-		if want := [2]int64{1 - int64(pass), int64(pass)}; st.Orphans+st.Extras != 0 ||
+		if want := [2]int64{1 - int64(pass), 1 - int64(pass)}; st.Orphans+st.Extras != 0 ||
 			[2]int64{st.Recorded, st.Rebuilt} != want {
 			t.Errorf("pass %d: %+v, want %d recorded in place, %d rebuilt, nothing removed", pass,
 				st, want[0], want[1])
@@ -281,6 +292,54 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 	if bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(bad) > 0 {
 		for _, it := range bad {
 			t.Errorf("after the rebuild: %v: %q", it, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+}
+
+// TestUnlistedCopyUnderAnotherID points the directory entry of a copy at
+// a chunk id no server holds and deletes the other copy: the real copy is
+// unlisted under its own id, found through the reverse index by content.
+// The check reports it and does not call the position lost; the rebuild
+// records it and copies it; the namespace is then clean.
+func TestUnlistedCopyUnderAnotherID(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(12)
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	ctr := f.ContainerOf(o)
+	copies := integritytest.CopiesAt(o, "0")
+	good, other := copies[0], copies[1]
+	spare := f.Spares(o, "0")[0]
+	lost := meta.Chunk{URL: rawx.ChunkURL(spare.ServiceID, strings.Repeat("AB", 32)), Pos: good.Pos,
+		Size: good.Size, Hash: good.Hash}
+	if err := f.Dir.UpdateChunk(f.Ctx, chunk.ContainerID(integritytest.Account, ctr),
+		meta.ChunkUpdate{ContentID: o.ContentID, Old: good, New: lost}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(f.Path(other)); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	obj := res[integritytest.ObjectItem(o, ctr)]
+	if st.Irreparable != 0 || !slices.ContainsFunc(obj.Errors, func(e string) bool {
+		return strings.HasPrefix(e, "Unlisted copy "+good.URL)
+	}) {
+		t.Errorf("check: %d irreparable, object errors %q: want the unlisted copy %s named",
+			st.Irreparable, obj.Errors, good.URL)
+	}
+	entries, _ := checkEntries(t, f)
+	if rs := rebuildAll(t, f, entries); rs.Recorded < 1 || rs.Irreparable+rs.Failed != 0 {
+		t.Errorf("rebuild: %+v, want the unlisted copy recorded", rs)
+	}
+	if _, err := os.Stat(f.Path(good)); err != nil {
+		t.Fatalf("the only good copy is gone: %v", err)
+	}
+	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
+		integrity.Target{}); len(got) != 0 {
+		for _, it := range got {
+			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
 		}
 	}
 	f.ReadAll(nil)
