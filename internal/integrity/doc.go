@@ -16,8 +16,8 @@
 //	           add up to the object's; per position, copies missing from
 //	           the directory ("Missing chunk at position P", an error of
 //	           the object and a chunk finding named "position P of
-//	           ACCOUNT/CONTAINER/OBJECT"), surplus
-//	           copies ("n chunks at position P, expected R"), unusable
+//	           ACCOUNT/CONTAINER/OBJECT"), surplus copies ("n chunks
+//	           at position P, expected R", likewise both), unusable
 //	           copies, and "Unavailable metachunk" when no copy is usable,
 //	           which makes the object and its chunk findings irreparable;
 //	           a copy whose only findings are about its attributes is

@@ -176,10 +176,13 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 			cr.Irreparable = lost
 			p.emit(*cr)
 		}
-		if len(mc.copies) < copies {
+		switch {
+		case len(mc.copies) < copies:
 			m := mc.missing(t, copies, lost)
 			r.Errors = append(r.Errors, m.Errors...)
 			p.emit(m)
+		case len(mc.copies) > copies:
+			p.emit(mc.surplus(t, copies))
 		}
 	}
 	p.emit(r)
@@ -188,7 +191,7 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 // Copies returns how many copies of each metachunk the object's chunk
 // method keeps.
 //
-// TODO(#5): erasure-coded objects (fragments at "N.M", k of k+m needed)
+// TODO(#3): erasure-coded objects (fragments at "N.M", k of k+m needed)
 // are reported as not checkable; the directory has no EC policy yet.
 func Copies(o *meta.Object) (int, error) {
 	m, err := chunk.ParseMethod(o.ChunkMethod)
@@ -377,8 +380,8 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 // unlisted ones when none is usable.
 func (mc metachunk) assess(copies int, results []*Result, data []dataState) (errs []string,
 	unchecked int, lost bool) {
-	if n := len(mc.copies); n > copies {
-		errs = append(errs, fmt.Sprintf("%d chunks at position %s, expected %d", n, mc.pos, copies))
+	if len(mc.copies) > copies {
+		errs = append(errs, surplusError(mc, copies))
 	}
 	usable, unread := len(mc.copies), 0
 	for j, r := range results {
@@ -412,6 +415,17 @@ func (mc metachunk) assess(copies int, results []*Result, data []dataState) (err
 	return append(errs, fmt.Sprintf(
 		"Unavailable metachunk at position %s (0/%d chunks available, 1/%d required)",
 		mc.pos, copies, copies)), 0, true
+}
+
+// surplus returns the finding of the copies the directory lists at a
+// position beyond those the policy keeps, which the rebuilder removes.
+func (mc metachunk) surplus(t Target, copies int) Result {
+	t.Chunk = mc.pos
+	return Result{Kind: KindChunk, Target: t, Errors: []string{surplusError(mc, copies)}}
+}
+
+func surplusError(mc metachunk, copies int) string {
+	return fmt.Sprintf("%d chunks at position %s, expected %d", len(mc.copies), mc.pos, copies)
 }
 
 // missing returns the finding of the copies the directory lacks at a

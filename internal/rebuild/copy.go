@@ -81,6 +81,8 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 	for first := true; ; first = false {
 		have := len(j.at(pos))
 		switch {
+		case have > j.copies && first:
+			return r.trimPosition(ctx, res, j, pos)
 		case have >= j.copies:
 			if first {
 				res.Outcome, res.Detail = Healthy, "the position has all its copies"
@@ -100,6 +102,68 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 		}
 		j = next
 	}
+}
+
+// trimPosition removes the copies at pos beyond those the policy keeps,
+// once that many are healthy (re-hashed): first the copies that are not,
+// then those on a chunk server holding another copy, then the last in URL
+// order. Each is dropped from the directory, in an update that fails if
+// the object changed meanwhile, before its chunk is deleted. With fewer
+// healthy copies than the policy keeps, nothing is removed: the bad ones
+// are to be rebuilt first, and the outcome is Kept.
+func (r *Rebuilder) trimPosition(ctx context.Context, res Result, j *job, pos string) Result {
+	copies := slices.Clone(j.at(pos))
+	slices.SortFunc(copies, func(a, b meta.Chunk) int { return strings.Compare(a.URL, b.URL) })
+	var keep, drop []meta.Chunk
+	hosts := map[string]bool{}
+	for _, c := range copies {
+		st := r.classify(ctx, j, c, true)
+		switch {
+		case st.health == unknown:
+			return failed(res, fmt.Errorf("cannot tell whether %s is healthy: %w", c.URL, st.err))
+		case st.health == healthy && len(keep) < j.copies && !hosts[strings.ToLower(c.Host())]:
+			keep = append(keep, c)
+			hosts[strings.ToLower(c.Host())] = true
+		default:
+			drop = append(drop, c)
+		}
+	}
+	if len(keep) < j.copies {
+		res.Outcome = Kept
+		res.Detail = fmt.Sprintf("%d copies at position %s, %d healthy on distinct servers, %d "+
+			"kept by the policy: nothing removed until the bad copies are rebuilt", len(copies), pos,
+			len(keep), j.copies)
+		return res
+	}
+	var urls []string
+	for _, c := range drop {
+		urls = append(urls, c.URL)
+	}
+	res.Detail = fmt.Sprintf("%d copies at position %s, %d kept by the policy: %s",
+		len(copies), pos, j.copies, strings.Join(urls, ", "))
+	if r.opts.DryRun {
+		res.Outcome, res.Detail = Planned, res.Detail+" would be removed"
+		return res
+	}
+	for _, c := range keep {
+		if err := r.ensureIndexed(ctx, j, c); err != nil {
+			return failed(res, err)
+		}
+	}
+	for _, c := range drop {
+		err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
+			Old: meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}})
+		if err != nil {
+			return failed(res, fmt.Errorf("drop %s from the directory: %w", c.URL, err))
+		}
+		shared := slices.ContainsFunc(keep, func(k meta.Chunk) bool { return sameChunk(k.URL, c.URL) })
+		if now, err := r.load(ctx, r.entryOf(j)); err == nil && now.entry(c.URL) == nil && !shared {
+			r.deleteChunk(ctx, c.URL)
+			r.unindex(ctx, j.cid, c.URL)
+		}
+	}
+	res.Outcome, res.Detail = ExtraRemoved, res.Detail+" removed"
+	return res
 }
 
 // rebuildCopy makes a new copy at pos from a verified one and records it

@@ -91,7 +91,15 @@
 // or Kept: its requests and pacing failed because of the stop, and copies
 // it could not reach then are not known to be lost.
 //
-// TODO(#5): erasure-coded chunks are not rebuilt (the directory has no EC
-// policy yet), and surplus copies at a position are reported by the
-// checker but not removed here.
+// # Surplus copies
+//
+// A position entry whose object lists more copies there than its policy
+// keeps has the surplus removed, once as many copies as the policy keeps
+// are healthy (re-hashed) on distinct chunk servers: the copies that are
+// not, then those sharing a server, then the last in URL order. Each is
+// dropped from the directory before its chunk is deleted (ExtraRemoved).
+// With too few healthy copies nothing is removed (Kept).
+//
+// TODO(#3): erasure-coded chunks are not rebuilt; the directory has no EC
+// policy yet.
 package rebuild

@@ -12,6 +12,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
@@ -336,6 +337,69 @@ func TestUnlistedCopyUnderAnotherID(t *testing.T) {
 	if _, err := os.Stat(f.Path(good)); err != nil {
 		t.Fatalf("the only good copy is gone: %v", err)
 	}
+	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
+		integrity.Target{}); len(got) != 0 {
+		for _, it := range got {
+			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
+		}
+	}
+	f.ReadAll(nil)
+}
+
+// TestSurplusCopiesAreRemoved records a third copy of a TWOCOPIES chunk:
+// the check reports the position, the rebuild removes one copy from the
+// directory and its volume, and the namespace is then clean. A dry run
+// before changes nothing.
+func TestSurplusCopiesAreRemoved(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(12)
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	ctr := f.ContainerOf(o)
+	dup := f.Duplicate(o, ctr, integritytest.CopiesAt(o, "0")[0])
+
+	entries, bad := checkEntries(t, f)
+	pos := integritytest.Item{Kind: integrity.KindChunk,
+		Item: "position 0 of " + integritytest.ObjectItem(o, ctr).Item}
+	if !slices.Contains(bad, pos) {
+		t.Errorf("check reports %v, want the position %v", bad, pos)
+	}
+	dry, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: true, OrphanMinAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if res := dry.Rebuild(f.Ctx, e); res.Outcome == rebuild.ExtraRemoved {
+			t.Errorf("dry run removed: %s", res.Line())
+		}
+	}
+	name := object.Name{Account: integritytest.Account, Container: ctr, Path: o.Name}
+	if got := len(integritytest.CopiesAt(f.Locate(name), "0")); got != 3 {
+		t.Fatalf("after the dry run the position has %d copies, want 3", got)
+	}
+
+	st := rebuildAll(t, f, entries)
+	if st.Extras != 1 || st.Failed+st.Kept+st.Irreparable != 0 {
+		t.Errorf("rebuild: %+v, want one extra copy removed", st)
+	}
+	left := integritytest.CopiesAt(f.Locate(name), "0")
+	if len(left) != 2 {
+		t.Fatalf("after the rebuild the position has %d copies, want 2", len(left))
+	}
+	for _, c := range left {
+		if _, err := os.Stat(f.Path(c)); err != nil {
+			t.Errorf("a kept copy is gone: %v", err)
+		}
+	}
+	removed := dup
+	for _, c := range append(integritytest.CopiesAt(o, "0"), dup) {
+		if !slices.ContainsFunc(left, func(l meta.Chunk) bool { return l.URL == c.URL }) {
+			removed = c
+		}
+	}
+	if _, err := os.Stat(f.Path(removed)); !os.IsNotExist(err) {
+		t.Errorf("the removed copy %s is still on its volume: %v", removed.URL, err)
+	}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
 	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
 		integrity.Target{}); len(got) != 0 {
 		for _, it := range got {

@@ -3,6 +3,7 @@ package integritytest
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
+	"github.com/gridkeep/gridkeep/internal/sqlitedb"
 )
 
 // Damage is what Break broke: the items a check with checksums must report
@@ -177,6 +179,53 @@ func (f *Fixture) MoveEntry(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk
 		f.T.Fatal(err)
 	}
 	return moved
+}
+
+// Duplicate copies the chunk file of c, data and attributes, to a chunk
+// server that holds no copy of its position, under the same chunk id, and
+// records it as one more copy of object o of container ctr in the
+// directory's database, behind its API, which refuses copies beyond the
+// policy (as a directory edited by hand, or restored, may hold them). It
+// returns the new entry.
+func (f *Fixture) Duplicate(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk {
+	f.T.Helper()
+	spares := f.Spares(o, c.Pos)
+	if len(spares) == 0 {
+		f.T.Fatal("no chunk server without a copy")
+	}
+	dup := meta.Chunk{URL: rawx.ChunkURL(spares[0].ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
+		Hash: c.Hash}
+	data, err := os.ReadFile(f.Path(c))
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	attrs, err := chunk.ReadAttrs(f.Path(c))
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	path := f.ChunkPath(dup.URL)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		f.T.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		f.T.Fatal(err)
+	}
+	if err := chunk.SetAttrs(path, attrs); err != nil {
+		f.T.Fatal(err)
+	}
+	db, err := sqlitedb.Open(f.Ctx, filepath.Join(f.Data, "meta.db"), sqlitedb.Options{})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.ExecContext(f.Ctx, `INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash)
+		SELECT cid, content_id, max(seq) + 1, ?, ?, ?, ? FROM chunks
+		WHERE cid = ? AND content_id = ? GROUP BY cid, content_id`,
+		dup.URL, dup.Pos, dup.Size, dup.Hash, chunk.ContainerID(Account, ctr), o.ContentID)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return dup
 }
 
 // waitUnindexed waits until the reverse index forgets a chunk.

@@ -38,6 +38,7 @@ type Fixture struct {
 	T       testing.TB
 	Ctx     context.Context
 	NS      *namespace.Namespace
+	Data    string // the namespace's data folder
 	Dir     *meta.Client
 	Objects []object.Name
 	oc      *object.Client
@@ -55,7 +56,8 @@ func StartSized(t testing.TB, rawxCount int, chunkSize int64) *Fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
-	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1,
+	data := t.TempDir()
+	ns, err := namespace.Start(ctx, namespace.Options{Data: data, PortBase: -1,
 		Rawx: rawxCount, ChunkSize: chunkSize})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +67,7 @@ func StartSized(t testing.TB, rawxCount int, chunkSize int64) *Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Fixture{T: t, Ctx: ctx, NS: ns, Dir: dir,
+	return &Fixture{T: t, Ctx: ctx, NS: ns, Data: data, Dir: dir,
 		oc: &object.Client{Dir: dir, Rawx: &rawx.Client{}}}
 }
 
