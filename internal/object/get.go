@@ -87,7 +87,7 @@ func (e copyErrors) Unwrap() []error { return e }
 
 // readCopy reads one chunk into buf and checks its size and hash.
 func (c *Client) readCopy(ctx context.Context, cp meta.Chunk, buf *bytes.Buffer) error {
-	body, _, err := c.Rawx.Get(ctx, address(cp), 0, -1)
+	body, _, err := c.Rawx.GetSized(ctx, address(cp), cp.Size)
 	if err != nil {
 		return err
 	}

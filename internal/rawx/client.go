@@ -182,6 +182,34 @@ func (c *Client) Get(ctx context.Context, chunkURL string, off, length int64) (i
 	return resp.Body, MetaFromHeaders(resp.Header), nil
 }
 
+// GetSized returns the whole chunk at chunkURL, which must hold size
+// bytes (the directory's size) whatever its size attribute says: a chunk
+// server of gridkeep answers 412 (ErrHashFailed) when the file holds
+// another size. One that does not read the expectation, as OpenIO's,
+// serves the size its attribute says, so a reply of another length fails
+// too, with ErrHashFailed.
+func (c *Client) GetSized(ctx context.Context, chunkURL string, size int64) (io.ReadCloser,
+	*chunk.Meta, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, chunkURL, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get chunk: %w", err)
+	}
+	req.Header[HdrChunkSize] = []string{strconv.FormatInt(size, 10)}
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get chunk %s: %w", chunkURL, err)
+	}
+	if err := check(resp, "GET "+chunkURL, http.StatusOK); err != nil {
+		return nil, nil, err
+	}
+	if resp.ContentLength != size {
+		resp.Body.Close()
+		return nil, nil, fmt.Errorf("get chunk %s: %w: %d bytes served, %d expected", chunkURL,
+			ErrHashFailed, resp.ContentLength, size)
+	}
+	return resp.Body, MetaFromHeaders(resp.Header), nil
+}
+
 // Head returns the metadata of a chunk. With checkHash the server first
 // re-reads the data and the call fails with ErrHashFailed on a mismatch.
 func (c *Client) Head(ctx context.Context, chunkURL string, checkHash bool) (*chunk.Meta, error) {

@@ -55,7 +55,9 @@ func setMetaHeaders(h http.Header, m *chunk.Meta, mtime time.Time) {
 	}
 	set(HdrChunkID, m.ChunkID)
 	set(HdrChunkPos, m.Position)
-	set(HdrChunkSize, strconv.FormatInt(m.Size, 10))
+	if m.HasSize {
+		set(HdrChunkSize, strconv.FormatInt(m.Size, 10))
+	}
 	set(HdrChunkHash, m.Hash)
 	set(HdrStoragePolicy, m.StoragePolicy)
 	set(HdrChunkMethod, reportedMethod(m))
@@ -140,7 +142,11 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	defer f.Close()
-	start, end, partial, err := parseRange(r.Header.Get("Range"), m.Size)
+	size, err := servedSize(r, m, st)
+	if err != nil {
+		return err
+	}
+	start, end, partial, err := parseRange(r.Header.Get("Range"), size)
 	if err != nil {
 		return err
 	}
@@ -153,7 +159,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	code := http.StatusOK
 	if partial {
 		h["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" +
-			strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(m.Size, 10)}
+			strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
 		code = http.StatusPartialContent
 	}
 	w.WriteHeader(code)
@@ -169,29 +175,49 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	return err
 }
 
+// servedSize returns how many bytes of the chunk a read serves: the size
+// its attribute says, as OpenIO's rawx does, or the size the request
+// expects (X-Oio-Chunk-Meta-Chunk-Size, the directory's), which the file
+// must hold exactly, whatever its attribute says: 412 otherwise, the file
+// being truncated or overlong. A reader that knows the size is then never
+// misled by a wrong attribute, and one that does not is served as by
+// OpenIO.
+func servedSize(r *http.Request, m *chunk.Meta, st os.FileInfo) (int64, error) {
+	v := r.Header.Get(HdrChunkSize)
+	if v == "" {
+		return m.Size, nil
+	}
+	size, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || size < 0 {
+		return 0, errorf(http.StatusBadRequest, "bad expected size %q", v)
+	}
+	if st.Size() != size {
+		return 0, errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
+			st.Size(), size)
+	}
+	return size, nil
+}
+
 // head answers with the chunk's headers; with X-Oio-Check-Hash it first
 // re-reads the data and answers 412 when it does not match its hash. The
-// request may name the expected hash and size (the directory's), which
-// then replace the chunk's attributes: the data is judged on its own, even
-// when its attributes are wrong.
+// request may name the expected size and hash (the directory's), which
+// then replace the chunk's attributes: the file must hold that size (412
+// otherwise, checked with or without the hash) and the data is judged on
+// its own, even when its attributes are wrong.
 func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	f, m, st, err := s.openChunk(id)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	size, err := servedSize(r, m, st)
+	if err != nil {
+		return err
+	}
 	if check, _ := strconv.ParseBool(r.Header.Get(HdrCheckHash)); check {
-		want, size := r.Header.Get(HdrChunkHash), m.Size
+		want := r.Header.Get(HdrChunkHash)
 		if want == "" {
 			want = m.Hash
-		}
-		if v := r.Header.Get(HdrChunkSize); v != "" {
-			if size, err = strconv.ParseInt(v, 10, 64); err != nil || size < 0 {
-				return errorf(http.StatusBadRequest, "bad expected size %q", v)
-			}
-			if st.Size() != size {
-				return errorf(http.StatusPreconditionFailed, "")
-			}
 		}
 		if err := verifyData(f, size, want); err != nil {
 			return err

@@ -472,6 +472,71 @@ func TestCheckHashDetectsCorruption(t *testing.T) {
 	}
 }
 
+// TestExpectedSize: a read that names the size it expects (the
+// directory's) is served the file's bytes whatever the size attribute
+// says, and a file of another size fails with 412; a read that names none
+// is served the attribute's size, as by OpenIO. A chunk without a size
+// attribute has no size header.
+func TestExpectedSize(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	var c Client
+	id := testID(30)
+	u := ChunkURL(addr, id)
+	data := bytes.Repeat([]byte("0123456789"), 1000)
+	if _, err := c.Put(ctx, u, testMeta(id), bytes.NewReader(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	path := srv.chunkPath(id)
+	if err := chunk.SetAttrs(path, []chunk.Attr{{Name: chunk.AttrSize, Value: "999"}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(body io.ReadCloser, _ *chunk.Meta, err error) ([]byte, error) {
+		if err != nil {
+			return nil, err
+		}
+		defer body.Close()
+		return io.ReadAll(body)
+	}
+	if got, err := read(c.Get(ctx, u, 0, -1)); err != nil || len(got) != 999 {
+		t.Errorf("GET without expectation: %d bytes, %v; want the attribute's 999", len(got), err)
+	}
+	if got, err := read(c.GetSized(ctx, u, int64(len(data)))); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("GET expecting %d bytes: %d bytes, %v; want the whole file", len(data), len(got), err)
+	}
+	if _, err := read(c.GetSized(ctx, u, 999)); !errors.Is(err, ErrHashFailed) {
+		t.Errorf("GET expecting 999 bytes of a file of %d: %v, want 412", len(data), err)
+	}
+	if err := os.Truncate(path, 5000); err != nil {
+		t.Fatal(err)
+	}
+	head := func(size string) int {
+		req, _ := http.NewRequest(http.MethodHead, u, nil)
+		req.Header.Set(HdrChunkSize, size)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := head(fmt.Sprint(len(data))); code != http.StatusPreconditionFailed {
+		t.Errorf("HEAD of a truncated file expecting %d bytes: %d, want 412", len(data), code)
+	}
+	if code := head("5000"); code != http.StatusOK {
+		t.Errorf("HEAD expecting the file's size: %d, want 200", code)
+	}
+	if code := head("-1"); code != http.StatusBadRequest {
+		t.Errorf("HEAD expecting -1 bytes: %d, want 400", code)
+	}
+	if err := chunk.RemoveAttr(path, chunk.AttrSize); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Head(ctx, u, false)
+	if err != nil || m.HasSize {
+		t.Errorf("HEAD of a chunk without a size attribute: %+v %v, want no size", m, err)
+	}
+}
+
 func TestLinkAndPost(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1"})
 	var c Client
