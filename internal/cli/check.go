@@ -377,6 +377,9 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 	if err := c.Ping(ctx); err != nil {
 		return exitError{ExitUsage, err}
 	}
+	if targets, err = c.ResolveTargets(ctx, targets); err != nil {
+		return exitError{ExitUsage, err}
+	}
 	closeOut, err := f.openOutputs(ctx)
 	if err != nil {
 		return err

@@ -196,7 +196,11 @@ func (f *rebuildFlags) entries(ctx context.Context, stdin io.Reader, rb *rebuild
 	case len(f.chunks) > 0:
 		var list []integrity.RebuildEntry
 		for _, c := range f.chunks {
-			list = append(list, integrity.RebuildEntry{Chunk: c})
+			e, err := rb.ChunkEntry(ctx, c)
+			if err != nil {
+				return nil, exitError{ExitUsage, err}
+			}
+			list = append(list, e)
 		}
 		run.SetExpected(int64(len(list)))
 		return rebuild.Slice(list), nil

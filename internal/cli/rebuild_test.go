@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestRebuildRefusesBadTargets: an unknown volume and a negative orphan
-// age are usage errors, said as such, before anything is done.
+// TestRebuildRefusesBadTargets: an unknown volume, a chunk on an unknown
+// server or address and a negative orphan age are usage errors, said as
+// such, before anything is done.
 func TestRebuildRefusesBadTargets(t *testing.T) {
 	proxy := startNamespace(t)
 	chunkURL := "http://rawx-1/5BA11D33000000000000000000000000000000000000000000000000000000FF"
@@ -15,6 +16,13 @@ func TestRebuildRefusesBadTargets(t *testing.T) {
 		want string
 	}{
 		{[]string{"rebuild", "--volume", "rawx-99"}, "no such service"},
+		{[]string{"rebuild", "--chunk", strings.Replace(chunkURL, "rawx-1", "rawx-99", 1)},
+			"no such service"},
+		{[]string{"rebuild", "--chunk", strings.Replace(chunkURL, "rawx-1", "127.0.0.1:1", 1)},
+			"no chunk server is registered at 127.0.0.1:1"},
+		{[]string{"check", "volume", "rawx-99"}, "no such service"},
+		{[]string{"check", "chunk", strings.Replace(chunkURL, "rawx-1", "127.0.0.1:1", 1)},
+			"no chunk server is registered at 127.0.0.1:1"},
 		{[]string{"rebuild", "--chunk", chunkURL, "--orphan-min-age", "-1h"}, "negative"},
 		{[]string{"check", "--all", "--orphan-min-age", "-1h"}, "negative"},
 	} {

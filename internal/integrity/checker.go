@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -191,6 +192,34 @@ func (c *Checker) Ping(ctx context.Context) error {
 		return fmt.Errorf("directory unreachable: %w", err)
 	}
 	return nil
+}
+
+// ResolveTargets returns targets with every chunk URL's host written as
+// the directory writes it, a service id (see Resolver.ServiceID), and
+// checks that every volume named is a registered chunk server. An address
+// or volume the directory does not know fails with meta.ErrNoSuchService.
+func (c *Checker) ResolveTargets(ctx context.Context, targets []Target) ([]Target, error) {
+	out := slices.Clone(targets)
+	for i, t := range out {
+		switch {
+		case t.Volume != "" && t.Volume != "*":
+			id, err := c.resolve.ServiceID(ctx, t.Volume)
+			if err == nil {
+				_, err = c.resolve.Resolve(ctx, id)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", t.Volume, err)
+			}
+			out[i].Volume = id
+		case isURL(t.Chunk):
+			u, err := c.resolve.CanonicalChunkURL(ctx, t.Chunk)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Chunk = u
+		}
+	}
+	return out, nil
 }
 
 // dirAnswers reports whether the directory answers a request sent after

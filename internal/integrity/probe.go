@@ -56,6 +56,51 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (string, error) {
 	return "", fmt.Errorf("resolve chunk server %s: %w", host, meta.ErrNoSuchService)
 }
 
+// ServiceID returns the service id of the chunk server host names, as the
+// directory writes it in chunk URLs: host itself when it is a service id
+// (registered or not: the directory may still list a removed server's
+// chunks), or the id of the server registered at host when host is an
+// ip:port. An address no server is registered at fails with
+// meta.ErrNoSuchService, so that no chunk named by address is ever taken
+// for another one.
+func (r *Resolver) ServiceID(ctx context.Context, host string) (string, error) {
+	if !strings.Contains(host, ":") {
+		return host, nil
+	}
+	for range 2 {
+		r.mu.RLock()
+		if _, ok := r.addrs[host]; ok {
+			r.mu.RUnlock()
+			return host, nil // an id of the form ip:port
+		}
+		for id, addr := range r.addrs {
+			if strings.EqualFold(addr, host) {
+				r.mu.RUnlock()
+				return id, nil
+			}
+		}
+		r.mu.RUnlock()
+		if _, err := r.Services(ctx); err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no chunk server is registered at %s: %w", host, meta.ErrNoSuchService)
+}
+
+// CanonicalChunkURL returns chunkURL with its host as a service id (see
+// ServiceID) and its chunk id in uppercase.
+func (r *Resolver) CanonicalChunkURL(ctx context.Context, chunkURL string) (string, error) {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return "", err
+	}
+	svc, err := r.ServiceID(ctx, host)
+	if err != nil {
+		return "", fmt.Errorf("chunk %s: %w", chunkURL, err)
+	}
+	return rawx.ChunkURL(svc, id), nil
+}
+
 // Services returns the registered chunk servers, dead ones included.
 func (r *Resolver) Services(ctx context.Context) ([]meta.Service, error) {
 	svcs, err := r.dir.ListServices(ctx, "rawx")
@@ -152,6 +197,17 @@ func (p *Prober) head(ctx context.Context, chunkURL string, set func(http.Header
 	// chunk an orphan.
 	mtime, _ := rawx.ParseLastModified(resp.Header.Get("Last-Modified"))
 	return Probe{Meta: m, MTime: mtime}, nil
+}
+
+// HeadSized is Head without re-reading the data, but the file must hold
+// size bytes, the directory's size, whatever the chunk's attributes say:
+// a truncated or overlong file fails with an error matching
+// rawx.ErrHashFailed. (A chunk server that ignores the expectation, as
+// OpenIO's, answers as to Head.)
+func (p *Prober) HeadSized(ctx context.Context, chunkURL string, size int64) (Probe, error) {
+	return p.head(ctx, chunkURL, func(h http.Header) {
+		h[rawx.HdrChunkSize] = []string{strconv.FormatInt(size, 10)}
+	})
 }
 
 // Verify has the chunk server at chunkURL re-read the chunk and hash it

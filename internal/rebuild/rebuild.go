@@ -212,7 +212,7 @@ func (r *Rebuilder) rebuild(ctx context.Context, e integrity.RebuildEntry) Resul
 		}
 		return r.fillPosition(ctx, res, job, e.Chunk)
 	}
-	url, err := canonicalURL(e.Chunk)
+	url, err := r.resolve.CanonicalChunkURL(ctx, e.Chunk)
 	if err != nil {
 		return failed(res, err)
 	}
@@ -258,12 +258,27 @@ func sameChunk(a, b string) bool {
 	return strings.EqualFold(ha, hb) && strings.EqualFold(ia, ib)
 }
 
-func canonicalURL(s string) (string, error) {
-	host, id, err := rawx.SplitChunkURL(s)
+// CanonicalChunkURL returns a chunk URL as the directory writes it: its
+// host a service id, an ip:port being replaced by the id of the chunk
+// server registered there. An address no chunk server is registered at
+// fails with meta.ErrNoSuchService.
+func (r *Rebuilder) CanonicalChunkURL(ctx context.Context, chunkURL string) (string, error) {
+	return r.resolve.CanonicalChunkURL(ctx, chunkURL)
+}
+
+// ChunkEntry returns the entry that rebuilds a chunk named by URL alone,
+// on a registered chunk server named by service id or address. A server
+// the directory does not know fails with meta.ErrNoSuchService.
+func (r *Rebuilder) ChunkEntry(ctx context.Context, chunkURL string) (integrity.RebuildEntry, error) {
+	u, err := r.resolve.CanonicalChunkURL(ctx, chunkURL)
 	if err != nil {
-		return "", err
+		return integrity.RebuildEntry{}, err
 	}
-	return rawx.ChunkURL(host, id), nil
+	host, _, _ := rawx.SplitChunkURL(u)
+	if _, err := r.resolve.Resolve(ctx, host); err != nil {
+		return integrity.RebuildEntry{}, fmt.Errorf("chunk %s: %w", chunkURL, err)
+	}
+	return integrity.RebuildEntry{Chunk: u}, nil
 }
 
 // job is the object an entry is about.

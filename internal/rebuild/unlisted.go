@@ -208,6 +208,9 @@ func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id str
 	}
 	for _, o := range owners {
 		moved := o.j.copyOf(host, id)
+		if moved != nil && r.sameFile(ctx, moved.URL, url) {
+			return finding{lister: o.j, entry: moved}
+		}
 		if moved == nil {
 			f.keep = append(f.keep, fmt.Sprintf("%s names %s, which exists and lists no copy "+
 				"with its chunk id", o.c.from, o.j.name()))
@@ -229,6 +232,21 @@ func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id str
 			o.c.from, o.j.name(), moved.URL, why))
 	}
 	return f
+}
+
+// sameFile reports whether two chunk URLs with the same chunk id reach
+// one file: their hosts resolve to one address (two names of one chunk
+// server). Unresolvable hosts count as the same, so that nothing is
+// deleted on a doubt.
+func (r *Rebuilder) sameFile(ctx context.Context, a, b string) bool {
+	ha, ia, erra := rawx.SplitChunkURL(a)
+	hb, ib, errb := rawx.SplitChunkURL(b)
+	if erra != nil || errb != nil || !strings.EqualFold(ia, ib) {
+		return false
+	}
+	aa, erra := r.resolve.Resolve(ctx, ha)
+	ab, errb := r.resolve.Resolve(ctx, hb)
+	return erra != nil || errb != nil || strings.EqualFold(aa, ab)
 }
 
 // name is the full name of the job's object version.

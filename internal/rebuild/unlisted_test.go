@@ -408,3 +408,37 @@ func TestSurplusCopiesAreRemoved(t *testing.T) {
 	}
 	f.ReadAll(nil)
 }
+
+// TestChunkNamedByAddressIsTheListedCopy names the only copy of a SINGLE
+// object, old enough to be an orphan, by its chunk server's address
+// instead of its service id, as locate prints it: it is the copy the
+// directory lists, healthy, and stays.
+func TestChunkNamedByAddressIsTheListedCopy(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	c := f.ObjectsOf("SINGLE")[0].Chunks[0]
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(f.Path(c), old, old); err != nil {
+		t.Fatal(err)
+	}
+	var byAddr string
+	for _, r := range f.NS.Rawx {
+		if r.ServiceID == c.Host() {
+			byAddr = rawx.ChunkURL(r.Addr, c.ID())
+		}
+	}
+	for _, dry := range []bool{true, false} {
+		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: byAddr})
+		if res.Outcome != rebuild.Healthy {
+			t.Errorf("dry run %v: %s: %s %v, want healthy", dry, byAddr, res.Outcome, res.Err)
+		}
+	}
+	if _, err := os.Stat(f.Path(c)); err != nil {
+		t.Fatalf("the only copy is gone: %v", err)
+	}
+	f.ReadAll(nil)
+}
