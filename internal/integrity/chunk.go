@@ -84,7 +84,7 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	if s.lookErr == nil {
 		s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
 	}
-	if s.entry != nil && s.headErr == nil && p.c.opts.Checksum {
+	if s.entry != nil && s.headErr == nil {
 		s.corrupt, s.headErr = p.verify(*s.entry)
 	}
 	switch {
@@ -140,24 +140,33 @@ func (p *pass) head(chunkURL string) (Probe, error) {
 // directory's size and hash of it.
 const corruptError = "Corrupt: the data does not match its size and hash in the directory"
 
-// verify has a chunk's server re-read its data and hash it against the
-// directory's entry of it, whatever the chunk's attributes say: corrupt
-// is true when the data does not match. Its error says why the data could
-// not be read.
+// verify has a chunk's server check its data against the directory's
+// entry of it, whatever the chunk's attributes say: with Checksum it
+// re-reads and hashes the data, without it checks that the file holds the
+// entry's size. corrupt is true when the data does not match. Its error
+// says why the data could not be checked.
 func (p *pass) verify(entry meta.Chunk) (corrupt bool, err error) {
 	c := p.c
-	if err := c.opts.Pacer.Wait(p.ctx, 0, entry.Size); err != nil {
+	var bytes int64
+	if c.opts.Checksum {
+		bytes = entry.Size
+	}
+	if err := c.opts.Pacer.Wait(p.ctx, 0, bytes); err != nil {
 		return false, err
 	}
-	err = p.retry(func() error {
-		_, err := c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
+	err = p.retry(func() (err error) {
+		if c.opts.Checksum {
+			_, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
+		} else {
+			_, err = c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
+		}
 		return err
 	})
 	if errors.Is(err, rawx.ErrHashFailed) {
 		return true, nil
 	}
 	if err == nil {
-		c.stats.bytes.Add(entry.Size)
+		c.stats.bytes.Add(bytes)
 	}
 	return false, err
 }

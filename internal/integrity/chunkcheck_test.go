@@ -299,3 +299,48 @@ func TestWrongAttributesAreNotLostData(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeSeenWithoutChecksum truncates one copy and removes the size
+// attribute of another: a check without checksums reports both, in a
+// check of the namespace and of each chunk by URL, the truncated one as
+// corrupt; nothing else is reported as a chunk.
+func TestSizeSeenWithoutChecksum(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(16)
+	var big []meta.Chunk
+	for _, o := range f.ObjectsOf("TWOCOPIES") {
+		if c := o.Chunks[0]; c.Size >= 2 {
+			big = append(big, c) // one chunk of each object
+		}
+	}
+	if len(big) < 2 {
+		t.Fatal("the fixture has too few chunks of two bytes or more")
+	}
+	truncated, unsized := big[0], big[1]
+	if err := os.Truncate(f.Path(truncated), truncated.Size/2); err != nil {
+		t.Fatal(err)
+	}
+	if err := chunk.RemoveAttr(f.Path(unsized), chunk.AttrSize); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{truncated.URL: "Corrupt", unsized.URL: "size attribute (none)"}
+	opts := integrity.Options{OrphanMinAge: -1}
+	targets := []integrity.Target{{}, {Chunk: truncated.URL}, {Chunk: unsized.URL}}
+	for _, target := range targets {
+		items, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target)
+		for u, text := range want {
+			if target.Chunk != "" && target.Chunk != u {
+				continue
+			}
+			r, ok := res[integritytest.Item{Kind: integrity.KindChunk, Item: u}]
+			if !ok || !slices.ContainsFunc(r.Errors, func(e string) bool { return strings.Contains(e, text) }) {
+				t.Errorf("check %+v: %s: %v, want %q", target, u, r.Errors, text)
+			}
+		}
+		for _, it := range items {
+			if _, ok := want[it.Item]; it.Kind == integrity.KindChunk && !ok {
+				t.Errorf("check %+v: %s reported: %v", target, it.Item, res[it].Errors)
+			}
+		}
+	}
+}

@@ -340,7 +340,7 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 		if c.opts.Checksum {
 			pr, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
 		} else {
-			pr, err = c.probe.Head(p.ctx, entry.URL, false)
+			pr, err = c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
 		}
 		return err
 	})

@@ -454,7 +454,7 @@ func (r *Rebuilder) stream(ctx context.Context, j *job, src, ne meta.Chunk) erro
 	if err != nil {
 		return err
 	}
-	body, _, err := r.rawx.Get(ctx, from, 0, -1)
+	body, _, err := r.rawx.GetSized(ctx, from, src.Size)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBadSource, err)
 	}

@@ -157,32 +157,61 @@ func TestLineQuotesPath(t *testing.T) {
 }
 
 // TestWrongAttributesAreASource deletes one copy of a two-copy position of
-// two objects and gives the other copy a wrong hash attribute, its data
-// intact: naming both copies by URL, in either order, rebuilds both, from
-// the copy whose data matches the directory, and leaves nothing to find.
+// four objects and damages an attribute of the other copy, its data
+// intact: a wrong hash, a size too small or too large, no size. The
+// objects still read; naming both copies by URL, in either order, rebuilds
+// both, from the copy whose data matches the directory, and leaves
+// nothing to find.
 func TestWrongAttributesAreASource(t *testing.T) {
 	f := integritytest.Start(t, 4)
-	f.Populate(16)
+	f.Populate(24)
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, o := range f.ObjectsOf("TWOCOPIES")[:2] {
-		cs := integritytest.CopiesAt(o, "0")
+	damages := []struct{ name, value string }{
+		{chunk.AttrHash, ""}, {chunk.AttrSize, "1"}, {chunk.AttrSize, "99999999"}, {chunk.AttrSize, ""},
+	}
+	var objects []*meta.Object
+	for _, o := range f.ObjectsOf("TWOCOPIES") {
+		if o.Chunks[0].Size >= 2 {
+			objects = append(objects, o)
+		}
+	}
+	if len(objects) < len(damages) {
+		t.Fatalf("%d objects for %d damages", len(objects), len(damages))
+	}
+	var pairs [][]meta.Chunk
+	for i, d := range damages {
+		cs := integritytest.CopiesAt(objects[i], "0")
 		gone, wrong := cs[0], cs[1]
 		if err := os.Remove(f.Path(gone)); err != nil {
 			t.Fatal(err)
 		}
-		f.SetAttr(wrong, chunk.AttrHash, strings.Repeat("0", len(wrong.Hash)))
+		switch {
+		case d.name == chunk.AttrHash:
+			f.SetAttr(wrong, d.name, strings.Repeat("0", len(wrong.Hash)))
+		case d.value == "":
+			if err := chunk.RemoveAttr(f.Path(wrong), d.name); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			f.SetAttr(wrong, d.name, d.value)
+		}
 		order := []meta.Chunk{gone, wrong}
-		if i == 1 {
+		if i%2 == 1 {
 			order = []meta.Chunk{wrong, gone}
 		}
+		pairs = append(pairs, order)
+	}
+	f.ReadAll(nil)
+	for i, order := range pairs {
 		for _, c := range order {
 			res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
 			t.Log(res.Line(), res.Detail)
 			if res.Outcome != rebuild.Rebuilt {
-				t.Errorf("%s: %s %v, want rebuilt", c.URL, res.Outcome, res.Err)
+				t.Errorf("%s %q: %s: %s %v, want rebuilt", damages[i].name, damages[i].value, c.URL,
+					res.Outcome, res.Err)
 			}
 		}
 	}
