@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -299,10 +300,10 @@ func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 		return usagef("--pause-between-passes %s: must not be negative", f.pause)
 	case fl.Changed("pause-between-passes") && !f.daemon:
 		return usagef("--pause-between-passes goes with --daemon only")
-	case !(f.rates.ItemsPerSecond >= 0):
-		return usagef("--items-per-second %g: must not be negative", f.rates.ItemsPerSecond)
-	case !(f.rates.BytesPerSecond >= 0):
-		return usagef("--bytes-per-second %g: must not be negative", f.rates.BytesPerSecond)
+	case !(f.rates.ItemsPerSecond >= 0) || math.IsInf(f.rates.ItemsPerSecond, 0):
+		return usagef("--items-per-second %g: want a finite rate, 0 or more", f.rates.ItemsPerSecond)
+	case !(f.rates.BytesPerSecond >= 0) || math.IsInf(f.rates.BytesPerSecond, 0):
+		return usagef("--bytes-per-second %g: want a finite rate, 0 or more", f.rates.BytesPerSecond)
 	}
 	if u, err := url.Parse(f.proxy); err != nil || u.Scheme != "http" && u.Scheme != "https" ||
 		u.Host == "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -106,9 +107,13 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.chunksPer < 0 || f.opts.Concurrency < 1 || f.opts.ReportInterval < 0 {
-		return usagef("--chunks-per-second and --report-interval must not be negative, " +
-			"--concurrency must be positive")
+	switch {
+	case !(f.chunksPer >= 0) || math.IsInf(f.chunksPer, 0):
+		return usagef("--chunks-per-second %g: want a finite rate, 0 or more", f.chunksPer)
+	case f.opts.Concurrency < 1:
+		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
+	case f.opts.ReportInterval < 0:
+		return usagef("--report-interval %s: must not be negative", f.opts.ReportInterval)
 	}
 	vol, err := chunk.CheckVolume(f.opts.Volume)
 	if err != nil {

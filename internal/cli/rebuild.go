@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -129,8 +130,12 @@ func (f *rebuildFlags) validate() error {
 	switch {
 	case sources != 1:
 		return usagef("give exactly one of --input-file, --chunk and --volume")
-	case f.opts.Concurrency < 1 || f.rates.ItemsPerSecond < 0 || f.rates.BytesPerSecond < 0:
-		return usagef("--concurrency must be positive, rates must not be negative")
+	case f.opts.Concurrency < 1:
+		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
+	case !(f.rates.ItemsPerSecond >= 0) || math.IsInf(f.rates.ItemsPerSecond, 0):
+		return usagef("--chunks-per-second %g: want a finite rate, 0 or more", f.rates.ItemsPerSecond)
+	case !(f.rates.BytesPerSecond >= 0) || math.IsInf(f.rates.BytesPerSecond, 0):
+		return usagef("--bytes-per-second %g: want a finite rate, 0 or more", f.rates.BytesPerSecond)
 	case f.opts.OrphanMinAge < 0:
 		return usagef("--orphan-min-age %s is negative", f.opts.OrphanMinAge)
 	}

@@ -62,14 +62,18 @@ func NewClient(proxyURL string, opts ClientOptions) (*Client, error) {
 	return &Client{proxy: proxy, account: account, ns: opts.Namespace, hc: opts.HTTPClient}, nil
 }
 
-// baseURL checks a service URL; a bare "host:port" means http.
+// baseURL checks a service URL; a bare "host:port" means http. A bare
+// word without a port is refused rather than looked up as a host name.
 func baseURL(s string) (string, error) {
-	if !strings.Contains(s, "://") {
+	bare := !strings.Contains(s, "://")
+	if bare {
 		s = "http://" + s
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("bad service URL %q", s)
+	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" ||
+		bare && u.Port() == "" {
+		return "", fmt.Errorf("bad service URL %q: want http://HOST[:PORT] or HOST:PORT",
+			strings.TrimPrefix(s, "http://"))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

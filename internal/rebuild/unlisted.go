@@ -109,8 +109,11 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 	}
 	switch age := time.Since(pr.MTime); {
 	case r.opts.OrphanMinAge > 0 && (pr.MTime.IsZero() || age < r.opts.OrphanMinAge):
-		return failed(res, fmt.Errorf("unlisted %s %s is only %s old: not deleted before %s",
-			what, url, age.Round(time.Second), r.opts.OrphanMinAge))
+		// Its upload may still be running: kept, in a dry run too.
+		res.Outcome = Kept
+		res.Detail = fmt.Sprintf("not deleted: unlisted %s only %s old, under the orphan minimum "+
+			"age %s (%s)", what, age.Round(time.Second), r.opts.OrphanMinAge, why)
+		return res
 	case r.opts.DryRun:
 		res.Outcome, res.Detail = Planned, "would delete the "+what+": "+why
 		return res
@@ -216,7 +219,7 @@ func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id str
 				"with its chunk id", o.c.from, o.j.name()))
 			continue
 		}
-		ok, why := r.complete(ctx, o.j, moved.Pos)
+		ok, why := r.complete(ctx, o.j)
 		if ok {
 			f.extra = append(f.extra, fmt.Sprintf("%s lists this chunk at %s; every copy healthy",
 				o.j.name(), moved.URL))
@@ -270,9 +273,10 @@ func (j *job) copyOf(host, id string) *meta.Chunk {
 }
 
 // complete reports whether every position of the object, numbered from 0
-// without a gap, has all the copies its policy keeps, each healthy; the
-// copies at pos are re-hashed. It says why not otherwise.
-func (r *Rebuilder) complete(ctx context.Context, j *job, pos string) (bool, string) {
+// without a gap, has all the copies its policy keeps, each healthy, its
+// data re-hashed: a chunk is deleted on this answer. It says why not
+// otherwise.
+func (r *Rebuilder) complete(ctx context.Context, j *job) (bool, string) {
 	byPos := map[int][]meta.Chunk{}
 	for _, c := range j.owner.Object.Chunks {
 		n, err := strconv.Atoi(c.Pos)
@@ -288,12 +292,13 @@ func (r *Rebuilder) complete(ctx context.Context, j *job, pos string) (bool, str
 		}
 		good := 0
 		for _, c := range cs {
-			if r.classify(ctx, j, c, c.Pos == pos).health == healthy {
+			if r.classify(ctx, j, c, true).health == healthy {
 				good++
 			}
 		}
 		if good < j.copies {
-			return false, fmt.Sprintf("position %d has %d healthy copies of %d", n, good, j.copies)
+			return false, fmt.Sprintf("the object is not whole without it: position %d has %d "+
+				"healthy copies (re-hashed), %d needed", n, good, j.copies)
 		}
 	}
 	return true, ""

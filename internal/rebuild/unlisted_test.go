@@ -442,3 +442,25 @@ func TestChunkNamedByAddressIsTheListedCopy(t *testing.T) {
 	}
 	f.ReadAll(nil)
 }
+
+// TestYoungOrphanIsKept names by URL a chunk uploaded just now and never
+// committed: under the orphan minimum age its upload may be running, so
+// it is kept, said the same way in a dry run and a real one.
+func TestYoungOrphanIsKept(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(4)
+	orphan := f.Orphan()
+	for _, dry := range []bool{true, false} {
+		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: orphan.Item})
+		if res.Outcome != rebuild.Kept || !strings.Contains(res.Detail, "orphan minimum age") {
+			t.Errorf("dry run %v: %s (%s), want kept for its age", dry, res.Line(), res.Detail)
+		}
+	}
+	if _, err := os.Stat(f.ChunkPath(orphan.Item)); err != nil {
+		t.Fatalf("the young orphan is gone: %v", err)
+	}
+}
