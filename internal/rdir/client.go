@@ -229,6 +229,9 @@ func listQuery(vol string, opts ListOptions) url.Values {
 	if opts.ContentID != "" {
 		q.Set("content_id", opts.ContentID)
 	}
+	if opts.ByChunk {
+		q.Set("order", "chunk_id")
+	}
 	return q
 }
 

@@ -36,7 +36,7 @@
 //	                                 fields mandatory; 204
 //	DELETE delete                    {"container_id","chunk_id"} or array; 204
 //	GET    fetch (or POST)           max|limit, marker, prefix, rebuild,
-//	                                 chunk_id, content_id;
+//	                                 chunk_id, content_id, order;
 //	                                 200 [["<key>", value], ...]
 //	GET    status (or POST)          max|limit, marker, prefix, chunk_id,
 //	                                 content_id; 200
@@ -72,7 +72,10 @@
 //   - fetch and status also take chunk_id and content_id, which select
 //     the records of one chunk id or one content through an index: the
 //     checker and the rebuilder look a chunk or an object up on a volume
-//     without listing it whole. OpenIO's rdir has no such lookup.
+//     without listing it whole; order=chunk_id lists in chunk id order
+//     (then key order; the marker is still a key), the order of a chunk
+//     server's listing, so that the checker walks a volume and its index
+//     in step. OpenIO's rdir has neither.
 //   - The meta2 routes (/v1/rdir/meta2/...) and the service routes (/info,
 //     /status, /config) are not served.
 package rdir

@@ -31,7 +31,7 @@ func All(ctx context.Context, s Store, vol string, opts ListOptions) iter.Seq2[R
 			if !page.Truncated {
 				return
 			}
-			if page.Marker <= opts.Marker {
+			if opts.Marker != "" && !After(page.Marker, opts.Marker, opts.ByChunk) {
 				yield(Record{}, fmt.Errorf("fetch %s: marker %q does not advance past %q",
 					vol, clip(page.Marker), clip(opts.Marker)))
 				return

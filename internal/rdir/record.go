@@ -73,6 +73,19 @@ func (c ChunkRef) Normalize() (ChunkRef, error) {
 	return ChunkRef{ContainerID: strings.ToUpper(c.ContainerID), ChunkID: id}, nil
 }
 
+// After reports whether key a comes after key b in the order of a
+// listing: key order, or with byChunk chunk id order, then key order.
+func After(a, b string, byChunk bool) bool {
+	if byChunk {
+		_, ia, _ := strings.Cut(a, "|")
+		_, ib, _ := strings.Cut(b, "|")
+		if ia != ib {
+			return ia > ib
+		}
+	}
+	return a > b
+}
+
 // ParseKey splits a listing key into the chunk reference it names.
 func ParseKey(key string) (ChunkRef, error) {
 	cid, id, ok := strings.Cut(key, "|")
@@ -108,6 +121,12 @@ func (o ListOptions) Normalize() (ListOptions, error) {
 	o.Marker = strings.ToUpper(o.Marker)
 	o.Prefix = strings.ToUpper(o.Prefix)
 	o.ContentID = strings.ToUpper(o.ContentID)
+	if o.ByChunk && o.Marker != "" {
+		if _, err := ParseKey(o.Marker); err != nil {
+			return ListOptions{}, invalidf("marker %q of a listing by chunk id is not a key",
+				clip(o.Marker))
+		}
+	}
 	return o, nil
 }
 

@@ -70,7 +70,7 @@ func listingHeader(truncated bool, marker string) http.Header {
 }
 
 // listOptions reads the listing parameters: max (or limit), marker,
-// prefix, rebuild, chunk_id and content_id from the query, and with legacy set the body keys
+// prefix, rebuild, chunk_id, content_id and order from the query, and with legacy set the body keys
 // start_after, limit, container_id and rebuild, which the query overrides.
 func listOptions(rq request, legacy bool) (ListOptions, error) {
 	var opts ListOptions
@@ -88,6 +88,13 @@ func listOptions(rq request, legacy bool) (ListOptions, error) {
 		opts.Prefix = q.Get("prefix")
 	}
 	opts.ChunkID, opts.ContentID = q.Get("chunk_id"), q.Get("content_id")
+	switch order := q.Get("order"); order {
+	case "", "key":
+	case "chunk_id":
+		opts.ByChunk = true
+	default:
+		return ListOptions{}, invalidf("order %q: want key or chunk_id", clip(order))
+	}
 	for _, name := range []string{"limit", "max"} {
 		if !q.Has(name) {
 			continue

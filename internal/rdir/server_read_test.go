@@ -51,6 +51,9 @@ func TestHTTPFetch(t *testing.T) {
 		{"legacy body", "POST", "", legacy, entries(filter(recs, cid)[1]), "false", ""},
 		{"query wins over body", "POST", "&max=5&marker=", legacy, entries(filter(recs, cid)...), "false", ""},
 		{"rebuild without incident", "GET", "&rebuild=True", "", entries(), "false", ""},
+		{"chunk id", "GET", "&chunk_id=" + recs[2].ChunkID, "", entries(recs[2]), "false", ""},
+		{"content id", "GET", "&content_id=" + recs[1].ContentID, "", entries(recs[1]), "false", ""},
+		{"order by key", "GET", "&order=key&max=1", "", entries(recs[0]), "true", recs[0].Key()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +61,19 @@ func TestHTTPFetch(t *testing.T) {
 			checkReply(t, resp, body, 200, tt.want)
 			checkListingHeaders(t, resp, tt.truncated, tt.marker)
 		})
+	}
+}
+
+// TestHTTPFetchRefusesBadLookups: a malformed chunk id, content id or
+// order is a 400.
+func TestHTTPFetchRefusesBadLookups(t *testing.T) {
+	_, srv := newTestServer(t, rdir.HandlerOptions{})
+	for _, q := range []string{"&chunk_id=XYZ", "&content_id=not-hex", "&order=size",
+		"&order=chunk_id&marker=ABC"} {
+		resp, body := do(t, srv, "GET", "/v1/rdir/fetch?vol=vol1"+q, "")
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: %d %s, want 400", q, resp.StatusCode, body)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/sqlitedb"
@@ -259,26 +260,65 @@ func (s *SQLiteStore) list(ctx context.Context, v volume, opts ListOptions,
 		return err
 	}
 	defer rows.Close()
+	type row struct {
+		key string
+		r   Record
+	}
+	var sorted []row // the rows of a listing by chunk id, to sort
 	for rows.Next() {
 		var key string
 		var r Record
 		if err := rows.Scan(&key, &r.ContentID, &r.Path, &r.Version, &r.Mtime); err != nil {
 			return err
 		}
+		if opts.ByChunk {
+			sorted = append(sorted, row{key, r})
+			continue
+		}
 		if err := fn(key, r); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.SortFunc(sorted, func(a, b row) int {
+		if After(a.key, b.key, true) {
+			return 1
+		}
+		return -1 // keys are unique
+	})
+	for _, rw := range sorted {
+		if err := fn(rw.key, rw.r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // selectRecords returns the query of list and its arguments. A lookup by
-// chunk or content id selects the keys from its index, which holds them,
-// then reads their records; left to choose, the planner would rather walk
-// the primary key in order than read an index that lacks the values.
+// chunk or content id, or a listing by chunk id, selects the keys from an
+// index, which holds them, then reads their records; left to choose, the
+// planner would rather walk the primary key than read an index that lacks
+// the values.
 func selectRecords(v volume, opts ListOptions) (string, []any) {
-	where := `volume = ? AND chunk_key > ? AND chunk_key >= ?`
-	args := []any{v.id, opts.Marker, opts.Prefix}
+	where := `volume = ? AND chunk_key >= ?`
+	args := []any{v.id, opts.Prefix}
+	order := `chunk_key`
+	switch {
+	case opts.ByChunk:
+		order = `substr(chunk_key, 66), chunk_key`
+		if opts.Marker != "" {
+			_, id, _ := strings.Cut(opts.Marker, "|")
+			// The first test seeks the index; the second skips the keys
+			// of the marker's chunk id up to the marker.
+			where += ` AND substr(chunk_key, 66) >= ? AND (substr(chunk_key, 66) > ? OR chunk_key > ?)`
+			args = append(args, id, id, opts.Marker)
+		}
+	default:
+		where += ` AND chunk_key > ?`
+		args = append(args, opts.Marker)
+	}
 	if opts.Prefix != "" {
 		// Keys are made of hexadecimal digits and "|", all below "~".
 		where += ` AND chunk_key < ?`
@@ -288,10 +328,6 @@ func selectRecords(v volume, opts ListOptions) (string, []any) {
 		where += ` AND mtime <= ?`
 		args = append(args, v.incident)
 	}
-	if opts.ChunkID == "" && opts.ContentID == "" {
-		return `SELECT chunk_key, content_id, path, version, mtime FROM chunks
-			WHERE ` + where + ` ORDER BY chunk_key LIMIT ?`, append(args, opts.Limit+1)
-	}
 	if opts.ChunkID != "" {
 		where += ` AND substr(chunk_key, 66) = ?`
 		args = append(args, opts.ChunkID)
@@ -300,10 +336,18 @@ func selectRecords(v volume, opts ListOptions) (string, []any) {
 		where += ` AND content_id = ?`
 		args = append(args, opts.ContentID)
 	}
+	if opts.ChunkID == "" && opts.ContentID == "" && !opts.ByChunk {
+		return `SELECT chunk_key, content_id, path, version, mtime FROM chunks
+			WHERE ` + where + ` ORDER BY chunk_key LIMIT ?`, append(args, opts.Limit+1)
+	}
+	outer := ` ORDER BY chunk_key`
+	if opts.ByChunk {
+		outer = "" // sorted by list: ordered here, the rows come from a walk of the index
+	}
 	return `SELECT chunk_key, content_id, path, version, mtime FROM chunks
 		WHERE volume = ? AND chunk_key IN (SELECT chunk_key FROM chunks
-			WHERE ` + where + ` ORDER BY chunk_key LIMIT ?)
-		ORDER BY chunk_key`, append(append([]any{v.id}, args...), opts.Limit+1)
+			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?)` + outer,
+		append(append([]any{v.id}, args...), opts.Limit+1)
 }
 
 // Status counts one page of records.

@@ -43,6 +43,11 @@ type ListOptions struct {
 	// index answers without reading the other records of the volume.
 	ChunkID   string
 	ContentID string
+	// ByChunk lists in increasing order of chunk id, then key, instead of
+	// key order: the order of a chunk server's own listing, so that a
+	// volume and its index can be walked in step. Marker is still the key
+	// of the last record of the previous page.
+	ByChunk bool
 }
 
 // Page is one page of a listing, in increasing key order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,6 +374,43 @@ func testLookup(t *testing.T, s rdir.Store) {
 		_, err := s.Fetch(context.Background(), vol, bad)
 		wantErr(t, fmt.Sprintf("Fetch(%+v)", bad), err, rdir.ErrInvalid)
 	}
+}
+
+// testByChunk lists in chunk id order, one record a page and more, alone
+// and with a prefix, after a marker, with a chunk id in two containers.
+func testByChunk(t *testing.T, s rdir.Store) {
+	recs := append(Recs(0, 30, 4, 100), Rec(1, 7, 100), Rec(2, 7, 100)) // chunk 7 is in container 3 too
+	setup(t, s, recs)
+	byChunk := slices.Clone(recs)
+	slices.SortFunc(byChunk, func(a, b rdir.Record) int {
+		if c := strings.Compare(a.ChunkID, b.ChunkID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key(), b.Key())
+	})
+	if slices.EqualFunc(byChunk, Sorted(recs), func(a, b rdir.Record) bool { return a == b }) {
+		t.Fatal("test data lists alike in both orders")
+	}
+	for _, limit := range []int{1, 3, 1000} {
+		got := fetchAll(t, s, rdir.ListOptions{ByChunk: true, Limit: limit})
+		diffRecords(t, fmt.Sprintf("limit %d", limit), byChunk, got)
+	}
+	mid := byChunk[len(byChunk)/2]
+	var after, inPrefix []rdir.Record
+	for _, r := range byChunk {
+		if rdir.After(r.Key(), mid.Key(), true) {
+			after = append(after, r)
+		}
+		if r.ContainerID == mid.ContainerID {
+			inPrefix = append(inPrefix, r)
+		}
+	}
+	diffRecords(t, "after a marker", after,
+		fetchAll(t, s, rdir.ListOptions{ByChunk: true, Marker: mid.Key(), Limit: 2}))
+	diffRecords(t, "one container", inPrefix,
+		fetchAll(t, s, rdir.ListOptions{ByChunk: true, Prefix: mid.ContainerID, Limit: 2}))
+	_, err := s.Fetch(context.Background(), vol, rdir.ListOptions{ByChunk: true, Marker: "ABC"})
+	wantErr(t, "Fetch(by chunk, marker not a key)", err, rdir.ErrInvalid)
 }
 
 func testRebuild(t *testing.T, s rdir.Store) {

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"MarkerEdges", testMarkerEdges},
 		{"PrefixEdges", testPrefixEdges},
 		{"LookupByChunkOrContent", testLookup},
+		{"ListingByChunkID", testByChunk},
 		{"Rebuild", testRebuild},
 		{"Status", testStatus},
 		{"IncidentDate", testIncidentDate},
