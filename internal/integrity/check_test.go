@@ -2,6 +2,7 @@ package integrity_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -73,9 +74,20 @@ func TestCheckReportsExactlyTheDamage(t *testing.T) {
 }
 
 // TestVolumeFindings checks volumes whose reverse index lacks a record of
-// a chunk and holds a record of a chunk that does not exist; both must be
-// found by a volume walk with confirmations, and again from the error file.
+// a chunk and holds records of chunks that do not exist (sorting first,
+// in the middle and last); each must be found by a volume walk with
+// confirmations, and again from the error file, whatever the page sizes
+// of the walk.
 func TestVolumeFindings(t *testing.T) {
+	for _, pages := range [][2]int{{1000, 10000}, {3, 2}, {1, 7}} {
+		t.Run(fmt.Sprintf("pages %d and %d", pages[0], pages[1]), func(t *testing.T) {
+			defer integrity.SetVolumePages(pages[0], pages[1])()
+			testVolumeFindings(t)
+		})
+	}
+}
+
+func testVolumeFindings(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(40)
 	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
@@ -89,13 +101,16 @@ func TestVolumeFindings(t *testing.T) {
 		ChunkID: c.ID()}}); err != nil {
 		t.Fatal(err)
 	}
-	bogus := strings.Repeat("AB", 32)
-	if err := rc.Push(f.Ctx, "rawx-2", []rdir.Record{{ContainerID: cid, ChunkID: bogus,
-		ContentID: o.ContentID, Path: o.Name, Version: o.Version}}); err != nil {
-		t.Fatal(err)
+	want := []integritytest.Item{integritytest.ChunkItem(c)}
+	for _, bogus := range []string{strings.Repeat("00", 32), strings.Repeat("AB", 32),
+		strings.Repeat("FF", 32)} {
+		if err := rc.Push(f.Ctx, "rawx-2", []rdir.Record{{ContainerID: cid, ChunkID: bogus,
+			ContentID: o.ContentID, Path: o.Name, Version: o.Version}}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, integritytest.Item{Kind: integrity.KindChunk, Item: "http://rawx-2/" + bogus})
 	}
-	want := integritytest.Sorted([]integritytest.Item{integritytest.ChunkItem(c),
-		{Kind: integrity.KindChunk, Item: "http://rawx-2/" + bogus}})
+	want = integritytest.Sorted(want)
 
 	var errorFile bytes.Buffer
 	opts := integrity.Options{OrphanMinAge: -1, Confirmations: 1, ErrorFile: &errorFile}

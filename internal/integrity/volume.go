@@ -3,11 +3,17 @@ package integrity
 import (
 	"errors"
 	"fmt"
+	"iter"
+	"strings"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
+
+// volumePages are the page sizes of a volume walk: chunk ids listed by the
+// chunk server, and reverse index records, per request.
+var volumePages = struct{ listing, index int }{1000, rdir.MaxLimit}
 
 // walkVolumes walks the volume of every registered chunk server, after a
 // walk of the whole namespace: chunks that walk met are skipped.
@@ -30,109 +36,153 @@ func (p *pass) walkVolumes() {
 // volume walks one chunk server's volume against its reverse index and
 // the directory: every chunk it holds must have an owner that lists it
 // and a reverse index record; every record must have its chunk. The
-// volume's own result says whether the walk could be made.
+// volume's listing and its index, both in chunk id order, are read in
+// step, a page of each at a time, so that memory does not grow with the
+// volume. The volume's own result says whether the walk could be made.
 func (p *pass) volume(svc string) {
 	r := Result{Kind: KindVolume, Target: Target{Volume: svc}}
-	var records map[string]rdir.Record
-	var rerr error
-	fetched := make(chan struct{})
 	at := time.Now()
-	go func() {
-		defer close(fetched)
-		records, rerr = p.volumeRecords(svc)
-	}()
-	ids, err := p.listChunks(svc)
-	<-fetched
-	if rerr != nil {
-		p.serviceError(&r, "reverse index", rerr, at)
-	}
-	p.walkChunks(svc, ids, records, rerr == nil)
-	if err != nil {
-		p.serviceError(&r, "list chunks", err, at)
-	}
-	for id, rec := range records {
-		u := rawx.ChunkURL(svc, id)
-		if p.seen.has(u) || p.ctx.Err() != nil {
-			continue
+	recs := p.volumeRecords(svc)
+	defer recs.stop()
+	for id, err := range p.chunkIDs(svc) {
+		if err != nil {
+			p.serviceError(&r, "list chunks", err, at)
+			break
 		}
-		p.submit(func() { p.indexedChunk(u, rec) })
+		key := strings.ToUpper(id)
+		for recs.ok && recs.rec.ChunkID < key {
+			p.recordedChunk(svc, recs.rec)
+			recs.advance()
+		}
+		var mine []rdir.Record
+		for recs.ok && recs.rec.ChunkID == key {
+			mine = append(mine, recs.rec)
+			recs.advance()
+		}
+		p.listedChunk(svc, id, mine, recs.indexed())
+	}
+	for recs.ok && p.ctx.Err() == nil {
+		p.recordedChunk(svc, recs.rec)
+		recs.advance()
+	}
+	if recs.err != nil {
+		p.serviceError(&r, "reverse index", recs.err, at)
 	}
 	p.emit(r)
 }
 
-// volumeRecords returns the reverse index records of a volume by chunk id.
-//
-// TODO(#5): the records of a whole volume are held in memory while it is
-// walked (a few hundred bytes each, so gigabytes for tens of millions of
-// chunks); walking the index and the volume in step would need both
-// listed in one order, which rdir (by container) and rawx (by chunk id)
-// do not share.
-func (p *pass) volumeRecords(svc string) (map[string]rdir.Record, error) {
+// recordStream reads a volume's reverse index in chunk id order. ok says
+// that rec holds the next record; err, once set, that the index could not
+// be read further, so that chunks listed from then on cannot be judged
+// against it.
+type recordStream struct {
+	next func() (rdir.Record, error, bool)
+	stop func()
+	rec  rdir.Record
+	ok   bool
+	err  error
+}
+
+// volumeRecords starts reading the reverse index of a volume. A volume
+// never indexed has no records, and that is no failure.
+func (p *pass) volumeRecords(svc string) *recordStream {
 	rc, err := p.c.rdirFor(p.ctx, svc)
 	if err != nil {
-		return map[string]rdir.Record{}, err
+		return &recordStream{stop: func() {}, err: err}
 	}
-	out := map[string]rdir.Record{}
-	for rec, err := range rdir.All(p.ctx, rc, svc, rdir.ListOptions{Limit: rdir.MaxLimit}) {
-		if errors.Is(err, rdir.ErrNoVolume) {
-			break // nothing was ever indexed on this volume
-		}
-		if err != nil {
-			return map[string]rdir.Record{}, err
-		}
-		out[rec.ChunkID] = rec
-	}
-	return out, nil
+	opts := rdir.ListOptions{ByChunk: true, Limit: volumePages.index}
+	next, stop := iter.Pull2(rdir.All(p.ctx, rc, svc, opts))
+	s := &recordStream{next: next, stop: stop}
+	s.advance()
+	return s
 }
 
-// listChunks returns the ids of the chunks on a volume, in listing order.
-func (p *pass) listChunks(svc string) ([]string, error) {
-	addr, err := p.c.resolve.Resolve(p.ctx, svc)
-	if err != nil {
-		return nil, err
+func (s *recordStream) advance() {
+	var err error
+	s.rec, err, s.ok = s.next()
+	switch {
+	case !s.ok:
+	case errors.Is(err, rdir.ErrNoVolume):
+		s.ok = false // nothing was ever indexed on this volume
+	case err != nil:
+		s.ok, s.err = false, err
 	}
-	var rc rawx.Client
-	var ids []string
-	marker := ""
-	for p.ctx.Err() == nil {
-		var page *rawx.ListReply
-		err := p.retry(func() (err error) {
-			page, err = rc.List(p.ctx, "http://"+addr, marker, 1000)
-			return err
-		})
-		if err != nil {
-			return ids, err
-		}
-		for _, ch := range page.Chunks {
-			ids = append(ids, ch.ChunkID)
-		}
-		if !page.IsTruncated {
-			return ids, nil
-		}
-		if page.Marker == "" || page.Marker == marker {
-			return ids, fmt.Errorf("chunk listing of %s did not move past %q", svc, marker)
-		}
-		marker = page.Marker
-	}
-	return ids, p.ctx.Err()
 }
 
-// walkChunks checks each chunk of a volume the walk from the top did not
-// meet, removing from records those it finds.
-func (p *pass) walkChunks(svc string, ids []string, records map[string]rdir.Record,
-	indexed bool) {
-	for _, id := range ids {
-		if p.ctx.Err() != nil {
+// indexed reports whether the index could be read so far.
+func (s *recordStream) indexed() bool { return s.err == nil }
+
+// chunkIDs lists the chunk ids of a volume in listing order, which must
+// be increasing: a listing out of order fails, as it cannot be walked in
+// step with the index.
+func (p *pass) chunkIDs(svc string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		addr, err := p.c.resolve.Resolve(p.ctx, svc)
+		if err != nil {
+			yield("", err)
 			return
 		}
-		rec, ok := records[id]
-		delete(records, id)
-		u := rawx.ChunkURL(svc, id)
-		if p.seen.has(u) && (ok || !indexed) {
-			continue
+		var rc rawx.Client
+		marker, last := "", ""
+		for p.ctx.Err() == nil {
+			var page *rawx.ListReply
+			err := p.retry(func() (err error) {
+				page, err = rc.List(p.ctx, "http://"+addr, marker, volumePages.listing)
+				return err
+			})
+			if err != nil {
+				yield("", err)
+				return
+			}
+			for _, ch := range page.Chunks {
+				if key := strings.ToUpper(ch.ChunkID); key <= last {
+					yield("", fmt.Errorf("chunk listing of %s is not in chunk id order (%s after %s)",
+						svc, ch.ChunkID, last))
+					return
+				} else if last = key; !yield(ch.ChunkID, nil) {
+					return
+				}
+			}
+			if !page.IsTruncated {
+				return
+			}
+			if page.Marker == "" || page.Marker == marker {
+				yield("", fmt.Errorf("chunk listing of %s did not move past %q", svc, marker))
+				return
+			}
+			marker = page.Marker
 		}
-		p.submit(func() { p.volumeChunk(u, rec, ok, indexed) })
+		yield("", p.ctx.Err())
 	}
+}
+
+// listedChunk checks a chunk of a volume's listing, with its reverse index
+// records (none when it has no record, or the index could not be read:
+// indexed false), unless the walk from the top met it already.
+func (p *pass) listedChunk(svc, id string, recs []rdir.Record, indexed bool) {
+	if p.ctx.Err() != nil {
+		return
+	}
+	u := rawx.ChunkURL(svc, id)
+	has := len(recs) > 0
+	if p.seen.has(u) && (has || !indexed) {
+		return
+	}
+	var rec rdir.Record
+	if has {
+		rec = recs[0]
+	}
+	p.submit(func() { p.volumeChunk(u, rec, has, indexed) })
+}
+
+// recordedChunk checks a chunk its volume's reverse index records but its
+// listing does not hold, unless the walk from the top met it already.
+func (p *pass) recordedChunk(svc string, rec rdir.Record) {
+	u := rawx.ChunkURL(svc, rec.ChunkID)
+	if p.seen.has(u) || p.ctx.Err() != nil {
+		return
+	}
+	p.submit(func() { p.indexedChunk(u, rec) })
 }
 
 // volumeChunk checks a chunk found on a volume; one its owner lists must
