@@ -62,6 +62,8 @@ func sameContent(a, b Chunk) error {
 }
 
 // ApplyChunkUpdate returns the chunks of an object version with u applied,
+// URLs compared regardless of case (an entry written by hand may hold its
+// chunk id in lowercase; an entry listed twice has its first one replaced),
 // copies being the number of copies per metachunk its policy keeps. It
 // fails with ErrChunkConflict, leaving chunks as they are, unless Old is
 // one of chunks, New's URL is not, and the position keeps between one and
@@ -75,9 +77,9 @@ func ApplyChunkUpdate(chunks []Chunk, u ChunkUpdate, copies int) ([]Chunk, error
 	oldAt, atPos := -1, 0
 	for i, c := range chunks {
 		switch {
-		case c.URL == u.New.URL:
+		case u.New.URL != "" && strings.EqualFold(c.URL, u.New.URL):
 			return nil, fmt.Errorf("%w: chunk %s is already an entry", ErrChunkConflict, c.URL)
-		case c.URL == u.Old.URL && c.Pos == u.Old.Pos:
+		case oldAt < 0 && u.Old.URL != "" && strings.EqualFold(c.URL, u.Old.URL) && c.Pos == u.Old.Pos:
 			oldAt = i
 		}
 		if c.Pos == pos {

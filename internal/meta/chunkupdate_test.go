@@ -60,3 +60,31 @@ func TestClientUpdateChunk(t *testing.T) {
 	h.proxy("POST", "container/raw_update", with(ref(""), "cid", cid), nil, body).
 		want(t, "two old beans", http.StatusBadRequest)
 }
+
+// TestApplyChunkUpdateIgnoresCase: an entry stored with its chunk id in
+// lowercase, or listed twice, is the Old an update names in uppercase;
+// only its first match is replaced.
+func TestApplyChunkUpdateIgnoresCase(t *testing.T) {
+	id := strings.Repeat("AB", 32)
+	lower := meta.Chunk{URL: "http://rawx-1/" + strings.ToLower(id), Pos: "0", Size: 3, Hash: "CAFE"}
+	other := meta.Chunk{URL: "http://rawx-2/" + id, Pos: "0", Size: 3, Hash: "CAFE"}
+	upper := lower
+	upper.URL = "http://rawx-1/" + id
+	moved := upper
+	moved.URL = "http://rawx-3/" + id
+
+	got, err := meta.ApplyChunkUpdate([]meta.Chunk{lower, other}, meta.ChunkUpdate{Old: upper,
+		New: moved}, 2)
+	if err != nil || len(got) != 2 || got[0].URL != other.URL || got[1].URL != moved.URL {
+		t.Errorf("replace a lowercase entry: %v %v", got, err)
+	}
+	got, err = meta.ApplyChunkUpdate([]meta.Chunk{upper, lower}, meta.ChunkUpdate{Old: upper}, 2)
+	if err != nil || len(got) != 1 || got[0].URL != lower.URL {
+		t.Errorf("drop one of two spellings: %v %v", got, err)
+	}
+	_, err = meta.ApplyChunkUpdate([]meta.Chunk{lower, other}, meta.ChunkUpdate{Old: other,
+		New: upper}, 2)
+	if !errors.Is(err, meta.ErrChunkConflict) {
+		t.Errorf("add a chunk already listed in lowercase: %v, want a conflict", err)
+	}
+}
