@@ -351,7 +351,7 @@ func SplitChunkURL(chunkURL string) (host, id string, err error) {
 		return "", "", fmt.Errorf("chunk url %q: %w", chunkURL, err)
 	}
 	id, err = chunk.NormalizeID(strings.TrimPrefix(u.Path, "/"))
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", "", fmt.Errorf("chunk url %q: not http://host/<chunk id>", chunkURL)
 	}
 	return u.Host, id, nil

@@ -537,6 +537,21 @@ func TestExpectedSize(t *testing.T) {
 	}
 }
 
+// TestSplitChunkURL accepts http://host/<chunk id> only.
+func TestSplitChunkURL(t *testing.T) {
+	id := testID(1)
+	host, got, err := SplitChunkURL("http://rawx-1/" + strings.ToLower(id))
+	if err != nil || host != "rawx-1" || got != id {
+		t.Errorf("canonical form: %q %q %v", host, got, err)
+	}
+	for _, bad := range []string{"http://rawx-1/" + id + "?x=1", "http://rawx-1/" + id + "#f",
+		"http://u@rawx-1/" + id, "http:///" + id, "http://rawx-1/" + id + "/", "http://rawx-1/XYZ"} {
+		if _, _, err := SplitChunkURL(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
 func TestLinkAndPost(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1"})
 	var c Client
