@@ -21,6 +21,7 @@ func TestRebuildRefusesBadTargets(t *testing.T) {
 		{[]string{"rebuild", "--chunk", strings.Replace(chunkURL, "rawx-1", "127.0.0.1:1", 1)},
 			"no chunk server is registered at 127.0.0.1:1"},
 		{[]string{"check", "volume", "rawx-99"}, "no such service"},
+		{[]string{"check", "chunk", strings.Replace(chunkURL, "rawx-1", "rawx-99", 1)}, "no such service"},
 		{[]string{"rebuild", "--chunk", chunkURL, "--bytes-per-second", "NaN"}, "finite rate"},
 		{[]string{"check", "--all", "--items-per-second", "+Inf"}, "finite rate"},
 		{[]string{"convert", "--volume", t.TempDir(), "--chunks-per-second", "NaN"}, "finite rate"},

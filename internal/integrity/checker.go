@@ -15,6 +15,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -196,7 +197,8 @@ func (c *Checker) Ping(ctx context.Context) error {
 
 // ResolveTargets returns targets with every chunk URL's host written as
 // the directory writes it, a service id (see Resolver.ServiceID), and
-// checks that every volume named is a registered chunk server. An address
+// checks that every chunk and volume named is on a registered chunk
+// server. An address
 // or volume the directory does not know fails with meta.ErrNoSuchService.
 func (c *Checker) ResolveTargets(ctx context.Context, targets []Target) ([]Target, error) {
 	out := slices.Clone(targets)
@@ -213,6 +215,12 @@ func (c *Checker) ResolveTargets(ctx context.Context, targets []Target) ([]Targe
 			out[i].Volume = id
 		case isURL(t.Chunk):
 			u, err := c.resolve.CanonicalChunkURL(ctx, t.Chunk)
+			if err == nil {
+				host, _, _ := rawx.SplitChunkURL(u)
+				if _, err = c.resolve.Resolve(ctx, host); err != nil {
+					err = fmt.Errorf("chunk %s: %w", t.Chunk, err)
+				}
+			}
 			if err != nil {
 				return nil, err
 			}

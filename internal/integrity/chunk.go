@@ -251,8 +251,16 @@ func orphanReason(hints []hint, owner Owner, m *chunk.Meta) string {
 	}
 	h := hints[0]
 	if owner.Object != nil {
-		return fmt.Sprintf("not a chunk of %s/%s/%s version %d", owner.Account, owner.Container,
+		name := fmt.Sprintf("%s/%s/%s version %d", owner.Account, owner.Container,
 			owner.Object.Name, owner.Object.Version)
+		for _, c := range owner.Object.Chunks {
+			if m != nil && strings.EqualFold(c.ID(), m.ChunkID) {
+				return fmt.Sprintf("unlisted copy of a chunk of %s, which lists it at %s (the "+
+					"rebuilder records this copy in place or removes it as an extra copy, as the "+
+					"object needs)", name, c.URL)
+			}
+		}
+		return "not a chunk of " + name
 	}
 	name := h.path
 	if h.account != "" {
@@ -359,7 +367,10 @@ func (p *pass) owner(h hint) (Owner, error) {
 			}
 			return err
 		})
-		return o, err
+		if err != nil {
+			return nil, err
+		}
+		return c.resolve.Canonical(ctx, o), nil
 	})
 	if err != nil {
 		return Owner{}, err

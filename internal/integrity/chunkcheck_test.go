@@ -344,3 +344,27 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkMethodCompared gives one copy the chunk method of another
+// policy and checksum: the check reports that copy, and only it.
+func TestChunkMethodCompared(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := f.ObjectsOf("THREECOPIES")[0]
+	c := o.Chunks[0]
+	f.SetAttr(c, chunk.AttrChunkMethod, "plain/cca=md5,nb_copy=3")
+	_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{OrphanMinAge: -1},
+		integrity.Target{})
+	r := res[integritytest.ChunkItem(c)]
+	for _, want := range []string{"chunk method attribute (plain/cca=md5,nb_copy=3) differs",
+		"does not fit the checksum algorithm md5"} {
+		if !slices.ContainsFunc(r.Errors, func(e string) bool { return strings.Contains(e, want) }) {
+			t.Errorf("%s: %q, want %q", c.URL, r.Errors, want)
+		}
+	}
+	for it, r := range res {
+		if it.Kind == integrity.KindChunk && it.Item != c.URL {
+			t.Errorf("%s reported: %v", it.Item, r.Errors)
+		}
+	}
+}

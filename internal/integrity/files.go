@@ -66,8 +66,9 @@ func WriteErrorLine(w io.Writer, r *Result) error {
 func ReadTargets(r io.Reader) ([]Target, error) {
 	var out []Target
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		line = strings.TrimSpace(strings.TrimPrefix(line, IrreparableMark))
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -79,7 +80,19 @@ func ReadTargets(r io.Reader) ([]Target, error) {
 		}
 		out = append(out, t)
 	}
-	return out, sc.Err()
+	return out, scanError(sc, n)
+}
+
+// maxLine bounds the lines of error and rebuild files.
+const maxLine = 1 << 20
+
+// scanError says why reading a file stopped at line n, nil at its end.
+func scanError(sc *bufio.Scanner, n int) error {
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("line %d: longer than %d bytes: not a line of this file", n, maxLine)
+	}
+	return err
 }
 
 func parseErrorLine(line string) (Target, error) {
@@ -167,8 +180,9 @@ func WriteRebuildLine(w io.Writer, r *Result) error {
 func ReadRebuildEntries(r io.Reader) ([]RebuildEntry, error) {
 	var out []RebuildEntry
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		rest, irreparable := strings.CutPrefix(line, IrreparableMark+"|")
 		if line == "" || !irreparable && strings.HasPrefix(line, "#") {
@@ -181,7 +195,7 @@ func ReadRebuildEntries(r io.Reader) ([]RebuildEntry, error) {
 		e.Irreparable = irreparable
 		out = append(out, e)
 	}
-	return out, sc.Err()
+	return out, scanError(sc, n)
 }
 
 // ParseRebuildLine reads "cid|content id|path|version|chunk".

@@ -125,3 +125,16 @@ func TestBrokenEventRoundTrip(t *testing.T) {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
 }
+
+// TestOverlongLineSaysSo: a line over the bound is named, in both files.
+func TestOverlongLineSaysSo(t *testing.T) {
+	long := strings.Repeat("x", 2<<20) + "\n"
+	if _, err := ReadTargets(strings.NewReader("acct ctr obj\n" + long)); err == nil ||
+		!strings.Contains(err.Error(), "line 2: longer than") {
+		t.Errorf("error file: %v", err)
+	}
+	if _, err := ReadRebuildEntries(strings.NewReader("# a comment\n" + long)); err == nil ||
+		!strings.Contains(err.Error(), "line 2: longer than") {
+		t.Errorf("rebuild file: %v", err)
+	}
+}

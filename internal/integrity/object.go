@@ -142,6 +142,7 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 	if err := p.c.opts.Pacer.Wait(p.ctx, 1, 0); err != nil {
 		return
 	}
+	o = p.c.resolve.Canonical(p.ctx, o)
 	owner := Owner{Account: account, Container: container, Object: o}
 	t := Target{Account: account, Container: container, Object: o.Name, Version: o.Version,
 		ContentID: o.ContentID}
@@ -176,13 +177,9 @@ func (p *pass) object(account, container string, o *meta.Object, depth int, errs
 			cr.Irreparable = lost
 			p.emit(*cr)
 		}
-		switch {
-		case len(mc.copies) < copies:
-			m := mc.missing(t, copies, lost)
-			r.Errors = append(r.Errors, m.Errors...)
-			p.emit(m)
-		case len(mc.copies) > copies:
-			p.emit(mc.surplus(t, copies))
+		if f := mc.finding(t, copies, lost); len(f.Errors) > 0 {
+			r.Errors = append(r.Errors, f.Errors...)
+			p.emit(f)
 		}
 	}
 	p.emit(r)
@@ -217,6 +214,7 @@ type metachunk struct {
 	pos    string
 	index  int
 	copies []meta.Chunk
+	twice  []string // URLs of copies listed again at the position, not in copies
 }
 
 // metachunks groups an object's chunks by position, in order, and lists
@@ -231,10 +229,16 @@ func metachunks(o *meta.Object) (out []metachunk, errs []string, lost bool) {
 			errs = append(errs, fmt.Sprintf("Chunk %s has position %q", ch.URL, ch.Pos))
 			continue
 		}
-		if byPos[n] == nil {
-			byPos[n] = &metachunk{pos: ch.Pos, index: n}
+		mc := byPos[n]
+		if mc == nil {
+			mc = &metachunk{pos: ch.Pos, index: n}
+			byPos[n] = mc
 		}
-		byPos[n].copies = append(byPos[n].copies, ch)
+		if slices.ContainsFunc(mc.copies, func(c meta.Chunk) bool { return c.URL == ch.URL }) {
+			mc.twice = append(mc.twice, ch.URL) // one file, however many entries
+			continue
+		}
+		mc.copies = append(mc.copies, ch)
 	}
 	for _, mc := range byPos {
 		out = append(out, *mc)
@@ -380,9 +384,6 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 // unlisted ones when none is usable.
 func (mc metachunk) assess(copies int, results []*Result, data []dataState) (errs []string,
 	unchecked int, lost bool) {
-	if len(mc.copies) > copies {
-		errs = append(errs, surplusError(mc, copies))
-	}
 	usable, unread := len(mc.copies), 0
 	for j, r := range results {
 		switch {
@@ -417,26 +418,26 @@ func (mc metachunk) assess(copies int, results []*Result, data []dataState) (err
 		mc.pos, copies, copies)), 0, true
 }
 
-// surplus returns the finding of the copies the directory lists at a
-// position beyond those the policy keeps, which the rebuilder removes.
-func (mc metachunk) surplus(t Target, copies int) Result {
+// finding returns the finding of a position named "position P of
+// ACCOUNT/CONTAINER/OBJECT", which the rebuilder repairs: copies the
+// directory lacks, copies beyond those the policy keeps, entries listing
+// one chunk twice. Its Errors are empty when the position has none.
+func (mc metachunk) finding(t Target, copies int, lost bool) Result {
 	t.Chunk = mc.pos
-	return Result{Kind: KindChunk, Target: t, Errors: []string{surplusError(mc, copies)}}
-}
-
-func surplusError(mc metachunk, copies int) string {
-	return fmt.Sprintf("%d chunks at position %s, expected %d", len(mc.copies), mc.pos, copies)
-}
-
-// missing returns the finding of the copies the directory lacks at a
-// position.
-func (mc metachunk) missing(t Target, copies int, lost bool) Result {
-	t.Chunk = mc.pos
-	msg := "Missing chunk at position " + mc.pos
-	if n := copies - len(mc.copies); n > 1 {
-		msg = fmt.Sprintf("Missing %d chunks at position %s", n, mc.pos)
+	r := Result{Kind: KindChunk, Target: t, Irreparable: lost}
+	for _, u := range mc.twice {
+		r.Errors = append(r.Errors, fmt.Sprintf("Chunk %s is listed twice at position %s", u, mc.pos))
 	}
-	return Result{Kind: KindChunk, Target: t, Errors: []string{msg}, Irreparable: lost}
+	switch n := len(mc.copies); {
+	case n == copies-1:
+		r.Errors = append(r.Errors, "Missing chunk at position "+mc.pos)
+	case n < copies:
+		r.Errors = append(r.Errors, fmt.Sprintf("Missing %d chunks at position %s", copies-n, mc.pos))
+	case n > copies:
+		r.Errors = append(r.Errors, fmt.Sprintf("%d chunks at position %s, expected %d", n, mc.pos,
+			copies))
+	}
+	return r
 }
 
 func (s *urlSet) addIfSet(u string) {

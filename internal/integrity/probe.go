@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,34 +58,45 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (string, error) {
 }
 
 // ServiceID returns the service id of the chunk server host names, as the
-// directory writes it in chunk URLs: host itself when it is a service id
-// (registered or not: the directory may still list a removed server's
-// chunks), or the id of the server registered at host when host is an
-// ip:port. An address no server is registered at fails with
+// directory writes it in chunk URLs: the registered id host names,
+// ignoring case; host itself when it names none (the directory may still
+// list a removed server's chunks); or the id of the server registered at
+// host when host is an ip:port. An address no server is registered at fails with
 // meta.ErrNoSuchService, so that no chunk named by address is ever taken
 // for another one.
 func (r *Resolver) ServiceID(ctx context.Context, host string) (string, error) {
-	if !strings.Contains(host, ":") {
+	isAddr := strings.Contains(host, ":")
+	for range 2 {
+		if id, ok := r.lookupID(host, isAddr); ok {
+			return id, nil
+		}
+		if err := r.reload(ctx); err != nil {
+			if isAddr {
+				return "", err
+			}
+			return host, nil
+		}
+	}
+	if !isAddr {
 		return host, nil
 	}
-	for range 2 {
-		r.mu.RLock()
-		if _, ok := r.addrs[host]; ok {
-			r.mu.RUnlock()
-			return host, nil // an id of the form ip:port
-		}
-		for id, addr := range r.addrs {
-			if strings.EqualFold(addr, host) {
-				r.mu.RUnlock()
-				return id, nil
-			}
-		}
-		r.mu.RUnlock()
-		if _, err := r.Services(ctx); err != nil {
-			return "", err
+	return "", fmt.Errorf("no chunk server is registered at %s: %w", host, meta.ErrNoSuchService)
+}
+
+// lookupID returns the registered id that host names, ignoring case: an
+// id, or with isAddr an address (or an id of that form).
+func (r *Resolver) lookupID(host string, isAddr bool) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if _, ok := r.addrs[host]; ok {
+		return host, true
+	}
+	for id, addr := range r.addrs {
+		if strings.EqualFold(id, host) || isAddr && strings.EqualFold(addr, host) {
+			return id, true
 		}
 	}
-	return "", fmt.Errorf("no chunk server is registered at %s: %w", host, meta.ErrNoSuchService)
+	return "", false
 }
 
 // CanonicalChunkURL returns chunkURL with its host as a service id (see
@@ -99,6 +111,32 @@ func (r *Resolver) CanonicalChunkURL(ctx context.Context, chunkURL string) (stri
 		return "", fmt.Errorf("chunk %s: %w", chunkURL, err)
 	}
 	return rawx.ChunkURL(svc, id), nil
+}
+
+// Canonical returns o with every chunk URL canonical (see
+// CanonicalChunkURL): a directory may write a copy's URL with its chunk
+// server's address, or its chunk id in lowercase, and two spellings of
+// one chunk must compare equal. A URL that cannot be made canonical (an
+// address no server is registered at) is kept. o itself is returned when
+// nothing changes, a copy otherwise.
+func (r *Resolver) Canonical(ctx context.Context, o *meta.Object) *meta.Object {
+	var out *meta.Object
+	for i, c := range o.Chunks {
+		u, err := r.CanonicalChunkURL(ctx, c.URL)
+		if err != nil || u == c.URL {
+			continue
+		}
+		if out == nil {
+			cp := *o
+			cp.Chunks = slices.Clone(o.Chunks)
+			out = &cp
+		}
+		out.Chunks[i].URL = u
+	}
+	if out == nil {
+		return o
+	}
+	return out
 }
 
 // Services returns the registered chunk servers, dead ones included.
@@ -268,6 +306,38 @@ func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 	}
 	if m.ChunkMethod == "" {
 		errs = append(errs, "Faulty: no chunk method attribute")
+	} else {
+		errs = append(errs, methodErrors(m, owner.Object.ChunkMethod)...)
+	}
+	return errs
+}
+
+// methodErrors compares a chunk's method attribute with its object's
+// chunk method: their type, and the parameters both name (nb_copy, cca,
+// k, m...), must agree, and a checksum algorithm the chunk's names must
+// fit its hash attribute.
+func methodErrors(m *chunk.Meta, object string) []string {
+	cm, err := chunk.ParseMethod(m.ChunkMethod)
+	if err != nil {
+		return []string{fmt.Sprintf("chunk method attribute %q cannot be read", m.ChunkMethod)}
+	}
+	var errs []string
+	if om, err := chunk.ParseMethod(object); err == nil {
+		differ := cm.Type != om.Type
+		for _, p := range om.Params {
+			if v, ok := cm.Get(p.Key); ok && !strings.EqualFold(v, p.Value) {
+				differ = true
+			}
+		}
+		if differ {
+			errs = append(errs, fmt.Sprintf("chunk method attribute (%s) differs from the object's (%s)",
+				m.ChunkMethod, object))
+		}
+	}
+	if cca, ok := cm.Get("cca"); ok && m.Hash != "" &&
+		strings.EqualFold(cca, chunk.AlgoMD5) != (chunk.AlgoForHash(m.Hash) == chunk.AlgoMD5) {
+		errs = append(errs, fmt.Sprintf("hash attribute of %d digits does not fit the checksum "+
+			"algorithm %s of the chunk method attribute", len(m.Hash), cca))
 	}
 	return errs
 }

@@ -2,6 +2,7 @@ package integrity
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -14,23 +15,48 @@ import (
 type RdirFor func(ctx context.Context, vol string) (*rdir.Client, error)
 
 // UnlistedCopies returns the chunks of an object at the position of want
-// that the object does not list but the reverse index of a chunk server of
-// svcs records, and whose chunk server re-hashes their data to want's size
-// and hash: copies a lost directory entry left behind, which can repair
-// the position. Each is returned as a directory entry would list it: its
+// that the object does not list, and whose chunk server re-hashes their
+// data to want's size and hash: copies a lost directory entry, a rebuild
+// or a move left behind, which can repair the position. They are looked
+// for on every chunk server of svcs: the chunks its reverse index records
+// for the object (by content id), and the chunk ids of the position's
+// listed copies (copies often share an id, and a copied or moved file is
+// not indexed). Each is returned as a directory entry would list it: its
 // own URL with want's position, size and hash. A reverse index or chunk
-// server that does not answer is passed over, and the copies it may know
-// of stay unknown.
+// server that does not answer is passed over, and the copies it may hold
+// stay unknown.
 //
-// The reverse index is asked by content id, so the cost is a request per
-// chunk server and a HEAD per chunk of the object found on it; it is meant
-// for positions whose listed copies are all bad.
+// The cost is a request to each reverse index and a HEAD per candidate;
+// it is meant for positions whose listed copies are all bad.
 func UnlistedCopies(ctx context.Context, svcs []meta.Service, rdirFor RdirFor, probe *Prober,
 	owner Owner, want meta.Chunk) []meta.Chunk {
 	o := owner.Object
 	cid := chunk.ContainerID(owner.Account, owner.Container)
+	var ids []string
+	for _, c := range o.Chunks {
+		if c.Pos == want.Pos && !slices.Contains(ids, c.ID()) {
+			ids = append(ids, c.ID())
+		}
+	}
 	var out []meta.Chunk
+	seen := map[string]bool{}
+	try := func(u string) {
+		if seen[u] || lists(o, u) {
+			return
+		}
+		seen[u] = true
+		pr, err := probe.Head(ctx, u, false)
+		if err != nil || pr.Meta.Position != want.Pos {
+			return
+		}
+		if _, err := probe.Verify(ctx, u, want.Size, want.Hash); err == nil {
+			out = append(out, meta.Chunk{URL: u, Pos: want.Pos, Size: want.Size, Hash: want.Hash})
+		}
+	}
 	for _, svc := range svcs {
+		for _, id := range ids {
+			try(rawx.ChunkURL(svc.ID, id))
+		}
 		rc, err := rdirFor(ctx, svc.ID)
 		if err != nil {
 			continue
@@ -40,17 +66,7 @@ func UnlistedCopies(ctx context.Context, svcs []meta.Service, rdirFor RdirFor, p
 			if err != nil {
 				break
 			}
-			u := rawx.ChunkURL(svc.ID, rec.ChunkID)
-			if lists(o, u) {
-				continue
-			}
-			pr, err := probe.Head(ctx, u, false)
-			if err != nil || pr.Meta.Position != want.Pos {
-				continue
-			}
-			if _, err := probe.Verify(ctx, u, want.Size, want.Hash); err == nil {
-				out = append(out, meta.Chunk{URL: u, Pos: want.Pos, Size: want.Size, Hash: want.Hash})
-			}
+			try(rawx.ChunkURL(svc.ID, rec.ChunkID))
 		}
 	}
 	return out

@@ -23,7 +23,7 @@ func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta
 		if old.URL == ne.URL {
 			return nil // the same copy, written again where it was lost
 		}
-		u.Old = meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
+		u.Old = j.dirEntry(*old)
 	}
 	err := r.dir.UpdateChunk(ctx, j.cid, u)
 	if err == nil {

@@ -68,7 +68,7 @@ func (r *Rebuilder) replace(ctx context.Context, res Result, j *job, entry meta.
 	case unknown:
 		return failed(res, fmt.Errorf("cannot tell whether %s is lost: %w", entry.URL, st.err))
 	}
-	res.Detail = strings.Join(st.reasons, "; ")
+	res.Detail = strings.TrimPrefix(res.Detail+"; "+strings.Join(st.reasons, "; "), "; ")
 	return r.rebuildCopy(ctx, res, j, entry.Pos, &entry, st.missing)
 }
 
@@ -78,11 +78,24 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 	if !meta.ValidPosition(pos) {
 		return failed(res, fmt.Errorf("bad position %q", pos))
 	}
+	j, dropped, err := r.dropDuplicates(ctx, j, pos)
+	switch {
+	case err != nil:
+		return failed(res, err)
+	case dropped != "" && r.opts.DryRun:
+		res.Outcome, res.Detail = Planned, "would remove from the directory "+dropped
+		return res
+	case dropped != "":
+		res.Detail = "removed from the directory " + dropped
+	}
 	for first := true; ; first = false {
 		have := len(j.at(pos))
 		switch {
 		case have > j.copies && first:
 			return r.trimPosition(ctx, res, j, pos)
+		case have >= j.copies && first && dropped != "":
+			res.Outcome = ExtraRemoved
+			return res
 		case have >= j.copies:
 			if first {
 				res.Outcome, res.Detail = Healthy, "the position has all its copies"
@@ -102,6 +115,51 @@ func (r *Rebuilder) fillPosition(ctx context.Context, res Result, j *job, pos st
 		}
 		j = next
 	}
+}
+
+// dropDuplicates removes from the directory the entries at pos that list
+// a chunk listed before them there (one file under two spellings of its
+// URL), never the chunk itself, and returns the job reloaded and which
+// entries went ("" for none). In a dry run it only says which would.
+func (r *Rebuilder) dropDuplicates(ctx context.Context, j *job, pos string) (*job, string, error) {
+	var dups []meta.Chunk
+	seen := map[string]bool{}
+	for i, c := range j.owner.Object.Chunks {
+		if c.Pos != pos {
+			continue
+		}
+		if seen[c.URL] {
+			e := meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}
+			if j.stored != nil {
+				e.URL = j.stored[i]
+			}
+			dups = append(dups, e)
+		}
+		seen[c.URL] = true
+	}
+	if len(dups) == 0 {
+		return j, "", nil
+	}
+	var urls []string
+	for _, d := range dups {
+		urls = append(urls, d.URL)
+	}
+	what := "the duplicate entries " + strings.Join(urls, ", ") + " (their chunk kept)"
+	if r.opts.DryRun {
+		return j, what, nil
+	}
+	for _, d := range dups {
+		err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
+			Old: d})
+		if err != nil {
+			return j, "", fmt.Errorf("remove the duplicate entry %s: %w", d.URL, err)
+		}
+	}
+	next, err := r.load(ctx, r.entryOf(j))
+	if err != nil {
+		return j, "", err
+	}
+	return next, what, nil
 }
 
 // trimPosition removes the copies at pos beyond those the policy keeps,
@@ -152,7 +210,7 @@ func (r *Rebuilder) trimPosition(ctx context.Context, res Result, j *job, pos st
 	}
 	for _, c := range drop {
 		err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
-			Old: meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}})
+			Old: j.dirEntry(c)})
 		if err != nil {
 			return failed(res, fmt.Errorf("drop %s from the directory: %w", c.URL, err))
 		}
@@ -289,7 +347,7 @@ func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old 
 	}
 	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: src}
 	if old != nil {
-		u.Old = meta.Chunk{URL: old.URL, Pos: old.Pos, Size: old.Size, Hash: old.Hash}
+		u.Old = j.dirEntry(*old)
 	}
 	if err := r.dir.UpdateChunk(ctx, j.cid, u); err != nil {
 		return failed(res, fmt.Errorf("record %s: %w", src.URL, err))

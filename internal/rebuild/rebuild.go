@@ -281,11 +281,26 @@ func (r *Rebuilder) ChunkEntry(ctx context.Context, chunkURL string) (integrity.
 	return integrity.RebuildEntry{Chunk: u}, nil
 }
 
-// job is the object an entry is about.
+// job is the object an entry is about. Its chunk URLs are canonical
+// (integrity.Resolver.Canonical); stored holds them as the directory
+// writes them, by index, when any differs.
 type job struct {
 	cid    string
 	owner  integrity.Owner
 	copies int
+	stored []string
+}
+
+// dirEntry returns c as the directory stores it, to name it in an update.
+func (j *job) dirEntry(c meta.Chunk) meta.Chunk {
+	e := meta.Chunk{URL: c.URL, Pos: c.Pos, Size: c.Size, Hash: c.Hash}
+	for i, o := range j.owner.Object.Chunks {
+		if j.stored != nil && o.URL == c.URL && o.Pos == c.Pos {
+			e.URL = j.stored[i]
+			break
+		}
+	}
+	return e
 }
 
 // load locates the object of an entry: by content id, else by path and
@@ -308,8 +323,15 @@ func (r *Rebuilder) load(ctx context.Context, e integrity.RebuildEntry) (*job, e
 	if err != nil {
 		return nil, err
 	}
-	return &job{cid: e.ContainerID, copies: copies,
-		owner: integrity.Owner{Account: account, Container: container, Object: o}}, nil
+	j := &job{cid: e.ContainerID, copies: copies,
+		owner: integrity.Owner{Account: account, Container: container, Object: o}}
+	if c := r.resolve.Canonical(ctx, o); c != o {
+		for _, ch := range o.Chunks {
+			j.stored = append(j.stored, ch.URL)
+		}
+		j.owner.Object = c
+	}
+	return j, nil
 }
 
 func (r *Rebuilder) containerNames(ctx context.Context, cid string) (string, string, error) {

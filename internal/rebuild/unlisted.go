@@ -324,8 +324,9 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		return res, false
 	}
 	ne := meta.Chunk{URL: url, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash}
-	if r.classify(ctx, j, ne, true).health != healthy {
-		return res, false
+	attrs := r.classify(ctx, j, ne, true)
+	if attrs.health != healthy && !r.intact(ctx, ne) {
+		return res, false // its data is not the entry's either
 	}
 	res.NewURL = url
 	if r.opts.DryRun {
@@ -333,7 +334,7 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		return res, true
 	}
 	err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
-		Old: meta.Chunk{URL: listed.URL, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash},
+		Old: j.dirEntry(listed),
 		New: ne})
 	if err != nil {
 		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
@@ -346,7 +347,21 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 	res.Outcome = Recorded
 	res.Detail = "this copy verified against the directory's entry " + listed.URL + ", " + what +
 		", and was recorded in its place"
-	return res, true
+	if attrs.health == healthy {
+		return res, true
+	}
+	// Its data is intact, its attributes are not: it is now a listed copy
+	// to replace, from itself if need be.
+	res.Detail += "; its attributes are wrong (" + strings.Join(attrs.reasons, "; ") + ")"
+	next, err := r.load(ctx, r.entryOf(j))
+	if err != nil {
+		return failed(res, err), true
+	}
+	e := next.entry(url)
+	if e == nil {
+		return failed(res, fmt.Errorf("%s is no longer listed after it was recorded", url)), true
+	}
+	return r.replace(ctx, res, next, *e), true
 }
 
 func chunkID(url string) string {

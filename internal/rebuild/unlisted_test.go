@@ -411,8 +411,9 @@ func TestSurplusCopiesAreRemoved(t *testing.T) {
 
 // TestChunkNamedByAddressIsTheListedCopy names the only copy of a SINGLE
 // object, old enough to be an orphan, by its chunk server's address
-// instead of its service id, as locate prints it: it is the copy the
-// directory lists, healthy, and stays.
+// instead of its service id, as locate prints it, and by its service id
+// in capitals with a lowercase chunk id: it is the copy the directory
+// lists, healthy, and stays.
 func TestChunkNamedByAddressIsTheListedCopy(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(8)
@@ -427,14 +428,17 @@ func TestChunkNamedByAddressIsTheListedCopy(t *testing.T) {
 			byAddr = rawx.ChunkURL(r.Addr, c.ID())
 		}
 	}
+	forms := []string{byAddr, rawx.ChunkURL(strings.ToUpper(c.Host()), strings.ToLower(c.ID()))}
 	for _, dry := range []bool{true, false} {
 		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: dry})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: byAddr})
-		if res.Outcome != rebuild.Healthy {
-			t.Errorf("dry run %v: %s: %s %v, want healthy", dry, byAddr, res.Outcome, res.Err)
+		for _, u := range forms {
+			res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: u})
+			if res.Outcome != rebuild.Healthy {
+				t.Errorf("dry run %v: %s: %s %v, want healthy", dry, u, res.Outcome, res.Err)
+			}
 		}
 	}
 	if _, err := os.Stat(f.Path(c)); err != nil {

@@ -181,20 +181,28 @@ func (f *Fixture) MoveEntry(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk
 	return moved
 }
 
-// Duplicate copies the chunk file of c, data and attributes, to a chunk
-// server that holds no copy of its position, under the same chunk id, and
-// records it as one more copy of object o of container ctr in the
-// directory's database, behind its API, which refuses copies beyond the
-// policy (as a directory edited by hand, or restored, may hold them). It
-// returns the new entry.
+// Duplicate copies the chunk file of c to a chunk server that holds no
+// copy of its position (see CopyFile) and records it as one more copy of
+// object o of container ctr in the directory's database, behind its API,
+// which refuses copies beyond the policy (as a directory edited by hand,
+// or restored, may hold them). It returns the new entry.
 func (f *Fixture) Duplicate(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk {
 	f.T.Helper()
 	spares := f.Spares(o, c.Pos)
 	if len(spares) == 0 {
 		f.T.Fatal("no chunk server without a copy")
 	}
-	dup := meta.Chunk{URL: rawx.ChunkURL(spares[0].ServiceID, c.ID()), Pos: c.Pos, Size: c.Size,
-		Hash: c.Hash}
+	dup := f.CopyFile(c, spares[0].ServiceID)
+	f.AddEntry(o, ctr, dup)
+	return dup
+}
+
+// CopyFile copies the chunk file of c, data and attributes, to the volume
+// of chunk server svc under the same chunk id, as cp -a would: nothing
+// records it. It returns the copy as an entry would name it.
+func (f *Fixture) CopyFile(c meta.Chunk, svc string) meta.Chunk {
+	f.T.Helper()
+	cp := meta.Chunk{URL: rawx.ChunkURL(svc, c.ID()), Pos: c.Pos, Size: c.Size, Hash: c.Hash}
 	data, err := os.ReadFile(f.Path(c))
 	if err != nil {
 		f.T.Fatal(err)
@@ -203,7 +211,7 @@ func (f *Fixture) Duplicate(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	path := f.ChunkPath(dup.URL)
+	path := f.ChunkPath(cp.URL)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		f.T.Fatal(err)
 	}
@@ -213,19 +221,57 @@ func (f *Fixture) Duplicate(o *meta.Object, ctr string, c meta.Chunk) meta.Chunk
 	if err := chunk.SetAttrs(path, attrs); err != nil {
 		f.T.Fatal(err)
 	}
+	return cp
+}
+
+// AddEntry appends entry to the chunks of object o of container ctr in the
+// directory's database, behind its API, which would refuse it (a copy
+// beyond the policy, a chunk listed twice).
+func (f *Fixture) AddEntry(o *meta.Object, ctr string, entry meta.Chunk) {
+	f.T.Helper()
+	f.execDirectory(`INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash)
+		SELECT cid, content_id, max(seq) + 1, ?, ?, ?, ? FROM chunks
+		WHERE cid = ? AND content_id = ? GROUP BY cid, content_id`,
+		entry.URL, entry.Pos, entry.Size, entry.Hash, chunk.ContainerID(Account, ctr), o.ContentID)
+}
+
+// SetEntryURL rewrites, in the directory's database, the URL of object o's
+// entry of chunk URL from to to, as an operator or an import may have
+// written it (a chunk server's address, a lowercase id).
+func (f *Fixture) SetEntryURL(o *meta.Object, ctr, from, to string) {
+	f.T.Helper()
+	f.execDirectory(`UPDATE chunks SET url = ? WHERE cid = ? AND content_id = ? AND url = ?`,
+		to, chunk.ContainerID(Account, ctr), o.ContentID, from)
+}
+
+// execDirectory runs a statement on the directory's database while the
+// namespace runs, failing the test unless it changed a row.
+func (f *Fixture) execDirectory(query string, args ...any) {
+	f.T.Helper()
 	db, err := sqlitedb.Open(f.Ctx, filepath.Join(f.Data, "meta.db"), sqlitedb.Options{})
 	if err != nil {
 		f.T.Fatal(err)
 	}
 	defer db.Close()
-	_, err = db.ExecContext(f.Ctx, `INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash)
-		SELECT cid, content_id, max(seq) + 1, ?, ?, ?, ? FROM chunks
-		WHERE cid = ? AND content_id = ? GROUP BY cid, content_id`,
-		dup.URL, dup.Pos, dup.Size, dup.Hash, chunk.ContainerID(Account, ctr), o.ContentID)
+	res, err := db.ExecContext(f.Ctx, query, args...)
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	return dup
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		f.T.Fatalf("directory statement changed nothing: %v", err)
+	}
+}
+
+// Addr returns the address of a chunk server.
+func (f *Fixture) Addr(serviceID string) string {
+	f.T.Helper()
+	for _, r := range f.NS.Rawx {
+		if r.ServiceID == serviceID {
+			return r.Addr
+		}
+	}
+	f.T.Fatalf("no chunk server %s", serviceID)
+	return ""
 }
 
 // waitUnindexed waits until the reverse index forgets a chunk.
