@@ -37,18 +37,22 @@ after a problem.
   check container ACCOUNT/CONTAINER...
   check object ACCOUNT/CONTAINER/OBJECT... [--version V]
   check chunk URL...                chunks by URL, http://<service id>/<ID>
+                                    (or the chunk server's ip:port)
   check volume SERVICE_ID...        every chunk of a volume against the reverse
                                     index and the directory: orphans, missing
                                     chunks, stale or missing index records
   check --from-file FILE|-          the items of an error file (-o)
 
 Each item must be in its parent's listing; each metachunk must have all its
-copies, each usable; each chunk must exist and its attributes (fullpath,
-position, size, hash, policy) match the directory; with --checksum its chunk
-server re-hashes its data against the directory's size and hash, so that a
-wrong attribute is reported as such and only data that changed as
-"Corrupt". --depth limits the levels below each named item
-(account 0, container 1, object 2, chunk 3).
+copies, each listed once and usable; each chunk must exist, its file hold
+the directory's size (a truncated file is "Corrupt"), and its attributes
+(fullpath, position, size, hash, policy, chunk method) match the
+directory; with --checksum its chunk server re-hashes its data against the
+directory's size and hash, so that a wrong attribute is reported as such
+and only data that changed as "Corrupt". Chunk URLs are compared as the
+chunk servers' service ids and uppercase chunk ids, however the directory
+or the command line spells them. --depth limits the levels below each
+named item (account 0, container 1, object 2, chunk 3).
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
 or with --json one object per line: {"type", "item", "status" ("OK",
@@ -58,12 +62,15 @@ could not be checked because the directory did not answer is "failed",
 not a problem, and goes to no output file; the items an interruption cut
 short are not reported. A chunk server that does not answer while the
 directory does is a problem of its chunks ("Unavailable"). "irreparable"
-means that no copy the directory lists is usable (each is missing, corrupt
-or unreadable); a copy with wrong attributes whose data --checksum finds
-intact is usable, and without --checksum a position whose only usable
-copies may be such copies is "No copy verified", not irreparable. A good
-copy may still sit unlisted on a volume, which only "check volume" and
---all look for (and "gridkeep rebuild" then records in place). The summary
+means that no copy of the position is usable: each copy the directory
+lists is missing, corrupt or unreadable, and no unlisted copy verifies. A
+copy with wrong attributes whose data --checksum finds intact is usable,
+and without --checksum a position whose only usable copies may be such
+copies is "No copy verified", not irreparable. When no listed copy is
+usable, every chunk server is asked for unlisted copies (those its
+reverse index records for the object, and the listed chunk ids), whose
+data is re-hashed: one that verifies is named ("Unlisted copy ...
+verifies") and "gridkeep rebuild" records it in place. The summary
 report goes to standard error at the end and whenever the process receives
 SIGUSR1; a progress bar is drawn there on a terminal.
 
@@ -94,8 +101,9 @@ the checks already waiting too.
 
 Exit codes: 0 every item is OK, 1 problems were found (any kind: missing,
 corrupt, inconsistent, orphan, listing mismatch), 2 the check could not run
-or did not finish (bad arguments, unreachable directory, items that could
-not be checked, interrupted), whatever it found meanwhile.`
+or did not finish (bad arguments, a chunk or volume on no registered chunk
+server, unreachable directory, items that could not be checked,
+interrupted), whatever it found meanwhile.`
 
 // checkFlags are the options of the check command and its subcommands.
 type checkFlags struct {

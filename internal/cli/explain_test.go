@@ -72,7 +72,7 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 	})
 	out, code := runOn(t, proxy, "", "get", "acct/ctr/obj")
 	want := "get acct/ctr/obj: object cannot be read: every copy of metachunk 0 failed"
-	if code != ExitFail || !strings.Contains(out, want) || strings.Count(out, "404") != 2 ||
+	if code != ExitFail || !strings.Contains(out, want) || strings.Count(out, "404 Not Found") != 2 ||
 		strings.Count(out, "\n") != 1 || !strings.Contains(out, "`gridkeep check object acct/ctr/obj`") {
 		t.Errorf("get of a lost chunk: exit %d, want %q, both copies on one line, what to do:\n%s",
 			code, want, out)

@@ -28,8 +28,9 @@ remove orphan chunks.
                                 (cid|content id|path|version|chunk URL or
                                 position); #IRREPARABLE lines are skipped
                                 and reported
-  rebuild --chunk URL...        chunks by URL; their owner is read from the
-                                chunk or from the reverse index
+  rebuild --chunk URL...        chunks by URL (service id or the chunk
+                                server's ip:port); their owner is read from
+                                the chunk or from the reverse index
   rebuild --volume SERVICE_ID   everything the reverse index says the volume
                                 holds (a lost disk); copies on it count as
                                 lost even if its server does not answer
@@ -40,10 +41,17 @@ whose data its chunk server re-hashes to the directory's size and hash
 (wrong attributes lose no data: such a copy is a source, and is replaced
 too), with the directory's hash, which the receiving chunk server checks;
 it is verified, then recorded in the directory in place of the bad one,
-and only then is the bad copy deleted and the reverse index updated. A
-copy that verifies found at the target already (left by an interrupted
-run, or unlisted) is "recorded in place" as it is: nothing is copied. A rebuild interrupted
-at any point may simply be run again; an entry already repaired, or a
+and only then is the bad copy deleted and the reverse index updated.
+Failing a listed source, every chunk server is asked for an unlisted copy
+of the position that verifies (by the reverse index, and under the listed
+chunk ids): it is "recorded in place" as it is, then replaced if its
+attributes are wrong. A copy that verifies found at the target already
+(left by an interrupted run, or unlisted) is "recorded in place" too:
+nothing is copied. A position listing more copies than its policy keeps
+has the surplus removed once enough copies are healthy; an entry listing
+a chunk a second time (another spelling of its URL) is dropped from the
+directory, its chunk kept. A rebuild interrupted at any point may simply
+be run again; an entry already repaired, or a
 chunk that is gone and that no object lists, is healthy. A chunk that is
 gone and whose owner nothing names (a URL the reverse index of its volume
 has no record of, such as a copy already replaced) is "owner unknown":
@@ -56,11 +64,12 @@ rebuilt like any copy, whatever its attributes say. A chunk whose owner
 exists without listing it is "kept" and left in place, unless that owner
 lists the same chunk id elsewhere: then it is deleted, as an "extra copy
 removed", only if every position of the object has all its copies
-healthy, and when the listed copy is lost or damaged and this one
-verifies against it, it is "recorded in place" of it (counted apart from
-rebuilt copies: nothing is copied). A chunk with an unreadable fullpath
-attribute or no owner recorded at all is kept too. Only a chunk whose owners are all gone
-is an orphan, deleted once older than --orphan-min-age.
+healthy (every copy re-hashed), and when the listed copy is lost or
+damaged and this one's data verifies against it, it is "recorded in place"
+of it (counted apart from rebuilt copies: nothing is copied). A chunk with
+an unreadable fullpath attribute or no owner recorded at all is kept too.
+Only a chunk whose owners are all gone is an orphan, deleted once older
+than --orphan-min-age; a younger one is kept (its upload may be running).
 
 Standard output has one line per entry: the entry, what was done and why;
 with --json one object per line. The summary goes to standard error at the
@@ -76,8 +85,8 @@ failed); running again finishes them.
 Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
 plan was made), 1 some entries failed, are irreparable, were kept or have
 no owner known (see the lines), 2 the rebuild could not run or did not
-finish (bad arguments, unreadable input, unreachable directory,
-interrupted).`
+finish (bad arguments, unreadable input, a chunk or volume on no
+registered chunk server, unreachable directory, interrupted).`
 
 // rebuildFlags are the options of the rebuild command.
 type rebuildFlags struct {
