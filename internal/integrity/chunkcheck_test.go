@@ -333,7 +333,8 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 				continue
 			}
 			r, ok := res[integritytest.Item{Kind: integrity.KindChunk, Item: u}]
-			if !ok || !slices.ContainsFunc(r.Errors, func(e string) bool { return strings.Contains(e, text) }) {
+			has := func(e string) bool { return strings.Contains(e, text) }
+			if !ok || !slices.ContainsFunc(r.Errors, has) {
 				t.Errorf("check %+v: %s: %v, want %q", target, u, r.Errors, text)
 			}
 		}

@@ -136,8 +136,8 @@ func (p *pass) chunkIDs(svc string) iter.Seq2[string, error] {
 			}
 			for _, ch := range page.Chunks {
 				if key := strings.ToUpper(ch.ChunkID); key <= last {
-					yield("", fmt.Errorf("chunk listing of %s is not in chunk id order (%s after %s)",
-						svc, ch.ChunkID, last))
+					yield("", fmt.Errorf("chunk listing of %s is not in chunk id order "+
+						"(%s after %s)", svc, ch.ChunkID, last))
 					return
 				} else if last = key; !yield(ch.ChunkID, nil) {
 					return

@@ -60,7 +60,8 @@ func TestEntriesSpelledOtherwise(t *testing.T) {
 			"is listed twice"},
 	} {
 		r, ok := res[want.item]
-		if !ok || !slices.ContainsFunc(r.Errors, func(e string) bool { return strings.Contains(e, want.text) }) {
+		has := func(e string) bool { return strings.Contains(e, want.text) }
+		if !ok || !slices.ContainsFunc(r.Errors, has) {
 			t.Errorf("check: %s: %q, want %q", want.item.Item, r.Errors, want.text)
 		}
 	}

@@ -81,8 +81,8 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 			opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
 			_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
 			if st.Irreparable != 0 || len(res) == 0 {
-				t.Errorf("the check finds %d items, %d irreparable, while an unlisted copy verifies: %+v",
-					len(res), st.Irreparable, res)
+				t.Errorf("the check finds %d items, %d irreparable, while an unlisted copy "+
+					"verifies: %+v", len(res), st.Irreparable, res)
 			}
 		}
 		entries, _ := checkEntries(t, f)
