@@ -59,14 +59,7 @@ func TestInterruptedRebuildsConverge(t *testing.T) {
 	if st.Failed != 0 || st.Irreparable != 0 {
 		t.Errorf("rerun: %+v", st)
 	}
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rerun: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rerun")
 	if st := rebuildAll(t, f, entries); st.Rebuilt+st.Orphans+st.Failed != 0 {
 		t.Errorf("a third rebuild did something: %+v", st)
 	}

@@ -2,11 +2,14 @@ package rebuild_test
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -88,4 +91,32 @@ func rebuildAll(t *testing.T, f *integritytest.Fixture,
 		t.Fatal(err)
 	}
 	return run.Stats()
+}
+
+// checkClean checks the whole namespace with checksums, failing the test
+// for every item in error (when says at what point), then reads every
+// object back.
+func checkClean(t *testing.T, f *integritytest.Fixture, when string) {
+	t.Helper()
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	for _, it := range got {
+		t.Errorf("%s: %s %s: %v", when, it.Kind, it.Item, res[it].Errors)
+	}
+	f.ReadAll(nil)
+}
+
+// checkFindsUnlisted checks the whole namespace with checksums: nothing
+// may be irreparable, and object o's errors must name the unlisted copy
+// at chunkURL as one that verifies.
+func checkFindsUnlisted(t *testing.T, f *integritytest.Fixture, o *meta.Object, chunkURL string) {
+	t.Helper()
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	obj := res[integritytest.ObjectItem(o, f.ContainerOf(o))]
+	named := func(e string) bool { return strings.HasPrefix(e, "Unlisted copy "+chunkURL) }
+	if st.Irreparable != 0 || !slices.ContainsFunc(obj.Errors, named) {
+		t.Errorf("check: %d irreparable, object errors %q: want the unlisted copy %s named",
+			st.Irreparable, obj.Errors, chunkURL)
+	}
 }

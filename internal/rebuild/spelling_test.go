@@ -76,13 +76,7 @@ func TestEntriesSpelledOtherwise(t *testing.T) {
 	if _, err := os.Stat(f.Path(kept)); err != nil {
 		t.Fatalf("the file two entries named is gone: %v", err)
 	}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuild")
 }
 
 func remove(t *testing.T, path string) {
@@ -117,24 +111,10 @@ func TestUnindexedCopyWithWrongSize(t *testing.T) {
 	remove(t, f.Path(o.Chunks[0]))
 	remove(t, f.Path(o.Chunks[1]))
 
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
-	obj := res[integritytest.ObjectItem(o, f.ContainerOf(o))]
-	if st.Irreparable != 0 || !slices.ContainsFunc(obj.Errors, func(e string) bool {
-		return strings.HasPrefix(e, "Unlisted copy "+survivor.URL)
-	}) {
-		t.Errorf("check: %d irreparable, object errors %q: want the copy %s named", st.Irreparable,
-			obj.Errors, survivor.URL)
-	}
+	checkFindsUnlisted(t, f, o, survivor.URL)
 	entries, _ := checkEntries(t, f)
 	if rs := rebuildAll(t, f, entries); rs.Failed+rs.Irreparable+rs.Kept+rs.Unknown != 0 {
 		t.Errorf("rebuild: %+v", rs)
 	}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuild")
 }

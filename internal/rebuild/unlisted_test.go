@@ -96,14 +96,7 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 				st, want[0], want[1])
 		}
 	}
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rebuilds: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuilds")
 }
 
 // TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
@@ -289,13 +282,7 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 		!after.ModTime().Equal(before.ModTime()) {
 		t.Errorf("the copy was rewritten or lost (%v)", err)
 	}
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	if bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); len(bad) > 0 {
-		for _, it := range bad {
-			t.Errorf("after the rebuild: %v: %q", it, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuild")
 }
 
 // TestUnlistedCopyUnderAnotherID points the directory entry of a copy at
@@ -321,15 +308,7 @@ func TestUnlistedCopyUnderAnotherID(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
-	obj := res[integritytest.ObjectItem(o, ctr)]
-	if st.Irreparable != 0 || !slices.ContainsFunc(obj.Errors, func(e string) bool {
-		return strings.HasPrefix(e, "Unlisted copy "+good.URL)
-	}) {
-		t.Errorf("check: %d irreparable, object errors %q: want the unlisted copy %s named",
-			st.Irreparable, obj.Errors, good.URL)
-	}
+	checkFindsUnlisted(t, f, o, good.URL)
 	entries, _ := checkEntries(t, f)
 	if rs := rebuildAll(t, f, entries); rs.Recorded < 1 || rs.Irreparable+rs.Failed != 0 {
 		t.Errorf("rebuild: %+v, want the unlisted copy recorded", rs)
@@ -337,13 +316,7 @@ func TestUnlistedCopyUnderAnotherID(t *testing.T) {
 	if _, err := os.Stat(f.Path(good)); err != nil {
 		t.Fatalf("the only good copy is gone: %v", err)
 	}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuild")
 }
 
 // TestSurplusCopiesAreRemoved records a third copy of a TWOCOPIES chunk:
@@ -399,14 +372,7 @@ func TestSurplusCopiesAreRemoved(t *testing.T) {
 	if _, err := os.Stat(f.Path(removed)); !os.IsNotExist(err) {
 		t.Errorf("the removed copy %s is still on its volume: %v", removed.URL, err)
 	}
-	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
-	if got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts,
-		integrity.Target{}); len(got) != 0 {
-		for _, it := range got {
-			t.Errorf("after the rebuild: %s %s: %v", it.Kind, it.Item, res[it].Errors)
-		}
-	}
-	f.ReadAll(nil)
+	checkClean(t, f, "after the rebuild")
 }
 
 // TestChunkNamedByAddressIsTheListedCopy names the only copy of a SINGLE
@@ -422,12 +388,7 @@ func TestChunkNamedByAddressIsTheListedCopy(t *testing.T) {
 	if err := os.Chtimes(f.Path(c), old, old); err != nil {
 		t.Fatal(err)
 	}
-	var byAddr string
-	for _, r := range f.NS.Rawx {
-		if r.ServiceID == c.Host() {
-			byAddr = rawx.ChunkURL(r.Addr, c.ID())
-		}
-	}
+	byAddr := rawx.ChunkURL(f.Addr(c.Host()), c.ID())
 	forms := []string{byAddr, rawx.ChunkURL(strings.ToUpper(c.Host()), strings.ToLower(c.ID()))}
 	for _, dry := range []bool{true, false} {
 		rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: dry})

@@ -262,17 +262,6 @@ func (f *Fixture) execDirectory(query string, args ...any) {
 	}
 }
 
-// Addr returns the address of a chunk server.
-func (f *Fixture) Addr(serviceID string) string {
-	f.T.Helper()
-	for _, r := range f.NS.Rawx {
-		if r.ServiceID == serviceID {
-			return r.Addr
-		}
-	}
-	f.T.Fatalf("no chunk server %s", serviceID)
-	return ""
-}
 
 // waitUnindexed waits until the reverse index forgets a chunk.
 func (f *Fixture) waitUnindexed(vol, cid, id string) {

@@ -219,13 +219,24 @@ func (f *Fixture) ChunkPath(chunkURL string) string {
 // Volume returns the volume directory of a chunk server.
 func (f *Fixture) Volume(serviceID string) string {
 	f.T.Helper()
+	return f.rawx(serviceID).Volume
+}
+
+// Addr returns the address of a chunk server.
+func (f *Fixture) Addr(serviceID string) string {
+	f.T.Helper()
+	return f.rawx(serviceID).Addr
+}
+
+func (f *Fixture) rawx(serviceID string) namespace.RawxInfo {
+	f.T.Helper()
 	for _, r := range f.NS.Rawx {
 		if r.ServiceID == serviceID {
-			return r.Volume
+			return r
 		}
 	}
 	f.T.Fatalf("no chunk server %s", serviceID)
-	return ""
+	return namespace.RawxInfo{}
 }
 
 // pick returns the first object with the given policy and at least
