@@ -262,7 +262,6 @@ func (f *Fixture) execDirectory(query string, args ...any) {
 	}
 }
 
-
 // waitUnindexed waits until the reverse index forgets a chunk.
 func (f *Fixture) waitUnindexed(vol, cid, id string) {
 	f.T.Helper()
