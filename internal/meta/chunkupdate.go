@@ -114,3 +114,14 @@ func ApplyChunkUpdate(chunks []Chunk, u ChunkUpdate, copies int) ([]Chunk, error
 	SortChunks(out)
 	return out, nil
 }
+
+// MaxChunkOwners bounds the entries ChunkOwners returns.
+const MaxChunkOwners = 1000
+
+// ChunkOwner is an entry of a chunk in the directory: the object version
+// (container and content id) that lists it.
+type ChunkOwner struct {
+	ContainerID string `json:"cid"`
+	ContentID   string `json:"content"`
+	Chunk       Chunk  `json:"chunk"`
+}

@@ -88,3 +88,29 @@ func TestApplyChunkUpdateIgnoresCase(t *testing.T) {
 		t.Errorf("add a chunk already listed in lowercase: %v, want a conflict", err)
 	}
 }
+
+// TestClientChunkOwners asks the directory which entries list a chunk id,
+// through chunk/owners.
+func TestClientChunkOwners(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	if _, err := h.client.ContainerCreate(h.ctx, acct, ctr, nil,
+		map[string]string{meta.SysPolicyStorage: "TWOCOPIES"}); err != nil {
+		t.Fatal(err)
+	}
+	h.put("o", nil)
+	o, err := h.client.Locate(h.ctx, acct, ctr, "o", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.client.ChunkOwners(h.ctx, strings.ToLower(o.Chunks[0].ID()))
+	if err != nil || len(got) != 2 || got[0].ContentID != o.ContentID ||
+		got[0].ContainerID != chunk.ContainerID(acct, ctr) || got[0].Chunk.URL != o.Chunks[0].URL {
+		t.Errorf("owners: %+v %v", got, err)
+	}
+	if got, err := h.client.ChunkOwners(h.ctx, strings.Repeat("0", 64)); err != nil || len(got) != 0 {
+		t.Errorf("owners of an unknown id: %+v %v", got, err)
+	}
+	if _, err := h.client.ChunkOwners(h.ctx, "xyz"); !errors.Is(err, meta.ErrInvalid) {
+		t.Errorf("malformed id: %v, want %v", err, meta.ErrInvalid)
+	}
+}

@@ -28,3 +28,11 @@ func chunkBean(contentID string, ch Chunk) ChunkBean {
 	return ChunkBean{Type: BeanChunk, ID: ch.URL, Hash: ch.Hash, Size: ch.Size, Pos: ch.Pos,
 		Content: contentID}
 }
+
+// ChunkOwners returns the entries, in any container, that list a chunk of
+// id chunkID (see Store.ChunkOwners), through chunk/owners.
+func (c *Client) ChunkOwners(ctx context.Context, chunkID string) ([]ChunkOwner, error) {
+	var out []ChunkOwner
+	_, err := c.do(ctx, c.proxyCall(http.MethodGet, "chunk/owners", url.Values{"id": {chunkID}}), &out)
+	return out, err
+}

@@ -59,6 +59,9 @@
 //	                               chunk bean {"id","pos","size","hash","content"}
 //	                               in each: replace, add or remove one chunk entry
 //	                               (see ChunkUpdate); 204, 412 if it does not fit
+//	GET  chunk/owners              id=<chunk id>; [{"cid","content","chunk"}]: the
+//	                               entries of that chunk id in any container, however
+//	                               their URL is spelled (a gridkeep route)
 //	POST content/prepare2          body {"size","position","policy"}, version=;
 //	                               {"chunks","properties"}, x-oio-content-meta-* and
 //	                               x-oio-ns-chunk-size headers (content/prepare: chunks only)

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 		{"GET " + v3 + "container/list", s.containerList},
 		{"POST " + v3 + "container/destroy", s.containerDestroy},
 		{"POST " + v3 + "container/raw_update", s.containerRawUpdate},
+		{"GET " + v3 + "chunk/owners", s.chunkOwners},
 
 		{"POST " + v3 + "content/prepare2", s.contentPrepare2},
 		{"POST " + v3 + "content/prepare", s.contentPrepare},

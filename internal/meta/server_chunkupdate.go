@@ -56,3 +56,17 @@ func (s *Server) containerRawUpdate(w http.ResponseWriter, r *http.Request) erro
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// chunkOwners lists the entries of a chunk id, in any container (a
+// gridkeep route: OpenIO's directory has none).
+func (s *Server) chunkOwners(w http.ResponseWriter, r *http.Request) error {
+	owners, err := s.store.ChunkOwners(r.Context(), r.URL.Query().Get("id"))
+	if err != nil {
+		return err
+	}
+	if owners == nil {
+		owners = []ChunkOwner{}
+	}
+	writeJSON(w, http.StatusOK, owners)
+	return nil
+}

@@ -69,6 +69,12 @@ type Store interface {
 	// it, and never leaves two entries for one copy or none for a
 	// metachunk.
 	UpdateChunk(ctx context.Context, cid string, u ChunkUpdate) error
+	// ChunkOwners returns the entries, in any container, that list a
+	// chunk of id chunkID on any chunk server (however its URL is spelled),
+	// with the object versions holding them: the owners of a chunk whose
+	// own attributes do not say, before it is called an orphan. At most
+	// MaxChunkOwners, ordered by container and content id.
+	ChunkOwners(ctx context.Context, chunkID string) ([]ChunkOwner, error)
 
 	// Pending and Done give the outbox to an event relay.
 	event.Outbox

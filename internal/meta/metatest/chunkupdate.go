@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,4 +76,55 @@ func (f *fixture) wantChunks(what string, o *meta.Object, want []meta.Chunk) {
 	if diff := cmp.Diff(want, got.Chunks); diff != "" {
 		f.t.Errorf("%s: chunks (-want +got):\n%s", what, diff)
 	}
+}
+
+// testChunkOwners finds the entries of a chunk id across objects and
+// servers, follows a chunk update, forgets a deleted object, and refuses
+// a malformed id.
+func testChunkOwners(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore, meta.Namespace{})
+	o, err := f.s.PutObject(f.ctx, cid, &meta.Object{Name: "two", Size: 15, Policy: "TWOCOPIES",
+		Hash: "d41d8cd98f00b204e9800998ecf8427e", Chunks: chunksFor("two", 0, 15, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.put("other", 5, nil)
+	c := o.Chunks[0]
+	owners := func(id string) []meta.ChunkOwner {
+		t.Helper()
+		got, err := f.s.ChunkOwners(f.ctx, id)
+		if err != nil {
+			t.Fatalf("ChunkOwners(%s): %v", id, err)
+		}
+		return got
+	}
+	entry := func(ch meta.Chunk) meta.ChunkOwner {
+		return meta.ChunkOwner{ContainerID: cid, ContentID: o.ContentID,
+			Chunk: meta.Chunk{URL: ch.URL, Pos: ch.Pos, Size: ch.Size, Hash: ch.Hash}}
+	}
+	want := []meta.ChunkOwner{entry(o.Chunks[0]), entry(o.Chunks[1])} // both copies share the id
+	if diff := cmp.Diff(want, owners(strings.ToLower(c.ID()))); diff != "" {
+		t.Errorf("owners (-want +got):\n%s", diff)
+	}
+	moved := c
+	moved.URL = "http://rawx-7/" + c.ID()
+	if err := f.s.UpdateChunk(f.ctx, cid, meta.ChunkUpdate{ContentID: o.ContentID, Old: c,
+		New: moved}); err != nil {
+		t.Fatal(err)
+	}
+	want = []meta.ChunkOwner{entry(o.Chunks[1]), entry(moved)}
+	if diff := cmp.Diff(want, owners(c.ID())); diff != "" {
+		t.Errorf("owners after a move (-want +got):\n%s", diff)
+	}
+	if got := owners(strings.Repeat("0", 64)); len(got) != 0 {
+		t.Errorf("owners of an unknown id: %+v", got)
+	}
+	if _, err := f.s.DeleteObject(f.ctx, cid, "two", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(c.ID()); len(got) != 0 {
+		t.Errorf("owners after the object was deleted: %+v", got)
+	}
+	_, err = f.s.ChunkOwners(f.ctx, "not-an-id")
+	f.wantErr("a malformed id", err, meta.ErrInvalid)
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PutAndGet", testPutAndGet},
 		{"ObjectProperties", testObjectProperties},
 		{"UpdateChunk", testUpdateChunk},
+		{"ChunkOwners", testChunkOwners},
 		{"ReplaceWithoutVersioning", testReplace},
 		{"UnlimitedVersioning", testUnlimitedVersions},
 		{"KeepNVersions", testKeepN},

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
@@ -50,11 +52,44 @@ func (w *wtx) replaceChunks(cid, contentID string, chunks []meta.Chunk) error {
 		return err
 	}
 	for i, ch := range chunks {
-		if _, err := w.exec(w.ctx, `INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, cid, contentID, i, ch.URL, ch.Pos, ch.Size,
-			ch.Hash); err != nil {
+		if err := w.insertChunk(cid, contentID, i, ch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// insertChunk writes one chunk entry, with its chunk id (the URL's last
+// segment, in uppercase) for ChunkOwners.
+func (w *wtx) insertChunk(cid, contentID string, seq int, ch meta.Chunk) error {
+	_, err := w.exec(w.ctx, `INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash, chunk_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, cid, contentID, seq, ch.URL, ch.Pos, ch.Size, ch.Hash,
+		strings.ToUpper(ch.ID()))
+	return err
+}
+
+// ChunkOwners returns the entries listing a chunk id.
+func (s *Store) ChunkOwners(ctx context.Context, chunkID string) ([]meta.ChunkOwner, error) {
+	id, err := chunk.NormalizeID(chunkID)
+	if err != nil {
+		return nil, fmt.Errorf("chunk owners: %w: %v", meta.ErrInvalid, err)
+	}
+	// Entries written behind the directory's back may lack their chunk id.
+	rows, err := s.plain().query(ctx, `SELECT cid, content_id, url, pos, size, hash FROM chunks
+		WHERE chunk_id = ? OR chunk_id = '' AND upper(url) LIKE ?
+		ORDER BY cid, content_id, seq LIMIT ?`, id, "%/"+id, meta.MaxChunkOwners)
+	if err != nil {
+		return nil, fmt.Errorf("chunk owners of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []meta.ChunkOwner
+	for rows.Next() {
+		var o meta.ChunkOwner
+		c := &o.Chunk
+		if err := rows.Scan(&o.ContainerID, &o.ContentID, &c.URL, &c.Pos, &c.Size, &c.Hash); err != nil {
+			return nil, fmt.Errorf("chunk owners of %s: %w", id, err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }

@@ -139,9 +139,7 @@ func (w *wtx) insertDetails(cid string, o *meta.Object) error {
 		}
 	}
 	for i, ch := range o.Chunks {
-		if _, err := w.exec(w.ctx, `INSERT INTO chunks (cid, content_id, seq, url, pos, size, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, cid, o.ContentID, i, ch.URL, ch.Pos, ch.Size,
-			ch.Hash); err != nil {
+		if err := w.insertChunk(cid, o.ContentID, i, ch); err != nil {
 			return err
 		}
 	}

@@ -94,6 +94,9 @@ CREATE TABLE chunks (
 CREATE TABLE outbox (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	event TEXT NOT NULL
-);`,
+);`, `
+ALTER TABLE chunks ADD COLUMN chunk_id TEXT NOT NULL DEFAULT '';
+UPDATE chunks SET chunk_id = upper(substr(url, 8 + instr(substr(url, 8), '/')));
+CREATE INDEX chunks_by_chunk_id ON chunks (chunk_id);`,
 	},
 }
