@@ -219,6 +219,10 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 		if want == "" {
 			want = m.Hash
 		}
+		if st.Size() != size {
+			return errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
+				st.Size(), size)
+		}
 		if err := verifyData(f, size, want); err != nil {
 			return err
 		}
