@@ -181,6 +181,18 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	if err := rb.Ping(ctx); err != nil {
 		return exitError{ExitUsage, err}
 	}
+	if f.volume != "" {
+		id, err := rb.VolumeID(ctx, f.volume)
+		if err != nil {
+			return exitError{ExitUsage, err}
+		}
+		if id != f.volume { // named by address or in another case: its copies are the lost ones
+			f.volume, f.opts.LostVolumes = id, []string{id}
+			if rb, err = rebuild.New(*f.proxy, f.opts); err != nil {
+				return usageError{err}
+			}
+		}
+	}
 	run := rb.NewRun()
 	entries, err := f.entries(ctx, cmd.InOrStdin(), rb, run)
 	if err != nil {

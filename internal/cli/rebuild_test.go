@@ -38,3 +38,15 @@ func TestRebuildRefusesBadTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeNamedOtherwise: a volume named in capitals is the registered
+// chunk server of that id, for check and rebuild alike.
+func TestVolumeNamedOtherwise(t *testing.T) {
+	proxy := startNamespace(t)
+	for _, args := range [][]string{{"check", "volume", "RAWX-1"},
+		{"rebuild", "--volume", "RAWX-1", "--dry-run"}} {
+		if out, code := runOn(t, proxy, "", args...); code != 0 {
+			t.Errorf("%v: exit %d:\n%s", args, code, out)
+		}
+	}
+}

@@ -84,6 +84,15 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 	if s.lookErr == nil {
 		s.owner, s.entry, s.lookErr = p.findOwner(s.hints, r.Target.Chunk)
 	}
+	if s.lookErr == nil && s.entry == nil {
+		// Nothing the chunk or its index names lists it: the directory is
+		// asked which entries do, before the chunk is called an orphan.
+		var listers []hint
+		if listers, s.lookErr = p.directoryListers(r.Target.Chunk); len(listers) > 0 {
+			s.hints = append(listers, s.hints...)
+			s.owner, s.entry, s.lookErr = p.findOwner(listers, r.Target.Chunk)
+		}
+	}
 	if s.entry != nil && s.headErr == nil {
 		s.corrupt, s.headErr = p.verify(*s.entry)
 	}
@@ -310,6 +319,31 @@ func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) ([]h
 		for _, r := range recs {
 			add(hint{cid: r.ContainerID, contentID: r.ContentID, path: r.Path,
 				version: r.Version})
+		}
+	}
+	return out, nil
+}
+
+// directoryListers returns hints naming the object versions whose directory entries
+// list chunkURL (canonical), as the directory answers for its chunk id.
+// Its error says that the directory could not be asked.
+func (p *pass) directoryListers(chunkURL string) ([]hint, error) {
+	_, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return nil, err
+	}
+	var owners []meta.ChunkOwner
+	err = p.retry(func() (err error) {
+		owners, err = p.c.dir.ChunkOwners(p.ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ask the directory for the owners of %s: %w", chunkURL, err)
+	}
+	var out []hint
+	for _, o := range owners {
+		if u, err := p.c.resolve.CanonicalChunkURL(p.ctx, o.Chunk.URL); err == nil && u == chunkURL {
+			out = append(out, hint{cid: o.ContainerID, contentID: o.ContentID})
 		}
 	}
 	return out, nil

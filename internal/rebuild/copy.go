@@ -35,10 +35,17 @@ type state struct {
 	err     error    // why its health is unknown
 }
 
-// classify asks a copy's chunk server about it; deep makes the server
-// re-hash the data.
+// classify asks a copy's chunk server about it: its file must hold the
+// entry's size, and deep makes the server re-hash the data against the
+// entry's hash; its attributes must then agree with the directory.
 func (r *Rebuilder) classify(ctx context.Context, j *job, entry meta.Chunk, deep bool) state {
-	pr, err := r.probe.Head(ctx, entry.URL, deep)
+	var pr integrity.Probe
+	var err error
+	if deep {
+		pr, err = r.probe.Verify(ctx, entry.URL, entry.Size, entry.Hash)
+	} else {
+		pr, err = r.probe.HeadSized(ctx, entry.URL, entry.Size)
+	}
 	switch {
 	case err == nil:
 		if errs := integrity.Compare(pr.Meta, j.owner, entry); len(errs) > 0 {
@@ -437,14 +444,25 @@ func rendezvous(svcs []meta.Service, id string) []meta.Service {
 // errBadSource marks a copy failure caused by the source copy.
 var errBadSource = errors.New("bad source copy")
 
+// errTargetTaken marks a target that holds, under the new copy's id, a
+// chunk that is not this copy: cheap to find, so it does not count among
+// the targets tried.
+var errTargetTaken = errors.New("target taken")
+
 // copyTo copies the metachunk from the first source that works to the
-// first target that takes it, trying at most three targets. found says
-// that the target held a copy that verifies already, adopted as it is.
+// first target that takes it, giving up after three targets that fail
+// (one that holds another chunk under the new id is passed over). found
+// says that the target held a copy that verifies already, adopted as it
+// is.
 func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []meta.Chunk,
 	targets []target) (ne meta.Chunk, n int64, found bool, err error) {
 	var errs []error
 	bad := map[string]bool{}
-	for _, t := range targets[:min(3, len(targets))] {
+	tried := 0
+	for _, t := range targets {
+		if tried == 3 {
+			break
+		}
 		for _, src := range sources {
 			if bad[src.URL] {
 				continue
@@ -458,6 +476,9 @@ func (r *Rebuilder) copyTo(ctx context.Context, j *job, pos string, sources []me
 				return meta.Chunk{}, 0, false, err // stopped: no other copy or target is to blame
 			}
 			if !errors.Is(err, errBadSource) {
+				if !errors.Is(err, errTargetTaken) {
+					tried++ // a target taken by another chunk costs no attempt
+				}
 				break // the target is the problem
 			}
 			bad[src.URL] = true
@@ -487,8 +508,8 @@ func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Ch
 		}
 		// Not a copy this rebuild made: it may hold data something needs,
 		// so the next target is tried instead.
-		return ne, 0, false, fmt.Errorf("%s exists and does not verify as this copy: left alone",
-			ne.URL)
+		return ne, 0, false, fmt.Errorf("%w: %s exists and does not verify as this copy: left alone",
+			errTargetTaken, ne.URL)
 	}
 	if err != nil {
 		return ne, 0, false, err

@@ -227,6 +227,20 @@ func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 	return seq, st.Chunk.Total, nil
 }
 
+// VolumeID returns the service id of a registered chunk server named by
+// its id (in any case) or its address; another name fails with
+// meta.ErrNoSuchService.
+func (r *Rebuilder) VolumeID(ctx context.Context, name string) (string, error) {
+	id, err := r.resolve.ServiceID(ctx, name)
+	if err == nil {
+		_, err = r.resolve.Resolve(ctx, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("volume %s: %w", name, err)
+	}
+	return id, nil
+}
+
 // Step returns the agent step that rebuilds what storage.content.broken
 // events announce. Irreparable entries are acknowledged and skipped;
 // entries that fail are retried by the bus.

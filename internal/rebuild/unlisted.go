@@ -80,6 +80,14 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 		}
 		claims = appendNew(claims, more...)
 	}
+	// The directory is asked last which entries list this chunk: an owner
+	// the chunk and its index do not name (a wrong fullpath attribute, a
+	// lost index record) must still keep it.
+	listers, err := r.directoryClaims(ctx, url, id)
+	if err != nil {
+		return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
+	}
+	claims = appendNew(listers, claims...)
 	f := r.weigh(ctx, claims, url, host, id, gone)
 	switch {
 	case f.lister != nil:
@@ -152,6 +160,23 @@ func (r *Rebuilder) indexClaims(ctx context.Context, vol, id string) ([]claim, e
 	for _, rec := range recs {
 		out = append(out, claim{from: "the reverse index", cid: rec.ContainerID,
 			contentID: rec.ContentID, path: rec.Path, version: rec.Version})
+	}
+	return out, nil
+}
+
+// directoryClaims returns the owners whose directory entries list url
+// (canonical), as the directory answers for its chunk id.
+func (r *Rebuilder) directoryClaims(ctx context.Context, url, id string) ([]claim, error) {
+	owners, err := r.dir.ChunkOwners(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []claim
+	for _, o := range owners {
+		if u, err := r.resolve.CanonicalChunkURL(ctx, o.Chunk.URL); err == nil && u == url {
+			out = append(out, claim{from: "the directory", cid: o.ContainerID,
+				contentID: o.ContentID})
+		}
 	}
 	return out, nil
 }
