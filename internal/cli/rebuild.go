@@ -58,7 +58,8 @@ has no record of, such as a copy already replaced) is "owner unknown":
 check its object to find out whether it is still needed.
 
 Every source names a chunk's owners the same way: the entry, the chunk's
-fullpath attribute and the reverse index of its volume are all asked.
+fullpath attribute, the reverse index of its volume and the directory's
+entries of its chunk id are all asked.
 Nothing the directory lists is ever deleted: a chunk an owner lists is
 rebuilt like any copy, whatever its attributes say. A chunk whose owner
 exists without listing it is "kept" and left in place, unless that owner

@@ -42,7 +42,10 @@
 //	           record has its chunk or is "Stale reverse index record"
 //
 // A chunk checked on its own (by URL, from the error file, in a volume
-// walk) is checked against its owner: when it is damaged, the other copies
+// walk) is checked against its owner: the object its target, its fullpath
+// attribute or its reverse index record names and, when none of those lists
+// it, the one whose directory entry does (meta.Store.ChunkOwners), before
+// it is called an orphan. When it is damaged, the other copies
 // its owner lists at its position are checked too, and it is irreparable
 // when none of them is usable, as in a check of the object. An error file
 // line whose last field is a metachunk position or a bare chunk id checks

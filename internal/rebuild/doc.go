@@ -44,8 +44,10 @@
 //
 // An entry whose chunk its object does not list, or that names a chunk by
 // URL alone, goes through one decision, whatever the entry came from. The
-// owners named by the entry, the chunk's fullpath attribute and every
-// record of the chunk id in its volume's reverse index are looked up:
+// owners named by the entry, the chunk's fullpath attribute, every record
+// of the chunk id in its volume's reverse index and every directory entry
+// of the chunk id that names this chunk (meta.Store.ChunkOwners, however
+// its URL is spelled) are looked up:
 //
 //   - An owner that lists the chunk (same chunk id on the same service)
 //     has it rebuilt as above: a chunk the directory lists is never
