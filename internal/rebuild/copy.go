@@ -444,6 +444,9 @@ func rendezvous(svcs []meta.Service, id string) []meta.Service {
 // errBadSource marks a copy failure caused by the source copy.
 var errBadSource = errors.New("bad source copy")
 
+// errStillListed refuses to delete a chunk a directory entry lists.
+var errStillListed = errors.New("not deleted: the directory still lists")
+
 // errTargetTaken marks a target that holds, under the new copy's id, a
 // chunk that is not this copy: cheap to find, so it does not count among
 // the targets tried.
@@ -572,7 +575,22 @@ func (r *Rebuilder) address(ctx context.Context, chunkURL string) (string, error
 	return rawx.ChunkURL(addr, id), nil
 }
 
+// deleteChunk deletes a chunk, unless a directory entry, of any object,
+// still lists it (errStillListed): whatever made the caller decide, a
+// listed chunk is never deleted.
 func (r *Rebuilder) deleteChunk(ctx context.Context, chunkURL string) error {
+	_, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return err
+	}
+	listers, err := r.directoryClaims(ctx, chunkURL, id)
+	switch {
+	case err != nil:
+		return fmt.Errorf("ask the directory who lists %s: %w", chunkURL, err)
+	case len(listers) > 0:
+		return fmt.Errorf("%w: %s, by content %s of container %s", errStillListed, chunkURL,
+			listers[0].contentID, listers[0].cid)
+	}
 	addr, err := r.address(ctx, chunkURL)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
@@ -122,4 +123,34 @@ func TestTakenTargetsArePassedOver(t *testing.T) {
 		t.Errorf("second pass: %+v, want the corrupt copies removed", st)
 	}
 	checkClean(t, f, "after the second pass")
+}
+
+// TestChunkListedByAnotherObjectIsKept points both entries of object X at
+// the chunk files of object Y, in the directory's database: rebuilding X
+// (from its own files, unlisted now) must never delete Y's files, which Y
+// still lists, and both objects read afterwards.
+func TestChunkListedByAnotherObjectIsKept(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(24)
+	var two []*meta.Object
+	for _, o := range f.ObjectsOf("TWOCOPIES") {
+		if len(o.Chunks) == 2 {
+			two = append(two, o)
+		}
+	}
+	if len(two) < 2 {
+		t.Fatalf("%d one-position TWOCOPIES objects, want 2", len(two))
+	}
+	x, y := two[0], two[1]
+	for i := range 2 {
+		f.SetEntryURL(x, f.ContainerOf(x), x.Chunks[i].URL, y.Chunks[i].URL)
+	}
+	entries, _ := checkEntries(t, f)
+	rebuildAll(t, f, entries)
+	for _, c := range y.Chunks {
+		if _, err := os.Stat(f.Path(c)); err != nil {
+			t.Errorf("a file object Y lists is gone: %v", err)
+		}
+	}
+	f.ReadAll(nil)
 }
