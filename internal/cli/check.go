@@ -45,7 +45,8 @@ after a problem.
 
 Each item must be in its parent's listing; each metachunk must have all its
 copies, each listed once and usable; each chunk must exist, its file hold
-the directory's size (a truncated file is "Corrupt"), and its attributes
+the directory's size (a truncated file is "Corrupt"; bytes after the data
+are "trailing bytes", the data still usable), and its attributes
 (fullpath, position, size, hash, policy, chunk method) match the
 directory; with --checksum its chunk server re-hashes its data against the
 directory's size and hash, so that a wrong attribute is reported as such

@@ -33,7 +33,10 @@ remove orphan chunks.
                                 the chunk or from the reverse index
   rebuild --volume SERVICE_ID   everything the reverse index says the volume
                                 holds (a lost disk); copies on it count as
-                                lost even if its server does not answer
+                                lost even if its server does not answer. It
+                                trusts the reverse index: when that may be
+                                damaged too, run "gridkeep check --all" and
+                                rebuild its --output-for-chunk-rebuild file
 
 Each copy is checked first: a healthy one is left alone. A new copy is
 streamed from a copy whose metadata matches the directory or, failing one,

@@ -94,7 +94,7 @@ func (p *pass) inspectChunk(t Target, rec *rdir.Record, explicit bool) inspectio
 		}
 	}
 	if s.entry != nil && s.headErr == nil {
-		s.corrupt, s.headErr = p.verify(*s.entry)
+		s.corrupt, s.trailing, s.headErr = p.verify(*s.entry)
 	}
 	switch {
 	case s.owner.Object != nil:
@@ -154,41 +154,43 @@ const corruptError = "Corrupt: the data does not match its size and hash in the 
 // re-reads and hashes the data, without it checks that the file holds the
 // entry's size. corrupt is true when the data does not match. Its error
 // says why the data could not be checked.
-func (p *pass) verify(entry meta.Chunk) (corrupt bool, err error) {
+func (p *pass) verify(entry meta.Chunk) (corrupt bool, trailing string, err error) {
 	c := p.c
 	var bytes int64
 	if c.opts.Checksum {
 		bytes = entry.Size
 	}
 	if err := c.opts.Pacer.Wait(p.ctx, 0, bytes); err != nil {
-		return false, err
+		return false, "", err
 	}
+	var pr Probe
 	err = p.retry(func() (err error) {
 		if c.opts.Checksum {
-			_, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
+			pr, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
 		} else {
-			_, err = c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
+			pr, err = c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
 		}
 		return err
 	})
 	if errors.Is(err, rawx.ErrHashFailed) {
-		return true, nil
+		return true, "", nil
 	}
 	if err == nil {
 		c.stats.bytes.Add(bytes)
 	}
-	return false, err
+	return false, pr.TrailingError(entry.Size), err
 }
 
 // sighting is what was learnt of a chunk and its owner.
 type sighting struct {
-	probe   Probe
-	headErr error
-	hints   []hint
-	owner   Owner       // the first owner found, if any
-	entry   *meta.Chunk // the owner's entry of the chunk, if it lists it
-	lookErr error       // why no owner could be looked up
-	corrupt bool        // its data does not match entry
+	probe    Probe
+	headErr  error
+	hints    []hint
+	owner    Owner       // the first owner found, if any
+	entry    *meta.Chunk // the owner's entry of the chunk, if it lists it
+	lookErr  error       // why no owner could be looked up
+	corrupt  bool        // its data does not match entry
+	trailing string      // the finding of bytes after its data, if any
 }
 
 // judge writes into r what is wrong with the chunk, if anything, or why
@@ -200,6 +202,9 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 		p.headError(r, s.headErr, at)
 	case s.entry != nil:
 		r.Errors = Compare(s.probe.Meta, s.owner, *s.entry)
+		if s.trailing != "" {
+			r.Errors = append(r.Errors, s.trailing)
+		}
 		if s.corrupt {
 			r.Errors = append(r.Errors, corruptError)
 		}

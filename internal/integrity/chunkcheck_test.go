@@ -300,10 +300,11 @@ func TestWrongAttributesAreNotLostData(t *testing.T) {
 	}
 }
 
-// TestSizeSeenWithoutChecksum truncates one copy and removes the size
-// attribute of another: a check without checksums reports both, in a
-// check of the namespace and of each chunk by URL, the truncated one as
-// corrupt; nothing else is reported as a chunk.
+// TestSizeSeenWithoutChecksum truncates one copy, removes the size
+// attribute of another and appends bytes to a third: a check without
+// checksums reports all three, in a check of the namespace and of each
+// chunk by URL, the truncated one as corrupt, the overlong one as holding
+// trailing bytes; nothing else is reported as a chunk.
 func TestSizeSeenWithoutChecksum(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(16)
@@ -316,16 +317,27 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 	if len(big) < 2 {
 		t.Fatal("the fixture has too few chunks of two bytes or more")
 	}
-	truncated, unsized := big[0], big[1]
+	if len(big) < 3 {
+		t.Fatal("the fixture has too few chunks of two bytes or more")
+	}
+	truncated, unsized, overlong := big[0], big[1], big[2]
+	fh, err := os.OpenFile(f.Path(overlong), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString("trailing")
+	fh.Close()
 	if err := os.Truncate(f.Path(truncated), truncated.Size/2); err != nil {
 		t.Fatal(err)
 	}
 	if err := chunk.RemoveAttr(f.Path(unsized), chunk.AttrSize); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{truncated.URL: "Corrupt", unsized.URL: "size attribute (none)"}
+	want := map[string]string{truncated.URL: "Corrupt", unsized.URL: "size attribute (none)",
+		overlong.URL: "trailing bytes"}
 	opts := integrity.Options{OrphanMinAge: -1}
-	targets := []integrity.Target{{}, {Chunk: truncated.URL}, {Chunk: unsized.URL}}
+	targets := []integrity.Target{{}, {Chunk: truncated.URL}, {Chunk: unsized.URL},
+		{Chunk: overlong.URL}}
 	for _, target := range targets {
 		items, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target)
 		for u, text := range want {

@@ -363,6 +363,9 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 	}
 	c.stats.bytes.Add(bytes)
 	r.Errors = Compare(pr.Meta, owner, entry)
+	if e := pr.TrailingError(entry.Size); e != "" {
+		r.Errors = append(r.Errors, e)
+	}
 	switch {
 	case corrupt:
 		r.Errors = append(r.Errors, corruptError)

@@ -173,6 +173,21 @@ func (r *Resolver) store(svcs []meta.Service) {
 type Probe struct {
 	Meta  *chunk.Meta
 	MTime time.Time // when the chunk file was last written
+	// FileSize is the size of a chunk file longer than the size a request
+	// expected (HeadSized, Verify): it holds trailing bytes after its data.
+	// 0 otherwise.
+	FileSize int64
+}
+
+// TrailingError is the finding of a chunk file holding more bytes than its
+// size in the directory, "" for none: its data may be intact, but the file
+// is not a clean copy.
+func (p Probe) TrailingError(size int64) string {
+	if p.FileSize <= size {
+		return ""
+	}
+	return fmt.Sprintf("the file holds %d bytes, %d in the directory: trailing bytes", p.FileSize,
+		size)
 }
 
 // Prober sends HEAD requests to chunk servers. The zero value is not
@@ -234,13 +249,14 @@ func (p *Prober) head(ctx context.Context, chunkURL string, set func(http.Header
 	// An unreadable time stays zero, which counts as too recent to call the
 	// chunk an orphan.
 	mtime, _ := rawx.ParseLastModified(resp.Header.Get("Last-Modified"))
-	return Probe{Meta: m, MTime: mtime}, nil
+	fileSize, _ := strconv.ParseInt(resp.Header.Get(rawx.HdrFileSize), 10, 64)
+	return Probe{Meta: m, MTime: mtime, FileSize: fileSize}, nil
 }
 
 // HeadSized is Head without re-reading the data, but the file must hold
 // size bytes, the directory's size, whatever the chunk's attributes say:
-// a truncated or overlong file fails with an error matching
-// rawx.ErrHashFailed. (A chunk server that ignores the expectation, as
+// a truncated file fails with an error matching rawx.ErrHashFailed, and an
+// overlong one has its size in Probe.FileSize. (A chunk server that ignores the expectation, as
 // OpenIO's, answers as to Head.)
 func (p *Prober) HeadSized(ctx context.Context, chunkURL string, size int64) (Probe, error) {
 	return p.head(ctx, chunkURL, func(h http.Header) {

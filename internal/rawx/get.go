@@ -142,7 +142,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	defer f.Close()
-	size, err := servedSize(r, m, st)
+	size, err := servedSize(w, r, m, st)
 	if err != nil {
 		return err
 	}
@@ -177,12 +177,14 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 
 // servedSize returns how many bytes of the chunk a read serves: the size
 // its attribute says, as OpenIO's rawx does, or the size the request
-// expects (X-Oio-Chunk-Meta-Chunk-Size, the directory's), which the file
-// must hold exactly, whatever its attribute says: 412 otherwise, the file
-// being truncated or overlong. A reader that knows the size is then never
-// misled by a wrong attribute, and one that does not is served as by
-// OpenIO.
-func servedSize(r *http.Request, m *chunk.Meta, st os.FileInfo) (int64, error) {
+// expects (X-Oio-Chunk-Meta-Chunk-Size, the directory's), whatever the
+// attribute says. A file shorter than that is truncated: 412. A file
+// longer holds trailing bytes after the data: the expected bytes are
+// served, and the reply says the file's size in X-Gridkeep-File-Size, for
+// the reader to judge. A reader that knows the size is then never misled
+// by a wrong attribute, and one that does not is served as by OpenIO.
+func servedSize(w http.ResponseWriter, r *http.Request, m *chunk.Meta, st os.FileInfo) (int64,
+	error) {
 	v := r.Header.Get(HdrChunkSize)
 	if v == "" {
 		return m.Size, nil
@@ -191,9 +193,12 @@ func servedSize(r *http.Request, m *chunk.Meta, st os.FileInfo) (int64, error) {
 	if err != nil || size < 0 {
 		return 0, errorf(http.StatusBadRequest, "bad expected size %q", v)
 	}
-	if st.Size() != size {
+	if st.Size() < size {
 		return 0, errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
 			st.Size(), size)
+	}
+	if st.Size() > size {
+		w.Header()[HdrFileSize] = []string{strconv.FormatInt(st.Size(), 10)}
 	}
 	return size, nil
 }
@@ -201,16 +206,18 @@ func servedSize(r *http.Request, m *chunk.Meta, st os.FileInfo) (int64, error) {
 // head answers with the chunk's headers; with X-Oio-Check-Hash it first
 // re-reads the data and answers 412 when it does not match its hash. The
 // request may name the expected size and hash (the directory's), which
-// then replace the chunk's attributes: the file must hold that size (412
-// otherwise, checked with or without the hash) and the data is judged on
-// its own, even when its attributes are wrong.
+// then replace the chunk's attributes: the file must hold that size at
+// least (see servedSize, checked with or without the hash) and the data,
+// those first bytes, is judged on its own, even when its attributes are
+// wrong. Without an expected size the file must hold exactly the size its
+// attribute says.
 func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	f, m, st, err := s.openChunk(id)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	size, err := servedSize(r, m, st)
+	size, err := servedSize(w, r, m, st)
 	if err != nil {
 		return err
 	}
@@ -219,7 +226,7 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 		if want == "" {
 			want = m.Hash
 		}
-		if st.Size() != size {
+		if r.Header.Get(HdrChunkSize) == "" && st.Size() != size {
 			return errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
 				st.Size(), size)
 		}

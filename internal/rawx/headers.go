@@ -20,7 +20,10 @@ const (
 	HdrNonOptimal     = "X-Oio-Chunk-Meta-Non-Optimal-Placement"
 	HdrExtPrefix      = "X-Oio-Ext-"
 	HdrCheckHash      = "X-Oio-Check-Hash"
-	HdrReqID          = "X-Oio-Req-Id"
-	HdrTransID        = "X-Trans-Id"
-	HdrDestination    = "Destination"
+	// HdrFileSize is gridkeep's: the size of a chunk file that holds more
+	// bytes than a read expecting a size was served (see servedSize).
+	HdrFileSize    = "X-Gridkeep-File-Size"
+	HdrReqID       = "X-Oio-Req-Id"
+	HdrTransID     = "X-Trans-Id"
+	HdrDestination = "Destination"
 )

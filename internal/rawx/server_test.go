@@ -473,10 +473,10 @@ func TestCheckHashDetectsCorruption(t *testing.T) {
 }
 
 // TestExpectedSize: a read that names the size it expects (the
-// directory's) is served the file's bytes whatever the size attribute
-// says, and a file of another size fails with 412; a read that names none
-// is served the attribute's size, as by OpenIO. A chunk without a size
-// attribute has no size header.
+// directory's) is served that many bytes of the file whatever the size
+// attribute says, a shorter file fails with 412 and a longer one is said
+// so in a header; a read that names none is served the attribute's size,
+// as by OpenIO. A chunk without a size attribute has no size header.
 func TestExpectedSize(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS"})
 	var c Client
@@ -503,8 +503,16 @@ func TestExpectedSize(t *testing.T) {
 	if got, err := read(c.GetSized(ctx, u, int64(len(data)))); err != nil || !bytes.Equal(got, data) {
 		t.Errorf("GET expecting %d bytes: %d bytes, %v; want the whole file", len(data), len(got), err)
 	}
-	if _, err := read(c.GetSized(ctx, u, 999)); !errors.Is(err, ErrHashFailed) {
-		t.Errorf("GET expecting 999 bytes of a file of %d: %v, want 412", len(data), err)
+	if got, err := read(c.GetSized(ctx, u, 999)); err != nil || !bytes.Equal(got, data[:999]) {
+		t.Errorf("GET expecting 999 bytes of a file of %d: %d bytes, %v; want the first 999",
+			len(data), len(got), err)
+	}
+	req, _ := http.NewRequest(http.MethodHead, u, nil)
+	req.Header.Set(HdrChunkSize, "999")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK ||
+		resp.Header.Get(HdrFileSize) != fmt.Sprint(len(data)) {
+		t.Errorf("HEAD expecting 999 bytes of a file of %d: %v %v, want 200 and the file size",
+			len(data), resp, err)
 	}
 	if err := os.Truncate(path, 5000); err != nil {
 		t.Fatal(err)

@@ -48,7 +48,11 @@ func (r *Rebuilder) classify(ctx context.Context, j *job, entry meta.Chunk, deep
 	}
 	switch {
 	case err == nil:
-		if errs := integrity.Compare(pr.Meta, j.owner, entry); len(errs) > 0 {
+		errs := integrity.Compare(pr.Meta, j.owner, entry)
+		if e := pr.TrailingError(entry.Size); e != "" {
+			errs = append(errs, e)
+		}
+		if len(errs) > 0 {
 			return state{health: broken, reasons: errs}
 		}
 		return state{health: healthy}

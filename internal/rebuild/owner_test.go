@@ -154,3 +154,30 @@ func TestChunkListedByAnotherObjectIsKept(t *testing.T) {
 	}
 	f.ReadAll(nil)
 }
+
+// TestOverlongCopiesAreASource appends bytes to both copies of a two-copy
+// chunk: its data is intact in both, so the check calls nothing
+// irreparable, the object reads, and the rebuild replaces both copies.
+func TestOverlongCopiesAreASource(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	for _, c := range integritytest.CopiesAt(o, "0") {
+		fh, err := os.OpenFile(f.Path(c), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh.WriteString("EXTRA")
+		fh.Close()
+	}
+	f.ReadAll(nil)
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	if _, _, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{}); st.Irreparable != 0 {
+		t.Errorf("check: %d irreparable", st.Irreparable)
+	}
+	entries, _ := checkEntries(t, f)
+	if st := rebuildAll(t, f, entries); st.Rebuilt != 2 || !st.OK() {
+		t.Errorf("rebuild: %+v, want both copies rebuilt", st)
+	}
+	checkClean(t, f, "after the rebuild")
+}
