@@ -11,10 +11,11 @@
 //     its file, not as an empty body, and HEAD then has no size header;
 //   - GET and HEAD may name the size the reader expects in
 //     X-Oio-Chunk-Meta-Chunk-Size (the directory's): the file must hold
-//     exactly that many bytes (412 otherwise, a truncated or overlong
-//     file), and GET serves them whatever the size attribute says (see
-//     servedSize); OpenIO ignores the header and serves the attribute's
-//     size, which a reader then sees in Content-Length;
+//     at least that many bytes (412 otherwise, a truncated file), GET
+//     serves them whatever the size attribute says, and a longer file has
+//     its size in X-Gridkeep-File-Size (see servedSize); OpenIO ignores
+//     the header and serves the attribute's size, which a reader then sees
+//     in Content-Length;
 //   - HEAD on a chunk without a hash attribute answers with the other
 //     headers instead of 500;
 //   - a full disk answers 507 Insufficient Storage (with the partial file
