@@ -80,7 +80,7 @@ func TestContentCleanerDeletesChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, err := New(bus, nil, ContentCleaner(&c, nil))
+	a, err := New(bus, nil, ContentCleaner(&c, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

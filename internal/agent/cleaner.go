@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/rawx"
@@ -15,10 +16,17 @@ import (
 // address) to the address to send requests to.
 type Resolver func(ctx context.Context, host string) (string, error)
 
+// Owners returns the chunk URLs, as the directory stores them, of the
+// entries that list a chunk id (meta.Store.ChunkOwners).
+type Owners func(ctx context.Context, chunkID string) ([]string, error)
+
 // ContentCleaner returns the step that deletes the chunk files of deleted
 // objects: storage.content.deleted events list the chunks of the object
-// version that went away. A chunk already gone counts as deleted.
-func ContentCleaner(client *rawx.Client, resolve Resolver) Step {
+// version that went away. A chunk already gone counts as deleted. With
+// owners, a chunk another object's directory entry still lists (one
+// chunk server, by service id or address, and one chunk id) is kept: a
+// directory edited by hand or restored may share files between objects.
+func ContentCleaner(client *rawx.Client, resolve Resolver, owners Owners) Step {
 	return Step{
 		Name:    "content-cleaner",
 		Types:   []string{event.ContentDeleted},
@@ -30,7 +38,11 @@ func ContentCleaner(client *rawx.Client, resolve Resolver) Step {
 			}
 			var errs []error
 			for _, u := range urls {
-				if err := deleteChunk(ctx, client, resolve, u); err != nil {
+				listed, err := stillListed(ctx, resolve, owners, u)
+				if err == nil && !listed {
+					err = deleteChunk(ctx, client, resolve, u)
+				}
+				if err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -55,6 +67,34 @@ func deletedChunks(ev event.Event) ([]string, error) {
 		}
 	}
 	return urls, nil
+}
+
+// stillListed reports whether an entry still lists chunkURL: the same
+// chunk id on a host that resolves to the same address.
+func stillListed(ctx context.Context, resolve Resolver, owners Owners, chunkURL string) (bool,
+	error) {
+	host, id, err := rawx.SplitChunkURL(chunkURL)
+	if owners == nil || err != nil {
+		return false, nil
+	}
+	listed, err := owners(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("owners of chunk %s: %w", chunkURL, err)
+	}
+	addr := func(h string) string {
+		if resolve != nil {
+			if a, err := resolve(ctx, h); err == nil {
+				return strings.ToLower(a)
+			}
+		}
+		return strings.ToLower(h)
+	}
+	for _, u := range listed {
+		if h, _, err := rawx.SplitChunkURL(u); err == nil && addr(h) == addr(host) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func deleteChunk(ctx context.Context, client *rawx.Client, resolve Resolver, chunkURL string) error {

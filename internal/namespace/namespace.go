@@ -341,13 +341,27 @@ func (ns *Namespace) startAgent(ctx context.Context, bus event.Bus, store rdir.S
 	}
 	a, err := agent.New(bus, ns.log,
 		agent.VolumeIndex(store),
-		agent.ContentCleaner(&rawx.Client{}, resolve),
+		agent.ContentCleaner(&rawx.Client{}, resolve, ns.chunkOwners),
 		rebuild.Step(rb))
 	if err != nil {
 		return err
 	}
 	ns.run(func() error { return a.Run(ctx) })
 	return nil
+}
+
+// chunkOwners returns the chunk URLs of the directory's entries of a
+// chunk id.
+func (ns *Namespace) chunkOwners(ctx context.Context, chunkID string) ([]string, error) {
+	owners, err := ns.Store.ChunkOwners(ctx, chunkID)
+	if err != nil {
+		return nil, err
+	}
+	urls := make([]string, len(owners))
+	for i, o := range owners {
+		urls[i] = o.Chunk.URL
+	}
+	return urls, nil
 }
 
 // Err returns a channel that receives the error of a service that stopped

@@ -181,3 +181,49 @@ func TestOverlongCopiesAreASource(t *testing.T) {
 	}
 	checkClean(t, f, "after the rebuild")
 }
+
+// TestDeleteKeepsChunksOtherObjectsList points both entries of object X
+// at object Y's chunk files, in the directory's database, then deletes X:
+// the content cleaner must keep Y's files, which Y still lists.
+func TestDeleteKeepsChunksOtherObjectsList(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(24)
+	var two []*meta.Object
+	for _, o := range f.ObjectsOf("TWOCOPIES") {
+		if len(o.Chunks) == 2 {
+			two = append(two, o)
+		}
+	}
+	if len(two) < 3 {
+		t.Fatalf("%d one-position TWOCOPIES objects, want 3", len(two))
+	}
+	x, y, z := two[0], two[1], two[2]
+	for i := range 2 {
+		f.SetEntryURL(x, f.ContainerOf(x), x.Chunks[i].URL, y.Chunks[i].URL)
+	}
+	for _, o := range []*meta.Object{x, z} {
+		if _, err := f.Dir.ContentDelete(f.Ctx, integritytest.Account, f.ContainerOf(o), o.Name,
+			0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// z's chunks, which nothing else lists, go: once they have, the
+	// cleaner has handled x's event too.
+	deadline := time.Now().Add(time.Minute)
+	for _, c := range z.Chunks {
+		for _, err := os.Stat(f.Path(c)); err == nil; _, err = os.Stat(f.Path(c)) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the chunks of a deleted object stay: %s", c.URL)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	for _, c := range y.Chunks {
+		if _, err := os.Stat(f.Path(c)); err != nil {
+			t.Errorf("a file object Y lists is gone: %v", err)
+		}
+	}
+	f.ReadAll([]integritytest.Item{integritytest.ObjectItem(x, f.ContainerOf(x)),
+		integritytest.ObjectItem(z, f.ContainerOf(z))})
+}
