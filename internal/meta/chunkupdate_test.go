@@ -13,16 +13,7 @@ import (
 // TestClientUpdateChunk replaces a copy through container/raw_update, as a
 // rebuilder does, and checks that repeating it is refused.
 func TestClientUpdateChunk(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	if _, err := h.client.ContainerCreate(h.ctx, acct, ctr, nil,
-		map[string]string{meta.SysPolicyStorage: "TWOCOPIES"}); err != nil {
-		t.Fatal(err)
-	}
-	h.put("o", nil)
-	o, err := h.client.Locate(h.ctx, acct, ctr, "o", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, o := twoCopies(t)
 	if len(o.Chunks) != 2 {
 		t.Fatalf("%d chunks, want 2 copies", len(o.Chunks))
 	}
@@ -92,16 +83,7 @@ func TestApplyChunkUpdateIgnoresCase(t *testing.T) {
 // TestClientChunkOwners asks the directory which entries list a chunk id,
 // through chunk/owners.
 func TestClientChunkOwners(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	if _, err := h.client.ContainerCreate(h.ctx, acct, ctr, nil,
-		map[string]string{meta.SysPolicyStorage: "TWOCOPIES"}); err != nil {
-		t.Fatal(err)
-	}
-	h.put("o", nil)
-	o, err := h.client.Locate(h.ctx, acct, ctr, "o", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, o := twoCopies(t)
 	got, err := h.client.ChunkOwners(h.ctx, strings.ToLower(o.Chunks[0].ID()))
 	if err != nil || len(got) != 2 || got[0].ContentID != o.ContentID ||
 		got[0].ContainerID != chunk.ContainerID(acct, ctr) || got[0].Chunk.URL != o.Chunks[0].URL {
@@ -113,4 +95,21 @@ func TestClientChunkOwners(t *testing.T) {
 	if _, err := h.client.ChunkOwners(h.ctx, "xyz"); !errors.Is(err, meta.ErrInvalid) {
 		t.Errorf("malformed id: %v, want %v", err, meta.ErrInvalid)
 	}
+}
+
+// twoCopies starts a directory with a TWOCOPIES container holding object
+// "o", and returns it located.
+func twoCopies(t *testing.T) (*harness, *meta.Object) {
+	t.Helper()
+	h := newHarness(t, harnessOptions{})
+	if _, err := h.client.ContainerCreate(h.ctx, acct, ctr, nil,
+		map[string]string{meta.SysPolicyStorage: "TWOCOPIES"}); err != nil {
+		t.Fatal(err)
+	}
+	h.put("o", nil)
+	o, err := h.client.Locate(h.ctx, acct, ctr, "o", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, o
 }

@@ -132,19 +132,9 @@ func TestTakenTargetsArePassedOver(t *testing.T) {
 func TestChunkListedByAnotherObjectIsKept(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(24)
-	var two []*meta.Object
-	for _, o := range f.ObjectsOf("TWOCOPIES") {
-		if len(o.Chunks) == 2 {
-			two = append(two, o)
-		}
-	}
-	if len(two) < 2 {
-		t.Fatalf("%d one-position TWOCOPIES objects, want 2", len(two))
-	}
+	two := onePosition(t, f, 2)
 	x, y := two[0], two[1]
-	for i := range 2 {
-		f.SetEntryURL(x, f.ContainerOf(x), x.Chunks[i].URL, y.Chunks[i].URL)
-	}
+	pointAt(f, x, y)
 	entries, _ := checkEntries(t, f)
 	rebuildAll(t, f, entries)
 	for _, c := range y.Chunks {
@@ -188,19 +178,9 @@ func TestOverlongCopiesAreASource(t *testing.T) {
 func TestDeleteKeepsChunksOtherObjectsList(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(24)
-	var two []*meta.Object
-	for _, o := range f.ObjectsOf("TWOCOPIES") {
-		if len(o.Chunks) == 2 {
-			two = append(two, o)
-		}
-	}
-	if len(two) < 3 {
-		t.Fatalf("%d one-position TWOCOPIES objects, want 3", len(two))
-	}
-	x, y, z := two[0], two[1], two[2]
-	for i := range 2 {
-		f.SetEntryURL(x, f.ContainerOf(x), x.Chunks[i].URL, y.Chunks[i].URL)
-	}
+	three := onePosition(t, f, 3)
+	x, y, z := three[0], three[1], three[2]
+	pointAt(f, x, y)
 	for _, o := range []*meta.Object{x, z} {
 		if _, err := f.Dir.ContentDelete(f.Ctx, integritytest.Account, f.ContainerOf(o), o.Name,
 			0); err != nil {

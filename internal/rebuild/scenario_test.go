@@ -120,3 +120,27 @@ func checkFindsUnlisted(t *testing.T, f *integritytest.Fixture, o *meta.Object, 
 			st.Irreparable, obj.Errors, chunkURL)
 	}
 }
+
+// onePosition returns n TWOCOPIES objects of the fixture that hold one
+// metachunk, failing the test if it has fewer.
+func onePosition(t *testing.T, f *integritytest.Fixture, n int) []*meta.Object {
+	t.Helper()
+	var out []*meta.Object
+	for _, o := range f.ObjectsOf("TWOCOPIES") {
+		if len(o.Chunks) == 2 {
+			out = append(out, o)
+		}
+	}
+	if len(out) < n {
+		t.Fatalf("%d one-position TWOCOPIES objects, want %d", len(out), n)
+	}
+	return out[:n]
+}
+
+// pointAt rewrites, in the directory's database, the entries of object x
+// to name the chunk files of object y, position by position.
+func pointAt(f *integritytest.Fixture, x, y *meta.Object) {
+	for i := range x.Chunks {
+		f.SetEntryURL(x, f.ContainerOf(x), x.Chunks[i].URL, y.Chunks[i].URL)
+	}
+}

@@ -24,16 +24,8 @@ import (
 func TestEntriesSpelledOtherwise(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(24)
-	var two []*meta.Object
-	for _, o := range f.ObjectsOf("TWOCOPIES") {
-		if len(o.Chunks) == 2 { // one position
-			two = append(two, o)
-		}
-	}
-	if len(two) < 3 {
-		t.Fatalf("%d one-position TWOCOPIES objects, want 3", len(two))
-	}
-	byAddr, lower, twice := two[0], two[1], two[2]
+	three := onePosition(t, f, 3)
+	byAddr, lower, twice := three[0], three[1], three[2]
 
 	c := byAddr.Chunks[0]
 	f.SetEntryURL(byAddr, f.ContainerOf(byAddr), c.URL, rawx.ChunkURL(f.Addr(c.Host()), c.ID()))
