@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -40,6 +41,7 @@ type Fixture struct {
 	NS      *namespace.Namespace
 	Data    string // the namespace's data folder
 	Dir     *meta.Client
+	warns   *lockedBuffer // the namespace's warnings, shown when setting up fails
 	Objects []object.Name
 	oc      *object.Client
 }
@@ -57,8 +59,10 @@ func StartSized(t testing.TB, rawxCount int, chunkSize int64) *Fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	data := t.TempDir()
+	warns := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(warns, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ns, err := namespace.Start(ctx, namespace.Options{Data: data, PortBase: -1,
-		Rawx: rawxCount, ChunkSize: chunkSize})
+		Rawx: rawxCount, ChunkSize: chunkSize, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +71,7 @@ func StartSized(t testing.TB, rawxCount int, chunkSize int64) *Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Fixture{T: t, Ctx: ctx, NS: ns, Data: data, Dir: dir,
+	return &Fixture{T: t, Ctx: ctx, NS: ns, Data: data, Dir: dir, warns: warns,
 		oc: &object.Client{Dir: dir, Rawx: &rawx.Client{}}}
 }
 
@@ -129,6 +133,7 @@ func (f *Fixture) Write(n int, name func(int) object.Name, spec func(int) (int, 
 func (f *Fixture) WaitIndexed() {
 	f.T.Helper()
 	rc := f.rdir()
+	deadline := time.Now().Add(2 * time.Minute)
 	for _, r := range f.NS.Rawx {
 		for {
 			files := 0
@@ -137,9 +142,9 @@ func (f *Fixture) WaitIndexed() {
 			if err == nil && st.Chunk.Total == int64(files) {
 				break
 			}
-			if f.Ctx.Err() != nil {
-				f.T.Fatalf("volume %s: %d chunk files never indexed: %v (%+v)", r.ServiceID,
-					files, err, st.Chunk)
+			if f.Ctx.Err() != nil || time.Now().After(deadline) {
+				f.T.Fatalf("volume %s: %d chunk files, %d reverse index records after 2 min: %v; "+
+					"namespace warnings:\n%s", r.ServiceID, files, st.Chunk.Total, err, f.warns.tail(4096))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -348,4 +353,27 @@ func Flip(t testing.TB, path string) {
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lockedBuffer collects log lines from the namespace's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		b.buf.Reset() // keep the recent lines only
+	}
+	return b.buf.Write(p)
+}
+
+// tail returns the last n bytes written.
+func (b *lockedBuffer) tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	return s[max(0, len(s)-n):]
 }
