@@ -148,7 +148,8 @@ func (f *Fixture) WaitIndexed() {
 			}
 			if f.Ctx.Err() != nil || time.Now().After(deadline) {
 				f.T.Fatalf("volume %s: %d chunk files, %d reverse index records after 2 min: %v; "+
-					"namespace warnings:\n%s", r.ServiceID, files, st.Chunk.Total, err, f.warns.tail(4096))
+					"namespace warnings:\n%s", r.ServiceID, files, st.Chunk.Total, err,
+					f.warns.tail(4096))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
