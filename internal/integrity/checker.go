@@ -15,7 +15,6 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
-	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -205,22 +204,13 @@ func (c *Checker) ResolveTargets(ctx context.Context, targets []Target) ([]Targe
 	for i, t := range out {
 		switch {
 		case t.Volume != "" && t.Volume != "*":
-			id, err := c.resolve.ServiceID(ctx, t.Volume)
-			if err == nil {
-				_, err = c.resolve.Resolve(ctx, id)
-			}
+			id, err := c.resolve.RegisteredID(ctx, t.Volume)
 			if err != nil {
 				return nil, fmt.Errorf("volume %s: %w", t.Volume, err)
 			}
 			out[i].Volume = id
 		case isURL(t.Chunk):
-			u, err := c.resolve.CanonicalChunkURL(ctx, t.Chunk)
-			if err == nil {
-				host, _, _ := rawx.SplitChunkURL(u)
-				if _, err = c.resolve.Resolve(ctx, host); err != nil {
-					err = fmt.Errorf("chunk %s: %w", t.Chunk, err)
-				}
-			}
+			u, err := c.resolve.RegisteredChunkURL(ctx, t.Chunk)
 			if err != nil {
 				return nil, err
 			}

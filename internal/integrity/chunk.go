@@ -150,20 +150,29 @@ func (p *pass) head(chunkURL string) (Probe, error) {
 const corruptError = "Corrupt: the data does not match its size and hash in the directory"
 
 // verify has a chunk's server check its data against the directory's
+// entry of it (see checkData). corrupt is true when the data does not
+// match, trailing holds the finding of bytes after it. Its error says why
+// the data could not be checked.
+func (p *pass) verify(entry meta.Chunk) (corrupt bool, trailing string, err error) {
+	pr, corrupt, err := p.checkData(entry, 0)
+	return corrupt, pr.TrailingError(entry.Size), err
+}
+
+// checkData has a chunk's server check its data against the directory's
 // entry of it, whatever the chunk's attributes say: with Checksum it
 // re-reads and hashes the data, without it checks that the file holds the
-// entry's size. corrupt is true when the data does not match. Its error
-// says why the data could not be checked.
-func (p *pass) verify(entry meta.Chunk) (corrupt bool, trailing string, err error) {
+// entry's size. The request is paced as items items and, with Checksum,
+// the entry's bytes. corrupt is true when the data does not match (pr is
+// then empty).
+func (p *pass) checkData(entry meta.Chunk, items int) (pr Probe, corrupt bool, err error) {
 	c := p.c
 	var bytes int64
 	if c.opts.Checksum {
 		bytes = entry.Size
 	}
-	if err := c.opts.Pacer.Wait(p.ctx, 0, bytes); err != nil {
-		return false, "", err
+	if err := c.opts.Pacer.Wait(p.ctx, items, bytes); err != nil {
+		return Probe{}, false, err
 	}
-	var pr Probe
 	err = p.retry(func() (err error) {
 		if c.opts.Checksum {
 			pr, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
@@ -173,12 +182,12 @@ func (p *pass) verify(entry meta.Chunk) (corrupt bool, trailing string, err erro
 		return err
 	})
 	if errors.Is(err, rawx.ErrHashFailed) {
-		return true, "", nil
+		return Probe{}, true, nil
 	}
 	if err == nil {
 		c.stats.bytes.Add(bytes)
 	}
-	return false, pr.TrailingError(entry.Size), err
+	return pr, false, err
 }
 
 // sighting is what was learnt of a chunk and its owner.
@@ -333,25 +342,16 @@ func (p *pass) hints(t Target, rec *rdir.Record, pr Probe, host, id string) ([]h
 // list chunkURL (canonical), as the directory answers for its chunk id.
 // Its error says that the directory could not be asked.
 func (p *pass) directoryListers(chunkURL string) ([]hint, error) {
-	_, id, err := rawx.SplitChunkURL(chunkURL)
-	if err != nil {
-		return nil, err
-	}
 	var owners []meta.ChunkOwner
-	err = p.retry(func() (err error) {
-		owners, err = p.c.dir.ChunkOwners(p.ctx, id)
+	err := p.retry(func() (err error) {
+		owners, err = p.c.resolve.Listers(p.ctx, chunkURL)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("ask the directory for the owners of %s: %w", chunkURL, err)
-	}
 	var out []hint
 	for _, o := range owners {
-		if u, err := p.c.resolve.CanonicalChunkURL(p.ctx, o.Chunk.URL); err == nil && u == chunkURL {
-			out = append(out, hint{cid: o.ContainerID, contentID: o.ContentID})
-		}
+		out = append(out, hint{cid: o.ContainerID, contentID: o.ContentID})
 	}
-	return out, nil
+	return out, err
 }
 
 // findOwner returns the first owner among hints whose directory entry

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
-	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 // objectTarget checks an object named by a target: one version, or every
@@ -330,25 +329,8 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 	r := &Result{Kind: KindChunk, Target: Target{Account: owner.Account,
 		Container: owner.Container, Object: o.Name, Version: o.Version,
 		ContentID: o.ContentID, Chunk: entry.URL}}
-	var bytes int64
-	if c.opts.Checksum {
-		bytes = entry.Size
-	}
-	if err := c.opts.Pacer.Wait(p.ctx, 1, bytes); err != nil {
-		r.fail("", err)
-		return r, dataBad
-	}
-	var pr Probe
 	at := time.Now()
-	err := p.retry(func() (err error) {
-		if c.opts.Checksum {
-			pr, err = c.probe.Verify(p.ctx, entry.URL, entry.Size, entry.Hash)
-		} else {
-			pr, err = c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
-		}
-		return err
-	})
-	corrupt := errors.Is(err, rawx.ErrHashFailed)
+	pr, corrupt, err := p.checkData(entry, 1)
 	if corrupt {
 		// The data is judged; its attributes still have to be.
 		at = time.Now()
@@ -356,12 +338,14 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 			pr, err = c.probe.Head(p.ctx, entry.URL, false)
 			return err
 		})
+		if err == nil && c.opts.Checksum {
+			c.stats.bytes.Add(entry.Size)
+		}
 	}
 	if err != nil {
 		p.headError(r, err, at)
 		return r, dataBad
 	}
-	c.stats.bytes.Add(bytes)
 	r.Errors = Compare(pr.Meta, owner, entry)
 	if e := pr.TrailingError(entry.Size); e != "" {
 		r.Errors = append(r.Errors, e)

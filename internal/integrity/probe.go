@@ -113,6 +113,53 @@ func (r *Resolver) CanonicalChunkURL(ctx context.Context, chunkURL string) (stri
 	return rawx.ChunkURL(svc, id), nil
 }
 
+// Listers returns the directory's entries that list chunkURL, a canonical
+// chunk URL (see CanonicalChunkURL): those of its chunk id whose own URL,
+// however spelled, names the same chunk.
+func (r *Resolver) Listers(ctx context.Context, chunkURL string) ([]meta.ChunkOwner, error) {
+	_, id, err := rawx.SplitChunkURL(chunkURL)
+	if err != nil {
+		return nil, err
+	}
+	owners, err := r.dir.ChunkOwners(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("ask the directory who lists %s: %w", chunkURL, err)
+	}
+	var out []meta.ChunkOwner
+	for _, o := range owners {
+		if u, err := r.CanonicalChunkURL(ctx, o.Chunk.URL); err == nil && u == chunkURL {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// RegisteredID returns the service id of a registered chunk server named
+// by its id, in any case, or its address; another name fails with
+// meta.ErrNoSuchService.
+func (r *Resolver) RegisteredID(ctx context.Context, name string) (string, error) {
+	id, err := r.ServiceID(ctx, name)
+	if err == nil {
+		_, err = r.Resolve(ctx, id)
+	}
+	return id, err
+}
+
+// RegisteredChunkURL returns chunkURL canonical (see CanonicalChunkURL),
+// failing with meta.ErrNoSuchService unless its chunk server is
+// registered.
+func (r *Resolver) RegisteredChunkURL(ctx context.Context, chunkURL string) (string, error) {
+	u, err := r.CanonicalChunkURL(ctx, chunkURL)
+	if err != nil {
+		return "", err
+	}
+	host, _, _ := rawx.SplitChunkURL(u)
+	if _, err := r.Resolve(ctx, host); err != nil {
+		return "", fmt.Errorf("chunk %s: %w", chunkURL, err)
+	}
+	return u, nil
+}
+
 // Canonical returns o with every chunk URL canonical (see
 // CanonicalChunkURL): a directory may write a copy's URL with its chunk
 // server's address, or its chunk id in lowercase, and two spellings of

@@ -32,6 +32,7 @@ type state struct {
 	health  health
 	reasons []string // why it is broken
 	missing bool     // its chunk server has no such chunk
+	intact  bool     // a deep check found its data intact, whatever its attributes
 	err     error    // why its health is unknown
 }
 
@@ -53,9 +54,9 @@ func (r *Rebuilder) classify(ctx context.Context, j *job, entry meta.Chunk, deep
 			errs = append(errs, e)
 		}
 		if len(errs) > 0 {
-			return state{health: broken, reasons: errs}
+			return state{health: broken, reasons: errs, intact: deep}
 		}
-		return state{health: healthy}
+		return state{health: healthy, intact: deep}
 	case errors.Is(err, rawx.ErrNotFound):
 		return state{health: broken, reasons: []string{err.Error()}, missing: true}
 	case errors.Is(err, rawx.ErrHashFailed):
@@ -356,14 +357,9 @@ func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old 
 		res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": would record it", "; ")
 		return res
 	}
-	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: src}
-	if old != nil {
-		u.Old = j.dirEntry(*old)
+	if err := r.record(ctx, j, old, src); err != nil {
+		return failed(res, err)
 	}
-	if err := r.dir.UpdateChunk(ctx, j.cid, u); err != nil {
-		return failed(res, fmt.Errorf("record %s: %w", src.URL, err))
-	}
-	r.cleanup(ctx, j, old, src)
 	what := "as one more copy"
 	if old != nil {
 		what = "in place of " + old.URL
@@ -371,6 +367,23 @@ func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old 
 	res.Outcome = Recorded
 	res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": recorded "+what+", nothing copied", "; ")
 	return res
+}
+
+// record writes an existing chunk that verifies in the directory in place
+// of old (nil: as one more copy), then removes old's chunk if nothing
+// lists it any more. The chunk itself is never deleted, whatever happens.
+func (r *Rebuilder) record(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk) error {
+	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: ne}
+	what := ne.URL
+	if old != nil {
+		u.Old = j.dirEntry(*old)
+		what += " in place of " + old.URL
+	}
+	if err := r.dir.UpdateChunk(ctx, j.cid, u); err != nil {
+		return fmt.Errorf("record %s: %w", what, err)
+	}
+	r.cleanup(ctx, j, old, ne)
+	return nil
 }
 
 // intact reports whether the chunk server of a copy re-hashes its data to
@@ -583,14 +596,10 @@ func (r *Rebuilder) address(ctx context.Context, chunkURL string) (string, error
 // still lists it (errStillListed): whatever made the caller decide, a
 // listed chunk is never deleted.
 func (r *Rebuilder) deleteChunk(ctx context.Context, chunkURL string) error {
-	_, id, err := rawx.SplitChunkURL(chunkURL)
-	if err != nil {
-		return err
-	}
-	listers, err := r.directoryClaims(ctx, chunkURL, id)
+	listers, err := r.directoryClaims(ctx, chunkURL)
 	switch {
 	case err != nil:
-		return fmt.Errorf("ask the directory who lists %s: %w", chunkURL, err)
+		return err
 	case len(listers) > 0:
 		return fmt.Errorf("%w: %s, by content %s of container %s", errStillListed, chunkURL,
 			listers[0].contentID, listers[0].cid)

@@ -270,15 +270,8 @@ func (r *Rebuilder) CanonicalChunkURL(ctx context.Context, chunkURL string) (str
 // on a registered chunk server named by service id or address. A server
 // the directory does not know fails with meta.ErrNoSuchService.
 func (r *Rebuilder) ChunkEntry(ctx context.Context, chunkURL string) (integrity.RebuildEntry, error) {
-	u, err := r.resolve.CanonicalChunkURL(ctx, chunkURL)
-	if err != nil {
-		return integrity.RebuildEntry{}, err
-	}
-	host, _, _ := rawx.SplitChunkURL(u)
-	if _, err := r.resolve.Resolve(ctx, host); err != nil {
-		return integrity.RebuildEntry{}, fmt.Errorf("chunk %s: %w", chunkURL, err)
-	}
-	return integrity.RebuildEntry{Chunk: u}, nil
+	u, err := r.resolve.RegisteredChunkURL(ctx, chunkURL)
+	return integrity.RebuildEntry{Chunk: u}, err
 }
 
 // job is the object an entry is about. Its chunk URLs are canonical

@@ -231,10 +231,7 @@ func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 // its id (in any case) or its address; another name fails with
 // meta.ErrNoSuchService.
 func (r *Rebuilder) VolumeID(ctx context.Context, name string) (string, error) {
-	id, err := r.resolve.ServiceID(ctx, name)
-	if err == nil {
-		_, err = r.resolve.Resolve(ctx, id)
-	}
+	id, err := r.resolve.RegisteredID(ctx, name)
 	if err != nil {
 		return "", fmt.Errorf("volume %s: %w", name, err)
 	}

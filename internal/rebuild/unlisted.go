@@ -83,7 +83,7 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 	// The directory is asked last which entries list this chunk: an owner
 	// the chunk and its index do not name (a wrong fullpath attribute, a
 	// lost index record) must still keep it.
-	listers, err := r.directoryClaims(ctx, url, id)
+	listers, err := r.directoryClaims(ctx, url)
 	if err != nil {
 		return failed(res, fmt.Errorf("find the owner of %s: %w", url, err))
 	}
@@ -165,20 +165,14 @@ func (r *Rebuilder) indexClaims(ctx context.Context, vol, id string) ([]claim, e
 }
 
 // directoryClaims returns the owners whose directory entries list url
-// (canonical), as the directory answers for its chunk id.
-func (r *Rebuilder) directoryClaims(ctx context.Context, url, id string) ([]claim, error) {
-	owners, err := r.dir.ChunkOwners(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+// (canonical).
+func (r *Rebuilder) directoryClaims(ctx context.Context, url string) ([]claim, error) {
+	owners, err := r.resolve.Listers(ctx, url)
 	var out []claim
 	for _, o := range owners {
-		if u, err := r.resolve.CanonicalChunkURL(ctx, o.Chunk.URL); err == nil && u == url {
-			out = append(out, claim{from: "the directory", cid: o.ContainerID,
-				contentID: o.ContentID})
-		}
+		out = append(out, claim{from: "the directory", cid: o.ContainerID, contentID: o.ContentID})
 	}
-	return out, nil
+	return out, err
 }
 
 // appendNew appends the claims not in list already.
@@ -350,7 +344,7 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 	}
 	ne := meta.Chunk{URL: url, Pos: listed.Pos, Size: listed.Size, Hash: listed.Hash}
 	attrs := r.classify(ctx, j, ne, true)
-	if attrs.health != healthy && !r.intact(ctx, ne) {
+	if !attrs.intact {
 		return res, false // its data is not the entry's either
 	}
 	res.NewURL = url
@@ -358,13 +352,9 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 		res.Outcome, res.Detail = Planned, "would record this verified copy in place of "+listed.URL
 		return res, true
 	}
-	err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
-		Old: j.dirEntry(listed),
-		New: ne})
-	if err != nil {
-		return failed(res, fmt.Errorf("record %s in place of %s: %w", url, listed.URL, err)), true
+	if err := r.record(ctx, j, &listed, ne); err != nil {
+		return failed(res, err), true
 	}
-	r.cleanup(ctx, j, &listed, ne)
 	what := "which was lost"
 	if !st.missing {
 		what = "which is damaged (" + strings.Join(st.reasons, "; ") + ")"
