@@ -321,12 +321,7 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 		t.Fatal("the fixture has too few chunks of two bytes or more")
 	}
 	truncated, unsized, overlong := big[0], big[1], big[2]
-	fh, err := os.OpenFile(f.Path(overlong), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fh.WriteString("trailing")
-	fh.Close()
+	integritytest.Append(t, f.Path(overlong), "trailing")
 	if err := os.Truncate(f.Path(truncated), truncated.Size/2); err != nil {
 		t.Fatal(err)
 	}

@@ -79,12 +79,7 @@ func TestOverlongCopyIsRebuilt(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(8)
 	c := f.ObjectsOf("TWOCOPIES")[0].Chunks[0]
-	fh, err := os.OpenFile(f.Path(c), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fh.WriteString("garbage")
-	fh.Close()
+	integritytest.Append(t, f.Path(c), "garbage")
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -137,11 +132,7 @@ func TestChunkListedByAnotherObjectIsKept(t *testing.T) {
 	pointAt(f, x, y)
 	entries, _ := checkEntries(t, f)
 	rebuildAll(t, f, entries)
-	for _, c := range y.Chunks {
-		if _, err := os.Stat(f.Path(c)); err != nil {
-			t.Errorf("a file object Y lists is gone: %v", err)
-		}
-	}
+	wantFiles(t, f, y.Chunks)
 	f.ReadAll(nil)
 }
 
@@ -153,12 +144,7 @@ func TestOverlongCopiesAreASource(t *testing.T) {
 	f.Populate(8)
 	o := f.ObjectsOf("TWOCOPIES")[0]
 	for _, c := range integritytest.CopiesAt(o, "0") {
-		fh, err := os.OpenFile(f.Path(c), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fh.WriteString("EXTRA")
-		fh.Close()
+		integritytest.Append(t, f.Path(c), "EXTRA")
 	}
 	f.ReadAll(nil)
 	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
@@ -199,11 +185,17 @@ func TestDeleteKeepsChunksOtherObjectsList(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	for _, c := range y.Chunks {
-		if _, err := os.Stat(f.Path(c)); err != nil {
-			t.Errorf("a file object Y lists is gone: %v", err)
-		}
-	}
+	wantFiles(t, f, y.Chunks)
 	f.ReadAll([]integritytest.Item{integritytest.ObjectItem(x, f.ContainerOf(x)),
 		integritytest.ObjectItem(z, f.ContainerOf(z))})
+}
+
+// wantFiles fails the test for each chunk whose file is gone.
+func wantFiles(t *testing.T, f *integritytest.Fixture, chunks []meta.Chunk) {
+	t.Helper()
+	for _, c := range chunks {
+		if _, err := os.Stat(f.Path(c)); err != nil {
+			t.Errorf("a listed file is gone: %v", err)
+		}
+	}
 }

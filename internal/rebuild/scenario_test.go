@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -81,8 +82,24 @@ func checkEntries(t *testing.T, f *integritytest.Fixture) ([]integrity.RebuildEn
 func rebuildAll(t *testing.T, f *integritytest.Fixture,
 	entries []integrity.RebuildEntry) rebuild.Stats {
 	t.Helper()
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 4, OrphanMinAge: -1,
-		Report: func(r rebuild.Result) { t.Log(r.Line()) }})
+	_, st := runEntries(t, f, rebuild.Options{Concurrency: 4, OrphanMinAge: -1}, entries)
+	return st
+}
+
+// runEntries rebuilds entries with opts and returns each result, logged,
+// and the counters.
+func runEntries(t *testing.T, f *integritytest.Fixture, opts rebuild.Options,
+	entries []integrity.RebuildEntry) ([]rebuild.Result, rebuild.Stats) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []rebuild.Result
+	opts.Report = func(r rebuild.Result) {
+		t.Log(r.Line())
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +107,7 @@ func rebuildAll(t *testing.T, f *integritytest.Fixture,
 	if err := run.Process(f.Ctx, rebuild.Slice(entries)); err != nil {
 		t.Fatal(err)
 	}
-	return run.Stats()
+	return got, run.Stats()
 }
 
 // checkClean checks the whole namespace with checksums, failing the test

@@ -227,17 +227,8 @@ func TestGoneListedChunkByURLIsRepaired(t *testing.T) {
 	f.Populate(8)
 	o := f.ObjectsOf("TWOCOPIES")[0]
 	moved := f.MoveEntry(o, f.ContainerOf(o), o.Chunks[0])
-	var got []rebuild.Result
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
-		Report: func(r rebuild.Result) { got = append(got, r) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := rb.NewRun()
-	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{{Chunk: moved.URL}})); err != nil {
-		t.Fatal(err)
-	}
-	if st := run.Stats(); len(got) != 1 || got[0].Outcome != rebuild.Recorded &&
+	got, st := runEntries(t, f, rebuild.Options{}, []integrity.RebuildEntry{{Chunk: moved.URL}})
+	if len(got) != 1 || got[0].Outcome != rebuild.Recorded &&
 		got[0].Outcome != rebuild.Rebuilt || !st.OK() {
 		t.Errorf("%v: %+v, want the copy repaired and the run OK", got, st)
 	}
@@ -266,19 +257,9 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := f.MoveEntry(o, f.ContainerOf(o), c)
-	var got []rebuild.Result
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{
-		Report: func(r rebuild.Result) { got = append(got, r) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := rb.NewRun()
 	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, f.ContainerOf(o)),
 		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: moved.URL}
-	if err := run.Process(f.Ctx, rebuild.Slice([]integrity.RebuildEntry{e})); err != nil {
-		t.Fatal(err)
-	}
-	st := run.Stats()
+	got, st := runEntries(t, f, rebuild.Options{}, []integrity.RebuildEntry{e})
 	if len(got) != 1 || got[0].Outcome != rebuild.Recorded || got[0].NewURL != c.URL ||
 		st.Recorded != 1 || st.Rebuilt != 0 || st.Bytes != 0 {
 		t.Errorf("%v: %+v, want %s recorded in place", got, st, c.URL)

@@ -337,6 +337,19 @@ func ObjectItem(o *meta.Object, container string) Item {
 // ChunkItem is the item of a chunk.
 func ChunkItem(c meta.Chunk) Item { return Item{integrity.KindChunk, c.URL} }
 
+// Append adds text at the end of a file: bytes after a chunk's data.
+func Append(t testing.TB, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Flip inverts one byte in the middle of a file, keeping its size.
 func Flip(t testing.TB, path string) {
 	t.Helper()
