@@ -214,7 +214,8 @@ func TestPutRefusesBadInput(t *testing.T) {
 			}
 			resp.Body.Close()
 			if resp.StatusCode != tt.want {
-				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.want, resp.Header.Get("X-Error"))
+				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.want,
+					resp.Header.Get("X-Error"))
 			}
 			assertNoChunkFiles(t, srv.cfg.Volume)
 		})
@@ -578,7 +579,8 @@ func TestLinkAndPost(t *testing.T) {
 	if err := c.Link(ctx, ChunkURL(addr, src), ChunkURL("other:1", testID(32)), fp); err == nil {
 		t.Error("link to another service accepted")
 	}
-	if err := c.Link(ctx, ChunkURL(addr, testID(33)), ChunkURL(addr, testID(34)), fp); !errors.Is(err, ErrNotFound) {
+	err := c.Link(ctx, ChunkURL(addr, testID(33)), ChunkURL(addr, testID(34)), fp)
+	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("link of a missing chunk: %v", err)
 	}
 	s1, _ := os.Stat(srv.chunkPath(src))
@@ -696,8 +698,9 @@ func TestStatAndMetrics(t *testing.T) {
 	c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("hello"), -1)
 	c.Head(ctx, ChunkURL(addr, testID(201)), false)
 	for path, wants := range map[string][]string{
-		"/stat":    {"counter req.hits.put 1\n", "counter rep.hits.404 1\n", "counter rep.bread 5\n"},
-		"/metrics": {`gridkeep_rawx_requests_total{code="201",route="put"} 1`, "gridkeep_rawx_received_bytes_total 5"},
+		"/stat": {"counter req.hits.put 1\n", "counter rep.hits.404 1\n", "counter rep.bread 5\n"},
+		"/metrics": {`gridkeep_rawx_requests_total{code="201",route="put"} 1`,
+			"gridkeep_rawx_received_bytes_total 5"},
 	} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
