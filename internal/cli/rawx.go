@@ -40,6 +40,12 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 				return err
 			}
 			cfg.Logger = logger
+			switch {
+			case cfg.MetaCache < 0:
+				return usagef("--meta-cache must be 0 or more, not %d", cfg.MetaCache)
+			case cfg.MetaCache == 0:
+				cfg.MetaCache = -1 // remember nothing
+			}
 			return runRawx(cmd.Context(), cfg, listen)
 		},
 	}
@@ -51,6 +57,8 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable (fsync) before answering")
 	f.IntVar(&cfg.Layout.Width, "hash-width", 3, "characters of the chunk id per directory level")
 	f.IntVar(&cfg.Layout.Depth, "hash-depth", 1, "directory levels above chunk files")
+	f.IntVar(&cfg.MetaCache, "meta-cache", rawx.DefaultMetaCache,
+		"chunks whose metadata GET and HEAD remember while their file is unchanged (0: none)")
 	f.Int64Var(&cfg.MaxChunkSize, "max-chunk-size", rawx.DefaultMaxChunkSize, "largest chunk accepted, bytes")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info (access log), warn, error")
 	cmd.MarkFlagRequired("volume")

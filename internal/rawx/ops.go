@@ -36,6 +36,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, id string) error
 	if err := os.Remove(path); err != nil {
 		return err
 	}
+	s.metas.forget(id)
 	if s.cfg.Fsync {
 		if err := syncDir(path); err != nil {
 			return err
@@ -66,14 +67,16 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 	if m == nil {
 		return err
 	}
-	final := s.chunkPath(dst)
-	if _, err := os.Lstat(final); err == nil {
+	final := s.cfg.Layout.Path(dst)
+	if _, err := os.Lstat(s.chunkPath(dst)); err == nil {
 		return errorf(http.StatusConflict, "")
 	}
 	if err := s.ensureDir(dst); err != nil {
 		return err
 	}
-	if err := s.link(src, final, dst, u.meta.FullpathRaw); err != nil {
+	err = s.link(src, final, dst, u.meta.FullpathRaw)
+	s.metas.forget(id) // the shared inode has one more attribute
+	if err != nil {
 		return err
 	}
 	m.ChunkID, m.Fullpath, m.FullpathRaw = dst, u.meta.Fullpath, u.meta.FullpathRaw
@@ -83,10 +86,11 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 	return nil
 }
 
-// link creates final as a hard link of src through a pending name, sets
-// the new fullpath attribute, then renames it into place.
+// link creates final (a path in the volume) as a hard link of src through
+// a pending name, sets the new fullpath attribute, then renames it into
+// place.
 func (s *Server) link(src, final, dst, fullpath string) error {
-	pending := final + chunk.PendingSuffix
+	pending := filepath.Join(s.cfg.Volume, final+chunk.PendingSuffix)
 	if err := os.Link(src, pending); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return errorf(http.StatusConflict, "")
@@ -96,7 +100,7 @@ func (s *Server) link(src, final, dst, fullpath string) error {
 	attr := []chunk.Attr{{Name: chunk.AttrFullpathPrefix + dst, Value: fullpath}}
 	err := chunk.SetAttrs(pending, attr)
 	if err == nil {
-		err = s.commit(pending, final, dst)
+		err = s.commit(final+chunk.PendingSuffix, final, dst)
 	}
 	if err != nil {
 		chunk.RemoveAttr(pending, attr[0].Name)
@@ -139,7 +143,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	for k, v := range extra {
 		attrs = append(attrs, chunk.Attr{Name: chunk.AttrExtPrefix + k, Value: v})
 	}
-	if err := chunk.SetAttrs(path, attrs); err != nil {
+	err = chunk.SetAttrs(path, attrs)
+	s.metas.forget(id)
+	if err != nil {
 		return err
 	}
 	if v := r.Header.Get(HdrNonOptimal); v != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,7 +178,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 	}
 	// An existing chunk is refused by the no-replace rename at the end, like
 	// a concurrent upload of the same id: no stat on the way in.
-	final := s.chunkPath(id)
+	final := s.cfg.Layout.Path(id)
 	if r.ContentLength > s.cfg.MaxChunkSize {
 		return errorf(http.StatusRequestEntityTooLarge, "chunk larger than %d bytes", s.cfg.MaxChunkSize)
 	}
@@ -197,7 +198,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 		err = s.commit(pending, final, id)
 	}
 	if err != nil {
-		os.Remove(pending)
+		os.Remove(filepath.Join(s.cfg.Volume, pending))
 		return err
 	}
 	if u.nonOptimal {
@@ -333,10 +334,12 @@ func clientError(err error) error {
 	}
 }
 
-// commit renames the pending file to its final name, refusing to replace a
-// chunk that appeared meanwhile.
+// commit renames the pending file to its final name (both paths in the
+// volume), refusing to replace a chunk that appeared meanwhile.
 func (s *Server) commit(pending, final, id string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, pending, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
+	err := s.inVolume(func(dirfd int) error {
+		return unix.Renameat2(dirfd, pending, dirfd, final, unix.RENAME_NOREPLACE)
+	})
 	if errors.Is(err, unix.EEXIST) {
 		return errorf(http.StatusConflict, "")
 	}
@@ -344,7 +347,7 @@ func (s *Server) commit(pending, final, id string) error {
 		return err
 	}
 	if s.cfg.Fsync {
-		return syncDir(final)
+		return syncDir(filepath.Join(s.cfg.Volume, final))
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -69,6 +70,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// NoShallowCopy refuses COPY (405), as OpenIO does without shallow_copy.
 	NoShallowCopy bool
+	// MetaCache is how many chunks' metadata reads remember (see
+	// metacache.go); 0 means DefaultMetaCache, a negative value none.
+	MetaCache int
 
 	Publisher event.Publisher // receives chunk events; nil drops them
 	Logger    *slog.Logger    // access and error log; nil discards
@@ -79,12 +83,15 @@ type Server struct {
 	cfg     Config
 	id      string // service id, or Addr
 	log     *slog.Logger
-	lock    *os.File // the volume directory, flock'ed while the server runs
-	dirs    sync.Map // relative chunk directories known to exist
+	lock    *os.File        // the volume directory, flock'ed while the server runs
+	vol     syscall.RawConn // lock's descriptor, for paths relative to the volume
+	dirs    sync.Map        // relative chunk directories known to exist
 	stats   *stats
 	metrics *metrics
-	// create opens a new pending file; tests replace it to inject faults.
-	create func(path string) (file, error)
+	metas   metaCache
+	// create opens a new pending file by its path in the volume; tests
+	// replace it to inject faults.
+	create func(rel string) (file, error)
 }
 
 // file is what an upload needs of an open file.
@@ -110,8 +117,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.create = createPending
+	s.create = s.createPending
 	s.metrics = newMetrics()
+	var err error
+	if s.metas, err = newMetaCache(cfg.MetaCache); err != nil {
+		return nil, fmt.Errorf("rawx: %w", err)
+	}
 	if err := s.openVolume(); err != nil {
 		return nil, err
 	}
@@ -178,6 +189,10 @@ func (s *Server) openVolume() error {
 		}
 	}
 	s.lock = d
+	if s.vol, err = d.SyscallConn(); err != nil {
+		d.Close()
+		return fmt.Errorf("rawx: volume: %w", err)
+	}
 	n, err := s.removePending()
 	if err != nil {
 		d.Close()
@@ -275,12 +290,37 @@ func (s *Server) ensureDir(id string) error {
 	return nil
 }
 
-func createPending(path string) (file, error) {
-	f, err := openFile(path, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o644)
+func (s *Server) createPending(rel string) (file, error) {
+	f, err := s.openRel(rel, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// openRel opens the file at path rel in the volume, like openFile. Paths
+// are resolved from the volume's open directory, not from the root: fewer
+// lookups, and the volume cannot move under the server.
+func (s *Server) openRel(rel string, flag int, perm uint32) (*os.File, error) {
+	fd := -1
+	err := s.inVolume(func(dirfd int) (err error) {
+		fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC, perm)
+		return err
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(s.cfg.Volume, rel), Err: err}
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(s.cfg.Volume, rel)), nil
+}
+
+// inVolume calls fn with the volume directory's descriptor, which stays
+// open until fn returns even if Close is called meanwhile.
+func (s *Server) inVolume(fn func(dirfd int) error) error {
+	var ferr error
+	if err := s.vol.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
 }
 
 // openFile opens a chunk file as os.OpenFile does, minus the attempt to add

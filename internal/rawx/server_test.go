@@ -387,8 +387,8 @@ func (f *fullFile) Write(p []byte) (int, error) {
 
 func TestFullDisk(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS"})
-	srv.create = func(path string) (file, error) {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	srv.create = func(rel string) (file, error) {
+		f, err := os.OpenFile(filepath.Join(srv.cfg.Volume, rel), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err != nil {
 			return nil, err
 		}
@@ -441,6 +441,36 @@ func TestRanges(t *testing.T) {
 		if resp.StatusCode != tt.code || (tt.code < 400 && string(b) != tt.body) ||
 			resp.Header.Get("Content-Range") != tt.contentRange {
 			t.Errorf("Range %s: %d %q %q", tt.rng, resp.StatusCode, b, resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
+// TestBodyPaths reads ranges of every size class: small bodies go through
+// memory, middle ones with sendfile, large ones from a mapping, from
+// offsets that are not page-aligned.
+func TestBodyPaths(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(11)
+	data := make([]byte, 9<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	var c Client
+	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(data))
+	for _, r := range [][2]int64{{0, size}, {5, 4101}, {100_000, 3_000_000}, {4097, size},
+		{size - 5_000_000, size}, {1, smallBody + 2}, {3, mappedBody + 3}} {
+		body, _, err := c.Get(ctx, ChunkURL(addr, id), r[0], r[1]-r[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(body)
+		body.Close()
+		if err != nil || !bytes.Equal(got, data[r[0]:r[1]]) {
+			t.Errorf("bytes %d to %d: %d bytes read, equal %v, %v", r[0], r[1], len(got),
+				bytes.Equal(got, data[r[0]:r[1]]), err)
 		}
 	}
 }

@@ -45,7 +45,10 @@ type metrics struct {
 	bytesIn  prometheus.Counter
 	bytesOut prometheus.Counter
 	latency  *prometheus.HistogramVec
-	handler  http.Handler
+	// metaHits and metaMisses count chunk metadata found remembered or read
+	// from the file (see metacache.go).
+	metaHits, metaMisses prometheus.Counter
+	handler              http.Handler
 }
 
 func newMetrics() *metrics {
@@ -69,7 +72,12 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"route", "code"}),
 	}
-	reg.MustRegister(m.requests, m.bytesIn, m.bytesOut, m.latency,
+	meta := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gridkeep_rawx_meta_cache_total",
+		Help: "Chunk metadata loads by GET and HEAD: found remembered (hit) or read from the file (miss).",
+	}, []string{"result"})
+	m.metaHits, m.metaMisses = meta.WithLabelValues("hit"), meta.WithLabelValues("miss")
+	reg.MustRegister(m.requests, m.bytesIn, m.bytesOut, m.latency, meta,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m

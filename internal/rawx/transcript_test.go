@@ -123,7 +123,7 @@ func TestTranscript(t *testing.T) {
 
 // startServer runs a chunk server on a new volume and returns it with its
 // address.
-func startServer(t *testing.T, cfg Config) (*Server, string) {
+func startServer(t *testing.T, cfg Config, setup ...func(*Server)) (*Server, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -137,6 +137,9 @@ func startServer(t *testing.T, cfg Config) (*Server, string) {
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(srv)
 	}
 	hs := srv.HTTPServer()
 	go hs.Serve(ln)
