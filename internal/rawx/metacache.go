@@ -26,6 +26,12 @@ import (
 // remembered only once its file's change time is settleTime old: a later
 // change gets a later time. The server's own changes (DELETE, COPY, POST)
 // also forget the chunk at once.
+//
+// The cache keeps the chunks that settled most recently (FIFO): chunks are
+// read most in the hours after they are written, and a frequency filter
+// (the cache's default policy) kept yesterday's often-read chunks in the
+// way of today's: 54% hits instead of 82% in `gridkeep bench rawx --op
+// get`, whose every run reads chunks it has just written.
 
 // DefaultMetaCache is how many chunks' metadata a server remembers unless
 // configured otherwise: a few megabytes.
