@@ -193,9 +193,9 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	if n := end - start; n > 0 && n <= smallBody {
 		// Read before answering: a file cut short meanwhile fails the
 		// request instead of its body.
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		small = (*bp)[:n]
+		buf, release := borrowBuf(n)
+		defer release()
+		small = buf[:n]
 		if _, err := f.ReadAt(small, start); err != nil {
 			return fmt.Errorf("read %d bytes at %d: %w", n, start, err)
 		}
@@ -342,9 +342,9 @@ func hashFile(f *os.File, size int64, h io.Writer) (int64, error) {
 			return n, err
 		}
 	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	return io.CopyBuffer(h, io.LimitReader(onlyReader{f}, size), *bp)
+	buf, release := borrowBuf(size)
+	defer release()
+	return io.CopyBuffer(h, io.LimitReader(onlyReader{f}, size), buf)
 }
 
 // hashMapped hashes a memory mapping of f. A file truncated meanwhile makes

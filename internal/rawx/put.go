@@ -19,8 +19,29 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 )
 
-// bufPool holds the buffers chunk bodies are copied through.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// Chunk bodies are copied through pooled buffers of two sizes: a small
+// body in a large buffer would cost clearing and caching bytes it never
+// uses each time the pool is emptied by a collection.
+const (
+	smallBuf = 16 << 10
+	largeBuf = 256 << 10
+)
+
+var (
+	smallBufs = sync.Pool{New: func() any { b := make([]byte, smallBuf); return &b }}
+	largeBufs = sync.Pool{New: func() any { b := make([]byte, largeBuf); return &b }}
+)
+
+// borrowBuf returns a buffer for a body of n bytes (-1 if unknown) and
+// the function that gives it back.
+func borrowBuf(n int64) ([]byte, func()) {
+	pool := &largeBufs
+	if n >= 0 && n <= smallBuf {
+		pool = &smallBufs
+	}
+	bp := pool.Get().(*[]byte)
+	return *bp, func() { pool.Put(bp) }
+}
 
 // upload is what a PUT says about the chunk it sends.
 type upload struct {
@@ -279,9 +300,8 @@ func (u *upload) verify(n int64, h hash.Hash) error {
 // progress within the idle timeout, and the body is bounded.
 func (s *Server) copyBody(w http.ResponseWriter, r *http.Request, f file, h hash.Hash) (int64, error) {
 	rc := http.NewResponseController(w)
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	buf, release := borrowBuf(r.ContentLength)
+	defer release()
 	var n int64
 	for {
 		rc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
