@@ -230,10 +230,10 @@ func (w *wtx) prune(c *meta.Container, o *meta.Object) error {
 	return nil
 }
 
-// versions returns the versions of a name, latest first.
+// versions returns the versions of a name, latest first (sorted here: see
+// objectDetails).
 func (w *wtx) versions(cid, name string) ([]int64, error) {
-	rows, err := w.query(w.ctx, `SELECT version FROM aliases WHERE cid = ? AND name = ?
-		ORDER BY version DESC`, cid, name)
+	rows, err := w.query(w.ctx, `SELECT version FROM aliases WHERE cid = ? AND name = ?`, cid, name)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +246,7 @@ func (w *wtx) versions(cid, name string) ([]int64, error) {
 		}
 		out = append(out, v)
 	}
+	slices.SortFunc(out, func(a, b int64) int { return cmp.Compare(b, a) })
 	return out, rows.Err()
 }
 
