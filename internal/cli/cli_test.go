@@ -125,6 +125,19 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	}
 }
 
+func TestRawxRefusesBadMetaCache(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	for _, n := range []string{"-1", "67108864", "many"} {
+		out, code := run(t, "", "rawx", "--volume", vol, "--listen", "127.0.0.1:0", "--meta-cache", n)
+		if code != ExitUsage || !strings.Contains(out, "meta-cache") {
+			t.Errorf("--meta-cache %s: exit %d: %s", n, code, out)
+		}
+	}
+	if _, err := os.Stat(vol); !os.IsNotExist(err) {
+		t.Errorf("a refused command created the volume: %v", err)
+	}
+}
+
 // runOn runs a client command against the directory at proxy, unless the
 // command names its own.
 func runOn(t *testing.T, proxy, stdin string, args ...string) (string, int) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
@@ -41,8 +42,9 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 			}
 			cfg.Logger = logger
 			switch {
-			case cfg.MetaCache < 0:
-				return usagef("--meta-cache must be 0 or more, not %d", cfg.MetaCache)
+			case cfg.MetaCache < 0 || cfg.MetaCache > cache.MaxCapacity:
+				return usagef("--meta-cache must be between 0 and %d, not %d", cache.MaxCapacity,
+					cfg.MetaCache)
 			case cfg.MetaCache == 0:
 				cfg.MetaCache = -1 // remember nothing
 			}

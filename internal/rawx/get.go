@@ -159,18 +159,48 @@ const smallBody = 64 << 10
 // more for smaller ones, where mapping and unmapping dominate.
 const mappedBody = 4 << 20
 
+// mappedPiece is how much writeMapped writes between two checks of the
+// file's size.
+const mappedPiece = 1 << 20
+
 // writeMapped writes bytes [start, end) of f from a memory mapping; ok is
-// false when f cannot be mapped. Only the kernel reads the mapping, so a
-// file cut short meanwhile fails the write instead of faulting.
+// false when f cannot be mapped. A file cut short meanwhile makes reads of
+// the mapping beyond its new last page fail (the write system call fails;
+// a copy in memory, such as the HTTP server's buffering of the first
+// bytes, faults, which is reported as an I/O error, not a crash). The rest
+// of that last page reads as zeros, though: the size is checked before
+// each piece, and a file shorter than the next piece ends the reply there,
+// so that only a cut during the write of one piece (as with sendfile,
+// whose pages the cut may zero before they leave) can send zeros before
+// the reply breaks off.
 func writeMapped(w io.Writer, f *os.File, start, end int64) (ok bool, err error) {
 	off := start &^ int64(os.Getpagesize()-1)
-	data, err := unix.Mmap(int(f.Fd()), off, int(end-off), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
+	data, merr := unix.Mmap(int(f.Fd()), off, int(end-off), unix.PROT_READ, unix.MAP_SHARED)
+	if merr != nil {
 		return false, nil
 	}
 	defer unix.Munmap(data)
-	_, err = w.Write(data[start-off:])
-	return true, err
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			ok, err = true, fmt.Errorf("the file was cut while being sent: %w", syscall.EIO)
+		}
+	}()
+	var st unix.Stat_t
+	for pos := start; pos < end; {
+		next := min(pos+mappedPiece, end)
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			return true, err
+		}
+		if st.Size < next {
+			return true, fmt.Errorf("the file was cut to %d bytes while being sent", st.Size)
+		}
+		if _, err := w.Write(data[pos-off : next-off]); err != nil {
+			return true, err
+		}
+		pos = next
+	}
+	return true, nil
 }
 
 // get serves a chunk or a range of it: small bodies through memory, large
@@ -186,8 +216,16 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	start, end, partial, err := parseRange(r.Header.Get("Range"), size)
+	if statusOf(err) == http.StatusRequestedRangeNotSatisfiable {
+		w.Header()["Content-Range"] = []string{"bytes */" + strconv.FormatInt(size, 10)}
+	}
 	if err != nil {
 		return err
+	}
+	if st.Size() < end {
+		// Said before any byte is sent, instead of a reply cut short.
+		return errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
+			st.Size(), size)
 	}
 	var small []byte
 	if n := end - start; n > 0 && n <= smallBody {

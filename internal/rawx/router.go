@@ -158,7 +158,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) (string, error) {
 		path = path[1:]
 	}
 	if !s.hostAllowed(r.Host) {
-		return "other", errorf(http.StatusTeapot, "")
+		return "other", errorf(http.StatusTeapot, "host %q is neither this service's id %q nor its address %q",
+			r.Host, s.id, s.cfg.Addr)
 	}
 	switch path {
 	case "/info":

@@ -426,8 +426,8 @@ func TestRanges(t *testing.T) {
 		{"bytes=8-100", "89", "bytes 8-9/10", 206},
 		{"bytes=5-2", "0123456789", "", 200},
 		{"bytes=0-1,4-5", "0123456789", "", 200},
-		{"bytes=10-", "", "", 416},
-		{"bytes=-0", "", "", 416},
+		{"bytes=10-", "", "bytes */10", 416},
+		{"bytes=-0", "", "bytes */10", 416},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest("GET", ChunkURL(addr, id), nil)
@@ -472,6 +472,109 @@ func TestBodyPaths(t *testing.T) {
 			t.Errorf("bytes %d to %d: %d bytes read, equal %v, %v", r[0], r[1], len(got),
 				bytes.Equal(got, data[r[0]:r[1]]), err)
 		}
+	}
+}
+
+// TestShortFileFailsBeforeReplying: a file cut shorter than the bytes a
+// GET must serve fails the request before any byte is sent, whatever the
+// size of the body, instead of promising a length it cannot send.
+func TestShortFileFailsBeforeReplying(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	id := testID(12)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 600_000) // 9.6 MB
+	var c Client
+	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), -1); err != nil {
+		t.Fatal(err)
+	}
+	const cut = 5_000_003
+	if err := os.Truncate(srv.chunkPath(id), cut); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		rng  string
+		code int
+	}{
+		{"", 412}, {"bytes=9000000-", 412}, {"bytes=6000000-6000010", 412},
+		{"bytes=4999990-5000010", 412}, {"bytes=100-4999999", 206}, {"bytes=0-10", 206},
+	} {
+		req, _ := http.NewRequest("GET", ChunkURL(addr, id), nil)
+		if tt.rng != "" {
+			req.Header.Set("Range", tt.rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || err != nil {
+			t.Errorf("Range %q: %d (%v), want %d", tt.rng, resp.StatusCode, err, tt.code)
+			continue
+		}
+		if tt.code == 206 {
+			var from, to int
+			fmt.Sscanf(tt.rng, "bytes=%d-%d", &from, &to)
+			if !bytes.Equal(b, data[from:to+1]) {
+				t.Errorf("Range %q: wrong bytes", tt.rng)
+			}
+		}
+	}
+}
+
+// cuttingWriter cuts file to size after the first write it receives, or
+// before it copies the bytes when early is set.
+type cuttingWriter struct {
+	bytes.Buffer
+	file  string
+	size  int64
+	early bool
+	cut   bool
+}
+
+func (w *cuttingWriter) Write(p []byte) (int, error) {
+	if !w.cut {
+		w.cut = true
+		if w.early {
+			os.Truncate(w.file, w.size)
+		} else {
+			defer os.Truncate(w.file, w.size)
+		}
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestMappedWriteStopsAtCut: a file cut while it is sent from its mapping
+// never has the zeros of its new last page sent as data.
+func TestMappedWriteStopsAtCut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chunk")
+	data := bytes.Repeat([]byte{0xA5}, 3*mappedPiece+100)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const start = 4097
+	w := &cuttingWriter{file: path, size: mappedPiece + 4097 + 10}
+	ok, err := writeMapped(w, f, start, int64(len(data)))
+	if !ok || err == nil {
+		t.Fatalf("write of a file cut while sent: ok %v, err %v", ok, err)
+	}
+	got := w.Bytes()
+	if !bytes.Equal(got, data[start:start+len(got)]) || len(got) != mappedPiece {
+		t.Errorf("%d bytes sent, want the first piece of %d bytes, all from the file", len(got), mappedPiece)
+	}
+
+	// A cut while the bytes are copied in memory faults on the pages past
+	// the new end: an error, not a crash.
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w = &cuttingWriter{file: path, size: 100, early: true}
+	if ok, err := writeMapped(w, f, start, int64(len(data))); !ok || !errors.Is(err, syscall.EIO) {
+		t.Errorf("copy of a file cut meanwhile: ok %v, err %v", ok, err)
 	}
 }
 
