@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -116,6 +117,17 @@ func reportedMethod(m *chunk.Meta) string {
 
 var rangeRE = regexp.MustCompile(`^bytes=(\d*)-(\d*)$`)
 
+// rangeNumber is a decimal number of a Range header (digits only, as the
+// pattern checked); one too large for an int64 counts as the largest, so
+// that it means "to the end" like any number past the end.
+func rangeNumber(digits string) int64 {
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return math.MaxInt64
+	}
+	return n
+}
+
 // parseRange interprets a Range header like OpenIO's rawx: one range only;
 // anything it does not understand means the whole chunk.
 func parseRange(v string, size int64) (start, end int64, partial bool, err error) {
@@ -125,26 +137,25 @@ func parseRange(v string, size int64) (start, end int64, partial bool, err error
 	}
 	unsatisfiable := errorf(http.StatusRequestedRangeNotSatisfiable, "")
 	if mm[1] == "" { // bytes=-N: the last N bytes
-		n, perr := strconv.ParseInt(mm[2], 10, 64)
-		if perr != nil || n <= 0 || size == 0 {
+		n := rangeNumber(mm[2])
+		if n <= 0 || size == 0 {
 			return 0, 0, false, unsatisfiable
 		}
 		return max(size-n, 0), size, true, nil
 	}
-	start, perr := strconv.ParseInt(mm[1], 10, 64)
-	if perr != nil || start >= size {
+	start = rangeNumber(mm[1])
+	if start >= size {
 		return 0, 0, false, unsatisfiable
 	}
 	end = size
 	if mm[2] != "" {
-		last, perr := strconv.ParseInt(mm[2], 10, 64)
-		if perr != nil {
-			return 0, 0, false, unsatisfiable
-		}
+		last := rangeNumber(mm[2])
 		if last < start {
 			return 0, size, false, nil
 		}
-		end = min(last+1, size)
+		if last < size {
+			end = last + 1
+		}
 	}
 	return start, end, true, nil
 }
@@ -170,9 +181,8 @@ const mappedPiece = 1 << 20
 // bytes, faults, which is reported as an I/O error, not a crash). The rest
 // of that last page reads as zeros, though: the size is checked before
 // each piece, and a file shorter than the next piece ends the reply there,
-// so that only a cut during the write of one piece (as with sendfile,
-// whose pages the cut may zero before they leave) can send zeros before
-// the reply breaks off.
+// so that only a cut during the write of one piece can send zeros before
+// the reply breaks off (see the package doc for sendfile's case).
 func writeMapped(w io.Writer, f *os.File, start, end int64) (ok bool, err error) {
 	off := start &^ int64(os.Getpagesize()-1)
 	data, merr := unix.Mmap(int(f.Fd()), off, int(end-off), unix.PROT_READ, unix.MAP_SHARED)
@@ -222,11 +232,6 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	if st.Size() < end {
-		// Said before any byte is sent, instead of a reply cut short.
-		return errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
-			st.Size(), size)
-	}
 	var small []byte
 	if n := end - start; n > 0 && n <= smallBody {
 		// Read before answering: a file cut short meanwhile fails the
@@ -275,19 +280,25 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 // servedSize returns how many bytes of the chunk a read serves: the size
 // its attribute says, as OpenIO's rawx does, or the size the request
 // expects (X-Oio-Chunk-Meta-Chunk-Size, the directory's), whatever the
-// attribute says. A file shorter than that is truncated: 412. A file
-// longer holds trailing bytes after the data: the expected bytes are
-// served, and the reply says the file's size in X-Gridkeep-File-Size, for
-// the reader to judge. A reader that knows the size is then never misled
-// by a wrong attribute, and one that does not is served as by OpenIO.
+// attribute says. A file shorter than that is truncated: 412, before any
+// byte is sent (OpenIO's rawx promises the attribute's size and breaks
+// the reply off where the file ends). A file longer holds trailing bytes
+// after the data: the expected bytes are served, and the reply says the
+// file's size in X-Gridkeep-File-Size, for the reader to judge. A reader
+// that knows the size is then never misled by a wrong attribute, and one
+// that does not is served as by OpenIO, or refused.
 func servedSize(w http.ResponseWriter, r *http.Request, m *chunk.Meta, st os.FileInfo) (int64,
 	error) {
 	v := r.Header.Get(HdrChunkSize)
 	if v == "" {
+		if st.Size() < m.Size {
+			return 0, errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
+				st.Size(), m.Size)
+		}
 		return m.Size, nil
 	}
 	size, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || size < 0 {
+	if err != nil || size < 0 || v[0] < '0' || v[0] > '9' {
 		return 0, errorf(http.StatusBadRequest, "bad expected size %q", v)
 	}
 	if st.Size() < size {
@@ -306,8 +317,9 @@ func servedSize(w http.ResponseWriter, r *http.Request, m *chunk.Meta, st os.Fil
 // then replace the chunk's attributes: the file must hold that size at
 // least (see servedSize, checked with or without the hash) and the data,
 // those first bytes, is judged on its own, even when its attributes are
-// wrong. Without an expected size the file must hold exactly the size its
-// attribute says.
+// wrong. Without an expected size the file must hold the size its
+// attribute says, and exactly that size for the hash check. The reply's
+// Content-Length is the size a GET would serve.
 func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	f, v, st, err := s.openChunk(id)
 	if err != nil {
@@ -335,7 +347,7 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	h := w.Header()
 	v.setHeaders(h)
 	h["Accept-Ranges"] = []string{"bytes"}
-	h["Content-Length"] = []string{strconv.FormatInt(m.Size, 10)}
+	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -98,6 +98,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()[HdrReqID] = []string{reqID}
 	}
 	route, err := s.route(rec, r)
+	broken := err != nil && rec.status != 0 // failed after its headers were sent
 	if err != nil && rec.status == 0 {
 		if r.Method == http.MethodPut {
 			// The body may be unread: close rather than wait to drain it
@@ -114,7 +115,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("access", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"bytes_in", rec.in, "bytes_out", rec.bytes, "duration", elapsed,
 		"req_id", reqID, "remote", r.RemoteAddr)
-	if err != nil && rec.status >= 500 {
+	switch {
+	case broken:
+		s.log.Warn("reply broken off", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "bytes_out", rec.bytes, "req_id", reqID, "err", err)
+	case err != nil && rec.status >= 500:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "req_id", reqID, "err", err)
 	}

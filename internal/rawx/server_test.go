@@ -426,6 +426,10 @@ func TestRanges(t *testing.T) {
 		{"bytes=8-100", "89", "bytes 8-9/10", 206},
 		{"bytes=5-2", "0123456789", "", 200},
 		{"bytes=0-1,4-5", "0123456789", "", 200},
+		{"bytes=5-9223372036854775807", "56789", "bytes 5-9/10", 206},
+		{"bytes=0-99999999999999999999", "0123456789", "bytes 0-9/10", 206},
+		{"bytes=-99999999999999999999", "0123456789", "bytes 0-9/10", 206},
+		{"bytes=99999999999999999999-", "", "bytes */10", 416},
 		{"bytes=10-", "", "bytes */10", 416},
 		{"bytes=-0", "", "bytes */10", 416},
 	}
@@ -475,9 +479,10 @@ func TestBodyPaths(t *testing.T) {
 	}
 }
 
-// TestShortFileFailsBeforeReplying: a file cut shorter than the bytes a
-// GET must serve fails the request before any byte is sent, whatever the
-// size of the body, instead of promising a length it cannot send.
+// TestShortFileFailsBeforeReplying: a file cut shorter than its size
+// attribute fails every read before any byte is sent, whatever the size of
+// the body, instead of promising a length it cannot send; HEAD says the
+// same. A reader naming the size the file still holds is served.
 func TestShortFileFailsBeforeReplying(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS"})
 	id := testID(12)
@@ -491,15 +496,20 @@ func TestShortFileFailsBeforeReplying(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		rng  string
-		code int
+		method, rng, size string
+		code              int
 	}{
-		{"", 412}, {"bytes=9000000-", 412}, {"bytes=6000000-6000010", 412},
-		{"bytes=4999990-5000010", 412}, {"bytes=100-4999999", 206}, {"bytes=0-10", 206},
+		{"GET", "", "", 412}, {"GET", "bytes=9000000-", "", 412}, {"GET", "bytes=6000000-6000010", "", 412},
+		{"GET", "bytes=4999990-5000010", "", 412}, {"GET", "bytes=0-10", "", 412},
+		{"HEAD", "", "", 412}, {"GET", "bytes=100-4999999", "5000003", 206},
+		{"GET", "bytes=0-10", "5000003", 206}, {"HEAD", "", "5000003", 200},
 	} {
-		req, _ := http.NewRequest("GET", ChunkURL(addr, id), nil)
+		req, _ := http.NewRequest(tt.method, ChunkURL(addr, id), nil)
 		if tt.rng != "" {
 			req.Header.Set("Range", tt.rng)
+		}
+		if tt.size != "" {
+			req.Header.Set(HdrChunkSize, tt.size)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -508,8 +518,12 @@ func TestShortFileFailsBeforeReplying(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.code || err != nil {
-			t.Errorf("Range %q: %d (%v), want %d", tt.rng, resp.StatusCode, err, tt.code)
+			t.Errorf("%s %q size %q: %d (%v), want %d", tt.method, tt.rng, tt.size, resp.StatusCode, err,
+				tt.code)
 			continue
+		}
+		if tt.method == "HEAD" && tt.code == 200 && resp.ContentLength != cut {
+			t.Errorf("HEAD naming the size the file holds: Content-Length %d", resp.ContentLength)
 		}
 		if tt.code == 206 {
 			var from, to int
@@ -667,8 +681,10 @@ func TestExpectedSize(t *testing.T) {
 	if code := head("5000"); code != http.StatusOK {
 		t.Errorf("HEAD expecting the file's size: %d, want 200", code)
 	}
-	if code := head("-1"); code != http.StatusBadRequest {
-		t.Errorf("HEAD expecting -1 bytes: %d, want 400", code)
+	for _, bad := range []string{"-1", "+5000", "5e3"} {
+		if code := head(bad); code != http.StatusBadRequest {
+			t.Errorf("HEAD expecting %q bytes: %d, want 400", bad, code)
+		}
 	}
 	if err := chunk.RemoveAttr(path, chunk.AttrSize); err != nil {
 		t.Fatal(err)
