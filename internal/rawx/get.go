@@ -225,6 +225,14 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
+	if st.Size() < size {
+		// A file shorter than its size attribute: said before any byte is
+		// sent, where OpenIO's rawx promises the attribute's size and
+		// breaks the reply off where the file ends. (HEAD still answers
+		// with the attributes, for tools to judge them.)
+		return errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
+			st.Size(), size)
+	}
 	start, end, partial, err := parseRange(r.Header.Get("Range"), size)
 	if statusOf(err) == http.StatusRequestedRangeNotSatisfiable {
 		w.Header()["Content-Range"] = []string{"bytes */" + strconv.FormatInt(size, 10)}
@@ -280,21 +288,17 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 // servedSize returns how many bytes of the chunk a read serves: the size
 // its attribute says, as OpenIO's rawx does, or the size the request
 // expects (X-Oio-Chunk-Meta-Chunk-Size, the directory's), whatever the
-// attribute says. A file shorter than that is truncated: 412, before any
-// byte is sent (OpenIO's rawx promises the attribute's size and breaks
-// the reply off where the file ends). A file longer holds trailing bytes
-// after the data: the expected bytes are served, and the reply says the
-// file's size in X-Gridkeep-File-Size, for the reader to judge. A reader
-// that knows the size is then never misled by a wrong attribute, and one
-// that does not is served as by OpenIO, or refused.
+// attribute says. A file shorter than the size expected is truncated:
+// 412. A file longer holds trailing bytes after the data: the expected
+// bytes are served, and the reply says the file's size in
+// X-Gridkeep-File-Size, for the reader to judge. A reader that knows the
+// size is then never misled by a wrong attribute, and one that does not
+// is served as by OpenIO (but see get for a file shorter than its
+// attribute).
 func servedSize(w http.ResponseWriter, r *http.Request, m *chunk.Meta, st os.FileInfo) (int64,
 	error) {
 	v := r.Header.Get(HdrChunkSize)
 	if v == "" {
-		if st.Size() < m.Size {
-			return 0, errorf(http.StatusPreconditionFailed, "the file holds %d bytes, %d expected",
-				st.Size(), m.Size)
-		}
 		return m.Size, nil
 	}
 	size, err := strconv.ParseInt(v, 10, 64)
@@ -317,9 +321,10 @@ func servedSize(w http.ResponseWriter, r *http.Request, m *chunk.Meta, st os.Fil
 // then replace the chunk's attributes: the file must hold that size at
 // least (see servedSize, checked with or without the hash) and the data,
 // those first bytes, is judged on its own, even when its attributes are
-// wrong. Without an expected size the file must hold the size its
-// attribute says, and exactly that size for the hash check. The reply's
-// Content-Length is the size a GET would serve.
+// wrong. Without an expected size the file must hold exactly the size its
+// attribute says for the hash check; a HEAD without the check answers
+// with the attributes whatever the file holds. The reply's
+// Content-Length is the size a GET serves.
 func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 	f, v, st, err := s.openChunk(id)
 	if err != nil {

@@ -16,9 +16,9 @@
 //     its size in X-Gridkeep-File-Size (see servedSize); OpenIO ignores
 //     the header and serves the attribute's size, which a reader then sees
 //     in Content-Length;
-//   - a file shorter than the bytes a GET or HEAD must serve answers 412
-//     before any byte is sent, where OpenIO promises them and breaks the
-//     reply off where the file ends;
+//   - a GET of a file shorter than its size attribute answers 412 before
+//     any byte is sent, where OpenIO promises the attribute's size and
+//     breaks the reply off where the file ends;
 //   - HEAD on a chunk without a hash attribute answers with the other
 //     headers instead of 500;
 //   - a full disk answers 507 Insufficient Storage (with the partial file
