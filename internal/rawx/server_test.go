@@ -529,7 +529,8 @@ func TestShortFileFailsBeforeReplying(t *testing.T) {
 				want = cut
 			}
 			if resp.ContentLength != want {
-				t.Errorf("HEAD expecting %q: Content-Length %d, want %d", tt.size, resp.ContentLength, want)
+				t.Errorf("HEAD expecting %q: Content-Length %d, want %d", tt.size,
+					resp.ContentLength, want)
 			}
 		}
 		if tt.code == 206 {
