@@ -174,18 +174,46 @@ const mappedBody = 4 << 20
 // file's size.
 const mappedPiece = 1 << 20
 
-// writeMapped writes bytes [start, end) of f from a memory mapping; ok is
-// false when f cannot be mapped. A file cut short meanwhile makes reads of
-// the mapping beyond its new last page fail (the write system call fails;
-// a copy in memory, such as the HTTP server's buffering of the first
-// bytes, faults, which is reported as an I/O error, not a crash). The rest
-// of that last page reads as zeros, though: the size is checked before
+// writeMapped writes bytes [start, end) of f from a memory mapping (see
+// withMapping: the write system call fails on the pages a cut removed,
+// and a copy in memory, such as the HTTP server's buffering of the first
+// bytes, faults). The rest of the new last page reads as zeros, though: the size is checked before
 // each piece, and a file shorter than the next piece ends the reply there,
 // so that only a cut during the write of one piece can send zeros before
 // the reply breaks off (see the package doc for sendfile's case).
 func writeMapped(w io.Writer, f *os.File, start, end int64) (ok bool, err error) {
 	off := start &^ int64(os.Getpagesize()-1)
-	data, merr := unix.Mmap(int(f.Fd()), off, int(end-off), unix.PROT_READ, unix.MAP_SHARED)
+	return withMapping(f, off, end-off, 0, func(data []byte) error {
+		var st unix.Stat_t
+		for pos := start; pos < end; {
+			next := min(pos+mappedPiece, end)
+			if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+				return err
+			}
+			if st.Size < next {
+				return fmt.Errorf("the file was cut to %d bytes while being sent", st.Size)
+			}
+			if _, err := w.Write(data[pos-off : next-off]); err != nil {
+				return err
+			}
+			pos = next
+		}
+		return nil
+	})
+}
+
+// errCut is the fault of a mapping whose file was cut short while it was
+// read.
+var errCut = fmt.Errorf("the file was cut while being read: %w", syscall.EIO)
+
+// withMapping maps n bytes of f from off (a multiple of the page size),
+// read-only with the extra mmap flags, and calls fn with them. A file cut
+// short meanwhile makes a read of the mapping past its new last page
+// fault: that is reported as errCut, not a crash. ok is false when f
+// cannot be mapped.
+func withMapping(f *os.File, off, n int64, flags int, fn func(data []byte) error) (ok bool,
+	err error) {
+	data, merr := unix.Mmap(int(f.Fd()), off, int(n), unix.PROT_READ, unix.MAP_SHARED|flags)
 	if merr != nil {
 		return false, nil
 	}
@@ -193,24 +221,10 @@ func writeMapped(w io.Writer, f *os.File, start, end int64) (ok bool, err error)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if recover() != nil {
-			ok, err = true, fmt.Errorf("the file was cut while being sent: %w", syscall.EIO)
+			ok, err = true, errCut
 		}
 	}()
-	var st unix.Stat_t
-	for pos := start; pos < end; {
-		next := min(pos+mappedPiece, end)
-		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-			return true, err
-		}
-		if st.Size < next {
-			return true, fmt.Errorf("the file was cut to %d bytes while being sent", st.Size)
-		}
-		if _, err := w.Write(data[pos-off : next-off]); err != nil {
-			return true, err
-		}
-		pos = next
-	}
-	return true, nil
+	return true, fn(data)
 }
 
 // get serves a chunk or a range of it: small bodies through memory, large
@@ -402,23 +416,16 @@ func hashFile(f *os.File, size int64, h io.Writer) (int64, error) {
 	return io.CopyBuffer(h, io.LimitReader(onlyReader{f}, size), buf)
 }
 
-// hashMapped hashes a memory mapping of f. A file truncated meanwhile makes
-// the access fault; that is reported as an I/O error, not a crash. ok is
-// false when the file cannot be mapped.
+// hashMapped hashes the first size bytes of f from a memory mapping (see
+// withMapping).
 func hashMapped(f *os.File, size int64, h io.Writer) (n int64, ok bool, err error) {
-	data, merr := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ,
-		unix.MAP_SHARED|unix.MAP_POPULATE)
-	if merr != nil {
-		return 0, false, nil
+	ok, err = withMapping(f, 0, size, unix.MAP_POPULATE, func(data []byte) error {
+		h.Write(data)
+		return nil
+	})
+	if !ok || err != nil {
+		return 0, ok, err
 	}
-	defer unix.Munmap(data)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			n, ok, err = 0, true, syscall.EIO
-		}
-	}()
-	h.Write(data)
 	return size, true, nil
 }
 
