@@ -9,13 +9,20 @@ import (
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
-func testUpdateChunk(t *testing.T, newStore NewStore) {
-	f := newFixture(t, newStore, meta.Namespace{})
+// putTwoCopies stores object "two": two metachunks of two copies each.
+func (f *fixture) putTwoCopies() *meta.Object {
+	f.t.Helper()
 	o, err := f.s.PutObject(f.ctx, cid, &meta.Object{Name: "two", Size: 15, Policy: "TWOCOPIES",
 		Hash: "d41d8cd98f00b204e9800998ecf8427e", Chunks: chunksFor("two", 0, 15, 2)})
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
+	return o
+}
+
+func testUpdateChunk(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore, meta.Namespace{})
+	o := f.putTwoCopies()
 	f.drain()
 	lost := o.Chunks[0] // http://rawx-0/<id of position 0>
 	spare := lost
@@ -83,11 +90,7 @@ func (f *fixture) wantChunks(what string, o *meta.Object, want []meta.Chunk) {
 // a malformed id.
 func testChunkOwners(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore, meta.Namespace{})
-	o, err := f.s.PutObject(f.ctx, cid, &meta.Object{Name: "two", Size: 15, Policy: "TWOCOPIES",
-		Hash: "d41d8cd98f00b204e9800998ecf8427e", Chunks: chunksFor("two", 0, 15, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := f.putTwoCopies()
 	f.put("other", 5, nil)
 	c := o.Chunks[0]
 	owners := func(id string) []meta.ChunkOwner {
@@ -125,6 +128,6 @@ func testChunkOwners(t *testing.T, newStore NewStore) {
 	if got := owners(c.ID()); len(got) != 0 {
 		t.Errorf("owners after the object was deleted: %+v", got)
 	}
-	_, err = f.s.ChunkOwners(f.ctx, "not-an-id")
+	_, err := f.s.ChunkOwners(f.ctx, "not-an-id")
 	f.wantErr("a malformed id", err, meta.ErrInvalid)
 }
