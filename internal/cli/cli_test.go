@@ -116,8 +116,8 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
 		t.Errorf("bad commands created something:\n%s", out)
 	}
-	if out, code := run(t, "", "put", "--policy", "NOPE", "acct/ctr/obj", src, "--proxy", proxy); code != ExitUsage ||
-		!strings.Contains(out, "unknown storage policy") {
+	out, code := run(t, "", "put", "--policy", "NOPE", "acct/ctr/obj", src, "--proxy", proxy)
+	if code != ExitUsage || !strings.Contains(out, "unknown storage policy") {
 		t.Errorf("unknown policy: exit %d: %s", code, out)
 	}
 	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {

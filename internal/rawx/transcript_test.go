@@ -48,7 +48,8 @@ func parseTranscript(t *testing.T, text string) []exchange {
 				case bodyRE.MatchString(l):
 					ex.bodyLen, _ = strconv.Atoi(bodyRE.FindStringSubmatch(l)[1])
 				case strings.HasSuffix(l, "(TRAILER)"):
-					ex.trailers = append(ex.trailers, strings.TrimSpace(strings.TrimSuffix(l, "(TRAILER)")))
+					trailer := strings.TrimSpace(strings.TrimSuffix(l, "(TRAILER)"))
+					ex.trailers = append(ex.trailers, trailer)
 				case l != "" && l != "0":
 					ex.request = append(ex.request, l)
 				}
@@ -94,7 +95,8 @@ func TestTranscript(t *testing.T) {
 			exact = exact && !synthetic[target]
 			resp := sendRaw(t, addr, ex, data)
 			if resp.StatusCode != ex.status {
-				t.Fatalf("status %d, want %d (%s)", resp.StatusCode, ex.status, resp.Header.Get("X-Error"))
+				t.Fatalf("status %d, want %d (%s)", resp.StatusCode, ex.status,
+					resp.Header.Get("X-Error"))
 			}
 			compareHeaders(t, ex, resp, exact)
 			body, _ := io.ReadAll(resp.Body)
