@@ -230,6 +230,7 @@ func TestMalformedFullpath(t *testing.T) {
 	setPath(listed.URL)
 	orphan := f.Orphan()
 	setPath(orphan.Item)
+	f.WaitIndexed() // the orphan's record, deleted below, must not come in after
 	host, id, _ := rawx.SplitChunkURL(orphan.Item)
 	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
 	if err != nil {
