@@ -22,6 +22,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/event/natsbus"
 	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
@@ -120,7 +121,7 @@ type checkFlags struct {
 	errorsOnly  bool
 	daemon      bool
 	pause       time.Duration
-	rates       integrity.Rates
+	rates       pace.Rates
 	controlFile string
 	eventsURL   string
 	// passFiles are the output files of a daemon, replaced at each pass.
@@ -373,11 +374,11 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 			return err
 		}
 	}
-	pace, err := newPacing(f.rates, f.controlFile)
+	paced, err := newPacing(f.rates, f.controlFile)
 	if err != nil {
 		return err
 	}
-	f.opts.Pacer = pace.pacer
+	f.opts.Pacer = paced.pacer
 	pr := &checkPrinter{out: cmd.OutOrStdout(), asJSON: f.asJSON, errorsOnly: f.errorsOnly}
 	f.opts.Report = pr.result
 	c, err := integrity.New(f.proxy, f.opts)
@@ -398,7 +399,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 	if c, err = integrity.New(f.proxy, f.opts); err != nil { // with the outputs
 		return usageError{err}
 	}
-	stopSignals := onSignals(ctx, pace, func() { pr.report(c.Stats()) })
+	stopSignals := onSignals(ctx, paced, func() { pr.report(c.Stats()) })
 	defer stopSignals()
 	if f.daemon {
 		return f.runDaemon(ctx, c, pr, targets)
@@ -692,14 +693,14 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 // pacing holds a pacer to the flags' rates and to a control file, read
 // again when it changes and on SIGHUP.
 type pacing struct {
-	pacer *integrity.Pacer
-	base  integrity.Rates
+	pacer *pace.Pacer
+	base  pace.Rates
 	file  string
 	mtime time.Time
 }
 
-func newPacing(base integrity.Rates, file string) (*pacing, error) {
-	p := &pacing{pacer: integrity.NewPacer(base), base: base, file: file}
+func newPacing(base pace.Rates, file string) (*pacing, error) {
+	p := &pacing{pacer: pace.New(base), base: base, file: file}
 	if file == "" {
 		return p, nil
 	}
@@ -723,7 +724,7 @@ func (p *pacing) reload() error {
 		return err
 	}
 	defer file.Close()
-	r, err := integrity.ParseRates(file, p.base)
+	r, err := pace.ParseRates(file, p.base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.file, err)
 	}
@@ -734,7 +735,7 @@ func (p *pacing) reload() error {
 
 // onSignals prints a report on SIGUSR1 and reloads the control file on
 // SIGHUP or when it changes, until the returned function is called.
-func onSignals(ctx context.Context, pace *pacing, report func()) func() {
+func onSignals(ctx context.Context, paced *pacing, report func()) func() {
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(ctx)
@@ -752,10 +753,10 @@ func onSignals(ctx context.Context, pace *pacing, report func()) func() {
 					report()
 					continue
 				}
-				pace.mtime = time.Time{}
-				pace.reloadLogged()
+				paced.mtime = time.Time{}
+				paced.reloadLogged()
 			case <-t.C:
-				pace.reloadLogged()
+				paced.reloadLogged()
 			}
 		}
 	}()

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gridkeep/gridkeep/internal/integrity"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -99,7 +100,7 @@ type rebuildFlags struct {
 	input       string
 	chunks      []string
 	volume      string
-	rates       integrity.Rates
+	rates       pace.Rates
 	controlFile string
 	asJSON      bool
 }
@@ -171,11 +172,11 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	pace, err := newPacing(f.rates, f.controlFile)
+	paced, err := newPacing(f.rates, f.controlFile)
 	if err != nil {
 		return err
 	}
-	f.opts.Pacer = pace.pacer
+	f.opts.Pacer = paced.pacer
 	pr := &rebuildPrinter{out: cmd.OutOrStdout(), asJSON: f.asJSON}
 	f.opts.Report = pr.result
 	rb, err := rebuild.New(*f.proxy, f.opts)
@@ -202,7 +203,7 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	if err != nil {
 		return err
 	}
-	stopSignals := onSignals(ctx, pace, func() { pr.report(run.Stats()) })
+	stopSignals := onSignals(ctx, paced, func() { pr.report(run.Stats()) })
 	defer stopSignals()
 	pr.drawProgress(run, !f.asJSON)
 	err = run.Process(ctx, entries)

@@ -15,6 +15,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -62,7 +63,7 @@ type Options struct {
 	OrphanMinAge time.Duration
 	// Pacer paces the checks (items are checked items, bytes the chunk
 	// data re-hashed); nil means no pacing.
-	Pacer *Pacer
+	Pacer *pace.Pacer
 	// Report receives every reported result, one call at a time.
 	Report func(Result)
 	// ErrorFile receives a line per finding and RebuildFile a line per

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/pace"
 )
 
 // pacedRun runs a paced check of the whole namespace behind proxy, calls
@@ -25,7 +26,7 @@ func pacedRun(t *testing.T, ctx context.Context, proxy string,
 	var results []integrity.Result
 	var files bytes.Buffer
 	opts := integrity.Options{OrphanMinAge: -1, Concurrency: 4, ErrorFile: &files,
-		RebuildFile: &files, Pacer: integrity.NewPacer(integrity.Rates{ItemsPerSecond: 40}),
+		RebuildFile: &files, Pacer: pace.New(pace.Rates{ItemsPerSecond: 40}),
 		Report: func(r integrity.Result) {
 			mu.Lock()
 			results = append(results, r)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
@@ -76,7 +76,7 @@ func TestStoppedRunIsInterrupted(t *testing.T) {
 	entries, _ := checkEntries(t, f)
 	var results []rebuild.Result
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 2, OrphanMinAge: -1,
-		Pacer:  integrity.NewPacer(integrity.Rates{BytesPerSecond: 2000}),
+		Pacer:  pace.New(pace.Rates{BytesPerSecond: 2000}),
 		Report: func(r rebuild.Result) { results = append(results, r) }})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -83,7 +84,7 @@ type Options struct {
 	// Concurrency bounds the entries processed at once by Run; 0 means 1.
 	Concurrency int
 	// Pacer paces Run: items are entries, bytes the chunk data copied.
-	Pacer *integrity.Pacer
+	Pacer *pace.Pacer
 	// DryRun finds what to do and does nothing; the copies it would copy
 	// from are re-hashed, so that one without a verified source is
 	// irreparable as in a real run.

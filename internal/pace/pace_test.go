@@ -1,4 +1,4 @@
-package integrity
+package pace
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestParseRates(t *testing.T) {
 }
 
 func TestPacerChangesWhileRunning(t *testing.T) {
-	p := NewPacer(Rates{})
+	p := New(Rates{})
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := p.Wait(done, 1000, 1<<30); err != nil {
@@ -59,7 +59,7 @@ func TestPacerChangesWhileRunning(t *testing.T) {
 // waiting for seconds: the callers waiting go on at once.
 func TestNewRatesWakeWaiters(t *testing.T) {
 	for _, r := range []Rates{{}, {ItemsPerSecond: 100000}} {
-		p := NewPacer(Rates{ItemsPerSecond: 0.5})
+		p := New(Rates{ItemsPerSecond: 0.5})
 		ctx := context.Background()
 		if err := p.Wait(ctx, 1, 0); err != nil { // the burst
 			t.Fatal(err)

@@ -1,4 +1,7 @@
-package integrity
+// Package pace holds long jobs (check, rebuild, convert) to a number of
+// items and bytes per second that may change while they run, and reads the
+// control files that change it.
+package pace
 
 import (
 	"bufio"
@@ -33,8 +36,8 @@ type Pacer struct {
 	bytes   *rate.Limiter
 }
 
-// NewPacer returns a pacer holding to r.
-func NewPacer(r Rates) *Pacer {
+// New returns a pacer holding to r.
+func New(r Rates) *Pacer {
 	p := &Pacer{items: rate.NewLimiter(rate.Inf, 1), bytes: rate.NewLimiter(rate.Inf, 1),
 		changed: make(chan struct{})}
 	p.SetRates(r)
