@@ -138,8 +138,20 @@ func (p *Pacer) waitN(ctx context.Context, l *rate.Limiter, n int64) error {
 // ParseRates reads a control file: lines "items-per-second N" and
 // "bytes-per-second N" (also written "key=N" or "key: N"; "chunks-per-second"
 // is read as items). Blank lines and lines starting with "#" are skipped;
-// keys left out keep their value in base.
+// keys left out keep their value in base. On an error, base is returned.
 func ParseRates(r io.Reader, base Rates) (Rates, error) {
+	return parse(r, base, true)
+}
+
+// ParseItemRates is ParseRates for a job paced in items alone: a
+// "bytes-per-second" line is an error rather than a pace that nothing would
+// hold to.
+func ParseItemRates(r io.Reader, base Rates) (Rates, error) {
+	return parse(r, base, false)
+}
+
+func parse(r io.Reader, base Rates, withBytes bool) (Rates, error) {
+	rates := base
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -154,16 +166,22 @@ func ParseRates(r io.Reader, base Rates) (Rates, error) {
 		if err != nil || f < 0 || math.IsNaN(f) {
 			return base, fmt.Errorf("control line %d: %q is not a rate", n, v)
 		}
-		switch strings.TrimSpace(k) {
-		case "items-per-second", "chunks-per-second":
-			base.ItemsPerSecond = f
-		case "bytes-per-second":
-			base.BytesPerSecond = f
+		switch k = strings.TrimSpace(k); {
+		case k == "items-per-second" || k == "chunks-per-second":
+			rates.ItemsPerSecond = f
+		case k == "bytes-per-second" && withBytes:
+			rates.BytesPerSecond = f
+		case k == "bytes-per-second":
+			return base, fmt.Errorf("control line %d: bytes-per-second: this job is paced "+
+				"in items (chunks) per second only", n)
 		default:
 			return base, fmt.Errorf("control line %d: unknown key %q", n, k)
 		}
 	}
-	return base, sc.Err()
+	if err := sc.Err(); err != nil {
+		return base, err
+	}
+	return rates, nil
 }
 
 // cutAny cuts s around the first of the separators.

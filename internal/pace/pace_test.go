@@ -35,6 +35,20 @@ func TestParseRates(t *testing.T) {
 	}
 }
 
+func TestParseItemRates(t *testing.T) {
+	base := Rates{ItemsPerSecond: 1}
+	got, err := ParseItemRates(strings.NewReader("chunks-per-second 7\n"), base)
+	if err != nil || got != (Rates{ItemsPerSecond: 7}) {
+		t.Errorf("got %+v, %v", got, err)
+	}
+	for _, in := range []string{"bytes-per-second 100", "chunks-per-second 7\nbytes-per-second 0"} {
+		got, err := ParseItemRates(strings.NewReader(in), base)
+		if err == nil || !strings.Contains(err.Error(), "bytes-per-second") || got != base {
+			t.Errorf("%q: got %+v, error %v; want base and an error naming bytes-per-second", in, got, err)
+		}
+	}
+}
+
 func TestPacerChangesWhileRunning(t *testing.T) {
 	p := New(Rates{})
 	done, cancel := context.WithCancel(context.Background())
