@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/time/rate"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/pace"
 )
 
 // Converter converts the chunks of one volume. Make one with New and call
@@ -22,7 +22,7 @@ type Converter struct {
 	o       Options
 	vol     chunk.VolumeIdentity
 	res     *resolver
-	limiter *rate.Limiter
+	pacer   *pace.Pacer
 	claims  claims
 	backups *backups
 	volFd   int
@@ -58,10 +58,11 @@ func New(o Options) (*Converter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	c := &Converter{o: o, vol: vol, res: res, volFd: -1,
+	c := &Converter{o: o, vol: vol, res: res, pacer: o.Pacer, volFd: -1,
 		claims: claims{held: map[inode]struct{}{}}}
-	c.limiter = rate.NewLimiter(rate.Inf, 1)
-	c.SetChunksPerSecond(o.ChunksPerSecond)
+	if c.pacer == nil {
+		c.pacer = pace.New(pace.Rates{ItemsPerSecond: o.ChunksPerSecond})
+	}
 	c.total.Store(-1)
 	return c, nil
 }
@@ -90,14 +91,13 @@ func checkBackupDir(o *Options) error {
 // the reverse index.
 func (c *Converter) VolumeID() string { return c.vol.ServiceID }
 
-// SetChunksPerSecond changes the pacing; 0 or less means no limit.
+// SetChunksPerSecond changes the pacing from now on, for the chunk waiting
+// its turn too; 0 or less means no limit. With Options.Pacer, it sets that
+// pacer's items per second.
 func (c *Converter) SetChunksPerSecond(n float64) {
-	if n <= 0 {
-		c.limiter.SetLimit(rate.Inf)
-		return
-	}
-	c.limiter.SetBurst(max(1, int(n/20)))
-	c.limiter.SetLimit(rate.Limit(n))
+	r := c.pacer.Rates()
+	r.ItemsPerSecond = max(n, 0)
+	c.pacer.SetRates(r)
 }
 
 // Progress is how far a run is.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	BackupDir string
 	// ChunksPerSecond paces the chunks visited; 0 means no limit.
 	ChunksPerSecond float64
+	// Pacer, when set, paces the chunks visited instead of ChunksPerSecond
+	// (which must then be 0): one item per chunk, no bytes. Its rates may
+	// change while the run goes on, by its owner or SetChunksPerSecond.
+	Pacer *pace.Pacer
 	// Concurrency is the number of chunks planned, and of attribute
 	// writes, at once; 0 means DefaultConcurrency.
 	Concurrency int
@@ -77,6 +82,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ChunksPerSecond < 0 || o.Concurrency < 0 || o.BatchSize < 0 || o.CacheSize < 0 ||
 		o.ReportInterval < 0 {
 		return o, fmt.Errorf("convert: negative pacing, concurrency, batch, cache or interval")
+	}
+	if o.Pacer != nil && o.ChunksPerSecond != 0 {
+		return o, errors.New("convert: give ChunksPerSecond or a Pacer, not both")
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency

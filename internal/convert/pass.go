@@ -180,7 +180,7 @@ func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) erro
 			err = ferr
 			return false
 		}
-		if err = c.limiter.Wait(ctx); err != nil {
+		if err = c.pacer.Wait(ctx, 1, 0); err != nil {
 			return false
 		}
 		select {
