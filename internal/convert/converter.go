@@ -17,7 +17,8 @@ import (
 )
 
 // Converter converts the chunks of one volume. Make one with New and call
-// Run once. Progress and SetChunksPerSecond are safe to call while it runs.
+// Run once. Progress, SetChunksPerSecond and ReportNow are safe to call while
+// it runs.
 type Converter struct {
 	o       Options
 	vol     chunk.VolumeIdentity
@@ -27,6 +28,7 @@ type Converter struct {
 	backups *backups
 	volFd   int
 	start   time.Time
+	reports reports
 
 	finishMu sync.Mutex // serializes finish, hence OnResult
 	total    atomic.Int64
@@ -131,7 +133,7 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 	if c.o.CountTotal {
 		go c.countTotal(ctx)
 	}
-	stopReports := c.reportEvery(c.o.ReportInterval)
+	stopReports := c.startReports(c.o.ReportInterval)
 
 	err := c.runPasses(ctx)
 	if c.wrote.Load() {
@@ -139,8 +141,7 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 			err = serr
 		}
 	}
-	last := stopReports()
-	c.report(true, last)
+	stopReports()
 	return c.summary(), err
 }
 

@@ -97,6 +97,44 @@ func TestPacerOrChunksPerSecond(t *testing.T) {
 	}
 }
 
+// TestReportNow: a report asked for while the run goes on is a RUN report
+// of the chunks visited so far; none is sent before Run nor after its final
+// report.
+func TestReportNow(t *testing.T) {
+	e := newEnv(t)
+	paths := e.putCurrent("reported", 3)
+	var mu sync.Mutex
+	var reports []convert.Report
+	var c *convert.Converter
+	visited := 0
+	o := convert.Options{Volume: e.vol, Dir: e.dir, NoBackup: true, Input: inputOf(paths),
+		OnReport: func(r convert.Report) {
+			mu.Lock()
+			reports = append(reports, r)
+			mu.Unlock()
+		},
+		OnResult: func(convert.Result) {
+			if visited++; visited == 2 {
+				c.ReportNow()
+			}
+		}}
+	var err error
+	if c, err = convert.New(o); err != nil {
+		t.Fatal(err)
+	}
+	c.ReportNow()
+	if _, err := c.Run(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.ReportNow()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 2 || reports[0].Final || reports[0].Chunks < 1 || !reports[1].Final ||
+		reports[1].Chunks != 3 {
+		t.Errorf("reports %+v; want one RUN report, then the DONE report of 3 chunks", reports)
+	}
+}
+
 // inputOf lists paths as Options.Input.
 func inputOf(paths []string) func(func(string, error) bool) {
 	return func(yield func(string, error) bool) {

@@ -36,13 +36,39 @@ type reportMark struct {
 	chunks int64
 }
 
-// reportEvery sends a RUN report every interval until the returned
-// function is called; that function returns the mark of the last report.
-func (c *Converter) reportEvery(interval time.Duration) func() reportMark {
-	var mu sync.Mutex
-	last := reportMark{at: c.start}
+// reports are the RUN reports of a run under way: periodic ones and those
+// ReportNow asks for, each covering the time since the one before.
+type reports struct {
+	mu      sync.Mutex
+	running bool // between the start of Run and its final report
+	mark    reportMark
+}
+
+// ReportNow sends a RUN report to Options.OnReport at once, like the
+// periodic ones: it covers the time since the previous report. It does
+// nothing before Run starts nor once Run has sent its final report.
+func (c *Converter) ReportNow() {
+	c.reports.mu.Lock()
+	defer c.reports.mu.Unlock()
+	if c.reports.running {
+		c.reports.mark = c.report(false, c.reports.mark)
+	}
+}
+
+// startReports sends a RUN report every interval until the returned
+// function is called; that function sends the final report.
+func (c *Converter) startReports(interval time.Duration) func() {
+	c.reports.mu.Lock()
+	c.reports.running, c.reports.mark = true, reportMark{at: c.start}
+	c.reports.mu.Unlock()
+	final := func() {
+		c.reports.mu.Lock()
+		defer c.reports.mu.Unlock()
+		c.reports.running = false
+		c.report(true, c.reports.mark)
+	}
 	if interval <= 0 || c.o.OnReport == nil {
-		return func() reportMark { return last }
+		return final
 	}
 	done := make(chan struct{})
 	stopped := make(chan struct{})
@@ -55,16 +81,14 @@ func (c *Converter) reportEvery(interval time.Duration) func() reportMark {
 			case <-done:
 				return
 			case <-t.C:
-				mu.Lock()
-				last = c.report(false, last)
-				mu.Unlock()
+				c.ReportNow()
 			}
 		}
 	}()
-	return func() reportMark {
+	return func() {
 		close(done)
 		<-stopped
-		return last
+		final()
 	}
 }
 
