@@ -374,7 +374,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 			return err
 		}
 	}
-	paced, err := newPacing(f.rates, f.controlFile)
+	paced, err := newPacing(f.rates, f.controlFile, false)
 	if err != nil {
 		return err
 	}
@@ -693,19 +693,24 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 // pacing holds a pacer to the flags' rates and to a control file, read
 // again when it changes and on SIGHUP.
 type pacing struct {
-	pacer *pace.Pacer
-	base  pace.Rates
-	file  string
-	mtime time.Time
+	pacer     *pace.Pacer
+	base      pace.Rates
+	file      string
+	itemsOnly bool // the job is paced in items alone: the file may not set bytes
+	mtime     time.Time
 }
 
-func newPacing(base pace.Rates, file string) (*pacing, error) {
-	p := &pacing{pacer: pace.New(base), base: base, file: file}
+// newPacing returns the pacing of a job, from the rates of its flags and
+// its control file, if any; itemsOnly refuses a control file that sets
+// bytes per second. A control file that cannot be read or parsed is a
+// usage error; a missing one is not (see reload).
+func newPacing(base pace.Rates, file string, itemsOnly bool) (*pacing, error) {
+	p := &pacing{pacer: pace.New(base), base: base, file: file, itemsOnly: itemsOnly}
 	if file == "" {
 		return p, nil
 	}
 	if err := p.reload(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, usageError{err}
+		return nil, usagef("--control-file: %w", err)
 	}
 	return p, nil
 }
@@ -724,7 +729,11 @@ func (p *pacing) reload() error {
 		return err
 	}
 	defer file.Close()
-	r, err := pace.ParseRates(file, p.base)
+	parse := pace.ParseRates
+	if p.itemsOnly {
+		parse = pace.ParseItemRates
+	}
+	r, err := parse(file, p.base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.file, err)
 	}
@@ -733,8 +742,8 @@ func (p *pacing) reload() error {
 	return nil
 }
 
-// onSignals prints a report on SIGUSR1 and reloads the control file on
-// SIGHUP or when it changes, until the returned function is called.
+// onSignals calls report on SIGUSR1 and reloads the control file on SIGHUP
+// or when it changes, until the returned function is called.
 func onSignals(ctx context.Context, paced *pacing, report func()) func() {
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGHUP)
@@ -776,7 +785,11 @@ func (p *pacing) reloadLogged() {
 		}
 		return
 	}
-	if r := p.pacer.Rates(); r != before {
+	switch r := p.pacer.Rates(); {
+	case r == before:
+	case p.itemsOnly:
+		fmt.Fprintf(os.Stderr, "gridkeep: pace now %g items/s\n", r.ItemsPerSecond)
+	default:
 		fmt.Fprintf(os.Stderr, "gridkeep: pace now %g items/s, %g bytes/s\n",
 			r.ItemsPerSecond, r.BytesPerSecond)
 	}

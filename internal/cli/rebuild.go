@@ -172,7 +172,7 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	paced, err := newPacing(f.rates, f.controlFile)
+	paced, err := newPacing(f.rates, f.controlFile, false)
 	if err != nil {
 		return err
 	}
