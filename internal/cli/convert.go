@@ -19,6 +19,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/pace"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -47,10 +48,17 @@ grid.oio.version keys, then run setfattr --restore=FILE; when several runs
 backed up a chunk, the backups of the oldest run hold its original
 attributes. grep -l CHUNK_ID finds the backup of one chunk.
 
-Report lines (RUN, then DONE) go to the log on standard error; a progress
-bar is drawn there on a terminal. Standard output lists the chunks left
-unconverted (and, with --dry-run, the changes planned), then a summary; with
---json, one JSON object per line.
+Pacing: --chunks-per-second (0 for no limit) can change while the run goes
+on through --control-file, a file of lines "chunks-per-second N" read again
+when it changes (within 2 seconds) and on SIGHUP; a new pace applies at
+once, to the chunk waiting its turn too. Convert is paced in chunks alone:
+a "bytes-per-second" line is refused, at the start as a bad argument, later
+with a message on standard error, the pace staying as it was.
+
+Report lines (RUN, then DONE) go to the log on standard error, and a RUN
+line at once on SIGUSR1; a progress bar is drawn there on a terminal.
+Standard output lists the chunks left unconverted (and, with --dry-run, the
+changes planned), then a summary; with --json, one JSON object per line.
 
 Exit codes: 0 every chunk is now in the current format (with --dry-run: would
 be), 1 the run stopped early (interrupted, or the volume or backup directory
@@ -59,13 +67,14 @@ could not be synced: run again), 2 bad arguments (nothing was changed),
 
 // convertFlags are the options of the convert command.
 type convertFlags struct {
-	opts      convert.Options
-	input     string
-	rdirURL   string
-	asJSON    bool
-	logLevel  string
-	proxy     *string
-	chunksPer float64
+	opts        convert.Options
+	input       string
+	rdirURL     string
+	asJSON      bool
+	logLevel    string
+	proxy       *string
+	chunksPer   float64
+	controlFile string
 }
 
 func newConvertCommand() *cobra.Command {
@@ -87,10 +96,8 @@ func newConvertCommand() *cobra.Command {
 	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "report what would change and write nothing")
 	fl.BoolVar(&f.opts.NoBackup, "no-backup", false, "do not back up the original attributes")
 	fl.StringVar(&f.opts.BackupDir, "backup-dir", os.TempDir(), "where backups go (not inside the volume)")
-	// TODO(#6): the pacing cannot change while a run goes on, as the
-	// architecture asks of long jobs; Converter.SetChunksPerSecond can, but
-	// nothing on the command line calls it yet (check has --control-file).
 	fl.Float64Var(&f.chunksPer, "chunks-per-second", 30, "pacing; 0 means no limit")
+	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
 	fl.IntVar(&f.opts.Concurrency, "concurrency", convert.DefaultConcurrency,
 		"chunks planned and written at once")
 	fl.DurationVar(&f.opts.ReportInterval, "report-interval", time.Minute,
@@ -115,12 +122,21 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	case f.opts.ReportInterval < 0:
 		return usagef("--report-interval %s: must not be negative", f.opts.ReportInterval)
 	}
+	if f.controlFile != "" {
+		if _, err := os.Stat(f.controlFile); err != nil {
+			return usagef("--control-file: %w", err)
+		}
+	}
+	paced, err := newPacing(pace.Rates{ItemsPerSecond: f.chunksPer}, f.controlFile, true)
+	if err != nil {
+		return err
+	}
 	vol, err := chunk.CheckVolume(f.opts.Volume)
 	if err != nil {
 		return usageError{err}
 	}
 	o := f.opts
-	o.ChunksPerSecond = f.chunksPer
+	o.Pacer = paced.pacer
 	if o.Dir, err = meta.NewClient(*f.proxy, meta.ClientOptions{Namespace: vol.Namespace}); err != nil {
 		return usageError{err}
 	}
@@ -138,9 +154,13 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	stopSignals := onSignals(ctx, paced, c.ReportNow)
+	logger.Info("converting", "volume", vol.ServiceID, "chunks_per_second",
+		paced.pacer.Rates().ItemsPerSecond, "control_file", f.controlFile)
 	stop := showConvertProgress(c, !f.asJSON)
 	s, err := c.Run(ctx)
 	stop()
+	stopSignals()
 	pr.summary(s)
 	return convertExit(s, err)
 }

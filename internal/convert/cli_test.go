@@ -1,11 +1,16 @@
 package convert_test
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,4 +111,185 @@ func TestReportLine(t *testing.T) {
 	if got := r.Line(); !strings.HasPrefix(got, "DONE rawx-1 ") {
 		t.Errorf("final report %q", got)
 	}
+}
+
+// TestCommandLineBadControlFile: a control file that is missing, that
+// does not parse, or that sets bytes per second (convert is paced in chunks
+// alone) is a bad argument: exit 2, saying why, and nothing changes.
+func TestCommandLineBadControlFile(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("control", "obj", testChunkSize)
+	must(t, converttest.ToEra(o.paths[0], o.ids[0], converttest.EraGrid, o.owner))
+	before, err := converttest.Snapshot(e.vol, true)
+	must(t, err)
+	dir := t.TempDir()
+	backups := t.TempDir()
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"missing", "", "no such file"},
+		{"unknown key", "speed 3\n", `unknown key "speed"`},
+		{"not a rate", "chunks-per-second -1\n", "is not a rate"},
+		{"bytes", "chunks-per-second 10\nbytes-per-second 1000\n", "bytes-per-second"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, tc.name)
+			if tc.content != "" {
+				must(t, os.WriteFile(file, []byte(tc.content), 0o644))
+			}
+			code, _, stderr := cliRun(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL,
+				"--backup-dir", backups, "--control-file", file)
+			if code != cli.ExitUsage || !strings.Contains(stderr, "--control-file") ||
+				!strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d and a message naming --control-file and %q:\n%s", code,
+					cli.ExitUsage, tc.want, stderr)
+			}
+		})
+	}
+	after, err := converttest.Snapshot(e.vol, true)
+	must(t, err)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the volume changed:\n%s", diff)
+	}
+	if n := countFiles(t, backups); n != 0 {
+		t.Errorf("%d backups written", n)
+	}
+}
+
+// TestCommandLinePaceChanges runs a conversion paced far too slowly to
+// finish before a generous deadline, and changes its pace while it runs:
+// the control file is read again when it changes, SIGUSR1 logs a RUN line,
+// and SIGHUP reads the file again even when it seems unchanged; the run
+// raised to no limit then converts every chunk before the deadline.
+func TestCommandLinePaceChanges(t *testing.T) {
+	const legacy = 40 // chunks: 80 s at the slow pace
+	e := newEnv(t)
+	current := e.putCurrent("cli-paced", 1)
+	paths := append([]string(nil), current...)
+	for i := 0; len(paths) < 1+legacy; i++ {
+		o := e.put("cli-paced", "legacy"+strconv.Itoa(i), 4*testChunkSize)
+		for j, p := range o.paths {
+			must(t, converttest.ToEra(p, o.ids[j], converttest.EraGrid, o.owner))
+		}
+		paths = append(paths, o.paths...)
+	}
+	dir := t.TempDir()
+	input := filepath.Join(dir, "input")
+	must(t, os.WriteFile(input, []byte(strings.Join(paths, "\n")), 0o644))
+	control := filepath.Join(dir, "control")
+	old := time.Now().Add(-time.Hour)
+	writeControl := func(content string, mtime time.Time) {
+		must(t, os.WriteFile(control, []byte(content), 0o644))
+		must(t, os.Chtimes(control, mtime, mtime))
+	}
+	writeControl("chunks-per-second 1\n", old)
+
+	p := startCLI(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL, "--input-file", input,
+		"--json", "--report-interval", "0", "--backup-dir", t.TempDir(), "--chunks-per-second", "30",
+		"--control-file", control)
+	// Once the command says it is converting, it has read the file and
+	// handles its signals; then a change of the file is seen within 2 s.
+	p.waitLine(t, "msg=converting", 15*time.Second, nil)
+	writeControl("chunks-per-second 0.5\n", old.Add(time.Minute))
+	p.waitLine(t, "pace now 0.5 items/s", 15*time.Second, nil)
+	// Without periodic reports, a RUN line can only be the answer to SIGUSR1.
+	p.waitLine(t, "RUN ", 15*time.Second, func() { must(t, p.cmd.Process.Signal(syscall.SIGUSR1)) })
+	// The same modification time: only SIGHUP makes the file read again.
+	writeControl("chunks-per-second 0\n", old.Add(time.Minute))
+	must(t, p.cmd.Process.Signal(syscall.SIGHUP))
+	code, out := p.wait(t, 30*time.Second)
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if s := lastSummary(t, out); s.Converted != legacy || s.Current != 1 || s.Errors() != 0 {
+		t.Errorf("summary %+v, want %d converted and 1 current", s, legacy)
+	}
+}
+
+// cliProcess is the gridkeep command line running as a process, with its
+// standard error read line by line.
+type cliProcess struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer
+	lines  chan string // standard error, closed at its end
+	stderr []string    // the lines read so far
+}
+
+// startCLI starts the gridkeep command line as a process, killed at the
+// end of the test if it is still running.
+func startCLI(t *testing.T, args ...string) *cliProcess {
+	t.Helper()
+	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), lines: make(chan string, 1024)}
+	p.cmd.Env = append(os.Environ(), cliEnv+"=1")
+	p.cmd.Stdout = &p.out
+	stderr, err := p.cmd.StderrPipe()
+	must(t, err)
+	must(t, p.cmd.Start())
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	go func() {
+		defer close(p.lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+	}()
+	return p
+}
+
+// waitLine waits for a line of standard error holding want, calling poke
+// (if set) every 200 ms meanwhile, and fails the test after timeout.
+func (p *cliProcess) waitLine(t *testing.T, want string, timeout time.Duration, poke func()) {
+	t.Helper()
+	deadline := time.After(timeout)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("the command ended without writing %q:\n%s", want,
+					strings.Join(p.stderr, "\n"))
+			}
+			p.stderr = append(p.stderr, line)
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-tick.C:
+			if poke != nil {
+				poke()
+			}
+		case <-deadline:
+			t.Fatalf("no %q after %s:\n%s", want, timeout, strings.Join(p.stderr, "\n"))
+		}
+	}
+}
+
+// wait waits for the command to end, at most timeout, and returns its exit
+// code and standard output.
+func (p *cliProcess) wait(t *testing.T, timeout time.Duration) (int, string) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if ok {
+				p.stderr = append(p.stderr, line)
+				continue
+			}
+			p.cmd.Wait()
+			t.Logf("log: %s", lastLines(strings.Join(p.stderr, "\n"), 4))
+			return p.cmd.ProcessState.ExitCode(), p.out.String()
+		case <-deadline:
+			t.Fatalf("still running after %s:\n%s", timeout, strings.Join(p.stderr, "\n"))
+		}
+	}
+}
+
+// cliRun runs the gridkeep command line as a process and returns its exit
+// code, standard output and standard error.
+func cliRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	p := startCLI(t, args...)
+	code, out := p.wait(t, time.Minute)
+	return code, out, strings.Join(p.stderr, "\n")
 }

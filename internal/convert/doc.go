@@ -74,7 +74,8 @@
 //
 // # Differences from OpenIO
 //
-//   - The pacing option is honoured (the original always ran at 30 chunks/s).
+//   - The pacing option is honoured (the original always ran at 30 chunks/s),
+//     and the pace can change while a run goes on (Options.Pacer).
 //   - A dry run writes nothing at all, not even backups.
 //   - Backups are one file per batch of chunks rather than one per chunk:
 //     creating a file per chunk cost more than the conversion itself.
