@@ -25,6 +25,13 @@ type nameKey struct {
 	version   int64
 }
 
+// located is the content id a nameKey leads to, or the directory's answer
+// that there is no such object (or container).
+type located struct {
+	contentID string
+	err       error
+}
+
 // idKey selects an object version by container id and content id.
 type idKey struct{ cid, contentID string }
 
@@ -44,9 +51,9 @@ type owner struct {
 type resolver struct {
 	dir      *meta.Client
 	volumeID string
-	names    *cache.Cache[string, names]   // container id -> names
-	contents *cache.Cache[nameKey, string] // (cid, path, version) -> content id
-	owners   *cache.Cache[idKey, *owner]   // (cid, content id) -> owner
+	names    *cache.Cache[string, names]    // container id -> names
+	contents *cache.Cache[nameKey, located] // (cid, path, version) -> content id
+	owners   *cache.Cache[idKey, *owner]    // (cid, content id) -> owner
 }
 
 func newResolver(dir *meta.Client, volumeID string, size int) (*resolver, error) {
@@ -54,7 +61,7 @@ func newResolver(dir *meta.Client, volumeID string, size int) (*resolver, error)
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.New(cache.Options[nameKey, string]{Capacity: size})
+	c, err := cache.New(cache.Options[nameKey, located]{Capacity: size})
 	if err != nil {
 		return nil, err
 	}
@@ -123,23 +130,49 @@ func goneOwner(err error) (*owner, error) {
 }
 
 // byName returns an object version by path and version (0: the latest).
+// Answers that the object or its container does not exist are memoized too:
+// the splits of a 2017-era name (see namedSplits) ask about many.
 func (r *resolver) byName(ctx context.Context, n names, path string, version int64) (*owner, error) {
 	cid := chunk.ContainerID(n.account, n.container)
-	r.names.Set(cid, names{account: n.account, container: n.container})
+	if known, ok := r.names.Get(cid); ok && known.err != nil {
+		return nil, fmt.Errorf("locate %s/%s/%s version %d: %w", n.account, n.container, path, version,
+			known.err)
+	}
 	key := nameKey{cid, path, version}
-	contentID, err := r.contents.GetOrLoad(ctx, key, func(ctx context.Context, k nameKey) (string, error) {
+	l, err := r.contents.GetOrLoad(ctx, key, func(ctx context.Context, k nameKey) (located, error) {
 		o, err := r.dir.Locate(ctx, n.account, n.container, k.path, k.version)
 		if err != nil {
-			return "", fmt.Errorf("locate %s/%s/%s version %d: %w", n.account, n.container,
+			r.containerGone(cid, n, err)
+			err = fmt.Errorf("locate %s/%s/%s version %d: %w", n.account, n.container,
 				k.path, k.version, err)
+			if gone(err) {
+				return located{err: err}, nil
+			}
+			return located{}, err
 		}
+		r.names.Set(cid, names{account: n.account, container: n.container})
 		r.owners.Set(idKey{cid, strings.ToUpper(o.ContentID)}, r.owner(n, o))
-		return strings.ToUpper(o.ContentID), nil
+		return located{contentID: strings.ToUpper(o.ContentID)}, nil
 	})
+	if err == nil {
+		err = l.err
+	}
 	if err != nil {
 		return nil, err
 	}
-	return r.byID(ctx, cid, contentID)
+	return r.byID(ctx, cid, l.contentID)
+}
+
+// containerGone memoizes that container cid does not exist when err, the
+// directory's answer to a question about it, says so.
+func (r *resolver) containerGone(cid string, n names, err error) {
+	for _, class := range []error{meta.ErrNoSuchContainer, meta.ErrNoSuchAccount} {
+		if errors.Is(err, class) {
+			r.names.Set(cid, names{err: fmt.Errorf("container %s/%s: %w", n.account, n.container,
+				class)})
+			return
+		}
+	}
 }
 
 // owner keeps what the converter needs of a located object.
