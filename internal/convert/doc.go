@@ -87,6 +87,8 @@
 //     fullpath entries it had processed.
 //   - Chunk ids are compared regardless of case, and ids of 24 to 64
 //     hexadecimal characters are accepted.
-//   - 2017-era "oio:<old fullpath>" names are converted, not ignored.
+//   - 2017-era "oio:<old fullpath>" names are converted, not ignored, even
+//     when a "/" in the account or container makes them ambiguous: the
+//     splits of the name are tried against the directory.
 //   - The version marker is updated, never added.
 package convert

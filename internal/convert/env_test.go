@@ -89,7 +89,13 @@ func (e *env) put(container, path string, size int) *obj {
 
 func (e *env) putNoWait(container, path string, size int) *obj {
 	e.t.Helper()
-	n := object.Name{Account: "acct", Container: container, Path: path}
+	return e.putNamed(object.Name{Account: "acct", Container: container, Path: path}, size)
+}
+
+// putNamed writes an object of size bytes under any name, without waiting
+// for the reverse index.
+func (e *env) putNamed(n object.Name, size int) *obj {
+	e.t.Helper()
 	data := make([]byte, size)
 	rand.Read(data)
 	if _, err := e.oc.Put(e.ctx, n, bytes.NewReader(data), object.PutOptions{Size: int64(size),
@@ -192,7 +198,10 @@ func (e *env) run(opts convert.Options, paths ...string) (convert.Summary, map[s
 func (e *env) tryRun(opts convert.Options, paths ...string) (convert.Summary,
 	map[string]convert.Result, error) {
 	e.t.Helper()
-	opts.Volume, opts.Dir = e.vol, e.dir
+	opts.Volume = e.vol
+	if opts.Dir == nil {
+		opts.Dir = e.dir
+	}
 	if opts.Rdir == nil {
 		opts.Rdir = e.rdir
 	}

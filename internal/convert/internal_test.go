@@ -1,10 +1,13 @@
 package convert
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
 )
 
 // TestBatchFull: batches close at BatchSize, grow while the volume syncs
@@ -54,25 +57,38 @@ func TestSiblingPath(t *testing.T) {
 	}
 }
 
-// TestSplitNamedFullpath: 2017-era names keep the slashes of the path.
-func TestSplitNamedFullpath(t *testing.T) {
-	type parts struct{ Acct, Ctr, Path, Version string }
-	cases := map[string]*parts{
-		"acct/ctr/obj/1":            {"acct", "ctr", "obj", "1"},
-		"acct/ctr/dir/sub/obj/None": {"acct", "ctr", "dir/sub/obj", "None"},
-		"acct/ctr/a b+c/12":         {"acct", "ctr", "a b+c", "12"},
-		"acct/ctr/1":                nil,
-		"acct//obj/1":               nil,
+// TestNamedSplits: 2017-era names are read with the natural split first,
+// then with the account and container taking more fields, fewest first,
+// up to maxOwnerFields; the path keeps the slashes left to it.
+func TestNamedSplits(t *testing.T) {
+	split := func(s string) chunk.OldFullpath {
+		f := strings.Split(s, "|")
+		return chunk.OldFullpath{Account: f[0], Container: f[1], Path: f[2], Version: f[3]}
+	}
+	cases := map[string][]string{
+		"acct/ctr/obj/1":    {"acct|ctr|obj|1"},
+		"acct/ctr/a b+c/12": {"acct|ctr|a b+c|12"},
+		"acct/ctr/dir/sub/obj/None": {"acct|ctr|dir/sub/obj|None", "acct|ctr/dir|sub/obj|None",
+			"acct/ctr|dir|sub/obj|None", "acct|ctr/dir/sub|obj|None", "acct/ctr|dir/sub|obj|None",
+			"acct/ctr/dir|sub|obj|None"},
+		// An empty part is no split.
+		"acct//obj/1":   nil,
+		"acct//x/obj/1": {"acct|/x|obj|1", "acct/|x|obj|1"},
+		"acct/ctr/1":    nil,
+		"acct/ctr/obj/": nil,
 	}
 	for s, want := range cases {
-		a, c, p, v, ok := splitNamedFullpath(s)
-		var got *parts
-		if ok {
-			got = &parts{a, c, p, v}
+		var wantSplits []chunk.OldFullpath
+		for _, w := range want {
+			wantSplits = append(wantSplits, split(w))
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("splitNamedFullpath(%q) (-want +got):\n%s", s, diff)
+		if diff := cmp.Diff(wantSplits, namedSplits(s)); diff != "" {
+			t.Errorf("namedSplits(%q) (-want +got):\n%s", s, diff)
 		}
+	}
+	deep := strings.Repeat("d/", 50) + "obj/1"
+	if n := len(namedSplits(deep)); n != (maxOwnerFields-1)*maxOwnerFields/2 {
+		t.Errorf("%d splits of a path 50 directories deep", n)
 	}
 }
 

@@ -269,11 +269,7 @@ func (c *Converter) resolveGrid(ctx context.Context, p *plan, l *chunk.Legacy,
 // once converted.
 func (c *Converter) resolveEntry(ctx context.Context, p *plan, pos, name, value string,
 	w *wants) error {
-	o, desc, err := c.entryOwner(ctx, name, value)
-	if err != nil {
-		return err
-	}
-	id, err := c.linkAt(p, o, pos, desc)
+	o, id, err := c.entryLink(ctx, p, pos, name, value)
 	if err != nil {
 		return err
 	}
@@ -284,16 +280,67 @@ func (c *Converter) resolveEntry(ctx context.Context, p *plan, pos, name, value 
 	return nil
 }
 
-// entryOwner finds the object an "oio:" entry names.
-func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner, string, error) {
+// entryLink finds the object an "oio:" entry names, and the id of its
+// chunk at pos that is this inode.
+func (c *Converter) entryLink(ctx context.Context, p *plan, pos, name, value string) (*owner,
+	string, error) {
 	if value == "" {
-		value = strings.TrimPrefix(name, chunk.AttrOldFullpathPfx)
-		acct, ctr, path, version, ok := splitNamedFullpath(value)
-		if !ok {
-			return nil, "", fmt.Errorf("%w: %s is not an old fullpath", chunk.ErrCorrupt, name)
-		}
-		return c.ownerByName(ctx, names{account: acct, container: ctr}, path, version, value)
+		return c.namedLink(ctx, p, pos, name)
 	}
+	o, desc, err := c.entryOwner(ctx, name, value)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := c.linkAt(p, o, pos, desc)
+	return o, id, err
+}
+
+// namedLink resolves a 2017-era "oio:<old fullpath>" name. Its fields were
+// written unescaped, so an account or container holding a "/" reads as
+// another split of the name (see namedSplits): each is tried in turn, and
+// the first whose object has a chunk at pos that is this inode is taken.
+// A split that leads to no object, or to one without such a chunk, is
+// passed over; any other failure of the directory fails the chunk.
+func (c *Converter) namedLink(ctx context.Context, p *plan, pos, name string) (*owner, string,
+	error) {
+	desc := strings.TrimPrefix(name, chunk.AttrOldFullpathPfx)
+	splits := namedSplits(desc)
+	if len(splits) == 0 {
+		return nil, "", fmt.Errorf("%w: %s is not an old fullpath", chunk.ErrCorrupt, name)
+	}
+	var tried []string
+	for _, s := range splits {
+		o, id, err := c.splitLink(ctx, p, pos, s, desc)
+		if !errors.Is(err, ErrOrphan) {
+			return o, id, err // found, or the directory failed
+		}
+		if len(splits) == 1 {
+			return nil, "", err
+		}
+		tried = append(tried, fmt.Sprintf("account %q container %q", s.Account, s.Container))
+	}
+	return nil, "", orphanf("%s: none of the %d splits tried leads to an object with a chunk at "+
+		"position %s on %s that is this inode (%s)", desc, len(splits), pos, c.vol.ServiceID,
+		strings.Join(tried, "; "))
+}
+
+// splitLink is entryLink for one split s of a 2017-era name.
+func (c *Converter) splitLink(ctx context.Context, p *plan, pos string, s chunk.OldFullpath,
+	desc string) (*owner, string, error) {
+	o, _, err := c.ownerByName(ctx, names{account: s.Account, container: s.Container}, s.Path,
+		s.Version, desc)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := c.linkAt(p, o, pos, desc)
+	if err != nil {
+		return nil, "", err
+	}
+	return o, id, nil
+}
+
+// entryOwner finds the object an "oio:" entry's value names.
+func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner, string, error) {
 	if old, err := chunk.ParseOldFullpath(value); err == nil {
 		return c.ownerByName(ctx, names{account: old.Account, container: old.Container}, old.Path,
 			old.Version, value)
@@ -428,22 +475,34 @@ func legacyVersion(s string) int64 {
 	return v
 }
 
-// splitNamedFullpath splits a 2017-era "account/container/path/version"
-// name, whose fields were not escaped: the account and container are taken
-// to hold no "/", the path holds the rest.
-//
-// TODO(#6): a name whose account or container holds a "/" is split wrongly
-// and its chunk reported as an orphan; trying every split against the
-// directory would find it.
-func splitNamedFullpath(s string) (acct, ctr, path, version string, ok bool) {
+// maxOwnerFields bounds the fields of a 2017-era name that its account and
+// container may take together, hence the splits tried (at most 15). Each
+// split may cost a directory question, and without a bound the number of
+// splits of a name would grow with the square of the depth of its path:
+// over a thousand for a path 50 directories deep.
+const maxOwnerFields = 6
+
+// namedSplits returns the ways to read a 2017-era "account/container/path/
+// version" name, whose fields were not escaped: first the natural one,
+// where the account and container hold no "/", then those where they hold
+// more fields, up to maxOwnerFields together, fewest first and the
+// account's fewest first among those. Every part of a split is non-empty;
+// the path keeps every "/" between the container and the version.
+func namedSplits(s string) []chunk.OldFullpath {
 	parts := strings.Split(s, "/")
-	if len(parts) < 4 {
-		return "", "", "", "", false
-	}
 	last := len(parts) - 1
-	path = strings.Join(parts[2:last], "/")
-	ok = parts[0] != "" && parts[1] != "" && path != "" && parts[last] != ""
-	return parts[0], parts[1], path, parts[last], ok
+	var splits []chunk.OldFullpath
+	for n := 2; n <= min(maxOwnerFields, last-1); n++ {
+		for i := 1; i < n; i++ {
+			sp := chunk.OldFullpath{Account: strings.Join(parts[:i], "/"),
+				Container: strings.Join(parts[i:n], "/"), Path: strings.Join(parts[n:last], "/"),
+				Version: parts[last]}
+			if sp.Account != "" && sp.Container != "" && sp.Path != "" && sp.Version != "" {
+				splits = append(splits, sp)
+			}
+		}
+	}
+	return splits
 }
 
 func isContainerID(s string) bool { return len(s) == 64 && chunk.IsHex(s) }
