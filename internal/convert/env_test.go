@@ -245,7 +245,8 @@ func wantOwners(t testing.TB, path string, owners map[string]converttest.Owner) 
 	}
 	attrs, _ := chunk.ReadAttrs(path)
 	for _, a := range attrs {
-		if strings.HasPrefix(a.Name, chunk.AttrOldFullpathPfx) || a.Name == chunk.AttrOioVersion && a.Value != "4.2" {
+		if strings.HasPrefix(a.Name, chunk.AttrOldFullpathPfx) ||
+			a.Name == chunk.AttrOioVersion && a.Value != "4.2" {
 			t.Errorf("%s: %s=%q left", filepath.Base(path), a.Name, a.Value)
 		}
 	}
