@@ -103,14 +103,21 @@ func BenchmarkConvertVolume(b *testing.B) {
 	})
 }
 
-// measure runs f b.N times and reports chunks per second.
+// measure runs f b.N times and reports chunks per second, and the CPU
+// time of this process (user and system, the namespace's included) per
+// chunk.
 func (bv *benchVolume) measure(b *testing.B, f func()) float64 {
 	b.ResetTimer()
+	d0, _ := os.ReadFile("/sys/block/vda/stat")
+	defer func() { d1, _ := os.ReadFile("/sys/block/vda/stat"); b.Logf("disk\n%s%s", d0, d1) }()
+	cpu := cpuTime(b)
 	start := time.Now()
 	for range b.N {
 		f()
 	}
-	rate := float64(len(bv.paths)*b.N) / time.Since(start).Seconds()
+	chunks := float64(len(bv.paths) * b.N)
+	rate := chunks / time.Since(start).Seconds()
+	b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/chunks, "cpu-µs/chunk")
 	b.ReportMetric(rate, "chunks/s")
 	b.ReportMetric(0, "ns/op")
 	return rate
@@ -129,10 +136,15 @@ func (bv *benchVolume) convert(b *testing.B, conc int, noBackup bool) {
 		b.Fatalf("%v: %+v", err, s)
 	}
 	b.Logf("%d syncs of the volume took %s", s.Syncs, s.SyncTime)
+	b.Logf("recv %s", time.Duration(convert.DbgRecv.Swap(0)))
+	b.Logf("prep %s send %s feed(walk+send) %s set %s remove %s", time.Duration(convert.DbgPrep.Swap(0)), time.Duration(convert.DbgSend.Swap(0)), time.Duration(convert.DbgFeed.Swap(0)), time.Duration(convert.DbgSet.Swap(0)), time.Duration(convert.DbgRemove.Swap(0)))
 	b.StopTimer()
 	os.RemoveAll(backups)
 	b.StartTimer()
 }
+
+// walkWindow is the converter's.
+const walkWindow = 1 << 20
 
 // ceiling walks the volume like the converter and, for each chunk, reads
 // every attribute and, with write, sets the fullpath and removes the five
@@ -152,7 +164,7 @@ func (bv *benchVolume) ceiling(b *testing.B, conc int, write bool) {
 			}
 		}()
 	}
-	chunk.WalkChunks(bv.vol, func(p string) error { paths <- p; return nil })
+	chunk.WalkByInode(bv.vol, walkWindow, func(f chunk.File) error { paths <- f.Path; return nil })
 	close(paths)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
@@ -319,6 +331,15 @@ func (bv *benchVolume) load(n int) {
 				Path: o.Name, Version: o.Version, ContentID: o.ContentID})
 		}
 	}
+}
+
+// cpuTime returns the user and system time this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func canDropCaches() bool { return os.Geteuid() == 0 }

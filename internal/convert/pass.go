@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,15 +23,19 @@ type feed func(yield func(item, error) bool)
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
+// walkWindow is how many chunk files the walk of a volume sorts by inode
+// at a time (see chunk.WalkByInode): about 6 MiB of paths.
+const walkWindow = 1 << 20
+
 // mainFeed walks the volume, or reads Options.Input.
 func (c *Converter) mainFeed() feed {
 	if c.o.Input != nil {
 		return c.inputFeed()
 	}
 	return func(yield func(item, error) bool) {
-		err := chunk.WalkChunks(c.o.Volume, func(path string) error {
-			rel, _ := filepath.Rel(c.o.Volume, path)
-			if !yield(item{path: path, rel: rel, id: filepath.Base(path)}, nil) {
+		err := chunk.WalkByInode(c.o.Volume, walkWindow, func(f chunk.File) error {
+			rel, _ := filepath.Rel(c.o.Volume, f.Path)
+			if !yield(item{path: f.Path, rel: rel, id: filepath.Base(f.Path), walked: true}, nil) {
 				return errStop
 			}
 			return nil
@@ -86,8 +91,8 @@ func sliceFeed(items []item) feed {
 func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	items := make(chan item, 4*c.o.Concurrency)
-	plans := make(chan *plan, 4*c.o.Concurrency)
+	items := make(chan item, 1024)
+	plans := make(chan *plan, 1024)
 	var feedErr error
 	go func() {
 		defer close(items)
@@ -98,8 +103,16 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			tr := time.Now()
 			for it := range items {
-				plans <- c.prepare(ctx, it)
+				t0 := time.Now()
+				DbgRecv.Add(int64(t0.Sub(tr)))
+				pl := c.prepare(ctx, it)
+				t1 := time.Now()
+				plans <- pl
+				DbgPrep.Add(int64(t1.Sub(t0)))
+				DbgSend.Add(int64(time.Since(t1)))
+				tr = time.Now()
 			}
 		}()
 	}
@@ -176,6 +189,8 @@ func (c *Converter) batchFull(n int, elapsed time.Duration) bool {
 func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) error {
 	var err error
 	f(func(it item, ferr error) bool {
+		t0 := time.Now()
+		defer func() { DbgFeed.Add(int64(time.Since(t0))) }()
 		if ferr != nil {
 			err = ferr
 			return false
@@ -232,6 +247,7 @@ func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
 	go func() { // sync
 		defer wg.Done()
 		defer close(synced)
+		idleIO()
 		for b := range set {
 			if stopped() == nil {
 				fail(c.sync(c.volFd, "volume"))
@@ -244,14 +260,18 @@ func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
 		for b := range synced {
 			err := stopped()
 			if err == nil {
+				t0 := time.Now()
 				c.removeLegacy(b)
+				DbgRemove.Add(int64(time.Since(t0)))
 			}
 			c.finishBatch(b, err)
 		}
 	}()
 	for b := range batches {
 		if stopped() == nil {
+			t0 := time.Now()
 			fail(c.backupAndSet(b))
+			DbgSet.Add(int64(time.Since(t0)))
 		}
 		set <- b
 	}
@@ -356,3 +376,14 @@ func (c *Converter) attachRecords(ctx context.Context, items []item) ([]item, er
 	}
 	return nil, nil
 }
+
+// idleIO gives the writes of the calling goroutine's syncs the idle I/O
+// class, so that the volume's disk serves the planners' reads first. The
+// goroutine keeps its thread, which ends with it.
+func idleIO() {
+	runtime.LockOSThread()
+	const whoThread, idleClass = 1, 3 << 13
+	unix.Syscall(unix.SYS_IOPRIO_SET, whoThread, 0, idleClass)
+}
+
+var DbgRecv, DbgPrep, DbgSend, DbgFeed, DbgSet, DbgRemove atomic.Int64

@@ -23,6 +23,9 @@ type item struct {
 	id   string
 	recs []rdir.Record // reverse-index records of id, in the recovery round
 	err  error         // why the item cannot be visited (a bad input path)
+	// walked says the walk of the volume found a regular file here, which
+	// can be opened without a look first (a device or FIFO could not).
+	walked bool
 }
 
 // inode identifies a file on the system.
@@ -61,26 +64,21 @@ var errNoOwner = orphanf("no attribute names the owner of this chunk id")
 // planChunk reads a chunk and works out its conversion. It writes nothing.
 func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
-	st, err := os.Lstat(it.path)
+	fd, st, err := c.openItem(it)
 	if err != nil {
-		return p.fail(fmt.Errorf("stat chunk: %w", err))
+		return p.fail(err)
 	}
-	if !st.Mode().IsRegular() {
+	if fd < 0 {
 		p.res.Outcome = NotChunk
 		return p
 	}
-	sys := st.Sys().(*syscall.Stat_t)
-	p.ino, p.nlink = inode{uint64(sys.Dev), sys.Ino}, uint64(sys.Nlink)
+	defer unix.Close(fd)
+	p.ino, p.nlink = inode{st.Dev, st.Ino}, st.Nlink
 	if !c.claims.claim(p.ino) {
 		p.deferred = true
 		return p
 	}
 	p.claimed = true
-	fd, err := openChunk(it.path, p.ino)
-	if err != nil {
-		return p.fail(err)
-	}
-	defer unix.Close(fd)
 	names, err := listNames(fd, it.path)
 	if err != nil {
 		return p.fail(err)
@@ -97,6 +95,39 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		return p.fail(err)
 	}
 	return c.planLegacy(ctx, p)
+}
+
+// openItem opens the chunk file of an item for reading its attributes and
+// returns its status, or -1 if it is not a regular file. A file the walk
+// did not find is looked at before it is opened.
+func (c *Converter) openItem(it item) (int, unix.Stat_t, error) {
+	var st unix.Stat_t
+	if !it.walked {
+		if err := unix.Lstat(it.path, &st); err != nil {
+			return -1, st, fmt.Errorf("stat chunk: %w", err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return -1, st, nil
+		}
+	}
+	fd, err := unix.Open(it.path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, st, fmt.Errorf("open chunk: %w", err)
+	}
+	seen := st
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, st, fmt.Errorf("stat chunk: %w", err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		unix.Close(fd)
+		return -1, st, nil
+	case !it.walked && (seen.Dev != st.Dev || seen.Ino != st.Ino):
+		unix.Close(fd)
+		return -1, st, fmt.Errorf("chunk file %s was replaced while being read", it.path)
+	}
+	return fd, st, nil
 }
 
 // openChunk opens the chunk file at path for reading its attributes: one
