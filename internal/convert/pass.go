@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,8 +90,8 @@ func sliceFeed(items []item) feed {
 func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	items := make(chan item, 1024)
-	plans := make(chan *plan, 1024)
+	items := make(chan item, 4*c.o.Concurrency)
+	plans := make(chan *plan, 4*c.o.Concurrency)
 	var feedErr error
 	go func() {
 		defer close(items)
@@ -103,16 +102,8 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr := time.Now()
 			for it := range items {
-				t0 := time.Now()
-				DbgRecv.Add(int64(t0.Sub(tr)))
-				pl := c.prepare(ctx, it)
-				t1 := time.Now()
-				plans <- pl
-				DbgPrep.Add(int64(t1.Sub(t0)))
-				DbgSend.Add(int64(time.Since(t1)))
-				tr = time.Now()
+				plans <- c.prepare(ctx, it)
 			}
 		}()
 	}
@@ -189,8 +180,6 @@ func (c *Converter) batchFull(n int, elapsed time.Duration) bool {
 func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) error {
 	var err error
 	f(func(it item, ferr error) bool {
-		t0 := time.Now()
-		defer func() { DbgFeed.Add(int64(time.Since(t0))) }()
 		if ferr != nil {
 			err = ferr
 			return false
@@ -247,7 +236,6 @@ func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
 	go func() { // sync
 		defer wg.Done()
 		defer close(synced)
-		idleIO()
 		for b := range set {
 			if stopped() == nil {
 				fail(c.sync(c.volFd, "volume"))
@@ -260,18 +248,14 @@ func (c *Converter) commitAll(batches <-chan []*plan, stop func()) error {
 		for b := range synced {
 			err := stopped()
 			if err == nil {
-				t0 := time.Now()
 				c.removeLegacy(b)
-				DbgRemove.Add(int64(time.Since(t0)))
 			}
 			c.finishBatch(b, err)
 		}
 	}()
 	for b := range batches {
 		if stopped() == nil {
-			t0 := time.Now()
 			fail(c.backupAndSet(b))
-			DbgSet.Add(int64(time.Since(t0)))
 		}
 		set <- b
 	}
@@ -376,14 +360,3 @@ func (c *Converter) attachRecords(ctx context.Context, items []item) ([]item, er
 	}
 	return nil, nil
 }
-
-// idleIO gives the writes of the calling goroutine's syncs the idle I/O
-// class, so that the volume's disk serves the planners' reads first. The
-// goroutine keeps its thread, which ends with it.
-func idleIO() {
-	runtime.LockOSThread()
-	const whoThread, idleClass = 1, 3 << 13
-	unix.Syscall(unix.SYS_IOPRIO_SET, whoThread, 0, idleClass)
-}
-
-var DbgRecv, DbgPrep, DbgSend, DbgFeed, DbgSet, DbgRemove atomic.Int64
