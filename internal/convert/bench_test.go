@@ -108,8 +108,6 @@ func BenchmarkConvertVolume(b *testing.B) {
 // chunk.
 func (bv *benchVolume) measure(b *testing.B, f func()) float64 {
 	b.ResetTimer()
-	d0, _ := os.ReadFile("/sys/block/vda/stat")
-	defer func() { d1, _ := os.ReadFile("/sys/block/vda/stat"); b.Logf("disk\n%s%s", d0, d1) }()
 	cpu := cpuTime(b)
 	start := time.Now()
 	for range b.N {
@@ -136,8 +134,6 @@ func (bv *benchVolume) convert(b *testing.B, conc int, noBackup bool) {
 		b.Fatalf("%v: %+v", err, s)
 	}
 	b.Logf("%d syncs of the volume took %s", s.Syncs, s.SyncTime)
-	b.Logf("recv %s", time.Duration(convert.DbgRecv.Swap(0)))
-	b.Logf("prep %s send %s feed(walk+send) %s set %s remove %s", time.Duration(convert.DbgPrep.Swap(0)), time.Duration(convert.DbgSend.Swap(0)), time.Duration(convert.DbgFeed.Swap(0)), time.Duration(convert.DbgSet.Swap(0)), time.Duration(convert.DbgRemove.Swap(0)))
 	b.StopTimer()
 	os.RemoveAll(backups)
 	b.StartTimer()
