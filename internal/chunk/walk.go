@@ -28,10 +28,10 @@ type File struct {
 // metadata close together on disk: the inode tables are read in order,
 // and the blocks made dirty by a batch of consecutive files are written
 // back in a few long requests instead of one short request each.
-// Directories are read ahead, one window ahead of fn; memory holds up to
-// three windows (about 100 bytes a file).
+// The directories of the next window are read while fn is called with the
+// files of the current one: two windows are held at most.
 func WalkByInode(root string, window int, fn func(File) error) error {
-	windows := make(chan []File, 1)
+	windows := make(chan []File)
 	done := make(chan struct{})
 	var walkErr error
 	go func() {

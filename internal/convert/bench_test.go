@@ -139,9 +139,6 @@ func (bv *benchVolume) convert(b *testing.B, conc int, noBackup bool) {
 	b.StartTimer()
 }
 
-// walkWindow is the converter's.
-const walkWindow = 1 << 20
-
 // ceiling walks the volume like the converter and, for each chunk, reads
 // every attribute and, with write, sets the fullpath and removes the five
 // grid keys, with no sync at all.
@@ -160,7 +157,7 @@ func (bv *benchVolume) ceiling(b *testing.B, conc int, write bool) {
 			}
 		}()
 	}
-	chunk.WalkByInode(bv.vol, walkWindow, func(f chunk.File) error { paths <- f.Path; return nil })
+	chunk.WalkByInode(bv.vol, convert.WalkWindow, func(f chunk.File) error { paths <- f.Path; return nil })
 	close(paths)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {

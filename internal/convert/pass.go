@@ -22,9 +22,10 @@ type feed func(yield func(item, error) bool)
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
-// walkWindow is how many chunk files the walk of a volume sorts by inode
-// at a time (see chunk.WalkByInode): about 6 MiB of paths.
-const walkWindow = 1 << 20
+// WalkWindow is how many chunk files a run sorts by inode at a time (see
+// chunk.WalkByInode). The walk holds two windows of paths, about 120 bytes
+// a file: 240 MB at most, for volumes of over a million chunks.
+const WalkWindow = 1 << 20
 
 // mainFeed walks the volume, or reads Options.Input.
 func (c *Converter) mainFeed() feed {
@@ -32,7 +33,7 @@ func (c *Converter) mainFeed() feed {
 		return c.inputFeed()
 	}
 	return func(yield func(item, error) bool) {
-		err := chunk.WalkByInode(c.o.Volume, walkWindow, func(f chunk.File) error {
+		err := chunk.WalkByInode(c.o.Volume, WalkWindow, func(f chunk.File) error {
 			rel, _ := filepath.Rel(c.o.Volume, f.Path)
 			if !yield(item{path: f.Path, rel: rel, id: filepath.Base(f.Path), walked: true}, nil) {
 				return errStop
