@@ -117,47 +117,70 @@ func syncDirs(dirs ...string) error {
 // survive the round trip.
 func WriteDump(w *bufio.Writer, path string, attrs []chunk.Attr) {
 	w.WriteString("# file: ")
-	w.WriteString(escapeName(path, "\n\r"))
+	writeEscaped(w, path, pathEscaping)
 	w.WriteByte('\n')
 	for _, a := range attrs {
-		w.WriteString(escapeName(a.Name, "=\n\r"))
+		writeEscaped(w, a.Name, nameEscaping)
 		w.WriteString(`="`)
-		w.WriteString(escapeValue(a.Value))
+		writeEscaped(w, a.Value, valueEscaping)
 		w.WriteString("\"\n")
 	}
 	w.WriteByte('\n')
 }
 
-// escapeName writes the bytes of special, backslashes and non-printable
-// bytes as octal escapes.
-func escapeName(s, special string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' || c < 0x20 || c >= 0x7f || strings.IndexByte(special, c) >= 0 {
-			fmt.Fprintf(&b, "\\%03o", c)
-			continue
+// An escaping says how each byte is written: as is, as an octal escape,
+// or after a backslash.
+type escaping [256]uint8
+
+const (
+	asIs uint8 = iota
+	octal
+	quoted
+)
+
+var (
+	pathEscaping  = octalEscaping("\n\r")
+	nameEscaping  = octalEscaping("=\n\r")
+	valueEscaping = func() *escaping { // inside double quotes
+		e := octalEscaping("")
+		e['\\'], e['"'] = quoted, quoted
+		return e
+	}()
+)
+
+// octalEscaping escapes the bytes of special, backslashes and
+// non-printable bytes as octal.
+func octalEscaping(special string) *escaping {
+	var e escaping
+	for c := range len(e) {
+		if c == '\\' || c < 0x20 || c >= 0x7f || strings.IndexByte(special, byte(c)) >= 0 {
+			e[c] = octal
 		}
-		b.WriteByte(c)
 	}
-	return b.String()
+	return &e
 }
 
-// escapeValue escapes a value for the inside of double quotes.
-func escapeValue(s string) string {
-	var b strings.Builder
+// writeEscaped writes s with the bytes esc picks escaped, the runs between
+// them as they are.
+func writeEscaped(w *bufio.Writer, s string, esc *escaping) {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, "\\%03o", c)
-		default:
-			b.WriteByte(c)
+		how := esc[s[i]]
+		if how == asIs {
+			continue
 		}
+		w.WriteString(s[start:i])
+		w.WriteByte('\\')
+		if c := s[i]; how == octal {
+			w.WriteByte('0' + c>>6)
+			w.WriteByte('0' + c>>3&7)
+			w.WriteByte('0' + c&7)
+		} else {
+			w.WriteByte(c)
+		}
+		start = i + 1
 	}
-	return b.String()
+	w.WriteString(s[start:])
 }
 
 // ParseDump reads text written by WriteDump (or `getfattr --dump` with the
