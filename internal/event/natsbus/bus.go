@@ -82,6 +82,8 @@ type Bus struct {
 	closed  bool
 	done    chan struct{} // closed by Close
 	members sync.WaitGroup
+
+	consumers sync.Mutex // one member at a time sets its group's consumer up
 }
 
 var _ event.Bus = (*Bus)(nil)

@@ -74,9 +74,9 @@ func (b *Bus) addMember() bool {
 
 // consume fetches and handles events until ctx is done or fetching fails.
 func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error {
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, b.opts.Stream, b.consumerConfig(g))
+	cons, err := b.consumer(ctx, g)
 	if err != nil {
-		return fmt.Errorf("create consumer: %w", err)
+		return err
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(b.opts.Prefetch))
 	if err != nil {
@@ -91,6 +91,38 @@ func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error
 		}
 		m.handle(ctx, msg)
 	}
+}
+
+// consumer returns the durable consumer of g, created or updated only
+// when it is missing or differs from g. Members of a group starting
+// together each updated the consumer, and a member could then wait for
+// events that never came: no update while another pulls, unless the group
+// changed.
+func (b *Bus) consumer(ctx context.Context, g event.Group) (jetstream.Consumer, error) {
+	b.consumers.Lock()
+	defer b.consumers.Unlock()
+	want := b.consumerConfig(g)
+	cons, err := b.js.Consumer(ctx, b.opts.Stream, g.Name)
+	if err == nil && sameConsumer(cons.CachedInfo().Config, want) {
+		return cons, nil
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("look up consumer: %w", err)
+	}
+	cons, err = b.js.CreateOrUpdateConsumer(ctx, b.opts.Stream, want)
+	if err != nil {
+		return nil, fmt.Errorf("create consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// sameConsumer reports whether the consumer configuration have, as the
+// server describes it, is want in every field consumerConfig sets.
+func sameConsumer(have, want jetstream.ConsumerConfig) bool {
+	return have.Durable == want.Durable && have.DeliverPolicy == want.DeliverPolicy &&
+		have.AckPolicy == want.AckPolicy && have.AckWait == want.AckWait &&
+		have.MaxDeliver == want.MaxDeliver && have.FilterSubject == want.FilterSubject &&
+		slices.Equal(have.FilterSubjects, want.FilterSubjects)
 }
 
 // consumerConfig returns the durable consumer of g.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -245,4 +247,41 @@ func mustJSON(t *testing.T, ev event.Event) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestConsumerKeptWhenUnchanged: the server's description of a group's
+// consumer matches the group, so that members use it as it is (members
+// starting together used to update it each, and one of them could then
+// wait for events forever); a changed group updates it.
+func TestConsumerKeptWhenUnchanged(t *testing.T) {
+	ctx := testContext(t)
+	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i, types := range [][]string{nil, {"a.one"}, {"a.one", "b.two", "a.one"}} {
+		g := event.Group{Name: fmt.Sprintf("kept-%d", i), Types: types}
+		if _, err := b.consumer(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		again, err := b.consumer(ctx, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameConsumer(again.CachedInfo().Config, b.consumerConfig(g)) {
+			t.Errorf("types %v: the server's description %+v does not match the group's",
+				types, again.CachedInfo().Config)
+		}
+		// A changed group changes the consumer.
+		g.Types = append(g.Types, "c.three")
+		changed, err := b.consumer(ctx, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := changed.CachedInfo().Config
+		if !slices.Contains(append(cfg.FilterSubjects, cfg.FilterSubject), b.Subject("c.three")) {
+			t.Errorf("types %v: consumer not updated to %v: %+v", types, g.Types, cfg)
+		}
+	}
 }
