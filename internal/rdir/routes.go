@@ -23,7 +23,11 @@ func (h *handler) push(ctx context.Context, rq request) reply {
 	if err := h.autocreate(ctx, rq); err != nil {
 		return storeErrorReply(err)
 	}
-	return result(http.StatusNoContent, nil, h.store.Push(ctx, rq.vol, recs))
+	if err := h.store.Push(ctx, rq.vol, recs); err != nil {
+		return storeErrorReply(err)
+	}
+	h.metrics.records.WithLabelValues("pushed").Add(float64(len(recs)))
+	return reply{status: http.StatusNoContent}
 }
 
 func (h *handler) delete(ctx context.Context, rq request) reply {
@@ -31,7 +35,11 @@ func (h *handler) delete(ctx context.Context, rq request) reply {
 	if err != nil {
 		return storeErrorReply(err)
 	}
-	return result(http.StatusNoContent, nil, h.store.Delete(ctx, rq.vol, refs))
+	if err := h.store.Delete(ctx, rq.vol, refs); err != nil {
+		return storeErrorReply(err)
+	}
+	h.metrics.records.WithLabelValues("deleted").Add(float64(len(refs)))
+	return reply{status: http.StatusNoContent}
 }
 
 func (h *handler) fetch(ctx context.Context, rq request) reply {

@@ -39,16 +39,14 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 }
 
-// TODO(#3): Prometheus metrics (requests by route and status, latency,
-// records pushed) once the service command that mounts this handler
-// exposes /metrics.
-
 // NewHandler returns the HTTP handler of OpenIO's rdir routes for chunk
 // volumes, /v1/rdir/{create,push,delete,fetch,status} and
-// /v1/rdir/admin/{incident,lock,unlock,show,clear}, serving store. See
-// the package doc for the protocol.
+// /v1/rdir/admin/{incident,lock,unlock,show,clear}, serving store, and
+// its Prometheus metrics on GET /metrics (requests and latency by route
+// and status code, records pushed and deleted). See the package doc for
+// the protocol.
 func NewHandler(store Store, opts HandlerOptions) http.Handler {
-	h := &handler{store: store, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &handler{store: store, log: opts.Logger, maxBody: opts.MaxBodyBytes, metrics: newMetrics()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -62,6 +60,7 @@ type handler struct {
 	store   Store
 	log     *slog.Logger
 	maxBody int64
+	metrics *metrics
 }
 
 // request is a parsed request: its volume is valid, its body read.
@@ -101,6 +100,10 @@ var routes = map[string]route{
 
 // ServeHTTP routes, parses and answers one request, and logs it.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+		h.metrics.handler.ServeHTTP(w, r)
+		return
+	}
 	start := time.Now()
 	rt, found := routes[r.URL.Path]
 	var rp reply
@@ -115,7 +118,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rp = h.serve(r, rt)
 	}
 	n := h.write(w, rp)
-	h.logRequest(r, rt.quiet, vol, rp, n, time.Since(start))
+	d := time.Since(start)
+	h.metrics.observe(r.URL.Path, rp.status, d)
+	h.logRequest(r, rt.quiet, vol, rp, n, d)
 }
 
 func allowed(methods []string, m string) bool {

@@ -289,3 +289,39 @@ func TestHTTPAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestMetrics: /metrics counts requests by route and status code, and the
+// records of accepted pushes and deletes; refused requests count no record.
+func TestMetrics(t *testing.T) {
+	_, srv := newTestServer(t, rdir.HandlerOptions{})
+	for _, rq := range []struct {
+		method, target, body string
+		status               int
+	}{
+		{"POST", push, array(recJSON(10, nil), recJSON(11, nil)), 204},
+		{"POST", push, array(with("chunk_id", "x")), 400},
+		{"DELETE", del, recJSON(10, nil), 204},
+		{"GET", "/v1/rdir/nothing", "", 404},
+	} {
+		if resp, body := do(t, srv, rq.method, rq.target, rq.body); resp.StatusCode != rq.status {
+			t.Fatalf("%s %s: %d %s, want %d", rq.method, rq.target, resp.StatusCode, body, rq.status)
+		}
+	}
+	resp, body := do(t, srv, "GET", "/metrics", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("metrics: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, want := range []string{
+		`gridkeep_rdir_requests_total{code="204",route="push"} 1`,
+		`gridkeep_rdir_requests_total{code="400",route="push"} 1`,
+		`gridkeep_rdir_requests_total{code="204",route="delete"} 1`,
+		`gridkeep_rdir_requests_total{code="404",route="other"} 1`,
+		`gridkeep_rdir_request_duration_seconds_count{code="204",route="push"} 1`,
+		`gridkeep_rdir_records_total{op="pushed"} 2`,
+		`gridkeep_rdir_records_total{op="deleted"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
