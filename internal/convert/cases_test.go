@@ -32,13 +32,7 @@ func TestConvertLegacyChunk(t *testing.T) {
 				must(t, converttest.ToEra(p, o.ids[i], era, o.owner))
 			}
 			s, res := e.run(convert.Options{}, o.paths...)
-			for i, p := range o.paths {
-				wantOutcome(t, res, p, convert.Converted)
-				wantOwners(t, p, map[string]converttest.Owner{o.ids[i]: o.owner})
-			}
-			if s.Converted != 3 || s.Errors() != 0 {
-				t.Errorf("summary %+v", s)
-			}
+			wantObjectConverted(t, o, s, res)
 		})
 	}
 }

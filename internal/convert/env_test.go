@@ -268,6 +268,19 @@ func wantOwners(t testing.TB, path string, owners map[string]converttest.Owner) 
 	}
 }
 
+// wantObjectConverted checks that a run converted every chunk of o, each
+// with the fullpath of o, and nothing else.
+func wantObjectConverted(t testing.TB, o *obj, s convert.Summary, res map[string]convert.Result) {
+	t.Helper()
+	for i, p := range o.paths {
+		wantOutcome(t, res, p, convert.Converted)
+		wantOwners(t, p, map[string]converttest.Owner{o.ids[i]: o.owner})
+	}
+	if s.Converted != int64(len(o.paths)) || s.Errors() != 0 {
+		t.Errorf("summary %+v, want %d converted and no error", s, len(o.paths))
+	}
+}
+
 // wantOutcome checks the outcome of a chunk.
 func wantOutcome(t testing.TB, res map[string]convert.Result, path string, want convert.Outcome) {
 	t.Helper()

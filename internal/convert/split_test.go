@@ -50,13 +50,7 @@ func TestConvertNamedSlashes(t *testing.T) {
 				must(t, converttest.Apply(p, l, o.ids[i]))
 			}
 			s, res := e.run(convert.Options{}, o.paths...)
-			for i, p := range o.paths {
-				wantOutcome(t, res, p, convert.Converted)
-				wantOwners(t, p, map[string]converttest.Owner{o.ids[i]: o.owner})
-			}
-			if s.Converted != 2 || s.Errors() != 0 {
-				t.Errorf("summary %+v", s)
-			}
+			wantObjectConverted(t, o, s, res)
 		})
 	}
 }
