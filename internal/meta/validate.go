@@ -17,9 +17,9 @@ const (
 	MaxPropertyKeyLen   = 512
 	MaxPropertyValueLen = 64 << 10
 	MaxProperties       = 1024 // per container, object or bucket
-	// MaxPropertiesBytes bounds the keys and values one request sets, so
-	// that the event announcing the change stays well within what the
-	// event bus carries.
+	// MaxPropertiesBytes bounds the keys and values of the properties one
+	// request sets, and of those an item holds, so that the event
+	// announcing a change stays well within what the event bus carries.
 	MaxPropertiesBytes = 8 << 20
 	MaxMimeTypeLen     = 255
 	MaxChunkMethodLen  = 255
@@ -67,8 +67,8 @@ func CheckProperty(key, value string) error {
 	return nil
 }
 
-// CheckUpdate checks every key of a property update, not the count after
-// it is applied (see CheckCount).
+// CheckUpdate checks every key of a property update, not what the item
+// holds after it is applied (see CheckStored).
 func CheckUpdate(u PropertyUpdate) error {
 	if len(u.Set) > MaxProperties || len(u.Delete) > MaxProperties {
 		return fmt.Errorf("%w: more than %d properties", ErrInvalidProperty, MaxProperties)
@@ -81,8 +81,6 @@ func CheckUpdate(u PropertyUpdate) error {
 		total += len(k) + len(v)
 	}
 	if total > MaxPropertiesBytes {
-		// TODO(#3): bound the properties an item accumulates over several
-		// updates too, not only those of one request.
 		return fmt.Errorf("%w: %d bytes of properties, over %d", ErrInvalidProperty, total,
 			MaxPropertiesBytes)
 	}
@@ -94,10 +92,16 @@ func CheckUpdate(u PropertyUpdate) error {
 	return nil
 }
 
-// CheckCount reports an error when n properties are too many.
-func CheckCount(n int) error {
+// CheckStored reports an error when the properties an item holds once an
+// update is applied, n of them with keys and values of size bytes in all,
+// are too many or too large.
+func CheckStored(n int, size int64) error {
 	if n > MaxProperties {
 		return fmt.Errorf("%w: %d properties, over %d", ErrInvalidProperty, n, MaxProperties)
+	}
+	if size > MaxPropertiesBytes {
+		return fmt.Errorf("%w: %d bytes of properties, over %d", ErrInvalidProperty, size,
+			MaxPropertiesBytes)
 	}
 	return nil
 }

@@ -63,6 +63,16 @@ func moreProps(n int) meta.PropertyUpdate {
 	return meta.PropertyUpdate{Set: m}
 }
 
+// bigProps returns an update giving properties p<from> to p<from+n-1>
+// values of the largest size allowed.
+func bigProps(from, n int) meta.PropertyUpdate {
+	m := make(map[string]string, n)
+	for i := from; i < from+n; i++ {
+		m["p"+strconv.Itoa(i)] = strings.Repeat("v", meta.MaxPropertyValueLen)
+	}
+	return meta.PropertyUpdate{Set: m}
+}
+
 func testBadInput(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore, meta.Namespace{})
 	o := f.put("obj", 10, manyProps(1000))
@@ -186,5 +196,51 @@ func testBadInput(t *testing.T, newStore NewStore) {
 				t.Errorf("state changed (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// testPropertiesSize: an update that takes the properties a container or
+// object holds over MaxPropertiesBytes is refused and changes nothing,
+// though the update alone is within the bound; one that shrinks them is
+// taken.
+func testPropertiesSize(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore, meta.Namespace{})
+	f.put("obj", 10, nil)
+	updateContainer := func(u meta.PropertyUpdate) error {
+		return f.s.UpdateContainer(f.ctx, cid, meta.ContainerUpdate{Properties: u})
+	}
+	updateObject := func(u meta.PropertyUpdate) error {
+		return f.s.UpdateObject(f.ctx, cid, meta.ObjectQuery{Name: "obj"}, u)
+	}
+	// 120 values of 64 KiB, 7.5 MiB in all, set in requests within the
+	// bound.
+	for _, from := range []int{0, 60} {
+		if err := updateContainer(bigProps(from, 60)); err != nil {
+			t.Fatal(err)
+		}
+		if err := updateObject(bigProps(from, 60)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, item := range []struct {
+		name   string
+		update func(meta.PropertyUpdate) error
+	}{{"container", updateContainer}, {"object", updateObject}} {
+		name, update := item.name, item.update
+		before := f.state()
+		f.wantErr(name+" properties over 8 MiB once merged", update(bigProps(120, 10)),
+			meta.ErrInvalidProperty)
+		if diff := cmp.Diff(before, f.state()); diff != "" {
+			t.Errorf("%s: state changed (-before +after):\n%s", name, diff)
+		}
+		// Replacing big values by small ones makes room.
+		shrink := meta.PropertyUpdate{Set: map[string]string{"p0": "v", "p1": "v"},
+			Delete: []string{"p2"}}
+		if err := update(shrink); err != nil {
+			t.Fatalf("%s: shrink: %v", name, err)
+		}
+		if err := update(bigProps(120, 3)); err != nil {
+			t.Errorf("%s: after shrinking: %v", name, err)
+		}
 	}
 }

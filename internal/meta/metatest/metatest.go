@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Events", testEvents},
 		{"Outbox", testOutbox},
 		{"BadInputChangesNothing", testBadInput},
+		{"PropertiesSize", testPropertiesSize},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })

@@ -260,12 +260,16 @@ func (w *wtx) setProps(cid, kind string, u meta.PropertyUpdate) error {
 		}
 	}
 	var n int
-	if err := w.row(w.ctx, `SELECT COUNT(*) FROM container_props WHERE cid = ? AND kind = ?`,
-		cid, kind).Scan(&n); err != nil {
+	var size int64
+	if err := w.row(w.ctx, `SELECT COUNT(*), `+propertiesSize+` FROM container_props
+		WHERE cid = ? AND kind = ?`, cid, kind).Scan(&n, &size); err != nil {
 		return err
 	}
-	return meta.CheckCount(n)
+	return meta.CheckStored(n, size)
 }
+
+// propertiesSize sums the bytes of the keys and values of property rows.
+const propertiesSize = `COALESCE(SUM(octet_length(pkey) + octet_length(pvalue)), 0)`
 
 func (w *wtx) setProp(cid, kind, k, v string) error {
 	_, err := w.exec(w.ctx, `INSERT INTO container_props (cid, kind, pkey, pvalue)

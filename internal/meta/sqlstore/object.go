@@ -450,11 +450,12 @@ func (w *wtx) setObjectProps(cid string, o *meta.Object, u meta.PropertyUpdate) 
 		}
 	}
 	var n int
-	if err := w.row(w.ctx, `SELECT COUNT(*) FROM alias_props
-		WHERE cid = ? AND name = ? AND version = ?`, key...).Scan(&n); err != nil {
+	var size int64
+	if err := w.row(w.ctx, `SELECT COUNT(*), `+propertiesSize+` FROM alias_props
+		WHERE cid = ? AND name = ? AND version = ?`, key...).Scan(&n, &size); err != nil {
 		return err
 	}
-	if err := meta.CheckCount(n); err != nil {
+	if err := meta.CheckStored(n, size); err != nil {
 		return err
 	}
 	_, err := w.exec(w.ctx, `UPDATE aliases SET mtime = ? WHERE cid = ? AND name = ? AND version = ?`,
