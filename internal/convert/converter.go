@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,8 +47,8 @@ func New(o Options) (*Converter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Volume, err = filepath.Abs(o.Volume); err != nil {
-		return nil, fmt.Errorf("convert: %w", err)
+	if o.Volume, err = realPath(o.Volume); err != nil {
+		return nil, fmt.Errorf("convert: volume: %w", err)
 	}
 	vol, err := chunk.CheckVolume(o.Volume)
 	if err != nil {
@@ -70,7 +71,8 @@ func New(o Options) (*Converter, error) {
 }
 
 // checkBackupDir resolves the backup directory, which must not be inside
-// the volume: its files are named like chunks.
+// the volume (its files are named like chunks), and makes it, so that a
+// directory that cannot hold backups is refused before the run.
 func checkBackupDir(o *Options) error {
 	if o.NoBackup || o.DryRun {
 		return nil
@@ -78,15 +80,58 @@ func checkBackupDir(o *Options) error {
 	if o.BackupDir == "" {
 		o.BackupDir = os.TempDir()
 	}
-	abs, err := filepath.Abs(o.BackupDir)
+	real, err := realPathToBe(o.BackupDir)
 	if err != nil {
-		return fmt.Errorf("convert: %w", err)
+		return fmt.Errorf("convert: backup directory: %w", err)
 	}
-	if abs == o.Volume || strings.HasPrefix(abs, o.Volume+string(filepath.Separator)) {
-		return fmt.Errorf("convert: backup directory %s is inside the volume", abs)
+	if inside(o.Volume, real) || real == o.Volume {
+		return fmt.Errorf("convert: backup directory %s is inside the volume", o.BackupDir)
 	}
-	o.BackupDir = abs
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		return fmt.Errorf("convert: backup directory: %w", err)
+	}
+	if err := unix.Access(real, unix.W_OK|unix.X_OK); err != nil {
+		return fmt.Errorf("convert: backup directory %s: %w", o.BackupDir, err)
+	}
+	o.BackupDir = real
 	return nil
+}
+
+// realPath returns the absolute path of an existing file with every
+// symbolic link resolved.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// realPathToBe is realPath for a path that may not exist yet: its
+// nearest existing ancestor is resolved.
+func realPathToBe(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	var rest []string
+	for {
+		real, err := filepath.EvalSymlinks(abs)
+		if err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		parent := filepath.Dir(abs)
+		if !errors.Is(err, os.ErrNotExist) || parent == abs {
+			return "", err
+		}
+		rest = append([]string{filepath.Base(abs)}, rest...)
+		abs = parent
+	}
+}
+
+// inside reports whether path, absolute and clean, is under dir.
+func inside(dir, path string) bool {
+	return strings.HasPrefix(path, dir+string(filepath.Separator))
 }
 
 // VolumeID returns the service id of the volume, which is also its id in
@@ -182,10 +227,10 @@ func (c *Converter) sync(fd int, what string) error {
 // another name of their inode, then the chunks whose owner only the reverse
 // index knows.
 func (c *Converter) runPasses(ctx context.Context) error {
-	deferred, needRdir, err := c.pass(ctx, c.mainFeed())
+	deferred, needRdir, err := c.pass(ctx, c.mainFeed(), true)
 	for err == nil && len(deferred) > 0 {
 		var more []item
-		deferred, more, err = c.pass(ctx, sliceFeed(deferred))
+		deferred, more, err = c.pass(ctx, sliceFeed(deferred), false)
 		needRdir = append(needRdir, more...)
 	}
 	if err != nil || len(needRdir) == 0 {
@@ -194,9 +239,9 @@ func (c *Converter) runPasses(ctx context.Context) error {
 	if needRdir, err = c.attachRecords(ctx, needRdir); err != nil || len(needRdir) == 0 {
 		return err
 	}
-	deferred, _, err = c.pass(ctx, sliceFeed(needRdir))
+	deferred, _, err = c.pass(ctx, sliceFeed(needRdir), false)
 	for err == nil && len(deferred) > 0 {
-		deferred, _, err = c.pass(ctx, sliceFeed(deferred))
+		deferred, _, err = c.pass(ctx, sliceFeed(deferred), false)
 	}
 	return err
 }

@@ -66,11 +66,19 @@ func (c *Converter) inputItem(path string) item {
 	}
 	path = filepath.Clean(path)
 	it := item{path: path, id: filepath.Base(path)}
-	rel, err := filepath.Rel(c.o.Volume, path)
-	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		it.err = fmt.Errorf("%s is not inside the volume %s", path, c.o.Volume)
+	// The directories on the way may be symbolic links: the file is where
+	// they lead, which must be inside the volume too.
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		it.err = fmt.Errorf("chunk %s: %w", path, err)
+		return it
 	}
-	it.rel = rel
+	if real := filepath.Join(dir, it.id); !inside(c.o.Volume, real) {
+		it.err = fmt.Errorf("%s is not inside the volume %s", path, c.o.Volume)
+	} else {
+		it.path = real
+		it.rel, _ = filepath.Rel(c.o.Volume, real)
+	}
 	return it
 }
 
@@ -88,7 +96,8 @@ func sliceFeed(items []item) feed {
 // commits them in batches. It returns the items that must be visited
 // again: deferred ones (another name of their inode was in flight) and
 // those whose owner must come from the reverse index.
-func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item, err error) {
+func (c *Converter) pass(ctx context.Context, f feed, first bool) (deferred, needRdir []item,
+	err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	items := make(chan item, 4*c.o.Concurrency)
@@ -96,7 +105,7 @@ func (c *Converter) pass(ctx context.Context, f feed) (deferred, needRdir []item
 	var feedErr error
 	go func() {
 		defer close(items)
-		feedErr = c.feedItems(ctx, f, items)
+		feedErr = c.feedItems(ctx, f, first, items)
 	}()
 	var wg sync.WaitGroup
 	for range c.o.Concurrency {
@@ -177,16 +186,19 @@ func (c *Converter) batchFull(n int, elapsed time.Duration) bool {
 	return float64(n) >= perSync
 }
 
-// feedItems sends the items of f, paced.
-func (c *Converter) feedItems(ctx context.Context, f feed, out chan<- item) error {
+// feedItems sends the items of f, pacing them if it is the first pass:
+// the chunks visited again in later passes were counted in the first.
+func (c *Converter) feedItems(ctx context.Context, f feed, paced bool, out chan<- item) error {
 	var err error
 	f(func(it item, ferr error) bool {
 		if ferr != nil {
 			err = ferr
 			return false
 		}
-		if err = c.pacer.Wait(ctx, 1, 0); err != nil {
-			return false
+		if paced {
+			if err = c.pacer.Wait(ctx, 1, 0); err != nil {
+				return false
+			}
 		}
 		select {
 		case out <- it:

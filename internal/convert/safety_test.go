@@ -1,0 +1,87 @@
+package convert_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/convert"
+	"github.com/gridkeep/gridkeep/internal/convert/converttest"
+	"github.com/gridkeep/gridkeep/internal/meta"
+)
+
+// TestInputThroughSymlinkedDirectory: a listed path that a symbolic link
+// inside the volume leads out of it is refused, and the file there is left
+// as it was; a volume named through a link works, and so do paths that
+// name it through the link.
+func TestInputThroughSymlinkedDirectory(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("symlinks", "obj", 2*testChunkSize)
+	for i, p := range o.paths {
+		must(t, converttest.ToEra(p, o.ids[i], converttest.EraGrid, o.owner))
+	}
+	outside := t.TempDir()
+	stray := filepath.Join(outside, o.ids[0])
+	attrs, err := chunk.ReadAttrs(o.paths[0])
+	must(t, err)
+	must(t, os.WriteFile(stray, nil, 0o644))
+	must(t, chunk.SetAttrs(stray, attrs))
+	must(t, os.Symlink(outside, filepath.Join(e.vol, "escape")))
+
+	_, res := e.run(convert.Options{}, filepath.Join("escape", o.ids[0]))
+	wantOutcome(t, res, filepath.Join(e.vol, "escape", o.ids[0]), convert.Failed)
+	after, err := chunk.ReadAttrs(stray)
+	must(t, err)
+	if diff := cmp.Diff(attrs, after); diff != "" {
+		t.Errorf("the file outside the volume changed (-before +after):\n%s", diff)
+	}
+
+	link := filepath.Join(t.TempDir(), "vol-link")
+	must(t, os.Symlink(e.vol, link))
+	rel, _ := filepath.Rel(e.vol, o.paths[1])
+	c, err := convert.New(convert.Options{Volume: link, Dir: e.dir, NoBackup: true,
+		Input: func(yield func(string, error) bool) { yield(filepath.Join(link, rel), nil) }})
+	must(t, err)
+	s, err := c.Run(e.ctx)
+	if err != nil || s.Converted != 1 {
+		t.Errorf("volume named through a link: %+v, %v", s, err)
+	}
+	wantOwners(t, o.paths[1], map[string]converttest.Owner{o.ids[1]: o.owner})
+
+	// A backup directory inside the volume, named through a link, is
+	// refused too.
+	if _, err := convert.New(convert.Options{Volume: e.vol, Dir: e.dir,
+		BackupDir: filepath.Join(link, "backups")}); err == nil {
+		t.Error("backup directory inside the volume accepted through a link")
+	}
+}
+
+// TestDirectoryFailureIsNotOrphan: when the directory cannot answer, a
+// chunk whose owner only the reverse index knows is failed, not an orphan,
+// and is left as it was.
+func TestDirectoryFailureIsNotOrphan(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("dirfail", "obj", testChunkSize)
+	e.waitIndexed(o.ids...)
+	must(t, chunk.RemoveAttr(o.paths[0], chunk.AttrFullpathPrefix+o.ids[0]))
+	before := mustStat(t, o.paths[0])
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
+	must(t, err)
+	s, res := e.run(convert.Options{Dir: dir, NoBackup: true}, o.paths[0])
+	wantOutcome(t, res, o.paths[0], convert.Failed)
+	if s.Orphans != 0 {
+		t.Errorf("summary %+v: orphans reported while the directory was down", s)
+	}
+	if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
+		t.Errorf("chunk changed (-before +after):\n%s", diff)
+	}
+}
