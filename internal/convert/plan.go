@@ -69,7 +69,7 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		return p.fail(err)
 	}
 	if fd < 0 {
-		p.res.Outcome = NotChunk
+		p.res.Outcome, p.res.Err = NotChunk, errors.New("not a regular file")
 		return p
 	}
 	defer unix.Close(fd)
@@ -237,6 +237,9 @@ func (c *Converter) resolveOwn(ctx context.Context, p *plan, w *wants, ownErr er
 	switch {
 	case p.recs != nil:
 		fp, err := c.resolveRecords(ctx, p)
+		if err != nil && !errors.Is(err, ErrOrphan) {
+			return err // the directory did not answer: not an orphan
+		}
 		if err != nil {
 			return errors.Join(ownErr, err)
 		}

@@ -3,6 +3,7 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -62,7 +63,8 @@ func (r Result) Reason() string {
 	if r.Err == nil {
 		return ""
 	}
-	return r.Err.Error()
+	// Joined errors read as one line.
+	return strings.ReplaceAll(r.Err.Error(), "\n", "; ")
 }
 
 // ErrOrphan is the class of errors that make a chunk an orphan: its object
