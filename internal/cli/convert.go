@@ -140,6 +140,9 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	if o.Dir, err = meta.NewClient(*f.proxy, meta.ClientOptions{Namespace: vol.Namespace}); err != nil {
 		return usageError{err}
 	}
+	if err := checkVolumeKnown(ctx, o.Dir, *f.proxy, vol); err != nil {
+		return err
+	}
 	if o.Input, err = inputLines(f.input); err != nil {
 		return err
 	}
@@ -213,6 +216,27 @@ func inputLines(path string) (func(func(string, error) bool), error) {
 	}, nil
 }
 
+// checkVolumeKnown makes sure, before anything is read, that the
+// directory answers for the volume's namespace and knows its chunk server
+// (alive or not): without that, every chunk would be reported as failed or
+// orphan.
+func checkVolumeKnown(ctx context.Context, dir *meta.Client, proxy string,
+	vol chunk.VolumeIdentity) error {
+	servers, err := dir.ListServices(ctx, "rawx")
+	if err != nil {
+		return exitError{ExitUsage, fmt.Errorf("directory %s, namespace %s: %w", proxy, vol.Namespace,
+			err)}
+	}
+	for _, s := range servers {
+		if s.ID == vol.ServiceID {
+			return nil
+		}
+	}
+	return exitError{ExitUsage, fmt.Errorf("the directory %s of namespace %s knows no chunk server %q, "+
+		"the id of this volume: convert asks the directory that holds the volume's objects", proxy,
+		vol.Namespace, vol.ServiceID)}
+}
+
 // rdirFor returns the reverse index of the volume: the one given, or the
 // one the directory names. Without one, chunks whose attributes name no
 // owner are reported as orphans.
@@ -220,6 +244,11 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 	logger *slog.Logger) (rdir.Store, error) {
 	if url == "" {
 		host, err := dir.RdirFor(ctx, volID)
+		notFound := errors.Is(err, meta.ErrNoSuchService) || errors.Is(err, meta.ErrNoSuchContainer) ||
+			errors.Is(err, meta.ErrNoSuchObject)
+		if err != nil && !notFound {
+			return nil, exitError{ExitUsage, fmt.Errorf("reverse index of volume %s: %w", volID, err)}
+		}
 		if err != nil {
 			logger.Warn("no reverse index for the volume: chunks whose attributes name no "+
 				"owner will be reported as orphans", "volume", volID, "err", err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/cli"
 	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/convert/converttest"
@@ -30,9 +32,21 @@ func TestCommandLineUsage(t *testing.T) {
 	must(t, err)
 	sc := &scenario{env: e}
 	notVolume := t.TempDir()
+	unknownVolume := filepath.Join(t.TempDir(), "vol")
+	vol, err := chunk.ReadVolume(e.vol)
+	must(t, err)
+	must(t, converttest.NewVolume(unknownVolume, vol.Namespace, "rawx-unknown"))
+	otherNamespace := filepath.Join(t.TempDir(), "vol")
+	must(t, converttest.NewVolume(otherNamespace, "OTHER", e.volID))
+	backupFile := filepath.Join(t.TempDir(), "file")
+	must(t, os.WriteFile(backupFile, nil, 0o644))
 	for _, args := range [][]string{
 		{},
 		{"--volume", notVolume},
+		{"--volume", unknownVolume},
+		{"--volume", otherNamespace},
+		{"--volume", e.vol, "--proxy", "http://127.0.0.1:1"},
+		{"--volume", e.vol, "--backup-dir", backupFile},
 		{"--volume", e.vol, "--backup-dir", filepath.Join(e.vol, "backups")},
 		{"--volume", e.vol, "--chunks-per-second", "-1"},
 		{"--volume", e.vol, "--concurrency", "0"},
@@ -48,6 +62,9 @@ func TestCommandLineUsage(t *testing.T) {
 	must(t, err)
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("the volume changed:\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(e.vol, "backups")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a backup directory was made inside the volume: %v", err)
 	}
 }
 
