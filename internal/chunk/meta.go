@@ -42,8 +42,8 @@ var ErrCorrupt = errors.New("corrupt chunk metadata")
 
 // Attr is one extended attribute, name with its "user." prefix.
 type Attr struct {
-	Name  string
-	Value string
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Meta is the metadata of one chunk file, as read from its attributes.
