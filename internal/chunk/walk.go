@@ -30,13 +30,24 @@ type File struct {
 // back in a few long requests instead of one short request each.
 // The directories of the next window are read while fn is called with the
 // files of the current one: two windows are held at most.
-func WalkByInode(root string, window int, fn func(File) error) error {
+//
+// A subdirectory that cannot be read is passed to skip, if not nil, and
+// the walk goes on without it; skip is called from another goroutine than
+// fn. Without skip, or for root itself, the error ends the walk.
+func WalkByInode(root string, window int, skip func(dir string, err error), fn func(File) error) error {
+	return walkByInode(root, window, skip, fn, readDirents)
+}
+
+// walkByInode is WalkByInode reading directories with read.
+func walkByInode(root string, window int, skip func(dir string, err error), fn func(File) error,
+	read func(path string, buf []byte) ([]dirent, error)) error {
 	windows := make(chan []File)
 	done := make(chan struct{})
 	var walkErr error
 	go func() {
 		defer close(windows)
-		w := inodeWalk{window: max(window, 1), out: windows, done: done, buf: make([]byte, 32<<10)}
+		w := inodeWalk{window: max(window, 1), out: windows, done: done, skip: skip, read: read,
+			buf: make([]byte, 32<<10)}
 		if walkErr = w.dir(root, true); walkErr == nil {
 			walkErr = w.flush()
 		}
@@ -68,6 +79,8 @@ type inodeWalk struct {
 	window  int
 	out     chan<- []File
 	done    <-chan struct{}
+	skip    func(dir string, err error)
+	read    func(path string, buf []byte) ([]dirent, error)
 	pending []File
 	buf     []byte
 }
@@ -75,11 +88,17 @@ type inodeWalk struct {
 // dir reads one directory, queues its chunk files and walks its
 // subdirectories in name order.
 func (w *inodeWalk) dir(path string, root bool) error {
-	ents, err := w.read(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !root {
-			return nil // removed while walking
-		}
+	ents, err := w.read(path, w.buf)
+	switch {
+	case err == nil:
+	case root:
+		return err
+	case errors.Is(err, os.ErrNotExist):
+		return nil // removed while walking
+	case w.skip != nil:
+		w.skip(path, err)
+		return nil
+	default:
 		return err
 	}
 	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
@@ -133,7 +152,7 @@ type dirent struct {
 
 // read returns the entries of a directory but "." and "..", with their
 // inode numbers and types as getdents64 gives them.
-func (w *inodeWalk) read(path string) ([]dirent, error) {
+func readDirents(path string, buf []byte) ([]dirent, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
@@ -141,7 +160,7 @@ func (w *inodeWalk) read(path string) ([]dirent, error) {
 	defer unix.Close(fd)
 	var ents []dirent
 	for {
-		n, err := unix.Getdents(fd, w.buf)
+		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
 			continue
 		}
@@ -151,7 +170,7 @@ func (w *inodeWalk) read(path string) ([]dirent, error) {
 		if n == 0 {
 			return ents, nil
 		}
-		for b := w.buf[:n]; len(b) > 0; {
+		for b := buf[:n]; len(b) > 0; {
 			e, size, err := parseDirent(b)
 			if err != nil {
 				return nil, fmt.Errorf("read directory %s: %w", path, err)

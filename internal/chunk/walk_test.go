@@ -56,7 +56,7 @@ func TestWalkByInode(t *testing.T) {
 	root, paths := walkVolume(t, 300)
 	for _, window := range []int{1, 7, 100, 1000} {
 		var got []File
-		err := WalkByInode(root, window, func(f File) error { got = append(got, f); return nil })
+		err := WalkByInode(root, window, nil, func(f File) error { got = append(got, f); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestWalkByInode(t *testing.T) {
 	}
 	// A window larger than the volume orders it whole.
 	var inos []uint64
-	WalkByInode(root, 1<<20, func(f File) error { inos = append(inos, f.Ino); return nil })
+	WalkByInode(root, 1<<20, nil, func(f File) error { inos = append(inos, f.Ino); return nil })
 	if !slices.IsSorted(inos) || len(inos) != len(paths) {
 		t.Errorf("one window: %d inodes, sorted %v", len(inos), slices.IsSorted(inos))
 	}
@@ -92,7 +92,7 @@ func TestWalkByInodeStops(t *testing.T) {
 	stop := errors.New("enough")
 	for _, window := range []int{1, 10, 1000} {
 		var n int
-		err := WalkByInode(root, window, func(File) error {
+		err := WalkByInode(root, window, nil, func(File) error {
 			if n++; n == 15 {
 				return stop
 			}
@@ -105,7 +105,7 @@ func TestWalkByInodeStops(t *testing.T) {
 }
 
 func TestWalkByInodeMissingRoot(t *testing.T) {
-	err := WalkByInode(filepath.Join(t.TempDir(), "gone"), 10, func(File) error { return nil })
+	err := WalkByInode(filepath.Join(t.TempDir(), "gone"), 10, nil, func(File) error { return nil })
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err %v, want not exist", err)
 	}
@@ -120,5 +120,35 @@ func TestParseDirentRejectsBadRecords(t *testing.T) {
 		if _, _, err := parseDirent(b); err == nil {
 			t.Errorf("record %v accepted", b)
 		}
+	}
+}
+
+// TestWalkByInodeSkips: a subdirectory that cannot be read is handed to
+// skip and the rest is walked; without skip it ends the walk.
+func TestWalkByInodeSkips(t *testing.T) {
+	root, paths := walkVolume(t, 100)
+	locked := filepath.Dir(paths[0])
+	failing := func(path string, buf []byte) ([]dirent, error) {
+		if path == locked {
+			return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+		}
+		return readDirents(path, buf)
+	}
+	var skipped []string
+	var walked int
+	err := walkByInode(root, 10, func(dir string, err error) { skipped = append(skipped, dir) },
+		func(File) error { walked++; return nil }, failing)
+	var inLocked int
+	for _, p := range paths {
+		if filepath.Dir(p) == locked {
+			inLocked++
+		}
+	}
+	if err != nil || !slices.Equal(skipped, []string{locked}) || walked != len(paths)-inLocked {
+		t.Errorf("err %v, skipped %v, walked %d of %d", err, skipped, walked, len(paths)-inLocked)
+	}
+	err = walkByInode(root, 10, nil, func(File) error { return nil }, failing)
+	if !errors.Is(err, os.ErrPermission) {
+		t.Errorf("without skip: %v, want permission denied", err)
 	}
 }

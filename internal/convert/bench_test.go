@@ -157,7 +157,7 @@ func (bv *benchVolume) ceiling(b *testing.B, conc int, write bool) {
 			}
 		}()
 	}
-	chunk.WalkByInode(bv.vol, convert.WalkWindow, func(f chunk.File) error { paths <- f.Path; return nil })
+	chunk.WalkByInode(bv.vol, convert.WalkWindow, nil, func(f chunk.File) error { paths <- f.Path; return nil })
 	close(paths)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {

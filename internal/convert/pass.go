@@ -33,7 +33,7 @@ func (c *Converter) mainFeed() feed {
 		return c.inputFeed()
 	}
 	return func(yield func(item, error) bool) {
-		err := chunk.WalkByInode(c.o.Volume, WalkWindow, func(f chunk.File) error {
+		err := chunk.WalkByInode(c.o.Volume, WalkWindow, c.unreadableDir, func(f chunk.File) error {
 			rel, _ := filepath.Rel(c.o.Volume, f.Path)
 			if !yield(item{path: f.Path, rel: rel, id: filepath.Base(f.Path), walked: true}, nil) {
 				return errStop
@@ -44,6 +44,14 @@ func (c *Converter) mainFeed() feed {
 			yield(item{}, fmt.Errorf("walk volume: %w", err))
 		}
 	}
+}
+
+// unreadableDir reports a directory of the volume that could not be read
+// as failed: the chunks it holds are left as they are, and the run goes
+// on.
+func (c *Converter) unreadableDir(dir string, err error) {
+	p := &plan{item: item{path: dir}, res: Result{Path: dir}}
+	c.finish(p.fail(fmt.Errorf("directory not read, its chunks left as they are: %w", err)))
 }
 
 // inputFeed turns the paths of Options.Input into items. A path outside
