@@ -47,7 +47,7 @@ func New(o Options) (*Converter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Volume, err = realPath(o.Volume); err != nil {
+	if o.Volume, err = resolvePath(o.Volume); err != nil {
 		return nil, fmt.Errorf("convert: volume: %w", err)
 	}
 	vol, err := chunk.CheckVolume(o.Volume)
@@ -80,45 +80,36 @@ func checkBackupDir(o *Options) error {
 	if o.BackupDir == "" {
 		o.BackupDir = os.TempDir()
 	}
-	real, err := realPathToBe(o.BackupDir)
+	dir, err := resolvePath(o.BackupDir)
 	if err != nil {
 		return fmt.Errorf("convert: backup directory: %w", err)
 	}
-	if inside(o.Volume, real) || real == o.Volume {
+	if inside(o.Volume, dir) || dir == o.Volume {
 		return fmt.Errorf("convert: backup directory %s is inside the volume", o.BackupDir)
 	}
-	if err := os.MkdirAll(real, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("convert: backup directory: %w", err)
 	}
-	if err := unix.Access(real, unix.W_OK|unix.X_OK); err != nil {
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
 		return fmt.Errorf("convert: backup directory %s: %w", o.BackupDir, err)
 	}
-	o.BackupDir = real
+	o.BackupDir = dir
 	return nil
 }
 
-// realPath returns the absolute path of an existing file with every
-// symbolic link resolved.
-func realPath(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	return filepath.EvalSymlinks(abs)
-}
-
-// realPathToBe is realPath for a path that may not exist yet: its
-// nearest existing ancestor is resolved.
-func realPathToBe(path string) (string, error) {
+// resolvePath returns the absolute path of path with every symbolic link
+// resolved, that of its nearest existing ancestor when it does not exist
+// (yet).
+func resolvePath(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", err
 	}
 	var rest []string
 	for {
-		real, err := filepath.EvalSymlinks(abs)
+		resolved, err := filepath.EvalSymlinks(abs)
 		if err == nil {
-			return filepath.Join(append([]string{real}, rest...)...), nil
+			return filepath.Join(append([]string{resolved}, rest...)...), nil
 		}
 		parent := filepath.Dir(abs)
 		if !errors.Is(err, os.ErrNotExist) || parent == abs {

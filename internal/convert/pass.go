@@ -81,11 +81,11 @@ func (c *Converter) inputItem(path string) item {
 		it.err = fmt.Errorf("chunk %s: %w", path, err)
 		return it
 	}
-	if real := filepath.Join(dir, it.id); !inside(c.o.Volume, real) {
+	if resolved := filepath.Join(dir, it.id); !inside(c.o.Volume, resolved) {
 		it.err = fmt.Errorf("%s is not inside the volume %s", path, c.o.Volume)
 	} else {
-		it.path = real
-		it.rel, _ = filepath.Rel(c.o.Volume, real)
+		it.path = resolved
+		it.rel, _ = filepath.Rel(c.o.Volume, resolved)
 	}
 	return it
 }
