@@ -80,25 +80,41 @@ func setMetaHeaders(h http.Header, m *chunk.Meta, mtime time.Time) {
 		set(HdrMetachunkSize, strconv.FormatInt(m.MetachunkSize, 10))
 	}
 	set(HdrMetachunkHash, m.MetachunkHash)
-	switch {
-	case m.FullpathRaw != "":
-		fp := m.Fullpath
-		set(HdrFullPath, m.FullpathRaw)
-		set(HdrContainerID, fp.ContainerID())
-		set(HdrContentPath, url.PathEscape(fp.Path))
-		set(HdrContentVersion, strconv.FormatInt(fp.Version, 10))
-		set(HdrContentID, fp.ContentID)
-	case m.Legacy != nil && m.Legacy.ChunkID == m.ChunkID:
-		// Old chunks: the owner keys count only if they describe this id.
-		set(HdrContainerID, strings.ToUpper(m.Legacy.Container))
-		set(HdrContentPath, url.PathEscape(m.Legacy.Path))
-		set(HdrContentVersion, m.Legacy.Version)
-		set(HdrContentID, strings.ToUpper(m.Legacy.ContentID))
+	set(HdrFullPath, m.FullpathRaw)
+	if o, ok := ownerOf(m); ok {
+		set(HdrContainerID, o.containerID)
+		set(HdrContentPath, url.PathEscape(o.path))
+		set(HdrContentVersion, o.version)
+		set(HdrContentID, o.contentID)
 	}
 	for k, v := range m.Extra {
 		h[HdrExtPrefix+k] = []string{v}
 	}
 	h["Last-Modified"] = []string{mtime.UTC().Format(time.RFC1123)}
+}
+
+// owner is the object a chunk belongs to, as the chunk's metadata names it.
+type owner struct {
+	containerID string // uppercase
+	path        string // decoded
+	version     string
+	contentID   string // uppercase
+}
+
+// ownerOf returns the owner named by a chunk's fullpath or, on a chunk
+// written before the fullpath attribute, by its legacy keys when they
+// describe this very id: otherwise they describe the chunk this file is a
+// hard link of. ok is false when the metadata names no owner.
+func ownerOf(m *chunk.Meta) (o owner, ok bool) {
+	switch {
+	case m.FullpathRaw != "":
+		fp := m.Fullpath
+		return owner{fp.ContainerID(), fp.Path, strconv.FormatInt(fp.Version, 10), fp.ContentID}, true
+	case m.Legacy != nil && m.Legacy.ChunkID == m.ChunkID:
+		l := m.Legacy
+		return owner{strings.ToUpper(l.Container), l.Path, l.Version, strings.ToUpper(l.ContentID)}, true
+	}
+	return owner{}, false
 }
 
 // reportedMethod is the stored chunk method, with the checksum algorithm

@@ -42,7 +42,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, id string) error
 			return err
 		}
 	}
-	s.publish(event.ChunkDeleted, r, m, m.Fullpath.Path)
+	s.publish(event.ChunkDeleted, r, m)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -80,7 +80,7 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	m.ChunkID, m.Fullpath, m.FullpathRaw = dst, u.meta.Fullpath, u.meta.FullpathRaw
-	s.publish(event.ChunkNew, r, m, m.Fullpath.Path)
+	s.publish(event.ChunkNew, r, m)
 	w.Header()["Content-Length"] = []string{"0"}
 	w.WriteHeader(http.StatusCreated)
 	return nil
@@ -176,8 +176,9 @@ func (s *Server) linkNonOptimal(id string) error {
 	return os.Symlink(up+s.cfg.Layout.Path(id), filepath.Join(dir, name))
 }
 
-// publish sends a chunk event; a full backlog drops it with a warning.
-func (s *Server) publish(typ string, r *http.Request, m *chunk.Meta, contentPath string) {
+// publish sends a chunk event about m, its owner named as ownerOf says; a
+// full backlog drops it with a warning.
+func (s *Server) publish(typ string, r *http.Request, m *chunk.Meta) {
 	if s.cfg.Publisher == nil {
 		return
 	}
@@ -185,7 +186,6 @@ func (s *Server) publish(typ string, r *http.Request, m *chunk.Meta, contentPath
 		VolumeID:             s.cfg.Addr,
 		VolumeServiceID:      s.cfg.ServiceID,
 		FullPath:             m.FullpathRaw,
-		ContentPath:          contentPath,
 		ContentStoragePolicy: m.StoragePolicy,
 		MetachunkHash:        m.MetachunkHash,
 		ChunkID:              m.ChunkID,
@@ -193,10 +193,9 @@ func (s *Server) publish(typ string, r *http.Request, m *chunk.Meta, contentPath
 		ChunkPosition:        m.Position,
 		ChunkHash:            m.Hash,
 	}
-	if m.FullpathRaw != "" {
-		d.ContainerID = m.Fullpath.ContainerID()
-		d.ContentVersion = strconv.FormatInt(m.Fullpath.Version, 10)
-		d.ContentID = m.Fullpath.ContentID
+	if o, ok := ownerOf(m); ok {
+		d.ContainerID, d.ContentPath = o.containerID, o.path
+		d.ContentVersion, d.ContentID = o.version, o.contentID
 	}
 	if m.HasMetaSize {
 		d.MetachunkSize = strconv.FormatInt(m.MetachunkSize, 10)

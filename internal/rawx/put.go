@@ -45,12 +45,11 @@ func borrowBuf(n int64) ([]byte, func()) {
 
 // upload is what a PUT says about the chunk it sends.
 type upload struct {
-	meta        chunk.Meta
-	algo        string // checksum algorithm
-	wantHash    string // chunk hash announced by the client, uppercase
-	wantSize    int64  // chunk size announced by the client, -1 if none
-	nonOptimal  bool
-	contentPath string // decoded object path, for the event
+	meta       chunk.Meta
+	algo       string // checksum algorithm
+	wantHash   string // chunk hash announced by the client, uppercase
+	wantSize   int64  // chunk size announced by the client, -1 if none
+	nonOptimal bool
 }
 
 // parseUpload checks the metadata headers of a PUT: the mandatory ones are
@@ -98,7 +97,6 @@ func (u *upload) parseFullpath(raw string) error {
 	}
 	u.meta.Fullpath = fp
 	u.meta.FullpathRaw = raw[:strings.LastIndexByte(raw, '/')+1] + fp.ContentID
-	u.contentPath = fp.Path
 	return nil
 }
 
@@ -227,7 +225,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 			s.log.Warn("non-optimal placement link", "chunk_id", id, "err", err)
 		}
 	}
-	s.publish(event.ChunkNew, r, &u.meta, u.contentPath)
+	s.publish(event.ChunkNew, r, &u.meta)
 	h := w.Header()
 	h[HdrChunkHash] = []string{u.meta.Hash}
 	h[HdrChunkSize] = []string{strconv.FormatInt(u.meta.Size, 10)}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,6 +136,88 @@ func TestPutGetHeadDelete(t *testing.T) {
 	}
 	if evs[0].When <= 0 || evs[0].URL != nil {
 		t.Errorf("envelope %+v", evs[0])
+	}
+}
+
+// toLegacy replaces the fullpath attribute of chunk m, stored at path, by
+// the owner keys of the format before it, their chunk id set to legacyID.
+// Ids are written in lowercase, as some writers of that format did.
+func toLegacy(t *testing.T, path string, m *chunk.Meta, legacyID string) {
+	t.Helper()
+	fp := m.Fullpath
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrLegacyChunkID, Value: legacyID},
+		{Name: chunk.AttrLegacyContainer, Value: strings.ToLower(fp.ContainerID())},
+		{Name: chunk.AttrLegacyPath, Value: fp.Path},
+		{Name: chunk.AttrLegacyVersion, Value: strconv.FormatInt(fp.Version, 10)},
+		{Name: chunk.AttrLegacyContentID, Value: strings.ToLower(fp.ContentID)},
+	})
+	if err == nil {
+		err = chunk.RemoveAttr(path, chunk.AttrFullpathPrefix+m.ChunkID)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The chunk.deleted event of a chunk in the legacy format names its owner
+// from the legacy keys, for the reverse index to find its record, but only
+// when the keys describe this chunk and not one it is a hard link of.
+func TestLegacyChunkEventsNameTheirOwner(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		legacyID func(id string) string
+		owned    bool
+	}{
+		{"keys of this chunk", func(id string) string { return id }, true},
+		{"keys of another chunk", func(string) string { return testID(99) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pub := &events{}
+			srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1", Publisher: pub})
+			var c Client
+			id := testID(3)
+			url := ChunkURL(addr, id)
+			m := testMeta(id)
+			res, err := c.Put(ctx, url, m, strings.NewReader("data"), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toLegacy(t, srv.chunkPath(id), m, tc.legacyID(id))
+
+			want := event.ChunkData{VolumeID: addr, VolumeServiceID: "rawx-1",
+				ContentStoragePolicy: "THREECOPIES", ChunkID: id, ContentChunkMethod: m.ChunkMethod,
+				ChunkPosition: "0", ChunkHash: res.Hash, ChunkSize: "4"}
+			if tc.owned {
+				want.ContainerID = chunk.ContainerID("acct", "ctr")
+				want.ContentPath = "dir/obj é"
+				want.ContentVersion = "1712000000000000"
+				want.ContentID = "0123456789ABCDEF"
+			}
+			resp, err := http.Head(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get(HdrContainerID); got != want.ContainerID {
+				t.Errorf("HEAD container id %q, want %q", got, want.ContainerID)
+			}
+
+			if err := c.Delete(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			evs := pub.all()
+			if len(evs) != 2 || evs[1].Type != event.ChunkDeleted {
+				t.Fatalf("events %+v", evs)
+			}
+			var d event.ChunkData
+			if err := json.Unmarshal(evs[1].Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, d); diff != "" {
+				t.Errorf("chunk.deleted data (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
