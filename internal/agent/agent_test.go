@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/event/natsbus"
 	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/rdir"
+	"github.com/gridkeep/gridkeep/internal/sqlitedb"
 )
 
 func openBus(t *testing.T) event.Bus {
@@ -29,29 +33,50 @@ func openBus(t *testing.T) event.Bus {
 	return bus
 }
 
-func startRawx(t *testing.T) string {
+// startRawx starts a chunk server on a new volume, sending its events to
+// pub when not nil, and returns its address and volume.
+func startRawx(t *testing.T, pub event.Publisher) (addr, vol string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	vol := filepath.Join(t.TempDir(), "vol")
+	vol = filepath.Join(t.TempDir(), "vol")
 	os.Mkdir(vol, 0o755)
-	srv, err := rawx.New(rawx.Config{Volume: vol, Addr: ln.Addr().String(), Namespace: "NS"})
+	srv, err := rawx.New(rawx.Config{Volume: vol, Addr: ln.Addr().String(), Namespace: "NS",
+		ServiceID: "rawx-1", Publisher: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := srv.HTTPServer()
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), vol
+}
+
+// runAgent runs an agent of steps over bus until the test ends.
+func runAgent(t *testing.T, bus event.Bus, steps ...Step) {
+	t.Helper()
+	a, err := New(bus, nil, steps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }
 
 func TestContentCleanerDeletesChunks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bus := openBus(t)
-	addr := startRawx(t)
+	addr, _ := startRawx(t, nil)
 	var c rawx.Client
 
 	// Two chunks exist; the event names them and a third that is already gone.
@@ -63,10 +88,7 @@ func TestContentCleanerDeletesChunks(t *testing.T) {
 		if i == 2 {
 			continue
 		}
-		m := &chunk.Meta{ChunkID: id, Position: "0", ChunkMethod: "plain/cca=blake3,nb_copy=1",
-			StoragePolicy: "SINGLE", Fullpath: chunk.Fullpath{Account: "a", Container: "c",
-				Path: "o", Version: 1, ContentID: "AB"}}
-		if _, err := c.Put(ctx, u, m, bytes.NewReader([]byte("data")), -1); err != nil {
+		if _, err := c.Put(ctx, u, testChunk(id), bytes.NewReader([]byte("data")), -1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,4 +136,93 @@ func TestNewRejectsBadSteps(t *testing.T) {
 	if _, err := New(bus, nil, Step{Name: "bad name!", Handle: h}); err == nil {
 		t.Error("a bad group name was accepted")
 	}
+}
+
+// testChunk is the metadata of a one-copy chunk of object a/c/o.
+func testChunk(id string) *chunk.Meta {
+	return &chunk.Meta{ChunkID: id, Position: "0", ChunkMethod: "plain/cca=blake3,nb_copy=1",
+		StoragePolicy: "SINGLE", Fullpath: chunk.Fullpath{Account: "a", Container: "c",
+			Path: "o", Version: 1, ContentID: "AB"}}
+}
+
+// toLegacy replaces the fullpath attribute of the chunk file at path by
+// the owner keys of the format before it.
+func toLegacy(t *testing.T, path string, m *chunk.Meta) {
+	t.Helper()
+	fp := m.Fullpath
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrLegacyChunkID, Value: m.ChunkID},
+		{Name: chunk.AttrLegacyContainer, Value: fp.ContainerID()},
+		{Name: chunk.AttrLegacyPath, Value: fp.Path},
+		{Name: chunk.AttrLegacyVersion, Value: strconv.FormatInt(fp.Version, 10)},
+		{Name: chunk.AttrLegacyContentID, Value: fp.ContentID},
+	})
+	if err == nil {
+		err = chunk.RemoveAttr(path, chunk.AttrFullpathPrefix+m.ChunkID)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitRecords waits until the index of volume rawx-1 holds the records of
+// exactly the chunk ids want, and fails the test if it does not in time.
+func waitRecords(ctx context.Context, t *testing.T, store rdir.Store, want ...string) {
+	t.Helper()
+	var got []string
+	for {
+		got = got[:0]
+		for r, err := range rdir.All(ctx, store, "rawx-1", rdir.ListOptions{}) {
+			if err != nil && !errors.Is(err, rdir.ErrNoVolume) {
+				t.Fatal(err)
+			}
+			if err == nil {
+				got = append(got, r.ChunkID)
+			}
+		}
+		slices.Sort(got)
+		if slices.Equal(got, want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("indexed chunks %v, want %v", got, want)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Deleting a chunk removes its reverse index record, whether its metadata
+// is in the current format or in the legacy one.
+func TestVolumeIndexFollowsDeletes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	bus := openBus(t)
+	store, err := rdir.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rdir.db"), sqlitedb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	pub := event.NewAsyncPublisher(bus, event.AsyncOptions{})
+	t.Cleanup(func() { pub.Close(context.Background()) })
+	addr, vol := startRawx(t, pub)
+	runAgent(t, bus, VolumeIndex(store))
+
+	var c rawx.Client
+	current, legacy := strings.Repeat("C", 64), strings.Repeat("D", 64)
+	for _, id := range []string{current, legacy} {
+		_, err := c.Put(ctx, rawx.ChunkURL(addr, id), testChunk(id), strings.NewReader("data"), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitRecords(ctx, t, store, current, legacy)
+
+	toLegacy(t, filepath.Join(vol, legacy[:3], legacy), testChunk(legacy))
+	for _, id := range []string{current, legacy} {
+		if err := c.Delete(ctx, rawx.ChunkURL(addr, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitRecords(ctx, t, store)
 }
