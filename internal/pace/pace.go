@@ -6,6 +6,7 @@ package pace
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,10 +19,21 @@ import (
 )
 
 // Rates are the pace of a long job: items and bytes per second, 0 meaning
-// no limit.
+// no limit. Each is a finite number, 0 or more (see CheckRate).
 type Rates struct {
 	ItemsPerSecond float64
 	BytesPerSecond float64
+}
+
+// CheckRate returns an error unless r is a rate a job can be held to: a
+// finite number of items or bytes per second, 0 or more, 0 meaning no
+// limit. An infinite rate is refused rather than read as no limit, as NaN
+// and negative rates are.
+func CheckRate(r float64) error {
+	if !(r >= 0) || math.IsInf(r, 0) {
+		return errors.New("want a finite rate, 0 or more (0 means no limit)")
+	}
+	return nil
 }
 
 // Pacer holds a job to its Rates, which may change while it runs: the
@@ -137,8 +149,9 @@ func (p *Pacer) waitN(ctx context.Context, l *rate.Limiter, n int64) error {
 
 // ParseRates reads a control file: lines "items-per-second N" and
 // "bytes-per-second N" (also written "key=N" or "key: N"; "chunks-per-second"
-// is read as items). Blank lines and lines starting with "#" are skipped;
-// keys left out keep their value in base. On an error, base is returned.
+// is read as items), N a rate CheckRate accepts. Blank lines and lines
+// starting with "#" are skipped; keys left out keep their value in base. On
+// an error, base is returned.
 func ParseRates(r io.Reader, base Rates) (Rates, error) {
 	return parse(r, base, true)
 }
@@ -162,26 +175,44 @@ func parse(r io.Reader, base Rates, withBytes bool) (Rates, error) {
 		if !ok {
 			return base, fmt.Errorf("control line %d: want KEY VALUE, got %q", n, line)
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f < 0 || math.IsNaN(f) {
-			return base, fmt.Errorf("control line %d: %q is not a rate", n, v)
-		}
-		switch k = strings.TrimSpace(k); {
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		var dst *float64
+		switch {
 		case k == "items-per-second" || k == "chunks-per-second":
-			rates.ItemsPerSecond = f
+			dst = &rates.ItemsPerSecond
 		case k == "bytes-per-second" && withBytes:
-			rates.BytesPerSecond = f
+			dst = &rates.BytesPerSecond
 		case k == "bytes-per-second":
 			return base, fmt.Errorf("control line %d: bytes-per-second: this job is paced "+
 				"in items (chunks) per second only", n)
 		default:
 			return base, fmt.Errorf("control line %d: unknown key %q", n, k)
 		}
+		f, err := parseRate(v)
+		if err != nil {
+			return base, fmt.Errorf("control line %d: %s %w", n, k, err)
+		}
+		*dst = f
 	}
 	if err := sc.Err(); err != nil {
 		return base, err
 	}
 	return rates, nil
+}
+
+// parseRate reads the value of a control line. A number too large for a
+// float64 is refused as infinite, not as a malformed number.
+func parseRate(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		err = errors.New("want a number")
+	} else {
+		err = CheckRate(f)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a rate: %w", v, err)
+	}
+	return f, nil
 }
 
 // cutAny cuts s around the first of the separators.

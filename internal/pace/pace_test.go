@@ -2,6 +2,8 @@ package pace
 
 import (
 	"context"
+	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,12 @@ func TestParseRates(t *testing.T) {
 		{"unknown key", "speed 3", base, true},
 		{"negative", "items-per-second -1", base, true},
 		{"no value", "items-per-second", base, true},
+		{"not a number", "items-per-second ten", base, true},
+		{"infinite", "items-per-second inf", base, true},
+		{"infinite bytes", "bytes-per-second +Infinity", base, true},
+		{"too large for a float64", "chunks-per-second 1e400", base, true},
+		{"NaN", "bytes-per-second NaN", base, true},
+		{"second line bad", "items-per-second 3\nbytes-per-second Inf", base, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -32,6 +40,31 @@ func TestParseRates(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestInfiniteRatesRefused: an infinite rate, written as such or too large
+// for a float64, is refused like a negative one, with a message saying what
+// a rate must be, for jobs paced in bytes too or in items alone.
+func TestInfiniteRatesRefused(t *testing.T) {
+	for _, in := range []string{"chunks-per-second inf", "items-per-second=+Inf", "chunks-per-second 1e400",
+		"items-per-second: -1e400", "chunks-per-second -1"} {
+		for _, parse := range []func(io.Reader, Rates) (Rates, error){ParseRates, ParseItemRates} {
+			_, err := parse(strings.NewReader(in), Rates{})
+			if err == nil || !strings.Contains(err.Error(), "want a finite rate, 0 or more") {
+				t.Errorf("%q: error %v, want one saying what a rate must be", in, err)
+			}
+		}
+	}
+	for _, r := range []float64{-1, math.Inf(1), math.Inf(-1), math.NaN()} {
+		if CheckRate(r) == nil {
+			t.Errorf("CheckRate(%g) accepted it", r)
+		}
+	}
+	for _, r := range []float64{0, 0.5, 1e300} {
+		if err := CheckRate(r); err != nil {
+			t.Errorf("CheckRate(%g): %v", r, err)
+		}
 	}
 }
 
