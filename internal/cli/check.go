@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -310,10 +309,12 @@ func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 		return usagef("--pause-between-passes %s: must not be negative", f.pause)
 	case fl.Changed("pause-between-passes") && !f.daemon:
 		return usagef("--pause-between-passes goes with --daemon only")
-	case !(f.rates.ItemsPerSecond >= 0) || math.IsInf(f.rates.ItemsPerSecond, 0):
-		return usagef("--items-per-second %g: want a finite rate, 0 or more", f.rates.ItemsPerSecond)
-	case !(f.rates.BytesPerSecond >= 0) || math.IsInf(f.rates.BytesPerSecond, 0):
-		return usagef("--bytes-per-second %g: want a finite rate, 0 or more", f.rates.BytesPerSecond)
+	}
+	if err := checkRateFlag("items-per-second", f.rates.ItemsPerSecond); err != nil {
+		return err
+	}
+	if err := checkRateFlag("bytes-per-second", f.rates.BytesPerSecond); err != nil {
+		return err
 	}
 	if u, err := url.Parse(f.proxy); err != nil || u.Scheme != "http" && u.Scheme != "https" ||
 		u.Host == "" {
@@ -688,6 +689,15 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 		}
 	}()
 	p.stop = func() { close(done); <-stopped }
+}
+
+// checkRateFlag refuses the value of a pacing flag that pace.CheckRate
+// refuses, with a usage error naming the flag.
+func checkRateFlag(name string, r float64) error {
+	if err := pace.CheckRate(r); err != nil {
+		return usagef("--%s %g: %w", name, r, err)
+	}
+	return nil
 }
 
 // pacing holds a pacer to the flags' rates and to a control file, read

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"strings"
 	"sync"
@@ -115,12 +114,13 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 		return err
 	}
 	switch {
-	case !(f.chunksPer >= 0) || math.IsInf(f.chunksPer, 0):
-		return usagef("--chunks-per-second %g: want a finite rate, 0 or more", f.chunksPer)
 	case f.opts.Concurrency < 1:
 		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
 	case f.opts.ReportInterval < 0:
 		return usagef("--report-interval %s: must not be negative", f.opts.ReportInterval)
+	}
+	if err := checkRateFlag("chunks-per-second", f.chunksPer); err != nil {
+		return err
 	}
 	if f.controlFile != "" {
 		if _, err := os.Stat(f.controlFile); err != nil {

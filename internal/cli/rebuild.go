@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sync"
 	"time"
@@ -146,12 +145,14 @@ func (f *rebuildFlags) validate() error {
 		return usagef("give exactly one of --input-file, --chunk and --volume")
 	case f.opts.Concurrency < 1:
 		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
-	case !(f.rates.ItemsPerSecond >= 0) || math.IsInf(f.rates.ItemsPerSecond, 0):
-		return usagef("--chunks-per-second %g: want a finite rate, 0 or more", f.rates.ItemsPerSecond)
-	case !(f.rates.BytesPerSecond >= 0) || math.IsInf(f.rates.BytesPerSecond, 0):
-		return usagef("--bytes-per-second %g: want a finite rate, 0 or more", f.rates.BytesPerSecond)
 	case f.opts.OrphanMinAge < 0:
 		return usagef("--orphan-min-age %s is negative", f.opts.OrphanMinAge)
+	}
+	if err := checkRateFlag("chunks-per-second", f.rates.ItemsPerSecond); err != nil {
+		return err
+	}
+	if err := checkRateFlag("bytes-per-second", f.rates.BytesPerSecond); err != nil {
+		return err
 	}
 	for _, c := range f.chunks {
 		if _, err := chunkTarget(c); err != nil {
