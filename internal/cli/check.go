@@ -706,8 +706,16 @@ type pacing struct {
 	pacer     *pace.Pacer
 	base      pace.Rates
 	file      string
-	itemsOnly bool // the job is paced in items alone: the file may not set bytes
-	mtime     time.Time
+	itemsOnly bool      // the job is paced in items alone: the file may not set bytes
+	read      stamp     // the version of the file last read, well-formed or not
+	stderr    io.Writer // where changes of the pace and errors of the file are said
+}
+
+// stamp tells one version of the control file from another, as far as
+// its size and modification time do.
+type stamp struct {
+	mtime int64 // nanoseconds since the epoch
+	size  int64
 }
 
 // newPacing returns the pacing of a job, from the rates of its flags and
@@ -715,7 +723,8 @@ type pacing struct {
 // bytes per second. A control file that cannot be read or parsed is a
 // usage error; a missing one is not (see reload).
 func newPacing(base pace.Rates, file string, itemsOnly bool) (*pacing, error) {
-	p := &pacing{pacer: pace.New(base), base: base, file: file, itemsOnly: itemsOnly}
+	p := &pacing{pacer: pace.New(base), base: base, file: file, itemsOnly: itemsOnly,
+		stderr: os.Stderr}
 	if file == "" {
 		return p, nil
 	}
@@ -725,15 +734,21 @@ func newPacing(base pace.Rates, file string, itemsOnly bool) (*pacing, error) {
 	return p, nil
 }
 
-// reload reads the control file if it changed since the last read.
+// reload reads the control file if it changed since the last read. A
+// version of the file is read once, whether or not it holds an error: the
+// pace stays as it was until the file changes again, or SIGHUP forgets
+// which version was read.
 func (p *pacing) reload() error {
 	st, err := os.Stat(p.file)
 	if err != nil {
+		p.read = stamp{}
 		return err
 	}
-	if st.ModTime().Equal(p.mtime) {
+	version := stamp{mtime: st.ModTime().UnixNano(), size: st.Size()}
+	if version == p.read {
 		return nil
 	}
+	p.read = version
 	file, err := os.Open(p.file)
 	if err != nil {
 		return err
@@ -747,7 +762,6 @@ func (p *pacing) reload() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.file, err)
 	}
-	p.mtime = st.ModTime()
 	p.pacer.SetRates(r)
 	return nil
 }
@@ -772,7 +786,7 @@ func onSignals(ctx context.Context, paced *pacing, report func()) func() {
 					report()
 					continue
 				}
-				paced.mtime = time.Time{}
+				paced.read = stamp{}
 				paced.reloadLogged()
 			case <-t.C:
 				paced.reloadLogged()
@@ -783,7 +797,8 @@ func onSignals(ctx context.Context, paced *pacing, report func()) func() {
 }
 
 // reloadLogged reloads the control file, saying on standard error what the
-// pace became or why the file was not read.
+// pace became or why the file was not read: once for each version of the
+// file.
 func (p *pacing) reloadLogged() {
 	if p.file == "" {
 		return
@@ -791,16 +806,16 @@ func (p *pacing) reloadLogged() {
 	before := p.pacer.Rates()
 	if err := p.reload(); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintln(os.Stderr, "gridkeep: control file:", err)
+			fmt.Fprintln(p.stderr, "gridkeep: control file:", err)
 		}
 		return
 	}
 	switch r := p.pacer.Rates(); {
 	case r == before:
 	case p.itemsOnly:
-		fmt.Fprintf(os.Stderr, "gridkeep: pace now %g items/s\n", r.ItemsPerSecond)
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %g items/s\n", r.ItemsPerSecond)
 	default:
-		fmt.Fprintf(os.Stderr, "gridkeep: pace now %g items/s, %g bytes/s\n",
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %g items/s, %g bytes/s\n",
 			r.ItemsPerSecond, r.BytesPerSecond)
 	}
 }

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/pace"
+)
+
+// writeControl writes a control file with the modification time mtime, so
+// that each version differs from the last whatever the clock's resolution.
+func writeControl(t *testing.T, path, content string, mtime time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testPacing returns the pacing of a job, paced in items alone or not, its control file
+// holding content, and what it writes on standard error.
+func testPacing(t *testing.T, itemsOnly bool, content string) (*pacing, *bytes.Buffer, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "control")
+	writeControl(t, path, content, time.Now().Add(-time.Hour))
+	p, err := newPacing(pace.Rates{ItemsPerSecond: 30}, path, itemsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	p.stderr = &stderr
+	return p, &stderr, path
+}
+
+// TestControlFileErrorSaidOncePerVersion reads a control file again and
+// again, as the periodic reload does: an error in it is said once for each
+// version of the file, the pace staying as it was meanwhile, and the pace a
+// good version sets is said once.
+func TestControlFileErrorSaidOncePerVersion(t *testing.T) {
+	p, stderr, path := testPacing(t, true, "chunks-per-second 5\n")
+	start := time.Now().Add(-time.Hour)
+	for i, step := range []struct {
+		content, want string
+		rate          float64
+	}{
+		{"chunks-per-second inf\n", `"inf" is not a rate: want a finite rate`, 5},
+		{"chunks-per-second ten\n", `"ten" is not a rate`, 5},
+		{"chunks-per-second  ten\n", `"ten" is not a rate`, 5},
+		{"chunks-per-second 7\n", "gridkeep: pace now 7 items/s", 7},
+	} {
+		writeControl(t, path, step.content, start.Add(time.Duration(i+1)*time.Minute))
+		stderr.Reset()
+		for range 3 {
+			p.reloadLogged()
+		}
+		lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], step.want) {
+			t.Errorf("%q read 3 times: said %q, want %q once", step.content, stderr.String(), step.want)
+		}
+		if got := p.pacer.Rates(); got != (pace.Rates{ItemsPerSecond: step.rate}) {
+			t.Errorf("after %q: pace %+v, want %g items per second", step.content, got, step.rate)
+		}
+	}
+}
