@@ -375,7 +375,7 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 			return err
 		}
 	}
-	paced, err := newPacing(f.rates, f.controlFile, false)
+	paced, err := newPacing(f.rates, f.controlFile, checkPace)
 	if err != nil {
 		return err
 	}
@@ -700,15 +700,29 @@ func checkRateFlag(name string, r float64) error {
 	return nil
 }
 
+// paceUnits are what the pace of a job counts: its items, named as its
+// flags name them, and its bytes unless it is paced in items alone.
+type paceUnits struct {
+	items string
+	bytes bool
+}
+
+// The units of the jobs that are paced.
+var (
+	checkPace   = paceUnits{items: "items", bytes: true}
+	rebuildPace = paceUnits{items: "chunks", bytes: true}
+	convertPace = paceUnits{items: "chunks"}
+)
+
 // pacing holds a pacer to the flags' rates and to a control file, read
 // again when it changes and on SIGHUP.
 type pacing struct {
-	pacer     *pace.Pacer
-	base      pace.Rates
-	file      string
-	itemsOnly bool      // the job is paced in items alone: the file may not set bytes
-	read      stamp     // the version of the file last read, well-formed or not
-	stderr    io.Writer // where changes of the pace and errors of the file are said
+	pacer  *pace.Pacer
+	base   pace.Rates
+	units  paceUnits
+	file   string
+	read   stamp     // the version of the file last read, well-formed or not
+	stderr io.Writer // where changes of the pace and errors of the file are said
 }
 
 // stamp tells one version of the control file from another, as far as
@@ -718,13 +732,13 @@ type stamp struct {
 	size  int64
 }
 
-// newPacing returns the pacing of a job, from the rates of its flags and
-// its control file, if any; itemsOnly refuses a control file that sets
-// bytes per second. A control file that cannot be read or parsed is a
-// usage error; a missing one is not (see reload).
-func newPacing(base pace.Rates, file string, itemsOnly bool) (*pacing, error) {
-	p := &pacing{pacer: pace.New(base), base: base, file: file, itemsOnly: itemsOnly,
-		stderr: os.Stderr}
+// newPacing returns the pacing of a job counting units, from the rates of
+// its flags and its control file, if any. For a job paced in items alone, a
+// control file that sets bytes per second is refused. A control file that
+// cannot be read or parsed is a usage error; a missing one is not (see
+// reload).
+func newPacing(base pace.Rates, file string, units paceUnits) (*pacing, error) {
+	p := &pacing{pacer: pace.New(base), base: base, units: units, file: file, stderr: os.Stderr}
 	if file == "" {
 		return p, nil
 	}
@@ -755,7 +769,7 @@ func (p *pacing) reload() error {
 	}
 	defer file.Close()
 	parse := pace.ParseRates
-	if p.itemsOnly {
+	if !p.units.bytes {
 		parse = pace.ParseItemRates
 	}
 	r, err := parse(file, p.base)
@@ -812,10 +826,10 @@ func (p *pacing) reloadLogged() {
 	}
 	switch r := p.pacer.Rates(); {
 	case r == before:
-	case p.itemsOnly:
-		fmt.Fprintf(p.stderr, "gridkeep: pace now %g items/s\n", r.ItemsPerSecond)
+	case !p.units.bytes:
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %g %s/s\n", r.ItemsPerSecond, p.units.items)
 	default:
-		fmt.Fprintf(p.stderr, "gridkeep: pace now %g items/s, %g bytes/s\n",
-			r.ItemsPerSecond, r.BytesPerSecond)
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %g %s/s, %g bytes/s\n",
+			r.ItemsPerSecond, p.units.items, r.BytesPerSecond)
 	}
 }

@@ -127,7 +127,7 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 			return usagef("--control-file: %w", err)
 		}
 	}
-	paced, err := newPacing(pace.Rates{ItemsPerSecond: f.chunksPer}, f.controlFile, true)
+	paced, err := newPacing(pace.Rates{ItemsPerSecond: f.chunksPer}, f.controlFile, convertPace)
 	if err != nil {
 		return err
 	}

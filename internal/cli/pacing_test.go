@@ -23,13 +23,13 @@ func writeControl(t *testing.T, path, content string, mtime time.Time) {
 	}
 }
 
-// testPacing returns the pacing of a job, paced in items alone or not, its control file
+// testPacing returns the pacing of a job counting units, its control file
 // holding content, and what it writes on standard error.
-func testPacing(t *testing.T, itemsOnly bool, content string) (*pacing, *bytes.Buffer, string) {
+func testPacing(t *testing.T, units paceUnits, content string) (*pacing, *bytes.Buffer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "control")
 	writeControl(t, path, content, time.Now().Add(-time.Hour))
-	p, err := newPacing(pace.Rates{ItemsPerSecond: 30}, path, itemsOnly)
+	p, err := newPacing(pace.Rates{ItemsPerSecond: 30}, path, units)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func testPacing(t *testing.T, itemsOnly bool, content string) (*pacing, *bytes.B
 // version of the file, the pace staying as it was meanwhile, and the pace a
 // good version sets is said once.
 func TestControlFileErrorSaidOncePerVersion(t *testing.T) {
-	p, stderr, path := testPacing(t, true, "chunks-per-second 5\n")
+	p, stderr, path := testPacing(t, convertPace, "chunks-per-second 5\n")
 	start := time.Now().Add(-time.Hour)
 	for i, step := range []struct {
 		content, want string
@@ -52,7 +52,7 @@ func TestControlFileErrorSaidOncePerVersion(t *testing.T) {
 		{"chunks-per-second inf\n", `"inf" is not a rate: want a finite rate`, 5},
 		{"chunks-per-second ten\n", `"ten" is not a rate`, 5},
 		{"chunks-per-second  ten\n", `"ten" is not a rate`, 5},
-		{"chunks-per-second 7\n", "gridkeep: pace now 7 items/s", 7},
+		{"chunks-per-second 7\n", "gridkeep: pace now 7 chunks/s", 7},
 	} {
 		writeControl(t, path, step.content, start.Add(time.Duration(i+1)*time.Minute))
 		stderr.Reset()
@@ -66,5 +66,31 @@ func TestControlFileErrorSaidOncePerVersion(t *testing.T) {
 		if got := p.pacer.Rates(); got != (pace.Rates{ItemsPerSecond: step.rate}) {
 			t.Errorf("after %q: pace %+v, want %g items per second", step.content, got, step.rate)
 		}
+	}
+}
+
+// TestPaceMessageNamesTheJobsUnits: the message saying the new pace counts
+// what the job counts, as its flags do.
+func TestPaceMessageNamesTheJobsUnits(t *testing.T) {
+	for _, tc := range []struct {
+		job     string
+		units   paceUnits
+		content string
+		want    string
+	}{
+		{"convert", convertPace, "chunks-per-second 7\n", "gridkeep: pace now 7 chunks/s\n"},
+		{"rebuild", rebuildPace, "chunks-per-second 7\nbytes-per-second 1000\n",
+			"gridkeep: pace now 7 chunks/s, 1000 bytes/s\n"},
+		{"check", checkPace, "items-per-second 7\nbytes-per-second 1000\n",
+			"gridkeep: pace now 7 items/s, 1000 bytes/s\n"},
+	} {
+		t.Run(tc.job, func(t *testing.T) {
+			p, stderr, path := testPacing(t, tc.units, "")
+			writeControl(t, path, tc.content, time.Now())
+			p.reloadLogged()
+			if got := stderr.String(); got != tc.want {
+				t.Errorf("said %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -173,7 +173,7 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	paced, err := newPacing(f.rates, f.controlFile, false)
+	paced, err := newPacing(f.rates, f.controlFile, rebuildPace)
 	if err != nil {
 		return err
 	}
