@@ -94,3 +94,20 @@ func TestPaceMessageNamesTheJobsUnits(t *testing.T) {
 		})
 	}
 }
+
+// TestControlFileRefusesInfiniteRates: an infinite rate in a control file
+// is a bad argument at the start, for every job.
+func TestControlFileRefusesInfiniteRates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "control")
+	for _, units := range []paceUnits{checkPace, rebuildPace, convertPace} {
+		for _, content := range []string{units.items + "-per-second inf\n", "items-per-second 1e400\n"} {
+			writeControl(t, path, content, time.Now())
+			_, err := newPacing(pace.Rates{}, path, units)
+			if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--control-file") ||
+				!strings.Contains(err.Error(), "want a finite rate") {
+				t.Errorf("%s job, control file %q: error %v, want a usage error naming "+
+					"--control-file and what a rate must be", units.items, content, err)
+			}
+		}
+	}
+}
