@@ -208,11 +208,12 @@ func TestCommandLinePaceChanges(t *testing.T) {
 	// handles its signals; then a change of the file is seen within 2 s.
 	p.waitLine(t, "msg=converting", 15*time.Second, nil)
 	writeControl("chunks-per-second 0.5\n", old.Add(time.Minute))
-	p.waitLine(t, "pace now 0.5 items/s", 15*time.Second, nil)
+	p.waitLine(t, "pace now 0.5 chunks/s", 15*time.Second, nil)
 	// Without periodic reports, a RUN line can only be the answer to SIGUSR1.
 	p.waitLine(t, "RUN ", 15*time.Second, func() { must(t, p.cmd.Process.Signal(syscall.SIGUSR1)) })
-	// The same modification time: only SIGHUP makes the file read again.
-	writeControl("chunks-per-second 0\n", old.Add(time.Minute))
+	// The same modification time and size: only SIGHUP makes the file read
+	// again.
+	writeControl("chunks-per-second 0.0\n", old.Add(time.Minute))
 	must(t, p.cmd.Process.Signal(syscall.SIGHUP))
 	code, out := p.wait(t, 30*time.Second)
 	if code != 0 {
