@@ -2,35 +2,25 @@ package meta
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gridkeep/gridkeep/internal/reqmetrics"
 )
 
 // metrics are the Prometheus view of the server, served on /metrics.
 type metrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests *reqmetrics.Requests
 	handler  http.Handler
 }
 
 func newMetrics(reg *Registry) *metrics {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gridkeep_meta_requests_total",
-			Help: "Directory requests answered, by route and status code.",
-		}, []string{"route", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "gridkeep_meta_request_duration_seconds",
-			Help:    "Time to answer a directory request, by route and status code.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}, []string{"route", "code"}),
-	}
+	m := &metrics{requests: reqmetrics.New("meta", "directory requests")}
 	pr := prometheus.NewRegistry()
-	pr.MustRegister(m.requests, m.latency, servicesCollector{reg},
+	pr.MustRegister(m.requests, servicesCollector{reg},
 		prometheus.NewGoCollector(),
 		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(pr, promhttp.HandlerOpts{})
@@ -40,10 +30,7 @@ func newMetrics(reg *Registry) *metrics {
 // observe records one answered request. pattern is the route pattern the
 // request matched, empty for none.
 func (m *metrics) observe(pattern string, status int, d time.Duration) {
-	route := routeLabel(pattern)
-	code := strconv.Itoa(status)
-	m.requests.WithLabelValues(route, code).Inc()
-	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
+	m.requests.Observe(routeLabel(pattern), status, d)
 }
 
 // routeLabel turns "POST /v3.0/{ns}/content/create" into "content/create".

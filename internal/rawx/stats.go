@@ -3,12 +3,13 @@ package rawx
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gridkeep/gridkeep/internal/reqmetrics"
 )
 
 var routes = []string{"put", "get", "head", "delete", "copy", "post", "info", "stat", "list",
@@ -41,10 +42,9 @@ func newStats() *stats {
 
 // metrics are the Prometheus view of the same traffic.
 type metrics struct {
-	requests *prometheus.CounterVec
+	requests *reqmetrics.Requests
 	bytesIn  prometheus.Counter
 	bytesOut prometheus.Counter
-	latency  *prometheus.HistogramVec
 	// metaHits and metaMisses count chunk metadata found remembered or read
 	// from the file (see metacache.go).
 	metaHits, metaMisses prometheus.Counter
@@ -54,10 +54,7 @@ type metrics struct {
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gridkeep_rawx_requests_total",
-			Help: "Requests answered, by route and status code.",
-		}, []string{"route", "code"}),
+		requests: reqmetrics.New("rawx", "requests"),
 		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gridkeep_rawx_received_bytes_total",
 			Help: "Chunk data bytes received in request bodies.",
@@ -66,18 +63,13 @@ func newMetrics() *metrics {
 			Name: "gridkeep_rawx_sent_bytes_total",
 			Help: "Bytes sent in reply bodies.",
 		}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "gridkeep_rawx_request_duration_seconds",
-			Help:    "Time to answer a request, by route and status code.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}, []string{"route", "code"}),
 	}
 	meta := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gridkeep_rawx_meta_cache_total",
 		Help: "Chunk metadata loads by GET and HEAD: found remembered (hit) or read from the file (miss).",
 	}, []string{"result"})
 	m.metaHits, m.metaMisses = meta.WithLabelValues("hit"), meta.WithLabelValues("miss")
-	reg.MustRegister(m.requests, m.bytesIn, m.bytesOut, m.latency, meta,
+	reg.MustRegister(m.requests, m.bytesIn, m.bytesOut, meta,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
@@ -108,9 +100,7 @@ func (s *Server) account(route string, r *http.Request, rec *recorder, d time.Du
 	st.bread.Add(uint64(rec.in))
 	st.bwritten.Add(uint64(rec.bytes))
 
-	code := strconv.Itoa(rec.status)
-	s.metrics.requests.WithLabelValues(route, code).Inc()
-	s.metrics.latency.WithLabelValues(route, code).Observe(d.Seconds())
+	s.metrics.requests.Observe(route, rec.status, d)
 	s.metrics.bytesIn.Add(float64(rec.in))
 	s.metrics.bytesOut.Add(float64(rec.bytes))
 }
