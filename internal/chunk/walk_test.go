@@ -64,7 +64,8 @@ func TestWalkByInode(t *testing.T) {
 		for i, f := range got {
 			names = append(names, f.Path)
 			if f.Ino != inodeOf(t, f.Path) {
-				t.Fatalf("window %d: %s has inode %d, walk says %d", window, f.Path, inodeOf(t, f.Path), f.Ino)
+				t.Fatalf("window %d: %s has inode %d, walk says %d", window, f.Path,
+					inodeOf(t, f.Path), f.Ino)
 			}
 			// Within a window, inodes ascend.
 			if i%window != 0 && got[i-1].Ino > f.Ino {
