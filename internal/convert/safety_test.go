@@ -61,27 +61,30 @@ func TestInputThroughSymlinkedDirectory(t *testing.T) {
 	}
 }
 
-// TestDirectoryFailureIsNotOrphan: when the directory cannot answer, a
-// chunk whose owner only the reverse index knows is failed, not an orphan,
-// and is left as it was.
+// TestDirectoryFailureIsNotOrphan: when the directory cannot answer (it
+// fails, or something else answers in its place with a bare 404), a chunk
+// whose owner only the reverse index knows is failed, not an orphan, and
+// is left as it was.
 func TestDirectoryFailureIsNotOrphan(t *testing.T) {
 	e := newEnv(t)
 	o := e.put("dirfail", "obj", testChunkSize)
 	e.waitIndexed(o.ids...)
 	must(t, chunk.RemoveAttr(o.paths[0], chunk.AttrFullpathPrefix+o.ids[0]))
 	before := mustStat(t, o.paths[0])
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "unavailable", http.StatusServiceUnavailable)
-	}))
-	defer down.Close()
-	dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
-	must(t, err)
-	s, res := e.run(convert.Options{Dir: dir, NoBackup: true}, o.paths[0])
-	wantOutcome(t, res, o.paths[0], convert.Failed)
-	if s.Orphans != 0 {
-		t.Errorf("summary %+v: orphans reported while the directory was down", s)
-	}
-	if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
-		t.Errorf("chunk changed (-before +after):\n%s", diff)
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusNotFound} {
+		down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not the directory", status)
+		}))
+		defer down.Close()
+		dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
+		must(t, err)
+		s, res := e.run(convert.Options{Dir: dir, NoBackup: true}, o.paths[0])
+		wantOutcome(t, res, o.paths[0], convert.Failed)
+		if s.Orphans != 0 {
+			t.Errorf("%d: summary %+v: orphans reported while the directory was away", status, s)
+		}
+		if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
+			t.Errorf("%d: chunk changed (-before +after):\n%s", status, diff)
+		}
 	}
 }

@@ -112,7 +112,10 @@ func errorFor(status, code int) error {
 		return ErrNoSuchAccount
 	case status == http.StatusNotFound && code == codeServiceNotFound:
 		return ErrNoSuchService
-	case status == http.StatusNotFound:
+	case status == http.StatusNotFound && code != 0:
+		// A 404 without an OpenIO code did not come from the directory
+		// (a proxy in the way, a wrong address): not an answer about
+		// the object.
 		return ErrNoSuchObject
 	case status == http.StatusBadRequest && code == codePolicyUnknown:
 		return ErrUnknownPolicy
