@@ -142,13 +142,28 @@ func (c *Converter) pass(ctx context.Context, f feed, first bool) (deferred, nee
 }
 
 // collect sorts the plans: chunks to visit again, chunks to commit (sent
-// in batches, see batchFull), chunks whose outcome is known. It closes
-// batches.
+// in batches, see batchFull and maxBatchAge), chunks whose outcome is
+// known. It closes batches.
 func (c *Converter) collect(plans <-chan *plan, batches chan<- []*plan) (deferred,
 	needRdir []item) {
 	var batch []*plan
 	var started time.Time
-	for p := range plans {
+	tick := time.NewTicker(maxBatchAge / 4)
+	defer tick.Stop()
+	for {
+		var p *plan
+		select {
+		case p = <-plans:
+		case <-tick.C:
+			if len(batch) > 0 && time.Since(started) >= maxBatchAge {
+				batches <- batch
+				batch = nil
+			}
+			continue
+		}
+		if p == nil {
+			break // plans closed
+		}
 		switch {
 		case p.deferred:
 			deferred = append(deferred, p.item)
@@ -173,6 +188,12 @@ func (c *Converter) collect(plans <-chan *plan, batches chan<- []*plan) (deferre
 	close(batches)
 	return deferred, needRdir
 }
+
+// maxBatchAge is how long a batch may wait for more chunks: a slowly paced
+// run commits what it has done at least this often, instead of holding
+// Options.BatchSize chunks (minutes at a few chunks per second) that a
+// kill would make it do again.
+const maxBatchAge = 2 * time.Second
 
 // maxBatchFactor bounds batches to this many times Options.BatchSize.
 const maxBatchFactor = 16

@@ -1,11 +1,13 @@
 package convert_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -87,4 +89,37 @@ func TestDirectoryFailureIsNotOrphan(t *testing.T) {
 			t.Errorf("%d: chunk changed (-before +after):\n%s", status, diff)
 		}
 	}
+}
+
+// TestSlowRunCommitsAsItGoes: a run paced at a few chunks per second
+// commits what it converted every few seconds, not once a whole batch is
+// planned (minutes at that pace, lost to a kill).
+func TestSlowRunCommitsAsItGoes(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("slow", "obj", 100*testChunkSize) // 50 s at 2 chunks/s
+	for i, p := range o.paths {
+		must(t, converttest.ToEra(p, o.ids[i], converttest.EraGrid, o.owner))
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	converted := make(chan string, len(o.paths))
+	c, err := convert.New(convert.Options{Volume: e.vol, Dir: e.dir, NoBackup: true, ChunksPerSecond: 2,
+		OnResult: func(r convert.Result) {
+			if r.Outcome == convert.Converted {
+				converted <- r.Path
+			}
+		}})
+	must(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := c.Run(ctx); done <- err }()
+	select {
+	case p := <-converted:
+		wantOwners(t, p, nil) // current format on disk already
+	case err := <-done:
+		t.Fatalf("run ended first: %v", err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("nothing committed after 15 s at 2 chunks/s")
+	}
+	cancel()
+	<-done
 }
