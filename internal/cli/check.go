@@ -751,7 +751,9 @@ func newPacing(base pace.Rates, file string, units paceUnits) (*pacing, error) {
 // reload reads the control file if it changed since the last read. A
 // version of the file is read once, whether or not it holds an error: the
 // pace stays as it was until the file changes again, or SIGHUP forgets
-// which version was read.
+// which version was read. An empty file changes nothing: a file being
+// rewritten in place is empty for a moment, and keys left out of it would
+// bring the pace back to the flags'.
 func (p *pacing) reload() error {
 	st, err := os.Stat(p.file)
 	if err != nil {
@@ -759,8 +761,8 @@ func (p *pacing) reload() error {
 		return err
 	}
 	version := stamp{mtime: st.ModTime().UnixNano(), size: st.Size()}
-	if version == p.read {
-		return nil
+	if version == p.read || version.size == 0 {
+		return nil // unchanged, or empty: being written, most likely
 	}
 	p.read = version
 	file, err := os.Open(p.file)
