@@ -47,6 +47,8 @@ func TestCommandLineUsage(t *testing.T) {
 		{"--volume", otherNamespace},
 		{"--volume", e.vol, "--proxy", "http://127.0.0.1:1"},
 		{"--volume", e.vol, "--backup-dir", backupFile},
+		{"--volume", e.vol, "--backup-dir", backupFile, "--dry-run"},
+		{"--volume", e.vol, "--backup-dir", filepath.Join(e.vol, "backups"), "--dry-run"},
 		{"--volume", e.vol, "--backup-dir", filepath.Join(e.vol, "backups")},
 		{"--volume", e.vol, "--chunks-per-second", "-1"},
 		{"--volume", e.vol, "--concurrency", "0"},

@@ -72,9 +72,10 @@ func New(o Options) (*Converter, error) {
 
 // checkBackupDir resolves the backup directory, which must not be inside
 // the volume (its files are named like chunks), and makes it, so that a
-// directory that cannot hold backups is refused before the run.
+// directory that cannot hold backups is refused before the run; a dry run
+// checks it as far as it can without making it.
 func checkBackupDir(o *Options) error {
-	if o.NoBackup || o.DryRun {
+	if o.NoBackup {
 		return nil
 	}
 	if o.BackupDir == "" {
@@ -86,6 +87,12 @@ func checkBackupDir(o *Options) error {
 	}
 	if inside(o.Volume, dir) || dir == o.Volume {
 		return fmt.Errorf("convert: backup directory %s is inside the volume", o.BackupDir)
+	}
+	if o.DryRun { // nothing is written: the directory is looked at, not made
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			return fmt.Errorf("convert: backup directory %s is not a directory", o.BackupDir)
+		}
+		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("convert: backup directory: %w", err)
