@@ -23,8 +23,12 @@ func newMetrics() *metrics {
 		requests: reqmetrics.New("rdir", "reverse index requests"),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gridkeep_rdir_records_total",
-			Help: "Records named by accepted pushes (written) and deletes (removed where present).",
+			Help: "Records named by pushes (written) and deletes (removed where present) accepted " +
+				"through the HTTP API.",
 		}, []string{"op"}),
+	}
+	for _, op := range []string{"pushed", "deleted"} {
+		m.records.WithLabelValues(op) // shown at 0 before the first
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m.requests, m.records)
