@@ -64,7 +64,7 @@ var errNoOwner = orphanf("no attribute names the owner of this chunk id")
 // planChunk reads a chunk and works out its conversion. It writes nothing.
 func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
-	fd, st, err := c.openItem(it)
+	fd, st, err := openItem(it)
 	if err != nil {
 		return p.fail(err)
 	}
@@ -100,34 +100,24 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 // openItem opens the chunk file of an item for reading its attributes and
 // returns its status, or -1 if it is not a regular file. A file the walk
 // did not find is looked at before it is opened.
-func (c *Converter) openItem(it item) (int, unix.Stat_t, error) {
+func openItem(it item) (int, unix.Stat_t, error) {
+	if it.walked {
+		fd, st, err := openStat(it.path)
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			unix.Close(fd)
+			fd = -1
+		}
+		return fd, st, err
+	}
 	var st unix.Stat_t
-	if !it.walked {
-		if err := unix.Lstat(it.path, &st); err != nil {
-			return -1, st, fmt.Errorf("stat chunk: %w", err)
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			return -1, st, nil
-		}
-	}
-	fd, err := unix.Open(it.path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, st, fmt.Errorf("open chunk: %w", err)
-	}
-	seen := st
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
+	if err := unix.Lstat(it.path, &st); err != nil {
 		return -1, st, fmt.Errorf("stat chunk: %w", err)
 	}
-	switch {
-	case st.Mode&unix.S_IFMT != unix.S_IFREG:
-		unix.Close(fd)
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return -1, st, nil
-	case !it.walked && (seen.Dev != st.Dev || seen.Ino != st.Ino):
-		unix.Close(fd)
-		return -1, st, fmt.Errorf("chunk file %s was replaced while being read", it.path)
 	}
-	return fd, st, nil
+	fd, err := openChunk(it.path, inode{st.Dev, st.Ino})
+	return fd, st, err
 }
 
 // openChunk opens the chunk file at path for reading its attributes: one
@@ -135,20 +125,30 @@ func (c *Converter) openItem(it item) (int, unix.Stat_t, error) {
 // writing. It fails if path no longer leads to inode ino (the file was
 // replaced since it was examined).
 func openChunk(path string, ino inode) (int, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, st, err := openStat(path)
 	if err != nil {
-		return -1, fmt.Errorf("open chunk: %w", err)
+		return -1, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("stat chunk: %w", err)
-	}
-	if (inode{uint64(st.Dev), st.Ino}) != ino {
+	if (inode{st.Dev, st.Ino}) != ino {
 		unix.Close(fd)
 		return -1, fmt.Errorf("chunk file %s was replaced while being read", path)
 	}
 	return fd, nil
+}
+
+// openStat opens the file at path, not following a final symbolic link,
+// for reading, and returns its status.
+func openStat(path string) (int, unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, st, fmt.Errorf("open chunk: %w", err)
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, st, fmt.Errorf("stat chunk: %w", err)
+	}
+	return fd, st, nil
 }
 
 // planLegacy plans the conversion of a chunk that is not current.
