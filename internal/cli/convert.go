@@ -244,9 +244,7 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 	logger *slog.Logger) (rdir.Store, error) {
 	if url == "" {
 		host, err := dir.RdirFor(ctx, volID)
-		notFound := errors.Is(err, meta.ErrNoSuchService) || errors.Is(err, meta.ErrNoSuchContainer) ||
-			errors.Is(err, meta.ErrNoSuchObject)
-		if err != nil && !notFound {
+		if err != nil && !meta.Missing(err) && !errors.Is(err, meta.ErrNoSuchService) {
 			return nil, exitError{ExitUsage, fmt.Errorf("reverse index of volume %s: %w", volID, err)}
 		}
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -265,7 +266,7 @@ func (c *Converter) resolveGrid(ctx context.Context, p *plan, l *chunk.Legacy,
 	var tried []string
 	if chunk.IsHex(l.ContentID) {
 		o, err := c.res.byID(ctx, cid, l.ContentID)
-		if err != nil && !gone(err) {
+		if err != nil && !meta.Missing(err) {
 			return chunk.Fullpath{}, err
 		}
 		if err == nil && o.lists(target) {
@@ -275,14 +276,14 @@ func (c *Converter) resolveGrid(ctx context.Context, p *plan, l *chunk.Legacy,
 	}
 	if l.Path != "" {
 		n, err := c.res.containerNames(ctx, cid)
-		if err != nil && !gone(err) {
+		if err != nil && !meta.Missing(err) {
 			return chunk.Fullpath{}, err
 		}
 		var o *owner
 		if err == nil {
 			o, err = c.res.byName(ctx, n, l.Path, legacyVersion(l.Version))
 		}
-		if err != nil && !gone(err) {
+		if err != nil && !meta.Missing(err) {
 			return chunk.Fullpath{}, err
 		}
 		if err == nil && o.lists(target) {
@@ -384,7 +385,7 @@ func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner,
 		return nil, "", fmt.Errorf("%w: %s: %v", chunk.ErrCorrupt, name, err)
 	}
 	o, err := c.res.byID(ctx, fp.ContainerID(), fp.ContentID)
-	if gone(err) {
+	if meta.Missing(err) {
 		return c.ownerByName(ctx, names{account: fp.Account, container: fp.Container}, fp.Path,
 			strconv.FormatInt(fp.Version, 10), value)
 	}
@@ -394,7 +395,7 @@ func (c *Converter) entryOwner(ctx context.Context, name, value string) (*owner,
 func (c *Converter) ownerByName(ctx context.Context, n names, path, version,
 	desc string) (*owner, string, error) {
 	o, err := c.res.byName(ctx, n, path, legacyVersion(version))
-	if gone(err) {
+	if meta.Missing(err) {
 		return nil, desc, orphanf("%s: %v", desc, err)
 	}
 	return o, desc, err
@@ -433,7 +434,7 @@ func (c *Converter) resolveRecords(ctx context.Context, p *plan) (chunk.Fullpath
 	var errs []error
 	for _, r := range p.recs {
 		o, err := c.res.byID(ctx, r.ContainerID, r.ContentID)
-		if gone(err) {
+		if meta.Missing(err) {
 			var n names
 			if n, err = c.res.containerNames(ctx, r.ContainerID); err == nil {
 				o, err = c.res.byName(ctx, n, r.Path, r.Version)
@@ -444,7 +445,7 @@ func (c *Converter) resolveRecords(ctx context.Context, p *plan) (chunk.Fullpath
 			return o.fullpath, nil
 		case err == nil:
 			errs = append(errs, orphanf("indexed in content %s, which does not list it", r.ContentID))
-		case gone(err):
+		case meta.Missing(err):
 			errs = append(errs, orphanf("indexed in content %s: %v", r.ContentID, err))
 		default:
 			return chunk.Fullpath{}, err

@@ -72,13 +72,6 @@ func newResolver(dir *meta.Client, volumeID string, size int) (*resolver, error)
 	return &resolver{dir: dir, volumeID: volumeID, names: n, contents: c, owners: o}, nil
 }
 
-// gone reports whether a directory error means the thing asked for does
-// not exist, rather than that the question could not be answered.
-func gone(err error) bool {
-	return errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) ||
-		errors.Is(err, meta.ErrNoSuchAccount)
-}
-
 // containerNames returns the account and container of a container id.
 func (r *resolver) containerNames(ctx context.Context, cid string) (names, error) {
 	n, err := r.names.GetOrLoad(ctx, strings.ToUpper(cid),
@@ -86,7 +79,7 @@ func (r *resolver) containerNames(ctx context.Context, cid string) (names, error
 			a, c, err := r.dir.ResolveCID(ctx, cid)
 			if err != nil {
 				err = fmt.Errorf("resolve container %s: %w", cid, err)
-				if gone(err) {
+				if meta.Missing(err) {
 					return names{err: err}, nil
 				}
 				return names{}, err
@@ -123,7 +116,7 @@ func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, err
 // goneOwner turns a directory answer that the object does not exist into
 // an owner to memoize; other errors are returned, not memoized.
 func goneOwner(err error) (*owner, error) {
-	if gone(err) {
+	if meta.Missing(err) {
 		return &owner{err: err}, nil
 	}
 	return nil, err
@@ -145,7 +138,7 @@ func (r *resolver) byName(ctx context.Context, n names, path string, version int
 			r.containerGone(cid, n, err)
 			err = fmt.Errorf("locate %s/%s/%s version %d: %w", n.account, n.container,
 				k.path, k.version, err)
-			if gone(err) {
+			if meta.Missing(err) {
 				return located{err: err}, nil
 			}
 			return located{}, err

@@ -362,8 +362,7 @@ func (p *pass) findOwner(hints []hint, chunkURL string) (Owner, *meta.Chunk, err
 	for _, h := range hints {
 		o, err := p.owner(h)
 		if err != nil {
-			if errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) ||
-				errors.Is(err, meta.ErrNoSuchAccount) {
+			if meta.Missing(err) {
 				continue
 			}
 			return Owner{}, nil, err

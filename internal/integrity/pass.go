@@ -263,16 +263,11 @@ func definitive(err error) bool {
 // finding ("Not found"); any other failure means that the item could not
 // be checked, which is no finding.
 func lookupError(r *Result, what string, err error) {
-	if notFound(err) {
+	if meta.Missing(err) {
 		r.Errors = append(r.Errors, notFoundPrefix+err.Error())
 		return
 	}
 	r.fail(what, err)
-}
-
-func notFound(err error) bool {
-	return errors.Is(err, meta.ErrNoSuchAccount) || errors.Is(err, meta.ErrNoSuchContainer) ||
-		errors.Is(err, meta.ErrNoSuchObject)
 }
 
 // serviceError sorts the failure of a request made at a chunk server or a

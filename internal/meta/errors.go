@@ -92,6 +92,14 @@ var errorCodes = []struct {
 	{ErrChunkConflict, http.StatusPreconditionFailed, http.StatusPreconditionFailed},
 }
 
+// Missing reports whether err says that an object, its container or its
+// account does not exist, rather than that the question could not be
+// answered.
+func Missing(err error) bool {
+	return errors.Is(err, ErrNoSuchObject) || errors.Is(err, ErrNoSuchContainer) ||
+		errors.Is(err, ErrNoSuchAccount)
+}
+
 // codeOf returns the HTTP status and OpenIO code for err.
 func codeOf(err error) (status, code int) {
 	for _, e := range errorCodes {

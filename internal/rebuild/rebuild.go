@@ -205,7 +205,7 @@ func (r *Rebuilder) rebuild(ctx context.Context, e integrity.RebuildEntry) Resul
 		}
 		job, err := r.load(ctx, e)
 		switch {
-		case missing(err):
+		case meta.Missing(err):
 			res.Outcome, res.Detail = Healthy, "the object no longer exists"
 			return res
 		case err != nil:
@@ -224,18 +224,11 @@ func (r *Rebuilder) rebuild(ctx context.Context, e integrity.RebuildEntry) Resul
 			if entry := job.entry(url); entry != nil {
 				return r.replace(ctx, res, job, *entry)
 			}
-		case !missing(err):
+		case !meta.Missing(err):
 			return failed(res, err)
 		}
 	}
 	return r.unlisted(ctx, res, url)
-}
-
-// missing reports whether err says that an object, its container or its
-// account does not exist.
-func missing(err error) bool {
-	return errors.Is(err, meta.ErrNoSuchObject) || errors.Is(err, meta.ErrNoSuchContainer) ||
-		errors.Is(err, meta.ErrNoSuchAccount)
 }
 
 func failed(res Result, err error) Result {

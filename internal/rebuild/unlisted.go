@@ -208,7 +208,7 @@ func (r *Rebuilder) weigh(ctx context.Context, claims []claim, url, host, id str
 		j, err := r.load(ctx, integrity.RebuildEntry{ContainerID: c.cid, ContentID: c.contentID,
 			Path: c.path, Version: c.version})
 		switch {
-		case missing(err):
+		case meta.Missing(err):
 			continue
 		case err != nil:
 			f.err = errors.Join(f.err, err)
