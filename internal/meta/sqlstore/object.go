@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -330,6 +331,8 @@ func (s *Store) loadObject(ctx context.Context, cn conn, cid string,
 	if err != nil {
 		return nil, err
 	}
+	// The chunks and properties of every object read are decoded here,
+	// with the directory's fast decoder (see meta's unmarshal).
 	if err := json.Unmarshal([]byte(props), &o.Properties); err != nil {
 		return nil, fmt.Errorf("properties of %q: %w", o.Name, err)
 	}
