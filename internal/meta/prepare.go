@@ -68,15 +68,30 @@ func (s *Server) placeMetachunk(cid, path string, p *Prepared, pol Policy,
 // locateChunks fills the real URL and score of stored chunks from the
 // registry: a known server gets its address and a score of 100, or 0 when
 // dead; an unknown one keeps its URL and a score of 100.
+// Each server is looked up once: an object often has many chunks on one.
 func (s *Server) locateChunks(chunks []Chunk) []Chunk {
+	type found struct {
+		addr  string // "" when the server is unknown
+		score int
+	}
+	servers := map[string]found{}
 	out := make([]Chunk, len(chunks))
 	for i, c := range chunks {
-		c.RealURL, c.Score = c.URL, 100
-		if svc, err := s.reg.Resolve("rawx", c.Host()); err == nil {
-			c.RealURL = "http://" + svc.Addr + "/" + c.ID()
-			if !svc.Alive {
-				c.Score = 0
+		host := c.Host()
+		f, ok := servers[host]
+		if !ok {
+			f = found{score: 100}
+			if svc, err := s.reg.Resolve("rawx", host); err == nil {
+				f.addr = svc.Addr
+				if !svc.Alive {
+					f.score = 0
+				}
 			}
+			servers[host] = f
+		}
+		c.RealURL, c.Score = c.URL, f.score
+		if f.addr != "" {
+			c.RealURL = "http://" + f.addr + "/" + c.ID()
 		}
 		out[i] = c
 	}
