@@ -121,15 +121,6 @@ func RemoveAttr(path, name string) error {
 	return nil
 }
 
-// RemoveAttrFd is RemoveAttr on an open file.
-func RemoveAttrFd(fd int, name string) error {
-	err := unix.Fremovexattr(fd, name)
-	if err != nil && !errors.Is(err, unix.ENODATA) {
-		return fmt.Errorf("remove xattr %s: %w", name, err)
-	}
-	return nil
-}
-
 // ReadFile reads and parses the metadata of the chunk file at path, whose
 // base name is its id. The returned Meta is non-nil whenever the attributes
 // could be read, even if parsing found them corrupt.

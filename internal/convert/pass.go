@@ -346,9 +346,11 @@ func (c *Converter) removeLegacy(b []*plan) {
 			return
 		}
 		defer unix.Close(fd)
+		a := fdAttrs.Get().(*chunk.FdAttrs)
+		defer fdAttrs.Put(a)
 		for _, name := range p.remove {
-			if err := chunk.RemoveAttrFd(fd, name); err != nil {
-				p.fail(fmt.Errorf("%s: %w", p.path, err))
+			if err := a.Remove(fd, name); err != nil {
+				p.fail(fmt.Errorf("remove from %s: %w", p.path, err))
 				return
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -65,6 +66,8 @@ var errNoOwner = orphanf("no attribute names the owner of this chunk id")
 // planChunk reads a chunk and works out its conversion. It writes nothing.
 func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
+	a := fdAttrs.Get().(*chunk.FdAttrs)
+	defer fdAttrs.Put(a)
 	fd, st, err := openItem(it)
 	if err != nil {
 		return p.fail(err)
@@ -80,11 +83,11 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		return p
 	}
 	p.claimed = true
-	names, err := listNames(fd, it.path)
+	names, err := a.Names(fd)
 	if err != nil {
-		return p.fail(err)
+		return p.fail(fmt.Errorf("list xattrs of %s: %w", it.path, err))
 	}
-	current, err := isCurrent(fd, it.path, it.id, names)
+	current, err := isCurrent(a, fd, it.path, it.id, names)
 	if err != nil {
 		return p.fail(err)
 	}
@@ -92,11 +95,14 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 		p.res.Outcome, p.res.Format = Current, chunk.FormatCurrent
 		return p
 	}
-	if p.attrs, err = readValues(fd, it.path, names); err != nil {
-		return p.fail(err)
+	if p.attrs, err = a.Values(fd, names); err != nil {
+		return p.fail(fmt.Errorf("%s: %w", it.path, err))
 	}
 	return c.planLegacy(ctx, p)
 }
+
+// fdAttrs holds the attribute buffers of the planners and writers.
+var fdAttrs = sync.Pool{New: func() any { return new(chunk.FdAttrs) }}
 
 // openItem opens the chunk file of an item for reading its attributes and
 // returns its status, or -1 if it is not a regular file. A file the walk

@@ -1,13 +1,9 @@
 package convert
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 )
@@ -78,40 +74,14 @@ func (w *wants) attrs() []chunk.Attr {
 	return out
 }
 
-// listNames returns the names of the "user." attributes of the chunk file
-// open as fd, named path in errors.
-func listNames(fd int, path string) ([]string, error) {
-	buf := make([]byte, 1024)
-	for {
-		n, err := unix.Flistxattr(fd, buf)
-		if errors.Is(err, unix.ERANGE) {
-			if n, err = unix.Flistxattr(fd, nil); err != nil {
-				return nil, fmt.Errorf("list xattrs of %s: %w", path, err)
-			}
-			buf = make([]byte, n+256)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list xattrs of %s: %w", path, err)
-		}
-		var names []string
-		for _, b := range bytes.Split(buf[:n], []byte{0}) {
-			if bytes.HasPrefix(b, []byte(chunk.XattrPrefix)) {
-				names = append(names, string(b))
-			}
-		}
-		return names, nil
-	}
-}
-
 // isCurrent tells from attribute names alone (and the version marker, if
 // any) whether a chunk is in the current format: it has its own fullpath
 // key, no legacy owner key, no "oio:" entry, and no "4.0" marker.
-func isCurrent(fd int, path, id string, names []string) (bool, error) {
+func isCurrent(a *chunk.FdAttrs, fd int, path, id string, names []string) (bool, error) {
 	own, marker := false, false
 	for _, n := range names {
 		switch {
-		case n == chunk.AttrFullpathPrefix+id:
+		case strings.HasPrefix(n, chunk.AttrFullpathPrefix) && n[len(chunk.AttrFullpathPrefix):] == id:
 			own = true
 		case n == chunk.AttrOioVersion:
 			marker = true
@@ -122,36 +92,9 @@ func isCurrent(fd int, path, id string, names []string) (bool, error) {
 	if !own || !marker {
 		return own, nil
 	}
-	buf := make([]byte, 16)
-	n, err := unix.Fgetxattr(fd, chunk.AttrOioVersion, buf)
-	if errors.Is(err, unix.ENODATA) {
-		return true, nil
+	v, _, err := a.Value(fd, chunk.AttrOioVersion)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
 	}
-	if err != nil && !errors.Is(err, unix.ERANGE) {
-		return false, fmt.Errorf("get xattr %s of %s: %w", chunk.AttrOioVersion, path, err)
-	}
-	return err != nil || string(buf[:n]) != "4.0", nil
-}
-
-// readValues reads the attributes named of the chunk file open as fd.
-func readValues(fd int, path string, names []string) ([]chunk.Attr, error) {
-	attrs := make([]chunk.Attr, 0, len(names))
-	buf := make([]byte, 1024)
-	for _, name := range names {
-		n, err := unix.Fgetxattr(fd, name, buf)
-		if errors.Is(err, unix.ERANGE) {
-			if n, err = unix.Fgetxattr(fd, name, nil); err == nil {
-				buf = make([]byte, n+256)
-				n, err = unix.Fgetxattr(fd, name, buf)
-			}
-		}
-		if errors.Is(err, unix.ENODATA) {
-			continue // removed since the listing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get xattr %s of %s: %w", name, path, err)
-		}
-		attrs = append(attrs, chunk.Attr{Name: name, Value: string(buf[:n])})
-	}
-	return attrs, nil
+	return v != "4.0", nil
 }
