@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FdAttrs reads and removes the "user." attributes of open files through
+// FdAttrs reads, writes and removes the "user." attributes of open files through
 // buffers kept from one call to the next. A tool visiting millions of
 // chunks (the converter) would otherwise copy each attribute name to the
 // heap for every system call, and allocate each listing and each value on
@@ -77,6 +77,19 @@ func (a *FdAttrs) Value(fd int, name string) (string, bool, error) {
 		return "", false, &AttrError{Name: name, Err: err}
 	}
 	return string(a.buf[:n]), true, nil
+}
+
+// Set writes attrs on the file open as fd, in order.
+func (a *FdAttrs) Set(fd int, attrs []Attr) error {
+	for _, at := range attrs {
+		v := unsafe.StringData(at.Value) // not written to: the kernel copies it
+		_, _, errno := unix.Syscall6(unix.SYS_FSETXATTR, uintptr(fd), uintptr(unsafe.Pointer(a.cname(at.Name))),
+			uintptr(unsafe.Pointer(v)), uintptr(len(at.Value)), 0, 0)
+		if errno != 0 {
+			return &AttrError{Name: at.Name, Err: errno}
+		}
+	}
+	return nil
 }
 
 // Remove removes one attribute from the file open as fd. A missing

@@ -19,9 +19,6 @@ func TestFdAttrs(t *testing.T) {
 	}
 	long := strings.Repeat("v", 3000) // more than the first buffer holds
 	want := []Attr{{"user.a", "1"}, {"user.long", long}, {"user.empty", ""}}
-	if err := SetAttrs(path, want); err != nil {
-		t.Fatal(err)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +26,9 @@ func TestFdAttrs(t *testing.T) {
 	defer f.Close()
 	fd := int(f.Fd())
 	var a FdAttrs
+	if err := a.Set(fd, want); err != nil {
+		t.Fatal(err)
+	}
 	names, err := a.Names(fd)
 	if err != nil {
 		t.Fatal(err)

@@ -89,17 +89,6 @@ func getInto(get func(string, []byte) (int, error), name string, buf *[]byte) (s
 	}
 }
 
-// SetAttrsFd writes attrs on an open file, in order.
-func SetAttrsFd(f *os.File, attrs []Attr) error {
-	fd := int(f.Fd())
-	for _, a := range attrs {
-		if err := unix.Fsetxattr(fd, a.Name, []byte(a.Value), 0); err != nil {
-			return fmt.Errorf("set xattr %s: %w", a.Name, err)
-		}
-	}
-	return nil
-}
-
 // SetAttrs writes attrs on the file at path, in order, without following a
 // final symlink and without opening the file.
 func SetAttrs(path string, attrs []Attr) error {

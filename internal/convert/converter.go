@@ -26,6 +26,7 @@ type Converter struct {
 	res     *resolver
 	pacer   *pace.Pacer
 	claims  claims
+	reading chan struct{} // a slot for each chunk file read at once
 	backups *backups
 	volFd   int
 	start   time.Time
@@ -62,7 +63,7 @@ func New(o Options) (*Converter, error) {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	c := &Converter{o: o, vol: vol, res: res, pacer: o.Pacer, volFd: -1,
-		claims: claims{held: map[inode]struct{}{}}}
+		claims: claims{held: map[inode]struct{}{}}, reading: make(chan struct{}, o.Concurrency)}
 	if c.pacer == nil {
 		c.pacer = pace.New(pace.Rates{ItemsPerSecond: o.ChunksPerSecond})
 	}

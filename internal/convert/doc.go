@@ -32,17 +32,22 @@
 // # Durability and crashes
 //
 // Chunk files are never opened for writing: attributes are set and removed
-// by path. Chunks are converted in batches. For each batch:
+// through a descriptor opened for reading them, or by path. Chunks are
+// converted in batches. For each batch:
 //
-//  1. plan every chunk (read its attributes, ask the directory);
+//  1. plan every chunk (read its attributes, ask the directory); with no
+//     backup to write first, set its new keys at once;
 //  2. write the backup of the batch's chunks that will change, one file, and
 //     fsync it, so no chunk changes before its backup is durable;
-//  3. set the new keys of every chunk, then syncfs the volume, so they are
-//     durable before any legacy key goes;
+//  3. set the new keys of every chunk not set yet, then syncfs the volume,
+//     so they are durable before any legacy key goes;
 //  4. remove the legacy keys.
 //
 // The three writing steps of consecutive batches overlap, and batches grow
-// while syncing takes longer than planning them.
+// while syncing takes longer than planning them. Options.Concurrency chunk
+// files are read at once; more chunks than that are planned at once
+// (Options.Planners), so that files are read while the directory is asked
+// about the chunks of objects not seen yet.
 //
 // A chunk is therefore always in one of three durable states: original,
 // original plus its new keys, or converted. A run killed at any moment and

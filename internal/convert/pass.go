@@ -116,7 +116,7 @@ func (c *Converter) pass(ctx context.Context, f feed, first bool) (deferred, nee
 		feedErr = c.feedItems(ctx, f, first, items)
 	}()
 	var wg sync.WaitGroup
-	for range c.o.Concurrency {
+	for range c.o.Planners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -317,7 +317,7 @@ func (c *Converter) finishBatch(b []*plan, err error) {
 }
 
 // backupAndSet writes a batch's backup and makes it durable, then sets the
-// new keys.
+// new keys the planners have not set.
 func (c *Converter) backupAndSet(b []*plan) error {
 	if c.backups != nil {
 		if err := c.backups.write(b); err != nil {
@@ -326,6 +326,9 @@ func (c *Converter) backupAndSet(b []*plan) error {
 	}
 	c.wrote.Store(true)
 	c.parallel(b, func(p *plan) {
+		if p.setEarly {
+			return
+		}
 		if err := chunk.SetAttrs(p.path, p.set); err != nil {
 			p.fail(err)
 		}

@@ -42,6 +42,7 @@ type plan struct {
 	attrs    []chunk.Attr // as read, for the backup
 	set      []chunk.Attr
 	remove   []string
+	setEarly bool // the planner set the new keys (no backup to write first)
 	deferred bool // another name of the inode is in flight: visit again later
 	needRdir bool // the owner must be looked up in the reverse index
 	res      Result
@@ -63,42 +64,81 @@ func (p *plan) fail(err error) *plan {
 // reverse index may.
 var errNoOwner = orphanf("no attribute names the owner of this chunk id")
 
-// planChunk reads a chunk and works out its conversion. It writes nothing.
+// planChunk reads a chunk and works out its conversion. With no backup to
+// write first, it also sets the new keys, through the file it has open
+// (the sync of the batch makes them durable before any legacy key goes);
+// otherwise it writes nothing.
 func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	p := &plan{item: it, res: Result{Path: it.path, ChunkID: it.id}}
 	a := fdAttrs.Get().(*chunk.FdAttrs)
 	defer fdAttrs.Put(a)
-	fd, st, err := openItem(it)
-	if err != nil {
-		return p.fail(err)
-	}
+	fd := c.readChunk(p, a)
 	if fd < 0 {
-		p.res.Outcome, p.res.Err = NotChunk, errors.New("not a regular file")
 		return p
 	}
 	defer unix.Close(fd)
+	c.planLegacy(ctx, p)
+	if c.backups == nil && !c.o.DryRun && p.res.Outcome == Converted {
+		c.wrote.Store(true)
+		if err := a.Set(fd, p.set); err != nil {
+			return p.fail(fmt.Errorf("%s: %w", p.path, err))
+		}
+		p.setEarly = true
+	}
+	return p
+}
+
+// readChunk reads the attributes of a chunk into p, in one of the
+// Options.Concurrency reading slots, and returns the file open, or -1 if p
+// is complete: the chunk is current, deferred, not a chunk, or failed.
+func (c *Converter) readChunk(p *plan, a *chunk.FdAttrs) int {
+	c.reading <- struct{}{}
+	defer func() { <-c.reading }()
+	fd, st, err := openItem(p.item)
+	if err != nil {
+		p.fail(err)
+		return -1
+	}
+	if fd < 0 {
+		p.res.Outcome, p.res.Err = NotChunk, errors.New("not a regular file")
+		return -1
+	}
 	p.ino, p.nlink = inode{st.Dev, st.Ino}, st.Nlink
+	if !c.readAttrs(p, a, fd) {
+		unix.Close(fd)
+		return -1
+	}
+	return fd
+}
+
+// readAttrs reads the attributes of the chunk open as fd into p, and
+// reports whether its conversion is to be planned: not when it is current,
+// deferred, or failed.
+func (c *Converter) readAttrs(p *plan, a *chunk.FdAttrs, fd int) bool {
 	if !c.claims.claim(p.ino) {
 		p.deferred = true
-		return p
+		return false
 	}
 	p.claimed = true
 	names, err := a.Names(fd)
 	if err != nil {
-		return p.fail(fmt.Errorf("list xattrs of %s: %w", it.path, err))
+		p.fail(fmt.Errorf("list xattrs of %s: %w", p.path, err))
+		return false
 	}
-	current, err := isCurrent(a, fd, it.path, it.id, names)
+	current, err := isCurrent(a, fd, p.path, p.id, names)
 	if err != nil {
-		return p.fail(err)
+		p.fail(err)
+		return false
 	}
 	if current {
 		p.res.Outcome, p.res.Format = Current, chunk.FormatCurrent
-		return p
+		return false
 	}
 	if p.attrs, err = a.Values(fd, names); err != nil {
-		return p.fail(fmt.Errorf("%s: %w", it.path, err))
+		p.fail(fmt.Errorf("%s: %w", p.path, err))
+		return false
 	}
-	return c.planLegacy(ctx, p)
+	return true
 }
 
 // fdAttrs holds the attribute buffers of the planners and writers.
