@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FdAttrs reads, writes and removes the "user." attributes of open files through
-// buffers kept from one call to the next. A tool visiting millions of
-// chunks (the converter) would otherwise copy each attribute name to the
+// FdAttrs reads, writes and removes the "user." attributes of open files
+// through buffers kept from one call to the next. A tool visiting millions
+// of chunks (the converter) would otherwise copy each attribute name to the
 // heap for every system call, and allocate each listing and each value on
 // its own. An FdAttrs is not safe for concurrent use: give each worker one.
 type FdAttrs struct {
