@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,17 +84,28 @@ func (s *Server) contentCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.container(r, ref, autocreate(r))
-	if err != nil {
-		return err
-	}
-	stored, err := s.store.PutObject(r.Context(), c.ID, o)
+	stored, err := s.putObject(r, ref, o)
 	if err != nil {
 		return err
 	}
 	setContentHeaders(w, stored, false)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// putObject stores o in the container of ref. The store finds the
+// container in the commit's transaction, so it is read beforehand only to
+// create it when it is missing and the request asks for that.
+func (s *Server) putObject(r *http.Request, ref containerRef, o *Object) (*Object, error) {
+	stored, err := s.store.PutObject(r.Context(), ref.cid, o)
+	if !errors.Is(err, ErrNoSuchContainer) || !autocreate(r) || ref.account == "" {
+		return stored, err
+	}
+	c, err := s.container(r, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.PutObject(r.Context(), c.ID, o)
 }
 
 // objectFromHeaders builds the object a commit describes: its header

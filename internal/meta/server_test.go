@@ -35,6 +35,8 @@ func TestErrorReplies(t *testing.T) {
 			with(other, "path", "o"), nil, "", 404, 431},
 		{"prepare without autocreate", "POST", "content/prepare2", with(other, "path", "o"),
 			nil, `{"size": 1}`, 404, 431},
+		{"commit without autocreate", "POST", "content/create", with(other, "path", "o"),
+			map[string]string{"X-Oio-Content-Meta-Length": "0"}, `{"chunks": []}`, 404, 431},
 		{"empty object name", "GET", "content/locate", ref(""), nil, "", 400, 400},
 		{"container name too long", "POST", "container/create",
 			url.Values{"acct": {"a"}, "ref": {strings.Repeat("c", 256)}}, nil, "", 400, 400},
@@ -84,6 +86,17 @@ func TestErrorReplies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCommitAutocreate checks that a commit to a missing container creates
+// it when asked to, and stores the object there.
+func TestCommitAutocreate(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.proxy("POST", "content/create", ref("o"), map[string]string{
+		"X-Oio-Content-Meta-Length": "0", "X-Oio-Action-Mode": "autocreate"}, `{"chunks": []}`).
+		want(t, "commit", http.StatusNoContent)
+	h.proxy("GET", "container/show", ref(""), nil, "").want(t, "show container", http.StatusOK)
+	h.proxy("GET", "content/locate", ref("o"), nil, "").want(t, "locate", http.StatusOK)
 }
 
 func TestBooleanParameters(t *testing.T) {
