@@ -42,8 +42,8 @@ CREATE INDEX chunks_by_content ON chunks (volume, content_id, chunk_key);
 // volumes. A change is durable once its method returns, to the standard
 // of the sqlitedb.Options it was opened with (see package sqlitedb).
 type SQLiteStore struct {
-	db   *sql.DB
-	gate *sqlitedb.WriteGate // queues this process's write transactions
+	db     *sql.DB
+	writes *sqlitedb.WriteGroup // runs this process's write transactions
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -59,7 +59,7 @@ func OpenSQLite(ctx context.Context, path string, opts sqlitedb.Options) (*SQLit
 		db.Close()
 		return nil, fmt.Errorf("open rdir store: %w", err)
 	}
-	return &SQLiteStore{db: db, gate: sqlitedb.NewWriteGate()}, nil
+	return &SQLiteStore{db: db, writes: sqlitedb.NewWriteGroup(db, sqlitedb.WriteGroupOptions{})}, nil
 }
 
 // Close closes the database.
@@ -90,26 +90,15 @@ func (s *SQLiteStore) volume(ctx context.Context, q querier, vol string) (volume
 	return v, err
 }
 
-// inTx runs fn in a write transaction, committed if fn returns nil.
-func (s *SQLiteStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+// inTx runs fn in a write transaction, committed if fn returns nil; the
+// transaction may be shared with other writers (see sqlitedb.WriteGroup).
+func (s *SQLiteStore) inTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	return s.writes.Do(ctx, fn)
 }
 
-// exec runs one writing statement behind the write gate.
+// exec runs one writing statement in a write transaction.
 func (s *SQLiteStore) exec(ctx context.Context, query string, args ...any) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, query, args...)
 		return err
 	})
@@ -139,7 +128,7 @@ func (s *SQLiteStore) Push(ctx context.Context, vol string, recs []Record) error
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := s.volume(ctx, tx, vol)
 		if err != nil {
 			return err
@@ -184,7 +173,7 @@ func (s *SQLiteStore) Delete(ctx context.Context, vol string, refs []ChunkRef) e
 		}
 		keys[i] = n.Key()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := s.volume(ctx, tx, vol)
 		if err != nil {
 			return err
@@ -436,7 +425,7 @@ func (s *SQLiteStore) updateVolume(ctx context.Context, vol, query string, args 
 		return err
 	}
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err == nil {
 			n, err = res.RowsAffected()
@@ -457,7 +446,7 @@ func (s *SQLiteStore) Lock(ctx context.Context, vol, who string) error {
 	if err := validateOwner(who); err != nil {
 		return fmt.Errorf("lock %s: %w", vol, err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := s.volume(ctx, tx, vol)
 		if err != nil {
 			return err
@@ -504,7 +493,7 @@ func (s *SQLiteStore) Show(ctx context.Context, vol string) (Admin, error) {
 // so Repair finds nothing to repair.
 func (s *SQLiteStore) Clear(ctx context.Context, vol string, opts ClearOptions) (ClearResult, error) {
 	var res ClearResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		v, err := s.volume(ctx, tx, vol)
 		if err != nil {
 			return err

@@ -44,7 +44,8 @@
 // run in parallel with one writer and with each other. With four goroutines
 // committing at once on two cores, every transaction succeeded (benchmark
 // FourWriters), so one pool with BEGIN IMMEDIATE is used rather than a
-// separate single-connection pool for writes.
+// separate single-connection pool for writes. Within one process, a
+// WriteGroup queues writers and commits those that queued together.
 package sqlitedb
 
 import (

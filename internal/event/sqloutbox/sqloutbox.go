@@ -162,6 +162,17 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]event.OutboxRecord, 
 
 // Done removes the records with the given ids; unknown ids are ignored.
 func (o *Outbox) Done(ctx context.Context, ids []int64) error {
+	return o.DoneTx(ctx, o.db, ids)
+}
+
+// Execer is what *sql.DB and *sql.Tx share to run a statement.
+type Execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+// DoneTx is Done through ex, for instance inside a transaction of the
+// caller's.
+func (o *Outbox) DoneTx(ctx context.Context, ex Execer, ids []int64) error {
 	for len(ids) > 0 {
 		n := min(len(ids), deleteBatch)
 		args := make([]any, n)
@@ -169,7 +180,7 @@ func (o *Outbox) Done(ctx context.Context, ids []int64) error {
 			args[i] = id
 		}
 		q := "DELETE FROM " + o.table + " WHERE id IN (" + o.placeholders(n) + ")"
-		if _, err := o.db.ExecContext(ctx, q, args...); err != nil {
+		if _, err := ex.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("remove %d outbox records: %w", n, err)
 		}
 		ids = ids[n:]

@@ -16,7 +16,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (bool, error) {
 		return false, err
 	}
 	var created bool
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		res, err := w.exec(ctx, `INSERT INTO accounts (name, ctime, mtime) VALUES (?, ?, ?)
 			ON CONFLICT DO NOTHING`, name, w.micros(), w.micros())
 		if err != nil {

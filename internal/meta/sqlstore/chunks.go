@@ -16,7 +16,7 @@ func (s *Store) UpdateChunk(ctx context.Context, cid string, u meta.ChunkUpdate)
 	if err := meta.NormalizeChunkUpdate(&u); err != nil {
 		return fmt.Errorf("update chunk of content %s: %w", u.ContentID, err)
 	}
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		c, err := w.s.loadContainer(ctx, w.conn, cid)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func (s *Store) CreateContainer(ctx context.Context, spec meta.ContainerSpec) (b
 	}
 	cid := chunk.ContainerID(spec.Account, spec.Name)
 	var created bool
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		var err error
 		created, err = w.createContainer(cid, spec)
 		return err
@@ -181,7 +181,7 @@ func (s *Store) UpdateContainer(ctx context.Context, cid string, u meta.Containe
 	if err != nil {
 		return fmt.Errorf("update container %s: %w", cid, err)
 	}
-	err = s.update(ctx, func(w *wtx) error {
+	err = s.update(ctx, func(ctx context.Context, w *wtx) error {
 		if _, err := w.s.loadContainer(ctx, w.conn, cid); err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (w *wtx) setSystem(cid string, sys map[string]string) error {
 
 // DestroyContainer removes an empty container and announces it.
 func (s *Store) DestroyContainer(ctx context.Context, cid string) error {
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		c, err := w.s.loadContainer(ctx, w.conn, cid)
 		if err != nil {
 			return err

@@ -70,7 +70,7 @@ func (s *Store) PutObject(ctx context.Context, cid string, in *meta.Object) (*me
 		return nil, fmt.Errorf("put object %q: %w", in.Name, err)
 	}
 	meta.SortChunks(o.Chunks)
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		c, err := w.s.loadContainer(ctx, w.conn, cid)
 		if err != nil {
 			return err
@@ -406,7 +406,7 @@ func (s *Store) UpdateObject(ctx context.Context, cid string, q meta.ObjectQuery
 		return fmt.Errorf("update object %s: %w", describe(q), err)
 	}
 	q.Deleted = false
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		c, err := w.s.loadContainer(ctx, w.conn, cid)
 		if err != nil {
 			return err
@@ -477,7 +477,7 @@ func (s *Store) DeleteObject(ctx context.Context, cid, name string,
 	if version < 0 {
 		return res, fmt.Errorf("delete object %q: %w: negative version", name, meta.ErrInvalid)
 	}
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.update(ctx, func(ctx context.Context, w *wtx) error {
 		var err error
 		res, err = w.deleteObject(cid, name, version)
 		return err

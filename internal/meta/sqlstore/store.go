@@ -48,7 +48,7 @@ type Store struct {
 	now    func() time.Time
 	outbox *sqloutbox.Outbox
 	notify func()
-	gate   *sqlitedb.WriteGate // queues this process's write transactions
+	writes *sqlitedb.WriteGroup // runs this process's write transactions
 }
 
 func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store, error) {
@@ -68,7 +68,7 @@ func newStore(ctx context.Context, db *sql.DB, d dialect, opts Options) (*Store,
 		return nil, err
 	}
 	return &Store{db: db, d: d, ns: ns, now: opts.Now, outbox: out, notify: opts.Committed,
-		gate: sqlitedb.NewWriteGate()}, nil
+		writes: sqlitedb.NewWriteGroup(db, sqlitedb.WriteGroupOptions{})}, nil
 }
 
 // Namespace returns the namespace configuration, defaults filled in.
@@ -114,28 +114,22 @@ type wtx struct {
 	emitted bool
 }
 
-// update runs fn in a write transaction, committed if fn returns nil.
-func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
+// update runs fn in a write transaction, committed if fn returns nil. The
+// transaction may be shared with other updates (see sqlitedb.WriteGroup):
+// fn makes its changes through w, with the context it is given.
+func (s *Store) update(ctx context.Context, fn func(ctx context.Context, w *wtx) error) error {
+	var emitted bool
+	err := s.writes.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		w := &wtx{conn: conn{tx, s.d}, tx: tx, ctx: ctx, s: s, now: s.now(),
+			reqID: meta.RequestID(ctx)}
+		err := fn(ctx, w)
+		emitted = w.emitted
 		return err
-	}
-	defer s.gate.Leave()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	w := &wtx{conn: conn{tx, s.d}, tx: tx, ctx: ctx, s: s, now: s.now(), reqID: meta.RequestID(ctx)}
-	if err := fn(w); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if w.emitted && s.notify != nil {
+	})
+	if err == nil && emitted && s.notify != nil {
 		s.notify()
 	}
-	return nil
+	return err
 }
 
 // read runs fn in a read-only transaction on a connection of its own, so
@@ -195,9 +189,7 @@ func (s *Store) Pending(ctx context.Context, limit int) ([]event.OutboxRecord, e
 
 // Done removes published outbox records.
 func (s *Store) Done(ctx context.Context, ids []int64) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	return s.outbox.Done(ctx, ids)
+	return s.writes.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.outbox.DoneTx(ctx, tx, ids)
+	})
 }
