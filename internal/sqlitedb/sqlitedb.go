@@ -51,6 +51,7 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -58,11 +59,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 )
-
-// driverName is the database/sql name of the linked driver.
-const driverName = "sqlite3"
 
 // Sync is how often SQLite syncs the write-ahead log to stable storage.
 type Sync int
@@ -92,6 +90,9 @@ const (
 	DefaultBusyTimeout  = 5 * time.Second
 	DefaultMaxOpenConns = 8
 	DefaultStatements   = 64
+	// DefaultCheckpointPages lets the write-ahead log grow to about 40 MB
+	// (of 4 KiB pages) before a commit copies it back into the database.
+	DefaultCheckpointPages = 10000
 )
 
 // Options tunes Open. The zero value is the recommended configuration.
@@ -109,6 +110,15 @@ type Options struct {
 	// for reuse, so that a query run again skips SQLite's parser and
 	// planner; zero means DefaultStatements, a negative value none.
 	Statements int
+	// CheckpointPages is the size of the write-ahead log, in pages, past
+	// which a commit checkpoints it (copies its pages into the database
+	// file and, below SyncFull, syncs both); zero means
+	// DefaultCheckpointPages, a negative value SQLite's default (1000).
+	// A larger log is checkpointed less often: a page changed by many
+	// commits in between is copied once, and fewer commits wait for the
+	// copy and its syncs. It takes disk space, not durability: committed
+	// transactions in the log survive a crash as well as in the file.
+	CheckpointPages int
 }
 
 func (o Options) normalized() (Options, error) {
@@ -120,6 +130,9 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.Statements == 0 {
 		o.Statements = DefaultStatements
+	}
+	if o.CheckpointPages == 0 {
+		o.CheckpointPages = DefaultCheckpointPages
 	}
 	switch {
 	case o.BusyTimeout < time.Millisecond:
@@ -146,10 +159,7 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite %q: path must name a file", path)
 	}
-	db, err := sql.Open(driverName, dsn(path, opts))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	db := sql.OpenDB(&connector{dsn: dsn(path, opts), opts: opts})
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	if err := checkWAL(ctx, db); err != nil {
@@ -170,6 +180,32 @@ func dsn(path string, opts Options) string {
 	q.Set("_txlock", "immediate")
 	q.Set("_stmt_cache_size", strconv.Itoa(max(opts.Statements, 0)))
 	return "file:" + escapePath(path) + "?" + q.Encode()
+}
+
+// connector opens the connections of a pool: the settings the driver takes
+// from the URI, then those it does not.
+type connector struct {
+	dsn  string
+	opts Options
+}
+
+var sqliteDriver = &sqlite3.SQLiteDriver{}
+
+func (c *connector) Driver() driver.Driver { return sqliteDriver }
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := sqliteDriver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	if c.opts.CheckpointPages > 0 {
+		q := "PRAGMA wal_autocheckpoint = " + strconv.Itoa(c.opts.CheckpointPages)
+		if _, err := conn.(*sqlite3.SQLiteConn).Exec(q, nil); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 // escapePath escapes the characters that would end or garble the path part

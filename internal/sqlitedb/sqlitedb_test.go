@@ -32,6 +32,7 @@ type pragmas struct {
 	Synchronous int
 	BusyTimeout int
 	ForeignKeys int
+	Checkpoint  int
 }
 
 func readPragmas(t *testing.T, conn *sql.Conn) pragmas {
@@ -46,6 +47,7 @@ func readPragmas(t *testing.T, conn *sql.Conn) pragmas {
 		{"synchronous", &p.Synchronous},
 		{"busy_timeout", &p.BusyTimeout},
 		{"foreign_keys", &p.ForeignKeys},
+		{"wal_autocheckpoint", &p.Checkpoint},
 	} {
 		if err := conn.QueryRowContext(ctx, "PRAGMA "+q.pragma).Scan(q.dst); err != nil {
 			t.Fatalf("pragma %s: %v", q.pragma, err)
@@ -61,9 +63,15 @@ func TestOpenConfiguresEveryConnection(t *testing.T) {
 		want pragmas
 	}{
 		{"zero options", Options{},
-			pragmas{JournalMode: "wal", Synchronous: 1, BusyTimeout: 5000, ForeignKeys: 1}},
-		{"full sync", Options{Sync: SyncFull, BusyTimeout: 1500 * time.Millisecond},
-			pragmas{JournalMode: "wal", Synchronous: 2, BusyTimeout: 1500, ForeignKeys: 1}},
+			pragmas{JournalMode: "wal", Synchronous: 1, BusyTimeout: 5000, ForeignKeys: 1,
+				Checkpoint: DefaultCheckpointPages}},
+		{"full sync", Options{Sync: SyncFull, BusyTimeout: 1500 * time.Millisecond,
+			CheckpointPages: 500},
+			pragmas{JournalMode: "wal", Synchronous: 2, BusyTimeout: 1500, ForeignKeys: 1,
+				Checkpoint: 500}},
+		{"SQLite's checkpoints", Options{CheckpointPages: -1},
+			pragmas{JournalMode: "wal", Synchronous: 1, BusyTimeout: 5000, ForeignKeys: 1,
+				Checkpoint: 1000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
