@@ -90,3 +90,23 @@ func BenchmarkList1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkContainer reads a container with a user and a system property,
+// as every prepare does.
+func BenchmarkContainer(b *testing.B) {
+	s, _ := benchStore(b, true)
+	ctx := context.Background()
+	if _, err := s.CreateContainer(ctx, meta.ContainerSpec{Account: "a", Name: "p",
+		Properties: map[string]string{"k": "v"},
+		System:     map[string]string{"sys.m2.policy.version": "-1"}}); err != nil {
+		b.Fatal(err)
+	}
+	cid := chunk.ContainerID("a", "p")
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := s.Container(ctx, cid)
+		if err != nil || c.Properties["k"] != "v" {
+			b.Fatal(c, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -21,9 +22,12 @@ const (
 
 const containerColumns = `cid, account, name, ctime, mtime, objects, bytes`
 
-func scanContainer(r interface{ Scan(...any) error }) (meta.Container, error) {
+// scanContainer reads the containerColumns of a row, then into extra the
+// columns that follow.
+func scanContainer(r interface{ Scan(...any) error }, extra ...any) (meta.Container, error) {
 	var c meta.Container
-	err := r.Scan(&c.ID, &c.Account, &c.Name, &c.CTime, &c.MTime, &c.Objects, &c.Bytes)
+	err := r.Scan(append([]any{&c.ID, &c.Account, &c.Name, &c.CTime, &c.MTime, &c.Objects,
+		&c.Bytes}, extra...)...)
 	return c, err
 }
 
@@ -90,12 +94,7 @@ func (w *wtx) createContainer(cid string, spec meta.ContainerSpec) (bool, error)
 
 // Container returns a container with all its properties.
 func (s *Store) Container(ctx context.Context, cid string) (*meta.Container, error) {
-	var c *meta.Container
-	err := s.read(ctx, func(cn conn) error {
-		var err error
-		c, err = s.loadContainer(ctx, cn, cid)
-		return err
-	})
+	c, err := s.loadContainer(ctx, s.plain(), cid)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", cid, err)
 	}
@@ -103,29 +102,28 @@ func (s *Store) Container(ctx context.Context, cid string) (*meta.Container, err
 }
 
 // loadContainer reads a container and its properties, and computes its
-// system properties.
+// system properties. One statement reads both, so that it sees one
+// snapshot even outside a transaction.
 func (s *Store) loadContainer(ctx context.Context, cn conn, cid string) (*meta.Container, error) {
-	c, err := scanContainer(cn.row(ctx, `SELECT `+containerColumns+
-		` FROM containers WHERE cid = ?`, cid))
+	var props string
+	c, err := scanContainer(cn.row(ctx, `SELECT `+containerColumns+`,
+		(SELECT json_group_array(json_array(kind, pkey, pvalue)) FROM container_props p
+			WHERE p.cid = c.cid)
+		FROM containers c WHERE cid = ?`, cid), &props)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, meta.ErrNoSuchContainer
 	}
 	if err != nil {
 		return nil, err
 	}
+	var rows [][3]string
+	if err := json.Unmarshal([]byte(props), &rows); err != nil {
+		return nil, fmt.Errorf("container %s properties: %w", cid, err)
+	}
 	c.Properties, c.Bucket = map[string]string{}, map[string]string{}
 	c.System = s.computedSystem(&c)
-	rows, err := cn.query(ctx, `SELECT kind, pkey, pvalue FROM container_props WHERE cid = ?`, cid)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, k, v string
-		if err := rows.Scan(&kind, &k, &v); err != nil {
-			return nil, err
-		}
-		switch kind {
+	for _, r := range rows {
+		switch kind, k, v := r[0], r[1], r[2]; kind {
 		case kindUser:
 			c.Properties[k] = v
 		case kindSystem:
@@ -134,7 +132,7 @@ func (s *Store) loadContainer(ctx context.Context, cn conn, cid string) (*meta.C
 			c.Bucket[k] = v
 		}
 	}
-	return &c, rows.Err()
+	return &c, nil
 }
 
 func (s *Store) computedSystem(c *meta.Container) map[string]string {
