@@ -57,6 +57,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -93,6 +94,9 @@ const (
 	// DefaultCheckpointPages lets the write-ahead log grow to about 40 MB
 	// (of 4 KiB pages) before a commit copies it back into the database.
 	DefaultCheckpointPages = 10000
+	// DefaultCheckpointInterval is how often the log is checkpointed in
+	// the background when Options.CheckpointInterval is zero.
+	DefaultCheckpointInterval = 50 * time.Millisecond
 )
 
 // Options tunes Open. The zero value is the recommended configuration.
@@ -119,6 +123,13 @@ type Options struct {
 	// copy and its syncs. It takes disk space, not durability: committed
 	// transactions in the log survive a crash as well as in the file.
 	CheckpointPages int
+	// CheckpointInterval is how often a goroutine of the pool checkpoints
+	// the log without waiting for readers or writers (a passive
+	// checkpoint), so that commits seldom reach CheckpointPages and pay for
+	// a checkpoint themselves; zero means DefaultCheckpointInterval, a
+	// negative value no background checkpoints. The goroutine stops when
+	// the pool is closed.
+	CheckpointInterval time.Duration
 }
 
 func (o Options) normalized() (Options, error) {
@@ -133,6 +144,9 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.CheckpointPages == 0 {
 		o.CheckpointPages = DefaultCheckpointPages
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
 	}
 	switch {
 	case o.BusyTimeout < time.Millisecond:
@@ -159,12 +173,16 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite %q: path must name a file", path)
 	}
-	db := sql.OpenDB(&connector{dsn: dsn(path, opts), opts: opts})
+	c := &connector{dsn: dsn(path, opts), opts: opts, stop: make(chan struct{})}
+	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	if err := checkWAL(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if opts.CheckpointInterval > 0 {
+		go c.checkpoint(db, opts.CheckpointInterval)
 	}
 	return db, nil
 }
@@ -187,6 +205,30 @@ func dsn(path string, opts Options) string {
 type connector struct {
 	dsn  string
 	opts Options
+	stop chan struct{} // closed by Close, when the pool is closed
+	once sync.Once
+}
+
+// Close stops the background checkpoints; (*sql.DB).Close calls it.
+func (c *connector) Close() error {
+	c.once.Do(func() { close(c.stop) })
+	return nil
+}
+
+// checkpoint runs a passive checkpoint of db every interval until the
+// pool is closed. A failed checkpoint is simply tried again at the next
+// tick; meanwhile the commits that reach CheckpointPages checkpoint.
+func (c *connector) checkpoint(db *sql.DB, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		_, _ = db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
 }
 
 var sqliteDriver = &sqlite3.SQLiteDriver{}

@@ -273,3 +273,34 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// TestBackgroundCheckpoint checks that the pool copies committed pages
+// from the write-ahead log into the database file by itself: with
+// checkpoints by commits pushed out of reach, only the background
+// checkpoints write the file.
+func TestBackgroundCheckpoint(t *testing.T) {
+	db, path := openTest(t, Options{CheckpointPages: 1 << 30,
+		CheckpointInterval: time.Millisecond})
+	if _, err := db.Exec(`CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO t (v) SELECT printf('%.1000c', 'x')
+		FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+		SELECT i FROM n)`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > 500*1000 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 500 {
+		t.Fatalf("rows: %d, %v", n, err)
+	}
+}
