@@ -88,6 +88,26 @@ func TestErrorReplies(t *testing.T) {
 	}
 }
 
+// TestDeeplyNestedJSON: a body nested deeper than encoding/json allows is
+// refused like any bad JSON, however large, and the server goes on.
+func TestDeeplyNestedJSON(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.proxy("POST", "container/create", ref(""), nil, "").want(t, "create", http.StatusCreated)
+	deep := strings.Repeat("[", 3<<20)
+	for _, tc := range []struct{ route, body string }{
+		{"container/set_properties", deep},
+		{"content/set_properties", `{"properties": {"a": "b"}, "x": ` + deep},
+		{"content/create", `{"chunks": ` + deep},
+	} {
+		r := h.proxy("POST", tc.route, ref("o"), map[string]string{"X-Oio-Content-Meta-Length": "0"},
+			tc.body).want(t, tc.route, http.StatusBadRequest)
+		if !strings.Contains(string(r.body), "nested deeper") {
+			t.Errorf("%s: %s", tc.route, r.body)
+		}
+	}
+	h.proxy("GET", "container/show", ref(""), nil, "").want(t, "show", http.StatusOK)
+}
+
 // TestCommitAutocreate checks that a commit to a missing container creates
 // it when asked to, and stores the object there.
 func TestCommitAutocreate(t *testing.T) {
