@@ -193,7 +193,7 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
 	fl.IntVar(&f.depth, "depth", integrity.DefaultDepth, "levels checked below each item")
 	fl.IntVar(&f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
-		"items checked at once")
+		"items checked at once (1 to 256)")
 	fl.IntVar(&f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
 	fl.BoolVar(&f.opts.Checksum, "checksum", false,
 		"have chunk servers re-hash every chunk against the directory")
@@ -294,8 +294,8 @@ func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 	switch {
 	case f.depth < 0:
 		return usagef("--depth %d: must not be negative", f.depth)
-	case o.Concurrency < 1:
-		return usagef("--concurrency %d: must be at least 1", o.Concurrency)
+	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
+		return usagef("--concurrency %d: must be from 1 to %d", o.Concurrency, maxConcurrency)
 	case o.Attempts < 1:
 		return usagef("--attempts %d: must be at least 1", o.Attempts)
 	case o.Confirmations < 0:

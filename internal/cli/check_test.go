@@ -27,6 +27,7 @@ func TestCheckRefusesBadOptionsBeforeAnyOutput(t *testing.T) {
 	}{
 		{[]string{"--all", "--depth", "-1"}, "--depth -1"},
 		{[]string{"--all", "--concurrency", "0"}, "--concurrency 0"},
+		{[]string{"--all", "--concurrency", "257"}, "--concurrency 257: must be from 1 to 256"},
 		{[]string{"--all", "--attempts", "0"}, "--attempts 0"},
 		{[]string{"--all", "--confirmations", "-2"}, "--confirmations -2"},
 		{[]string{"--all", "--orphan-min-age", "-1h"}, "--orphan-min-age -1h"},

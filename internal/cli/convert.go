@@ -98,7 +98,7 @@ func newConvertCommand() *cobra.Command {
 	fl.Float64Var(&f.chunksPer, "chunks-per-second", 30, "pacing; 0 means no limit")
 	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
 	fl.IntVar(&f.opts.Concurrency, "concurrency", convert.DefaultConcurrency,
-		"chunk files read and written at once")
+		"chunk files read and written at once (1 to 256)")
 	fl.DurationVar(&f.opts.ReportInterval, "report-interval", time.Minute,
 		"time between RUN report lines; 0 for the DONE line only")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON lines on standard output")
@@ -114,8 +114,8 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 		return err
 	}
 	switch {
-	case f.opts.Concurrency < 1:
-		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
+	case f.opts.Concurrency < 1 || f.opts.Concurrency > maxConcurrency:
+		return usagef("--concurrency %d: must be from 1 to %d", f.opts.Concurrency, maxConcurrency)
 	case f.opts.ReportInterval < 0:
 		return usagef("--report-interval %s: must not be negative", f.opts.ReportInterval)
 	}

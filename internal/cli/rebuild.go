@@ -122,7 +122,7 @@ func newRebuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.chunks, "chunk", nil, "chunk URL to rebuild (repeatable)")
 	fl.StringVar(&f.volume, "volume", "", "rebuild everything of a lost volume")
 	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "say what would be done and do nothing")
-	fl.IntVar(&f.opts.Concurrency, "concurrency", 4, "entries processed at once")
+	fl.IntVar(&f.opts.Concurrency, "concurrency", 4, "entries processed at once (1 to 256)")
 	fl.Float64Var(&f.rates.ItemsPerSecond, "chunks-per-second", 0, "pacing; 0 means no limit")
 	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
 		"pacing of copied data; 0 means no limit")
@@ -143,8 +143,8 @@ func (f *rebuildFlags) validate() error {
 	switch {
 	case sources != 1:
 		return usagef("give exactly one of --input-file, --chunk and --volume")
-	case f.opts.Concurrency < 1:
-		return usagef("--concurrency %d: must be at least 1", f.opts.Concurrency)
+	case f.opts.Concurrency < 1 || f.opts.Concurrency > maxConcurrency:
+		return usagef("--concurrency %d: must be from 1 to %d", f.opts.Concurrency, maxConcurrency)
 	case f.opts.OrphanMinAge < 0:
 		return usagef("--orphan-min-age %s is negative", f.opts.OrphanMinAge)
 	}

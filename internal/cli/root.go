@@ -32,6 +32,11 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// maxConcurrency bounds the --concurrency of the volume tools: the disks
+// gain nothing from more, and each unit costs memory (a run given a
+// million went out of memory).
+const maxConcurrency = 256
+
 // usagef returns an error that makes the command exit with ExitUsage.
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}

@@ -52,6 +52,7 @@ func TestCommandLineUsage(t *testing.T) {
 		{"--volume", e.vol, "--backup-dir", filepath.Join(e.vol, "backups")},
 		{"--volume", e.vol, "--chunks-per-second", "-1"},
 		{"--volume", e.vol, "--concurrency", "0"},
+		{"--volume", e.vol, "--concurrency", "1000000"},
 		{"--volume", e.vol, "--input-file", filepath.Join(notVolume, "missing")},
 		{"--volume", e.vol, "--no-such-flag"},
 	} {

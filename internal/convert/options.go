@@ -17,6 +17,10 @@ const (
 	DefaultCacheSize   = 262144 // entries of each directory cache, as OpenIO
 )
 
+// MaxConcurrency bounds Options.Concurrency, and 16 times it
+// Options.Planners: a disk gains nothing from more, and each costs memory.
+const MaxConcurrency = 256
+
 // Options configure a Converter. Volume and Dir are required; the zero
 // value of every other field works.
 type Options struct {
@@ -88,6 +92,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ChunksPerSecond < 0 || o.Concurrency < 0 || o.Planners < 0 || o.BatchSize < 0 ||
 		o.CacheSize < 0 || o.ReportInterval < 0 {
 		return o, fmt.Errorf("convert: negative pacing, concurrency, planners, batch, cache or interval")
+	}
+	if o.Concurrency > MaxConcurrency || o.Planners > 16*MaxConcurrency {
+		return o, fmt.Errorf("convert: concurrency %d or planners %d over %d and %d", o.Concurrency,
+			o.Planners, MaxConcurrency, 16*MaxConcurrency)
 	}
 	if o.Pacer != nil && o.ChunksPerSecond != 0 {
 		return o, errors.New("convert: give ChunksPerSecond or a Pacer, not both")
