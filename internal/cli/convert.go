@@ -60,8 +60,9 @@ Standard output lists the chunks left unconverted (and, with --dry-run, the
 changes planned), then a summary; with --json, one JSON object per line.
 
 Exit codes: 0 every chunk is now in the current format (with --dry-run: would
-be), 1 the run stopped early (interrupted, or the volume or backup directory
-could not be synced: run again), 2 bad arguments (nothing was changed),
+be), 1 the run stopped early (interrupted, the volume or backup directory
+could not be synced, or the directory failed 32 questions in a row: run
+again), 2 bad arguments (nothing was changed),
 3 the run went through but left some chunks unconverted (see the report).`
 
 // convertFlags are the options of the convert command.

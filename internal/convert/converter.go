@@ -31,6 +31,8 @@ type Converter struct {
 	volFd   int
 	start   time.Time
 	reports reports
+	stop    context.CancelFunc    // ends the run early (see halt)
+	halted  atomic.Pointer[error] // why halt ended it
 
 	finishMu sync.Mutex // serializes finish, hence OnResult
 	total    atomic.Int64
@@ -174,12 +176,16 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 	defer c.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.stop = cancel
 	if c.o.CountTotal {
 		go c.countTotal(ctx)
 	}
 	stopReports := c.startReports(c.o.ReportInterval)
 
 	err := c.runPasses(ctx)
+	if h := c.halted.Load(); h != nil {
+		err = *h
+	}
 	if c.wrote.Load() {
 		if serr := c.sync(c.volFd, "volume"); err == nil {
 			err = serr
@@ -187,6 +193,14 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 	}
 	stopReports()
 	return c.summary(), err
+}
+
+// halt ends the run early with err: the chunks in flight are finished, and
+// no other chunk is visited.
+func (c *Converter) halt(err error) {
+	if c.halted.CompareAndSwap(nil, &err) {
+		c.stop()
+	}
 }
 
 // open opens what the run syncs and creates the backup directory.

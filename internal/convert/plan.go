@@ -78,6 +78,11 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	}
 	defer unix.Close(fd)
 	c.planLegacy(ctx, p)
+	if p.res.Outcome == Failed {
+		if err := c.res.failed(p.res.Err); err != nil {
+			c.halt(err)
+		}
+	}
 	if c.backups == nil && !c.o.DryRun && p.res.Outcome == Converted {
 		c.wrote.Store(true)
 		if err := a.Set(fd, p.set); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -51,6 +52,7 @@ type owner struct {
 type resolver struct {
 	dir      *meta.Client
 	volumeID string
+	failing  atomic.Int64                   // questions failed in a row (see observe)
 	names    *cache.Cache[string, names]    // container id -> names
 	contents *cache.Cache[nameKey, located] // (cid, path, version) -> content id
 	owners   *cache.Cache[idKey, *owner]    // (cid, content id) -> owner
@@ -89,7 +91,7 @@ func (r *resolver) containerNames(ctx context.Context, cid string) (names, error
 	if err == nil && n.err != nil {
 		return names{}, n.err
 	}
-	return n, err
+	return n, r.observe(err)
 }
 
 // byID returns the object version of a content id.
@@ -110,7 +112,38 @@ func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, err
 	if err == nil && o.err != nil {
 		return nil, o.err
 	}
-	return o, err
+	return o, r.observe(err)
+}
+
+// maxDirFailures is how many questions to the directory may fail in a row,
+// other than with an answer that something does not exist (memoized
+// answers count as answers), before the run stops:
+// a directory that is down fails every chunk that needs it, and a run
+// going on would fail the rest of the volume (hours at a slow pace) instead
+// of stopping to be run again.
+const maxDirFailures = 32
+
+// errDirFailing stops a run whose directory fails (see maxDirFailures).
+var errDirFailing = errors.New("the directory failed too many questions in a row")
+
+// observe counts the questions to the directory that failed in a row, err
+// being the outcome of one, and returns err.
+func (r *resolver) observe(err error) error {
+	if err == nil || meta.Missing(err) {
+		r.failing.Store(0)
+	} else {
+		r.failing.Add(1)
+	}
+	return err
+}
+
+// failed returns errDirFailing, with the last error, once the directory
+// has failed maxDirFailures questions in a row.
+func (r *resolver) failed(last error) error {
+	if r.failing.Load() < maxDirFailures {
+		return nil
+	}
+	return fmt.Errorf("%w (%d), the last: %v", errDirFailing, maxDirFailures, last)
 }
 
 // goneOwner turns a directory answer that the object does not exist into
@@ -151,7 +184,7 @@ func (r *resolver) byName(ctx context.Context, n names, path string, version int
 		err = l.err
 	}
 	if err != nil {
-		return nil, err
+		return nil, r.observe(err)
 	}
 	return r.byID(ctx, cid, l.contentID)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +89,38 @@ func TestDirectoryFailureIsNotOrphan(t *testing.T) {
 		if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
 			t.Errorf("%d: chunk changed (-before +after):\n%s", status, diff)
 		}
+	}
+}
+
+// TestDirectoryDownStopsTheRun: a run whose directory fails every request
+// stops early with an error (exit 1: run again), instead of failing every
+// remaining chunk of the volume one by one; nothing is changed.
+func TestDirectoryDownStopsTheRun(t *testing.T) {
+	e := newEnv(t)
+	const n = 200
+	o := e.put("dirdown", "obj", n*testChunkSize)
+	for i, p := range o.paths {
+		must(t, converttest.Apply(p, converttest.ForEra(converttest.EraGrid, o.ids[i], o.owner), o.ids[i]))
+	}
+	before, err := converttest.Snapshot(e.vol, true)
+	must(t, err)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
+	must(t, err)
+	s, _, err := e.tryRun(convert.Options{Dir: dir}, o.paths...)
+	if err == nil || !strings.Contains(err.Error(), "the directory failed too many questions in a row") {
+		t.Fatalf("run error %v, want the directory failing", err)
+	}
+	if s.Chunks >= n || s.Converted != 0 {
+		t.Errorf("summary %+v: the run went on", s)
+	}
+	after, err := converttest.Snapshot(e.vol, true)
+	must(t, err)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the volume changed:\n%s", diff)
 	}
 }
 
