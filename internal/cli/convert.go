@@ -62,8 +62,9 @@ changes planned), then a summary; with --json, one JSON object per line.
 Exit codes: 0 every chunk is now in the current format (with --dry-run: would
 be), 1 the run stopped early (interrupted, the volume or backup directory
 could not be synced, or the directory failed 32 questions in a row: run
-again), 2 bad arguments (nothing was changed),
-3 the run went through but left some chunks unconverted (see the report).`
+again), 2 bad arguments or another run converting the volume (nothing was
+changed), 3 the run went through but left some chunks unconverted (see the
+report).`
 
 // convertFlags are the options of the convert command.
 type convertFlags struct {
@@ -174,6 +175,8 @@ func convertExit(s convert.Summary, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitError{ExitFail, errors.New("interrupted: run again to finish")}
+	case errors.Is(err, convert.ErrBusy):
+		return exitError{ExitUsage, err}
 	case err != nil:
 		return exitError{ExitFail, err}
 	case s.Errors() > 0:

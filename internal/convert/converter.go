@@ -29,6 +29,7 @@ type Converter struct {
 	reading chan struct{} // a slot for each chunk file read at once
 	backups *backups
 	volFd   int
+	lockFd  int // the run lock, -1 when not taken
 	start   time.Time
 	reports reports
 	stop    context.CancelFunc    // ends the run early (see halt)
@@ -64,7 +65,7 @@ func New(o Options) (*Converter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	c := &Converter{o: o, vol: vol, res: res, pacer: o.Pacer, volFd: -1,
+	c := &Converter{o: o, vol: vol, res: res, pacer: o.Pacer, volFd: -1, lockFd: -1,
 		claims: claims{held: map[inode]struct{}{}}, reading: make(chan struct{}, o.Concurrency)}
 	if c.pacer == nil {
 		c.pacer = pace.New(pace.Rates{ItemsPerSecond: o.ChunksPerSecond})
@@ -203,23 +204,61 @@ func (c *Converter) halt(err error) {
 	}
 }
 
-// open opens what the run syncs and creates the backup directory.
+// ErrBusy says another run converts the volume: two runs at once would
+// each back up the other's changes as originals.
+var ErrBusy = errors.New("another run converts this volume")
+
+// open opens what the run syncs, takes the volume's run lock (a dry run
+// writes nothing and takes none), and creates the backup directory.
 func (c *Converter) open() error {
 	fd, err := unix.Open(c.o.Volume, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open volume %s: %w", c.o.Volume, err)
 	}
 	c.volFd = fd
-	if c.o.NoBackup || c.o.DryRun {
+	if c.o.DryRun {
+		return nil
+	}
+	if err := c.lock(); err != nil {
+		return err
+	}
+	if c.o.NoBackup {
 		return nil
 	}
 	c.backups, err = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start)
 	return err
 }
 
+// lock takes the run lock of the volume: an exclusive flock on a file of
+// the system's temporary directory named after the volume directory's
+// device and inode (the volume's own directory is locked by its chunk
+// server, with which a run goes along). The lock goes with the process.
+func (c *Converter) lock() error {
+	var st unix.Stat_t
+	if err := unix.Fstat(c.volFd, &st); err != nil {
+		return fmt.Errorf("stat volume %s: %w", c.o.Volume, err)
+	}
+	name := filepath.Join(os.TempDir(), fmt.Sprintf("gridkeep-convert-%d-%d.lock", st.Dev, st.Ino))
+	fd, err := unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("run lock %s: %w", name, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return fmt.Errorf("%w: %s (lock %s)", ErrBusy, c.o.Volume, name)
+		}
+		return fmt.Errorf("run lock %s: %w", name, err)
+	}
+	c.lockFd = fd
+	return nil
+}
+
 func (c *Converter) close() {
-	if c.volFd >= 0 {
-		unix.Close(c.volFd)
+	for _, fd := range []int{c.volFd, c.lockFd} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package convert_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -121,6 +122,35 @@ func TestDirectoryDownStopsTheRun(t *testing.T) {
 	must(t, err)
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("the volume changed:\n%s", diff)
+	}
+}
+
+// TestOneRunAtATime: a second run on a volume being converted is refused
+// before it writes anything; a dry run is not.
+func TestOneRunAtATime(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("busy", "obj", 4*testChunkSize)
+	for i, p := range o.paths {
+		must(t, converttest.Apply(p, converttest.ForEra(converttest.EraGrid, o.ids[i], o.owner), o.ids[i]))
+	}
+	slow, err := convert.New(convert.Options{Volume: e.vol, Dir: e.dir, NoBackup: true, ChunksPerSecond: 1})
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := slow.Run(ctx); done <- err }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); slow.Progress().Done == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first run did not start")
+		}
+	}
+	backups := t.TempDir()
+	s, _, err := e.tryRun(convert.Options{BackupDir: backups})
+	if !errors.Is(err, convert.ErrBusy) || s.Chunks != 0 || countFiles(t, backups) != 0 {
+		t.Errorf("second run: %v, %+v, %d backup files", err, s, countFiles(t, backups))
+	}
+	if _, _, err := e.tryRun(convert.Options{DryRun: true}); err != nil {
+		t.Errorf("dry run: %v", err)
 	}
 }
 
