@@ -165,6 +165,10 @@ func (c *Converter) collect(plans <-chan *plan, batches chan<- []*plan) (deferre
 			break // plans closed
 		}
 		switch {
+		case p.cut:
+			if p.claimed {
+				c.claims.release(p.ino)
+			}
 		case p.deferred:
 			deferred = append(deferred, p.item)
 		case p.needRdir:
@@ -250,7 +254,9 @@ func (c *Converter) prepare(ctx context.Context, it item) *plan {
 		return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
 			Err: errors.New("not a chunk: the name is not a chunk id")}}
 	}
-	return c.planChunk(ctx, it)
+	p := c.planChunk(ctx, it)
+	p.cut = p.res.Outcome == Failed && ctx.Err() != nil
+	return p
 }
 
 // commitAll commits batches in order, in three stages that overlap: the

@@ -44,6 +44,7 @@ type plan struct {
 	remove   []string
 	setEarly bool // the planner set the new keys (no backup to write first)
 	deferred bool // another name of the inode is in flight: visit again later
+	cut      bool // failed as the run ended: not reported, a rerun visits it
 	needRdir bool // the owner must be looked up in the reverse index
 	res      Result
 }

@@ -154,6 +154,42 @@ func TestOneRunAtATime(t *testing.T) {
 	}
 }
 
+// TestInterruptedChunksNotReported: a chunk whose planning the end of the
+// run cuts off (here, waiting for the directory) is not reported as a
+// failure: it was not visited, and the next run visits it.
+func TestInterruptedChunksNotReported(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("cut", "obj", testChunkSize)
+	must(t, converttest.ToEra(o.paths[0], o.ids[0], converttest.EraGrid, o.owner))
+	asked := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	dir, err := meta.NewClient(hang.URL, meta.ClientOptions{})
+	must(t, err)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	var results []convert.Result
+	c, err := convert.New(convert.Options{Volume: e.vol, Dir: dir, NoBackup: true,
+		OnResult: func(r convert.Result) { results = append(results, r) }})
+	must(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := c.Run(ctx); done <- err }()
+	<-asked
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("run error %v, want canceled", err)
+	}
+	if p := c.Progress(); p.Done != 0 || p.Errors != 0 || len(results) != 0 {
+		t.Errorf("progress %+v, results %+v: the cut chunk was reported", p, results)
+	}
+}
+
 // TestSlowRunCommitsAsItGoes: a run paced at a few chunks per second
 // commits what it converted every few seconds, not once a whole batch is
 // planned (minutes at that pace, lost to a kill).
