@@ -2,6 +2,7 @@ package meta
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -18,7 +19,16 @@ func unmarshal(data []byte, v any) error {
 	if err := checkDepth(data); err != nil {
 		return err
 	}
-	return fastjson.Unmarshal(data, v)
+	if err := fastjson.Unmarshal(data, v); err != nil {
+		// encoding/json says better what is wrong (segmentio/encoding
+		// calls a truncated body empty input): it is asked, on this path
+		// only.
+		if serr := json.Unmarshal(data, v); serr != nil {
+			return serr
+		}
+		return err
+	}
+	return nil
 }
 
 // maxDepth bounds the nesting of arrays and objects in the JSON the

@@ -29,3 +29,19 @@ func TestCheckDepth(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalErrors(t *testing.T) {
+	var m map[string]string
+	for data, want := range map[string]string{
+		`{"a": "b"`:   "unexpected end of JSON input",
+		`{"a": 1}`:    "cannot unmarshal number",
+		`{"a": "b"}x`: "invalid character 'x' after top-level value",
+	} {
+		if err := unmarshal([]byte(data), &m); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", data, err, want)
+		}
+	}
+	if err := unmarshal([]byte(`{"a": "b"}`), &m); err != nil || m["a"] != "b" {
+		t.Errorf("good JSON: %v, %v", m, err)
+	}
+}
