@@ -200,14 +200,13 @@ func checkHeader(o *Object) error {
 	return nil
 }
 
-// normalizeChunks checks each chunk, refuses duplicate URLs and, for plain
-// positions, checks that the metachunk sizes add up to the object size.
+// normalizeChunks checks each chunk, refuses duplicate URLs, then checks
+// that the chunks describe a readable object (see checkLayout).
 func normalizeChunks(o *Object) error {
 	if len(o.Chunks) > MaxChunks {
 		return fmt.Errorf("%w: %d chunks, over %d", ErrInvalid, len(o.Chunks), MaxChunks)
 	}
 	seen := make(map[string]bool, len(o.Chunks))
-	sizes := make(map[string]int64)
 	for i := range o.Chunks {
 		c := &o.Chunks[i]
 		if err := normalizeChunk(c); err != nil {
@@ -217,30 +216,81 @@ func normalizeChunks(o *Object) error {
 			return fmt.Errorf("%w: chunk %s listed twice", ErrInvalid, c.URL)
 		}
 		seen[c.URL] = true
-		if strings.Contains(c.Pos, ".") {
-			continue
-		}
-		if s, ok := sizes[c.Pos]; ok && s != c.Size {
-			return fmt.Errorf("%w: copies of metachunk %s differ in size", ErrInvalid, c.Pos)
-		}
-		sizes[c.Pos] = c.Size
 	}
-	return checkTotal(o, sizes)
+	return checkLayout(o)
 }
 
-func checkTotal(o *Object, sizes map[string]int64) error {
-	if len(sizes) == 0 {
+// checkLayout reports an error unless the chunks of o, whose positions are
+// valid, can be read back as o: every copy listed at one position has the
+// same size; the metachunks are numbered 0 to n-1 without a gap; they are
+// all replicated ("N") or all erasure-coded ("N.M"), not both; and the
+// sizes of replicated metachunks, one copy each, add up to the object
+// size. An object without chunks holds 0 bytes. The fragments of an
+// erasure-coded metachunk hold more than its data, so their sizes are not
+// added up.
+func checkLayout(o *Object) error {
+	if len(o.Chunks) == 0 {
+		if o.Size != 0 {
+			return fmt.Errorf("%w: no chunks for an object of %d bytes", ErrInvalid, o.Size)
+		}
 		return nil
 	}
+	sizes := make(map[string]int64)
+	metachunks := make(map[int64]bool)
 	var total int64
-	for _, s := range sizes {
-		total += s
+	var fragments int
+	for _, c := range o.Chunks {
+		n, _ := splitPos(c.Pos)
+		metachunks[n] = true
+		if strings.Contains(c.Pos, ".") {
+			fragments++
+		}
+		key := canonicalPos(c.Pos)
+		if s, ok := sizes[key]; ok {
+			if s != c.Size {
+				return fmt.Errorf("%w: copies at position %s differ in size (%d and %d bytes)",
+					ErrInvalid, key, s, c.Size)
+			}
+			continue
+		}
+		sizes[key] = c.Size
+		total += c.Size
 	}
-	if total != o.Size {
+	if err := checkNumbering(metachunks); err != nil {
+		return err
+	}
+	switch {
+	case fragments > 0 && fragments < len(o.Chunks):
+		return fmt.Errorf("%w: positions mix replicated (N) and erasure-coded (N.M) metachunks",
+			ErrInvalid)
+	case fragments == 0 && total != o.Size:
 		return fmt.Errorf("%w: metachunks hold %d bytes, object size is %d", ErrInvalid,
 			total, o.Size)
 	}
 	return nil
+}
+
+// checkNumbering reports an error unless the metachunk numbers listed are
+// 0 to n-1.
+func checkNumbering(listed map[int64]bool) error {
+	for i := range int64(len(listed)) {
+		if !listed[i] {
+			return fmt.Errorf("%w: no chunk at position %d, though %d metachunks are listed",
+				ErrInvalid, i, len(listed))
+		}
+	}
+	return nil
+}
+
+// canonicalPos writes a valid position without leading zeros, so that
+// "01" and "1" name the same metachunk.
+func canonicalPos(p string) string {
+	n, frag := splitPos(p)
+	s := strconv.FormatInt(n, 10)
+	if strings.Contains(p, ".") {
+		s += "." + strconv.FormatInt(frag, 10)
+	}
+	return s
 }
 
 func normalizeChunk(c *Chunk) error {

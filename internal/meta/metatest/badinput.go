@@ -73,6 +73,12 @@ func bigProps(from, n int) meta.PropertyUpdate {
 	return meta.PropertyUpdate{Set: m}
 }
 
+// moveChunk returns c as a chunk of server host at position pos.
+func moveChunk(c meta.Chunk, host, pos string) meta.Chunk {
+	c.URL, c.Pos = "http://"+host+"/"+meta.ChunkID(cid, "new", 0, pos, "SINGLE"), pos
+	return c
+}
+
 func testBadInput(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore, meta.Namespace{})
 	o := f.put("obj", 10, manyProps(1000))
@@ -153,6 +159,20 @@ func testBadInput(t *testing.T, newStore NewStore) {
 		{"negative size", put(with(func(o *meta.Object) { o.Size = -1 })), meta.ErrInvalid},
 		{"size not matching chunks", put(with(func(o *meta.Object) { o.Size = 11 })),
 			meta.ErrInvalid},
+		{"no chunks for 10 bytes", put(with(func(o *meta.Object) { o.Chunks = nil })),
+			meta.ErrInvalid},
+		{"metachunk gap", put(with(func(o *meta.Object) {
+			o.Size = 20
+			o.Chunks = append(o.Chunks, moveChunk(o.Chunks[0], "rawx-0", "2"))
+		})), meta.ErrInvalid},
+		{"copies differ in size", put(with(func(o *meta.Object) {
+			c := moveChunk(o.Chunks[0], "rawx-1", "0")
+			c.Size--
+			o.Chunks = append(o.Chunks, c)
+		})), meta.ErrInvalid},
+		{"replicated and erasure-coded positions", put(with(func(o *meta.Object) {
+			o.Chunks = append(o.Chunks, moveChunk(o.Chunks[0], "rawx-0", "1.0"))
+		})), meta.ErrInvalid},
 		{"chunk url without id", put(with(func(o *meta.Object) { o.Chunks[0].URL = "http://x/" })),
 			meta.ErrInvalid},
 		{"chunk url not http", put(with(func(o *meta.Object) {
