@@ -66,8 +66,9 @@ func sameContent(a, b Chunk) error {
 // chunk id in lowercase; an entry listed twice has its first one replaced),
 // copies being the number of copies per metachunk its policy keeps. It
 // fails with ErrChunkConflict, leaving chunks as they are, unless Old is
-// one of chunks, New's URL is not, and the position keeps between one and
-// copies entries afterwards. Stores call it on the chunks they hold, in the
+// one of chunks, New's URL is not, the position keeps between one and
+// copies entries afterwards, and an added copy joins a position that has
+// one already. Stores call it on the chunks they hold, in the
 // transaction that writes the result.
 func ApplyChunkUpdate(chunks []Chunk, u ChunkUpdate, copies int) ([]Chunk, error) {
 	pos := u.New.Pos
@@ -91,6 +92,10 @@ func ApplyChunkUpdate(chunks []Chunk, u ChunkUpdate, copies int) ([]Chunk, error
 	case u.Old.URL != "" && oldAt < 0:
 		return nil, fmt.Errorf("%w: no chunk %s at position %s", ErrChunkConflict, u.Old.URL,
 			u.Old.Pos)
+	case u.Old.URL == "" && atPos == 0:
+		// A new metachunk would leave a gap or make the sizes disagree
+		// with the object's.
+		return nil, fmt.Errorf("%w: no copy at position %s to add one to", ErrChunkConflict, pos)
 	case u.Old.URL == "" && atPos >= copies:
 		return nil, fmt.Errorf("%w: position %s already has %d copies", ErrChunkConflict, pos,
 			atPos)

@@ -52,8 +52,9 @@ var (
 	ErrNotEnoughServices = errors.New("not enough services for the storage policy")
 	// ErrChunkConflict reports a chunk update (see ChunkUpdate) that does
 	// not fit the object's chunks as they are: the entry to replace is
-	// gone, the new one is already there, or the position would end up
-	// with no copy or more copies than its policy keeps.
+	// gone, the new one is already there, the position would end up with
+	// no copy or more copies than its policy keeps, or a copy would be
+	// added at a position that has none.
 	ErrChunkConflict = errors.New("chunk entries changed")
 )
 

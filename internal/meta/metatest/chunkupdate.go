@@ -45,6 +45,12 @@ func testUpdateChunk(t *testing.T, newStore NewStore) {
 	f.wantErr("two entries for one copy", f.s.UpdateChunk(f.ctx, cid, dup), meta.ErrChunkConflict)
 	add := meta.ChunkUpdate{ContentID: o.ContentID, New: lost}
 	f.wantErr("a third copy", f.s.UpdateChunk(f.ctx, cid, add), meta.ErrChunkConflict)
+	for _, pos := range []string{"2", "3", "1.0"} {
+		extra := lost
+		extra.URL, extra.Pos = "http://rawx-7/"+meta.ChunkID(cid, "two", 0, pos, "TWOCOPIES"), pos
+		f.wantErr("a copy at position "+pos+", which has none", f.s.UpdateChunk(f.ctx, cid,
+			meta.ChunkUpdate{ContentID: o.ContentID, New: extra}), meta.ErrChunkConflict)
+	}
 	f.wantChunks("after refused updates", o, want)
 
 	// Remove a copy, then add it back; the last copy stays.
