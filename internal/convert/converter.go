@@ -21,19 +21,20 @@ import (
 // Run once. Progress, SetChunksPerSecond and ReportNow are safe to call while
 // it runs.
 type Converter struct {
-	o       Options
-	vol     chunk.VolumeIdentity
-	res     *resolver
-	pacer   *pace.Pacer
-	claims  claims
-	reading chan struct{} // a slot for each chunk file read at once
-	backups *backups
-	volFd   int
-	lockFd  int // the run lock, -1 when not taken
-	start   time.Time
-	reports reports
-	stop    context.CancelFunc    // ends the run early (see halt)
-	halted  atomic.Pointer[error] // why halt ended it
+	o        Options
+	vol      chunk.VolumeIdentity
+	res      *resolver
+	pacer    *pace.Pacer
+	claims   claims
+	reading  chan struct{} // a slot for each chunk file read at once
+	backups  *backups
+	volFd    int
+	lockFd   int    // the run lock, -1 when not taken
+	lockName string // its file
+	start    time.Time
+	reports  reports
+	stop     context.CancelFunc    // ends the run early (see halt)
+	halted   atomic.Pointer[error] // why halt ended it
 
 	finishMu sync.Mutex // serializes finish, hence OnResult
 	total    atomic.Int64
@@ -232,33 +233,43 @@ func (c *Converter) open() error {
 // lock takes the run lock of the volume: an exclusive flock on a file of
 // the system's temporary directory named after the volume directory's
 // device and inode (the volume's own directory is locked by its chunk
-// server, with which a run goes along). The lock goes with the process.
+// server, with which a run goes along). The run removes the file as it
+// ends, still holding the lock; a run that locked a file so removed tries
+// again with a new one. A killed run's lock goes with its process.
 func (c *Converter) lock() error {
 	var st unix.Stat_t
 	if err := unix.Fstat(c.volFd, &st); err != nil {
 		return fmt.Errorf("stat volume %s: %w", c.o.Volume, err)
 	}
 	name := filepath.Join(os.TempDir(), fmt.Sprintf("gridkeep-convert-%d-%d.lock", st.Dev, st.Ino))
-	fd, err := unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return fmt.Errorf("run lock %s: %w", name, err)
-	}
-	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		unix.Close(fd)
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return fmt.Errorf("%w: %s (lock %s)", ErrBusy, c.o.Volume, name)
+	for {
+		fd, err := unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("run lock %s: %w", name, err)
 		}
-		return fmt.Errorf("run lock %s: %w", name, err)
+		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			unix.Close(fd)
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return fmt.Errorf("%w: %s (lock %s)", ErrBusy, c.o.Volume, name)
+			}
+			return fmt.Errorf("run lock %s: %w", name, err)
+		}
+		var held, now unix.Stat_t
+		if unix.Fstat(fd, &held) == nil && unix.Stat(name, &now) == nil && held.Ino == now.Ino {
+			c.lockFd, c.lockName = fd, name
+			return nil
+		}
+		unix.Close(fd) // removed by the run that held it: lock the new file
 	}
-	c.lockFd = fd
-	return nil
 }
 
 func (c *Converter) close() {
-	for _, fd := range []int{c.volFd, c.lockFd} {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
+	if c.lockFd >= 0 {
+		os.Remove(c.lockName)
+		unix.Close(c.lockFd)
+	}
+	if c.volFd >= 0 {
+		unix.Close(c.volFd)
 	}
 }
 
