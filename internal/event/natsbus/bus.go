@@ -38,6 +38,11 @@ type Options struct {
 	// Prefetch is the number of events a member fetches ahead of its
 	// handler; zero means 16.
 	Prefetch int
+	// Heartbeat is how often the server tells a waiting member that its
+	// subscription is alive; a member that hears nothing for two
+	// heartbeats takes its subscription for failed. Zero means 15 seconds;
+	// otherwise it must be between half a second and 30 seconds.
+	Heartbeat time.Duration
 	// Logger receives handler failures and dead letters; nil discards them.
 	Logger *slog.Logger
 }
@@ -70,6 +75,12 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// The bounds of Options.Heartbeat, those of the NATS client.
+const (
+	minHeartbeat = 500 * time.Millisecond
+	maxHeartbeat = 30 * time.Second
+)
 
 // Bus is an event.Bus over NATS JetStream.
 type Bus struct {
@@ -131,6 +142,9 @@ func Dial(ctx context.Context, url string, opts Options, natsOpts ...nats.Option
 // New returns a bus over nc, creating or updating its streams. The bus
 // owns nc and closes it on Close.
 func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
+	if hb := opts.Heartbeat; hb != 0 && (hb < minHeartbeat || hb > maxHeartbeat) {
+		return nil, fmt.Errorf("event bus: heartbeat %v: want %v to %v", hb, minHeartbeat, maxHeartbeat)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("event bus: %w", err)

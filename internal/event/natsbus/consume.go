@@ -78,7 +78,7 @@ func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(b.opts.Prefetch))
+	it, err := cons.Messages(b.pullOptions()...)
 	if err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
@@ -91,6 +91,17 @@ func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error
 		}
 		m.handle(ctx, msg)
 	}
+}
+
+// pullOptions returns the options of a member's subscription.
+func (b *Bus) pullOptions() []jetstream.PullMessagesOpt {
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(b.opts.Prefetch)}
+	if hb := b.opts.Heartbeat; hb > 0 {
+		// A pull request must last at least two heartbeats.
+		opts = append(opts, jetstream.PullHeartbeat(hb),
+			jetstream.PullExpiry(max(30*time.Second, 2*hb)))
+	}
+	return opts
 }
 
 // consumer returns the durable consumer of g, created or updated only

@@ -285,3 +285,29 @@ func TestConsumerKeptWhenUnchanged(t *testing.T) {
 		}
 	}
 }
+
+func TestHeartbeatBounds(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, ServerOptions{Dir: t.TempDir()})
+	for _, tt := range []struct {
+		hb time.Duration
+		ok bool
+	}{
+		{0, true}, {minHeartbeat, true}, {maxHeartbeat, true},
+		{time.Millisecond, false}, {time.Minute, false}, {-time.Second, false},
+	} {
+		nc, err := srv.Connect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := New(ctx, nc, Options{Heartbeat: tt.hb})
+		if (err == nil) != tt.ok {
+			t.Errorf("New with heartbeat %v: error %v, want ok=%v", tt.hb, err, tt.ok)
+		}
+		if err == nil {
+			b.Close()
+		} else {
+			nc.Close()
+		}
+	}
+}
