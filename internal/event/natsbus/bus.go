@@ -39,11 +39,13 @@ type Options struct {
 	// handler; zero means 16.
 	Prefetch int
 	// Heartbeat is how often the server tells a waiting member that its
-	// subscription is alive; a member that hears nothing for two
-	// heartbeats takes its subscription for failed. Zero means 15 seconds;
-	// otherwise it must be between half a second and 30 seconds.
+	// subscription is alive. A member that hears nothing for two
+	// heartbeats (its process or the server stalled, the network dropped
+	// traffic) subscribes again. Zero means 15 seconds; otherwise it must
+	// be between half a second and 30 seconds.
 	Heartbeat time.Duration
-	// Logger receives handler failures and dead letters; nil discards them.
+	// Logger receives handler failures, dead letters and the failures of
+	// subscriptions; nil discards them.
 	Logger *slog.Logger
 }
 

@@ -25,6 +25,9 @@ const (
 	HeaderError    = "Gridkeep-Dead-Error"    // the last handler error
 )
 
+// msgResuming is logged when a member subscribes again after a failure.
+const msgResuming = "event consumer interrupted; resuming"
+
 // ackTimeout bounds acknowledgements and dead-letter publications, which
 // run even when the member is stopping.
 const ackTimeout = 5 * time.Second
@@ -72,24 +75,87 @@ func (b *Bus) addMember() bool {
 	return true
 }
 
-// consume fetches and handles events until ctx is done or fetching fails.
+// resumeBackoff spaces out the subscriptions of a member whose
+// subscription keeps failing.
+var resumeBackoff = event.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
+
+// consume fetches and handles events until ctx is done or a failure that
+// subscribing again cannot cure. When the subscription fails for a reason
+// that passes (no heartbeat after the process or the server stalled, a
+// lost connection, the consumer deleted under it) the member logs it,
+// waits a little and subscribes again, creating the consumer again if it
+// is gone. No event is lost: those not acknowledged are delivered again.
 func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error {
-	cons, err := b.consumer(ctx, g)
+	m := member{bus: b, group: g, handler: h}
+	failures := 0
+	for {
+		handled, err := b.subscription(ctx, &m)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if b.lasting(err) {
+			return err
+		}
+		if handled > 0 {
+			failures = 0
+		}
+		failures++
+		wait := resumeBackoff.Delay(failures)
+		b.opts.Logger.Warn(msgResuming, "group", g.Name, "retry_in", wait, "error", err)
+		if !sleepCtx(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+// subscription subscribes to the consumer of m's group and handles events
+// until the subscription fails or ctx is done. It returns how many events
+// it handled and why it stopped.
+func (b *Bus) subscription(ctx context.Context, m *member) (handled int, err error) {
+	cons, err := b.consumer(ctx, m.group)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	it, err := cons.Messages(b.pullOptions()...)
 	if err != nil {
-		return fmt.Errorf("fetch: %w", err)
+		return 0, fmt.Errorf("fetch: %w", err)
 	}
 	defer handBack(it)
-	m := member{bus: b, group: g, handler: h}
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			return fmt.Errorf("fetch: %w", err)
+			return handled, fmt.Errorf("fetch: %w", err)
 		}
 		m.handle(ctx, msg)
+		handled++
+	}
+}
+
+// lasting reports whether err stops a member for good: the connection is
+// closed and will not come back, the event stream is gone, or the server
+// or the client refuses the group's consumer or subscription as invalid.
+func (b *Bus) lasting(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case b.nc.IsClosed():
+		return true
+	case errors.Is(err, jetstream.ErrInvalidOption), errors.Is(err, jetstream.ErrStreamNotFound):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 400 // bad request
+	}
+	return false
+}
+
+// sleepCtx waits for d and reports whether ctx was still live at the end.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

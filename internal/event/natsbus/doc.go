@@ -29,6 +29,16 @@
 // events it fetched but did not handle back to the group when it stops. An
 // event held by a member that vanished comes back after Options.AckWait.
 //
+// A member outlives the failures of its subscription that pass: when the
+// server's heartbeats stop coming (the process or the server stalled, the
+// network dropped traffic), the connection is lost for a while or the
+// consumer is deleted under it, the member logs the failure and subscribes
+// again after a short backoff, creating the consumer again if need be.
+// Nothing is skipped: unacknowledged events are delivered again, and a
+// consumer created again starts from the oldest event the stream keeps.
+// Only the end of its context, Close, a connection closed for good, a
+// deleted stream or a group the server refuses stop a member.
+//
 // # Dead letters
 //
 // When the handler fails on the group's last attempt (or the event is not
