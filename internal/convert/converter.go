@@ -26,7 +26,6 @@ type Converter struct {
 	res      *resolver
 	pacer    *pace.Pacer
 	claims   claims
-	reading  chan struct{} // a slot for each chunk file read at once
 	backups  *backups
 	volFd    int
 	lockFd   int    // the run lock, -1 when not taken
@@ -67,7 +66,7 @@ func New(o Options) (*Converter, error) {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	c := &Converter{o: o, vol: vol, res: res, pacer: o.Pacer, volFd: -1, lockFd: -1,
-		claims: claims{held: map[inode]struct{}{}}, reading: make(chan struct{}, o.Concurrency)}
+		claims: claims{held: map[inode]struct{}{}}}
 	if c.pacer == nil {
 		c.pacer = pace.New(pace.Rates{ItemsPerSecond: o.ChunksPerSecond})
 	}

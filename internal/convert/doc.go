@@ -44,10 +44,7 @@
 //  4. remove the legacy keys.
 //
 // The three writing steps of consecutive batches overlap, and batches grow
-// while syncing takes longer than planning them. Options.Concurrency chunk
-// files are read at once; more chunks than that are planned at once
-// (Options.Planners), so that files are read while the directory is asked
-// about the chunks of objects not seen yet.
+// while syncing takes longer than planning them.
 //
 // A chunk is therefore always in one of three durable states: original,
 // original plus its new keys, or converted. A run killed at any moment and

@@ -17,8 +17,8 @@ const (
 	DefaultCacheSize   = 262144 // entries of each directory cache, as OpenIO
 )
 
-// MaxConcurrency bounds Options.Concurrency, and 16 times it
-// Options.Planners: a disk gains nothing from more, and each costs memory.
+// MaxConcurrency bounds Options.Concurrency: a disk gains nothing from
+// more, and each costs memory.
 const MaxConcurrency = 256
 
 // Options configure a Converter. Volume and Dir are required; the zero
@@ -50,15 +50,9 @@ type Options struct {
 	// (which must then be 0): one item per chunk, no bytes. Its rates may
 	// change while the run goes on, by its owner or SetChunksPerSecond.
 	Pacer *pace.Pacer
-	// Concurrency is the number of chunk files read, and of attribute
+	// Concurrency is the number of chunks planned, and of attribute
 	// writes, at once; 0 means DefaultConcurrency.
 	Concurrency int
-	// Planners is the number of chunks planned at once, at least
-	// Concurrency; 0 means 16 times Concurrency. A chunk waiting for the
-	// directory to name its owner reads no file meanwhile: when a run
-	// starts, or reaches the chunks of objects it has not seen, most
-	// chunks wait, and other planners keep the Concurrency file slots busy.
-	Planners int
 	// BatchSize is the least number of chunks made durable together; 0
 	// means DefaultBatchSize. Batches grow, up to 16 times, while syncing
 	// the volume takes longer than planning a batch.
@@ -89,13 +83,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Dir == nil {
 		return o, errors.New("convert: no directory client")
 	}
-	if o.ChunksPerSecond < 0 || o.Concurrency < 0 || o.Planners < 0 || o.BatchSize < 0 ||
-		o.CacheSize < 0 || o.ReportInterval < 0 {
-		return o, fmt.Errorf("convert: negative pacing, concurrency, planners, batch, cache or interval")
+	if o.ChunksPerSecond < 0 || o.Concurrency < 0 || o.BatchSize < 0 || o.CacheSize < 0 ||
+		o.ReportInterval < 0 {
+		return o, fmt.Errorf("convert: negative pacing, concurrency, batch, cache or interval")
 	}
-	if o.Concurrency > MaxConcurrency || o.Planners > 16*MaxConcurrency {
-		return o, fmt.Errorf("convert: concurrency %d or planners %d over %d and %d", o.Concurrency,
-			o.Planners, MaxConcurrency, 16*MaxConcurrency)
+	if o.Concurrency > MaxConcurrency {
+		return o, fmt.Errorf("convert: concurrency %d over %d", o.Concurrency, MaxConcurrency)
 	}
 	if o.Pacer != nil && o.ChunksPerSecond != 0 {
 		return o, errors.New("convert: give ChunksPerSecond or a Pacer, not both")
@@ -103,10 +96,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.Planners == 0 {
-		o.Planners = 16 * o.Concurrency
-	}
-	o.Planners = max(o.Planners, o.Concurrency)
 	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
 	}

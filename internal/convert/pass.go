@@ -116,7 +116,7 @@ func (c *Converter) pass(ctx context.Context, f feed, first bool) (deferred, nee
 		feedErr = c.feedItems(ctx, f, first, items)
 	}()
 	var wg sync.WaitGroup
-	for range c.o.Planners {
+	for range c.o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

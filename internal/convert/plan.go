@@ -94,12 +94,10 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	return p
 }
 
-// readChunk reads the attributes of a chunk into p, in one of the
-// Options.Concurrency reading slots, and returns the file open, or -1 if p
-// is complete: the chunk is current, deferred, not a chunk, or failed.
+// readChunk reads the attributes of a chunk into p and returns the file
+// open, or -1 if p is complete: the chunk is current, deferred, not a
+// chunk, or failed.
 func (c *Converter) readChunk(p *plan, a *chunk.FdAttrs) int {
-	c.reading <- struct{}{}
-	defer func() { <-c.reading }()
 	fd, st, err := openItem(p.item)
 	if err != nil {
 		p.fail(err)
