@@ -117,10 +117,10 @@ func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, err
 
 // maxDirFailures is how many questions to the directory may fail in a row,
 // other than with an answer that something does not exist (memoized
-// answers count as answers), before the run stops:
-// a directory that is down fails every chunk that needs it, and a run
-// going on would fail the rest of the volume (hours at a slow pace) instead
-// of stopping to be run again.
+// answers count as answers), before the run stops: a directory that is
+// down fails every chunk that needs it, and a run going on would fail the
+// rest of the volume (hours at a slow pace) instead of stopping to be run
+// again.
 const maxDirFailures = 32
 
 // errDirFailing stops a run whose directory fails (see maxDirFailures).
