@@ -80,7 +80,7 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	defer unix.Close(fd)
 	c.planLegacy(ctx, p)
 	if p.res.Outcome == Failed {
-		if err := c.res.failed(p.res.Err); err != nil {
+		if err := c.res.stopping(p.res.Err); err != nil {
 			c.halt(err)
 		}
 	}

@@ -52,7 +52,7 @@ type owner struct {
 type resolver struct {
 	dir      *meta.Client
 	volumeID string
-	failing  atomic.Int64                   // questions failed in a row (see observe)
+	failing  atomic.Int64                   // questions failed in a row (see failed)
 	names    *cache.Cache[string, names]    // container id -> names
 	contents *cache.Cache[nameKey, located] // (cid, path, version) -> content id
 	owners   *cache.Cache[idKey, *owner]    // (cid, content id) -> owner
@@ -79,7 +79,7 @@ func (r *resolver) containerNames(ctx context.Context, cid string) (names, error
 	n, err := r.names.GetOrLoad(ctx, strings.ToUpper(cid),
 		func(ctx context.Context, cid string) (names, error) {
 			a, c, err := r.dir.ResolveCID(ctx, cid)
-			if err != nil {
+			if r.heard(err); err != nil {
 				err = fmt.Errorf("resolve container %s: %w", cid, err)
 				if meta.Missing(err) {
 					return names{err: err}, nil
@@ -91,7 +91,7 @@ func (r *resolver) containerNames(ctx context.Context, cid string) (names, error
 	if err == nil && n.err != nil {
 		return names{}, n.err
 	}
-	return n, r.observe(err)
+	return n, r.failed(err)
 }
 
 // byID returns the object version of a content id.
@@ -103,7 +103,7 @@ func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, err
 			return goneOwner(err)
 		}
 		o, err := r.dir.LocateByID(ctx, k.cid, k.contentID)
-		if err != nil {
+		if r.heard(err); err != nil {
 			return goneOwner(fmt.Errorf("locate content %s in %s/%s: %w", k.contentID, n.account,
 				n.container, err))
 		}
@@ -112,34 +112,40 @@ func (r *resolver) byID(ctx context.Context, cid, contentID string) (*owner, err
 	if err == nil && o.err != nil {
 		return nil, o.err
 	}
-	return o, r.observe(err)
+	return o, r.failed(err)
 }
 
 // maxDirFailures is how many questions to the directory may fail in a row,
-// other than with an answer that something does not exist (memoized
-// answers count as answers), before the run stops: a directory that is
-// down fails every chunk that needs it, and a run going on would fail the
-// rest of the volume (hours at a slow pace) instead of stopping to be run
-// again.
+// other than with an answer that something does not exist, before the run
+// stops: a directory that is down fails every chunk that needs it, and a
+// run going on would fail the rest of the volume (hours at a slow pace)
+// instead of stopping to be run again. Only an answer of the directory
+// ends a row, not one memoized before it went down.
 const maxDirFailures = 32
 
 // errDirFailing stops a run whose directory fails (see maxDirFailures).
 var errDirFailing = errors.New("the directory failed too many questions in a row")
 
-// observe counts the questions to the directory that failed in a row, err
-// being the outcome of one, and returns err.
-func (r *resolver) observe(err error) error {
+// heard ends the row of failed questions when err, the outcome of a request
+// to the directory, is an answer.
+func (r *resolver) heard(err error) {
 	if err == nil || meta.Missing(err) {
 		r.failing.Store(0)
-	} else {
+	}
+}
+
+// failed counts a question whose outcome, err, is a failure, and returns
+// err.
+func (r *resolver) failed(err error) error {
+	if err != nil && !meta.Missing(err) {
 		r.failing.Add(1)
 	}
 	return err
 }
 
-// failed returns errDirFailing, with the last error, once the directory
+// stopping returns errDirFailing, with the last error, once the directory
 // has failed maxDirFailures questions in a row.
-func (r *resolver) failed(last error) error {
+func (r *resolver) stopping(last error) error {
 	if r.failing.Load() < maxDirFailures {
 		return nil
 	}
@@ -167,7 +173,7 @@ func (r *resolver) byName(ctx context.Context, n names, path string, version int
 	key := nameKey{cid, path, version}
 	l, err := r.contents.GetOrLoad(ctx, key, func(ctx context.Context, k nameKey) (located, error) {
 		o, err := r.dir.Locate(ctx, n.account, n.container, k.path, k.version)
-		if err != nil {
+		if r.heard(err); err != nil {
 			r.containerGone(cid, n, err)
 			err = fmt.Errorf("locate %s/%s/%s version %d: %w", n.account, n.container,
 				k.path, k.version, err)
@@ -184,7 +190,7 @@ func (r *resolver) byName(ctx context.Context, n names, path string, version int
 		err = l.err
 	}
 	if err != nil {
-		return nil, r.observe(err)
+		return nil, r.failed(err)
 	}
 	return r.byID(ctx, cid, l.contentID)
 }

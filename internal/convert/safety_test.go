@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,23 +107,34 @@ func TestDirectoryDownStopsTheRun(t *testing.T) {
 	}
 	before, err := converttest.Snapshot(e.vol, true)
 	must(t, err)
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "down", http.StatusServiceUnavailable)
-	}))
-	defer down.Close()
-	dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
+	// Down for everything, or for all but the container's names, which a
+	// run memoizes before its directory goes down.
+	real, err := url.Parse(e.ns.ProxyURL)
 	must(t, err)
-	s, _, err := e.tryRun(convert.Options{Dir: dir}, o.paths...)
-	if err == nil || !strings.Contains(err.Error(), "the directory failed too many questions in a row") {
-		t.Fatalf("run error %v, want the directory failing", err)
-	}
-	if s.Chunks >= n || s.Converted != 0 {
-		t.Errorf("summary %+v: the run went on", s)
-	}
-	after, err := converttest.Snapshot(e.vol, true)
-	must(t, err)
-	if diff := cmp.Diff(before, after); diff != "" {
-		t.Errorf("the volume changed:\n%s", diff)
+	for _, namesAnswered := range []bool{false, true} {
+		proxy := httputil.NewSingleHostReverseProxy(real)
+		down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if namesAnswered && strings.HasSuffix(r.URL.Path, "/reference/show") {
+				proxy.ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}))
+		dir, err := meta.NewClient(down.URL, meta.ClientOptions{})
+		must(t, err)
+		s, _, err := e.tryRun(convert.Options{Dir: dir}, o.paths...)
+		down.Close()
+		if err == nil || !strings.Contains(err.Error(), "the directory failed too many questions in a row") {
+			t.Fatalf("names answered %v: run error %v, want the directory failing", namesAnswered, err)
+		}
+		if s.Chunks >= n || s.Converted != 0 {
+			t.Errorf("names answered %v: summary %+v: the run went on", namesAnswered, s)
+		}
+		after, err := converttest.Snapshot(e.vol, true)
+		must(t, err)
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("names answered %v: the volume changed:\n%s", namesAnswered, diff)
+		}
 	}
 }
 
