@@ -261,7 +261,7 @@ func metachunks(o *meta.Object) (out []metachunk, errs []string, lost bool) {
 		}
 	}
 	switch {
-	case len(out) == 0:
+	case len(out) == 0 && (o.Size > 0 || len(o.Chunks) > 0): // an empty object may have none
 		errs, lost = append(errs, gapError(0, 0)), true
 	case total != o.Size:
 		errs = append(errs, fmt.Sprintf("Metachunks hold %d bytes, the object %d", total, o.Size))

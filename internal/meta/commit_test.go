@@ -45,24 +45,28 @@ func TestCommitRefusesUnreadableLayouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const ec = "ec/algo=liberasurecode_rs_vand,k=6,m=3"
 	tests := []struct {
 		name    string
 		length  string
 		entries []string
+		method  string // chunk method; the namespace's default when empty
 	}{
-		{"no chunks for 3 bytes", "3", nil},
-		{"no chunks, size from the chunks, then a gap", "", []string{"1:1:3"}},
-		{"a gap between metachunks", "2", []string{"0:1:1", "2:1:1"}},
-		{"no metachunk 0", "1", []string{"1:1:1"}},
-		{"copies of one position differ in size", "3", []string{"0:1:3", "0:2:2"}},
-		{"copies differ in a later metachunk", "6", []string{"0:1:3", "0:2:3", "1:1:3", "1:2:2"}},
-		{"sizes short of the length", "10", []string{"0:1:3", "1:1:3"}},
-		{"sizes over the length", "5", []string{"0:1:3", "1:1:3"}},
+		{"no chunks for 3 bytes", "3", nil, ""},
+		{"no chunks, size from the chunks, then a gap", "", []string{"1:1:3"}, ""},
+		{"a gap between metachunks", "2", []string{"0:1:1", "2:1:1"}, ""},
+		{"no metachunk 0", "1", []string{"1:1:1"}, ""},
+		{"copies of one position differ in size", "3", []string{"0:1:3", "0:2:2"}, ""},
+		{"copies differ in a later metachunk", "6", []string{"0:1:3", "0:2:3", "1:1:3", "1:2:2"}, ""},
+		{"sizes short of the length", "10", []string{"0:1:3", "1:1:3"}, ""},
+		{"sizes over the length", "5", []string{"0:1:3", "1:1:3"}, ""},
 		{"one position spelled two ways, sizes differ", "3", []string{"1:1:2", "01:2:3",
-			"0:1:1"}},
-		{"replicated and erasure-coded positions mixed", "3", []string{"0:1:3", "1.0:1:3"}},
-		{"a gap between erasure-coded metachunks", "9", []string{"0.0:1:3", "2.0:1:3"}},
-		{"fragment copies differ in size", "9", []string{"0.0:1:3", "0.0:2:4"}},
+			"0:1:1"}, ""},
+		{"replicated and erasure-coded positions mixed", "3", []string{"0:1:3", "1.0:1:3"}, ""},
+		{"a gap between erasure-coded metachunks", "9", []string{"0.0:1:3", "2.0:1:3"}, ec},
+		{"fragment copies differ in size", "9", []string{"0.0:1:3", "0.0:2:4"}, ec},
+		{"erasure-coded positions, replicated chunk method", "3", []string{"0.0:1:3"}, ""},
+		{"erasure-coded chunk method, replicated positions", "3", []string{"0:1:3"}, ec},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +74,9 @@ func TestCommitRefusesUnreadableLayouts(t *testing.T) {
 				hdr := map[string]string{}
 				if tc.length != "" {
 					hdr["X-Oio-Content-Meta-Length"] = tc.length
+				}
+				if tc.method != "" {
+					hdr["X-Oio-Content-Meta-Chunk-Method"] = tc.method
 				}
 				r := h.proxy("POST", "content/create", ref(path), hdr,
 					commitBody(path, tc.entries...)).want(t, path, http.StatusBadRequest)
@@ -99,17 +106,21 @@ func TestCommitRefusesUnreadableLayouts(t *testing.T) {
 		name    string
 		length  string
 		entries []string
+		method  string
 	}{
-		{"no chunks for 0 bytes", "0", nil},
-		{"one empty chunk for 0 bytes", "0", []string{"0:1:0"}},
-		{"copies listed out of order", "5", []string{"1:1:2", "0:2:3", "1:2:2", "0:1:3"}},
-		{"size from the chunks", "", []string{"0:1:3", "0:2:3", "1:1:1"}},
-		{"erasure-coded fragments", "5", []string{"0.0:1:3", "0.1:2:3", "1.0:1:1", "1.2:3:1"}},
+		{"no chunks for 0 bytes", "0", nil, ""},
+		{"one empty chunk for 0 bytes", "0", []string{"0:1:0"}, ""},
+		{"copies listed out of order", "5", []string{"1:1:2", "0:2:3", "1:2:2", "0:1:3"}, ""},
+		{"size from the chunks", "", []string{"0:1:3", "0:2:3", "1:1:1"}, ""},
+		{"erasure-coded fragments", "5", []string{"0.0:1:3", "0.1:2:3", "1.0:1:1", "1.2:3:1"}, ec},
 	}
 	for i, tc := range good {
 		hdr := map[string]string{}
 		if tc.length != "" {
 			hdr["X-Oio-Content-Meta-Length"] = tc.length
+		}
+		if tc.method != "" {
+			hdr["X-Oio-Content-Meta-Chunk-Method"] = tc.method
 		}
 		path := "good" + itoa(int64(i))
 		h.proxy("POST", "content/create", ref(path), hdr, commitBody(path, tc.entries...)).

@@ -259,10 +259,17 @@ func checkLayout(o *Object) error {
 	if err := checkNumbering(metachunks); err != nil {
 		return err
 	}
+	ec := strings.HasPrefix(o.ChunkMethod, "ec/")
 	switch {
 	case fragments > 0 && fragments < len(o.Chunks):
 		return fmt.Errorf("%w: positions mix replicated (N) and erasure-coded (N.M) metachunks",
 			ErrInvalid)
+	case fragments > 0 && !ec:
+		return fmt.Errorf("%w: erasure-coded positions (N.M) with chunk method %q", ErrInvalid,
+			o.ChunkMethod)
+	case fragments == 0 && ec:
+		return fmt.Errorf("%w: chunk method %q with replicated positions (N)", ErrInvalid,
+			o.ChunkMethod)
 	case fragments == 0 && total != o.Size:
 		return fmt.Errorf("%w: metachunks hold %d bytes, object size is %d", ErrInvalid,
 			total, o.Size)
