@@ -166,6 +166,9 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	s, err := c.Run(ctx)
 	stop()
 	stopSignals()
+	if errors.Is(err, convert.ErrBusy) {
+		return exitError{ExitUsage, err} // nothing was visited: no summary
+	}
 	pr.summary(s)
 	return convertExit(s, err)
 }
@@ -175,8 +178,6 @@ func convertExit(s convert.Summary, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitError{ExitFail, errors.New("interrupted: run again to finish")}
-	case errors.Is(err, convert.ErrBusy):
-		return exitError{ExitUsage, err}
 	case err != nil:
 		return exitError{ExitFail, err}
 	case s.Errors() > 0:
