@@ -182,7 +182,7 @@ func (p *AsyncPublisher) deliver(ctx context.Context, ev Event) bool {
 		wait := p.opts.Backoff.Delay(attempt)
 		p.log.Warn("publish event failed", "event_type", ev.Type, "attempt", attempt,
 			"retry_in", wait, "error", err)
-		if !sleepCtx(ctx, wait) {
+		if !Sleep(ctx, wait) {
 			return false
 		}
 	}
@@ -195,8 +195,9 @@ func (p *AsyncPublisher) publishOnce(ctx context.Context, ev Event) error {
 	return p.bus.Publish(ctx, ev)
 }
 
-// sleepCtx waits for d and reports whether ctx was still live at the end.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// Sleep waits for d and reports whether ctx was still live at the end: the
+// pause of the retry loops of publishers and consumers.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

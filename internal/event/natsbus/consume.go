@@ -102,7 +102,7 @@ func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error
 		failures++
 		wait := resumeBackoff.Delay(failures)
 		b.opts.Logger.Warn(msgResuming, "group", g.Name, "retry_in", wait, "error", err)
-		if !sleepCtx(ctx, wait) {
+		if !event.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 	}
@@ -145,18 +145,6 @@ func (b *Bus) lasting(err error) bool {
 		return apiErr.Code == 400 // bad request
 	}
 	return false
-}
-
-// sleepCtx waits for d and reports whether ctx was still live at the end.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // pullOptions returns the options of a member's subscription.
