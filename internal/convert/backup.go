@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -21,18 +22,17 @@ type backups struct {
 	dir    string
 	n      int
 	synced bool                   // the run directory's entry is durable
+	made   atomic.Bool            // the run directory exists
 	mu     sync.Mutex             // guards links
 	links  map[inode][]chunk.Attr // first backup of each hard-linked inode
 }
 
-// newBackups creates the run's backup directory under parent.
-func newBackups(parent, volumeID string, start time.Time) (*backups, error) {
+// newBackups names the run's backup directory under parent; the first
+// dump creates it, so that a run that changes nothing leaves none.
+func newBackups(parent, volumeID string, start time.Time) *backups {
 	ts := strconv.FormatFloat(float64(start.UnixMicro())/1e6, 'f', 6, 64)
 	dir := filepath.Join(parent, "backup_"+volumeID+"_"+ts)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create backup directory: %w", err)
-	}
-	return &backups{dir: dir, links: map[inode][]chunk.Attr{}}, nil
+	return &backups{dir: dir, links: map[inode][]chunk.Attr{}}
 }
 
 // original returns the attributes to back up for a chunk: those read, or,
@@ -56,6 +56,12 @@ func (b *backups) original(p *plan) []chunk.Attr {
 // under a ".partial" name, synced, renamed, and the directory synced, so
 // that a dump under its final name is always whole.
 func (b *backups) write(batch []*plan) error {
+	if b.n == 0 {
+		if err := os.MkdirAll(b.dir, 0o755); err != nil {
+			return fmt.Errorf("create backup directory: %w", err)
+		}
+		b.made.Store(true)
+	}
 	b.n++
 	name := filepath.Join(b.dir, fmt.Sprintf("batch-%06d.txt", b.n))
 	if err := b.writePartial(name+".partial", batch); err != nil {

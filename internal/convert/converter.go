@@ -225,8 +225,8 @@ func (c *Converter) open() error {
 	if c.o.NoBackup {
 		return nil
 	}
-	c.backups, err = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start)
-	return err
+	c.backups = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start)
+	return nil
 }
 
 // lock takes the run lock of the volume: an exclusive flock on a file of
@@ -319,7 +319,7 @@ func (c *Converter) summary() Summary {
 	if !c.start.IsZero() {
 		s.Elapsed = c.o.Now().Sub(c.start)
 	}
-	if c.backups != nil {
+	if c.backups != nil && c.backups.made.Load() {
 		s.BackupDir = c.backups.dir
 	}
 	return s
