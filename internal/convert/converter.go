@@ -157,11 +157,13 @@ type Progress struct {
 	Errors     int64 // orphans and failures so far
 }
 
-// Progress returns how far the run is.
+// Progress returns how far the run is. It reads counters only, so that it
+// may be called from the moment Run is.
 func (c *Converter) Progress() Progress {
-	s := c.summary()
+	errs := c.counts[Orphan].Load() + c.counts[Failed].Load()
 	t := c.total.Load()
-	return Progress{Done: s.Chunks, Total: t, TotalKnown: t >= 0, Errors: s.Errors()}
+	return Progress{Done: c.counts[Converted].Load() + c.counts[Current].Load() + errs, Total: t,
+		TotalKnown: t >= 0, Errors: errs}
 }
 
 // Run converts the volume, or only the chunks of Options.Input, and
