@@ -26,7 +26,7 @@ type span struct{ name, start, end int }
 // Names returns the names of the "user." attributes of the file open as
 // fd. They share one string.
 func (a *FdAttrs) Names(fd int) ([]string, error) {
-	n, err := a.fill(func(b []byte) (int, error) { return unix.Flistxattr(fd, b) })
+	n, err := a.call(func(b []byte) (int, error) { return unix.Flistxattr(fd, b) })
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (a *FdAttrs) Values(fd int, names []string) ([]Attr, error) {
 	a.values, a.spans = a.values[:0], a.spans[:0]
 	for i, name := range names {
 		p := a.cname(name)
-		n, err := a.fill(func(b []byte) (int, error) { return fgetxattr(fd, p, b) })
+		n, err := a.call(func(b []byte) (int, error) { return fgetxattr(fd, p, b) })
 		if errors.Is(err, unix.ENODATA) {
 			continue
 		}
@@ -69,7 +69,7 @@ func (a *FdAttrs) Values(fd int, names []string) ([]Attr, error) {
 // whether it is there.
 func (a *FdAttrs) Value(fd int, name string) (string, bool, error) {
 	p := a.cname(name)
-	n, err := a.fill(func(b []byte) (int, error) { return fgetxattr(fd, p, b) })
+	n, err := a.call(func(b []byte) (int, error) { return fgetxattr(fd, p, b) })
 	switch {
 	case errors.Is(err, unix.ENODATA):
 		return "", false, nil
@@ -117,22 +117,12 @@ func (a *FdAttrs) cname(name string) *byte {
 	return &a.name[0]
 }
 
-// fill calls f with the value buffer, grown until the answer fits, and
-// returns the length of the answer.
-func (a *FdAttrs) fill(f func([]byte) (int, error)) (int, error) {
+// call calls f with the answer buffer (see fill).
+func (a *FdAttrs) call(f func([]byte) (int, error)) (int, error) {
 	if len(a.buf) == 0 {
 		a.buf = make([]byte, 1024)
 	}
-	for {
-		n, err := f(a.buf)
-		if !errors.Is(err, unix.ERANGE) {
-			return n, err
-		}
-		if n, err = f(nil); err != nil {
-			return 0, err
-		}
-		a.buf = make([]byte, n+256)
-	}
+	return fill(&a.buf, f)
 }
 
 // fgetxattr is unix.Fgetxattr for a name already NUL-terminated.

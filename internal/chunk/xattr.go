@@ -55,37 +55,35 @@ func readAttrs(list func([]byte) (int, error), get func(string, []byte) (int, er
 
 // grow calls f with a buffer large enough for its answer.
 func grow(f func([]byte) (int, error), size int) ([]byte, error) {
-	for {
-		buf := make([]byte, size)
-		n, err := f(buf)
-		if errors.Is(err, unix.ERANGE) {
-			if n, err = f(nil); err != nil {
-				return nil, err
-			}
-			size = n + 64
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return bytes.TrimRight(buf[:n], "\x00"), nil
+	buf := make([]byte, size)
+	n, err := fill(&buf, f)
+	if err != nil {
+		return nil, err
 	}
+	return bytes.TrimRight(buf[:n], "\x00"), nil
 }
 
 func getInto(get func(string, []byte) (int, error), name string, buf *[]byte) (string, error) {
+	n, err := fill(buf, func(b []byte) (int, error) { return get(name, b) })
+	if err != nil {
+		return "", err
+	}
+	return string((*buf)[:n]), nil
+}
+
+// fill calls f, a system call listing or getting attributes, with *buf
+// (not empty), replaced by a larger one until the answer fits, and returns
+// the length of the answer.
+func fill(buf *[]byte, f func([]byte) (int, error)) (int, error) {
 	for {
-		n, err := get(name, *buf)
-		if errors.Is(err, unix.ERANGE) {
-			if n, err = get(name, nil); err != nil {
-				return "", err
-			}
-			*buf = make([]byte, n+64)
-			continue
+		n, err := f(*buf)
+		if !errors.Is(err, unix.ERANGE) {
+			return n, err
 		}
-		if err != nil {
-			return "", err
+		if n, err = f(nil); err != nil { // the size the answer needs now
+			return 0, err
 		}
-		return string((*buf)[:n]), nil
+		*buf = make([]byte, n+256)
 	}
 }
 
