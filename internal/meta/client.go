@@ -141,7 +141,7 @@ func (c *Client) do(ctx context.Context, k *call, out any) (*reply, error) {
 		return nil, fmt.Errorf("%s %s: %w", k.method, k.url, replyError(resp.StatusCode, b))
 	}
 	if out != nil && len(b) > 0 {
-		if err := unmarshal(b, out); err != nil {
+		if err := DecodeJSON(b, out); err != nil {
 			return nil, fmt.Errorf("%s %s: decode reply: %w", k.method, k.url, err)
 		}
 	}
@@ -180,7 +180,7 @@ func (c *Client) request(ctx context.Context, k *call) (*http.Request, error) {
 func replyError(status int, body []byte) error {
 	e := &Error{Status: status}
 	var eb errorBody
-	if unmarshal(body, &eb) == nil && (eb.Status != 0 || eb.Message != "") {
+	if DecodeJSON(body, &eb) == nil && (eb.Status != 0 || eb.Message != "") {
 		e.Code, e.Message = eb.Status, eb.Message
 	} else {
 		e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))

@@ -3,19 +3,18 @@ package meta
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
 
-// unmarshal decodes JSON as encoding/json's Unmarshal does, with
+// DecodeJSON decodes JSON as encoding/json's Unmarshal does, with
 // segmentio/encoding, which takes about a sixth of the time on a reply of
-// 100 chunks (29 against 192 µs): requests, replies and events of the
-// directory are decoded with it. They are still encoded with
-// encoding/json, whose output, omitzero fields included, the wire format
-// follows.
-func unmarshal(data []byte, v any) error {
+// 100 chunks (29 against 192 µs): requests, replies, events and stored
+// chunk lists of the directory are decoded with it. They are still encoded
+// with encoding/json, whose output, omitzero fields included, the wire
+// format follows.
+func DecodeJSON(data []byte, v any) error {
 	if err := checkDepth(data); err != nil {
 		return err
 	}
@@ -51,11 +50,9 @@ func checkDepth(data []byte) error {
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '"':
-			end, err := stringEnd(data, i)
-			if err != nil {
-				return nil // the decoder says what is wrong
+			if i = stringEnd(data, i); i < 0 {
+				return nil // unterminated: the decoder says so
 			}
-			i = end
 		case '[', '{':
 			if depth++; depth > maxDepth {
 				return errTooDeep
@@ -68,8 +65,8 @@ func checkDepth(data []byte) error {
 }
 
 // stringEnd returns the index of the quote closing the string that opens
-// at data[start].
-func stringEnd(data []byte, start int) (int, error) {
+// at data[start], or -1.
+func stringEnd(data []byte, start int) int {
 	for i := start + 1; i < len(data); i++ {
 		k := bytes.IndexByte(data[i:], '"')
 		if k < 0 {
@@ -81,8 +78,8 @@ func stringEnd(data []byte, start int) (int, error) {
 			escapes++
 		}
 		if escapes%2 == 0 {
-			return i, nil
+			return i
 		}
 	}
-	return 0, errors.New("unterminated string")
+	return -1
 }

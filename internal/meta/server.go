@@ -206,7 +206,7 @@ func decodeBody(r *http.Request, v any) error {
 	case len(strings.TrimSpace(string(b))) == 0:
 		return nil
 	}
-	if err := unmarshal(b, v); err != nil {
+	if err := DecodeJSON(b, v); err != nil {
 		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
 	}
 	return nil

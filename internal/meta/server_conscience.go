@@ -15,9 +15,9 @@ func (s *Server) conscienceRegister(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var list []wireService
-	if err := unmarshal(raw, &list); err != nil {
+	if err := DecodeJSON(raw, &list); err != nil {
 		var one wireService
-		if err := unmarshal(raw, &one); err != nil {
+		if err := DecodeJSON(raw, &one); err != nil {
 			return fmt.Errorf("%w: service: %v", ErrInvalid, err)
 		}
 		list = []wireService{one}

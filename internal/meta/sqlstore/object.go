@@ -9,8 +9,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/segmentio/encoding/json"
-
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
@@ -331,14 +329,13 @@ func (s *Store) loadObject(ctx context.Context, cn conn, cid string,
 	if err != nil {
 		return nil, err
 	}
-	// The chunks and properties of every object read are decoded here,
-	// with the directory's fast decoder (see meta's unmarshal).
-	if err := json.Unmarshal([]byte(props), &o.Properties); err != nil {
+	// The chunks and properties of every object read are decoded here.
+	if err := meta.DecodeJSON([]byte(props), &o.Properties); err != nil {
 		return nil, fmt.Errorf("properties of %q: %w", o.Name, err)
 	}
 	if o.ContentID != "" && chunks != "[]" {
 		var rows []chunkRow
-		if err := json.Unmarshal([]byte(chunks), &rows); err != nil {
+		if err := meta.DecodeJSON([]byte(chunks), &rows); err != nil {
 			return nil, fmt.Errorf("chunks of %q: %w", o.Name, err)
 		}
 		o.Chunks = sortedChunks(rows)
