@@ -157,13 +157,11 @@ type Progress struct {
 	Errors     int64 // orphans and failures so far
 }
 
-// Progress returns how far the run is. It reads counters only, so that it
-// may be called from the moment Run is.
+// Progress returns how far the run is.
 func (c *Converter) Progress() Progress {
-	errs := c.counts[Orphan].Load() + c.counts[Failed].Load()
+	s := c.counted()
 	t := c.total.Load()
-	return Progress{Done: c.counts[Converted].Load() + c.counts[Current].Load() + errs, Total: t,
-		TotalKnown: t >= 0, Errors: errs}
+	return Progress{Done: s.Chunks, Total: t, TotalKnown: t >= 0, Errors: s.Errors()}
 }
 
 // Run converts the volume, or only the chunks of Options.Input, and
@@ -312,18 +310,25 @@ func (c *Converter) runPasses(ctx context.Context) error {
 
 // summary returns the counts so far.
 func (c *Converter) summary() Summary {
-	s := Summary{Volume: c.vol.ServiceID, Started: c.start, DryRun: c.o.DryRun,
-		Converted: c.counts[Converted].Load(), Current: c.counts[Current].Load(),
-		Orphans: c.counts[Orphan].Load(), Failed: c.counts[Failed].Load(),
-		NotChunks: c.counts[NotChunk].Load(), Recovered: c.recov.Load(), Syncs: c.syncs.Load(),
-		SyncTime: time.Duration(c.syncTime.Load())}
-	s.Chunks = s.Converted + s.Current + s.Orphans + s.Failed
+	s := c.counted()
+	s.Volume, s.Started, s.DryRun = c.vol.ServiceID, c.start, c.o.DryRun
 	if !c.start.IsZero() {
 		s.Elapsed = c.o.Now().Sub(c.start)
 	}
 	if c.backups != nil && c.backups.made.Load() {
 		s.BackupDir = c.backups.dir
 	}
+	return s
+}
+
+// counted returns the counts of the summary, and nothing that Run sets as
+// it starts: Progress reads them from the moment Run is called.
+func (c *Converter) counted() Summary {
+	s := Summary{Converted: c.counts[Converted].Load(), Current: c.counts[Current].Load(),
+		Orphans: c.counts[Orphan].Load(), Failed: c.counts[Failed].Load(),
+		NotChunks: c.counts[NotChunk].Load(), Recovered: c.recov.Load(), Syncs: c.syncs.Load(),
+		SyncTime: time.Duration(c.syncTime.Load())}
+	s.Chunks = s.Converted + s.Current + s.Orphans + s.Failed
 	return s
 }
 
