@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
@@ -32,10 +33,10 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// maxConcurrency bounds the --concurrency of the volume tools: the disks
-// gain nothing from more, and each unit costs memory (a run given a
-// million went out of memory).
-const maxConcurrency = 256
+// maxConcurrency bounds the --concurrency of the volume tools, as the
+// converter's library does: the disks gain nothing from more, and each unit
+// costs memory (a run given a million went out of memory).
+const maxConcurrency = convert.MaxConcurrency
 
 // usagef returns an error that makes the command exit with ExitUsage.
 func usagef(format string, args ...any) error {
