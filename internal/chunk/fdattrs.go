@@ -83,7 +83,8 @@ func (a *FdAttrs) Value(fd int, name string) (string, bool, error) {
 func (a *FdAttrs) Set(fd int, attrs []Attr) error {
 	for _, at := range attrs {
 		v := unsafe.StringData(at.Value) // not written to: the kernel copies it
-		_, _, errno := unix.Syscall6(unix.SYS_FSETXATTR, uintptr(fd), uintptr(unsafe.Pointer(a.cname(at.Name))),
+		name := a.cname(at.Name)
+		_, _, errno := unix.Syscall6(unix.SYS_FSETXATTR, uintptr(fd), uintptr(unsafe.Pointer(name)),
 			uintptr(unsafe.Pointer(v)), uintptr(len(at.Value)), 0, 0)
 		if errno != 0 {
 			return &AttrError{Name: at.Name, Err: errno}

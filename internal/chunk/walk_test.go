@@ -69,7 +69,8 @@ func TestWalkByInode(t *testing.T) {
 			}
 			// Within a window, inodes ascend.
 			if i%window != 0 && got[i-1].Ino > f.Ino {
-				t.Errorf("window %d: file %d (inode %d) after inode %d", window, i, f.Ino, got[i-1].Ino)
+				t.Errorf("window %d: file %d (inode %d) after inode %d", window, i, f.Ino,
+					got[i-1].Ino)
 			}
 		}
 		slices.Sort(names)

@@ -152,7 +152,8 @@ func TestOneRunAtATime(t *testing.T) {
 	done := make(chan error)
 	go func() { _, err := slow.Run(ctx); done <- err }()
 	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(10 * time.Second); slow.Progress().Done == 0; time.Sleep(10 * time.Millisecond) {
+	deadline := time.Now().Add(10 * time.Second)
+	for ; slow.Progress().Done == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the first run did not start")
 		}
