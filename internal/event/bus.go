@@ -48,6 +48,35 @@ type Bus interface {
 // deliveries have failed. ctx is done when the member is stopping.
 type Handler func(ctx context.Context, ev Event) error
 
+// BatchHandler handles events delivered to a consumer group together, in
+// the order they were delivered. Returning nil acknowledges them all.
+type BatchHandler func(ctx context.Context, evs []Event) error
+
+// BatchConsumer is a Bus whose members can hand events to their handler
+// several at a time, so that the handler pays once per batch for what it
+// would pay per event (a transaction, a round trip).
+type BatchConsumer interface {
+	Bus
+	// ConsumeBatch is Consume with batches: h receives the events waiting
+	// for the member when it is called, at most max of them, without
+	// waiting for more. When h fails on a batch of several events, the
+	// member hands them to h again one at a time, so that only the events
+	// that fail alone are delivered again, count attempts and become dead
+	// letters, as with Consume.
+	ConsumeBatch(ctx context.Context, g Group, max int, h BatchHandler) error
+}
+
+// BatchPublisher is a Bus that publishes several events with one wait for
+// their storage.
+type BatchPublisher interface {
+	Bus
+	// PublishBatch publishes evs as Publish does, in order, and returns
+	// how many of them, from the first, are stored. When that is fewer than
+	// len(evs), err says why; events after the first failure may be stored
+	// too, and publishing them again only repeats them.
+	PublishBatch(ctx context.Context, evs []Event) (int, error)
+}
+
 // DefaultMaxAttempts is the number of deliveries of an event to a group
 // whose handler keeps failing, when Group.MaxAttempts is zero.
 const DefaultMaxAttempts = 5

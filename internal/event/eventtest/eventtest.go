@@ -43,6 +43,9 @@ func Run(t *testing.T, open Open) {
 		{"CancelStops", testCancelStops},
 		{"CloseStops", testCloseStops},
 		{"BadInput", testBadInput},
+		{"Batches", testBatches},
+		{"BatchFailures", testBatchFailures},
+		{"PublishBatch", testPublishBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -147,7 +147,9 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Bus, error) {
 	if hb := opts.Heartbeat; hb != 0 && (hb < minHeartbeat || hb > maxHeartbeat) {
 		return nil, fmt.Errorf("event bus: heartbeat %v: want %v to %v", hb, minHeartbeat, maxHeartbeat)
 	}
-	js, err := jetstream.New(nc)
+	// Events published in a batch wait for their acknowledgement as long as
+	// one published alone does (the client's default, 5 seconds).
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("event bus: %w", err)
 	}
@@ -206,21 +208,60 @@ func (b *Bus) URL() string {
 // Publish stores ev in the event stream and waits for the server to
 // acknowledge it.
 func (b *Bus) Publish(ctx context.Context, ev event.Event) error {
-	if err := event.CheckType(ev.Type); err != nil {
-		return fmt.Errorf("publish: %w", err)
-	}
-	data, err := json.Marshal(ev)
+	data, err := b.encode(ev)
 	if err != nil {
-		return fmt.Errorf("publish %s: %w", ev.Type, err)
-	}
-	if b.isClosed() {
-		return event.ErrClosed
+		return err
 	}
 	_, err = b.js.Publish(ctx, b.Subject(ev.Type), data, jetstream.WithExpectStream(b.opts.Stream))
 	if err != nil {
 		return b.closedOr(fmt.Errorf("publish %s: %w", ev.Type, err))
 	}
 	return nil
+}
+
+// PublishBatch sends every event of evs before waiting for the server to
+// acknowledge them; see event.BatchPublisher.
+func (b *Bus) PublishBatch(ctx context.Context, evs []event.Event) (int, error) {
+	acks := make([]jetstream.PubAckFuture, 0, len(evs))
+	var sendErr error
+	for _, ev := range evs {
+		data, err := b.encode(ev)
+		if err != nil {
+			sendErr = err
+			break
+		}
+		ack, err := b.js.PublishAsync(b.Subject(ev.Type), data, jetstream.WithExpectStream(b.opts.Stream))
+		if err != nil {
+			sendErr = b.closedOr(fmt.Errorf("publish %s: %w", ev.Type, err))
+			break
+		}
+		acks = append(acks, ack)
+	}
+	for i, ack := range acks {
+		select {
+		case <-ack.Ok():
+		case err := <-ack.Err():
+			return i, b.closedOr(fmt.Errorf("publish %s: %w", evs[i].Type, err))
+		case <-ctx.Done():
+			return i, fmt.Errorf("publish %s: %w", evs[i].Type, ctx.Err())
+		}
+	}
+	return len(acks), sendErr
+}
+
+// encode returns the data of ev's message, or why ev cannot be published.
+func (b *Bus) encode(ev event.Event) ([]byte, error) {
+	if err := event.CheckType(ev.Type); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", ev.Type, err)
+	}
+	if b.isClosed() {
+		return nil, event.ErrClosed
+	}
+	return data, nil
 }
 
 // Close stops the members of every group, waits for their handlers, then

@@ -32,11 +32,33 @@ const msgResuming = "event consumer interrupted; resuming"
 // run even when the member is stopping.
 const ackTimeout = 5 * time.Second
 
+// gatherWait is how long a member batching events lets them gather after
+// the first before handing them to its handler, unless the batch fills
+// first. Under a steady flow of events this makes batches of many events
+// for a little delay; an event that comes alone waits that long too.
+const gatherWait = 10 * time.Millisecond
+
 // Consume runs one member of the durable JetStream consumer named g.Name.
 // The consumer is created on first use and updated to g afterwards.
 // Events fetched ahead of the handler are handed back to the group when
 // the member stops.
 func (b *Bus) Consume(ctx context.Context, g event.Group, h event.Handler) error {
+	return b.run(ctx, g, 1, func(ctx context.Context, evs []event.Event) error {
+		return h(ctx, evs[0])
+	})
+}
+
+// ConsumeBatch is Consume with batches of at most max events; see
+// event.BatchConsumer. The member fetches at least max events ahead.
+func (b *Bus) ConsumeBatch(ctx context.Context, g event.Group, max int, h event.BatchHandler) error {
+	if max < 1 {
+		return fmt.Errorf("consume %s: batch size %d is below 1", g.Name, max)
+	}
+	return b.run(ctx, g, max, h)
+}
+
+// run runs a member of g handing at most max events at a time to h.
+func (b *Bus) run(ctx context.Context, g event.Group, max int, h event.BatchHandler) error {
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
@@ -54,7 +76,7 @@ func (b *Bus) Consume(ctx context.Context, g event.Group, h event.Handler) error
 		}
 	}()
 
-	err := b.consume(mctx, g, h)
+	err := b.consume(mctx, &member{bus: b, group: g, max: max, handler: h})
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -85,11 +107,10 @@ var resumeBackoff = event.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time
 // lost connection, the consumer deleted under it) the member logs it,
 // waits a little and subscribes again, creating the consumer again if it
 // is gone. No event is lost: those not acknowledged are delivered again.
-func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error {
-	m := member{bus: b, group: g, handler: h}
+func (b *Bus) consume(ctx context.Context, m *member) error {
 	failures := 0
 	for {
-		handled, err := b.subscription(ctx, &m)
+		handled, err := b.subscription(ctx, m)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -101,7 +122,7 @@ func (b *Bus) consume(ctx context.Context, g event.Group, h event.Handler) error
 		}
 		failures++
 		wait := resumeBackoff.Delay(failures)
-		b.opts.Logger.Warn(msgResuming, "group", g.Name, "retry_in", wait, "error", err)
+		b.opts.Logger.Warn(msgResuming, "group", m.group.Name, "retry_in", wait, "error", err)
 		if !event.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
@@ -116,18 +137,39 @@ func (b *Bus) subscription(ctx context.Context, m *member) (handled int, err err
 	if err != nil {
 		return 0, err
 	}
-	it, err := cons.Messages(b.pullOptions()...)
+	it, err := cons.Messages(b.pullOptions(m.max)...)
 	if err != nil {
 		return 0, fmt.Errorf("fetch: %w", err)
 	}
 	defer handBack(it)
+	batch := make([]jetstream.Msg, 0, m.max)
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			return handled, fmt.Errorf("fetch: %w", err)
 		}
-		m.handle(ctx, msg)
-		handled++
+		batch = append(batch[:0], msg)
+		var stop error // a failure met while gathering, reported once the batch is handled
+		deadline := time.Now().Add(gatherWait)
+		for len(batch) < m.max {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				break
+			}
+			msg, err := it.Next(jetstream.NextMaxWait(wait))
+			if err != nil {
+				if !errors.Is(err, nats.ErrTimeout) {
+					stop = err
+				}
+				break
+			}
+			batch = append(batch, msg)
+		}
+		m.handle(ctx, batch)
+		handled += len(batch)
+		if stop != nil {
+			return handled, fmt.Errorf("fetch: %w", stop)
+		}
 	}
 }
 
@@ -147,9 +189,10 @@ func (b *Bus) lasting(err error) bool {
 	return false
 }
 
-// pullOptions returns the options of a member's subscription.
-func (b *Bus) pullOptions() []jetstream.PullMessagesOpt {
-	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(b.opts.Prefetch)}
+// pullOptions returns the options of the subscription of a member handing
+// at most batch events at a time to its handler.
+func (b *Bus) pullOptions(batch int) []jetstream.PullMessagesOpt {
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(max(b.opts.Prefetch, batch))}
 	if hb := b.opts.Heartbeat; hb > 0 {
 		// A pull request must last at least two heartbeats.
 		opts = append(opts, jetstream.PullHeartbeat(hb),
@@ -230,41 +273,74 @@ func handBack(it jetstream.MessagesContext) {
 type member struct {
 	bus     *Bus
 	group   event.Group
-	handler event.Handler
+	max     int // events handed to the handler at a time
+	handler event.BatchHandler
 }
 
-// handle runs the handler on msg and acknowledges, redelivers or
-// dead-letters it.
-func (m *member) handle(ctx context.Context, msg jetstream.Msg) {
-	attempt := 1
-	if md, err := msg.Metadata(); err == nil {
-		attempt = int(md.NumDelivered)
+// handle runs the handler on the events of msgs, then acknowledges,
+// redelivers or dead-letters each. When the handler fails on several
+// events, it runs again on each alone, so that the events it handles are
+// not delivered again with those it fails on.
+func (m *member) handle(ctx context.Context, msgs []jetstream.Msg) {
+	evs := make([]event.Event, 0, len(msgs))
+	kept := msgs[:0]
+	for _, msg := range msgs {
+		var ev event.Event
+		if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+			m.deadLetter(ctx, msg, attempt(msg), fmt.Errorf("decode event: %w", err))
+			continue
+		}
+		evs = append(evs, ev)
+		kept = append(kept, msg)
 	}
-	var ev event.Event
-	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
-		m.deadLetter(ctx, msg, attempt, fmt.Errorf("decode event: %w", err))
+	if len(kept) == 0 {
 		return
 	}
+	err := m.call(ctx, kept, evs)
+	if err == nil || len(kept) == 1 || ctx.Err() != nil {
+		m.settle(ctx, kept, evs, err)
+		return
+	}
+	for i := range kept {
+		one, ev := kept[i:i+1], evs[i:i+1]
+		m.settle(ctx, one, ev, m.call(ctx, one, ev))
+	}
+}
 
-	err := m.call(ctx, msg, ev)
-	switch {
-	case err == nil:
-		m.ack(ctx, msg, ev)
-	case ctx.Err() != nil:
-		_ = msg.Nak() // stopping: let another member retry now
-	case attempt >= m.group.Attempts():
-		m.deadLetter(ctx, msg, attempt, err)
-	default:
-		wait := m.group.Backoff.Delay(attempt)
-		m.bus.opts.Logger.Warn("event handler failed", "group", m.group.Name,
-			"event_type", ev.Type, "attempt", attempt, "retry_in", wait, "error", err)
-		_ = msg.NakWithDelay(wait) // if lost, the event comes back after AckWait
+// attempt returns the number of the delivery of msg, counted from 1.
+func attempt(msg jetstream.Msg) int {
+	if md, err := msg.Metadata(); err == nil {
+		return int(md.NumDelivered)
+	}
+	return 1
+}
+
+// settle acknowledges msgs if the handler returned nil on them, and
+// otherwise delivers each again later or, after its last attempt, makes it
+// a dead letter.
+func (m *member) settle(ctx context.Context, msgs []jetstream.Msg, evs []event.Event, err error) {
+	if err == nil {
+		m.ack(ctx, msgs, evs)
+		return
+	}
+	for i, msg := range msgs {
+		switch n := attempt(msg); {
+		case ctx.Err() != nil:
+			_ = msg.Nak() // stopping: let another member retry now
+		case n >= m.group.Attempts():
+			m.deadLetter(ctx, msg, n, err)
+		default:
+			wait := m.group.Backoff.Delay(n)
+			m.bus.opts.Logger.Warn("event handler failed", "group", m.group.Name,
+				"event_type", evs[i].Type, "attempt", n, "retry_in", wait, "error", err)
+			_ = msg.NakWithDelay(wait) // if lost, the event comes back after AckWait
+		}
 	}
 }
 
 // call runs the handler, telling the server every third of AckWait that
-// the event is still being worked on.
-func (m *member) call(ctx context.Context, msg jetstream.Msg, ev event.Event) error {
+// the events are still being worked on.
+func (m *member) call(ctx context.Context, msgs []jetstream.Msg, evs []event.Event) error {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -275,23 +351,36 @@ func (m *member) call(ctx context.Context, msg jetstream.Msg, ev event.Event) er
 			case <-done:
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				for _, msg := range msgs {
+					_ = msg.InProgress()
+				}
 			}
 		}
 	})
 	defer wg.Wait()
 	defer close(done)
-	return m.handler(ctx, ev)
+	return m.handler(ctx, evs)
 }
 
-// ack acknowledges msg and waits for the server to record it, so that a
-// member starting next does not see the event again.
-func (m *member) ack(ctx context.Context, msg jetstream.Msg, ev event.Event) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
-	defer cancel()
-	if err := msg.DoubleAck(actx); err != nil {
+// ack acknowledges msgs and waits for the server to record them, so that a
+// member starting next does not see the events again. The server records
+// the acknowledgements of a connection in order: waiting for the last
+// waits for them all.
+func (m *member) ack(ctx context.Context, msgs []jetstream.Msg, evs []event.Event) {
+	warn := func(ev event.Event, err error) {
 		m.bus.opts.Logger.Warn("event ack failed; it will be delivered again",
 			"group", m.group.Name, "event_type", ev.Type, "error", err)
+	}
+	last := len(msgs) - 1
+	for i, msg := range msgs[:last] {
+		if err := msg.Ack(); err != nil {
+			warn(evs[i], err)
+		}
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
+	if err := msgs[last].DoubleAck(actx); err != nil {
+		warn(evs[last], err)
 	}
 }
 
