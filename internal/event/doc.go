@@ -64,6 +64,20 @@
 // crash between publishing and removing only publishes some events again.
 // Call Relay.Notify after each commit for low latency; the relay also polls.
 //
+// # Batches
+//
+// A steady flow of small events costs more in round trips and transactions
+// than in work, so both ends take them in batches when the bus can
+// (BatchPublisher, BatchConsumer; natsbus does both). The relay, having
+// found work, lets the next events gather a few milliseconds
+// (RelayOptions.Gather) and publishes them with one wait for all their
+// acknowledgements. A batch consumer's handler receives the events that
+// gathered for a few milliseconds after the first, so that, for instance,
+// the rdir step writes them in one transaction per volume. Both add that
+// delay to a busy flow and keep each event's guarantees: a failed batch is
+// handed to the handler again one event at a time, so that only the events
+// that fail alone are retried and become dead letters.
+//
 // # Chunk servers
 //
 // Chunk servers must not wait for the bus on the data path: AsyncPublisher

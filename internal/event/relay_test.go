@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,4 +297,49 @@ func TestRelayFlush(t *testing.T) {
 		t.Errorf("%d records left after Flush", left)
 	}
 	collect(t, ctx, bus, "flushed").WaitFor(t, ctx, evs)
+}
+
+// batchCounter is a bus that records the size of each batch published.
+type batchCounter struct {
+	event.BatchPublisher
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchCounter) PublishBatch(ctx context.Context, evs []event.Event) (int, error) {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(evs))
+	b.mu.Unlock()
+	return b.BatchPublisher.PublishBatch(ctx, evs)
+}
+
+// An event after a quiet time goes out at once; the events written while
+// the relay lets them gather go out together.
+func TestRelayGathers(t *testing.T) {
+	ctx := testContext(t)
+	s := openStore(t)
+	bus := &batchCounter{BatchPublisher: openBus(t)}
+	r := event.NewRelay(s.out, bus, event.RelayOptions{Poll: time.Hour, Gather: 500 * time.Millisecond})
+	stop := runRelay(ctx, r)
+	c := collect(t, ctx, bus, "gathered")
+
+	evs := eventtest.Numbered(event.ContentNew, 11)
+	s.change(t, evs[0], true)
+	r.Notify()
+	c.WaitFor(t, ctx, evs[:1])
+	for _, ev := range evs[1:] {
+		s.change(t, ev, true)
+		r.Notify()
+	}
+	c.WaitFor(t, ctx, evs)
+	stop()
+	checkOrder(t, c)
+
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	// Ten quick changes fit in the gathering time, unless the machine
+	// stalls: then they may take one more batch, never one each.
+	if len(bus.sizes) < 2 || bus.sizes[0] != 1 || len(bus.sizes) > 3 {
+		t.Errorf("batches of %v events, want 1, then the next 10 together", bus.sizes)
+	}
 }
