@@ -15,15 +15,28 @@ import (
 )
 
 // Step is one stage of the agent: the event types it takes and what it
-// does with each event. Handle returning an error makes the bus deliver the
-// event again later.
+// does with them, one event at a time (Handle) or several (HandleBatch).
+// A handler returning an error makes the bus deliver the events again
+// later.
 type Step struct {
 	Name   string // consumer group name, stable across restarts
 	Types  []string
 	Handle event.Handler
-	// Workers is how many events the step handles at once; 0 means 1.
+	// HandleBatch, set instead of Handle, receives the events that are
+	// waiting, up to Batch at a time, on buses that can batch
+	// (event.BatchConsumer), and one at a time on others.
+	HandleBatch event.BatchHandler
+	// Batch bounds the events given to HandleBatch at a time; 0 means
+	// DefaultBatch.
+	Batch int
+	// Workers is how many members of the step's group run at once, each
+	// handling its own events or batches; 0 means 1.
 	Workers int
 }
+
+// DefaultBatch is the most events given to a step's HandleBatch at a time
+// when Step.Batch is zero.
+const DefaultBatch = 256
 
 // Agent runs steps over a bus.
 type Agent struct {
@@ -38,8 +51,8 @@ func New(bus event.Bus, log *slog.Logger, steps ...Step) (*Agent, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	for _, s := range steps {
-		if s.Handle == nil {
-			return nil, fmt.Errorf("agent: step %q has no handler", s.Name)
+		if (s.Handle == nil) == (s.HandleBatch == nil) {
+			return nil, fmt.Errorf("agent: step %q needs one handler, Handle or HandleBatch", s.Name)
 		}
 		if err := (event.Group{Name: s.Name, Types: s.Types}).Validate(); err != nil {
 			return nil, fmt.Errorf("agent: %w", err)
@@ -61,7 +74,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := a.bus.Consume(ctx, event.Group{Name: s.Name, Types: s.Types}, a.logged(s))
+				err := a.consume(ctx, s)
 				if err != nil && ctx.Err() == nil && !errors.Is(err, event.ErrClosed) {
 					select {
 					case errc <- fmt.Errorf("agent step %s: %w", s.Name, err):
@@ -81,13 +94,33 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
+// consume runs one member of s's group until ctx is done.
+func (a *Agent) consume(ctx context.Context, s Step) error {
+	g := event.Group{Name: s.Name, Types: s.Types}
+	h := s.HandleBatch
+	if h == nil {
+		h = func(ctx context.Context, evs []event.Event) error { return s.Handle(ctx, evs[0]) }
+	}
+	h = a.logged(s, h)
+	if bc, ok := a.bus.(event.BatchConsumer); ok && s.HandleBatch != nil {
+		batch := s.Batch
+		if batch <= 0 {
+			batch = DefaultBatch
+		}
+		return bc.ConsumeBatch(ctx, g, batch, h)
+	}
+	return a.bus.Consume(ctx, g, func(ctx context.Context, ev event.Event) error {
+		return h(ctx, []event.Event{ev})
+	})
+}
+
 // logged wraps a step's handler with a warning for each failure.
-func (a *Agent) logged(s Step) event.Handler {
-	return func(ctx context.Context, ev event.Event) error {
-		err := s.Handle(ctx, ev)
+func (a *Agent) logged(s Step, h event.BatchHandler) event.BatchHandler {
+	return func(ctx context.Context, evs []event.Event) error {
+		err := h(ctx, evs)
 		if err != nil && ctx.Err() == nil {
-			a.log.Warn("event step failed; will retry", "step", s.Name, "event", ev.Type,
-				"req_id", ev.RequestID, "err", err)
+			a.log.Warn("event step failed; will retry", "step", s.Name, "event", evs[0].Type,
+				"events", len(evs), "req_id", evs[0].RequestID, "err", err)
 		}
 		return err
 	}

@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/event/eventtest"
 	"github.com/gridkeep/gridkeep/internal/event/natsbus"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
@@ -135,6 +137,52 @@ func TestNewRejectsBadSteps(t *testing.T) {
 	h := func(context.Context, event.Event) error { return nil }
 	if _, err := New(bus, nil, Step{Name: "bad name!", Handle: h}); err == nil {
 		t.Error("a bad group name was accepted")
+	}
+	hb := func(context.Context, []event.Event) error { return nil }
+	if _, err := New(bus, nil, Step{Name: "two", Handle: h, HandleBatch: hb}); err == nil {
+		t.Error("a step with two handlers was accepted")
+	}
+}
+
+// A batch step gets the events waiting together on a bus that batches, and
+// one at a time on a bus that does not.
+func TestBatchStep(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		wrap     func(event.Bus) event.Bus
+		batching bool
+	}{
+		{"batching bus", func(b event.Bus) event.Bus { return b }, true},
+		{"plain bus", func(b event.Bus) event.Bus { return eventtest.NewFaultyBus(b) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			bus := tc.wrap(openBus(t))
+			evs := eventtest.Numbered(event.ContentNew, 40)
+			eventtest.PublishAll(t, ctx, bus, evs)
+			c := eventtest.NewCollector()
+			var largest atomic.Int32
+			runAgent(t, bus, Step{Name: "batch", Types: []string{event.ContentNew}, Batch: 16,
+				HandleBatch: func(_ context.Context, batch []event.Event) error {
+					if n := int32(len(batch)); n > largest.Load() {
+						largest.Store(n)
+					}
+					for _, ev := range batch {
+						c.Add(ev)
+					}
+					return nil
+				}})
+			c.WaitFor(t, ctx, evs)
+			switch n := largest.Load(); {
+			case n > 16:
+				t.Errorf("a batch of %d events, above the step's bound of 16", n)
+			case tc.batching && n < 2:
+				t.Errorf("40 waiting events came one at a time")
+			case !tc.batching && n != 1:
+				t.Errorf("a batch of %d events from a bus that cannot batch", n)
+			}
+		})
 	}
 }
 

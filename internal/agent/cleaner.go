@@ -122,11 +122,9 @@ func VolumeIndex(store rdir.Store) Step {
 		Name:    "volume-index",
 		Types:   []string{event.ChunkNew, event.ChunkDeleted},
 		Workers: 2,
-		Handle: func(ctx context.Context, ev event.Event) error {
-			err := rdir.ApplyChunkEvent(ctx, store, ev)
-			if errors.Is(err, rdir.ErrInvalid) {
-				return nil // a malformed event cannot become valid by retrying
-			}
+		HandleBatch: func(ctx context.Context, evs []event.Event) error {
+			// A malformed event cannot become valid by retrying: it is skipped.
+			_, err := rdir.ApplyChunkEvents(ctx, store, evs)
 			return err
 		},
 	}

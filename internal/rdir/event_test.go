@@ -129,3 +129,64 @@ func TestApplyChunkEventRefusesBadEvents(t *testing.T) {
 		t.Errorf("content event: %v, want ErrNotChunkEvent", err)
 	}
 }
+
+// TestApplyChunkEvents applies one batch over two volumes, with a chunk
+// created then deleted, one deleted then created again, a deletion on a
+// volume without a database and a malformed event, and compares with the
+// same events applied one at a time.
+func TestApplyChunkEvents(t *testing.T) {
+	ctx := context.Background()
+	on := func(r rdir.Record, svc string) event.ChunkData {
+		d := chunkData(r)
+		d.VolumeServiceID = svc
+		return d
+	}
+	rec := func(n int) rdir.Record {
+		r := rdirtest.Rec(1, n, when/1_000_000)
+		r.Version = 1700000000000007
+		return r
+	}
+	bad := chunkData(rec(9))
+	bad.ContentVersion = "not a number"
+	evs := []event.Event{
+		chunkEvent(t, event.ChunkNew, on(rec(1), "rawx-1")),
+		chunkEvent(t, event.ChunkNew, on(rec(2), "rawx-1")),
+		chunkEvent(t, event.ChunkNew, on(rec(3), "rawx-2")),
+		chunkEvent(t, event.ChunkDeleted, on(rec(2), "rawx-1")),
+		chunkEvent(t, event.ChunkNew, bad),
+		chunkEvent(t, event.ChunkDeleted, on(rec(4), "rawx-2")),
+		chunkEvent(t, event.ChunkNew, on(rec(4), "rawx-2")),
+		chunkEvent(t, event.ChunkDeleted, on(rec(5), "rawx-3")),
+		{Type: event.ContentNew, When: when, Data: json.RawMessage(`{}`)},
+	}
+
+	batched, single := newSQLite(t), newSQLite(t)
+	defer batched.Close()
+	defer single.Close()
+	skipped, err := rdir.ApplyChunkEvents(ctx, batched, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 2 || !errors.Is(skipped[0], rdir.ErrInvalid) ||
+		!errors.Is(skipped[1], rdir.ErrNotChunkEvent) {
+		t.Errorf("skipped = %v, want the malformed event, then the content event", skipped)
+	}
+	for _, ev := range evs {
+		err := rdir.ApplyChunkEvent(ctx, single, ev)
+		if err != nil && !errors.Is(err, rdir.ErrInvalid) && !errors.Is(err, rdir.ErrNotChunkEvent) {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]rdir.Record{"rawx-1": {rec(1)}, "rawx-2": {rec(3), rec(4)}}
+	for vol, recs := range want {
+		if diff := cmp.Diff(recs, records(t, batched, vol)); diff != "" {
+			t.Errorf("%s after the batch (-want +got):\n%s", vol, diff)
+		}
+		if diff := cmp.Diff(recs, records(t, single, vol)); diff != "" {
+			t.Errorf("%s after the events one at a time (-want +got):\n%s", vol, diff)
+		}
+	}
+	if _, err := batched.Show(ctx, "rawx-3"); !errors.Is(err, rdir.ErrNoVolume) {
+		t.Errorf("a deletion created volume rawx-3: %v", err)
+	}
+}

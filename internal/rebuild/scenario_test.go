@@ -115,6 +115,7 @@ func runEntries(t *testing.T, f *integritytest.Fixture, opts rebuild.Options,
 // object back.
 func checkClean(t *testing.T, f *integritytest.Fixture, when string) {
 	t.Helper()
+	f.WaitIndexed() // the index follows the chunk servers' events
 	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
 	got, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
 	for _, it := range got {
