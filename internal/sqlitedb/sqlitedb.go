@@ -240,8 +240,14 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Temporary files (the journals that undo a statement or a savepoint,
+	// sorts, temporary tables) live in memory: on disk they cost a write
+	// per page of every change in a transaction, for a file deleted unread.
+	pragmas := []string{"PRAGMA temp_store = MEMORY"}
 	if c.opts.CheckpointPages > 0 {
-		q := "PRAGMA wal_autocheckpoint = " + strconv.Itoa(c.opts.CheckpointPages)
+		pragmas = append(pragmas, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(c.opts.CheckpointPages))
+	}
+	for _, q := range pragmas {
 		if _, err := conn.(*sqlite3.SQLiteConn).Exec(q, nil); err != nil {
 			conn.Close()
 			return nil, err
