@@ -38,7 +38,8 @@ type AsyncStats struct {
 // AsyncPublisher is the Publisher of services that cannot wait for the bus,
 // such as chunk servers: Publish queues the event in a bounded in-memory
 // backlog and returns at once, and a goroutine publishes the backlog to the
-// bus in order, retrying each event until the bus takes it.
+// bus in order, several events at a time when the bus can, retrying from
+// the first event the bus refused until it takes them all.
 //
 // The backlog lives in memory: events queued but not yet published are lost
 // if the process dies. Services whose events must survive a crash write
@@ -144,8 +145,12 @@ func (p *AsyncPublisher) abortOnce() {
 	}
 }
 
-// run publishes the backlog until it is closed and empty. Once Close gives
-// up, every attempt fails at once and the events left count as dropped.
+// asyncBatch bounds the events an AsyncPublisher publishes at a time.
+const asyncBatch = 256
+
+// run publishes the backlog until it is closed and empty, taking at a time
+// the events queued. Once Close gives up, every attempt fails at once and
+// the events left count as dropped.
 func (p *AsyncPublisher) run() {
 	defer close(p.stopped)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,42 +162,65 @@ func (p *AsyncPublisher) run() {
 		case <-ctx.Done():
 		}
 	}()
+	batch := make([]Event, 0, asyncBatch)
 	for ev := range p.queue {
-		p.inFlight.Add(1)
-		if !p.deliver(ctx, ev) {
-			p.dropped.Add(1)
-		}
-		p.inFlight.Add(-1)
+		batch = p.takeQueued(append(batch[:0], ev))
+		p.inFlight.Add(int64(len(batch)))
+		p.deliver(ctx, batch)
 	}
 }
 
-// deliver publishes ev, retrying after failures, and reports whether it
-// did before ctx ended.
-func (p *AsyncPublisher) deliver(ctx context.Context, ev Event) bool {
-	for attempt := 1; ; attempt++ {
-		err := p.publishOnce(ctx, ev)
-		if err == nil {
-			p.published.Add(1)
-			return true
+// takeQueued appends to batch the events queued now, without waiting, up
+// to asyncBatch in all.
+func (p *AsyncPublisher) takeQueued(batch []Event) []Event {
+	for len(batch) < asyncBatch {
+		select {
+		case ev, ok := <-p.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, ev)
+		default:
+			return batch
 		}
-		if ctx.Err() != nil {
-			return false
+	}
+	return batch
+}
+
+// deliver publishes evs, retrying from the first event the bus refused,
+// until all are published or ctx ends, when those left count as dropped.
+func (p *AsyncPublisher) deliver(ctx context.Context, evs []Event) {
+	defer func() {
+		p.dropped.Add(uint64(len(evs)))
+		p.inFlight.Add(-int64(len(evs)))
+	}()
+	for attempt := 1; ; attempt++ {
+		n, err := p.publishOnce(ctx, evs)
+		p.published.Add(uint64(n))
+		p.inFlight.Add(-int64(n))
+		evs = evs[n:]
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if n > 0 {
+			attempt = 1
 		}
 		p.retried.Add(1)
 		wait := p.opts.Backoff.Delay(attempt)
-		p.log.Warn("publish event failed", "event_type", ev.Type, "attempt", attempt,
+		p.log.Warn("publish event failed", "event_type", evs[0].Type, "attempt", attempt,
 			"retry_in", wait, "error", err)
 		if !Sleep(ctx, wait) {
-			return false
+			return
 		}
 	}
 }
 
-// publishOnce makes one attempt, bounded by the publisher's timeout.
-func (p *AsyncPublisher) publishOnce(ctx context.Context, ev Event) error {
+// publishOnce makes one attempt at publishing evs, bounded by the
+// publisher's timeout, and returns how many, from the first, the bus took.
+func (p *AsyncPublisher) publishOnce(ctx context.Context, evs []Event) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
-	return p.bus.Publish(ctx, ev)
+	return PublishAll(ctx, p.bus, evs)
 }
 
 // Sleep waits for d and reports whether ctx was still live at the end: the

@@ -29,7 +29,7 @@ func publishAll(t *testing.T, p event.Publisher, evs []event.Event) {
 
 func TestAsyncPublishes(t *testing.T) {
 	ctx := testContext(t)
-	bus := openBus(t)
+	bus := &batchCounter{BatchPublisher: openBus(t)}
 	p := event.NewAsyncPublisher(bus, event.AsyncOptions{})
 	var _ event.Publisher = p
 	evs := eventtest.Numbered(event.ChunkNew, 100)
@@ -47,6 +47,16 @@ func TestAsyncPublishes(t *testing.T) {
 	}
 	if err := p.Publish(evs[0]); !errors.Is(err, event.ErrClosed) {
 		t.Errorf("Publish after Close returned %v, want ErrClosed", err)
+	}
+	// Events queued while a batch is out go in the next batch together.
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	total, largest := 0, 0
+	for _, n := range bus.sizes {
+		total, largest = total+n, max(largest, n)
+	}
+	if total != len(evs) || largest < 2 {
+		t.Errorf("batches of %v events: want 100 in all, some together", bus.sizes)
 	}
 }
 

@@ -77,6 +77,28 @@ type BatchPublisher interface {
 	PublishBatch(ctx context.Context, evs []Event) (int, error)
 }
 
+// PublishAll publishes evs in order on b, with one wait for them all when
+// b is a BatchPublisher and one event after the other otherwise, and
+// returns how many of them, from the first, are stored, and why the others
+// are not.
+func PublishAll(ctx context.Context, b Bus, evs []Event) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if bp, ok := b.(BatchPublisher); ok {
+		return bp.PublishBatch(ctx, evs)
+	}
+	for i, ev := range evs {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		if err := b.Publish(ctx, ev); err != nil {
+			return i, err
+		}
+	}
+	return len(evs), nil
+}
+
 // DefaultMaxAttempts is the number of deliveries of an event to a group
 // whose handler keeps failing, when Group.MaxAttempts is zero.
 const DefaultMaxAttempts = 5

@@ -163,7 +163,7 @@ func (r *Relay) relay(ctx context.Context, recs []OutboxRecord) (int, error) {
 	for i, rec := range recs {
 		evs[i] = rec.Event
 	}
-	n, err := r.publish(ctx, evs)
+	n, err := PublishAll(ctx, r.bus, evs)
 	var pubErr error
 	if n < len(recs) {
 		pubErr = fmt.Errorf("relay: publish outbox record %d: %w", recs[n].ID, err)
@@ -183,25 +183,4 @@ func (r *Relay) relay(ctx context.Context, recs []OutboxRecord) (int, error) {
 		return 0, fmt.Errorf("relay: mark %d outbox records done: %w", len(ids), err)
 	}
 	return n, pubErr
-}
-
-// publish publishes evs in order, with one wait for them all when the bus
-// can, and returns how many of them, from the first, are stored, and why
-// the others are not.
-func (r *Relay) publish(ctx context.Context, evs []Event) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if bp, ok := r.bus.(BatchPublisher); ok {
-		return bp.PublishBatch(ctx, evs)
-	}
-	for i, ev := range evs {
-		if err := ctx.Err(); err != nil {
-			return i, err
-		}
-		if err := r.bus.Publish(ctx, ev); err != nil {
-			return i, err
-		}
-	}
-	return len(evs), nil
 }
