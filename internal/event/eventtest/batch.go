@@ -22,20 +22,7 @@ func batchConsumer(t *testing.T, b event.Bus) event.BatchConsumer {
 // BatchMember runs b.ConsumeBatch like Member runs Consume.
 func BatchMember(t testing.TB, ctx context.Context, b event.BatchConsumer, g event.Group, max int,
 	h event.BatchHandler) (stop func() error) {
-	ctx, cancel := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- b.ConsumeBatch(ctx, g, max, h) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-errc
-		})
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return stop
+	return runMember(t, ctx, func(ctx context.Context) error { return b.ConsumeBatch(ctx, g, max, h) })
 }
 
 // testBatches checks that events waiting together reach the handler

@@ -231,9 +231,16 @@ func (c *Collector) WaitFor(t testing.TB, ctx context.Context, evs []event.Event
 // its error.
 func Member(t testing.TB, ctx context.Context, b event.Bus, g event.Group,
 	h event.Handler) (stop func() error) {
+	return runMember(t, ctx, func(ctx context.Context) error { return b.Consume(ctx, g, h) })
+}
+
+// runMember runs consume in a goroutine until the test ends or the returned
+// stop function is called; stop cancels consume's context, waits for it to
+// return and returns its error.
+func runMember(t testing.TB, ctx context.Context, consume func(context.Context) error) (stop func() error) {
 	ctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- b.Consume(ctx, g, h) }()
+	go func() { errc <- consume(ctx) }()
 	var once sync.Once
 	var err error
 	stop = func() error {
