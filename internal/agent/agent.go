@@ -35,8 +35,10 @@ type Step struct {
 }
 
 // DefaultBatch is the most events given to a step's HandleBatch at a time
-// when Step.Batch is zero.
-const DefaultBatch = 256
+// when Step.Batch is zero. A member fetches as many events ahead, and those
+// of a member that crashed come back only after the bus's acknowledgement
+// wait: a batch bound is also a bound on that backlog.
+const DefaultBatch = 64
 
 // Agent runs steps over a bus.
 type Agent struct {

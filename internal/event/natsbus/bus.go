@@ -32,8 +32,11 @@ type Options struct {
 	// zero means one.
 	Replicas int
 	// AckWait is how long an event delivered to a member that stopped
-	// answering (crashed, cut off) waits before going to another member;
-	// zero means 30 seconds. Running handlers keep their events.
+	// answering (crashed, cut off) waits before going to another member,
+	// and so how long the events of a member that crashed wait after a
+	// restart; zero means 10 seconds. Running handlers keep their events
+	// however long they take; events fetched ahead of a handler busier
+	// than that may be delivered twice.
 	AckWait time.Duration
 	// Prefetch is the number of events a member fetches ahead of its
 	// handler; zero means 16.
@@ -67,7 +70,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.Replicas = max(o.Replicas, 1)
 	if o.AckWait <= 0 {
-		o.AckWait = 30 * time.Second
+		o.AckWait = 10 * time.Second
 	}
 	if o.Prefetch <= 0 {
 		o.Prefetch = 16
