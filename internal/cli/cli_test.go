@@ -105,6 +105,9 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 		{"container", "create", "acct/ctr", "--replication", "maybe"},
 		{"container", "set", "acct/ctr"},
 		{"container", "create", "acct/ctr", "--property", "novalue"},
+		{"container", "create", "acct/ctr/extra"},
+		{"container", "set", "acct/ctr/extra", "--property", "a=b"},
+		{"container", "show", "acct/ctr/extra"},
 		{"nosuchcommand"},
 		{"ls", "acct", "--nosuchflag"},
 	} {

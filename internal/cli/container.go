@@ -87,7 +87,7 @@ func newContainerChangeCommand(use, short string,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var c containerChange
 		var err error
-		if c.name, err = parseName(args[0], true, false); err != nil {
+		if c.name, err = parseContainerName(args[0]); err != nil {
 			return err
 		}
 		if c.props, c.system, c.bucket, err = f.parse(); err != nil {
@@ -158,7 +158,7 @@ func newContainerShowCommand() *cobra.Command {
 	proxy := addProxyFlag(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseName(args[0], true, false)
+		name, err := parseContainerName(args[0])
 		if err != nil {
 			return err
 		}

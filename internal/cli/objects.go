@@ -99,6 +99,16 @@ func parseName(s string, needContainer, needObject bool) (object.Name, error) {
 	return n, nil
 }
 
+// parseContainerName parses ACCOUNT/CONTAINER, refusing an object part: a
+// container command given an object's name would act on its container.
+func parseContainerName(s string) (object.Name, error) {
+	n, err := parseName(s, true, false)
+	if err == nil && n.Path != "" {
+		err = usagef("%q names an object: want ACCOUNT/CONTAINER", s)
+	}
+	return n, err
+}
+
 // parseProperties turns k=v flags into a map.
 func parseProperties(kvs []string) (map[string]string, error) {
 	if len(kvs) == 0 {
