@@ -145,3 +145,14 @@ func TestDaemonReportsConfirmedProblemEveryPass(t *testing.T) {
 		t.Errorf("without a pause, %d passes in a second", passes)
 	}
 }
+
+// An object of an account that does not exist is a finding, not an item
+// that could not be checked: the directory answered.
+func TestCheckObjectOfMissingAccount(t *testing.T) {
+	proxy := startNamespace(t)
+	out, code := run(t, "", "check", "object", "nosuch/ctr/obj", "--proxy", proxy)
+	if code != ExitFail || !strings.Contains(out, "Missing from account listing") ||
+		strings.Contains(out, "not checked") {
+		t.Errorf("exit %d, want %d with the container missing from its listing:\n%s", code, ExitFail, out)
+	}
+}

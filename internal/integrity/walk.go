@@ -162,6 +162,9 @@ func (p *pass) member(account, container string) (listed, error) {
 				meta.PageOptions{Prefix: container, Limit: 1})
 			return err
 		})
+		if meta.Missing(err) {
+			return listed{}, nil // no such account: it lists no container
+		}
 		if err != nil {
 			return listed{}, err
 		}
