@@ -96,6 +96,10 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 		fmt.Fprintf(w, "chunk server %s\thttp://%s\t%s\n", visible(r.ServiceID), r.Addr, visible(r.Volume))
 	}
 	w.Flush()
+	for _, vol := range ns.Unserved() {
+		fmt.Fprintf(out, "\nwarning: %s is not served (--rawx %d): the copies it holds are "+
+			"out of reach until a start with more chunk servers\n", visible(vol), opts.Rawx)
+	}
 	proxy := ""
 	if ns.ProxyURL != DefaultProxy {
 		proxy = " --proxy " + ns.ProxyURL

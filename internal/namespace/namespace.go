@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,6 +262,25 @@ func (ns *Namespace) startDirectory(ctx context.Context, committed func()) error
 	ns.ProxyURL = "http://" + ln.Addr().String()
 	ns.serve(ln, srv)
 	return nil
+}
+
+// Unserved returns the volumes of the data folder that no chunk server of
+// the namespace serves: rawx-N folders left by an earlier start with more
+// chunk servers. The copies they hold are out of reach until a start with
+// enough chunk servers serves them again.
+func (ns *Namespace) Unserved() []string {
+	entries, err := os.ReadDir(ns.opts.Data)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "rawx-"))
+		if e.IsDir() && strings.HasPrefix(e.Name(), "rawx-") && err == nil && n > ns.opts.Rawx {
+			out = append(out, filepath.Join(ns.opts.Data, e.Name()))
+		}
+	}
+	return out
 }
 
 func (ns *Namespace) startRawx(i int, pub event.Publisher) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,28 @@ func TestLargeEventsDoNotBlockTheBus(t *testing.T) {
 	}
 	for _, c := range loc.Chunks {
 		waitGone(t, ctx, filepath.Join(volumeOf(t, ns, c.Host()), chunk.DefaultLayout.Path(c.ID())))
+	}
+}
+
+// The rawx-N folders above the chunk servers started are reported, and
+// nothing else of the data folder.
+func TestUnserved(t *testing.T) {
+	data := t.TempDir()
+	for _, name := range []string{"rawx-1", "rawx-2", "rawx-3", "rawx-12", "rawx-x", "nats"} {
+		if err := os.Mkdir(filepath.Join(data, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(data, "rawx-4"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns := &Namespace{opts: Options{Data: data, Rawx: 2}}
+	want := []string{filepath.Join(data, "rawx-12"), filepath.Join(data, "rawx-3")}
+	if got := ns.Unserved(); !slices.Equal(got, want) {
+		t.Errorf("Unserved() = %q, want %q", got, want)
+	}
+	ns.opts.Rawx = 12
+	if got := ns.Unserved(); len(got) != 0 {
+		t.Errorf("with 12 chunk servers, Unserved() = %q", got)
 	}
 }
