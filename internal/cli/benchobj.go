@@ -22,7 +22,8 @@ func newBenchObjectCommand(op string) *cobra.Command {
 		Short: "Measure object " + op + "s through the directory and chunk servers",
 		Long: `Measure whole-object ` + op + `s: each worker runs them back to back; objects
 go to ACCOUNT/CONTAINER (default bench/bench) under names unique to the run.
-A get run first writes the objects it reads.
+A get run first writes the objects it reads. A worker whose operation fails
+pauses before the next, 10 ms doubling to 1 s while the failures go on.
 
 Exit codes: 0 the run completed without errors, 1 some operations failed
 (an unreachable namespace fails them all), 2 bad arguments.`,

@@ -129,6 +129,7 @@ func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64)
 	var wg sync.WaitGroup
 	for w := range cfg.Concurrency {
 		wg.Go(func() {
+			failures := 0 // in a row
 			for !stop.Load() && ctx.Err() == nil {
 				t0 := time.Now()
 				err := op(ctx, next.Add(1)-1)
@@ -141,6 +142,14 @@ func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64)
 				default:
 					samples[w] = append(samples[w], time.Since(t0))
 				}
+				if err == nil {
+					failures = 0
+					continue
+				}
+				// A namespace that fails everything is not hammered: each
+				// failure in a row doubles the pause, 10 ms to 1 s.
+				failures++
+				sleep(ctx, min(10*time.Millisecond<<min(failures-1, 7), time.Second))
 			}
 		})
 	}

@@ -31,10 +31,12 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s: %+v", op, res)
 		}
 	}
+	// Failing puts are counted, and a worker failing again and again
+	// pauses longer each time: 10+20+40+80+160 ms fit in 400 ms.
 	res, _ := oc.Bench(ctx, object.BenchConfig{Op: "put", Size: 1, Concurrency: 1,
-		Duration: 100 * time.Millisecond, Policy: "NOPE"})
-	if res.OK != 0 || res.Errors == 0 || res.LastErr == nil {
-		t.Errorf("a run of failing puts measured %+v", res)
+		Duration: 400 * time.Millisecond, Policy: "NOPE"})
+	if res.OK != 0 || res.Errors == 0 || res.Errors > 8 || res.LastErr == nil {
+		t.Errorf("a run of failing puts measured %+v, want 1 to 8 errors", res)
 	}
 	if _, err := oc.Bench(ctx, object.BenchConfig{Op: "delete", Concurrency: 1, Duration: time.Second}); err == nil {
 		t.Error("an unknown operation was accepted")
