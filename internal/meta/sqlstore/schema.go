@@ -98,5 +98,10 @@ CREATE TABLE outbox (
 ALTER TABLE chunks ADD COLUMN chunk_id TEXT NOT NULL DEFAULT '';
 UPDATE chunks SET chunk_id = upper(substr(url, 8 + instr(substr(url, 8), '/')));
 CREATE INDEX chunks_by_chunk_id ON chunks (chunk_id);`,
+		// The primary key orders versions of a name too: listings read it
+		// and sort each name's few versions latest first, and every put
+		// writes one index less.
+		`
+DROP INDEX aliases_listing;`,
 	},
 }
