@@ -151,7 +151,9 @@ func (l *lister) fetch(ctx context.Context, cur cursor, n int) ([]meta.Object, e
 	case cur.inclusive:
 		conds, args = append(conds, `a.name >= ?`), append(args, cur.name)
 	case cur.version > 0:
-		conds = append(conds, `(a.name > ? OR (a.name = ? AND a.version < ?))`)
+		// The bound on the name alone lets the query start at the marker
+		// instead of at the container's first row.
+		conds = append(conds, `a.name >= ?`, `(a.name > ? OR a.version < ?)`)
 		args = append(args, cur.name, cur.name, cur.version)
 	default:
 		conds, args = append(conds, `a.name > ?`), append(args, cur.name)
