@@ -24,6 +24,10 @@ var (
 	ErrHashFailed  = errors.New("chunk data does not match its hash")
 	ErrBadRequest  = errors.New("chunk request refused")
 	ErrServerError = errors.New("chunk server error")
+	// ErrNoAddress is returned, without any request or name lookup, for a
+	// chunk URL whose host has no port: the service id of a chunk server
+	// the directory could not resolve to an address (one not running).
+	ErrNoAddress = errors.New("chunk server has no address (host:port)")
 )
 
 // StatusError is a reply with an unexpected status. It matches the
@@ -71,6 +75,9 @@ type Client struct {
 }
 
 func (c *Client) do(req *http.Request) (*http.Response, error) {
+	if req.URL.Port() == "" {
+		return nil, fmt.Errorf("chunk server %q: %w", req.URL.Host, ErrNoAddress)
+	}
 	if c.RequestID != "" {
 		req.Header[HdrReqID] = []string{c.RequestID}
 	}

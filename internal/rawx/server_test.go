@@ -991,3 +991,31 @@ func TestVolumeInsideAnotherIsRefused(t *testing.T) {
 		t.Errorf("the inner directory was tagged: %+v", id)
 	}
 }
+
+// A chunk URL naming a service id instead of an address (a chunk server
+// the directory could not resolve) fails at once: no request, no name
+// lookup of the id.
+func TestClientRefusesHostWithoutPort(t *testing.T) {
+	var hosts []string
+	c := &Client{HTTP: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		hosts = append(hosts, r.URL.Host)
+		return nil, errors.New("sent")
+	})}}
+	ctx := context.Background()
+	url := ChunkURL("rawx-3", strings.Repeat("A", 64))
+	_, err1 := c.Head(ctx, url, false)
+	_, _, err2 := c.Get(ctx, url, 0, -1)
+	err3 := c.Delete(ctx, url)
+	for i, err := range []error{err1, err2, err3} {
+		if !errors.Is(err, ErrNoAddress) {
+			t.Errorf("call %d: %v, want ErrNoAddress", i, err)
+		}
+	}
+	if len(hosts) != 0 {
+		t.Errorf("requests sent to %q", hosts)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
