@@ -10,6 +10,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 // explainedError gives err a message that says what failed, on what, and
@@ -58,6 +59,9 @@ func (r request) explain(err error) error {
 	var msg string
 	var me *meta.Error
 	switch {
+	case errors.Is(err, object.ErrIncomplete) && errors.Is(err, rawx.ErrNoAddress):
+		msg = fmt.Sprintf("%v (a chunk server that holds copies of it is not running: "+
+			"`gridkeep up --rawx N` serves the volumes rawx-1 to rawx-N of its data folder)", trimOp(err, r))
 	case errors.Is(err, object.ErrIncomplete):
 		// The chunk servers, not the directory: keep the details.
 		msg = fmt.Sprintf("%v (`gridkeep check object %s` tells which copies are lost or damaged, "+

@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
@@ -76,5 +80,15 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 		strings.Count(out, "\n") != 1 || !strings.Contains(out, "`gridkeep check object acct/ctr/obj`") {
 		t.Errorf("get of a lost chunk: exit %d, want %q, both copies on one line, what to do:\n%s",
 			code, want, out)
+	}
+}
+
+// A copy on a chunk server that is not running is not called lost.
+func TestExplainUnservedCopy(t *testing.T) {
+	r := request{op: "get", name: object.Name{Account: "a", Container: "c", Path: "o"}}
+	copyErr := fmt.Errorf("chunk server %q: %w", "rawx-3", rawx.ErrNoAddress)
+	err := r.explain(fmt.Errorf("%w: every copy of metachunk 0 failed: %w", object.ErrIncomplete, copyErr))
+	if msg := err.Error(); !strings.Contains(msg, "not running") || strings.Contains(msg, "healthy copy") {
+		t.Errorf("message %q: want the chunk server not running, no rebuild from a healthy copy", msg)
 	}
 }
