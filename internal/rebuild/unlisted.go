@@ -404,7 +404,11 @@ func (r *Rebuilder) gone(ctx context.Context, res Result, url string, claims []c
 			return failed(res, err)
 		}
 	}
-	res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it"
+	res.Outcome, res.Detail = Healthy, "the chunk is gone and no object lists it; its reverse index "+
+		"records removed"
+	if r.opts.DryRun {
+		res.Detail = "the chunk is gone and no object lists it; its reverse index records to remove"
+	}
 	return res
 }
 
