@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -26,7 +27,8 @@ A get run first writes the objects it reads. A worker whose operation fails
 pauses before the next, 10 ms doubling to 1 s while the failures go on.
 
 Exit codes: 0 the run completed without errors, 1 some operations failed
-(an unreachable namespace fails them all), 2 bad arguments.`,
+(an unreachable namespace fails them all) or none completed in the measured
+time, 2 bad arguments.`,
 		Args: cobra.NoArgs,
 	}
 	proxy := addProxyFlag(cmd)
@@ -63,12 +65,19 @@ Exit codes: 0 the run completed without errors, 1 some operations failed
 			return err
 		}
 		res, err := oc.Bench(cmd.Context(), cfg)
-		if err != nil {
+		if errors.Is(err, object.ErrBenchConfig) {
 			return usageError{err}
 		}
+		if err != nil {
+			return exitError{ExitFail, err}
+		}
 		printBenchObject(cmd, cfg, res, asJSON)
-		if res.Errors > 0 {
+		switch {
+		case res.Errors > 0:
 			return exitError{ExitFail, fmt.Errorf("%d operations failed, last: %v", res.Errors, res.LastErr)}
+		case res.OK == 0:
+			return exitError{ExitFail, fmt.Errorf("no operation completed in the measured time, last error: %v",
+				res.LastErr)}
 		}
 		return nil
 	}

@@ -152,3 +152,23 @@ func runOn(t *testing.T, proxy, stdin string, args ...string) (string, int) {
 	}
 	return run(t, stdin, append(args, "--proxy", proxy)...)
 }
+
+// A bench run against a namespace that does not answer fails (exit 1);
+// a bad configuration is a usage error (exit 2).
+func TestBenchObjectExitCodes(t *testing.T) {
+	down := "http://127.0.0.1:1" // nothing listens on port 1
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"bench", "get", "--duration", "100ms"}, ExitFail},
+		{[]string{"bench", "put", "--duration", "100ms"}, ExitFail},
+		{[]string{"bench", "get", "--concurrency", "0"}, ExitUsage},
+		{[]string{"bench", "put", "--duration", "0s"}, ExitUsage},
+	} {
+		out, code := run(t, "", append(tc.args, "--proxy", down)...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d: %s", tc.args, code, tc.code, out)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package object
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -45,6 +46,11 @@ func (r *BenchResult) OpsPerSec() float64 { return float64(r.OK) / r.Elapsed.Sec
 // MBPerSec returns object bytes per second, in 10^6 bytes.
 func (r *BenchResult) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
 
+// ErrBenchConfig is wrapped by the errors of Bench that a BenchConfig
+// causes; its other errors are failures to write the objects a get run
+// reads.
+var ErrBenchConfig = errors.New("bench")
+
 func (cfg *BenchConfig) validate() error {
 	if cfg.Account == "" {
 		cfg.Account = "bench"
@@ -57,13 +63,13 @@ func (cfg *BenchConfig) validate() error {
 	}
 	switch {
 	case cfg.Op != "put" && cfg.Op != "get":
-		return fmt.Errorf("bench: operation %q: want put or get", cfg.Op)
+		return fmt.Errorf("%w: operation %q: want put or get", ErrBenchConfig, cfg.Op)
 	case cfg.Size < 0 || cfg.Size > 1<<34:
-		return fmt.Errorf("bench: size %d out of range", cfg.Size)
+		return fmt.Errorf("%w: size %d out of range", ErrBenchConfig, cfg.Size)
 	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
-		return fmt.Errorf("bench: concurrency %d: want 1 to 1024", cfg.Concurrency)
+		return fmt.Errorf("%w: concurrency %d: want 1 to 1024", ErrBenchConfig, cfg.Concurrency)
 	case cfg.Duration <= 0 || cfg.Warmup < 0:
-		return fmt.Errorf("bench: duration must be positive")
+		return fmt.Errorf("%w: duration must be positive", ErrBenchConfig)
 	}
 	return nil
 }
@@ -113,8 +119,17 @@ func (c *Client) fill(ctx context.Context, cfg BenchConfig, put func(context.Con
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("bench: write the objects to read: %w", err)
+	failed := 0
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			first = cmp.Or(first, err)
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("bench: write the objects to read: %d of %d workers failed, the first: %w",
+			failed, cfg.Concurrency, first)
 	}
 	return nil
 }
@@ -134,11 +149,13 @@ func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64)
 				t0 := time.Now()
 				err := op(ctx, next.Add(1)-1)
 				// Operations count when they complete inside the measure.
+				if err != nil {
+					lastErr.Store(&err) // the warmup's too: a run may measure nothing else
+				}
 				switch {
 				case !measuring.Load() || stop.Load():
 				case err != nil:
 					fails[w]++
-					lastErr.Store(&err)
 				default:
 					samples[w] = append(samples[w], time.Since(t0))
 				}
