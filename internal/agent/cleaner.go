@@ -116,12 +116,15 @@ func deleteChunk(ctx context.Context, client *rawx.Client, resolve Resolver, chu
 
 // VolumeIndex returns the step that keeps the reverse index in step with
 // the chunk servers: storage.chunk.new pushes a record, storage.chunk.deleted
-// removes it.
+// removes it. One member applies the events, a batch at a time, in the
+// order the chunk servers published them: two members could apply a chunk's
+// deletion and its creation again (a rebuild in place) in the wrong order.
+// One member keeps up: batches make its cost per event small.
 func VolumeIndex(store rdir.Store) Step {
 	return Step{
 		Name:    "volume-index",
 		Types:   []string{event.ChunkNew, event.ChunkDeleted},
-		Workers: 2,
+		Workers: 1,
 		HandleBatch: func(ctx context.Context, evs []event.Event) error {
 			// A malformed event cannot become valid by retrying: it is skipped.
 			_, err := rdir.ApplyChunkEvents(ctx, store, evs)
