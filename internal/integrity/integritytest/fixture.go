@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -129,31 +130,50 @@ func (f *Fixture) Write(n int, name func(int) object.Name, spec func(int) (int, 
 	}
 }
 
-// WaitIndexed waits until each volume's reverse index has one record per
-// chunk file of the volume.
+// WaitIndexed waits until each volume's reverse index lists exactly the
+// chunk files of the volume: the index follows the chunk servers' events,
+// a little behind them.
 func (f *Fixture) WaitIndexed() {
 	f.T.Helper()
 	rc := f.rdir()
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, r := range f.NS.Rawx {
 		for {
-			files := 0
-			chunk.WalkChunks(r.Volume, func(string) error { files++; return nil })
-			st, err := rdir.FullStatus(f.Ctx, rc, r.ServiceID, rdir.ListOptions{})
-			if errors.Is(err, rdir.ErrNoVolume) {
-				err = nil // nothing indexed on this volume yet: no chunk may have landed there
-			}
-			if err == nil && st.Chunk.Total == int64(files) {
+			files, indexed, err := f.volumeChunks(rc, r.Volume, r.ServiceID)
+			if err == nil && maps.Equal(files, indexed) {
 				break
 			}
 			if f.Ctx.Err() != nil || time.Now().After(deadline) {
 				f.T.Fatalf("volume %s: %d chunk files, %d reverse index records after 2 min: %v; "+
-					"namespace warnings:\n%s", r.ServiceID, files, st.Chunk.Total, err,
+					"namespace warnings:\n%s", r.ServiceID, len(files), len(indexed), err,
 					f.warns.tail(4096))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// volumeChunks returns the chunk ids of the files of a volume and those
+// of its reverse index records.
+func (f *Fixture) volumeChunks(rc *rdir.Client, dir, vol string) (files, indexed map[string]bool, err error) {
+	files, indexed = map[string]bool{}, map[string]bool{}
+	err = chunk.WalkChunks(dir, func(path string) error {
+		files[strings.ToUpper(filepath.Base(path))] = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for rec, err := range rdir.All(f.Ctx, rc, vol, rdir.ListOptions{}) {
+		if errors.Is(err, rdir.ErrNoVolume) {
+			break // nothing indexed on this volume yet: no chunk may have landed there
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		indexed[rec.ChunkID] = true
+	}
+	return files, indexed, nil
 }
 
 func (f *Fixture) rdir() *rdir.Client {
