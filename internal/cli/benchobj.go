@@ -74,10 +74,11 @@ time, 2 bad arguments.`,
 		printBenchObject(cmd, cfg, res, asJSON)
 		switch {
 		case res.Errors > 0:
-			return exitError{ExitFail, fmt.Errorf("%d operations failed, last: %v", res.Errors, res.LastErr)}
+			return exitError{ExitFail, fmt.Errorf("%d operations failed, last: %v",
+				res.Errors, res.LastErr)}
 		case res.OK == 0:
-			return exitError{ExitFail, fmt.Errorf("no operation completed in the measured time, last error: %v",
-				res.LastErr)}
+			return exitError{ExitFail, fmt.Errorf(
+				"no operation completed in the measured time, last error: %v", res.LastErr)}
 		}
 		return nil
 	}

@@ -61,7 +61,8 @@ func (r request) explain(err error) error {
 	switch {
 	case errors.Is(err, object.ErrIncomplete) && errors.Is(err, rawx.ErrNoAddress):
 		msg = fmt.Sprintf("%v (a chunk server that holds copies of it is not running: "+
-			"`gridkeep up --rawx N` serves the volumes rawx-1 to rawx-N of its data folder)", trimOp(err, r))
+			"`gridkeep up --rawx N` serves the volumes rawx-1 to rawx-N of its data folder)",
+			trimOp(err, r))
 	case errors.Is(err, object.ErrIncomplete):
 		// The chunk servers, not the directory: keep the details.
 		msg = fmt.Sprintf("%v (`gridkeep check object %s` tells which copies are lost or damaged, "+
