@@ -57,6 +57,18 @@ func TestDialConformance(t *testing.T) {
 	})
 }
 
+// openBus opens a bus on an embedded server of its own, closed when the
+// test ends.
+func openBus(t *testing.T, ctx context.Context) *Bus {
+	t.Helper()
+	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
 func startServer(t *testing.T, opts ServerOptions) *Server {
 	t.Helper()
 	srv, err := StartServer(testContext(t), opts)
@@ -69,11 +81,7 @@ func startServer(t *testing.T, opts ServerOptions) *Server {
 
 func TestDeadLetter(t *testing.T) {
 	ctx := testContext(t)
-	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openBus(t, ctx)
 	evs := eventtest.Numbered(event.ChunkNew, 2)
 	eventtest.PublishAll(t, ctx, b, evs)
 
@@ -255,11 +263,7 @@ func mustJSON(t *testing.T, ev event.Event) string {
 // wait for events forever); a changed group updates it.
 func TestConsumerKeptWhenUnchanged(t *testing.T) {
 	ctx := testContext(t)
-	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openBus(t, ctx)
 	for i, types := range [][]string{nil, {"a.one"}, {"a.one", "b.two", "a.one"}} {
 		g := event.Group{Name: fmt.Sprintf("kept-%d", i), Types: types}
 		if _, err := b.consumer(ctx, g); err != nil {

@@ -58,11 +58,7 @@ func TestMemberResumesAfterStall(t *testing.T) {
 // under its member: the member must create it again and go on.
 func TestMemberResumesAfterConsumerDeleted(t *testing.T) {
 	ctx := testContext(t)
-	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openBus(t, ctx)
 	evs := eventtest.Numbered(event.ChunkDeleted, 10)
 	before, after := evs[:5], evs[5:]
 	c := eventtest.NewCollector()
@@ -220,11 +216,7 @@ func (h signalHandler) WithGroup(string) slog.Handler      { return h }
 // stops with an error instead of trying again forever.
 func TestMemberStopsWhenStreamDeleted(t *testing.T) {
 	ctx := testContext(t)
-	b, err := Open(ctx, ServerOptions{Dir: t.TempDir()}, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openBus(t, ctx)
 	evs := eventtest.Numbered(event.ChunkNew, 1)
 	eventtest.PublishAll(t, ctx, b, evs)
 	c := eventtest.NewCollector()
