@@ -31,20 +31,7 @@ func insert(k string) func(context.Context, *sql.Tx) error {
 
 func keys(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT k FROM t ORDER BY k`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, k)
-	}
-	return out
+	return column(t, db, `SELECT k FROM t ORDER BY k`)
 }
 
 // holdGroup starts a call that holds the group until release is closed,

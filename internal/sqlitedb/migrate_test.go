@@ -17,23 +17,29 @@ var testSchema = Schema{Name: "test", Steps: []string{
 
 func itemNames(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT name FROM items ORDER BY id")
+	return column(t, db, "SELECT name FROM items ORDER BY id")
+}
+
+// column returns the text values of the only column query selects.
+func column(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var names []string
+	var out []string
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		names = append(names, n)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return names
+	return out
 }
 
 func mustVersion(t *testing.T, db *sql.DB, name string) int {
