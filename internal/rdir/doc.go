@@ -1,6 +1,6 @@
 // Package rdir is the reverse index of chunk volumes: for each volume, one
 // record per chunk saying which container, object and version the chunk
-// belongs to. It is fed from chunk events (ApplyChunkEvent) and read by
+// belongs to. It is fed from chunk events (ApplyChunkEvents) and read by
 // the integrity checker, the converter and the rebuilder, which lose the
 // forward path from a volume to its objects when a disk dies.
 //

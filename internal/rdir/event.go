@@ -10,37 +10,29 @@ import (
 	"github.com/gridkeep/gridkeep/internal/event"
 )
 
-// ErrNotChunkEvent is returned by ApplyChunkEvent for events other than
-// storage.chunk.new and storage.chunk.deleted.
+// ErrNotChunkEvent is returned by ApplyChunkEvents, among the events it
+// skips, for events other than storage.chunk.new and storage.chunk.deleted.
 var ErrNotChunkEvent = errors.New("not a chunk event")
 
-// ApplyChunkEvent keeps the index of the event's volume (see
-// event.ChunkData.Volume) in step with a chunk event: storage.chunk.new
-// pushes the chunk's record, with the event time in seconds as mtime,
-// creating the volume's database if needed; storage.chunk.deleted removes
-// the record, and succeeds if the record or the volume does not exist.
-// Applying an event twice has the effect of applying it once. Malformed
-// events return an error wrapping ErrInvalid and change nothing.
+// ApplyChunkEvents keeps the index of each event's volume (see
+// event.ChunkData.Volume) in step with chunk events, in order:
+// storage.chunk.new pushes the chunk's record, with the event time in
+// seconds as mtime, creating the volume's database if needed;
+// storage.chunk.deleted removes the record, and succeeds if the record or
+// the volume does not exist. Applying an event twice has the effect of
+// applying it once. It makes one push and one deletion per volume, not one
+// per event: of the events about one chunk, only the last counts.
+//
+// Malformed events (their errors wrap ErrInvalid) and events of other types
+// change nothing and are skipped; their errors are returned in skipped. err
+// is the failure of the store that stopped the others, when some volumes
+// may be brought up to date and others not yet: applying the events again
+// finishes the work.
 //
 // Unlike OpenIO's volume_index filter, a chunk.new event for a volume
 // without a database creates it instead of failing: the chunk exists, so
 // its index must. As there, a chunk.new event delivered again after the
 // chunk's chunk.deleted event brings its record back.
-func ApplyChunkEvent(ctx context.Context, store Store, ev event.Event) error {
-	skipped, err := ApplyChunkEvents(ctx, store, []event.Event{ev})
-	if len(skipped) > 0 {
-		return skipped[0]
-	}
-	return err
-}
-
-// ApplyChunkEvents applies events as ApplyChunkEvent does, in order, with
-// one push and one deletion per volume instead of one per event: of the
-// events about one chunk, only the last counts. Events ApplyChunkEvent
-// would refuse change nothing and are skipped; their errors are returned
-// in skipped. err is the failure of the store that stopped the others,
-// when some volumes may be brought up to date and others not yet: applying
-// the events again finishes the work.
 func ApplyChunkEvents(ctx context.Context, store Store, evs []event.Event) (skipped []error, err error) {
 	var vols []*volumeChanges
 	byName := map[string]*volumeChanges{}

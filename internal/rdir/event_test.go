@@ -29,6 +29,16 @@ func chunkData(r rdir.Record) event.ChunkData {
 		ContentPath: r.Path, ContentVersion: "1700000000000007", ChunkPosition: "0"}
 }
 
+// applyChunkEvent applies one event, returning the error that skipped it
+// if any.
+func applyChunkEvent(ctx context.Context, s rdir.Store, ev event.Event) error {
+	skipped, err := rdir.ApplyChunkEvents(ctx, s, []event.Event{ev})
+	if len(skipped) > 0 {
+		return skipped[0]
+	}
+	return err
+}
+
 func records(t *testing.T, s rdir.Store, vol string) []rdir.Record {
 	t.Helper()
 	var out []rdir.Record
@@ -49,7 +59,7 @@ func TestApplyChunkEventIsIdempotent(t *testing.T) {
 	rec.Version = 1700000000000007
 	newEv := chunkEvent(t, event.ChunkNew, chunkData(rec))
 	for range 2 {
-		if err := rdir.ApplyChunkEvent(ctx, s, newEv); err != nil {
+		if err := applyChunkEvent(ctx, s, newEv); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,7 +71,7 @@ func TestApplyChunkEventIsIdempotent(t *testing.T) {
 	}
 	delEv := chunkEvent(t, event.ChunkDeleted, chunkData(rec))
 	for range 2 {
-		if err := rdir.ApplyChunkEvent(ctx, s, delEv); err != nil {
+		if err := applyChunkEvent(ctx, s, delEv); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +85,7 @@ func TestApplyChunkEventVolumeFallback(t *testing.T) {
 	defer s.Close()
 	d := chunkData(rdirtest.Rec(0, 1, 0))
 	d.VolumeServiceID = ""
-	if err := rdir.ApplyChunkEvent(context.Background(), s, chunkEvent(t, event.ChunkNew, d)); err != nil {
+	if err := applyChunkEvent(context.Background(), s, chunkEvent(t, event.ChunkNew, d)); err != nil {
 		t.Fatal(err)
 	}
 	if got := records(t, s, "127.0.0.1:6201"); len(got) != 1 {
@@ -87,7 +97,7 @@ func TestApplyChunkDeletedUnknownVolume(t *testing.T) {
 	s := newSQLite(t)
 	defer s.Close()
 	ev := chunkEvent(t, event.ChunkDeleted, chunkData(rdirtest.Rec(0, 1, 0)))
-	if err := rdir.ApplyChunkEvent(context.Background(), s, ev); err != nil {
+	if err := applyChunkEvent(context.Background(), s, ev); err != nil {
 		t.Errorf("delete on a volume without index: %v", err)
 	}
 }
@@ -107,7 +117,7 @@ func TestApplyChunkEventRefusesBadEvents(t *testing.T) {
 			defer s.Close()
 			d := good
 			fn(&d)
-			err := rdir.ApplyChunkEvent(context.Background(), s, chunkEvent(t, event.ChunkNew, d))
+			err := applyChunkEvent(context.Background(), s, chunkEvent(t, event.ChunkNew, d))
 			if !errors.Is(err, rdir.ErrInvalid) {
 				t.Errorf("error %v, want ErrInvalid", err)
 			}
@@ -121,11 +131,11 @@ func TestApplyChunkEventRefusesBadEvents(t *testing.T) {
 	s := newSQLite(t)
 	defer s.Close()
 	bad := event.Event{Type: event.ChunkNew, When: when, Data: json.RawMessage(`[1,2]`)}
-	if err := rdir.ApplyChunkEvent(context.Background(), s, bad); !errors.Is(err, rdir.ErrInvalid) {
+	if err := applyChunkEvent(context.Background(), s, bad); !errors.Is(err, rdir.ErrInvalid) {
 		t.Errorf("data not an object: %v, want ErrInvalid", err)
 	}
 	other := event.Event{Type: event.ContentNew, When: when, Data: json.RawMessage(`{}`)}
-	if err := rdir.ApplyChunkEvent(context.Background(), s, other); !errors.Is(err, rdir.ErrNotChunkEvent) {
+	if err := applyChunkEvent(context.Background(), s, other); !errors.Is(err, rdir.ErrNotChunkEvent) {
 		t.Errorf("content event: %v, want ErrNotChunkEvent", err)
 	}
 }
@@ -172,7 +182,7 @@ func TestApplyChunkEvents(t *testing.T) {
 		t.Errorf("skipped = %v, want the malformed event, then the content event", skipped)
 	}
 	for _, ev := range evs {
-		err := rdir.ApplyChunkEvent(ctx, single, ev)
+		err := applyChunkEvent(ctx, single, ev)
 		if err != nil && !errors.Is(err, rdir.ErrInvalid) && !errors.Is(err, rdir.ErrNotChunkEvent) {
 			t.Fatal(err)
 		}
