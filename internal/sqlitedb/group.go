@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -87,6 +88,10 @@ func (g *WriteGroup) Do(ctx context.Context, fn func(ctx context.Context, tx *sq
 	} else {
 		g.running = true
 		g.mu.Unlock()
+		// Let the writers that are running reach the queue first, so that
+		// they share this transaction: under load groups form without a
+		// timer, and a lone writer gets the processor straight back.
+		runtime.Gosched()
 	}
 	g.lead()
 	if c.panicked != nil {
