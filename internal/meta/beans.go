@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // Bean type names, the "type" field of each element of a content event's
@@ -92,7 +93,7 @@ func ContentBeans(o *Object, withChunks bool) []any {
 // Unknown bean types are skipped.
 func ParseContentBeans(data json.RawMessage) (*Object, error) {
 	var raw []json.RawMessage
-	if err := DecodeJSON(data, &raw); err != nil {
+	if err := jsonx.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse content event data: %w", err)
 	}
 	o := &Object{}
@@ -106,30 +107,30 @@ func ParseContentBeans(data json.RawMessage) (*Object, error) {
 
 func parseBean(o *Object, r json.RawMessage) error {
 	var t struct{ Type string }
-	if err := DecodeJSON(r, &t); err != nil {
+	if err := jsonx.Unmarshal(r, &t); err != nil {
 		return err
 	}
 	switch t.Type {
 	case BeanAlias:
 		var a AliasBean
-		err := DecodeJSON(r, &a)
+		err := jsonx.Unmarshal(r, &a)
 		o.Name, o.Version, o.CTime, o.MTime, o.Deleted = a.Name, a.Version, a.CTime, a.MTime, a.Deleted
 		o.ContentID = a.Header
 		return err
 	case BeanHeader:
 		var h HeaderBean
-		err := DecodeJSON(r, &h)
+		err := jsonx.Unmarshal(r, &h)
 		o.ContentID, o.Hash, o.Size, o.Policy = h.ID, h.Hash, h.Size, h.Policy
 		o.ChunkMethod, o.MimeType = h.ChunkMethod, h.MimeType
 		return err
 	case BeanChunk:
 		var c ChunkBean
-		err := DecodeJSON(r, &c)
+		err := jsonx.Unmarshal(r, &c)
 		o.Chunks = append(o.Chunks, Chunk{URL: c.ID, Pos: c.Pos, Size: c.Size, Hash: c.Hash})
 		return err
 	case BeanProperty:
 		var p PropertyBean
-		err := DecodeJSON(r, &p)
+		err := jsonx.Unmarshal(r, &p)
 		if o.Properties == nil {
 			o.Properties = map[string]string{}
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/httpclient"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // ClientOptions tune a Client. The zero value works.
@@ -141,7 +142,7 @@ func (c *Client) do(ctx context.Context, k *call, out any) (*reply, error) {
 		return nil, fmt.Errorf("%s %s: %w", k.method, k.url, replyError(resp.StatusCode, b))
 	}
 	if out != nil && len(b) > 0 {
-		if err := DecodeJSON(b, out); err != nil {
+		if err := jsonx.Unmarshal(b, out); err != nil {
 			return nil, fmt.Errorf("%s %s: decode reply: %w", k.method, k.url, err)
 		}
 	}
@@ -180,7 +181,7 @@ func (c *Client) request(ctx context.Context, k *call) (*http.Request, error) {
 func replyError(status int, body []byte) error {
 	e := &Error{Status: status}
 	var eb errorBody
-	if DecodeJSON(body, &eb) == nil && (eb.Status != 0 || eb.Message != "") {
+	if jsonx.Unmarshal(body, &eb) == nil && (eb.Status != 0 || eb.Message != "") {
 		e.Code, e.Message = eb.Status, eb.Message
 	} else {
 		e.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // ServerOptions tune a Server. The zero value works.
@@ -206,7 +208,7 @@ func decodeBody(r *http.Request, v any) error {
 	case len(strings.TrimSpace(string(b))) == 0:
 		return nil
 	}
-	if err := DecodeJSON(b, v); err != nil {
+	if err := jsonx.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // conscienceRegister registers one service, or a JSON array of them.
@@ -15,9 +16,9 @@ func (s *Server) conscienceRegister(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var list []wireService
-	if err := DecodeJSON(raw, &list); err != nil {
+	if err := jsonx.Unmarshal(raw, &list); err != nil {
 		var one wireService
-		if err := DecodeJSON(raw, &one); err != nil {
+		if err := jsonx.Unmarshal(raw, &one); err != nil {
 			return fmt.Errorf("%w: service: %v", ErrInvalid, err)
 		}
 		list = []wireService{one}

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
@@ -330,12 +331,12 @@ func (s *Store) loadObject(ctx context.Context, cn conn, cid string,
 		return nil, err
 	}
 	// The chunks and properties of every object read are decoded here.
-	if err := meta.DecodeJSON([]byte(props), &o.Properties); err != nil {
+	if err := jsonx.Unmarshal([]byte(props), &o.Properties); err != nil {
 		return nil, fmt.Errorf("properties of %q: %w", o.Name, err)
 	}
 	if o.ContentID != "" && chunks != "[]" {
 		var rows []chunkRow
-		if err := meta.DecodeJSON([]byte(chunks), &rows); err != nil {
+		if err := jsonx.Unmarshal([]byte(chunks), &rows); err != nil {
 			return nil, fmt.Errorf("chunks of %q: %w", o.Name, err)
 		}
 		o.Chunks = sortedChunks(rows)

@@ -1,4 +1,4 @@
-package meta
+package jsonx
 
 import (
 	"errors"
@@ -37,11 +37,11 @@ func TestUnmarshalErrors(t *testing.T) {
 		`{"a": 1}`:    "cannot unmarshal number",
 		`{"a": "b"}x`: "invalid character 'x' after top-level value",
 	} {
-		if err := DecodeJSON([]byte(data), &m); err == nil || !strings.Contains(err.Error(), want) {
+		if err := Unmarshal([]byte(data), &m); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", data, err, want)
 		}
 	}
-	if err := DecodeJSON([]byte(`{"a": "b"}`), &m); err != nil || m["a"] != "b" {
+	if err := Unmarshal([]byte(`{"a": "b"}`), &m); err != nil || m["a"] != "b" {
 		t.Errorf("good JSON: %v, %v", m, err)
 	}
 }

@@ -1,4 +1,7 @@
-package meta
+// Package jsonx decodes JSON as encoding/json's Unmarshal does, in a
+// fraction of the time: with segmentio/encoding, bounded in depth, and
+// with encoding/json's error messages.
+package jsonx
 
 import (
 	"bytes"
@@ -8,13 +11,13 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 )
 
-// DecodeJSON decodes JSON as encoding/json's Unmarshal does, with
-// segmentio/encoding, which takes about a sixth of the time on a reply of
-// 100 chunks (29 against 192 µs): requests, replies, events and stored
-// chunk lists of the directory are decoded with it. They are still encoded
-// with encoding/json, whose output, omitzero fields included, the wire
-// format follows.
-func DecodeJSON(data []byte, v any) error {
+// Unmarshal decodes data into v as encoding/json's Unmarshal does, with
+// segmentio/encoding, which takes a sixth of the time on a directory reply
+// of 100 chunks (29 against 192 µs) and a seventh on an event envelope
+// (0.8 against 5.8 µs). Requests, replies, events and stored chunk lists
+// are decoded with it. They are still encoded with encoding/json, whose
+// output, omitzero fields included, the wire format follows.
+func Unmarshal(data []byte, v any) error {
 	if err := checkDepth(data); err != nil {
 		return err
 	}
@@ -30,8 +33,8 @@ func DecodeJSON(data []byte, v any) error {
 	return nil
 }
 
-// maxDepth bounds the nesting of arrays and objects in the JSON the
-// directory decodes, as encoding/json does: segmentio/encoding descends
+// maxDepth bounds the nesting of arrays and objects in the JSON
+// decoded here, as encoding/json does: segmentio/encoding descends
 // into nested values with no bound, and a body of a few megabytes of "["
 // would overflow the stack, which no recover catches.
 const maxDepth = 10000
