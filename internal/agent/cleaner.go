@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
@@ -57,7 +57,7 @@ func deletedChunks(ev event.Event) ([]string, error) {
 		Type string `json:"type"`
 		ID   string `json:"id"`
 	}
-	if err := json.Unmarshal(ev.Data, &beans); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &beans); err != nil {
 		return nil, fmt.Errorf("content event data: %w", err)
 	}
 	var urls []string

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // brokenData is the data of a storage.content.broken event.
@@ -40,7 +41,7 @@ func ParseBroken(ev event.Event) ([]RebuildEntry, error) {
 		return nil, fmt.Errorf("event %s: not a broken content event", ev.Type)
 	}
 	var d brokenData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 		return nil, fmt.Errorf("broken content event data: %w", err)
 	}
 	var version int64

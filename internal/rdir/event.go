@@ -2,12 +2,12 @@ package rdir
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // ErrNotChunkEvent is returned by ApplyChunkEvents, among the events it
@@ -124,7 +124,7 @@ func parseChunkEvent(ev event.Event) (string, chunkChange, error) {
 		return "", chunkChange{}, fmt.Errorf("apply %q event: %w", ev.Type, ErrNotChunkEvent)
 	}
 	var d event.ChunkData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 		return "", chunkChange{}, fmt.Errorf("apply %s event: %w", ev.Type, invalidf("bad data: %v", err))
 	}
 	ch, err := chunkChangeOf(ev, d)

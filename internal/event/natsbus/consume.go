@@ -2,7 +2,6 @@ package natsbus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -286,7 +286,7 @@ func (m *member) handle(ctx context.Context, msgs []jetstream.Msg) {
 	kept := msgs[:0]
 	for _, msg := range msgs {
 		var ev event.Event
-		if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+		if err := jsonx.Unmarshal(msg.Data(), &ev); err != nil {
 			m.deadLetter(ctx, msg, attempt(msg), fmt.Errorf("decode event: %w", err))
 			continue
 		}

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/event"
+	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
 // Dialect says which SQL engine holds the table.
@@ -149,7 +150,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]event.OutboxRecord, 
 		if err := rows.Scan(&rec.ID, &data); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
-		if err := json.Unmarshal([]byte(data), &rec.Event); err != nil {
+		if err := jsonx.Unmarshal([]byte(data), &rec.Event); err != nil {
 			return nil, fmt.Errorf("read outbox record %d: %w", rec.ID, err)
 		}
 		recs = append(recs, rec)
