@@ -20,6 +20,10 @@
 // servers (and other services) by heartbeat and places the copies of each
 // metachunk on distinct live servers with room, weighted by free space.
 // Server serves the API over a Store and a Registry; Client calls it.
+// Prepare reads containers from memory when it read them less than a
+// second ago, as OpenIO's meta2 keeps open containers' admin tables: a
+// change made through the Server is seen at once, one made to the Store
+// behind its back within that second.
 //
 // # Identifiers
 //

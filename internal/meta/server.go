@@ -46,6 +46,8 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	stats *metrics
+	// admins holds the containers prepare read lately.
+	admins *adminCache
 }
 
 // NewServer returns the directory API over store.
@@ -66,7 +68,8 @@ func NewServer(store Store, opts ServerOptions) (*Server, error) {
 		opts.MaxHeaderBytes = 64 << 10
 	}
 	s := &Server{store: store, reg: opts.Registry, ns: store.Namespace().WithDefaults(),
-		opts: opts, log: opts.Logger, mux: http.NewServeMux(), stats: newMetrics(opts.Registry)}
+		opts: opts, log: opts.Logger, mux: http.NewServeMux(), stats: newMetrics(opts.Registry),
+		admins: newAdminCache()}
 	s.routes()
 	return s, nil
 }

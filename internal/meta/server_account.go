@@ -166,7 +166,9 @@ func (s *Server) bucketUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := ContainerUpdate{Bucket: PropertyUpdate{Set: body.Metadata, Delete: body.ToDelete}}
-	if err := s.store.UpdateContainer(r.Context(), c.ID, u); err != nil {
+	err = s.store.UpdateContainer(r.Context(), c.ID, u)
+	s.admins.forget(c.ID)
+	if err != nil {
 		return err
 	}
 	if c, err = s.store.Container(r.Context(), c.ID); err != nil {

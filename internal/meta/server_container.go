@@ -125,7 +125,9 @@ func (s *Server) containerDelProperties(w http.ResponseWriter, r *http.Request) 
 
 func (s *Server) updateContainer(ctx context.Context, w http.ResponseWriter, cid string,
 	u ContainerUpdate) error {
-	if err := s.store.UpdateContainer(ctx, cid, u); err != nil {
+	err := s.store.UpdateContainer(ctx, cid, u)
+	s.admins.forget(cid)
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -137,7 +139,9 @@ func (s *Server) containerDestroy(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.store.DestroyContainer(r.Context(), ref.cid); err != nil {
+	err = s.store.DestroyContainer(r.Context(), ref.cid)
+	s.admins.forget(ref.cid)
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -53,7 +53,7 @@ func (s *Server) prepareRequest(w http.ResponseWriter, r *http.Request) (*Prepar
 		// Checked before autocreate, so that a bad request creates nothing.
 		return nil, fmt.Errorf("prepare: %w: %q", ErrUnknownPolicy, short(body.Policy))
 	}
-	c, err := s.container(r, ref, autocreate(r))
+	c, err := s.preparedContainer(r, ref, autocreate(r))
 	if err != nil {
 		return nil, err
 	}
