@@ -47,6 +47,20 @@ func (s *Server) prepare(c *Container, path string, req PrepareRequest) (*Prepar
 	return p, nil
 }
 
+// placeable reports why the copies of a metachunk of policy, or of the
+// namespace's default policy when it is empty, cannot be placed now.
+func (s *Server) placeable(policy string) error {
+	if policy == "" {
+		policy = s.ns.DefaultPolicy
+	}
+	pol, ok := s.ns.Policy(policy)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownPolicy, short(policy))
+	}
+	_, err := s.reg.Choose("rawx", pol.Copies)
+	return err
+}
+
 // placeMetachunk picks the servers of one metachunk.
 func (s *Server) placeMetachunk(cid, path string, p *Prepared, pol Policy,
 	pos int64) ([]Chunk, error) {

@@ -53,7 +53,15 @@ func (s *Server) prepareRequest(w http.ResponseWriter, r *http.Request) (*Prepar
 		// Checked before autocreate, so that a bad request creates nothing.
 		return nil, fmt.Errorf("prepare: %w: %q", ErrUnknownPolicy, short(body.Policy))
 	}
-	c, err := s.preparedContainer(r, ref, autocreate(r))
+	c, err := s.preparedContainer(r, ref, false)
+	if errors.Is(err, ErrNoSuchContainer) && autocreate(r) {
+		// A container is created for an object only if the object can be
+		// placed: a failed put leaves nothing behind.
+		if err := s.placeable(body.Policy); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		c, err = s.preparedContainer(r, ref, true)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package meta_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
+	"time"
 )
 
 // Prepare answers from the containers it read lately: a change made
@@ -36,4 +38,23 @@ func TestPrepareSeesContainerChanges(t *testing.T) {
 	h.proxy("POST", "container/destroy", ref(""), nil, "").
 		want(t, "destroy", http.StatusNoContent)
 	prepare("prepare after destroy", http.StatusNotFound)
+}
+
+// A prepare that cannot place its object creates no container.
+func TestPrepareUnplaceableCreatesNothing(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.clock.Advance(time.Minute)
+	h.reg.Heartbeat("rawx", "rawx-1", 50, 100)
+	h.reg.Heartbeat("rawx", "rawx-2", 50, 100)
+	newRef := func(container, path string) url.Values {
+		return url.Values{"acct": {"myaccount"}, "ref": {container}, "path": {path}}
+	}
+	h.proxy("POST", "content/prepare2", newRef("three", "o"), autocreate,
+		`{"size": 1, "policy": "THREECOPIES"}`).want(t, "prepare THREECOPIES", http.StatusServiceUnavailable)
+	h.proxy("GET", "container/show", newRef("three", ""), nil, "").
+		want(t, "show after failed prepare", http.StatusNotFound)
+	h.proxy("POST", "content/prepare2", newRef("two", "o"), autocreate,
+		`{"size": 1, "policy": "TWOCOPIES"}`).want(t, "prepare TWOCOPIES", http.StatusOK)
+	h.proxy("GET", "container/show", newRef("two", ""), nil, "").
+		want(t, "show after prepare", http.StatusOK)
 }
