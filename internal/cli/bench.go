@@ -13,14 +13,8 @@ import (
 func init() { register(newBenchCommand) }
 
 func newBenchCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure services under load",
-		Args:  cobra.NoArgs,
-	}
-	cmd.AddCommand(newBenchRawxCommand(), newBenchNullRawxCommand(),
-		newBenchObjectCommand("put"), newBenchObjectCommand("get"))
-	return cmd
+	return groupCommand("bench", "Measure services under load", newBenchRawxCommand(),
+		newBenchNullRawxCommand(), newBenchObjectCommand("put"), newBenchObjectCommand("get"))
 }
 
 // benchRawxFlags are the flags of "bench rawx" that do not map directly to

@@ -15,12 +15,7 @@ import (
 func init() { register(newChunkCommand) }
 
 func newChunkCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "chunk",
-		Short: "Work with chunk files on a volume",
-	}
-	cmd.AddCommand(newChunkInspectCommand())
-	return cmd
+	return groupCommand("chunk", "Work with chunk files on a volume", newChunkInspectCommand())
 }
 
 func newChunkInspectCommand() *cobra.Command {

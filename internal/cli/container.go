@@ -14,12 +14,8 @@ import (
 )
 
 func newContainerCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "container",
-		Short: "Create, show and change containers (buckets)",
-	}
-	cmd.AddCommand(newContainerCreateCommand(), newContainerShowCommand(), newContainerSetCommand())
-	return cmd
+	return groupCommand("container", "Create, show and change containers (buckets)",
+		newContainerCreateCommand(), newContainerShowCommand(), newContainerSetCommand())
 }
 
 // containerFlags are the settings create and set share.

@@ -107,6 +107,27 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
+// groupCommand returns a command that only holds subcommands. Run with an
+// unknown subcommand or none, it fails as a usage error (cobra would print
+// its help and succeed, so that a script calling a misspelt subcommand
+// would take it as done).
+func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			cmd.SetOut(cmd.ErrOrStderr())
+			cmd.Help()
+			return usagef("%s needs a subcommand", cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 // isFlagError reports whether err comes from cobra's own argument checks
 // (unknown command, wrong argument count), which are usage errors too.
 func isFlagError(err error) bool {
