@@ -119,6 +119,19 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
 		t.Errorf("bad commands created something:\n%s", out)
 	}
+	// Command groups refuse a misspelt subcommand or none.
+	for _, args := range [][]string{{"container", "nosuch", "acct/ctr"}, {"bench", "nosuch"}, {"chunk"}} {
+		if out, code := run(t, "", args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitUsage, out)
+		}
+	}
+	for _, op := range []string{"put", "get"} {
+		out, code := run(t, "", "bench", op, "--policy", "NOPE", "--container", "ctr", "--duration", "1s",
+			"--warmup", "0s", "--proxy", proxy)
+		if code != ExitUsage || !strings.Contains(out, "unknown storage policy") {
+			t.Errorf("bench %s with an unknown policy: exit %d: %s", op, code, out)
+		}
+	}
 	out, code := run(t, "", "put", "--policy", "NOPE", "acct/ctr/obj", src, "--proxy", proxy)
 	if code != ExitUsage || !strings.Contains(out, "unknown storage policy") {
 		t.Errorf("unknown policy: exit %d: %s", code, out)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
 // BenchConfig describes an object-level load run: Concurrency workers
@@ -90,6 +92,12 @@ func (c *Client) Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, erro
 		_, err := c.Put(ctx, name(i), bytes.NewReader(data), PutOptions{Size: cfg.Size,
 			SizeKnown: true, Policy: cfg.Policy})
 		return err
+	}
+	// A first put tells a configuration the namespace refuses (an unknown
+	// policy, a bad name), which would fail every operation of the run,
+	// from a namespace that fails.
+	if err := put(ctx, 0); errors.Is(err, meta.ErrInvalid) {
+		return nil, fmt.Errorf("%w: %w", ErrBenchConfig, err)
 	}
 	if cfg.Op == "get" {
 		if err := c.fill(ctx, cfg, put); err != nil {
