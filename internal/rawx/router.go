@@ -171,11 +171,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) (string, error) {
 		return "info", s.serveInfo(w, r)
 	case "/stat":
 		return "stat", s.serveStat(w, r)
-	case "/list":
-		return "list", s.serveList(w, r)
 	case "/metrics":
 		s.metrics.handler.ServeHTTP(w, r)
 		return "metrics", nil
+	}
+	if err := s.volumeLost(time.Now()); err != nil {
+		return "other", err
+	}
+	if path == "/list" {
+		return "list", s.serveList(w, r)
 	}
 	id, err := chunk.NormalizeID(strings.TrimPrefix(path, "/"))
 	if err != nil {

@@ -101,6 +101,8 @@ type Server struct {
 	stats   *stats
 	metrics *metrics
 	metas   metaCache
+	// volCheck tells whether the volume's path still names the volume.
+	volCheck volumeCheck
 	// create opens a new pending file by its path in the volume; tests
 	// replace it to inject faults.
 	create func(rel string) (file, error)
@@ -130,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.create = s.createPending
+	s.volCheck.every = volumeCheckInterval
 	s.metrics = newMetrics()
 	var err error
 	if s.metas, err = newMetaCache(cfg.MetaCache); err != nil {

@@ -1019,3 +1019,41 @@ func TestClientRefusesHostWithoutPort(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A volume moved away while the server runs is not written to, nor is a
+// new tree made at its path: chunk requests fail with 503 until the volume
+// is back.
+func TestMovedVolumeIsRefused(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1"},
+		func(s *Server) { s.volCheck.every = 0 })
+	var c Client
+	data := []byte("moved")
+	put := func(n int) error {
+		id := testID(n)
+		_, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data), int64(len(data)))
+		return err
+	}
+	if err := put(1); err != nil {
+		t.Fatal(err)
+	}
+	vol := srv.cfg.Volume
+	if err := os.Rename(vol, vol+".away"); err != nil {
+		t.Fatal(err)
+	}
+	err := put(2)
+	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "restart") {
+		t.Errorf("put to a moved volume: %v, want 503 saying the volume is gone", err)
+	}
+	if _, _, err := c.Get(ctx, ChunkURL(addr, testID(1)), 0, -1); err == nil {
+		t.Error("get from a moved volume succeeded")
+	}
+	if _, err := os.Stat(vol); !os.IsNotExist(err) {
+		t.Errorf("a directory was made at the moved volume's path: %v", err)
+	}
+	if err := os.Rename(vol+".away", vol); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(2); err != nil {
+		t.Errorf("put once the volume is back: %v", err)
+	}
+}

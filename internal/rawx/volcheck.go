@@ -1,0 +1,66 @@
+package rawx
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// volumeCheckInterval is how often requests find out whether the volume's
+// path still leads to the directory the server opened.
+const volumeCheckInterval = time.Second
+
+// volumeCheck remembers the last verdict on the volume's path.
+type volumeCheck struct {
+	every time.Duration
+	last  atomic.Int64          // when the path was last checked, in Unix nanoseconds
+	err   atomic.Pointer[error] // why the volume is out of reach, nil when it is not
+}
+
+// volumeLost returns why the server cannot serve chunks, checking at most
+// once per interval: the volume's path no longer leads to the directory
+// the server opened and locked (it was moved, renamed or unmounted).
+// Chunk requests then fail with 503 rather than reach, by their paths, a
+// directory tree the server does not hold: a write there would create one.
+// A volume put back where it was is served again at the next check.
+func (s *Server) volumeLost(now time.Time) error {
+	last := s.volCheck.last.Load()
+	if now.UnixNano()-last >= int64(s.volCheck.every) &&
+		s.volCheck.last.CompareAndSwap(last, now.UnixNano()) {
+		var lost *error
+		if err := s.sameVolume(); err != nil {
+			err = errorf(http.StatusServiceUnavailable, "volume %s: %v: restart the chunk server "+
+				"on the volume's path", s.cfg.Volume, err)
+			lost = &err
+		}
+		s.volCheck.err.Store(lost)
+	}
+	if p := s.volCheck.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// sameVolume returns an error unless the volume's path names the open
+// volume directory.
+func (s *Server) sameVolume() error {
+	var opened unix.Stat_t
+	if err := s.inVolume(func(fd int) error { return unix.Fstat(fd, &opened) }); err != nil {
+		return err
+	}
+	st, err := os.Stat(s.cfg.Volume)
+	if err != nil {
+		return fmt.Errorf("the path leads nowhere (%w)", err)
+	}
+	now, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || uint64(now.Dev) != uint64(opened.Dev) || now.Ino != opened.Ino {
+		return fmt.Errorf("the path no longer leads to the directory the server opened " +
+			"(moved, renamed or unmounted)")
+	}
+	return nil
+}
