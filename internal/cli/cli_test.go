@@ -80,6 +80,15 @@ func TestObjectCommands(t *testing.T) {
 		!strings.Contains(out, `"team":"storage"`) {
 		t.Errorf("container show:\n%s", out)
 	}
+	// Creating it again changes nothing, and says so when asked to.
+	out = mustRun("container", "create", "acct/ctr", "--policy", "THREECOPIES", "--replication", "off")
+	if !strings.Contains(out, "not applied") {
+		t.Errorf("container create of an existing one with settings:\n%s", out)
+	}
+	out = mustRun("container", "show", "acct/ctr", "--json")
+	if !strings.Contains(out, `"replication_enabled":true`) || strings.Contains(out, "THREECOPIES") {
+		t.Errorf("container create changed an existing container:\n%s", out)
+	}
 	if out := mustRun("stat", "acct/ctr/a/b c"); !strings.Contains(out, "2700000") {
 		t.Errorf("stat:\n%s", out)
 	}

@@ -66,6 +66,11 @@ type containerChange struct {
 	props, system, bucket map[string]string
 }
 
+// changes reports whether c asks for any setting.
+func (c containerChange) changes() bool {
+	return len(c.props)+len(c.system)+len(c.bucket) > 0
+}
+
 // newContainerChangeCommand builds create or set: both parse a container
 // name and the settings flags, then apply them through the directory and
 // print what apply returns.
@@ -116,13 +121,15 @@ func newContainerCreateCommand() *cobra.Command {
 	return newContainerChangeCommand("create", "Create a container; an existing one is left as it is",
 		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
 			created, err := dir.ContainerCreate(ctx, c.name.Account, c.name.Container, c.props, c.system)
-			if err == nil {
-				err = updateBucket(ctx, dir, c)
+			switch {
+			case err != nil:
+				return "", err
+			case !created && c.changes():
+				return "already exists, settings not applied (use `gridkeep container set`):", nil
+			case !created:
+				return "already exists:", nil
 			}
-			if !created {
-				return "already exists:", err
-			}
-			return "created", err
+			return "created", updateBucket(ctx, dir, c)
 		})
 }
 
