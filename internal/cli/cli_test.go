@@ -100,6 +100,17 @@ func TestObjectCommands(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
 		t.Error("a failed get left its output file")
 	}
+
+	mustRun("put", "acct/ctr/last", src)
+	if out, code := run(t, "", "container", "delete", "acct/ctr", "--proxy", proxy); code != ExitFail ||
+		!strings.Contains(out, "not empty") {
+		t.Errorf("container delete of a container with an object: exit %d: %s", code, out)
+	}
+	mustRun("rm", "acct/ctr/last")
+	mustRun("container", "delete", "acct/ctr")
+	if out, code := run(t, "", "container", "show", "acct/ctr", "--proxy", proxy); code != ExitFail {
+		t.Errorf("container show after delete: exit %d: %s", code, out)
+	}
 }
 
 func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {

@@ -14,8 +14,9 @@ import (
 )
 
 func newContainerCommand() *cobra.Command {
-	return groupCommand("container", "Create, show and change containers (buckets)",
-		newContainerCreateCommand(), newContainerShowCommand(), newContainerSetCommand())
+	return groupCommand("container", "Create, show, change and delete containers (buckets)",
+		newContainerCreateCommand(), newContainerShowCommand(), newContainerSetCommand(),
+		newContainerDeleteCommand())
 }
 
 // containerFlags are the settings create and set share.
@@ -194,6 +195,33 @@ func newContainerShowCommand() *cobra.Command {
 			fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(c.Properties[k]))
 		}
 		return w.Flush()
+	}
+	return cmd
+}
+
+func newContainerDeleteCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete ACCOUNT/CONTAINER",
+		Short: "Delete an empty container",
+		Long: "Delete a container. One that still holds objects, delete markers and " +
+			"old versions included, is refused." + clientExitCodes,
+		Args: cobra.ExactArgs(1),
+	}
+	proxy := addProxyFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := parseContainerName(args[0])
+		if err != nil {
+			return err
+		}
+		dir, err := dirClient(*proxy)
+		if err != nil {
+			return err
+		}
+		if err := dir.ContainerDestroy(cmd.Context(), name.Account, name.Container); err != nil {
+			return request{op: "container delete", name: name, proxy: *proxy}.explain(err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", visible(name.Account+"/"+name.Container))
+		return nil
 	}
 	return cmd
 }

@@ -76,6 +76,9 @@ func (r request) explain(err error) error {
 	case errors.Is(err, meta.ErrNoSuchContainer):
 		msg = fmt.Sprintf("no such container %s (create it with `gridkeep container create %s`)",
 			container, shellArg(container))
+	case errors.Is(err, meta.ErrContainerNotEmpty):
+		msg = fmt.Sprintf("container %s is not empty (`gridkeep ls --versions %s` lists what it "+
+			"holds, `gridkeep rm` deletes it)", container, shellArg(container))
 	case errors.Is(err, meta.ErrNoSuchObject) && r.version != 0:
 		msg = fmt.Sprintf("no version %d of this object (`gridkeep ls --versions %s` lists its versions)",
 			r.version, shellArg(r.target()))
