@@ -2,6 +2,7 @@ package object_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -31,11 +32,18 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s: %+v", op, res)
 		}
 	}
+	// A configuration the namespace refuses stops the run at once.
+	if _, err := oc.Bench(ctx, object.BenchConfig{Op: "put", Size: 1, Concurrency: 1,
+		Duration: time.Minute, Policy: "NOPE"}); !errors.Is(err, object.ErrBenchConfig) {
+		t.Errorf("a run with an unknown policy: %v, want ErrBenchConfig", err)
+	}
 	// Failing puts are counted, and a worker failing again and again
 	// pauses longer each time: 10+20+40+80+160 ms fit in 400 ms.
-	res, _ := oc.Bench(ctx, object.BenchConfig{Op: "put", Size: 1, Concurrency: 1,
-		Duration: 400 * time.Millisecond, Policy: "NOPE"})
-	if res.OK != 0 || res.Errors == 0 || res.Errors > 8 || res.LastErr == nil {
+	down, _ := meta.NewClient("http://127.0.0.1:1", meta.ClientOptions{}) // nothing listens there
+	downClient := &object.Client{Dir: down, Rawx: &rawx.Client{}}
+	res, _ := downClient.Bench(ctx, object.BenchConfig{Op: "put", Size: 1, Concurrency: 1,
+		Duration: 400 * time.Millisecond})
+	if res == nil || res.OK != 0 || res.Errors == 0 || res.Errors > 8 || res.LastErr == nil {
 		t.Errorf("a run of failing puts measured %+v, want 1 to 8 errors", res)
 	}
 	if _, err := oc.Bench(ctx, object.BenchConfig{Op: "delete", Concurrency: 1, Duration: time.Second}); err == nil {
