@@ -44,8 +44,10 @@ type Options struct {
 	// Heartbeat is how often the server tells a waiting member that its
 	// subscription is alive. A member that hears nothing for two
 	// heartbeats (its process or the server stalled, the network dropped
-	// traffic) subscribes again. Zero means 15 seconds; otherwise it must
-	// be between half a second and 30 seconds.
+	// traffic) subscribes again. A pull that the client or the server
+	// lost under load is found the same way, so the heartbeat bounds how
+	// long such a member stalls. Zero means DefaultHeartbeat; otherwise it
+	// must be between half a second and 30 seconds.
 	Heartbeat time.Duration
 	// Logger receives handler failures, dead letters and the failures of
 	// subscriptions; nil discards them.
@@ -75,11 +77,20 @@ func (o Options) withDefaults() Options {
 	if o.Prefetch <= 0 {
 		o.Prefetch = 16
 	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
+
+// DefaultHeartbeat is Options.Heartbeat when it is zero: a stalled member
+// subscribes again within 10 seconds. (The NATS client's own default, 15
+// seconds, left the reverse index of a loaded namespace half a minute
+// behind after such a stall.)
+const DefaultHeartbeat = 5 * time.Second
 
 // The bounds of Options.Heartbeat, those of the NATS client.
 const (

@@ -193,12 +193,9 @@ func (b *Bus) lasting(err error) bool {
 // at most batch events at a time to its handler.
 func (b *Bus) pullOptions(batch int) []jetstream.PullMessagesOpt {
 	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(max(b.opts.Prefetch, batch))}
-	if hb := b.opts.Heartbeat; hb > 0 {
-		// A pull request must last at least two heartbeats.
-		opts = append(opts, jetstream.PullHeartbeat(hb),
-			jetstream.PullExpiry(max(30*time.Second, 2*hb)))
-	}
-	return opts
+	// A pull request must last at least two heartbeats.
+	hb := b.opts.Heartbeat
+	return append(opts, jetstream.PullHeartbeat(hb), jetstream.PullExpiry(max(30*time.Second, 2*hb)))
 }
 
 // consumer returns the durable consumer of g, created or updated only
