@@ -60,7 +60,10 @@ func TestObjectCommands(t *testing.T) {
 		return out
 	}
 	mustRun("container", "create", "acct/ctr", "--property", "team=storage", "--replication", "on")
-	mustRun("put", "--policy", "TWOCOPIES", "acct/ctr/a/b c", src)
+	if out := mustRun("put", "--policy", "TWOCOPIES", "acct/ctr/a/b c", src); !strings.Contains(out,
+		"3 metachunks in 6 chunk copies") {
+		t.Errorf("put summary:\n%s", out)
+	}
 	dst := filepath.Join(dir, "dst")
 	mustRun("get", "acct/ctr/a/b c", "-o", dst)
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {

@@ -188,8 +188,13 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, %d chunks\n",
-			visible(name.String()), o.Size, o.Version, visible(o.ContentID), len(o.Chunks))
+		positions := map[string]bool{}
+		for _, c := range o.Chunks {
+			positions[c.Pos] = true
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, "+
+			"%d metachunks in %d chunk copies\n", visible(name.String()), o.Size, o.Version,
+			visible(o.ContentID), len(positions), len(o.Chunks))
 		return nil
 	}
 	return cmd
