@@ -207,3 +207,28 @@ func TestUnserved(t *testing.T) {
 		t.Errorf("with 12 chunk servers, Unserved() = %q", got)
 	}
 }
+
+// When one copy of a put fails, the error names that copy's chunk server
+// and why, not another copy whose upload was ended because of it.
+func TestPutErrorNamesTheFailingCopy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns, oc := start(t, t.TempDir())
+	defer ns.Close()
+	bad := ns.Rawx[1]
+	if err := os.Rename(bad.Volume, bad.Volume+".away"); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 1<<20)
+	_, err := oc.Put(ctx, object.Name{Account: "acct", Container: "ctr", Path: "o"},
+		bytes.NewReader(payload), object.PutOptions{Size: int64(len(payload)), SizeKnown: true,
+			Policy: "THREECOPIES"})
+	if err == nil {
+		t.Fatal("a put with a copy on a lost volume succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, bad.Addr) || !strings.Contains(msg, "503") ||
+		strings.Contains(msg, "chunk upload ended") {
+		t.Errorf("put error %q: want the failing server %s and its 503", msg, bad.Addr)
+	}
+}

@@ -151,7 +151,11 @@ func (w *writer) putMetachunk(ctx context.Context, copies []meta.Chunk, src io.R
 		go func() {
 			defer wg.Done()
 			results[i], errs[i] = w.c.Rawx.Put(ctx, address(cp), m, pr, length)
-			pr.CloseWithError(errors.Join(errs[i], errCopyDone))
+			end := errCopyDone
+			if errs[i] != nil {
+				end = fmt.Errorf("%w: %w", errCopyDone, errs[i])
+			}
+			pr.CloseWithError(end)
 		}()
 	}
 	n, copyErr := w.fanOut(src, pipes)
@@ -172,7 +176,9 @@ func (w *writer) putMetachunk(ctx context.Context, copies []meta.Chunk, src io.R
 // errCopyDone ends a pipe whose upload has returned.
 var errCopyDone = errors.New("chunk upload ended")
 
-// fanOut copies src into every pipe and returns the bytes copied.
+// fanOut copies src into every pipe and returns the bytes copied. A pipe
+// that refuses a write belongs to an upload that ended: its error wraps
+// errCopyDone, and the upload's own error tells why.
 func (w *writer) fanOut(src io.Reader, pipes []*io.PipeWriter) (int64, error) {
 	bp := copyPool.Get().(*[]byte)
 	defer copyPool.Put(bp)
@@ -183,7 +189,7 @@ func (w *writer) fanOut(src io.Reader, pipes []*io.PipeWriter) (int64, error) {
 		if k > 0 {
 			for _, pw := range pipes {
 				if _, werr := pw.Write(buf[:k]); werr != nil {
-					return n, werr
+					return n, fmt.Errorf("%w: %w", errCopyDone, werr)
 				}
 			}
 			n += int64(k)
@@ -199,7 +205,9 @@ func (w *writer) fanOut(src io.Reader, pipes []*io.PipeWriter) (int64, error) {
 }
 
 // remember records the copies that were stored, so that a failure can
-// delete them, and returns the first upload error.
+// delete them, and returns the first upload error that was not caused by
+// another copy's: when a copy fails, the uploads of the others end with
+// its error, and it is the one that tells what went wrong.
 func (w *writer) remember(copies []meta.Chunk, results []rawx.PutResult, errs []error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -208,7 +216,7 @@ func (w *writer) remember(copies []meta.Chunk, results []rawx.PutResult, errs []
 		if errs[i] == nil {
 			cp.Size, cp.Hash, cp.Score = results[i].Size, results[i].Hash, 0
 			w.written = append(w.written, cp)
-		} else if first == nil {
+		} else if first == nil || errors.Is(first, errCopyDone) && !errors.Is(errs[i], errCopyDone) {
 			first = errs[i]
 		}
 	}
