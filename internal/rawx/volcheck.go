@@ -3,9 +3,7 @@ package rawx
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -49,16 +47,14 @@ func (s *Server) volumeLost(now time.Time) error {
 // sameVolume returns an error unless the volume's path names the open
 // volume directory.
 func (s *Server) sameVolume() error {
-	var opened unix.Stat_t
+	var opened, named unix.Stat_t
 	if err := s.inVolume(func(fd int) error { return unix.Fstat(fd, &opened) }); err != nil {
 		return err
 	}
-	st, err := os.Stat(s.cfg.Volume)
-	if err != nil {
+	if err := unix.Stat(s.cfg.Volume, &named); err != nil {
 		return fmt.Errorf("the path leads nowhere (%w)", err)
 	}
-	now, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || uint64(now.Dev) != uint64(opened.Dev) || now.Ino != opened.Ino {
+	if named.Dev != opened.Dev || named.Ino != opened.Ino {
 		return fmt.Errorf("the path no longer leads to the directory the server opened " +
 			"(moved, renamed or unmounted)")
 	}
