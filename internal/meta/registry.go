@@ -158,6 +158,19 @@ func (r *Registry) Heartbeat(typ, id string, free, total int64) error {
 	return nil
 }
 
+// Down makes a service count as dead at once, until its next heartbeat:
+// placement skips it, and it is still resolved by id.
+func (r *Registry) Down(typ, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.services[serviceKey{typ, id}]
+	if !ok {
+		return fmt.Errorf("down %s %s: %w", typ, id, ErrNoSuchService)
+	}
+	s.LastSeen = time.Time{}
+	return nil
+}
+
 // Deregister forgets a service.
 func (r *Registry) Deregister(typ, id string) error {
 	r.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gridkeep/gridkeep/internal/agent"
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/event/natsbus"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -45,9 +47,21 @@ type Options struct {
 	// Fsync makes every acknowledged write survive a power loss: chunk
 	// servers sync each chunk, the directory syncs each commit. Without it
 	// a killed process still loses nothing it acknowledged.
-	Fsync  bool
-	Logger *slog.Logger
+	Fsync bool
+	// NewVolumes names chunk servers (rawx-N) whose volume may start empty
+	// although the reverse index lists chunks on it: a disk replaced after
+	// a loss, whose chunks are then rebuilt with `gridkeep rebuild --volume`.
+	// Any other such volume that is missing, or has no identity, stops the
+	// start (see ErrVolumeLost).
+	NewVolumes []string
+	Logger     *slog.Logger
 }
+
+// ErrVolumeLost is returned by Start for a chunk server whose volume is
+// missing or empty while the reverse index lists chunks on it: its disk is
+// not mounted, or was lost. Starting it empty would take its share of the
+// writes while the chunks it held stay out of reach.
+var ErrVolumeLost = errors.New("volume lost")
 
 // Port offsets from Options.PortBase.
 const (
@@ -67,6 +81,7 @@ type Namespace struct {
 
 	opts    Options
 	log     *slog.Logger
+	servers []*rawx.Server // the chunk servers of Rawx, in order
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func() error // run in reverse order by Close
@@ -165,7 +180,7 @@ func (ns *Namespace) start(ctx context.Context) error {
 		return pub.Close(cctx)
 	})
 	for i := 1; i <= ns.opts.Rawx; i++ {
-		if err := ns.startRawx(i, pub); err != nil {
+		if err := ns.startRawx(ctx, i, pub, rdirStore); err != nil {
 			return err
 		}
 	}
@@ -288,9 +303,12 @@ func (ns *Namespace) Unserved() []string {
 	return out
 }
 
-func (ns *Namespace) startRawx(i int, pub event.Publisher) error {
+func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, index rdir.Store) error {
 	info := RawxInfo{ServiceID: "rawx-" + strconv.Itoa(i),
 		Volume: filepath.Join(ns.opts.Data, "rawx-"+strconv.Itoa(i))}
+	if err := ns.checkVolume(ctx, info, index); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(info.Volume, 0o755); err != nil {
 		return fmt.Errorf("namespace: %w", err)
 	}
@@ -315,7 +333,31 @@ func (ns *Namespace) startRawx(i int, pub event.Publisher) error {
 		return hs.Shutdown(ctx)
 	})
 	ns.Rawx = append(ns.Rawx, info)
+	ns.servers = append(ns.servers, srv)
 	return ns.register(info)
+}
+
+// checkVolume returns ErrVolumeLost when the volume of info is missing or
+// has no identity yet while the reverse index lists chunks on it, unless
+// Options.NewVolumes names it.
+func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.Store) error {
+	if id, err := chunk.ReadVolume(info.Volume); err == nil && id.ServiceID != "" {
+		return nil
+	}
+	if slices.Contains(ns.opts.NewVolumes, info.ServiceID) {
+		return nil
+	}
+	page, err := index.Fetch(ctx, info.ServiceID, rdir.ListOptions{Limit: 1})
+	switch {
+	case errors.Is(err, rdir.ErrNoVolume) || err == nil && len(page.Records) == 0:
+		return nil // a new volume, or one that held nothing
+	case err != nil:
+		return fmt.Errorf("namespace: %s: %w", info.ServiceID, err)
+	}
+	return fmt.Errorf("namespace: %w: %s is missing or empty, but the reverse index lists chunks "+
+		"on %s (is its disk mounted?); to start it empty on a replaced disk, name it in "+
+		"--new-volume and rebuild its chunks with `gridkeep rebuild --volume %s`",
+		ErrVolumeLost, info.Volume, info.ServiceID, info.ServiceID)
 }
 
 // register announces a chunk server to the directory with its free space.
@@ -325,19 +367,38 @@ func (ns *Namespace) register(r RawxInfo) error {
 		Volume: r.ServiceID, Free: free, Total: total})
 }
 
-// heartbeat refreshes the chunk servers' registrations until ctx is done.
+// heartbeat refreshes the chunk servers' registrations every second until
+// ctx is done. A chunk server whose volume is out of reach (moved or
+// unmounted under it) is marked down, so that no copy is placed on it,
+// until its volume is back.
 func (ns *Namespace) heartbeat(ctx context.Context) error {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	lost := make([]bool, len(ns.Rawx))
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
-		for _, r := range ns.Rawx {
-			free, total := diskSpace(r.Volume)
-			if err := ns.Registry.Heartbeat("rawx", r.ServiceID, free, total); err != nil {
+		for i, r := range ns.Rawx {
+			volErr := ns.servers[i].CheckVolume()
+			switch {
+			case volErr != nil && !lost[i]:
+				ns.log.Error("chunk server down: its volume is out of reach", "service_id", r.ServiceID,
+					"err", volErr)
+			case volErr == nil && lost[i]:
+				ns.log.Info("chunk server up: its volume is back", "service_id", r.ServiceID)
+			}
+			lost[i] = volErr != nil
+			var err error
+			if lost[i] {
+				err = ns.Registry.Down("rawx", r.ServiceID)
+			} else {
+				free, total := diskSpace(r.Volume)
+				err = ns.Registry.Heartbeat("rawx", r.ServiceID, free, total)
+			}
+			if err != nil {
 				ns.log.Warn("heartbeat", "service_id", r.ServiceID, "err", err)
 			}
 		}

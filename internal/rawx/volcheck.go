@@ -30,18 +30,33 @@ func (s *Server) volumeLost(now time.Time) error {
 	last := s.volCheck.last.Load()
 	if now.UnixNano()-last >= int64(s.volCheck.every) &&
 		s.volCheck.last.CompareAndSwap(last, now.UnixNano()) {
-		var lost *error
-		if err := s.sameVolume(); err != nil {
-			err = errorf(http.StatusServiceUnavailable, "volume %s: %v: restart the chunk server "+
-				"on the volume's path", s.cfg.Volume, err)
-			lost = &err
-		}
-		s.volCheck.err.Store(lost)
+		return s.checkVolume()
 	}
 	if p := s.volCheck.err.Load(); p != nil {
 		return *p
 	}
 	return nil
+}
+
+// CheckVolume returns an error, the one chunk requests then get, when the
+// volume's path no longer leads to the directory the server holds. It
+// checks now, whatever the last check found.
+func (s *Server) CheckVolume() error {
+	s.volCheck.last.Store(time.Now().UnixNano())
+	return s.checkVolume()
+}
+
+// checkVolume checks the volume's path and records the verdict.
+func (s *Server) checkVolume() error {
+	err := s.sameVolume()
+	if err == nil {
+		s.volCheck.err.Store(nil)
+		return nil
+	}
+	err = errorf(http.StatusServiceUnavailable, "volume %s: %v: put the volume back at its path, "+
+		"or restart the chunk server on the path it has now", s.cfg.Volume, err)
+	s.volCheck.err.Store(&err)
+	return err
 }
 
 // sameVolume returns an error unless the volume's path names the open
