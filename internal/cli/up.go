@@ -27,6 +27,13 @@ NATS JetStream bus on P+2, N chunk servers on P+201..P+200+N with their
 volumes under DIR, the outbox relay and the event agent. All data lives
 under DIR; stop with Ctrl-C and start again to find it intact.
 
+A volume folder (DIR/rawx-N) that is missing or empty while the reverse
+index lists chunks on it stops the start: its disk is not mounted, or was
+lost. After replacing a lost disk, name it with --new-volume rawx-N to start
+it empty, then rebuild its chunks with gridkeep rebuild --volume rawx-N.
+While running, a chunk server whose volume is moved or unmounted answers
+503 and gets no new copies until the volume is back.
+
 Exit codes: 0 after a clean stop, 1 if a service failed, 2 for bad
 arguments or a data directory or port that cannot be used.`,
 		Args: cobra.NoArgs,
@@ -55,6 +62,8 @@ arguments or a data directory or port that cannot be used.`,
 	f.Int64Var(&opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (default 64 MiB)")
 	f.BoolVar(&opts.Fsync, "fsync", false,
 		"sync every chunk and directory commit to disk before answering (survives power loss)")
+	f.StringArrayVar(&opts.NewVolumes, "new-volume", nil,
+		"chunk server (rawx-N) whose lost volume may start empty, on a replaced disk (repeatable)")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info (access logs), warn, error")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	f.MarkHidden("cpuprofile")

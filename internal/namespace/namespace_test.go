@@ -232,3 +232,85 @@ func TestPutErrorNamesTheFailingCopy(t *testing.T) {
 		t.Errorf("put error %q: want the failing server %s and its 503", msg, bad.Addr)
 	}
 }
+
+// A volume that is missing or empty at start while the reverse index
+// lists chunks on it stops the start, unless named as a new volume.
+func TestLostVolumeStopsStart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data := t.TempDir()
+	ns, oc := start(t, data)
+	o, err := oc.Put(ctx, object.Name{Account: "acct", Container: "ctr", Path: "o"},
+		strings.NewReader("data"), object.PutOptions{Size: 4, SizeKnown: true, Policy: "THREECOPIES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, ctx, ns, o.Chunks)
+	ns.Close()
+
+	vol := filepath.Join(data, "rawx-2")
+	if err := os.Rename(vol, vol+".away"); err != nil {
+		t.Fatal(err)
+	}
+	for _, setup := range []string{"missing", "empty"} {
+		if setup == "empty" { // the mount point of a disk that is not mounted
+			os.Mkdir(vol, 0o755)
+		}
+		ns, err := Start(ctx, Options{Data: data, PortBase: -1})
+		if !errors.Is(err, ErrVolumeLost) || !strings.Contains(err.Error(), "rawx-2") {
+			t.Errorf("start with rawx-2 %s: %v, want ErrVolumeLost", setup, err)
+		}
+		if ns != nil {
+			ns.Close()
+		}
+		if id, err := chunk.ReadVolume(vol); err == nil && id.ServiceID != "" {
+			t.Errorf("start with rawx-2 %s made a volume there", setup)
+		}
+	}
+	ns, err = Start(ctx, Options{Data: data, PortBase: -1, NewVolumes: []string{"rawx-2"}})
+	if err != nil {
+		t.Fatalf("start with rawx-2 named as new: %v", err)
+	}
+	ns.Close()
+	if id, err := chunk.ReadVolume(vol); err != nil || id.ServiceID != "rawx-2" {
+		t.Errorf("the new volume: %+v, %v", id, err)
+	}
+}
+
+// A chunk server whose volume is moved away while the namespace runs is
+// marked down and gets no copies until the volume is back.
+func TestMovedVolumeGetsNoCopies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns, oc := start(t, t.TempDir())
+	defer ns.Close()
+	bad := ns.Rawx[1]
+	alive := func() bool {
+		svc, err := ns.Registry.Resolve("rawx", bad.ServiceID)
+		return err == nil && svc.Alive
+	}
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			if ctx.Err() != nil {
+				t.Fatalf("%s: %v", what, ctx.Err())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if err := os.Rename(bad.Volume, bad.Volume+".away"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("rawx-2 marked down", func() bool { return !alive() })
+	for i := range 10 {
+		_, err := oc.Put(ctx, object.Name{Account: "acct", Container: "ctr", Path: fmt.Sprint(i)},
+			strings.NewReader("data"), object.PutOptions{Size: 4, SizeKnown: true, Policy: "TWOCOPIES"})
+		if err != nil {
+			t.Fatalf("put %d with rawx-2 down: %v", i, err)
+		}
+	}
+	if err := os.Rename(bad.Volume+".away", bad.Volume); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("rawx-2 up again", alive)
+}
