@@ -69,9 +69,15 @@ func Main(args []string) int {
 // escaped: error messages often hold names from the command line or the
 // namespace.
 func printError(w io.Writer, err error) {
-	if err != nil {
-		fmt.Fprintln(w, "gridkeep:", visibleMessage(err.Error()))
+	if err == nil {
+		return
 	}
+	msg := err.Error()
+	if head, list, ok := strings.Cut(msg, suggestionsHeader); ok {
+		// cobra's suggestions take lines of their own: fold them into one.
+		msg = fmt.Sprintf("%s (did you mean %s?)", head, strings.Join(strings.Fields(list), " or "))
+	}
+	fmt.Fprintln(w, "gridkeep:", visibleMessage(msg))
 }
 
 // exitCode maps the error a command returned to the process exit code.
@@ -107,6 +113,10 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
+// suggestionsHeader opens the suggestions cobra adds to an unknown
+// command error.
+const suggestionsHeader = "\n\nDid you mean this?\n"
+
 // groupCommand returns a command that only holds subcommands. Run with an
 // unknown subcommand or none, it fails as a usage error (cobra would print
 // its help and succeed, so that a script calling a misspelt subcommand
@@ -117,7 +127,11 @@ func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 		Short: short,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+				err := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					err += suggestionsHeader + strings.Join(s, "\n")
+				}
+				return usageError{errors.New(err)}
 			}
 			cmd.SetOut(cmd.ErrOrStderr())
 			cmd.Help()
