@@ -57,6 +57,12 @@ time, 2 bad arguments.`,
 			return usageError{err}
 		}
 		cfg.Size = n
+		// The objects must be reachable by the other commands afterwards.
+		if n, err := parseContainerName(cfg.Account + "/" + cfg.Container); err != nil ||
+			n.Account != cfg.Account || n.Container != cfg.Container {
+			return usagef("--account %q --container %q: want one account and one container name, "+
+				"without '/'", cfg.Account, cfg.Container)
+		}
 		if err := checkLoopback(*proxy, *allowRemote); err != nil {
 			return err
 		}
@@ -66,7 +72,8 @@ time, 2 bad arguments.`,
 		}
 		res, err := oc.Bench(cmd.Context(), cfg)
 		if errors.Is(err, object.ErrBenchConfig) {
-			return usageError{err}
+			return usageError{request{op: "bench " + op, name: object.Name{Account: cfg.Account,
+				Container: cfg.Container}, proxy: *proxy}.explain(err)}
 		}
 		if err != nil {
 			return exitError{ExitFail, err}

@@ -132,6 +132,9 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 		{"container", "set", "acct/ctr/extra", "--property", "a=b"},
 		{"container", "show", "acct/ctr/extra"},
 		{"nosuchcommand"},
+		{"bench", "put", "--account", "a/b"},
+		{"bench", "get", "--container", "c/d"},
+		{"bench", "put", "--warmup", "-1s"},
 		{"ls", "acct", "--nosuchflag"},
 	} {
 		out, code := run(t, "", append(args, "--proxy", proxy)...)
@@ -141,6 +144,15 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	}
 	if out, _ := run(t, "", "ls", "acct", "--proxy", proxy); strings.Contains(out, "ctr") {
 		t.Errorf("bad commands created something:\n%s", out)
+	}
+	// A misspelt command gets cobra's suggestion, on the error's one line.
+	for args, want := range map[string]string{"containr show acct/ctr": "(did you mean container?)",
+		"container delet acct/ctr": "(did you mean delete?)"} {
+		out, code := run(t, "", strings.Fields(args)...)
+		if code != ExitUsage || !strings.Contains(out, want) || strings.Count(out, "\n") > 1 ||
+			strings.Contains(out, `\n`) {
+			t.Errorf("%s: exit %d: %q, want %q on one line", args, code, out, want)
+		}
 	}
 	// Command groups refuse a misspelt subcommand or none.
 	for _, args := range [][]string{{"container", "nosuch", "acct/ctr"}, {"bench", "nosuch"}, {"chunk"}} {

@@ -70,8 +70,10 @@ func (cfg *BenchConfig) validate() error {
 		return fmt.Errorf("%w: size %d out of range", ErrBenchConfig, cfg.Size)
 	case cfg.Concurrency < 1 || cfg.Concurrency > 1024:
 		return fmt.Errorf("%w: concurrency %d: want 1 to 1024", ErrBenchConfig, cfg.Concurrency)
-	case cfg.Duration <= 0 || cfg.Warmup < 0:
-		return fmt.Errorf("%w: duration must be positive", ErrBenchConfig)
+	case cfg.Duration <= 0:
+		return fmt.Errorf("%w: duration %v: must be positive", ErrBenchConfig, cfg.Duration)
+	case cfg.Warmup < 0:
+		return fmt.Errorf("%w: warmup %v: must not be negative", ErrBenchConfig, cfg.Warmup)
 	}
 	return nil
 }
