@@ -96,14 +96,20 @@ type RawxInfo struct {
 }
 
 // Start starts every service and returns once all of them accept
-// requests. Close stops them.
+// requests. Close stops them. A start that fails removes the data
+// directory if it made it.
 func Start(ctx context.Context, opts Options) (*Namespace, error) {
+	_, err := os.Stat(opts.Data)
+	made := opts.Data != "" && errors.Is(err, os.ErrNotExist)
 	if err := opts.withDefaults(); err != nil {
 		return nil, err
 	}
 	ns := &Namespace{opts: opts, log: opts.Logger, errc: make(chan error, 16)}
 	if err := ns.start(ctx); err != nil {
 		ns.Close()
+		if made {
+			os.RemoveAll(opts.Data)
+		}
 		return nil, err
 	}
 	return ns, nil

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -313,4 +314,22 @@ func TestMovedVolumeGetsNoCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil("rawx-2 up again", alive)
+}
+
+// A start that fails leaves no data directory behind when it made it.
+func TestFailedStartRemovesNewData(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := ln.Addr().(*net.TCPAddr).Port
+	data := filepath.Join(t.TempDir(), "data")
+	if ns, err := Start(context.Background(), Options{Data: data, PortBase: taken}); err == nil {
+		ns.Close()
+		t.Fatal("a start on a port in use succeeded")
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed start left its data directory: %v", err)
+	}
 }
