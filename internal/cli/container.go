@@ -162,11 +162,7 @@ func newContainerShowCommand() *cobra.Command {
 	proxy := addProxyFlag(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseContainerName(args[0])
-		if err != nil {
-			return err
-		}
-		dir, err := dirClient(*proxy)
+		name, dir, err := containerArg(args[0], *proxy)
 		if err != nil {
 			return err
 		}
@@ -209,11 +205,7 @@ func newContainerDeleteCommand() *cobra.Command {
 	}
 	proxy := addProxyFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, err := parseContainerName(args[0])
-		if err != nil {
-			return err
-		}
-		dir, err := dirClient(*proxy)
+		name, dir, err := containerArg(args[0], *proxy)
 		if err != nil {
 			return err
 		}
@@ -224,6 +216,17 @@ func newContainerDeleteCommand() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// containerArg parses a command's ACCOUNT/CONTAINER argument and returns
+// it with a client of the directory at proxy.
+func containerArg(arg, proxy string) (object.Name, *meta.Client, error) {
+	name, err := parseContainerName(arg)
+	if err != nil {
+		return object.Name{}, nil, err
+	}
+	dir, err := dirClient(proxy)
+	return name, dir, err
 }
 
 func sortedKeys(m map[string]string) []string {
