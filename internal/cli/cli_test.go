@@ -61,7 +61,7 @@ func TestObjectCommands(t *testing.T) {
 	}
 	mustRun("container", "create", "acct/ctr", "--property", "team=storage", "--replication", "on")
 	if out := mustRun("put", "--policy", "TWOCOPIES", "acct/ctr/a/b c", src); !strings.Contains(out,
-		"3 metachunks in 6 chunk copies") {
+		"3 metachunks in 6 chunk files") {
 		t.Errorf("put summary:\n%s", out)
 	}
 	dst := filepath.Join(dir, "dst")

@@ -192,9 +192,9 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		for _, c := range o.Chunks {
 			positions[c.Pos] = true
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, "+
-			"%d metachunks in %d chunk copies\n", visible(name.String()), o.Size, o.Version,
-			visible(o.ContentID), len(positions), len(o.Chunks))
+		fmt.Fprintf(cmd.OutOrStdout(), "stored %s: %d bytes, version %d, content %s, %s in %s\n",
+			visible(name.String()), o.Size, o.Version, visible(o.ContentID),
+			plural(int64(len(positions)), "metachunk"), plural(int64(len(o.Chunks)), "chunk file"))
 		return nil
 	}
 	return cmd
