@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -43,5 +44,48 @@ func TestUnmarshalErrors(t *testing.T) {
 	}
 	if err := Unmarshal([]byte(`{"a": "b"}`), &m); err != nil || m["a"] != "b" {
 		t.Errorf("good JSON: %v, %v", m, err)
+	}
+}
+
+// envelope has the shape of an event envelope: strings, a number, a
+// nested object and raw data.
+type envelope struct {
+	Event string `json:"event"`
+	When  int64  `json:"when"`
+	URL   *struct {
+		NS      string `json:"ns,omitempty"`
+		Account string `json:"account,omitempty"`
+		User    string `json:"user,omitempty"`
+		ID      string `json:"id,omitempty"`
+	} `json:"url,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// BenchmarkUnmarshal decodes a chunk event's envelope with encoding/json
+// and with Unmarshal.
+func BenchmarkUnmarshal(b *testing.B) {
+	id := strings.Repeat("0123456789ABCDEF", 4)
+	data, err := json.Marshal(map[string]any{"event": "storage.chunk.new", "when": 1733400000000000,
+		"url":        map[string]string{"ns": "OPENIO", "account": "acct", "user": "ctr", "id": id},
+		"request_id": "req", "data": json.RawMessage(`{"volume_id":"127.0.0.1:6201","chunk_id":"` + id +
+			`","container_id":"` + id + `","content_path":"a/b","content_version":"1733400000000000",` +
+			`"chunk_hash":"` + id[:32] + `","chunk_size":"4096","chunk_position":"0"}`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, impl := range []struct {
+		name      string
+		unmarshal func([]byte, any) error
+	}{{"encoding-json", json.Unmarshal}, {"jsonx", Unmarshal}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var e envelope
+				if err := impl.unmarshal(data, &e); err != nil || e.When == 0 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
