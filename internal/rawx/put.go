@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -206,6 +207,14 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 	}
 	pending := final + chunk.PendingSuffix
 	f, err := s.create(pending)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The chunk's directory was removed since the server made it (a
+		// damaged folder cleaned by hand): make it again.
+		s.dirs.Delete(s.cfg.Layout.Dir(id))
+		if err = s.ensureDir(id); err == nil {
+			f, err = s.create(pending)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -1057,3 +1057,24 @@ func TestMovedVolumeIsRefused(t *testing.T) {
 		t.Errorf("put once the volume is back: %v", err)
 	}
 }
+
+// A chunk directory removed while the server runs is made again by the
+// next upload into it.
+func TestRemovedChunkDirIsMadeAgain(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS", ServiceID: "rawx-1"})
+	var c Client
+	data := []byte("again")
+	first := testID(1)
+	second := first[:3] + strings.Repeat("0", len(first)-3) // same directory
+	for i, id := range []string{first, second} {
+		if i == 1 {
+			if err := os.RemoveAll(filepath.Join(srv.cfg.Volume, first[:3])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), bytes.NewReader(data),
+			int64(len(data))); err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+	}
+}
