@@ -154,6 +154,16 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 			t.Errorf("%s: exit %d: %q, want %q on one line", args, code, out, want)
 		}
 	}
+	// up refuses a --new-volume that names no chunk server, before making
+	// anything.
+	data := filepath.Join(t.TempDir(), "data")
+	if out, code := run(t, "", "up", "--data", data, "--new-volume", "rawx-9"); code != ExitUsage ||
+		!strings.Contains(out, "rawx-1 to rawx-3") {
+		t.Errorf("up --new-volume rawx-9: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("a refused up made its data folder: %v", err)
+	}
 	// Command groups refuse a misspelt subcommand or none.
 	for _, args := range [][]string{{"container", "nosuch", "acct/ctr"}, {"bench", "nosuch"}, {"chunk"}} {
 		if out, code := run(t, "", args...); code != ExitUsage {

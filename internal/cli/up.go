@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -30,7 +32,10 @@ under DIR; stop with Ctrl-C and start again to find it intact.
 A volume folder (DIR/rawx-N) that is missing or empty while the reverse
 index lists chunks on it stops the start: its disk is not mounted, or was
 lost. After replacing a lost disk, name it with --new-volume rawx-N to start
-it empty, then rebuild its chunks with gridkeep rebuild --volume rawx-N.
+it empty, then put its copies back on it: gridkeep check volume rawx-N
+--output-for-chunk-rebuild FILE, then gridkeep rebuild --input-file FILE.
+(rebuild --volume is for a volume lost for good: it makes the copies
+elsewhere.)
 While running, a chunk server whose volume is moved or unmounted answers
 503 and gets no new copies until the volume is back.
 
@@ -80,6 +85,13 @@ func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
 	if opts.PortBase == 0 {
 		opts.PortBase = -1 // every service on a free port
 	}
+	for _, v := range opts.NewVolumes {
+		if n, err := strconv.Atoi(strings.TrimPrefix(v, "rawx-")); err != nil ||
+			!strings.HasPrefix(v, "rawx-") || n < 1 || n > opts.Rawx {
+			return usagef("--new-volume %q: want the id of one of the chunk servers, rawx-1 to rawx-%d",
+				v, opts.Rawx)
+		}
+	}
 	ns, err := namespace.Start(ctx, opts)
 	if err != nil {
 		return usageError{err}
@@ -105,6 +117,11 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 		fmt.Fprintf(w, "chunk server %s\thttp://%s\t%s\n", visible(r.ServiceID), r.Addr, visible(r.Volume))
 	}
 	w.Flush()
+	for _, id := range ns.Replaced {
+		fmt.Fprintf(out, "\nnote: %s started on an empty volume; put its copies back with `gridkeep "+
+			"check volume %s --output-for-chunk-rebuild FILE`, then `gridkeep rebuild --input-file FILE`\n",
+			id, id)
+	}
 	for _, vol := range ns.Unserved() {
 		fmt.Fprintf(out, "\nwarning: %s is not served (--rawx %d): the copies it holds are "+
 			"out of reach until a start with more chunk servers\n", visible(vol), opts.Rawx)

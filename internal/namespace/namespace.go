@@ -50,7 +50,7 @@ type Options struct {
 	Fsync bool
 	// NewVolumes names chunk servers (rawx-N) whose volume may start empty
 	// although the reverse index lists chunks on it: a disk replaced after
-	// a loss, whose chunks are then rebuilt with `gridkeep rebuild --volume`.
+	// a loss, whose copies the checker and the rebuilder then put back.
 	// Any other such volume that is missing, or has no identity, stops the
 	// start (see ErrVolumeLost).
 	NewVolumes []string
@@ -76,6 +76,9 @@ type Namespace struct {
 	RdirURL  string     // reverse index API
 	NATSURL  string     // the embedded bus, for other processes
 	Rawx     []RawxInfo // chunk servers, in order
+	// Replaced are the chunk servers started empty, as Options.NewVolumes
+	// allowed, although the reverse index lists chunks on them.
+	Replaced []string
 	Store    *sqlstore.Store
 	Registry *meta.Registry
 
@@ -350,19 +353,19 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 	if id, err := chunk.ReadVolume(info.Volume); err == nil && id.ServiceID != "" {
 		return nil
 	}
-	if slices.Contains(ns.opts.NewVolumes, info.ServiceID) {
-		return nil
-	}
 	page, err := index.Fetch(ctx, info.ServiceID, rdir.ListOptions{Limit: 1})
 	switch {
 	case errors.Is(err, rdir.ErrNoVolume) || err == nil && len(page.Records) == 0:
 		return nil // a new volume, or one that held nothing
 	case err != nil:
 		return fmt.Errorf("namespace: %s: %w", info.ServiceID, err)
+	case slices.Contains(ns.opts.NewVolumes, info.ServiceID):
+		ns.Replaced = append(ns.Replaced, info.ServiceID)
+		return nil
 	}
 	return fmt.Errorf("namespace: %w: %s is missing or empty, but the reverse index lists chunks "+
-		"on %s (is its disk mounted?); to start it empty on a replaced disk, name it in "+
-		"--new-volume and rebuild its chunks with `gridkeep rebuild --volume %s`",
+		"on %s (is its disk mounted?); to start it empty on a replaced disk, add `--new-volume %s`, "+
+		"then put its copies back (see `gridkeep up --help`)",
 		ErrVolumeLost, info.Volume, info.ServiceID, info.ServiceID)
 }
 
@@ -394,7 +397,7 @@ func (ns *Namespace) heartbeat(ctx context.Context) error {
 				ns.log.Error("chunk server down: its volume is out of reach", "service_id", r.ServiceID,
 					"err", volErr)
 			case volErr == nil && lost[i]:
-				ns.log.Info("chunk server up: its volume is back", "service_id", r.ServiceID)
+				ns.log.Warn("chunk server up again: its volume is back", "service_id", r.ServiceID)
 			}
 			lost[i] = volErr != nil
 			var err error

@@ -273,6 +273,9 @@ func TestLostVolumeStopsStart(t *testing.T) {
 		t.Fatalf("start with rawx-2 named as new: %v", err)
 	}
 	ns.Close()
+	if !slices.Equal(ns.Replaced, []string{"rawx-2"}) {
+		t.Errorf("replaced volumes %v, want rawx-2", ns.Replaced)
+	}
 	if id, err := chunk.ReadVolume(vol); err != nil || id.ServiceID != "rawx-2" {
 		t.Errorf("the new volume: %+v, %v", id, err)
 	}
