@@ -114,6 +114,10 @@ func TestObjectCommands(t *testing.T) {
 	if out, code := run(t, "", "container", "show", "acct/ctr", "--proxy", proxy); code != ExitFail {
 		t.Errorf("container show after delete: exit %d: %s", code, out)
 	}
+	if out, code := run(t, "", "container", "delete", "acct/ctr", "--proxy", proxy); code != ExitFail ||
+		!strings.Contains(out, "no such container") || strings.Contains(out, "create it") {
+		t.Errorf("container delete of a missing container: exit %d: %s", code, out)
+	}
 }
 
 func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {

@@ -73,6 +73,8 @@ func (r request) explain(err error) error {
 	case errors.Is(err, meta.ErrNoSuchAccount):
 		msg = fmt.Sprintf("no such account %s (an account is created with its first container: "+
 			"`gridkeep container create %s`)", n.Account, shellArg(n.Account+"/CONTAINER"))
+	case errors.Is(err, meta.ErrNoSuchContainer) && r.op == "container delete":
+		msg = "no such container " + container
 	case errors.Is(err, meta.ErrNoSuchContainer):
 		msg = fmt.Sprintf("no such container %s (create it with `gridkeep container create %s`)",
 			container, shellArg(container))
