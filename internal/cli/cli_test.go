@@ -92,6 +92,17 @@ func TestObjectCommands(t *testing.T) {
 	if !strings.Contains(out, `"replication_enabled":true`) || strings.Contains(out, "THREECOPIES") {
 		t.Errorf("container create changed an existing container:\n%s", out)
 	}
+	// A property is removed with --unset, not with an empty value.
+	mustRun("container", "set", "acct/ctr", "--property", "gone=soon")
+	mustRun("container", "set", "acct/ctr", "--unset", "gone")
+	if out := mustRun("container", "show", "acct/ctr", "--json"); strings.Contains(out, "gone") ||
+		!strings.Contains(out, `"team":"storage"`) {
+		t.Errorf("container set --unset:\n%s", out)
+	}
+	if out, code := run(t, "", "container", "set", "acct/ctr", "--unset", "k", "--property", "k=v",
+		"--proxy", proxy); code != ExitUsage {
+		t.Errorf("--unset and --property of one key: exit %d: %s", code, out)
+	}
 	if out := mustRun("stat", "acct/ctr/a/b c"); !strings.Contains(out, "2700000") {
 		t.Errorf("stat:\n%s", out)
 	}

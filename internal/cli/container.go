@@ -22,6 +22,7 @@ func newContainerCommand() *cobra.Command {
 // containerFlags are the settings create and set share.
 type containerFlags struct {
 	props       []string
+	unset       []string // set only
 	policy      string
 	versions    string
 	replication string
@@ -65,11 +66,12 @@ func (f *containerFlags) parse() (props, system, bucket map[string]string, err e
 type containerChange struct {
 	name                  object.Name
 	props, system, bucket map[string]string
+	unset                 []string // user properties to remove
 }
 
 // changes reports whether c asks for any setting.
 func (c containerChange) changes() bool {
-	return len(c.props)+len(c.system)+len(c.bucket) > 0
+	return len(c.props)+len(c.system)+len(c.bucket)+len(c.unset) > 0
 }
 
 // newContainerChangeCommand builds create or set: both parse a container
@@ -86,6 +88,9 @@ func newContainerChangeCommand(use, short string,
 	}
 	proxy := addProxyFlag(cmd)
 	f.add(cmd)
+	if use == "set" {
+		cmd.Flags().StringArrayVar(&f.unset, "unset", nil, "remove the user property KEY (repeatable)")
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var c containerChange
 		var err error
@@ -95,6 +100,12 @@ func newContainerChangeCommand(use, short string,
 		if c.props, c.system, c.bucket, err = f.parse(); err != nil {
 			return err
 		}
+		for _, k := range f.unset {
+			if _, ok := c.props[k]; ok || k == "" {
+				return usagef("--unset %q: want a property name that --property does not set", k)
+			}
+		}
+		c.unset = f.unset
 		dir, err := dirClient(*proxy)
 		if err != nil {
 			return err
@@ -137,8 +148,14 @@ func newContainerCreateCommand() *cobra.Command {
 func newContainerSetCommand() *cobra.Command {
 	return newContainerChangeCommand("set", "Set properties, policies or replication of a container",
 		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
-			if len(c.props) == 0 && len(c.system) == 0 && c.bucket == nil {
+			if !c.changes() {
 				return "", usageError{errNoChange}
+			}
+			if len(c.unset) > 0 {
+				err := dir.ContainerDelProperties(ctx, c.name.Account, c.name.Container, c.unset)
+				if err != nil {
+					return "", err
+				}
 			}
 			if len(c.props) > 0 || len(c.system) > 0 {
 				err := dir.ContainerSetProperties(ctx, c.name.Account, c.name.Container, c.props,

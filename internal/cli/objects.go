@@ -553,4 +553,4 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 	return w.Flush()
 }
 
-var errNoChange = errors.New("nothing to change: give --property, --policy, --versioning or --replication")
+var errNoChange = errors.New("nothing to change: give --property, --unset, --policy, --versioning or --replication")
