@@ -22,7 +22,8 @@ func newBenchObjectCommand(op string) *cobra.Command {
 		Use:   op + " [--proxy URL] [--size 4KiB] [--concurrency 16] [--duration 10s]",
 		Short: "Measure object " + op + "s through the directory and chunk servers",
 		Long: `Measure whole-object ` + op + `s: each worker runs them back to back; objects
-go to ACCOUNT/CONTAINER (default bench/bench) under names unique to the run.
+go to ACCOUNT/CONTAINER (default bench/bench) under names unique to the run,
+and stay there afterwards (a run of 10 s at 2,000 puts a second leaves 20,000).
 A get run first writes the objects it reads. A worker whose operation fails
 pauses before the next, 10 ms doubling to 1 s while the failures go on.
 
