@@ -52,7 +52,7 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 			"cannot read " + filepath.Join(dir, "missing") + ": no such file or directory"},
 		{[]string{"get", "acct/ctr/obj", "-o", filepath.Join(dir, "no", "f")}, ExitUsage,
 			"cannot write " + filepath.Join(dir, "no", "f") + ": no such file or directory"},
-		{[]string{"container", "set", "acct/ctr"}, ExitUsage, "give --property, --policy, --versioning or"},
+		{[]string{"container", "set", "acct/ctr"}, ExitUsage, "give --property, --unset, --policy, --versioning or"},
 		{[]string{"get", "acct/ctr/obj", "--proxy", down}, ExitFail, "get acct/ctr/obj: cannot reach the " +
 			"directory at " + down + ": connect: connection refused (is `gridkeep up` running?"},
 		{[]string{"ls", "acct", "--proxy", "http://bad host"}, ExitUsage,
