@@ -289,6 +289,10 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// Found now, not once the object is read.
+		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
 		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
