@@ -158,6 +158,9 @@ func (ns *Namespace) listen(offset int) (net.Listener, error) {
 }
 
 func (ns *Namespace) start(ctx context.Context) error {
+	if err := ns.lockData(); err != nil {
+		return err
+	}
 	bus, err := ns.startBus(ctx)
 	if err != nil {
 		return err
@@ -290,6 +293,22 @@ func (ns *Namespace) startDirectory(ctx context.Context, committed func()) error
 	}
 	ns.ProxyURL = "http://" + ln.Addr().String()
 	ns.serve(ln, srv)
+	return nil
+}
+
+// lockData takes the data directory for this process until Close, so that
+// a second namespace on it is refused at once, in those words.
+func (ns *Namespace) lockData() error {
+	d, err := os.Open(ns.opts.Data)
+	if err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		d.Close()
+		return fmt.Errorf("namespace: the data directory %s is in use by another process: %w",
+			ns.opts.Data, err)
+	}
+	ns.closers = append(ns.closers, d.Close)
 	return nil
 }
 

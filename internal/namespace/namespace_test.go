@@ -336,3 +336,18 @@ func TestFailedStartRemovesNewData(t *testing.T) {
 		t.Errorf("the failed start left its data directory: %v", err)
 	}
 }
+
+// A second namespace on a data directory in use is refused, saying so.
+func TestDataInUse(t *testing.T) {
+	data := t.TempDir()
+	ns, _ := start(t, data)
+	defer ns.Close()
+	other, err := Start(context.Background(), Options{Data: data, PortBase: -1})
+	if err == nil {
+		other.Close()
+		t.Fatal("a second namespace started on the same data directory")
+	}
+	if !strings.Contains(err.Error(), "data directory "+data+" is in use") {
+		t.Errorf("second start: %v", err)
+	}
+}
