@@ -146,7 +146,8 @@ func newContainerCreateCommand() *cobra.Command {
 }
 
 func newContainerSetCommand() *cobra.Command {
-	return newContainerChangeCommand("set", "Set or remove properties, set the policies or replication of a container",
+	return newContainerChangeCommand("set",
+		"Set or remove properties, set the policies or replication of a container",
 		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
 			if !c.changes() {
 				return "", usageError{errNoChange}

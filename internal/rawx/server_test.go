@@ -1041,7 +1041,8 @@ func TestMovedVolumeIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := put(2)
-	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "put the volume back") {
+	if err == nil || !strings.Contains(err.Error(), "503") ||
+		!strings.Contains(err.Error(), "put the volume back") {
 		t.Errorf("put to a moved volume: %v, want 503 saying the volume is gone", err)
 	}
 	if _, _, err := c.Get(ctx, ChunkURL(addr, testID(1)), 0, -1); err == nil {
