@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -84,13 +82,6 @@ func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
 	}
 	if opts.PortBase == 0 {
 		opts.PortBase = -1 // every service on a free port
-	}
-	for _, v := range opts.NewVolumes {
-		if n, err := strconv.Atoi(strings.TrimPrefix(v, "rawx-")); err != nil ||
-			!strings.HasPrefix(v, "rawx-") || n < 1 || n > opts.Rawx {
-			return usagef("--new-volume %q: want the id of one of the chunk servers, rawx-1 to rawx-%d",
-				v, opts.Rawx)
-		}
 	}
 	ns, err := namespace.Start(ctx, opts)
 	if err != nil {

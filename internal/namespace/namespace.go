@@ -137,6 +137,13 @@ func (o *Options) withDefaults() error {
 	if o.PortBase > 65535-offsetRawx-o.Rawx {
 		return fmt.Errorf("namespace: port base %d is too high", o.PortBase)
 	}
+	for _, id := range o.NewVolumes {
+		if n, err := strconv.Atoi(strings.TrimPrefix(id, "rawx-")); err != nil ||
+			id != rawxID(n) || n < 1 || n > o.Rawx {
+			return fmt.Errorf("namespace: new volume %q: want the id of one of the chunk servers, "+
+				"rawx-1 to rawx-%d", id, o.Rawx)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -296,6 +303,10 @@ func (ns *Namespace) startDirectory(ctx context.Context, committed func()) error
 	return nil
 }
 
+// rawxID is the service id of chunk server i (from 1), also the name of
+// its volume's folder.
+func rawxID(i int) string { return "rawx-" + strconv.Itoa(i) }
+
 // lockData takes the data directory for this process until Close, so that
 // a second namespace on it is refused at once, in those words.
 func (ns *Namespace) lockData() error {
@@ -332,8 +343,7 @@ func (ns *Namespace) Unserved() []string {
 }
 
 func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, index rdir.Store) error {
-	info := RawxInfo{ServiceID: "rawx-" + strconv.Itoa(i),
-		Volume: filepath.Join(ns.opts.Data, "rawx-"+strconv.Itoa(i))}
+	info := RawxInfo{ServiceID: rawxID(i), Volume: filepath.Join(ns.opts.Data, rawxID(i))}
 	if err := ns.checkVolume(ctx, info, index); err != nil {
 		return err
 	}
