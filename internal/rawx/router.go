@@ -97,7 +97,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if reqID != "" {
 		w.Header()[HdrReqID] = []string{reqID}
 	}
-	route, err := s.route(rec, r)
+	route, err := s.route(rec, r, start)
 	broken := err != nil && rec.status != 0 // failed after its headers were sent
 	if err != nil && rec.status == 0 {
 		if r.Method == http.MethodPut {
@@ -156,8 +156,8 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 }
 
 // route dispatches on the path and method and returns the route name used
-// in metrics.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) (string, error) {
+// in metrics; now is when the request came.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, now time.Time) (string, error) {
 	path := r.URL.Path
 	for strings.HasPrefix(path, "//") {
 		path = path[1:]
@@ -175,7 +175,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) (string, error) {
 		s.metrics.handler.ServeHTTP(w, r)
 		return "metrics", nil
 	}
-	if err := s.volumeLost(time.Now()); err != nil {
+	if err := s.volumeLost(now); err != nil {
 		return "other", err
 	}
 	if path == "/list" {
