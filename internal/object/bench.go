@@ -95,16 +95,21 @@ func (c *Client) Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, erro
 			SizeKnown: true, Policy: cfg.Policy})
 		return err
 	}
-	// A first put tells a configuration the namespace refuses (an unknown
-	// policy, a bad name), which would fail every operation of the run,
-	// from a namespace that fails.
-	if err := put(ctx, 0); errors.Is(err, meta.ErrInvalid) {
+	// The first puts (a get run's objects, or one before a put run) tell
+	// a configuration the namespace refuses (an unknown policy, a bad
+	// name), which would fail every operation of the run, from a
+	// namespace that fails, which a put run measures failing.
+	var err error
+	if cfg.Op == "get" {
+		err = c.fill(ctx, cfg, put)
+	} else if err = put(ctx, 0); !errors.Is(err, meta.ErrInvalid) {
+		err = nil
+	}
+	if errors.Is(err, meta.ErrInvalid) {
 		return nil, fmt.Errorf("%w: %w", ErrBenchConfig, err)
 	}
-	if cfg.Op == "get" {
-		if err := c.fill(ctx, cfg, put); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
 	op := put
 	if cfg.Op == "get" {
