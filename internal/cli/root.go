@@ -75,7 +75,7 @@ func printError(w io.Writer, err error) {
 	msg := err.Error()
 	if head, list, ok := strings.Cut(msg, suggestionsHeader); ok {
 		// cobra's suggestions take lines of their own: fold them into one.
-		msg = fmt.Sprintf("%s (did you mean %s?)", head, strings.Join(strings.Fields(list), " or "))
+		msg = withSuggestions(head, strings.Fields(list))
 	}
 	fmt.Fprintln(w, "gridkeep:", visibleMessage(msg))
 }
@@ -117,6 +117,14 @@ func newRootCommand() *cobra.Command {
 // command error.
 const suggestionsHeader = "\n\nDid you mean this?\n"
 
+// withSuggestions adds the commands meant, if any, to an error message.
+func withSuggestions(msg string, commands []string) string {
+	if len(commands) == 0 {
+		return msg
+	}
+	return fmt.Sprintf("%s (did you mean %s?)", msg, strings.Join(commands, " or "))
+}
+
 // groupCommand returns a command that only holds subcommands. Run with an
 // unknown subcommand or none, it fails as a usage error (cobra would print
 // its help and succeed, so that a script calling a misspelt subcommand
@@ -127,11 +135,8 @@ func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 		Short: short,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				err := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-					err += suggestionsHeader + strings.Join(s, "\n")
-				}
-				return usageError{errors.New(err)}
+				return usageError{errors.New(withSuggestions(fmt.Sprintf("unknown command %q for %q",
+					args[0], cmd.CommandPath()), cmd.SuggestionsFor(args[0])))}
 			}
 			cmd.SetOut(cmd.ErrOrStderr())
 			cmd.Help()
