@@ -7,10 +7,12 @@ import (
 )
 
 // Cache is a bounded map from K to V that is safe for concurrent use. Reads
-// take no lock and never allocate; writes take one mutex. Use New to make
+// take no lock and never allocate; writes take one mutex, except overwrites
+// written in place, which lock one stripe of keys (see Set). Use New to make
 // one.
 type Cache[K comparable, V any] struct {
 	table    *table[K, V]
+	kind     valueKind
 	capacity int
 	clock    Clock
 	base     time.Time
@@ -35,6 +37,7 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 	}
 	c := &Cache[K, V]{
 		table:    newTable[K, V](min(o.Capacity, 1024), o.Capacity),
+		kind:     kindOf[V](),
 		capacity: o.Capacity,
 		clock:    o.Clock,
 		ttl:      o.TTL,
@@ -66,7 +69,7 @@ func (c *Cache[K, V]) now() int64 {
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.table.hash(key)
 	n := c.table.find(key, h)
-	if n != nil && n.exp != 0 && n.expired(c.now()) {
+	if n != nil && c.expiredNow(n) {
 		c.expire(n, h)
 		n = nil
 	}
@@ -83,21 +86,33 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	if c.record {
 		c.stats.hits[h%counterStripes].n.Add(1)
 	}
-	return n.val, true
+	return n.value(c.kind), true
 }
 
 // peek is Get without hit counting or statistics.
 func (c *Cache[K, V]) peek(key K) (V, bool) {
 	n := c.table.find(key, c.table.hash(key))
-	if n == nil || n.exp != 0 && n.expired(c.now()) {
+	if n == nil || c.expiredNow(n) {
 		var zero V
 		return zero, false
 	}
-	return n.val, true
+	return n.value(c.kind), true
+}
+
+// expiredNow reports whether n's deadline has passed, reading the clock only
+// if n has one. Readers load the deadline before the value: a Set that
+// writes in place stores them in the other order, and only when the
+// deadline does not move earlier, so a reader never returns a value past
+// the deadline it was written with.
+func (c *Cache[K, V]) expiredNow(n *node[K, V]) bool {
+	exp := n.exp.Load()
+	return exp != 0 && c.now() >= exp
 }
 
 // Set stores value under key with the default time to live of
 // Options.TTL. If the cache is full, an entry chosen by the policy leaves it.
+// Overwriting a present key whose value fits in one machine word allocates
+// nothing (see the package documentation, Cost).
 func (c *Cache[K, V]) Set(key K, value V) {
 	c.set(key, value, c.ttl)
 }
@@ -110,13 +125,17 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 
 func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	h := c.table.hash(key)
-	n := &node[K, V]{key: key, val: value, hash: uint32(h)}
+	var exp int64
 	if ttl > 0 {
-		n.exp = c.now() + int64(ttl)
+		exp = c.now() + int64(ttl)
+	}
+	if c.kind != inlineValue && c.setInPlace(key, value, h, exp) {
+		return
 	}
 
+	n := newNode(key, value, h, exp)
 	c.mu.Lock()
-	now := c.nowLocked(n)
+	now := c.nowLocked(exp)
 	gone, reason := c.table.find(key, h), Replaced
 	if gone != nil {
 		n.meta.Store(gone.hits())
@@ -133,10 +152,46 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	c.removed(gone, reason)
 }
 
+func newNode[K comparable, V any](key K, value V, h uint64, exp int64) *node[K, V] {
+	n := &node[K, V]{val: value, key: key, hash: uint32(h)}
+	n.exp.Store(exp)
+	return n
+}
+
+// setInPlace writes value and its deadline exp into the node of key, whose
+// hash is h, and reports whether it could: the key must be present, its
+// entry live, and the deadline must not move earlier (see expiredNow). It
+// holds the key's stripe, not c.mu, so writes to different keys go on in
+// parallel. The value's kind must not be inlineValue.
+func (c *Cache[K, V]) setInPlace(key K, value V, h uint64, exp int64) bool {
+	if c.table.find(key, h) == nil {
+		return false
+	}
+	s := c.table.stripe(h)
+	s.Lock()
+	n := c.table.find(key, h)
+	if n == nil || c.expiredNow(n) || !later(exp, n.exp.Load()) {
+		s.Unlock()
+		return false
+	}
+	old := n.swapValue(c.kind, value)
+	n.exp.Store(exp)
+	s.Unlock()
+	c.notify(key, old, Replaced)
+	return true
+}
+
+// later reports whether the deadline exp is not before cur; zero is no
+// deadline, later than any.
+func later(exp, cur int64) bool {
+	return exp == 0 || cur != 0 && exp >= cur
+}
+
 // nowLocked returns the cache time if any entry may carry a deadline, and
-// zero (before every deadline) otherwise, sparing the clock read.
-func (c *Cache[K, V]) nowLocked(n *node[K, V]) int64 {
-	if n.exp != 0 {
+// zero (before every deadline) otherwise, sparing the clock read. exp is the
+// deadline of the entry being written.
+func (c *Cache[K, V]) nowLocked(exp int64) int64 {
+	if exp != 0 {
 		c.expiring = true
 	}
 	if !c.expiring {
@@ -170,7 +225,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	if n != nil {
 		c.unlinkLocked(n, h)
 	}
-	expired := n != nil && n.exp != 0 && n.expired(c.now())
+	expired := n != nil && c.expiredNow(n)
 	c.mu.Unlock()
 
 	if expired {
@@ -182,10 +237,10 @@ func (c *Cache[K, V]) Delete(key K) bool {
 }
 
 // expire removes n, found expired by a reader, unless a writer got there
-// first.
+// first: it removed n, or wrote a later deadline into it.
 func (c *Cache[K, V]) expire(n *node[K, V], h uint64) {
 	c.mu.Lock()
-	current := c.table.find(n.key, h) == n
+	current := c.table.find(n.key, h) == n && c.expiredNow(n)
 	if current {
 		c.unlinkLocked(n, h)
 	}
@@ -224,12 +279,17 @@ func (c *Cache[K, V]) Clear() {
 	}
 }
 
-// removed counts n's removal and tells the callback. It must be called
-// without c.mu held.
+// removed counts the removal of n, which is no longer linked, and tells
+// the callback. It must be called without c.mu held.
 func (c *Cache[K, V]) removed(n *node[K, V], r Reason) {
-	if n == nil {
-		return
+	if n != nil {
+		c.notify(n.key, n.value(c.kind), r)
 	}
+}
+
+// notify counts the removal of the value val of key and tells the callback.
+// It must be called without c.mu held.
+func (c *Cache[K, V]) notify(key K, val V, r Reason) {
 	switch r {
 	case Evicted:
 		c.stats.evictions.Add(1)
@@ -237,7 +297,7 @@ func (c *Cache[K, V]) removed(n *node[K, V], r Reason) {
 		c.stats.expirations.Add(1)
 	}
 	if c.onRemove != nil {
-		c.onRemove(n.key, n.val, r)
+		c.onRemove(key, val, r)
 	}
 }
 

@@ -51,10 +51,14 @@
 //
 // Get takes no lock, never allocates and writes no shared memory, except
 // that TinyLFU bumps a small per-entry hit counter until it saturates, and
-// that a Get finding an expired entry takes the lock to remove it. Set,
-// Delete and Clear serialize on one mutex. Set allocates one entry, even
-// when it overwrites a key: values are never modified in place, which is
-// what lets readers go without a lock. Beyond keys and values an entry
+// that a Get finding an expired entry takes the lock to remove it. A Set
+// that overwrites a present key whose value fits in one machine word (a
+// pointer, map, channel or function, or up to 8 bytes without pointers,
+// such as an int) writes the value atomically into the entry, allocating
+// nothing and locking only one of 64 stripes of keys, unless it moves the
+// entry's deadline earlier. Any other Set allocates a new entry, which
+// readers see whole, and serializes with Delete and Clear on one mutex.
+// Beyond keys and values an entry
 // costs about 61 bytes with 16-byte string keys and int values, with or
 // without a time to live. Hit and miss counting is off unless
 // Options.RecordStats asks for it, as it would make every Get write shared

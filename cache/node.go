@@ -2,9 +2,11 @@ package cache
 
 import "sync/atomic"
 
-// node is one entry. Its key, value, hash and deadline never change after
-// the node is published, so readers need no lock; a Set on a present key
-// publishes a new node in its place.
+// node is one entry. Its key and hash never change after the node is
+// published, so readers need no lock. A Set on a present key writes the new
+// value and deadline into the node when the value fits in a word that can be
+// written atomically (see valueKind) and the deadline does not move earlier;
+// otherwise it publishes a new node in the key's place.
 //
 // The meta word is shared by readers and the policy. Its low bits count
 // hits, up to maxHits, so that a hot entry stops writing to its node after a
@@ -12,11 +14,11 @@ import "sync/atomic"
 // it fails. The high bits hold the entry's position in the policy, written
 // under Cache.mu.
 type node[K comparable, V any] struct {
+	val  V // first, so that a word-sized value is aligned
 	key  K
-	val  V
 	next atomic.Pointer[node[K, V]]
-	exp  int64  // deadline on the cache clock; 0 means never
-	hash uint32 // low half of the key's hash
+	exp  atomic.Int64 // deadline on the cache clock; 0 means never
+	hash uint32       // low half of the key's hash
 	meta atomic.Uint32
 }
 
@@ -35,7 +37,8 @@ var _ [maxPos - 4*MaxCapacity]struct{}
 
 // expired reports whether the node's deadline has passed at now.
 func (n *node[K, V]) expired(now int64) bool {
-	return n.exp != 0 && now >= n.exp
+	exp := n.exp.Load()
+	return exp != 0 && now >= exp
 }
 
 // touch records a hit, writing only when the count is below its bound.

@@ -2,18 +2,36 @@ package cache
 
 import (
 	"hash/maphash"
+	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // table is a chained hash table whose chains readers walk without a lock.
 // Writers hold Cache.mu. Growing the table copies every node into new chains
 // and publishes the new bucket array, so a reader that still walks the old
 // one sees a consistent, if stale, picture.
+//
+// A node leaves the table only while its stripe, chosen by its hash, is
+// locked. That lets a Set write a new value into a node in place holding
+// the stripe alone: the node it finds under the stripe stays in the table
+// until the write is done.
 type table[K comparable, V any] struct {
 	seed    maphash.Seed
 	cur     atomic.Pointer[buckets[K, V]]
 	initial int
 	maxSize int
+	stripes [stripeCount]stripe
+}
+
+// stripeCount is how many stripes a table has; writes in place to keys of
+// different stripes do not wait for each other.
+const stripeCount = 64
+
+// stripe is a mutex alone on its cache line.
+type stripe struct {
+	sync.Mutex
+	_ [64 - unsafe.Sizeof(sync.Mutex{})]byte
 }
 
 type buckets[K comparable, V any] struct {
@@ -58,13 +76,37 @@ func (t *table[K, V]) insertLocked(n *node[K, V], h uint64) {
 
 // replaceLocked puts n in the place of old, which holds the same key.
 func (t *table[K, V]) replaceLocked(old, n *node[K, V], h uint64) {
+	s := t.stripe(h)
+	s.Lock()
 	n.next.Store(old.next.Load())
 	t.linkTo(old, h).Store(n)
+	s.Unlock()
 }
 
 // removeLocked unlinks n, whose key hashes to h.
 func (t *table[K, V]) removeLocked(n *node[K, V], h uint64) {
+	s := t.stripe(h)
+	s.Lock()
 	t.linkTo(n, h).Store(n.next.Load())
+	s.Unlock()
+}
+
+// stripe returns the stripe of the keys that hash to h.
+func (t *table[K, V]) stripe(h uint64) *stripe {
+	return &t.stripes[(h>>16)%stripeCount]
+}
+
+// lockStripes locks every stripe, for a change that takes every node out.
+func (t *table[K, V]) lockStripes() {
+	for i := range t.stripes {
+		t.stripes[i].Lock()
+	}
+}
+
+func (t *table[K, V]) unlockStripes() {
+	for i := range t.stripes {
+		t.stripes[i].Unlock()
+	}
 }
 
 // linkTo returns the pointer that currently points at n, which must be
@@ -87,11 +129,13 @@ func (t *table[K, V]) needsGrowth(count int) bool {
 // growLocked doubles the bucket array, calling moved for every node copied
 // into the new chains.
 func (t *table[K, V]) growLocked(moved func(old, n *node[K, V])) {
+	t.lockStripes()
+	defer t.unlockStripes()
 	b := t.cur.Load()
 	nb := newBuckets[K, V](len(b.slots) * 2)
 	for i := range b.slots {
 		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {
-			c := &node[K, V]{key: n.key, val: n.val, exp: n.exp, hash: n.hash}
+			c := newNode(n.key, n.val, uint64(n.hash), n.exp.Load())
 			c.meta.Store(n.meta.Load())
 			head := &nb.slots[uint64(c.hash)&nb.mask]
 			c.next.Store(head.Load())
@@ -104,6 +148,8 @@ func (t *table[K, V]) growLocked(moved func(old, n *node[K, V])) {
 
 // resetLocked empties the table and shrinks it to its initial size.
 func (t *table[K, V]) resetLocked() {
+	t.lockStripes()
+	defer t.unlockStripes()
 	t.cur.Store(newBuckets[K, V](min(nextPow2(t.initial), t.maxSize)))
 }
 
