@@ -55,11 +55,12 @@ func (t *table[K, V]) hash(key K) uint64 {
 	return maphash.Comparable(t.seed, key) & 0xffffffff
 }
 
-// find returns the node holding key, whose hash is h, or nil.
+// find returns the node holding key, whose hash is h, or nil. Comparing the
+// hashes first spares reading the keys of the other nodes of the chain.
 func (t *table[K, V]) find(key K, h uint64) *node[K, V] {
 	b := t.cur.Load()
 	for n := b.slots[h&b.mask].Load(); n != nil; n = n.next.Load() {
-		if n.key == key {
+		if n.hash == uint32(h) && n.key == key {
 			return n
 		}
 	}
