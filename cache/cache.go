@@ -1,32 +1,60 @@
 package cache
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Cache is a bounded map from K to V that is safe for concurrent use. Reads
-// take no lock and never allocate; writes take one mutex, except overwrites
-// written in place, which lock one stripe of keys (see Set). Use New to make
-// one.
+// take no lock and never allocate. A large cache is split by key hash into
+// shards, each with its own share of the capacity, policy and mutex; writes
+// take their shard's mutex, except overwrites written in place, which lock
+// one stripe of keys (see Set). Use New to make one.
 type Cache[K comparable, V any] struct {
-	table    *table[K, V]
-	kind     valueKind
-	capacity int
-	clock    Clock
-	base     time.Time
-	ttl      time.Duration
-	onRemove func(K, V, Reason)
-	touch    bool // the policy wants hit counts
-	record   bool // count hits and misses
-	stats    counters
-	loads    loads[K, V]
+	shards    []shard[K, V]
+	shardMask uint64
+	seed      maphash.Seed
+	stripes   *stripes
+	kind      valueKind
+	capacity  int
+	clock     Clock
+	base      time.Time
+	ttl       time.Duration
+	onRemove  func(K, V, Reason)
+	touch     bool // the policy wants hit counts
+	record    bool // count hits and misses
+	stats     counters
+	loads     loads[K, V]
+}
 
-	mu       sync.Mutex
+// shard is a part of the cache, with its own table and policy.
+type shard[K comparable, V any] struct {
+	table    table[K, V]
+	mu       sync.Mutex // held by writers that link or unlink nodes
 	policy   policy[K, V]
 	expiring bool // some entry ever had a deadline
 	size     atomic.Int64
+	_        [64]byte // keeps the next shard's mutex off this cache line
+}
+
+// Sharding: a TinyLFU cache of at least twice minShardCapacity entries is
+// split in up to maxShards shards of at least minShardCapacity entries, so
+// that writers on several cores rarely wait for each other. Smaller shards
+// would lose hit ratio: each shard's policy sees only its share of the keys.
+// A FIFO cache is never split, so that its order is exact.
+const (
+	minShardCapacity = 4096
+	maxShards        = 16
+)
+
+func shardCount(capacity int, p Policy) int {
+	n := 1
+	for p != FIFO && n < maxShards && capacity/(2*n) >= minShardCapacity {
+		n *= 2
+	}
+	return n
 }
 
 // New returns an empty cache configured by o, or an error if o is invalid.
@@ -35,27 +63,44 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 	if err != nil {
 		return nil, err
 	}
+	n := shardCount(o.Capacity, o.Policy)
 	c := &Cache[K, V]{
-		table:    newTable[K, V](min(o.Capacity, 1024), o.Capacity),
-		kind:     kindOf[V](),
-		capacity: o.Capacity,
-		clock:    o.Clock,
-		ttl:      o.TTL,
-		onRemove: o.OnRemove,
-		record:   o.RecordStats,
-		touch:    o.Policy == TinyLFU,
+		shards:    make([]shard[K, V], n),
+		shardMask: uint64(n - 1),
+		seed:      maphash.MakeSeed(),
+		stripes:   new(stripes),
+		kind:      kindOf[V](),
+		capacity:  o.Capacity,
+		clock:     o.Clock,
+		ttl:       o.TTL,
+		onRemove:  o.OnRemove,
+		record:    o.RecordStats,
+		touch:     o.Policy == TinyLFU,
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		capacity := o.Capacity / n
+		if i < o.Capacity%n {
+			capacity++
+		}
+		s.table.init(min(capacity, 1024), capacity, c.stripes)
+		if o.Policy == FIFO {
+			s.policy = &fifo[K, V]{capacity: capacity}
+		} else {
+			s.policy = newTinyLFU(capacity, &s.table)
+		}
 	}
 	c.base = c.clock.Now()
 	c.loads.errTTL = o.ErrorTTL
-	c.policy = c.newPolicy(o.Policy)
 	return c, nil
 }
 
-func (c *Cache[K, V]) newPolicy(p Policy) policy[K, V] {
-	if p == FIFO {
-		return &fifo[K, V]{capacity: c.capacity}
-	}
-	return newTinyLFU(c.capacity, c.table)
+// locate returns the shard of key and the hash by which the shard knows it.
+// Shards are chosen by the high half of the key's hash and use the low half,
+// which their nodes keep.
+func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
+	h := maphash.Comparable(c.seed, key)
+	return &c.shards[(h>>32)&c.shardMask], h & 0xffffffff
 }
 
 // now returns the time on the cache clock, in nanoseconds since New. It is
@@ -67,10 +112,10 @@ func (c *Cache[K, V]) now() int64 {
 // Get returns the value stored under key and whether there was one. An entry
 // whose time to live has run out is never returned.
 func (c *Cache[K, V]) Get(key K) (V, bool) {
-	h := c.table.hash(key)
-	n := c.table.find(key, h)
+	s, h := c.locate(key)
+	n := s.table.find(key, h)
 	if n != nil && c.expiredNow(n) {
-		c.expire(n, h)
+		c.expire(s, n, h)
 		n = nil
 	}
 	if n == nil {
@@ -91,7 +136,8 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 
 // peek is Get without hit counting or statistics.
 func (c *Cache[K, V]) peek(key K) (V, bool) {
-	n := c.table.find(key, c.table.hash(key))
+	s, h := c.locate(key)
+	n := s.table.find(key, h)
 	if n == nil || c.expiredNow(n) {
 		var zero V
 		return zero, false
@@ -124,27 +170,27 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 }
 
 func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
-	h := c.table.hash(key)
+	s, h := c.locate(key)
 	var exp int64
 	if ttl > 0 {
 		exp = c.now() + int64(ttl)
 	}
-	if c.kind != inlineValue && c.setInPlace(key, value, h, exp) {
+	if c.kind != inlineValue && c.setInPlace(s, key, value, h, exp) {
 		return
 	}
 
 	n := newNode(key, value, h, exp)
-	c.mu.Lock()
-	now := c.nowLocked(exp)
-	gone, reason := c.table.find(key, h), Replaced
+	s.mu.Lock()
+	now := c.nowLocked(s, exp)
+	gone, reason := s.table.find(key, h), Replaced
 	if gone != nil {
 		n.meta.Store(gone.hits())
-		c.table.replaceLocked(gone, n, h)
-		c.policy.replace(gone, n)
+		s.table.replaceLocked(gone, n, h)
+		s.policy.replace(gone, n)
 	} else {
-		gone, reason = c.insertLocked(n, h, now), Evicted
+		gone, reason = s.insertLocked(n, h, now), Evicted
 	}
-	c.mu.Unlock()
+	s.mu.Unlock()
 
 	if gone != nil && gone.expired(now) {
 		reason = Expired
@@ -161,22 +207,22 @@ func newNode[K comparable, V any](key K, value V, h uint64, exp int64) *node[K, 
 // setInPlace writes value and its deadline exp into the node of key, whose
 // hash is h, and reports whether it could: the key must be present, its
 // entry live, and the deadline must not move earlier (see expiredNow). It
-// holds the key's stripe, not c.mu, so writes to different keys go on in
-// parallel. The value's kind must not be inlineValue.
-func (c *Cache[K, V]) setInPlace(key K, value V, h uint64, exp int64) bool {
-	if c.table.find(key, h) == nil {
+// holds the key's stripe, not the shard's mutex, so writes to different
+// keys go on in parallel. The value's kind must not be inlineValue.
+func (c *Cache[K, V]) setInPlace(s *shard[K, V], key K, value V, h uint64, exp int64) bool {
+	if s.table.find(key, h) == nil {
 		return false
 	}
-	s := c.table.stripe(h)
-	s.Lock()
-	n := c.table.find(key, h)
+	st := c.stripes.of(h)
+	st.Lock()
+	n := s.table.find(key, h)
 	if n == nil || c.expiredNow(n) || !later(exp, n.exp.Load()) {
-		s.Unlock()
+		st.Unlock()
 		return false
 	}
 	old := n.swapValue(c.kind, value)
 	n.exp.Store(exp)
-	s.Unlock()
+	st.Unlock()
 	c.notify(key, old, Replaced)
 	return true
 }
@@ -190,11 +236,11 @@ func later(exp, cur int64) bool {
 // nowLocked returns the cache time if any entry may carry a deadline, and
 // zero (before every deadline) otherwise, sparing the clock read. exp is the
 // deadline of the entry being written.
-func (c *Cache[K, V]) nowLocked(exp int64) int64 {
+func (c *Cache[K, V]) nowLocked(s *shard[K, V], exp int64) int64 {
 	if exp != 0 {
-		c.expiring = true
+		s.expiring = true
 	}
-	if !c.expiring {
+	if !s.expiring {
 		return 0
 	}
 	return c.now()
@@ -202,16 +248,16 @@ func (c *Cache[K, V]) nowLocked(exp int64) int64 {
 
 // insertLocked adds n, whose key is absent, and returns the entry that had
 // to leave, if any.
-func (c *Cache[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, V] {
-	c.table.insertLocked(n, h)
-	victim := c.policy.add(n, h, now)
+func (s *shard[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, V] {
+	s.table.insertLocked(n, h)
+	victim := s.policy.add(n, h, now)
 	if victim != nil {
-		c.table.removeLocked(victim, uint64(victim.hash))
+		s.table.removeLocked(victim, uint64(victim.hash))
 	} else {
-		c.size.Add(1)
+		s.size.Add(1)
 	}
-	if c.table.needsGrowth(int(c.size.Load())) {
-		c.table.growLocked(c.policy.replace)
+	if s.table.needsGrowth(int(s.size.Load())) {
+		s.table.growLocked(s.policy.replace)
 	}
 	return victim
 }
@@ -219,14 +265,14 @@ func (c *Cache[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, 
 // Delete removes the entry stored under key, and reports whether there was
 // one that had not expired.
 func (c *Cache[K, V]) Delete(key K) bool {
-	h := c.table.hash(key)
-	c.mu.Lock()
-	n := c.table.find(key, h)
+	s, h := c.locate(key)
+	s.mu.Lock()
+	n := s.table.find(key, h)
 	if n != nil {
-		c.unlinkLocked(n, h)
+		s.unlinkLocked(n, h)
 	}
 	expired := n != nil && c.expiredNow(n)
-	c.mu.Unlock()
+	s.mu.Unlock()
 
 	if expired {
 		c.removed(n, Expired)
@@ -238,37 +284,43 @@ func (c *Cache[K, V]) Delete(key K) bool {
 
 // expire removes n, found expired by a reader, unless a writer got there
 // first: it removed n, or wrote a later deadline into it.
-func (c *Cache[K, V]) expire(n *node[K, V], h uint64) {
-	c.mu.Lock()
-	current := c.table.find(n.key, h) == n && c.expiredNow(n)
+func (c *Cache[K, V]) expire(s *shard[K, V], n *node[K, V], h uint64) {
+	s.mu.Lock()
+	current := s.table.find(n.key, h) == n && c.expiredNow(n)
 	if current {
-		c.unlinkLocked(n, h)
+		s.unlinkLocked(n, h)
 	}
-	c.mu.Unlock()
+	s.mu.Unlock()
 	if current {
 		c.removed(n, Expired)
 	}
 }
 
-func (c *Cache[K, V]) unlinkLocked(n *node[K, V], h uint64) {
-	c.table.removeLocked(n, h)
-	c.policy.remove(n)
-	c.size.Add(-1)
+func (s *shard[K, V]) unlinkLocked(n *node[K, V], h uint64) {
+	s.table.removeLocked(n, h)
+	s.policy.remove(n)
+	s.size.Add(-1)
 }
 
 // Clear removes every entry. With the FIFO policy the removal callback sees
 // them oldest first.
 func (c *Cache[K, V]) Clear() {
+	for i := range c.shards {
+		c.clear(&c.shards[i])
+	}
+}
+
+func (c *Cache[K, V]) clear(s *shard[K, V]) {
 	var all []*node[K, V]
-	c.mu.Lock()
-	c.policy.drain(func(n *node[K, V]) { all = append(all, n) })
-	c.table.resetLocked()
-	c.size.Store(0)
+	s.mu.Lock()
+	s.policy.drain(func(n *node[K, V]) { all = append(all, n) })
+	s.table.resetLocked()
+	s.size.Store(0)
 	var now int64
-	if c.expiring {
+	if s.expiring {
 		now = c.now()
 	}
-	c.mu.Unlock()
+	s.mu.Unlock()
 
 	for _, n := range all {
 		if n.expired(now) {
@@ -280,7 +332,7 @@ func (c *Cache[K, V]) Clear() {
 }
 
 // removed counts the removal of n, which is no longer linked, and tells
-// the callback. It must be called without c.mu held.
+// the callback. It must be called without a shard's mutex held.
 func (c *Cache[K, V]) removed(n *node[K, V], r Reason) {
 	if n != nil {
 		c.notify(n.key, n.value(c.kind), r)
@@ -288,7 +340,7 @@ func (c *Cache[K, V]) removed(n *node[K, V], r Reason) {
 }
 
 // notify counts the removal of the value val of key and tells the callback.
-// It must be called without c.mu held.
+// It must be called without a shard's mutex held.
 func (c *Cache[K, V]) notify(key K, val V, r Reason) {
 	switch r {
 	case Evicted:
@@ -303,7 +355,11 @@ func (c *Cache[K, V]) notify(key K, val V, r Reason) {
 
 // Len returns the number of entries, counting expired ones not yet removed.
 func (c *Cache[K, V]) Len() int {
-	return int(c.size.Load())
+	n := int64(0)
+	for i := range c.shards {
+		n += c.shards[i].size.Load()
+	}
+	return int(n)
 }
 
 // Capacity returns the most entries the cache holds.

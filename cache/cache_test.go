@@ -63,21 +63,25 @@ func TestSetGetDelete(t *testing.T) {
 	}
 }
 
-// TestSizeBound fills caches of several capacities far beyond their size
-// and checks that no more than Capacity entries are ever held, and that
-// every entry that left was reported.
+// TestSizeBound fills caches of several capacities, sharded or not, far
+// beyond their size and checks that no more than Capacity entries are ever
+// held, that the cache ends full, and that every entry that left was
+// reported.
 func TestSizeBound(t *testing.T) {
 	for _, p := range []Policy{TinyLFU, FIFO} {
-		for _, capacity := range []int{1, 2, 7, 100, 1000} {
+		for _, capacity := range []int{1, 2, 7, 100, 1000, 2 * minShardCapacity, 40000} {
 			t.Run(p.String()+"/"+strconv.Itoa(capacity), func(t *testing.T) {
 				r := &recorder{}
 				c := mustNew(t, Options[string, int]{Capacity: capacity, Policy: p, OnRemove: r.onRemove})
-				const n = 5000
+				n := max(5000, 10*capacity)
 				for i := range n {
 					c.Set(strconv.Itoa(i%(3*capacity+5)), i)
 					if c.Len() > capacity {
 						t.Fatalf("Len() = %d after %d sets, capacity %d", c.Len(), i+1, capacity)
 					}
+				}
+				if c.Len() != capacity {
+					t.Errorf("Len() = %d at the end, want %d", c.Len(), capacity)
 				}
 				replaced := r.count(Replaced)
 				if got := n - replaced - r.count(Evicted); got != c.Len() {
@@ -186,6 +190,25 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	}
 }
 
+func TestShardCount(t *testing.T) {
+	for _, tc := range []struct {
+		capacity int
+		policy   Policy
+		want     int
+	}{
+		{1, TinyLFU, 1},
+		{2*minShardCapacity - 1, TinyLFU, 1},
+		{2 * minShardCapacity, TinyLFU, 2},
+		{DefaultCapacity, TinyLFU, maxShards},
+		{MaxCapacity, TinyLFU, maxShards},
+		{DefaultCapacity, FIFO, 1},
+	} {
+		if got := shardCount(tc.capacity, tc.policy); got != tc.want {
+			t.Errorf("shardCount(%d, %v) = %d, want %d", tc.capacity, tc.policy, got, tc.want)
+		}
+	}
+}
+
 func TestStrings(t *testing.T) {
 	if got := FIFO.String(); got != "fifo" {
 		t.Errorf("FIFO.String() = %q", got)
@@ -198,15 +221,20 @@ func TestStrings(t *testing.T) {
 	}
 }
 
-// TestGrowth fills caches large enough that the hash table grows several
+// TestGrowth fills caches large enough that the hash tables grow several
 // times while another goroutine reads, and checks that no entry is lost and
-// that FIFO order survives the copies.
+// that FIFO order survives the copies. The TinyLFU cache, split in shards,
+// has room to spare: a shard may fill up before the whole cache does.
 func TestGrowth(t *testing.T) {
 	for _, p := range []Policy{TinyLFU, FIFO} {
 		t.Run(p.String(), func(t *testing.T) {
 			const n = 20000
 			r := &recorder{}
-			c := mustNew(t, Options[string, int]{Capacity: n, Policy: p, OnRemove: r.onRemove})
+			capacity := n
+			if p == TinyLFU {
+				capacity = 2 * n
+			}
+			c := mustNew(t, Options[string, int]{Capacity: capacity, Policy: p, OnRemove: r.onRemove})
 			done := make(chan struct{})
 			go func() {
 				defer close(done)

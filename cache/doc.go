@@ -53,12 +53,15 @@
 // that TinyLFU bumps a small per-entry hit counter until it saturates, and
 // that a Get finding an expired entry takes the lock to remove it. A Set
 // that overwrites a present key whose value fits in one machine word (a
-// pointer, map, channel or function, or up to 8 bytes without pointers,
-// such as an int) writes the value atomically into the entry, allocating
-// nothing and locking only one of 64 stripes of keys, unless it moves the
-// entry's deadline earlier. Any other Set allocates a new entry, which
-// readers see whole, and serializes with Delete and Clear on one mutex.
-// Beyond keys and values an entry
+// pointer, map, channel or function, or 4 or 8 bytes without pointers, such
+// as an int) writes the value atomically into the entry, allocating nothing
+// and locking only one of 64 stripes of keys, unless it moves the entry's
+// deadline earlier. Any other Set allocates a new entry, which readers see
+// whole, and serializes with Delete and Clear on one mutex per shard: a
+// TinyLFU cache of 8,192 entries or more is split by key hash into up to 16
+// shards of at least 4,096 entries, each with its own policy, so that
+// writers on different cores seldom wait for each other. FIFO caches are
+// never split, so that their order is exact. Beyond keys and values an entry
 // costs about 61 bytes with 16-byte string keys and int values, with or
 // without a time to live. Hit and miss counting is off unless
 // Options.RecordStats asks for it, as it would make every Get write shared

@@ -12,7 +12,7 @@ import "sync/atomic"
 // hits, up to maxHits, so that a hot entry stops writing to its node after a
 // few reads; readers bump the count with a compare-and-swap and give up if
 // it fails. The high bits hold the entry's position in the policy, written
-// under Cache.mu.
+// under the shard's mutex.
 type node[K comparable, V any] struct {
 	val  V // first, so that a word-sized value is aligned
 	key  K

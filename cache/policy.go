@@ -1,7 +1,7 @@
 package cache
 
-// policy decides which entry leaves when the cache is full. All its methods
-// run under Cache.mu.
+// policy decides which entry of a shard leaves when the shard is full. All
+// its methods run under the shard's mutex.
 type policy[K comparable, V any] interface {
 	// add takes a node new to the cache and returns a node it gives up, or
 	// nil. The node returned is no longer tracked by the policy.

@@ -37,8 +37,7 @@ type paddedCounter struct {
 type counters struct {
 	hits, misses [counterStripes]paddedCounter
 
-	// The fields below are written under Cache.mu or the loader's lock and
-	// read atomically.
+	// The fields below are counted by writers and loaders.
 	evictions, expirations atomic.Uint64
 	loads, loadErrors      atomic.Uint64
 	loadNanos              atomic.Int64

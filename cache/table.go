@@ -1,14 +1,13 @@
 package cache
 
 import (
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 )
 
 // table is a chained hash table whose chains readers walk without a lock.
-// Writers hold Cache.mu. Growing the table copies every node into new chains
+// Writers hold their shard's mutex. Growing the table copies every node into new chains
 // and publishes the new bucket array, so a reader that still walks the old
 // one sees a consistent, if stale, picture.
 //
@@ -17,21 +16,22 @@ import (
 // the stripe alone: the node it finds under the stripe stays in the table
 // until the write is done.
 type table[K comparable, V any] struct {
-	seed    maphash.Seed
 	cur     atomic.Pointer[buckets[K, V]]
 	initial int
 	maxSize int
-	stripes [stripeCount]stripe
+	stripes *stripes // shared by the tables of a cache's shards
 }
 
-// stripeCount is how many stripes a table has; writes in place to keys of
+// stripes are the mutexes of the keys' stripes; writes in place to keys of
 // different stripes do not wait for each other.
-const stripeCount = 64
-
-// stripe is a mutex alone on its cache line.
-type stripe struct {
+type stripes [64]struct {
 	sync.Mutex
-	_ [64 - unsafe.Sizeof(sync.Mutex{})]byte
+	_ [64 - unsafe.Sizeof(sync.Mutex{})]byte // alone on its cache line
+}
+
+// of returns the stripe of the keys that hash to h.
+func (s *stripes) of(h uint64) *sync.Mutex {
+	return &s[(h>>16)%uint64(len(s))].Mutex
 }
 
 type buckets[K comparable, V any] struct {
@@ -39,20 +39,15 @@ type buckets[K comparable, V any] struct {
 	mask  uint64
 }
 
-func newTable[K comparable, V any](initial, capacity int) *table[K, V] {
-	t := &table[K, V]{seed: maphash.MakeSeed(), initial: initial, maxSize: max(nextPow2(capacity)/2, 1)}
+// init makes t an empty table for capacity entries, starting with room for
+// initial.
+func (t *table[K, V]) init(initial, capacity int, s *stripes) {
+	t.initial, t.maxSize, t.stripes = initial, max(nextPow2(capacity)/2, 1), s
 	t.resetLocked()
-	return t
 }
 
 func newBuckets[K comparable, V any](size int) *buckets[K, V] {
 	return &buckets[K, V]{slots: make([]atomic.Pointer[node[K, V]], size), mask: uint64(size - 1)}
-}
-
-// hash returns the hash of key. Only its low 32 bits are used, so that
-// nodes can keep them.
-func (t *table[K, V]) hash(key K) uint64 {
-	return maphash.Comparable(t.seed, key) & 0xffffffff
 }
 
 // find returns the node holding key, whose hash is h, or nil. Comparing the
@@ -77,7 +72,7 @@ func (t *table[K, V]) insertLocked(n *node[K, V], h uint64) {
 
 // replaceLocked puts n in the place of old, which holds the same key.
 func (t *table[K, V]) replaceLocked(old, n *node[K, V], h uint64) {
-	s := t.stripe(h)
+	s := t.stripes.of(h)
 	s.Lock()
 	n.next.Store(old.next.Load())
 	t.linkTo(old, h).Store(n)
@@ -86,15 +81,10 @@ func (t *table[K, V]) replaceLocked(old, n *node[K, V], h uint64) {
 
 // removeLocked unlinks n, whose key hashes to h.
 func (t *table[K, V]) removeLocked(n *node[K, V], h uint64) {
-	s := t.stripe(h)
+	s := t.stripes.of(h)
 	s.Lock()
 	t.linkTo(n, h).Store(n.next.Load())
 	s.Unlock()
-}
-
-// stripe returns the stripe of the keys that hash to h.
-func (t *table[K, V]) stripe(h uint64) *stripe {
-	return &t.stripes[(h>>16)%stripeCount]
 }
 
 // lockStripes locks every stripe, for a change that takes every node out.
