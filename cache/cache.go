@@ -221,7 +221,9 @@ func (c *Cache[K, V]) setInPlace(s *shard[K, V], key K, value V, h uint64, exp i
 		return false
 	}
 	old := n.swapValue(c.kind, value)
-	n.exp.Store(exp)
+	if n.exp.Load() != exp {
+		n.exp.Store(exp)
+	}
 	st.Unlock()
 	c.notify(key, old, Replaced)
 	return true
