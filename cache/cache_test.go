@@ -173,12 +173,7 @@ func TestCallbackMayUseCache(t *testing.T) {
 
 func TestGetDoesNotAllocate(t *testing.T) {
 	for _, p := range []Policy{TinyLFU, FIFO} {
-		c := mustNew(t, Options[string, int]{Capacity: 1000, Policy: p})
-		keys := make([]string, 1000)
-		for i := range keys {
-			keys[i] = "key-" + strconv.Itoa(i)
-			c.Set(keys[i], i)
-		}
+		c, keys := filled(t, Options[string, int]{Capacity: 1000, Policy: p}, 1000)
 		i := 0
 		allocs := testing.AllocsPerRun(1000, func() {
 			c.Get(keys[i%len(keys)])

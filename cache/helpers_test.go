@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -65,6 +66,38 @@ func (r *recorder) count(reason Reason) int {
 		}
 	}
 	return n
+}
+
+// workers runs n goroutines of ops steps each and waits for them. A step
+// gets its worker's number, its own number and a pseudo-random number from
+// the worker's sequence; it stops its worker by returning false.
+func workers(n, ops int, step func(w, i int, x uint64) bool) {
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			x := uint64(w + 1)
+			for i := range ops {
+				x = x*6364136223846793005 + 1442695040888963407
+				if !step(w, i, x) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// filled returns a cache made with o and holding n keys, "key-I" for I
+// from 0, each with I as its value, and the keys.
+func filled(t testing.TB, o Options[string, int], n int) (*Cache[string, int], []string) {
+	t.Helper()
+	c := mustNew(t, o)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "key-" + strconv.Itoa(i)
+		c.Set(keys[i], i)
+	}
+	return c, keys
 }
 
 func mustNew(t testing.TB, o Options[string, int]) *Cache[string, int] {

@@ -28,7 +28,7 @@ func TestConcurrentStress(t *testing.T) {
 }
 
 func stress(t *testing.T, p Policy) {
-	const capacity, keys, workers, ops = 64, 200, 4, 20000
+	const capacity, keys, goroutines, ops = 64, 200, 4, 20000
 	clock := newFakeClock()
 	var removed, replaced atomic.Int64
 	c, err := New(Options[string, *item]{
@@ -51,28 +51,23 @@ func stress(t *testing.T, p Policy) {
 
 	var sets atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			x := uint64(w + 1)
-			for i := range ops {
-				x = x*6364136223846793005 + 1442695040888963407
-				k := int(x>>33) % keys
-				if err := stressOp(c, clock, names, k, int(x>>50)%100, &sets); err != "" {
-					t.Errorf("worker %d op %d: %s", w, i, err)
-					return
-				}
-				if n := c.Len(); n > capacity {
-					t.Errorf("Len() = %d > capacity", n)
-					return
-				}
-			}
-		})
-	}
 	wg.Go(func() {
 		for range 2000 {
 			clock.Advance(time.Millisecond)
 			time.Sleep(10 * time.Microsecond)
 		}
+	})
+	workers(goroutines, ops, func(w, i int, x uint64) bool {
+		k := int(x>>33) % keys
+		if err := stressOp(c, clock, names, k, int(x>>50)%100, &sets); err != "" {
+			t.Errorf("worker %d op %d: %s", w, i, err)
+			return false
+		}
+		if n := c.Len(); n > capacity {
+			t.Errorf("Len() = %d > capacity", n)
+			return false
+		}
+		return true
 	})
 	wg.Wait()
 

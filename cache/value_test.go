@@ -2,7 +2,6 @@ package cache
 
 import (
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,12 +45,7 @@ func TestKindOf(t *testing.T) {
 // value fits in a word allocates nothing, with or without a time to live.
 func TestUpdateDoesNotAllocate(t *testing.T) {
 	for _, p := range []Policy{TinyLFU, FIFO} {
-		c := mustNew(t, Options[string, int]{Capacity: 1000, Policy: p, TTL: time.Hour})
-		keys := make([]string, 1000)
-		for i := range keys {
-			keys[i] = "key-" + strconv.Itoa(i)
-			c.Set(keys[i], i)
-		}
+		c, keys := filled(t, Options[string, int]{Capacity: 1000, Policy: p, TTL: time.Hour}, 1000)
 		i := 0
 		allocs := testing.AllocsPerRun(1000, func() {
 			c.Set(keys[i%len(keys)], i)
@@ -137,11 +131,11 @@ func TestStressAccounting(t *testing.T) {
 }
 
 func accounting[V any](t *testing.T, p Policy, value func(int64) V, id func(V) int64) {
-	const capacity, keys, workers, ops = 64, 100, 4, 20000
+	const capacity, keys, goroutines, ops = 64, 100, 4, 20000
 	// A value's id is seq*keys + key, seq counting the Sets from 1.
 	clock := newFakeClock()
-	stored := make([]atomic.Bool, workers*ops+1)
-	reports := make([]atomic.Int32, workers*ops+1)
+	stored := make([]atomic.Bool, goroutines*ops+1)
+	reports := make([]atomic.Int32, goroutines*ops+1)
 	c, err := New(Options[int, V]{
 		Capacity: capacity, Policy: p, Clock: clock,
 		OnRemove: func(_ int, v V, _ Reason) { reports[id(v)/keys].Add(1) },
@@ -149,36 +143,29 @@ func accounting[V any](t *testing.T, p Policy, value func(int64) V, id func(V) i
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			x := uint64(w + 1)
-			for i := range ops {
-				x = x*6364136223846793005 + 1442695040888963407
-				k, dice, seq := int(x>>33)%keys, int(x>>50)%100, w*ops+i+1
-				switch {
-				case dice < 50:
-					if got, ok := c.Get(k); ok && id(got)%keys != int64(k) {
-						t.Errorf("Get(%d) returned a value stored under key %d", k, id(got)%keys)
-						return
-					}
-				case dice < 97:
-					v := value(int64(seq)*keys + int64(k))
-					if dice < 70 {
-						c.Set(k, v)
-					} else {
-						c.SetWithTTL(k, v, time.Duration(1+dice%5)*time.Millisecond)
-					}
-					stored[seq].Store(true)
-				case dice < 99:
-					c.Delete(k)
-				default:
-					clock.Advance(time.Millisecond)
-				}
+	workers(goroutines, ops, func(w, i int, x uint64) bool {
+		k, dice, seq := int(x>>33)%keys, int(x>>50)%100, w*ops+i+1
+		switch {
+		case dice < 50:
+			if got, ok := c.Get(k); ok && id(got)%keys != int64(k) {
+				t.Errorf("Get(%d) returned a value stored under key %d", k, id(got)%keys)
+				return false
 			}
-		})
-	}
-	wg.Wait()
+		case dice < 97:
+			v := value(int64(seq)*keys + int64(k))
+			if dice < 70 {
+				c.Set(k, v)
+			} else {
+				c.SetWithTTL(k, v, time.Duration(1+dice%5)*time.Millisecond)
+			}
+			stored[seq].Store(true)
+		case dice < 99:
+			c.Delete(k)
+		default:
+			clock.Advance(time.Millisecond)
+		}
+		return true
+	})
 	c.Clear()
 	for seq := range reports {
 		want := int32(0)
