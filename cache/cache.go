@@ -285,12 +285,21 @@ func (c *Cache[K, V]) Delete(key K) bool {
 }
 
 // expire removes n, found expired by a reader, unless a writer got there
-// first: it removed n, or wrote a later deadline into it.
+// first: it removed n, or wrote a later deadline into it. The key's stripe
+// is held from the check to the removal, so that no Set writes a later
+// deadline into n in between.
 func (c *Cache[K, V]) expire(s *shard[K, V], n *node[K, V], h uint64) {
 	s.mu.Lock()
+	st := c.stripes.of(h)
+	st.Lock()
 	current := s.table.find(n.key, h) == n && c.expiredNow(n)
 	if current {
-		s.unlinkLocked(n, h)
+		s.table.unlink(n, h)
+	}
+	st.Unlock()
+	if current {
+		s.policy.remove(n)
+		s.size.Add(-1)
 	}
 	s.mu.Unlock()
 	if current {

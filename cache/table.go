@@ -83,8 +83,13 @@ func (t *table[K, V]) replaceLocked(old, n *node[K, V], h uint64) {
 func (t *table[K, V]) removeLocked(n *node[K, V], h uint64) {
 	s := t.stripes.of(h)
 	s.Lock()
-	t.linkTo(n, h).Store(n.next.Load())
+	t.unlink(n, h)
 	s.Unlock()
+}
+
+// unlink unlinks n, whose key hashes to h; the caller holds n's stripe.
+func (t *table[K, V]) unlink(n *node[K, V], h uint64) {
+	t.linkTo(n, h).Store(n.next.Load())
 }
 
 // lockStripes locks every stripe, for a change that takes every node out.

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,5 +176,54 @@ func accounting[V any](t *testing.T, p Policy, value func(int64) V, id func(V) i
 		if n := reports[seq].Load(); n != want {
 			t.Fatalf("value %d (stored: %v) reported removed %d times", seq, stored[seq].Load(), n)
 		}
+	}
+}
+
+// TestExpiryRacesOverwrite has readers find the entry of a key expired
+// while a writer overwrites it in place, alternately with no deadline and
+// with a short one, and a clock that keeps moving: a value must never be
+// removed as expired if it has no deadline or before its deadline.
+func TestExpiryRacesOverwrite(t *testing.T) {
+	for _, p := range []Policy{TinyLFU, FIFO} {
+		t.Run(p.String(), func(t *testing.T) {
+			const sets, ttl = 100_000, time.Millisecond
+			clock := newFakeClock()
+			earliest := make([]atomic.Int64, sets) // the soonest a value may expire; 0: never
+			var early atomic.Int64
+			c, err := New(Options[string, int]{
+				Capacity: 10, Policy: p, Clock: clock,
+				OnRemove: func(_ string, v int, r Reason) {
+					if e := earliest[v].Load(); r == Expired && (e == 0 || clock.Now().UnixNano() < e) {
+						early.Add(1)
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var done atomic.Bool
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Go(func() {
+					for !done.Load() {
+						clock.Advance(ttl / 4)
+						c.Get("k")
+					}
+				})
+			}
+			for v := range sets {
+				if v%2 == 0 {
+					c.Set("k", v)
+					continue
+				}
+				earliest[v].Store(clock.Now().Add(ttl).UnixNano())
+				c.SetWithTTL("k", v, ttl)
+			}
+			done.Store(true)
+			wg.Wait()
+			if n := early.Load(); n != 0 {
+				t.Errorf("%d values removed as expired without a deadline or before it", n)
+			}
+		})
 	}
 }
