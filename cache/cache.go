@@ -2,6 +2,7 @@ package cache
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,9 +105,19 @@ func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
 }
 
 // now returns the time on the cache clock, in nanoseconds since New. It is
-// always positive, so that zero can mean "no deadline".
+// always positive, so that zero can mean "no deadline": a clock set back
+// before New reads as New's time.
 func (c *Cache[K, V]) now() int64 {
-	return int64(c.clock.Now().Sub(c.base)) + 1
+	return min(max(int64(c.clock.Now().Sub(c.base)), 0), math.MaxInt64-1) + 1
+}
+
+// deadline returns the cache time ttl after now, or the last time there is
+// if that is later.
+func deadline(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
 }
 
 // Get returns the value stored under key and whether there was one. An entry
@@ -173,7 +184,7 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	s, h := c.locate(key)
 	var exp int64
 	if ttl > 0 {
-		exp = c.now() + int64(ttl)
+		exp = deadline(c.now(), ttl)
 	}
 	if c.kind != inlineValue && c.setInPlace(s, key, value, h, exp) {
 		return

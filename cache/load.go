@@ -158,5 +158,5 @@ func (c *Cache[K, V]) rememberLocked(key K, err error) {
 			clear(l.errs)
 		}
 	}
-	l.errs[key] = failure{err: err, exp: c.now() + int64(l.errTTL)}
+	l.errs[key] = failure{err: err, exp: deadline(c.now(), l.errTTL)}
 }

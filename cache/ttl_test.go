@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"context"
+	"errors"
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -102,4 +105,44 @@ func TestReplaceExpired(t *testing.T) {
 	if c.Delete("missing") {
 		t.Error("Delete(missing) = true")
 	}
+}
+
+// TestLongestTTL checks that the longest time to live there is, per entry,
+// by default or for errors, does not wrap around into the past.
+func TestLongestTTL(t *testing.T) {
+	clock := newFakeClock()
+	c := mustNew(t, Options[string, int]{
+		Capacity: 10, Clock: clock, TTL: math.MaxInt64, ErrorTTL: math.MaxInt64,
+	})
+	clock.Advance(time.Hour)
+	c.SetWithTTL("per entry", 1, math.MaxInt64)
+	c.Set("default", 2)
+	calls := 0
+	failing := func(context.Context, string) (int, error) {
+		calls++
+		return 0, errors.New("no such container")
+	}
+	for range 2 {
+		if _, err := c.GetOrLoad(context.Background(), "error", failing); err == nil {
+			t.Fatal("GetOrLoad: no error")
+		}
+	}
+	clock.Advance(100 * 365 * 24 * time.Hour)
+	wantGet(t, c, "per entry", 1, true)
+	wantGet(t, c, "default", 2, true)
+	if calls != 1 {
+		t.Errorf("the loader ran %d times, want once: the error was not remembered", calls)
+	}
+}
+
+// TestClockSetBack checks that entries expire on time when the clock is set
+// back before the cache was made.
+func TestClockSetBack(t *testing.T) {
+	clock := newFakeClock()
+	c := mustNew(t, Options[string, int]{Capacity: 10, Clock: clock})
+	clock.Advance(-time.Hour)
+	c.SetWithTTL("k", 1, time.Hour-time.Nanosecond)
+	wantGet(t, c, "k", 1, true)
+	clock.Advance(2 * time.Hour)
+	wantGet(t, c, "k", 0, false)
 }
