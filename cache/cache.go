@@ -276,8 +276,10 @@ func (s *shard[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, 
 }
 
 // Delete removes the entry stored under key, and reports whether there was
-// one that had not expired.
+// one that had not expired. It also forgets a load error remembered for key
+// (see Options.ErrorTTL).
 func (c *Cache[K, V]) Delete(key K) bool {
+	c.loads.forget(key)
 	s, h := c.locate(key)
 	s.mu.Lock()
 	n := s.table.find(key, h)
@@ -324,9 +326,10 @@ func (s *shard[K, V]) unlinkLocked(n *node[K, V], h uint64) {
 	s.size.Add(-1)
 }
 
-// Clear removes every entry. With the FIFO policy the removal callback sees
-// them oldest first.
+// Clear removes every entry and forgets the load errors remembered. With
+// the FIFO policy the removal callback sees the entries oldest first.
 func (c *Cache[K, V]) Clear() {
+	c.loads.forgetAll()
 	for i := range c.shards {
 		c.clear(&c.shards[i])
 	}

@@ -32,10 +32,14 @@ type failure struct {
 // GetOrLoad returns the value stored under key. On a miss it calls load
 // once, stores the value it returns and hands it to every caller that asked
 // for the key meanwhile; those callers wait for it, or for their own ctx to
-// end. The loader receives the context of the caller that started it. An
-// error from load is returned and not stored, unless Options.ErrorTTL says to
-// remember it. A loader that panics makes its caller panic and its waiters
-// get an error.
+// end. The loader receives the context of the caller that started it; if it
+// fails because that context ended, the waiters whose own context is live
+// start a load of their own. An error from load is returned, with the zero
+// value, and not stored, unless Options.ErrorTTL says to remember it. A
+// loader that panics makes its caller panic, and one that ends its goroutine
+// (runtime.Goexit) ends its caller's; their waiters get an error. The value
+// loaded is stored when the loader returns, over any Set or Delete of the
+// key made while it ran.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K,
 	load func(ctx context.Context, key K) (V, error)) (V, error) {
 	if v, ok := c.Get(key); ok {
@@ -78,7 +82,18 @@ func (c *Cache[K, V]) loadOnce(ctx context.Context, key K,
 	l.mu.Unlock()
 
 	c.run(ctx, key, load, f)
-	return f.val, f.err, false
+	v, err = f.result()
+	return v, err, false
+}
+
+// result returns the flight's value and error, the zero value with an
+// error.
+func (f *flight[V]) result() (V, error) {
+	if f.err != nil {
+		var zero V
+		return zero, f.err
+	}
+	return f.val, nil
 }
 
 func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, retry bool) {
@@ -92,16 +107,20 @@ func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, r
 	if isContextErr(f.err) && ctx.Err() == nil {
 		return v, nil, true
 	}
-	return f.val, f.err, false
+	v, err = f.result()
+	return v, err, false
 }
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// errLoaderPanicked is what waiters get when the loader they waited for
-// panicked.
-var errLoaderPanicked = errors.New("cache: loader panicked")
+// errLoaderPanicked and errLoaderExited are what waiters get when the
+// loader they waited for panicked or ended its goroutine.
+var (
+	errLoaderPanicked = errors.New("cache: loader panicked")
+	errLoaderExited   = errors.New("cache: loader ended its goroutine without returning")
+)
 
 // run calls load for f, publishes the outcome and releases the waiters. The
 // value is stored before the flight ends, so a caller arriving later finds
@@ -109,11 +128,15 @@ var errLoaderPanicked = errors.New("cache: loader panicked")
 func (c *Cache[K, V]) run(ctx context.Context, key K,
 	load func(context.Context, K) (V, error), f *flight[V]) {
 	start := time.Now()
+	returned := false
 	defer func() {
 		c.stats.loadNanos.Add(int64(time.Since(start)))
 		r := recover()
-		if r != nil {
+		switch {
+		case r != nil:
 			f.err = fmt.Errorf("%w: %v", errLoaderPanicked, r)
+		case !returned:
+			f.err = errLoaderExited
 		}
 		c.finish(key, f)
 		if r != nil {
@@ -121,6 +144,7 @@ func (c *Cache[K, V]) run(ctx context.Context, key K,
 		}
 	}()
 	f.val, f.err = load(ctx, key)
+	returned = true
 }
 
 func (c *Cache[K, V]) finish(key K, f *flight[V]) {
@@ -139,6 +163,26 @@ func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	}
 	l.mu.Unlock()
 	close(f.done)
+}
+
+// forget drops the error remembered for key, if any.
+func (l *loads[K, V]) forget(key K) {
+	if l.errTTL == 0 {
+		return
+	}
+	l.mu.Lock()
+	delete(l.errs, key)
+	l.mu.Unlock()
+}
+
+// forgetAll drops every remembered error.
+func (l *loads[K, V]) forgetAll() {
+	if l.errTTL == 0 {
+		return
+	}
+	l.mu.Lock()
+	clear(l.errs)
+	l.mu.Unlock()
 }
 
 // rememberLocked stores a load error, keeping at most Capacity of them.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,4 +187,97 @@ func TestGetOrLoadPanic(t *testing.T) {
 	c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
 		panic("kaboom")
 	})
+}
+
+// TestGetOrLoadErrorZeroValue checks that an error comes with the zero
+// value, whatever the loader returned with it, for its caller and waiters.
+func TestGetOrLoadErrorZeroValue(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	boom := errors.New("boom")
+	release := make(chan struct{})
+	load := func(context.Context, string) (int, error) {
+		<-release
+		return 5, boom
+	}
+	var wg sync.WaitGroup
+	var waiter int
+	var waiterErr error
+	wg.Go(func() { waiter, waiterErr = c.GetOrLoad(context.Background(), "k", load) })
+	waitFor(t, func() bool { return loading(c, "k") })
+	wg.Go(func() {
+		waitFor(t, func() bool { return waiters(c, "k") == 1 })
+		close(release)
+	})
+	v, err := c.GetOrLoad(context.Background(), "k", load)
+	wg.Wait()
+	if v != 0 || !errors.Is(err, boom) || waiter != 0 || !errors.Is(waiterErr, boom) {
+		t.Errorf("got %d, %v and %d, %v; want 0, boom twice", v, err, waiter, waiterErr)
+	}
+}
+
+// loading reports whether a load of key is running.
+func loading(c *Cache[string, int], key string) bool {
+	c.loads.mu.Lock()
+	defer c.loads.mu.Unlock()
+	_, ok := c.loads.flights[key]
+	return ok
+}
+
+// TestGetOrLoadGoexit checks that a loader that ends its goroutine, as
+// t.FailNow does, stores nothing and gives its waiters an error.
+func TestGetOrLoadGoexit(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	release := make(chan struct{})
+	load := func(context.Context, string) (int, error) {
+		<-release
+		runtime.Goexit()
+		return 1, nil
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.GetOrLoad(context.Background(), "k", load)
+		t.Error("GetOrLoad returned to a caller whose loader ended its goroutine")
+	})
+	waitFor(t, func() bool { return loading(c, "k") })
+	var v int
+	var err error
+	wg.Go(func() { v, err = c.GetOrLoad(context.Background(), "k", load) })
+	waitFor(t, func() bool { return waiters(c, "k") == 1 })
+	close(release)
+	wg.Wait()
+	if v != 0 || !errors.Is(err, errLoaderExited) {
+		t.Errorf("waiter got %d, %v; want 0, %v", v, err, errLoaderExited)
+	}
+	wantGet(t, c, "k", 0, false)
+	if s := c.Stats(); s.Loads != 0 || s.LoadErrors != 1 {
+		t.Errorf("Loads, LoadErrors = %d, %d; want 0, 1", s.Loads, s.LoadErrors)
+	}
+}
+
+// TestInvalidationForgetsErrors checks that Delete and Clear forget the
+// load errors remembered with ErrorTTL.
+func TestInvalidationForgetsErrors(t *testing.T) {
+	for _, name := range []string{"Delete", "Clear"} {
+		c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Hour})
+		boom := errors.New("boom")
+		calls := 0
+		load := func(context.Context, string) (int, error) {
+			calls++
+			if calls == 1 {
+				return 0, boom
+			}
+			return 7, nil
+		}
+		if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+		if name == "Delete" {
+			c.Delete("k")
+		} else {
+			c.Clear()
+		}
+		if v, err := c.GetOrLoad(context.Background(), "k", load); v != 7 || err != nil {
+			t.Errorf("after %s: got %d, %v; want 7, nil", name, v, err)
+		}
+	}
 }
