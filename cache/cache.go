@@ -194,6 +194,13 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	s.mu.Lock()
 	now := c.nowLocked(s, exp)
 	gone, reason := s.table.find(key, h), Replaced
+	var old *node[K, V]
+	if gone != nil && gone.expired(now) {
+		// An expired entry is absent: the new one is inserted, as for a
+		// missing key, instead of taking the old one's place.
+		s.unlinkLocked(gone, h)
+		old, gone = gone, nil
+	}
 	if gone != nil {
 		n.meta.Store(gone.hits())
 		s.table.replaceLocked(gone, n, h)
@@ -203,10 +210,17 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	}
 	s.mu.Unlock()
 
-	if gone != nil && gone.expired(now) {
-		reason = Expired
+	c.removed(old, c.expiredOr(old, now, Replaced))
+	c.removed(gone, c.expiredOr(gone, now, reason))
+}
+
+// expiredOr returns Expired if n, which is no longer linked, has expired at
+// now, and r otherwise.
+func (c *Cache[K, V]) expiredOr(n *node[K, V], now int64, r Reason) Reason {
+	if n != nil && n.expired(now) {
+		return Expired
 	}
-	c.removed(gone, reason)
+	return r
 }
 
 func newNode[K comparable, V any](key K, value V, h uint64, exp int64) *node[K, V] {

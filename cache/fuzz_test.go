@@ -17,8 +17,11 @@ type model struct {
 	deadline map[string]time.Time
 }
 
-func (m *model) set(k string, v int, deadline time.Time) {
-	if _, ok := m.vals[k]; !ok {
+// set stores v under k at now. A live entry keeps its place in the order;
+// an expired one is absent, so the new one goes to the end.
+func (m *model) set(k string, v int, deadline, now time.Time) {
+	if _, live := m.live(k, now); !live {
+		m.drop(k)
 		m.order = append(m.order, k)
 	}
 	m.vals[k] = v
@@ -91,12 +94,12 @@ func fuzzRun(t *testing.T, policy Policy, capacity int, ops []byte) {
 				t.Fatalf("op %d: Get(%s) = %d, %v; model %d, %v", i, k, got, ok, want, wantOK)
 			}
 		case 2, 3:
-			m.set(k, i, time.Time{})
+			m.set(k, i, time.Time{}, now)
 			setting = k
 			c.Set(k, i)
 		case 4:
 			ttl := time.Duration(1+op>>4) * time.Second
-			m.set(k, i, now.Add(ttl))
+			m.set(k, i, now.Add(ttl), now)
 			setting = k
 			c.SetWithTTL(k, i, ttl)
 		case 5:

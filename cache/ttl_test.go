@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -145,4 +146,23 @@ func TestClockSetBack(t *testing.T) {
 	wantGet(t, c, "k", 1, true)
 	clock.Advance(2 * time.Hour)
 	wantGet(t, c, "k", 0, false)
+}
+
+// TestSetOverExpiredInserts checks that a Set over an expired entry inserts
+// the new one at the end of the FIFO order, as for a missing key.
+func TestSetOverExpiredInserts(t *testing.T) {
+	clock := newFakeClock()
+	r := &recorder{}
+	c := mustNew(t, Options[string, int]{Capacity: 2, Policy: FIFO, Clock: clock, OnRemove: r.onRemove})
+	c.SetWithTTL("a", 1, time.Second)
+	c.Set("b", 2)
+	clock.Advance(time.Minute)
+	c.Set("a", 3)
+	c.Set("c", 4)
+	wantGet(t, c, "a", 3, true)
+	wantGet(t, c, "b", 0, false)
+	want := []removal{{"a", 1, Expired}, {"b", 2, Evicted}}
+	if got := r.take(); !slices.Equal(got, want) {
+		t.Errorf("removals = %v, want %v", got, want)
+	}
 }
