@@ -21,9 +21,10 @@
 //
 // FIFO reproduces CacheDict exactly: the entry inserted first leaves first,
 // reads do not refresh an entry, overwriting a key keeps its place, and
-// Delete never evicts. ClosingCacheDict is FIFO with an OnRemove that closes
-// values for the Evicted and Cleared reasons (not Replaced: CacheDict did
-// not close an overwritten value); Clear reports entries oldest first.
+// Delete never evicts. OpenIO's ClosingCacheDict is a FIFO cache whose
+// OnRemove closes values for the Evicted and Cleared reasons (not Replaced:
+// ClosingCacheDict did not close an overwritten value, nor a deleted one);
+// Clear reports entries oldest first.
 //
 // TinyLFU, the default, aims at the highest hit ratio. New entries enter a
 // window of 1% of the capacity, kept in insertion order. An entry leaving
@@ -61,11 +62,14 @@
 // TinyLFU cache of 8,192 entries or more is split by key hash into up to 16
 // shards of at least 4,096 entries, each with its own policy, so that
 // writers on different cores seldom wait for each other. FIFO caches are
-// never split, so that their order is exact. Beyond keys and values an entry
-// costs about 61 bytes with 16-byte string keys and int values, with or
-// without a time to live. Hit and miss counting is off unless
-// Options.RecordStats asks for it, as it would make every Get write shared
-// memory.
+// never split, so that their order is exact.
+//
+// Beyond keys and values an entry costs about 61 bytes with 16-byte string
+// keys and int values, with or without a time to live, of which 8 are the
+// frequency sketch of TinyLFU, allocated for the whole capacity when the
+// cache is made (2 MiB at the default capacity); the hash table grows with
+// the entries. Hit and miss counting is off unless Options.RecordStats asks
+// for it, as it would make every Get write shared memory.
 //
 // # Expiry
 //

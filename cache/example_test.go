@@ -25,13 +25,13 @@ func Example() {
 }
 
 // The FIFO policy behaves like OpenIO's CacheDict; an OnRemove callback that
-// closes evicted values plays the part of ClosingCacheDict.
+// closes evicted and cleared values plays the part of ClosingCacheDict.
 func Example_cacheDict() {
 	jobs, _ := cache.New(cache.Options[string, string]{
 		Capacity: 2,
 		Policy:   cache.FIFO,
 		OnRemove: func(id, job string, r cache.Reason) {
-			if r != cache.Replaced {
+			if r == cache.Evicted || r == cache.Cleared {
 				fmt.Println("close", job, "("+r.String()+")")
 			}
 		},

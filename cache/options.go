@@ -62,6 +62,8 @@ type Options[K comparable, V any] struct {
 	// OnRemove, if set, is called once for every entry that leaves the
 	// cache, with the reason. It runs on the goroutine that caused the
 	// removal, after the cache's lock is released, so it may call the cache.
+	// It should not panic: the panic reaches the caller, and the removals
+	// that call had still to report (Clear reports many) are not reported.
 	OnRemove func(key K, value V, reason Reason)
 
 	// ErrorTTL, when positive, makes GetOrLoad remember a loader's error for
