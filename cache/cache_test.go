@@ -72,12 +72,15 @@ func TestSizeBound(t *testing.T) {
 		for _, capacity := range []int{1, 2, 7, 100, 1000, 2 * minShardCapacity, 40000} {
 			t.Run(p.String()+"/"+strconv.Itoa(capacity), func(t *testing.T) {
 				r := &recorder{}
-				c := mustNew(t, Options[string, int]{Capacity: capacity, Policy: p, OnRemove: r.onRemove})
+				c := mustNew(t, Options[string, int]{
+					Capacity: capacity, Policy: p, OnRemove: r.onRemove,
+				})
 				n := max(5000, 10*capacity)
 				for i := range n {
 					c.Set(strconv.Itoa(i%(3*capacity+5)), i)
 					if c.Len() > capacity {
-						t.Fatalf("Len() = %d after %d sets, capacity %d", c.Len(), i+1, capacity)
+						t.Fatalf("Len() = %d after %d sets, capacity %d",
+							c.Len(), i+1, capacity)
 					}
 				}
 				if c.Len() != capacity {

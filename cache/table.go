@@ -7,9 +7,9 @@ import (
 )
 
 // table is a chained hash table whose chains readers walk without a lock.
-// Writers hold their shard's mutex. Growing the table copies every node into new chains
-// and publishes the new bucket array, so a reader that still walks the old
-// one sees a consistent, if stale, picture.
+// Writers hold their shard's mutex. Growing the table copies every node into
+// new chains and publishes the new bucket array, so a reader that still
+// walks the old one sees a consistent, if stale, picture.
 //
 // A node leaves the table only while its stripe, chosen by its hash, is
 // locked. That lets a Set write a new value into a node in place holding

@@ -193,7 +193,8 @@ func TestExpiryRacesOverwrite(t *testing.T) {
 			c, err := New(Options[string, int]{
 				Capacity: 10, Policy: p, Clock: clock,
 				OnRemove: func(_ string, v int, r Reason) {
-					if e := earliest[v].Load(); r == Expired && (e == 0 || clock.Now().UnixNano() < e) {
+					e := earliest[v].Load()
+					if r == Expired && (e == 0 || clock.Now().UnixNano() < e) {
 						early.Add(1)
 					}
 				},
