@@ -46,7 +46,7 @@ type shard[K comparable, V any] struct {
 // would lose hit ratio: each shard's policy sees only its share of the keys.
 // A FIFO cache is never split, so that its order is exact.
 const (
-	minShardCapacity = 4096
+	minShardCapacity = 1024
 	maxShards        = 16
 )
 

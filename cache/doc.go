@@ -59,8 +59,8 @@
 // and locking only one of 64 stripes of keys, unless it moves the entry's
 // deadline earlier. Any other Set allocates a new entry, which readers see
 // whole, and serializes with Delete and Clear on one mutex per shard: a
-// TinyLFU cache of 8,192 entries or more is split by key hash into up to 16
-// shards of at least 4,096 entries, each with its own policy, so that
+// TinyLFU cache of 2,048 entries or more is split by key hash into up to 16
+// shards of at least 1,024 entries, each with its own policy, so that
 // writers on different cores seldom wait for each other. FIFO caches are
 // never split, so that their order is exact.
 //

@@ -44,7 +44,7 @@ func (p Policy) String() string {
 // entries with the TinyLFU policy, no expiry and no callback.
 type Options[K comparable, V any] struct {
 	// Capacity is the most entries the cache holds; zero means
-	// DefaultCapacity. A TinyLFU cache of 8,192 entries or more is split
+	// DefaultCapacity. A TinyLFU cache of 2,048 entries or more is split
 	// by key hash into up to 16 shards, each holding its share of the
 	// capacity, so it may start evicting slightly before it is full.
 	Capacity int
