@@ -95,22 +95,14 @@ func TestGetOrLoadErrorsNotCached(t *testing.T) {
 func TestGetOrLoadErrorTTL(t *testing.T) {
 	clock := newFakeClock()
 	c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Second, Clock: clock})
-	boom := errors.New("boom")
-	calls := 0
-	load := func(context.Context, string) (int, error) {
-		calls++
-		if calls == 1 {
-			return 0, boom
-		}
-		return 7, nil
-	}
+	load, calls, boom := failsOnce()
 	for range 2 {
 		if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want boom", err)
 		}
 	}
-	if calls != 1 {
-		t.Fatalf("loader ran %d times while its error was remembered", calls)
+	if *calls != 1 {
+		t.Fatalf("loader ran %d times while its error was remembered", *calls)
 	}
 	clock.Advance(time.Second)
 	if v, err := c.GetOrLoad(context.Background(), "k", load); v != 7 || err != nil {
@@ -259,15 +251,7 @@ func TestGetOrLoadGoexit(t *testing.T) {
 func TestInvalidationForgetsErrors(t *testing.T) {
 	for _, name := range []string{"Delete", "Clear"} {
 		c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Hour})
-		boom := errors.New("boom")
-		calls := 0
-		load := func(context.Context, string) (int, error) {
-			calls++
-			if calls == 1 {
-				return 0, boom
-			}
-			return 7, nil
-		}
+		load, _, boom := failsOnce()
 		if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want boom", err)
 		}
@@ -280,4 +264,18 @@ func TestInvalidationForgetsErrors(t *testing.T) {
 			t.Errorf("after %s: got %d, %v; want 7, nil", name, v, err)
 		}
 	}
+}
+
+// failsOnce returns a loader that fails with the error it also returns on
+// its first call and loads 7 after, and the count of its calls.
+func failsOnce() (func(context.Context, string) (int, error), *int, error) {
+	boom := errors.New("boom")
+	calls := new(int)
+	return func(context.Context, string) (int, error) {
+		*calls++
+		if *calls == 1 {
+			return 0, boom
+		}
+		return 7, nil
+	}, calls, boom
 }

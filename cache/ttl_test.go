@@ -80,12 +80,7 @@ func TestTTLRandomized(t *testing.T) {
 // TestExpiredEvictedFirst checks that an expired entry met by the policy
 // leaves with the Expired reason.
 func TestExpiredEvictedFirst(t *testing.T) {
-	clock := newFakeClock()
-	r := &recorder{}
-	c := mustNew(t, Options[string, int]{Capacity: 2, Policy: FIFO, Clock: clock, OnRemove: r.onRemove})
-	c.SetWithTTL("a", 1, time.Second)
-	c.Set("b", 2)
-	clock.Advance(time.Minute)
+	c, r := expiredFirst(t)
 	c.Set("c", 3)
 	if got := r.take(); len(got) != 1 || got[0] != (removal{"a", 1, Expired}) {
 		t.Errorf("removals = %v, want a expired", got)
@@ -151,12 +146,7 @@ func TestClockSetBack(t *testing.T) {
 // TestSetOverExpiredInserts checks that a Set over an expired entry inserts
 // the new one at the end of the FIFO order, as for a missing key.
 func TestSetOverExpiredInserts(t *testing.T) {
-	clock := newFakeClock()
-	r := &recorder{}
-	c := mustNew(t, Options[string, int]{Capacity: 2, Policy: FIFO, Clock: clock, OnRemove: r.onRemove})
-	c.SetWithTTL("a", 1, time.Second)
-	c.Set("b", 2)
-	clock.Advance(time.Minute)
+	c, r := expiredFirst(t)
 	c.Set("a", 3)
 	c.Set("c", 4)
 	wantGet(t, c, "a", 3, true)
@@ -165,4 +155,17 @@ func TestSetOverExpiredInserts(t *testing.T) {
 	if got := r.take(); !slices.Equal(got, want) {
 		t.Errorf("removals = %v, want %v", got, want)
 	}
+}
+
+// expiredFirst returns a full FIFO cache of two entries whose oldest, a=1,
+// has expired and whose newest, b=2, has not, and the recorder of its
+// removals.
+func expiredFirst(t *testing.T) (*Cache[string, int], *recorder) {
+	clock := newFakeClock()
+	r := &recorder{}
+	c := mustNew(t, Options[string, int]{Capacity: 2, Policy: FIFO, Clock: clock, OnRemove: r.onRemove})
+	c.SetWithTTL("a", 1, time.Second)
+	c.Set("b", 2)
+	clock.Advance(time.Minute)
+	return c, r
 }
