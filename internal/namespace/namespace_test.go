@@ -34,6 +34,17 @@ func start(t *testing.T, data string) (*Namespace, *object.Client) {
 	return ns, &object.Client{Dir: dir, Rawx: &rawx.Client{}}
 }
 
+// startFresh starts a namespace in a new directory, closed when the test
+// ends, and returns a context that ends after a minute or with the test.
+func startFresh(t *testing.T) (context.Context, *Namespace, *object.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	ns, oc := start(t, t.TempDir())
+	t.Cleanup(func() { ns.Close() })
+	return ctx, ns, oc
+}
+
 // TestObjectLifecycle writes a 30 MiB object with three copies, reads it
 // back after losing a copy and after a restart, and checks that the
 // reverse index knows every chunk.
@@ -158,10 +169,7 @@ func waitGone(t *testing.T, ctx context.Context, path string) {
 // a large event, then checks that later events still flow: the chunk of a
 // deleted object is removed by the agent.
 func TestLargeEventsDoNotBlockTheBus(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	ns, oc := start(t, t.TempDir())
-	defer ns.Close()
+	ctx, ns, oc := startFresh(t)
 	props := map[string]string{}
 	for i := range 20 {
 		props[fmt.Sprint("k", i)] = strings.Repeat("v", 60000)
@@ -212,10 +220,7 @@ func TestUnserved(t *testing.T) {
 // When one copy of a put fails, the error names that copy's chunk server
 // and why, not another copy whose upload was ended because of it.
 func TestPutErrorNamesTheFailingCopy(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	ns, oc := start(t, t.TempDir())
-	defer ns.Close()
+	ctx, ns, oc := startFresh(t)
 	bad := ns.Rawx[1]
 	if err := os.Rename(bad.Volume, bad.Volume+".away"); err != nil {
 		t.Fatal(err)
@@ -284,10 +289,7 @@ func TestLostVolumeStopsStart(t *testing.T) {
 // A chunk server whose volume is moved away while the namespace runs is
 // marked down and gets no copies until the volume is back.
 func TestMovedVolumeGetsNoCopies(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	ns, oc := start(t, t.TempDir())
-	defer ns.Close()
+	ctx, ns, oc := startFresh(t)
 	bad := ns.Rawx[1]
 	alive := func() bool {
 		svc, err := ns.Registry.Resolve("rawx", bad.ServiceID)
