@@ -46,7 +46,8 @@ func TestBench(t *testing.T) {
 	if res == nil || res.OK != 0 || res.Errors == 0 || res.Errors > 8 || res.LastErr == nil {
 		t.Errorf("a run of failing puts measured %+v, want 1 to 8 errors", res)
 	}
-	if _, err := oc.Bench(ctx, object.BenchConfig{Op: "delete", Concurrency: 1, Duration: time.Second}); err == nil {
+	_, err = oc.Bench(ctx, object.BenchConfig{Op: "delete", Concurrency: 1, Duration: time.Second})
+	if err == nil {
 		t.Error("an unknown operation was accepted")
 	}
 }
