@@ -241,12 +241,17 @@ func (c *Cache[K, V]) setInPlace(s *shard[K, V], key K, value V, h uint64, exp i
 	st := c.stripes.of(h)
 	st.Lock()
 	n := s.table.find(key, h)
-	if n == nil || c.expiredNow(n) || !later(exp, n.exp.Load()) {
+	if n == nil {
+		st.Unlock()
+		return false
+	}
+	cur := n.exp.Load() // only holders of the stripe change it
+	if cur != 0 && c.now() >= cur || !later(exp, cur) {
 		st.Unlock()
 		return false
 	}
 	old := n.swapValue(c.kind, value)
-	if n.exp.Load() != exp {
+	if cur != exp {
 		n.exp.Store(exp)
 	}
 	st.Unlock()
@@ -362,11 +367,7 @@ func (c *Cache[K, V]) clear(s *shard[K, V]) {
 	s.mu.Unlock()
 
 	for _, n := range all {
-		if n.expired(now) {
-			c.removed(n, Expired)
-		} else {
-			c.removed(n, Cleared)
-		}
+		c.removed(n, c.expiredOr(n, now, Cleared))
 	}
 }
 
