@@ -180,42 +180,38 @@ func parseRange(v string, size int64) (start, end int64, partial bool, err error
 // with sendfile, which costs more system calls but copies nothing.
 const smallBody = 64 << 10
 
-// mappedBody is the smallest body get writes from a memory mapping of the
-// file. Measured on loopback, one copy from the mapping into the socket
-// costs less than sendfile for large bodies (16 MiB: 15% more MB/s), and
-// more for smaller ones, where mapping and unmapping dominate.
-const mappedBody = 4 << 20
+// sentPiece is how much sendPieces sends between two checks of the file's
+// size.
+const sentPiece = 1 << 20
 
-// mappedPiece is how much writeMapped writes between two checks of the
-// file's size.
-const mappedPiece = 1 << 20
-
-// writeMapped writes bytes [start, end) of f from a memory mapping (see
-// withMapping: the write system call fails on the pages a cut removed,
-// and a copy in memory, such as the HTTP server's buffering of the first
-// bytes, faults). The rest of the new last page reads as zeros, though: the size is checked before
-// each piece, and a file shorter than the next piece ends the reply there,
-// so that only a cut during the write of one piece can send zeros before
-// the reply breaks off (see the package doc for sendfile's case).
-func writeMapped(w io.Writer, f *os.File, start, end int64) (ok bool, err error) {
-	off := start &^ int64(os.Getpagesize()-1)
-	return withMapping(f, off, end-off, 0, func(data []byte) error {
-		var st unix.Stat_t
-		for pos := start; pos < end; {
-			next := min(pos+mappedPiece, end)
-			if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-				return err
-			}
-			if st.Size < next {
-				return fmt.Errorf("the file was cut to %d bytes while being sent", st.Size)
-			}
-			if _, err := w.Write(data[pos-off : next-off]); err != nil {
-				return err
-			}
-			pos = next
+// sendPieces sends bytes [start, end) of f with sendfile when w allows it,
+// a piece at a time. The file's size is checked before each piece, and a
+// file shorter than the next piece ends the reply there, so that only a
+// cut during the sending of one piece can send zeros (the pages the cut
+// took) before the reply breaks off.
+func sendPieces(w io.Writer, f *os.File, start, end int64) error {
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	for pos := start; pos < end; {
+		next := min(pos+sentPiece, end)
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			return err
 		}
-		return nil
-	})
+		if st.Size < next {
+			return fmt.Errorf("the file was cut to %d bytes while being sent", st.Size)
+		}
+		n, err := io.Copy(w, io.LimitReader(f, next-pos))
+		if err != nil {
+			return err
+		}
+		if n < next-pos {
+			return fmt.Errorf("the file was cut to %d bytes while being sent", pos+n)
+		}
+		pos = next
+	}
+	return nil
 }
 
 // errCut is the fault of a mapping whose file was cut short while it was
@@ -243,8 +239,8 @@ func withMapping(f *os.File, off, n int64, flags int, fn func(data []byte) error
 	return true, fn(data)
 }
 
-// get serves a chunk or a range of it: small bodies through memory, large
-// ones from a mapping, others with sendfile.
+// get serves a chunk or a range of it: small bodies through memory, others
+// with sendfile.
 func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	f, v, st, err := s.openChunk(id)
 	if err != nil {
@@ -301,18 +297,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 		_, err := w.Write(small)
 		return err
 	}
-	if end-start >= mappedBody && st.Size() >= end {
-		if ok, err := writeMapped(w, f, start, end); ok {
-			return err
-		}
-	}
-	if start > 0 {
-		if _, err := f.Seek(start, io.SeekStart); err != nil {
-			return err
-		}
-	}
-	_, err = io.Copy(w, io.LimitReader(f, end-start))
-	return err
+	return sendPieces(w, f, start, end)
 }
 
 // servedSize returns how many bytes of the chunk a read serves: the size

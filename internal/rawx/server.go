@@ -29,13 +29,14 @@
 //     whole chunk, where OpenIO sniffed a text type.
 //
 // Known limit: a chunk file cut (truncated) while it is being sent may
-// reach the client with zeros from the cut on. Bodies sent with sendfile
-// (64 KiB to 4 MiB) hand page-cache pages to the socket, which a cut zeroes
-// before the client reads them, in a reply of full length; bodies sent
-// from a mapping (4 MiB and more) break off at the next piece. Copying
-// every body through memory would close this, for about a quarter of the
-// throughput of 1 MiB reads (measured: 2,901 instead of 3,789 MB/s);
-// chunk files are never changed in place, and readers check chunk hashes.
+// reach the client with zeros from the cut on, within one piece of 1 MiB.
+// Bodies over 64 KiB go with sendfile, which hands page-cache pages to the
+// socket, and a cut zeroes them before the client reads them; the file's
+// size is checked before each piece, so the reply breaks off at the next
+// one. Copying every body through memory would close this, for about a
+// quarter of the throughput of 1 MiB reads (measured: 2,901 instead of
+// 3,789 MB/s); chunk files are never changed in place, and readers check
+// chunk hashes.
 package rawx
 
 import (

@@ -548,7 +548,7 @@ func TestBodyPaths(t *testing.T) {
 	}
 	size := int64(len(data))
 	for _, r := range [][2]int64{{0, size}, {5, 4101}, {100_000, 3_000_000}, {4097, size},
-		{size - 5_000_000, size}, {1, smallBody + 2}, {3, mappedBody + 3}} {
+		{size - 5_000_000, size}, {1, smallBody + 2}, {3, 3*sentPiece + 3}} {
 		body, _, err := c.Get(ctx, ChunkURL(addr, id), r[0], r[1]-r[0])
 		if err != nil {
 			t.Fatal(err)
@@ -648,11 +648,11 @@ func (w *cuttingWriter) Write(p []byte) (int, error) {
 	return w.Buffer.Write(p)
 }
 
-// TestMappedWriteStopsAtCut: a file cut while it is sent from its mapping
-// never has the zeros of its new last page sent as data.
-func TestMappedWriteStopsAtCut(t *testing.T) {
+// TestSentBodyStopsAtCut: a file cut while it is sent never has bytes past
+// the piece being sent go out, zeros or otherwise.
+func TestSentBodyStopsAtCut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "chunk")
-	data := bytes.Repeat([]byte{0xA5}, 3*mappedPiece+100)
+	data := bytes.Repeat([]byte{0xA5}, 3*sentPiece+100)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -662,24 +662,21 @@ func TestMappedWriteStopsAtCut(t *testing.T) {
 	}
 	defer f.Close()
 	const start = 4097
-	w := &cuttingWriter{file: path, size: mappedPiece + 4097 + 10}
-	ok, err := writeMapped(w, f, start, int64(len(data)))
-	if !ok || err == nil {
-		t.Fatalf("write of a file cut while sent: ok %v, err %v", ok, err)
-	}
-	got := w.Bytes()
-	if !bytes.Equal(got, data[start:start+len(got)]) || len(got) != mappedPiece {
-		t.Errorf("%d bytes sent, want the first piece of %d bytes, all from the file", len(got), mappedPiece)
-	}
-
-	// A cut while the bytes are copied in memory faults on the pages past
-	// the new end: an error, not a crash.
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w = &cuttingWriter{file: path, size: 100, early: true}
-	if ok, err := writeMapped(w, f, start, int64(len(data))); !ok || !errors.Is(err, syscall.EIO) {
-		t.Errorf("copy of a file cut meanwhile: ok %v, err %v", ok, err)
+	for _, w := range []*cuttingWriter{
+		{file: path, size: sentPiece + start + 10}, // during the first piece
+		{file: path, size: 100, early: true},       // before the first bytes go
+	} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Without ReadFrom, so that every copy goes through Write.
+		err := sendPieces(struct{ io.Writer }{w}, f, start, int64(len(data)))
+		got := w.Bytes()
+		if err == nil || !bytes.Equal(got, data[start:start+len(got)]) || len(got) > sentPiece {
+			t.Errorf("cut to %d: %d bytes sent, all from the file %v, err %v; want at most "+
+				"one piece of %d bytes and an error", w.size, len(got),
+				bytes.Equal(got, data[start:start+len(got)]), err, sentPiece)
+		}
 	}
 }
 
