@@ -92,6 +92,11 @@ func TestConvertCases(t *testing.T) {
 		{"lowercase grid.chunk.id", func(o *obj, id string) converttest.Legacy {
 			return converttest.ForEra(converttest.EraGrid, lower(id), o.owner)
 		}},
+		{"2017-era name with escaped fields", func(o *obj, id string) converttest.Legacy {
+			l := converttest.ForEra(converttest.EraGrid, id, o.owner)
+			l.RawNamed, l.Marker = []string{o.owner.Old().String()}, "4.0"
+			return l
+		}},
 		{"new fullpath in an oio entry", func(o *obj, id string) converttest.Legacy {
 			l := converttest.ForEra(converttest.EraGrid, id, o.owner)
 			l.RawEntries = []string{o.owner.Fullpath().String()}
@@ -102,8 +107,11 @@ func TestConvertCases(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "obj " + strconv.Itoa(i)
-			if tc.name == "special characters" {
+			switch tc.name {
+			case "special characters":
 				path = "dir/ü +%2F~\"quoted\"=x"
+			case "2017-era name with escaped fields":
+				path = "sp ace+plus\nline"
 			}
 			o := e.put("cases", path, testChunkSize)
 			p, id := o.paths[0], o.ids[0]

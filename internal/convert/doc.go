@@ -91,6 +91,7 @@
 //     hexadecimal characters are accepted.
 //   - 2017-era "oio:<old fullpath>" names are converted, not ignored, even
 //     when a "/" in the account or container makes them ambiguous: the
-//     splits of the name are tried against the directory.
+//     splits of the name are tried against the directory, then the name's
+//     fields decoded, for a name written with escaped fields.
 //   - The version marker is updated, never added.
 package convert

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -382,14 +383,19 @@ func (c *Converter) entryLink(ctx context.Context, p *plan, pos, name, value str
 
 // namedLink resolves a 2017-era "oio:<old fullpath>" name. Its fields were
 // written unescaped, so an account or container holding a "/" reads as
-// another split of the name (see namedSplits): each is tried in turn, and
-// the first whose object has a chunk at pos that is this inode is taken.
-// A split that leads to no object, or to one without such a chunk, is
-// passed over; any other failure of the directory fails the chunk.
+// another split of the name (see namedSplits); a name written with its
+// fields escaped, as old fullpaths are elsewhere, is tried decoded last.
+// Each split is tried in turn, and the first whose object has a chunk at
+// pos that is this inode is taken. A split that leads to no object, or to
+// one without such a chunk, is passed over; any other failure of the
+// directory fails the chunk.
 func (c *Converter) namedLink(ctx context.Context, p *plan, pos, name string) (*owner, string,
 	error) {
 	desc := strings.TrimPrefix(name, chunk.AttrOldFullpathPfx)
 	splits := namedSplits(desc)
+	if old, err := chunk.ParseOldFullpath(desc); err == nil && !slices.Contains(splits, old) {
+		splits = append(splits, old)
+	}
 	if len(splits) == 0 {
 		return nil, "", fmt.Errorf("%w: %s is not an old fullpath", chunk.ErrCorrupt, name)
 	}

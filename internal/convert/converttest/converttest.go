@@ -87,6 +87,8 @@ type Legacy struct {
 	RawEntries []string
 	// Named are 2017-era "oio:<old fullpath>" names to add.
 	Named []Owner
+	// RawNamed are 2017-era names given as is, after "oio:".
+	RawNamed []string
 	// Marker is grid.oio.version; "" writes none.
 	Marker string
 }
@@ -133,6 +135,9 @@ func (l Legacy) Attrs() []chunk.Attr {
 		name := fmt.Sprintf("%s%s/%s/%s/%d", chunk.AttrOldFullpathPfx, o.Account, o.Container, o.Path,
 			o.Version)
 		attrs = append(attrs, chunk.Attr{Name: name, Value: ""})
+	}
+	for _, desc := range l.RawNamed {
+		attrs = append(attrs, chunk.Attr{Name: chunk.AttrOldFullpathPfx + desc, Value: ""})
 	}
 	if l.Marker != "" {
 		attrs = append(attrs, chunk.Attr{Name: chunk.AttrOioVersion, Value: l.Marker})
