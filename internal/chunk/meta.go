@@ -146,7 +146,7 @@ func (m *Meta) parseAttr(a Attr) error {
 		m.parseOldFullpathAttr(strings.TrimPrefix(name, AttrOldFullpathPfx), v)
 	case name == AttrPosition:
 		m.Position = v
-		if !validPosition(v) {
+		if !ValidPosition(v) {
 			return fmt.Errorf("position %q is not N or N.M", truncate(v, 40))
 		}
 	case name == AttrSize:
@@ -286,7 +286,9 @@ func (m *Meta) Attrs() []Attr {
 	return attrs
 }
 
-func validPosition(p string) bool {
+// ValidPosition reports whether p is a chunk position: N for the chunk of
+// a metachunk, N.M or N.pM for one of its fragments.
+func ValidPosition(p string) bool {
 	n, frag, ok := strings.Cut(p, ".")
 	if !isDigits(n) {
 		return false

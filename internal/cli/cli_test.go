@@ -201,12 +201,14 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 	}
 }
 
-func TestRawxRefusesBadMetaCache(t *testing.T) {
+func TestRawxRefusesBadSizes(t *testing.T) {
 	vol := filepath.Join(t.TempDir(), "vol")
-	for _, n := range []string{"-1", "67108864", "many"} {
-		out, code := run(t, "", "rawx", "--volume", vol, "--listen", "127.0.0.1:0", "--meta-cache", n)
-		if code != ExitUsage || !strings.Contains(out, "meta-cache") {
-			t.Errorf("--meta-cache %s: exit %d: %s", n, code, out)
+	for _, args := range [][]string{{"--meta-cache", "-1"}, {"--meta-cache", "67108864"},
+		{"--meta-cache", "many"}, {"--max-chunk-size", "0"}, {"--max-chunk-size", "-5"}} {
+		out, code := run(t, "", append([]string{"rawx", "--volume", vol, "--listen", "127.0.0.1:0"},
+			args...)...)
+		if code != ExitUsage || !strings.Contains(out, args[0][2:]) {
+			t.Errorf("%s: exit %d: %s", args, code, out)
 		}
 	}
 	if _, err := os.Stat(vol); !os.IsNotExist(err) {

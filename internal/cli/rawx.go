@@ -30,7 +30,12 @@ func newRawxCommand() *cobra.Command {
 		Short: "Run a chunk server on one volume",
 		Long: `Run a chunk server (OpenIO's rawx) on one volume directory, creating the
 directory if needed. The volume records the namespace and service id on first
-use and refuses to be served under another identity later.
+use and refuses to be served under another identity later, or with another
+--hash-width or --hash-depth than its chunk directories were made with.
+
+As OpenIO's rawx does, requests must name the server in their Host header,
+by its service id (--id) or its address (host:port as listened on); any other
+Host gets 418.
 
 Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 2 for bad arguments or a volume that cannot be used.`,
@@ -47,6 +52,9 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 					cfg.MetaCache)
 			case cfg.MetaCache == 0:
 				cfg.MetaCache = -1 // remember nothing
+			}
+			if cfg.MaxChunkSize < 1 {
+				return usagef("--max-chunk-size must be at least 1 byte, not %d", cfg.MaxChunkSize)
 			}
 			return runRawx(cmd.Context(), cfg, listen)
 		},

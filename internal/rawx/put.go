@@ -69,6 +69,9 @@ func parseUpload(h http.Header, id string) (*upload, error) {
 			return nil, errorf(http.StatusBadRequest, "missing header %s", name)
 		}
 	}
+	if !chunk.ValidPosition(m.Position) {
+		return nil, errorf(http.StatusBadRequest, "%s %q is not N, N.M or N.pM", HdrChunkPos, m.Position)
+	}
 	method, err := chunk.ParseMethod(m.ChunkMethod)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "%v", err)

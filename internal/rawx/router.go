@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -140,7 +141,10 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 	var he *httpError
 	msg := ""
 	if code >= 500 || errors.As(err, &he) {
+		// Paths are told relative to the volume: where the server keeps
+		// its files is no business of its clients.
 		msg = strings.ReplaceAll(err.Error(), "\n", " ")
+		msg = strings.ReplaceAll(msg, filepath.Clean(s.cfg.Volume)+"/", "")
 	}
 	if msg != "" {
 		h["X-Error"] = []string{msg}

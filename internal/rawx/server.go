@@ -26,7 +26,11 @@
 //   - a method without "cca" is stored with "cca=md5" appended at the end,
 //     always in that order, where OpenIO's parameter order varies;
 //   - GET of a range has Content-Type application/octet-stream, like a
-//     whole chunk, where OpenIO sniffed a text type.
+//     whole chunk, where OpenIO sniffed a text type;
+//   - a PUT whose chunk position is not N, N.M or N.pM answers 400, where
+//     OpenIO stored any string;
+//   - a server whose hash width or depth differs from the layout of the
+//     chunk directories already on its volume refuses to start.
 //
 // Known limit: a chunk file cut (truncated) while it is being sent may
 // reach the client with zeros from the cut on, within one piece of 1 MiB.
@@ -193,6 +197,10 @@ func (s *Server) openVolume() error {
 		d.Close()
 		return fmt.Errorf("rawx: volume %s is in use by another process: %w", vol, err)
 	}
+	if err := checkLayout(vol, s.cfg.Layout); err != nil {
+		d.Close()
+		return fmt.Errorf("rawx: volume %s: %w", vol, err)
+	}
 	want := chunk.VolumeIdentity{Namespace: s.cfg.Namespace, Type: chunk.VolumeType, ServiceID: s.id}
 	if err := chunk.LockVolume(vol, want); err != nil {
 		d.Close()
@@ -216,6 +224,47 @@ func (s *Server) openVolume() error {
 	}
 	if n > 0 {
 		s.log.Info("removed uploads left pending", "volume", vol, "count", n)
+	}
+	return nil
+}
+
+// errLayoutMismatch says the chunk directories of a volume were made with
+// another hash width or depth than the server's.
+var errLayoutMismatch = errors.New("the volume's chunk directories have another layout")
+
+// checkLayout returns an error when the chunk directories already on the
+// volume vol were made with another hash width or depth than l: chunks
+// would be looked for where they are not, and written a second time. It
+// looks at the top directory and at one directory of each level below.
+func checkLayout(vol string, l chunk.Layout) error {
+	dir := vol
+	for level := 0; level <= l.Depth; level++ {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		next := ""
+		for _, e := range entries {
+			name := e.Name()
+			isDir := e.IsDir() && chunk.IsHex(name)
+			switch {
+			case isDir && level == l.Depth:
+				return fmt.Errorf("%w: directory %s holds directories, a hash depth over %d "+
+					"(--hash-depth)", errLayoutMismatch, dir, l.Depth)
+			case isDir && len(name) != l.Width:
+				return fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
+					"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name), l.Width)
+			case isDir && next == "":
+				next = filepath.Join(dir, name)
+			case !e.IsDir() && level < l.Depth && chunk.IsID(name):
+				return fmt.Errorf("%w: chunk %s is %d levels down, not %d (--hash-depth)",
+					errLayoutMismatch, filepath.Join(dir, name), level, l.Depth)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		dir = next
 	}
 	return nil
 }

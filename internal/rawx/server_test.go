@@ -273,6 +273,8 @@ func TestPutRefusesBadInput(t *testing.T) {
 		{"no policy", func(h http.Header) { h.Del(HdrStoragePolicy) }, data, 400},
 		{"no method", func(h http.Header) { h.Del(HdrChunkMethod) }, data, 400},
 		{"no position", func(h http.Header) { h.Del(HdrChunkPos) }, data, 400},
+		{"word as position", func(h http.Header) { h.Set(HdrChunkPos, "abc") }, data, 400},
+		{"negative position", func(h http.Header) { h.Set(HdrChunkPos, "-1") }, data, 400},
 		{"container id disagrees", func(h http.Header) { h.Set(HdrContainerID, testID(9)) }, data, 400},
 		{"path disagrees", func(h http.Header) { h.Set(HdrContentPath, "other") }, data, 400},
 		{"version disagrees", func(h http.Header) { h.Set(HdrContentVersion, "1") }, data, 400},
@@ -486,6 +488,9 @@ func TestFullDisk(t *testing.T) {
 	}
 	if !strings.Contains(se.Reason, "no space left") {
 		t.Errorf("the reason does not say the disk is full: %q", se.Reason)
+	}
+	if strings.Contains(se.Reason, srv.cfg.Volume) || !strings.Contains(se.Reason, id[:3]+"/"+id) {
+		t.Errorf("the reason should name the file relative to the volume: %q", se.Reason)
 	}
 	assertNoChunkFiles(t, srv.cfg.Volume)
 }
@@ -891,6 +896,38 @@ func TestVolumeIdentity(t *testing.T) {
 	if id != (chunk.VolumeIdentity{Namespace: "NS", Type: "rawx", ServiceID: "a"}) {
 		t.Errorf("identity changed: %+v", id)
 	}
+}
+
+// TestLayoutMismatchIsRefused: a server whose hash width or depth is not
+// the one the volume's chunk directories were made with refuses to start,
+// instead of missing every chunk and writing some a second time.
+func TestLayoutMismatchIsRefused(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	os.Mkdir(vol, 0o755)
+	cfg := Config{Volume: vol, Namespace: "NS", Addr: "127.0.0.1:1", ServiceID: "a"}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	id := testID(1)
+	os.MkdirAll(filepath.Join(vol, id[:3]), 0o755)
+	if err := os.WriteFile(filepath.Join(vol, id[:3], id), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []chunk.Layout{{Width: 2, Depth: 1}, {Width: 3, Depth: 2}, {Width: 3, Depth: 0},
+		{Width: 4, Depth: 1}} {
+		cfg.Layout = l
+		if _, err := New(cfg); !errors.Is(err, errLayoutMismatch) {
+			t.Errorf("width %d depth %d on a volume of width 3 depth 1: %v", l.Width, l.Depth, err)
+		}
+	}
+	cfg.Layout = chunk.Layout{Width: 3, Depth: 1}
+	srv, err = New(cfg)
+	if err != nil {
+		t.Fatalf("the volume's own layout: %v", err)
+	}
+	srv.Close()
 }
 
 func TestListPages(t *testing.T) {
