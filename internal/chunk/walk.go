@@ -13,6 +13,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ErrSymlink says a walk met a symbolic link where a chunk file or a
+// chunk directory would be, and did not follow it.
+var ErrSymlink = errors.New("a symbolic link, not followed")
+
 // File is a chunk file found by WalkByInode.
 type File struct {
 	Path string // root joined with the path under it
@@ -33,7 +37,10 @@ type File struct {
 //
 // A subdirectory that cannot be read is passed to skip, if not nil, and
 // the walk goes on without it; skip is called from another goroutine than
-// fn. Without skip, or for root itself, the error ends the walk.
+// fn. Without skip, or for root itself, the error ends the walk. A
+// symbolic link named like a chunk or a chunk directory (in hexadecimal
+// digits) is not followed: it is passed to skip, if not nil, with
+// ErrSymlink.
 func WalkByInode(root string, window int, skip func(dir string, err error), fn func(File) error) error {
 	return walkByInode(root, window, skip, fn, readDirents)
 }
@@ -117,6 +124,8 @@ func (w *inodeWalk) dir(path string, root bool) error {
 			if err := w.dir(p, false); err != nil {
 				return err
 			}
+		case typ == unix.DT_LNK && IsHex(e.name) && w.skip != nil:
+			w.skip(p, &os.PathError{Op: "walk", Path: p, Err: ErrSymlink})
 		case typ == unix.DT_REG && IsID(e.name):
 			w.pending = append(w.pending, File{Path: p, Ino: e.ino})
 			if len(w.pending) >= w.window {

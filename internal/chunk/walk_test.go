@@ -154,3 +154,39 @@ func TestWalkByInodeSkips(t *testing.T) {
 		t.Errorf("without skip: %v, want permission denied", err)
 	}
 }
+
+// TestWalkByInodeSymlinks: symbolic links named like a chunk or a chunk
+// directory are handed to skip, not followed; other links are ignored.
+func TestWalkByInodeSymlinks(t *testing.T) {
+	root, paths := walkVolume(t, 20)
+	outside := t.TempDir()
+	target := filepath.Join(outside, filepath.Base(paths[0]))
+	if err := os.Rename(paths[0], target); err != nil {
+		t.Fatal(err)
+	}
+	// walkVolume made the first link.
+	links := []string{filepath.Join(root, "0", strings.Repeat("B", 64)), paths[0],
+		filepath.Join(root, "FFF")}
+	if err := os.Symlink(target, links[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, links[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "not-hex")); err != nil {
+		t.Fatal(err)
+	}
+	var skipped []string
+	var walked int
+	err := WalkByInode(root, 10, func(p string, err error) {
+		if errors.Is(err, ErrSymlink) {
+			skipped = append(skipped, p)
+		}
+	}, func(File) error { walked++; return nil })
+	slices.Sort(skipped)
+	slices.Sort(links)
+	if err != nil || !slices.Equal(skipped, links) || walked != len(paths)-1 {
+		t.Errorf("err %v, links skipped %v, want %v; walked %d of %d", err, skipped, links, walked,
+			len(paths)-1)
+	}
+}

@@ -46,11 +46,17 @@ func (c *Converter) mainFeed() feed {
 	}
 }
 
-// unreadableDir reports a directory of the volume that could not be read
-// as failed: the chunks it holds are left as they are, and the run goes
+// unreadableDir reports a directory of the volume that could not be read,
+// or a symbolic link standing for a chunk or a chunk directory, as failed:
+// the chunks they hold or lead to are left as they are, and the run goes
 // on.
 func (c *Converter) unreadableDir(dir string, err error) {
 	p := &plan{item: item{path: dir}, res: Result{Path: dir}}
+	if errors.Is(err, chunk.ErrSymlink) {
+		c.finish(p.fail(fmt.Errorf("symbolic link in the volume, not followed: what it leads "+
+			"to is left as it is: %w", err)))
+		return
+	}
 	c.finish(p.fail(fmt.Errorf("directory not read, its chunks left as they are: %w", err)))
 }
 

@@ -67,6 +67,34 @@ func TestInputThroughSymlinkedDirectory(t *testing.T) {
 	}
 }
 
+// TestWalkReportsSymlinks: a symbolic link standing for a chunk in the
+// volume is reported as failed, not followed and not passed over: what it
+// leads to is left as it was.
+func TestWalkReportsSymlinks(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("symlinks", "walked", 2*testChunkSize)
+	for i, p := range o.paths {
+		must(t, converttest.ToEra(p, o.ids[i], converttest.EraGrid, o.owner))
+	}
+	moved := filepath.Join(t.TempDir(), o.ids[0])
+	must(t, os.Rename(o.paths[0], moved))
+	must(t, os.Symlink(moved, o.paths[0]))
+	before := mustStat(t, moved)
+
+	s, res := e.run(convert.Options{})
+	wantOutcome(t, res, o.paths[0], convert.Failed)
+	if !errors.Is(res[o.paths[0]].Err, chunk.ErrSymlink) {
+		t.Errorf("the link's error does not say it is one: %v", res[o.paths[0]].Err)
+	}
+	wantOutcome(t, res, o.paths[1], convert.Converted)
+	if s.Failed == 0 {
+		t.Errorf("summary %+v counts no failure", s)
+	}
+	if diff := cmp.Diff(before, mustStat(t, moved)); diff != "" {
+		t.Errorf("the file behind the link changed (-before +after):\n%s", diff)
+	}
+}
+
 // TestDirectoryFailureIsNotOrphan: when the directory cannot answer (it
 // fails, or something else answers in its place with a bare 404), a chunk
 // whose owner only the reverse index knows is failed, not an orphan, and
