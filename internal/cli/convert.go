@@ -52,7 +52,10 @@ on through --control-file, a file of lines "chunks-per-second N" read again
 when it changes (within 2 seconds) and on SIGHUP; a new pace applies at
 once, to the chunk waiting its turn too. Convert is paced in chunks alone:
 a "bytes-per-second" line is refused, at the start as a bad argument, later
-with a message on standard error, the pace staying as it was.
+with a message on standard error, the pace staying as it was. The pace is
+that of the chunks read and planned; their attributes are written, and the
+chunks counted as done in reports and the progress bar, a batch at a time,
+at least every 2 seconds, so the rates reported come in steps around it.
 
 Report lines (RUN, then DONE) go to the log on standard error, and a RUN
 line at once on SIGUSR1; a progress bar is drawn there on a terminal.
