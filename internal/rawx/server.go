@@ -253,7 +253,8 @@ func checkLayout(vol string, l chunk.Layout) error {
 					"(--hash-depth)", errLayoutMismatch, dir, l.Depth)
 			case isDir && len(name) != l.Width:
 				return fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
-					"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name), l.Width)
+					"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name),
+					l.Width)
 			case isDir && next == "":
 				next = filepath.Join(dir, name)
 			case !e.IsDir() && level < l.Depth && chunk.IsID(name):
