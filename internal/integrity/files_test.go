@@ -2,6 +2,7 @@ package integrity
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -136,5 +137,29 @@ func TestOverlongLineSaysSo(t *testing.T) {
 	if _, err := ReadRebuildEntries(strings.NewReader("# a comment\n" + long)); err == nil ||
 		!strings.Contains(err.Error(), "line 2: longer than") {
 		t.Errorf("rebuild file: %v", err)
+	}
+}
+
+// TestJSONLinesHaveEveryKey: every --json line carries the keys the help
+// lists, lists empty rather than absent, whatever the status.
+func TestJSONLinesHaveEveryKey(t *testing.T) {
+	for _, r := range []Result{
+		{Kind: KindAccount, Target: Target{Account: "a"}},
+		{Kind: KindAccount, Target: Target{Account: "a"}, Errors: []string{"bad"}},
+		{Kind: KindAccount, Target: Target{Account: "a"}, Failed: []string{"no answer"}},
+	} {
+		line, err := json.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{"type", "item", "status", "errors", "check_failed", "irreparable"} {
+			if _, ok := got[key]; !ok {
+				t.Errorf("%s: no %q", line, key)
+			}
+		}
 	}
 }

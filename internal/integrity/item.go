@@ -143,7 +143,7 @@ type wireResult struct {
 	Item        string   `json:"item"`
 	Status      string   `json:"status"`
 	Errors      []string `json:"errors"`
-	Failed      []string `json:"check_failed,omitempty"`
+	Failed      []string `json:"check_failed"`
 	Irreparable bool     `json:"irreparable"`
 	Account     string   `json:"account,omitempty"`
 	Container   string   `json:"container,omitempty"`
@@ -155,8 +155,8 @@ type wireResult struct {
 }
 
 // MarshalJSON writes the result as {"type", "item", "status", "errors",
-// "check_failed" (when not empty), "irreparable"} followed by the owner's
-// identity.
+// "check_failed", "irreparable"} followed by the owner's identity; both
+// lists are there, empty if need be, on every line.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Target
 	w := wireResult{Type: r.Kind, Item: r.Item(), Status: r.Status(), Errors: r.Errors,
@@ -165,6 +165,9 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		Chunk: t.Chunk}
 	if w.Errors == nil {
 		w.Errors = []string{}
+	}
+	if w.Failed == nil {
+		w.Failed = []string{}
 	}
 	return json.Marshal(w)
 }
