@@ -351,6 +351,20 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 				t.Errorf("check %+v: %s reported: %v", target, it.Item, res[it].Errors)
 			}
 		}
+		if target.Chunk == "" {
+			// The object's row tells what is wrong with the copy.
+			named := false
+			for it, r := range res {
+				for _, e := range r.Errors {
+					if it.Kind == integrity.KindObject && strings.Contains(e, overlong.URL) {
+						named = strings.Contains(e, "trailing bytes")
+					}
+				}
+			}
+			if !named {
+				t.Errorf("the object of %s does not say its copy has trailing bytes", overlong.URL)
+			}
+		}
 	}
 }
 

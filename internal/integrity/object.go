@@ -376,13 +376,13 @@ func (mc metachunk) assess(copies int, results []*Result, data []dataState) (err
 		switch {
 		case r == nil:
 		case r.Finding() && data[j] == dataVerified:
-			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (wrong attributes, "+
-				"intact data)", mc.copies[j].URL, mc.pos))
+			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (%s; intact data)",
+				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
 		case r.Finding() && data[j] == dataUnread:
 			usable--
 			unread++
-			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (wrong attributes, "+
-				"data not checked)", mc.copies[j].URL, mc.pos))
+			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (%s; data not checked)",
+				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
 		case r.Finding():
 			usable--
 			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s",
