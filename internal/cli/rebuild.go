@@ -71,7 +71,9 @@ removed", only if every position of the object has all its copies
 healthy (every copy re-hashed), and when the listed copy is lost or
 damaged and this one's data verifies against it, it is "recorded in place"
 of it (counted apart from rebuilt copies: nothing is copied). A chunk with
-an unreadable fullpath attribute or no owner recorded at all is kept too.
+an unreadable fullpath attribute or no owner recorded at all is kept too:
+nothing says whose it is, and check reports it until an operator who has
+looked at it (gridkeep chunk inspect) moves or removes the file by hand.
 Only a chunk whose owners are all gone is an orphan, deleted once older
 than --orphan-min-age; a younger one is kept (its upload may be running).
 
