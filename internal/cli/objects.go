@@ -68,9 +68,11 @@ func objectClient(proxy string) (*object.Client, error) {
 	return &object.Client{Dir: dir, Rawx: &rawx.Client{}}, nil
 }
 
-// checkVersion refuses a --version the directory would refuse.
-func checkVersion(version int64) error {
-	if version < 0 {
+// checkVersion refuses a --version the directory would refuse, and a
+// --version 0 given (0 is the flag's default, the latest version: asked
+// for, it is more likely a mistake than a way to name the latest).
+func checkVersion(cmd *cobra.Command, version int64) error {
+	if version < 0 || version == 0 && cmd.Flags().Changed("version") {
 		return usagef("--version %d: versions are positive numbers "+
 			"(`gridkeep ls --versions ACCOUNT/CONTAINER/OBJECT` lists them)", version)
 	}
@@ -238,7 +240,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(version); err != nil {
+		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
 		oc, err := objectClient(*proxy)
@@ -332,7 +334,7 @@ the marker. The chunk files are removed afterwards by the event agent.` + client
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(version); err != nil {
+		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
 		dir, err := dirClient(*proxy)
@@ -450,7 +452,7 @@ func newObjectViewCommand(use, short string,
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(version); err != nil {
+		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
 		dir, err := dirClient(*proxy)
