@@ -131,12 +131,16 @@ func (u *upload) checkAgreement(h http.Header) error {
 }
 
 // parseOptional reads the optional size, hash and placement headers; it is
-// also used for trailers.
+// also used for trailers, which may complete the headers but not
+// contradict them.
 func (u *upload) parseOptional(h http.Header) error {
 	m := &u.meta
 	if v := h.Get(HdrMetachunkHash); v != "" {
 		if !chunk.IsHex(v) || len(v) > chunk.MaxIDLen {
 			return errorf(http.StatusBadRequest, "invalid %s %q", HdrMetachunkHash, v)
+		}
+		if err := agree(HdrMetachunkHash, m.MetachunkHash, strings.ToUpper(v)); err != nil {
+			return err
 		}
 		m.MetachunkHash = strings.ToUpper(v)
 	}
@@ -145,11 +149,17 @@ func (u *upload) parseOptional(h http.Header) error {
 		if err != nil || n < 0 {
 			return errorf(http.StatusBadRequest, "invalid %s %q", HdrMetachunkSize, v)
 		}
+		if m.HasMetaSize && n != m.MetachunkSize {
+			return agree(HdrMetachunkSize, strconv.FormatInt(m.MetachunkSize, 10), v)
+		}
 		m.MetachunkSize, m.HasMetaSize = n, true
 	}
 	if v := h.Get(HdrChunkHash); v != "" {
 		if !chunk.IsHex(v) || len(v) > chunk.MaxIDLen {
 			return errorf(http.StatusBadRequest, "invalid %s %q", HdrChunkHash, v)
+		}
+		if err := agree(HdrChunkHash, u.wantHash, strings.ToUpper(v)); err != nil {
+			return err
 		}
 		u.wantHash = strings.ToUpper(v)
 	}
@@ -157,6 +167,9 @@ func (u *upload) parseOptional(h http.Header) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			return errorf(http.StatusBadRequest, "invalid %s %q", HdrChunkSize, v)
+		}
+		if u.wantSize >= 0 && n != u.wantSize {
+			return agree(HdrChunkSize, strconv.FormatInt(u.wantSize, 10), v)
 		}
 		u.wantSize = n
 	}
@@ -166,6 +179,16 @@ func (u *upload) parseOptional(h http.Header) error {
 			return errorf(http.StatusBadRequest, "invalid %s %q", HdrNonOptimal, v)
 		}
 		u.nonOptimal = b
+	}
+	return nil
+}
+
+// agree returns a 400 error when a trailer gives name the value now where
+// the headers gave it was.
+func agree(name, was, now string) error {
+	if was != "" && was != now {
+		return errorf(http.StatusBadRequest, "the trailer %s %q contradicts the header's %q", name,
+			now, was)
 	}
 	return nil
 }

@@ -28,7 +28,9 @@
 //   - GET of a range has Content-Type application/octet-stream, like a
 //     whole chunk, where OpenIO sniffed a text type;
 //   - a PUT whose chunk position is not N, N.M or N.pM answers 400, where
-//     OpenIO stored any string;
+//     OpenIO stored any string, and so does one whose trailer gives another
+//     chunk or metachunk hash or size than its headers, where the trailer
+//     won;
 //   - a server whose hash width or depth differs from the layout of the
 //     chunk directories already on its volume refuses to start.
 //

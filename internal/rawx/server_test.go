@@ -1113,3 +1113,41 @@ func TestRemovedChunkDirIsMadeAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailerContradictingHeader: a chunked upload whose trailer gives
+// another chunk hash or size than its headers is refused, whichever is
+// right; a trailer agreeing with the headers, or completing them, is not.
+func TestTrailerContradictingHeader(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS"})
+	data := []byte("trailer data")
+	good, bad := blake3Hex(data), blake3Hex([]byte("other"))
+	var c Client
+	for i, tc := range []struct {
+		header, trailer http.Header
+		want            int
+	}{
+		{http.Header{HdrChunkHash: {bad}}, http.Header{HdrChunkHash: {good}}, 400},
+		{http.Header{HdrChunkHash: {good}}, http.Header{HdrChunkHash: {bad}}, 400},
+		{http.Header{HdrChunkSize: {"3"}}, http.Header{HdrChunkSize: {strconv.Itoa(len(data))}}, 400},
+		{http.Header{HdrChunkHash: {good}}, http.Header{HdrChunkHash: {strings.ToLower(good)}}, 201},
+		{http.Header{}, http.Header{HdrChunkHash: {good}}, 201},
+	} {
+		id := testID(40 + i)
+		req, _ := http.NewRequest("PUT", ChunkURL(addr, id), io.NopCloser(bytes.NewReader(data)))
+		req.ContentLength = -1
+		setPutHeaders(req.Header, testMeta(id))
+		for k, v := range tc.header {
+			req.Header[k] = v
+		}
+		req.Trailer = tc.trailer
+		resp, err := c.do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("headers %v, trailer %v: status %d, want %d", tc.header, tc.trailer,
+				resp.StatusCode, tc.want)
+		}
+	}
+}
