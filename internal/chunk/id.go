@@ -82,7 +82,7 @@ func (l Layout) normalized() Layout {
 // length.
 func (l Layout) Validate() error {
 	l = l.normalized()
-	if l.Width < 0 || l.Depth < 0 || l.Width*l.Depth >= MinIDLen {
+	if l.Width < 0 || l.Depth < 0 || l.Width*l.Depth >= MinIDLen || l.Width == 0 && l.Depth > 0 {
 		return fmt.Errorf("invalid chunk layout: width %d, depth %d", l.Width, l.Depth)
 	}
 	return nil

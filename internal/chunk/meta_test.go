@@ -205,6 +205,12 @@ func TestIDAndLayout(t *testing.T) {
 	if (Layout{Width: 8, Depth: 3}).Validate() == nil {
 		t.Error("a layout consuming the whole id was accepted")
 	}
+	if (Layout{Width: 0, Depth: 1}).Validate() == nil {
+		t.Error("a level of directories with empty names was accepted")
+	}
+	if err := (Layout{Width: 3, Depth: 0}).Validate(); err != nil {
+		t.Errorf("a flat volume: %v", err)
+	}
 }
 
 func FuzzParse(f *testing.F) {

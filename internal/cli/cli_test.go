@@ -204,7 +204,8 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 func TestRawxRefusesBadSizes(t *testing.T) {
 	vol := filepath.Join(t.TempDir(), "vol")
 	for _, args := range [][]string{{"--meta-cache", "-1"}, {"--meta-cache", "67108864"},
-		{"--meta-cache", "many"}, {"--max-chunk-size", "0"}, {"--max-chunk-size", "-5"}} {
+		{"--meta-cache", "many"}, {"--max-chunk-size", "0"}, {"--max-chunk-size", "-5"},
+		{"--hash-width", "0"}} {
 		out, code := run(t, "", append([]string{"rawx", "--volume", vol, "--listen", "127.0.0.1:0"},
 			args...)...)
 		if code != ExitUsage || !strings.Contains(out, args[0][2:]) {

@@ -53,6 +53,10 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 			case cfg.MetaCache == 0:
 				cfg.MetaCache = -1 // remember nothing
 			}
+			if cfg.Layout.Width < 1 {
+				return usagef("--hash-width must be at least 1, not %d (--hash-depth 0 makes a "+
+					"flat volume)", cfg.Layout.Width)
+			}
 			if cfg.MaxChunkSize < 1 {
 				return usagef("--max-chunk-size must be at least 1 byte, not %d", cfg.MaxChunkSize)
 			}
