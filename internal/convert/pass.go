@@ -53,8 +53,7 @@ func (c *Converter) mainFeed() feed {
 func (c *Converter) unreadableDir(dir string, err error) {
 	p := &plan{item: item{path: dir}, res: Result{Path: dir}}
 	if errors.Is(err, chunk.ErrSymlink) {
-		c.finish(p.fail(fmt.Errorf("symbolic link in the volume, not followed: what it leads "+
-			"to is left as it is: %w", err)))
+		c.finish(p.fail(symlinkError(err)))
 		return
 	}
 	c.finish(p.fail(fmt.Errorf("directory not read, its chunks left as they are: %w", err)))

@@ -165,11 +165,22 @@ func openItem(it item) (int, unix.Stat_t, error) {
 	if err := unix.Lstat(it.path, &st); err != nil {
 		return -1, st, fmt.Errorf("stat chunk: %w", err)
 	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// As the walk does (see chunk.WalkByInode): not followed, failed.
+		return -1, st, symlinkError(&os.PathError{Op: "open", Path: it.path, Err: chunk.ErrSymlink})
+	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return -1, st, nil
 	}
 	fd, err := openChunk(it.path, inode{st.Dev, st.Ino})
 	return fd, st, err
+}
+
+// symlinkError says why a symbolic link in the volume, which err names,
+// is not converted.
+func symlinkError(err error) error {
+	return fmt.Errorf("symbolic link in the volume, not followed: what it leads to is left as "+
+		"it is: %w", err)
 }
 
 // openChunk opens the chunk file at path for reading its attributes: one

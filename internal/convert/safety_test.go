@@ -93,6 +93,16 @@ func TestWalkReportsSymlinks(t *testing.T) {
 	if diff := cmp.Diff(before, mustStat(t, moved)); diff != "" {
 		t.Errorf("the file behind the link changed (-before +after):\n%s", diff)
 	}
+
+	// Listed by name, the link is refused the same way.
+	s, res = e.run(convert.Options{}, o.paths[0])
+	wantOutcome(t, res, o.paths[0], convert.Failed)
+	if !errors.Is(res[o.paths[0]].Err, chunk.ErrSymlink) || s.Failed != 1 {
+		t.Errorf("listed link: %v, summary %+v", res[o.paths[0]].Err, s)
+	}
+	if diff := cmp.Diff(before, mustStat(t, moved)); diff != "" {
+		t.Errorf("the file behind the listed link changed (-before +after):\n%s", diff)
+	}
 }
 
 // TestDirectoryFailureIsNotOrphan: when the directory cannot answer (it
