@@ -1076,8 +1076,8 @@ func TestMovedVolumeIsRefused(t *testing.T) {
 	}
 	err := put(2)
 	if err == nil || !strings.Contains(err.Error(), "503") ||
-		!strings.Contains(err.Error(), "put the volume back") {
-		t.Errorf("put to a moved volume: %v, want 503 saying the volume is gone", err)
+		!strings.Contains(err.Error(), "put the volume back") || strings.Contains(err.Error(), vol) {
+		t.Errorf("put to a moved volume: %v, want 503 saying the volume is gone, not where", err)
 	}
 	if _, _, err := c.Get(ctx, ChunkURL(addr, testID(1)), 0, -1); err == nil {
 		t.Error("get from a moved volume succeeded")

@@ -50,12 +50,18 @@ func (s *Server) CheckVolume() error {
 func (s *Server) checkVolume() error {
 	err := s.sameVolume()
 	if err == nil {
-		s.volCheck.err.Store(nil)
+		if s.volCheck.err.Swap(nil) != nil {
+			s.log.Warn("volume back", "volume", s.cfg.Volume)
+		}
 		return nil
 	}
-	err = errorf(http.StatusServiceUnavailable, "volume %s: %v: put the volume back at its path, "+
-		"or restart the chunk server on the path it has now", s.cfg.Volume, err)
-	s.volCheck.err.Store(&err)
+	// Clients are told why, not where the server keeps its files; the
+	// log says where.
+	err = errorf(http.StatusServiceUnavailable, "the volume is out of reach: %v: put the volume "+
+		"back at its path, or restart the chunk server on the path it has now", err)
+	if s.volCheck.err.Swap(&err) == nil {
+		s.log.Error("volume out of reach", "volume", s.cfg.Volume, "err", err)
+	}
 	return err
 }
 
