@@ -98,7 +98,7 @@ func (s *Server) link(src, final, dst, fullpath string) error {
 		return err
 	}
 	attr := []chunk.Attr{{Name: chunk.AttrFullpathPrefix + dst, Value: fullpath}}
-	err := chunk.SetAttrs(pending, attr)
+	err := s.attrError(chunk.SetAttrs(pending, attr))
 	if err == nil {
 		err = s.commit(final+chunk.PendingSuffix, final, dst)
 	}
@@ -146,7 +146,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	err = chunk.SetAttrs(path, attrs)
 	s.metas.forget(id)
 	if err != nil {
-		return err
+		return s.attrError(err)
 	}
 	if v := r.Header.Get(HdrNonOptimal); v != "" {
 		if ok, _ := strconv.ParseBool(v); ok {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -301,7 +302,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, f file, u *uplo
 		return err
 	}
 	if err := setAttrs(f, u.meta.Attrs()); err != nil {
-		return err
+		return s.attrError(err)
 	}
 	if s.cfg.Fsync {
 		return f.Sync()
@@ -403,6 +404,21 @@ func (s *Server) commit(pending, final, id string) error {
 		return syncDir(filepath.Join(s.cfg.Volume, final))
 	}
 	return nil
+}
+
+// attrError tells an attribute that does not fit on the filesystem (too
+// large: ext4 keeps a file's attributes in one block, and says ENOSPC) from
+// a full disk: the first answers 413, the second 507.
+func (s *Server) attrError(err error) error {
+	if !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	var st unix.Statfs_t
+	if unix.Statfs(s.cfg.Volume, &st) == nil && st.Bavail*uint64(st.Bsize) >= 1<<20 {
+		return errorf(http.StatusRequestEntityTooLarge, "the attributes do not fit on the "+
+			"filesystem, which has room for data: %v", err)
+	}
+	return err
 }
 
 func setAttrs(f file, attrs []chunk.Attr) error {

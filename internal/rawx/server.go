@@ -22,7 +22,9 @@
 //   - HEAD on a chunk without a hash attribute answers with the other
 //     headers instead of 500;
 //   - a full disk answers 507 Insufficient Storage (with the partial file
-//     removed) instead of a generic 500;
+//     removed) instead of a generic 500, and an attribute too large for the
+//     filesystem, which says so with the same error, 413 when the disk has
+//     room;
 //   - a method without "cca" is stored with "cca=md5" appended at the end,
 //     always in that order, where OpenIO's parameter order varies;
 //   - GET of a range has Content-Type application/octet-stream, like a

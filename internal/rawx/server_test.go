@@ -1151,3 +1151,41 @@ func TestTrailerContradictingHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributeTooLarge: an attribute larger than the filesystem takes
+// (ext4 keeps a file's attributes in one block) answers 413, not the 507 of
+// a full disk, and the chunk keeps its attributes.
+func TestAttributeTooLarge(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	big := strings.Repeat("x", 6000)
+	probe := filepath.Join(srv.cfg.Volume, "probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setxattr(probe, "user.probe", []byte(big), 0); !errors.Is(err, syscall.ENOSPC) {
+		t.Skipf("this filesystem answers %v to an attribute of 6000 bytes", err)
+	}
+	var c Client
+	id := testID(60)
+	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("data"), 4); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chunk.ReadAttrs(srv.chunkPath(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", ChunkURL(addr, id), nil)
+	req.Header.Set("X-Oio-Ext-Big", big)
+	resp, err := c.do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST of an attribute of 6000 bytes: status %d, want 413", resp.StatusCode)
+	}
+	after, _ := chunk.ReadAttrs(srv.chunkPath(id))
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("attributes changed (-before +after):\n%s", diff)
+	}
+}
