@@ -45,6 +45,8 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 			"locate acct/ctr/obj: no version 5 of this object"},
 		{[]string{"get", "acct/ctr/obj", "--version", "-1"}, ExitUsage, "--version -1: versions are positive"},
 		{[]string{"rm", "acct/ctr/obj", "--version", "0"}, ExitUsage, "--version 0: versions are positive"},
+		{[]string{"check", "object", "acct/ctr/obj", "--version", "0"}, ExitUsage,
+			"--version 0: versions are positive"},
 		{[]string{"put", "acct/ctr/o2", "-", "--policy", "NOPE"}, ExitUsage,
 			`put acct/ctr/o2: unknown storage policy: "NOPE" (the standard ones are SINGLE, TWOCOPIES`},
 		{[]string{"put", "acct/ctr/o2", "-", "--mime-type", "text/\x1b"}, ExitUsage,
