@@ -352,17 +352,20 @@ func TestSizeSeenWithoutChecksum(t *testing.T) {
 			}
 		}
 		if target.Chunk == "" {
-			// The object's row tells what is wrong with the copy.
-			named := false
-			for it, r := range res {
-				for _, e := range r.Errors {
-					if it.Kind == integrity.KindObject && strings.Contains(e, overlong.URL) {
-						named = strings.Contains(e, "trailing bytes")
+			// The objects' rows tell what is wrong with their copies.
+			for u, text := range map[string]string{overlong.URL: "trailing bytes",
+				truncated.URL: "Corrupt"} {
+				named := false
+				for it, r := range res {
+					for _, e := range r.Errors {
+						if it.Kind == integrity.KindObject && strings.Contains(e, u) {
+							named = strings.Contains(e, text)
+						}
 					}
 				}
-			}
-			if !named {
-				t.Errorf("the object of %s does not say its copy has trailing bytes", overlong.URL)
+				if !named {
+					t.Errorf("the object of %s does not say %q of its copy", u, text)
+				}
 			}
 		}
 	}

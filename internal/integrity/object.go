@@ -385,8 +385,8 @@ func (mc metachunk) assess(copies int, results []*Result, data []dataState) (err
 				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
 		case r.Finding():
 			usable--
-			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s",
-				mc.copies[j].URL, mc.pos))
+			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s (%s)",
+				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
 		case len(r.Failed) > 0:
 			usable--
 			unchecked++
