@@ -165,8 +165,8 @@ func newCheckCommand() *cobra.Command {
 			Args: cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if fl := cmd.Flags().Lookup("version"); fl != nil && fl.Changed && f.version == 0 {
-					return usagef("--version 0: versions are positive numbers (without --version, " +
-						"every version is checked)")
+					return usagef("--version 0: versions are positive numbers " +
+						"(without --version, every version is checked)")
 				}
 				targets := make([]integrity.Target, 0, len(args))
 				for _, a := range args {
