@@ -21,6 +21,7 @@ type Cache[K comparable, V any] struct {
 	kind      valueKind
 	capacity  int
 	clock     Clock
+	system    bool // clock is the system clock, read with time.Since
 	base      time.Time
 	ttl       time.Duration
 	onRemove  func(K, V, Reason)
@@ -73,6 +74,7 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 		kind:      kindOf[V](),
 		capacity:  o.Capacity,
 		clock:     o.Clock,
+		system:    o.Clock == Clock(systemClock{}),
 		ttl:       o.TTL,
 		onRemove:  o.OnRemove,
 		record:    o.RecordStats,
@@ -111,7 +113,7 @@ func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
 // time.Now.
 func (c *Cache[K, V]) now() int64 {
 	var d time.Duration
-	if _, ok := c.clock.(systemClock); ok {
+	if c.system {
 		d = time.Since(c.base)
 	} else {
 		d = c.clock.Now().Sub(c.base)
@@ -218,7 +220,7 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	}
 	s.mu.Unlock()
 
-	c.removed(old, c.expiredOr(old, now, Replaced))
+	c.removed(old, Expired)
 	c.removed(gone, c.expiredOr(gone, now, reason))
 }
 
@@ -338,8 +340,7 @@ func (c *Cache[K, V]) expire(s *shard[K, V], n *node[K, V], h uint64) {
 	}
 	st.Unlock()
 	if current {
-		s.policy.remove(n)
-		s.size.Add(-1)
+		s.forgetLocked(n)
 	}
 	s.mu.Unlock()
 	if current {
@@ -349,6 +350,12 @@ func (c *Cache[K, V]) expire(s *shard[K, V], n *node[K, V], h uint64) {
 
 func (s *shard[K, V]) unlinkLocked(n *node[K, V], h uint64) {
 	s.table.removeLocked(n, h)
+	s.forgetLocked(n)
+}
+
+// forgetLocked drops n, just unlinked from the table, from the policy and
+// the count.
+func (s *shard[K, V]) forgetLocked(n *node[K, V]) {
 	s.policy.remove(n)
 	s.size.Add(-1)
 }
