@@ -218,14 +218,12 @@ func sendPieces(w io.Writer, f *os.File, start, end int64) error {
 // read.
 var errCut = fmt.Errorf("the file was cut while being read: %w", syscall.EIO)
 
-// withMapping maps n bytes of f from off (a multiple of the page size),
-// read-only with the extra mmap flags, and calls fn with them. A file cut
-// short meanwhile makes a read of the mapping past its new last page
-// fault: that is reported as errCut, not a crash. ok is false when f
-// cannot be mapped.
-func withMapping(f *os.File, off, n int64, flags int, fn func(data []byte) error) (ok bool,
-	err error) {
-	data, merr := unix.Mmap(int(f.Fd()), off, int(n), unix.PROT_READ, unix.MAP_SHARED|flags)
+// withMapping maps the first n bytes of f, read-only and populated, and
+// calls fn with them. A file cut short meanwhile makes a read of the
+// mapping past its new last page fault: that is reported as errCut, not a
+// crash. ok is false when f cannot be mapped.
+func withMapping(f *os.File, n int64, fn func(data []byte) error) (ok bool, err error) {
+	data, merr := unix.Mmap(int(f.Fd()), 0, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if merr != nil {
 		return false, nil
 	}
@@ -420,7 +418,7 @@ func hashFile(f *os.File, size int64, h io.Writer) (int64, error) {
 // hashMapped hashes the first size bytes of f from a memory mapping (see
 // withMapping).
 func hashMapped(f *os.File, size int64, h io.Writer) (n int64, ok bool, err error) {
-	ok, err = withMapping(f, 0, size, unix.MAP_POPULATE, func(data []byte) error {
+	ok, err = withMapping(f, size, func(data []byte) error {
 		h.Write(data)
 		return nil
 	})
