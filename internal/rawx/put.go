@@ -136,43 +136,18 @@ func (u *upload) checkAgreement(h http.Header) error {
 // contradict them.
 func (u *upload) parseOptional(h http.Header) error {
 	m := &u.meta
-	if v := h.Get(HdrMetachunkHash); v != "" {
-		if !chunk.IsHex(v) || len(v) > chunk.MaxIDLen {
-			return errorf(http.StatusBadRequest, "invalid %s %q", HdrMetachunkHash, v)
-		}
-		if err := agree(HdrMetachunkHash, m.MetachunkHash, strings.ToUpper(v)); err != nil {
-			return err
-		}
-		m.MetachunkHash = strings.ToUpper(v)
+	if err := setHex(h, HdrMetachunkHash, &m.MetachunkHash); err != nil {
+		return err
 	}
-	if v := h.Get(HdrMetachunkSize); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return errorf(http.StatusBadRequest, "invalid %s %q", HdrMetachunkSize, v)
-		}
-		if m.HasMetaSize && n != m.MetachunkSize {
-			return agree(HdrMetachunkSize, strconv.FormatInt(m.MetachunkSize, 10), v)
-		}
-		m.MetachunkSize, m.HasMetaSize = n, true
+	if err := setSize(h, HdrMetachunkSize, &m.MetachunkSize, &m.HasMetaSize); err != nil {
+		return err
 	}
-	if v := h.Get(HdrChunkHash); v != "" {
-		if !chunk.IsHex(v) || len(v) > chunk.MaxIDLen {
-			return errorf(http.StatusBadRequest, "invalid %s %q", HdrChunkHash, v)
-		}
-		if err := agree(HdrChunkHash, u.wantHash, strings.ToUpper(v)); err != nil {
-			return err
-		}
-		u.wantHash = strings.ToUpper(v)
+	if err := setHex(h, HdrChunkHash, &u.wantHash); err != nil {
+		return err
 	}
-	if v := h.Get(HdrChunkSize); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return errorf(http.StatusBadRequest, "invalid %s %q", HdrChunkSize, v)
-		}
-		if u.wantSize >= 0 && n != u.wantSize {
-			return agree(HdrChunkSize, strconv.FormatInt(u.wantSize, 10), v)
-		}
-		u.wantSize = n
+	hasSize := u.wantSize >= 0
+	if err := setSize(h, HdrChunkSize, &u.wantSize, &hasSize); err != nil {
+		return err
 	}
 	if v := h.Get(HdrNonOptimal); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -184,14 +159,48 @@ func (u *upload) parseOptional(h http.Header) error {
 	return nil
 }
 
-// agree returns a 400 error when a trailer gives name the value now where
-// the headers gave it was.
-func agree(name, was, now string) error {
-	if was != "" && was != now {
-		return errorf(http.StatusBadRequest, "the trailer %s %q contradicts the header's %q", name,
-			now, was)
+// setHex reads the hexadecimal value of header name, if h has it, into
+// *dst, uppercase. A value already there (the headers', when h holds the
+// trailers) must be the same.
+func setHex(h http.Header, name string, dst *string) error {
+	v := h.Get(name)
+	if v == "" {
+		return nil
 	}
+	if !chunk.IsHex(v) || len(v) > chunk.MaxIDLen {
+		return errorf(http.StatusBadRequest, "invalid %s %q", name, v)
+	}
+	v = strings.ToUpper(v)
+	if *dst != "" && *dst != v {
+		return contradiction(name, *dst, v)
+	}
+	*dst = v
 	return nil
+}
+
+// setSize reads the size in header name, if h has it, into *dst; *has says
+// whether *dst holds one already, which must then be the same.
+func setSize(h http.Header, name string, dst *int64, has *bool) error {
+	v := h.Get(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return errorf(http.StatusBadRequest, "invalid %s %q", name, v)
+	}
+	if *has && n != *dst {
+		return contradiction(name, strconv.FormatInt(*dst, 10), v)
+	}
+	*dst, *has = n, true
+	return nil
+}
+
+// contradiction is the 400 error of a trailer that gives name the value now
+// where the headers gave it was.
+func contradiction(name, was, now string) error {
+	return errorf(http.StatusBadRequest, "the trailer %s %q contradicts the header's %q", name, now,
+		was)
 }
 
 // extProperties returns the X-Oio-Ext-* headers as extra properties, with
