@@ -360,6 +360,13 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 	return r, dataUnread
 }
 
+// copyError is the object error of copy j, whose chunk check found r:
+// what, the copy, its position, and why, followed by more.
+func (mc metachunk) copyError(what string, j int, r *Result, more string) string {
+	return fmt.Sprintf("%s chunk %s at position %s (%s%s)", what, mc.copies[j].URL, mc.pos,
+		strings.Join(r.Errors, "; "), more)
+}
+
 // assess returns the object errors of one metachunk given its copies'
 // results and what was learnt of their data, how many copies could not be
 // checked, and whether no usable copy is left. A copy whose data matches
@@ -376,17 +383,14 @@ func (mc metachunk) assess(copies int, results []*Result, data []dataState) (err
 		switch {
 		case r == nil:
 		case r.Finding() && data[j] == dataVerified:
-			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (%s; intact data)",
-				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
+			errs = append(errs, mc.copyError("Damaged", j, r, "; intact data"))
 		case r.Finding() && data[j] == dataUnread:
 			usable--
 			unread++
-			errs = append(errs, fmt.Sprintf("Damaged chunk %s at position %s (%s; data not checked)",
-				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
+			errs = append(errs, mc.copyError("Damaged", j, r, "; data not checked"))
 		case r.Finding():
 			usable--
-			errs = append(errs, fmt.Sprintf("Unusable chunk %s at position %s (%s)",
-				mc.copies[j].URL, mc.pos, strings.Join(r.Errors, "; ")))
+			errs = append(errs, mc.copyError("Unusable", j, r, ""))
 		case len(r.Failed) > 0:
 			usable--
 			unchecked++
