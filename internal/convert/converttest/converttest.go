@@ -131,12 +131,11 @@ func (l Legacy) Attrs() []chunk.Attr {
 	for _, v := range l.RawEntries {
 		attrs = append(attrs, chunk.Attr{Name: chunk.AttrOldFullpathPfx + hashOf(v), Value: v})
 	}
+	var named []string
 	for _, o := range l.Named {
-		name := fmt.Sprintf("%s%s/%s/%s/%d", chunk.AttrOldFullpathPfx, o.Account, o.Container, o.Path,
-			o.Version)
-		attrs = append(attrs, chunk.Attr{Name: name, Value: ""})
+		named = append(named, fmt.Sprintf("%s/%s/%s/%d", o.Account, o.Container, o.Path, o.Version))
 	}
-	for _, desc := range l.RawNamed {
+	for _, desc := range append(named, l.RawNamed...) {
 		attrs = append(attrs, chunk.Attr{Name: chunk.AttrOldFullpathPfx + desc, Value: ""})
 	}
 	if l.Marker != "" {
