@@ -293,11 +293,7 @@ func TestPutRefusesBadInput(t *testing.T) {
 			if tt.change != nil {
 				tt.change(req.Header)
 			}
-			resp, err := c.do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := send(t, &c, req)
 			if resp.StatusCode != tt.want {
 				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.want,
 					resp.Header.Get("X-Error"))
@@ -1140,11 +1136,7 @@ func TestTrailerContradictingHeader(t *testing.T) {
 			req.Header[k] = v
 		}
 		req.Trailer = tc.trailer
-		resp, err := c.do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := send(t, &c, req)
 		if resp.StatusCode != tc.want {
 			t.Errorf("headers %v, trailer %v: status %d, want %d", tc.header, tc.trailer,
 				resp.StatusCode, tc.want)
@@ -1176,11 +1168,7 @@ func TestAttributeTooLarge(t *testing.T) {
 	}
 	req, _ := http.NewRequest("POST", ChunkURL(addr, id), nil)
 	req.Header.Set("X-Oio-Ext-Big", big)
-	resp, err := c.do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := send(t, &c, req)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("POST of an attribute of 6000 bytes: status %d, want 413", resp.StatusCode)
 	}
@@ -1188,4 +1176,15 @@ func TestAttributeTooLarge(t *testing.T) {
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("attributes changed (-before +after):\n%s", diff)
 	}
+}
+
+// send sends req with c and returns the reply, its body closed.
+func send(t *testing.T, c *Client, req *http.Request) *http.Response {
+	t.Helper()
+	resp, err := c.do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }
