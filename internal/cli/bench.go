@@ -63,16 +63,16 @@ not or the run could not be made, 2 for bad arguments.`,
 	f.StringVar(&cfg.Host, "host", "", "Host header (default: the host:port of --url)")
 	f.StringVar(&fl.op, "op", string(loadgen.OpPut), "operation: put, get or head-check")
 	f.StringVar(&fl.size, "size", "1MiB", "chunk size: bytes, or a count of KiB, MiB or GiB")
-	f.IntVar(&cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency,
+	intVar(f, &cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency,
 		"workers, one connection each")
 	f.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "measured time")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second,
 		"load sent before measuring, left out of the figures")
-	f.IntVar(&cfg.Objects, "objects", 0, "chunks uploaded before get or head-check "+
+	intVar(f, &cfg.Objects, "objects", 0, "chunks uploaded before get or head-check "+
 		"(default: about 256 MiB, at least 2 per worker, at most 10000)")
-	f.Int64Var(&cfg.MaxRequests, "max-requests", loadgen.DefaultMaxRequests,
+	intVar(f, &cfg.MaxRequests, "max-requests", loadgen.DefaultMaxRequests,
 		"stop after this many requests, warmup included")
-	f.IntVar(&cfg.ServerPID, "server-pid", 0, "server process whose CPU time is measured")
+	intVar(f, &cfg.ServerPID, "server-pid", 0, "server process whose CPU time is measured")
 	f.BoolVar(&cfg.AllowRemote, "allow-remote", false,
 		"accept a server that is not on a loopback address")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object instead of text")
@@ -144,7 +144,8 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 				return usagef("listen: %w", err)
 			}
 			if !allowRemote && !loadgen.IsLoopback(host) {
-				return usagef("listen address %s is not a loopback address (see --allow-remote)", listen)
+				return usagef("listen address %s is not a loopback address (see --allow-remote)",
+					listen)
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -158,6 +159,6 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:6299", "address to listen on")
 	f.BoolVar(&allowRemote, "allow-remote", false, "accept a listen address that is not loopback")
-	f.IntVar(&srv.MaxChunks, "max-chunks", loadgen.DefaultNullChunks, "chunk sizes remembered at most")
+	intVar(f, &srv.MaxChunks, "max-chunks", loadgen.DefaultNullChunks, "chunk sizes remembered at most")
 	return cmd
 }

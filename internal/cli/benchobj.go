@@ -35,7 +35,7 @@ time, 2 bad arguments.`,
 	proxy := addProxyFlag(cmd)
 	f := cmd.Flags()
 	f.StringVar(&size, "size", "4KiB", "object size (KiB, MiB, GiB suffixes)")
-	f.IntVar(&cfg.Concurrency, "concurrency", 16, "workers")
+	intVar(f, &cfg.Concurrency, "concurrency", 16, "workers")
 	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second, "time before measuring")
 	f.StringVar(&cfg.Policy, "policy", "", "storage policy (default: the container's)")

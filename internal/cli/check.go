@@ -183,7 +183,7 @@ func newCheckCommand() *cobra.Command {
 				return runCheck(cmd, f, targets)
 			}}
 		if strings.HasPrefix(sub.use, "object") {
-			sc.Flags().Int64Var(&f.version, "version", 0, "check this version only")
+			intVar(sc.Flags(), &f.version, "version", 0, "check this version only")
 		}
 		cmd.AddCommand(sc)
 	}
@@ -197,13 +197,13 @@ func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
 	}
 	fl.StringVar(&f.proxy, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
 	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
-	fl.IntVar(&f.depth, "depth", integrity.DefaultDepth, "levels checked below each item")
-	fl.IntVar(&f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
+	intVar(fl, &f.depth, "depth", integrity.DefaultDepth, "levels checked below each item")
+	intVar(fl, &f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
 		"items checked at once (1 to 256)")
-	fl.IntVar(&f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
+	intVar(fl, &f.opts.Attempts, "attempts", 1, "tries of each request before its failure counts")
 	fl.BoolVar(&f.opts.Checksum, "checksum", false,
 		"have chunk servers re-hash every chunk against the directory")
-	fl.IntVar(&f.opts.Confirmations, "confirmations", 0,
+	intVar(fl, &f.opts.Confirmations, "confirmations", 0,
 		"times a problem must be seen again before it is reported")
 	fl.DurationVar(&f.opts.TimeInError, "time-in-error", 0,
 		"how long a problem must last before it is reported")

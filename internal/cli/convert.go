@@ -102,7 +102,7 @@ func newConvertCommand() *cobra.Command {
 	fl.StringVar(&f.opts.BackupDir, "backup-dir", os.TempDir(), "where backups go (not inside the volume)")
 	fl.Float64Var(&f.chunksPer, "chunks-per-second", 30, "pacing; 0 means no limit")
 	fl.StringVar(&f.controlFile, "control-file", "", "file of pacing values read while running")
-	fl.IntVar(&f.opts.Concurrency, "concurrency", convert.DefaultConcurrency,
+	intVar(fl, &f.opts.Concurrency, "concurrency", convert.DefaultConcurrency,
 		"chunks planned and written at once (1 to 256)")
 	fl.DurationVar(&f.opts.ReportInterval, "report-interval", time.Minute,
 		"time between RUN report lines; 0 for the DONE line only")

@@ -234,7 +234,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 	}
 	proxy := addProxyFlag(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: standard output)")
-	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
+	intVar(cmd.Flags(), &version, "version", 0, "object version (default: the latest)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		name, err := parseName(args[0], true, true)
 		if err != nil {
@@ -328,7 +328,7 @@ the marker. The chunk files are removed afterwards by the event agent.` + client
 		Args: cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
-	cmd.Flags().Int64Var(&version, "version", 0, "version to delete (default: the latest)")
+	intVar(cmd.Flags(), &version, "version", 0, "version to delete (default: the latest)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		name, err := parseName(args[0], true, true)
 		if err != nil {
@@ -445,7 +445,7 @@ func newObjectViewCommand(use, short string,
 		Args:  cobra.ExactArgs(1),
 	}
 	proxy := addProxyFlag(cmd)
-	cmd.Flags().Int64Var(&version, "version", 0, "object version (default: the latest)")
+	intVar(cmd.Flags(), &version, "version", 0, "object version (default: the latest)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		name, err := parseName(args[0], true, true)

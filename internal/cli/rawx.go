@@ -69,11 +69,11 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f.StringVar(&cfg.Namespace, "ns", "OPENIO", "namespace name")
 	f.StringVar(&cfg.ServiceID, "id", "", "service id (default: the listen address)")
 	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable (fsync) before answering")
-	f.IntVar(&cfg.Layout.Width, "hash-width", 3, "characters of the chunk id per directory level")
-	f.IntVar(&cfg.Layout.Depth, "hash-depth", 1, "directory levels above chunk files")
-	f.IntVar(&cfg.MetaCache, "meta-cache", rawx.DefaultMetaCache,
+	intVar(f, &cfg.Layout.Width, "hash-width", 3, "characters of the chunk id per directory level")
+	intVar(f, &cfg.Layout.Depth, "hash-depth", 1, "directory levels above chunk files")
+	intVar(f, &cfg.MetaCache, "meta-cache", rawx.DefaultMetaCache,
 		"chunks whose metadata GET and HEAD remember while their file is unchanged (0: none)")
-	f.Int64Var(&cfg.MaxChunkSize, "max-chunk-size", rawx.DefaultMaxChunkSize, "largest chunk accepted, bytes")
+	intVar(f, &cfg.MaxChunkSize, "max-chunk-size", rawx.DefaultMaxChunkSize, "largest chunk accepted, bytes")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info (access log), warn, error")
 	cmd.MarkFlagRequired("volume")
 	return cmd

@@ -124,7 +124,7 @@ func newRebuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.chunks, "chunk", nil, "chunk URL to rebuild (repeatable)")
 	fl.StringVar(&f.volume, "volume", "", "rebuild everything of a lost volume")
 	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "say what would be done and do nothing")
-	fl.IntVar(&f.opts.Concurrency, "concurrency", 4, "entries processed at once (1 to 256)")
+	intVar(fl, &f.opts.Concurrency, "concurrency", 4, "entries processed at once (1 to 256)")
 	fl.Float64Var(&f.rates.ItemsPerSecond, "chunks-per-second", 0, "pacing; 0 means no limit")
 	fl.Float64Var(&f.rates.BytesPerSecond, "bytes-per-second", 0,
 		"pacing of copied data; 0 means no limit")
