@@ -287,7 +287,8 @@ func (m *Meta) Attrs() []Attr {
 }
 
 // ValidPosition reports whether p is a chunk position: N for the chunk of
-// a metachunk, N.M or N.pM for one of its fragments.
+// a metachunk, N.M or N.pM for one of its fragments, with numbers written
+// as OpenIO writes them, without leading zeros.
 func ValidPosition(p string) bool {
 	n, frag, ok := strings.Cut(p, ".")
 	if !isDigits(n) {
@@ -296,8 +297,9 @@ func ValidPosition(p string) bool {
 	return !ok || isDigits(frag) || (len(frag) > 1 && frag[0] == 'p' && isDigits(frag[1:]))
 }
 
+// isDigits reports whether s is a decimal number without leading zeros.
 func isDigits(s string) bool {
-	if s == "" {
+	if s == "" || len(s) > 1 && s[0] == '0' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

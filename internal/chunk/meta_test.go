@@ -235,3 +235,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestValidPosition(t *testing.T) {
+	for p, want := range map[string]bool{
+		"0": true, "12": true, "3.0": true, "3.14": true, "2.p1": true,
+		"": false, "01": false, "1.01": false, "1.p01": false, "1.": false, ".1": false,
+		"1.p": false, "-1": false, "1.2.3": false, "a": false, "1 ": false,
+	} {
+		if got := ValidPosition(p); got != want {
+			t.Errorf("ValidPosition(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

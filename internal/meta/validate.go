@@ -326,14 +326,14 @@ func normalizeChunk(c *Chunk) error {
 }
 
 // ValidPosition reports whether p is a chunk position: "N" or "N.M" with
-// decimal N and M.
+// decimal N and M written without leading zeros.
 func ValidPosition(p string) bool {
 	n, m, dotted := strings.Cut(p, ".")
 	return digits(n) && (!dotted || digits(m))
 }
 
 func digits(s string) bool {
-	if s == "" || len(s) > 9 {
+	if s == "" || len(s) > 9 || len(s) > 1 && s[0] == '0' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
