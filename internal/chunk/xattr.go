@@ -98,6 +98,45 @@ func SetAttrs(path string, attrs []Attr) error {
 	return nil
 }
 
+// ReplaceAttrs is SetAttrs for an update that must apply whole: when one
+// attribute cannot be written, those written before it get back their
+// earlier values, or are removed if they had none, before the error is
+// returned. A process that dies in between can still leave a part written.
+func ReplaceAttrs(path string, attrs []Attr) error {
+	earlier := make([]*string, 0, len(attrs)) // nil: the attribute was absent
+	buf := make([]byte, 256)
+	for _, a := range attrs {
+		n, err := fill(&buf, func(b []byte) (int, error) { return unix.Lgetxattr(path, a.Name, b) })
+		switch {
+		case err == nil:
+			v := string(buf[:n])
+			earlier = append(earlier, &v)
+		case errors.Is(err, unix.ENODATA):
+			earlier = append(earlier, nil)
+		default:
+			restore(path, attrs, earlier)
+			return fmt.Errorf("get xattr %s of %s: %w", a.Name, path, err)
+		}
+		if err := unix.Lsetxattr(path, a.Name, []byte(a.Value), 0); err != nil {
+			restore(path, attrs, earlier[:len(earlier)-1])
+			return fmt.Errorf("set xattr %s on %s: %w", a.Name, path, err)
+		}
+	}
+	return nil
+}
+
+// restore gives attrs[i] back its earlier value for each i of earlier, the
+// last first.
+func restore(path string, attrs []Attr, earlier []*string) {
+	for i := len(earlier) - 1; i >= 0; i-- {
+		if earlier[i] == nil {
+			unix.Lremovexattr(path, attrs[i].Name)
+		} else {
+			unix.Lsetxattr(path, attrs[i].Name, []byte(*earlier[i]), 0)
+		}
+	}
+}
+
 // RemoveAttr removes one attribute from the file at path. A missing
 // attribute is not an error.
 func RemoveAttr(path, name string) error {

@@ -3,10 +3,12 @@ package rawx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +131,8 @@ func (s *Server) copyDestination(v, src string) (string, error) {
 	return dst, nil
 }
 
-// post updates extra properties and marks a chunk as placed sub-optimally.
+// post updates extra properties, all or none of them, and marks a chunk as
+// placed sub-optimally.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	path := s.chunkPath(id)
 	if _, err := os.Lstat(path); err != nil {
@@ -139,11 +142,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	var attrs []chunk.Attr
-	for k, v := range extra {
-		attrs = append(attrs, chunk.Attr{Name: chunk.AttrExtPrefix + k, Value: v})
+	attrs := make([]chunk.Attr, 0, len(extra))
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		attrs = append(attrs, chunk.Attr{Name: chunk.AttrExtPrefix + k, Value: extra[k]})
 	}
-	err = chunk.SetAttrs(path, attrs)
+	err = chunk.ReplaceAttrs(path, attrs)
 	s.metas.forget(id)
 	if err != nil {
 		return s.attrError(err)

@@ -1147,7 +1147,8 @@ func TestTrailerContradictingHeader(t *testing.T) {
 
 // TestAttributeTooLarge: an attribute larger than the filesystem takes
 // (ext4 keeps a file's attributes in one block) answers 413, not the 507 of
-// a full disk, and the chunk keeps its attributes.
+// a full disk, and the chunk keeps its attributes, including those the same
+// request would have changed.
 func TestAttributeTooLarge(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS"})
 	big := strings.Repeat("x", 6000)
@@ -1163,12 +1164,21 @@ func TestAttributeTooLarge(t *testing.T) {
 	if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("data"), 4); err != nil {
 		t.Fatal(err)
 	}
+	req, _ := http.NewRequest("POST", ChunkURL(addr, id), nil)
+	req.Header.Set("X-Oio-Ext-Kept", "earlier")
+	if resp := send(t, &c, req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST of a property: %d", resp.StatusCode)
+	}
 	before, err := chunk.ReadAttrs(srv.chunkPath(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", ChunkURL(addr, id), nil)
-	req.Header.Set("X-Oio-Ext-Big", big)
+	// Properties are written in the order of their names, so the two small
+	// ones go before the big one and must be undone.
+	req, _ = http.NewRequest("POST", ChunkURL(addr, id), nil)
+	req.Header.Set("X-Oio-Ext-Added", "new")
+	req.Header.Set("X-Oio-Ext-Kept", "replaced")
+	req.Header.Set("X-Oio-Ext-Zbig", big)
 	resp := send(t, &c, req)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("POST of an attribute of 6000 bytes: status %d, want 413", resp.StatusCode)
