@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,10 +85,12 @@ func perRequest(d time.Duration, n int64) time.Duration {
 	return d / time.Duration(n)
 }
 
-// Run validates cfg, uploads the read pool when the operation needs one,
-// then sends load for cfg.Warmup plus cfg.Duration and returns what was
-// measured. Invalid settings are reported before anything is sent. If ctx
-// ends early, Run returns what it measured so far with ctx's error.
+// Run validates cfg, checks that the server accepts connections, uploads
+// the read pool when the operation needs one, then sends load for
+// cfg.Warmup plus cfg.Duration and returns what was measured. Invalid
+// settings and an unreachable server are reported before any request is
+// sent; a server lost during the run counts as failed requests. If ctx ends
+// early, Run returns what it measured so far with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -97,6 +100,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer r.client.CloseIdleConnections()
+	if err := r.reach(ctx); err != nil {
+		return nil, err
+	}
 	if cfg.Op != OpPut {
 		if err := r.prepare(ctx); err != nil {
 			return nil, err
@@ -161,6 +167,21 @@ func (r *runner) newClient() *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// reach opens and closes one connection to the server. An ended ctx is
+// left for the run to report.
+func (r *runner) reach(ctx context.Context) error {
+	u, _ := url.Parse(r.base)
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("cannot reach the server: %w", err)
+	}
+	return conn.Close()
 }
 
 // prepare uploads the read pool with cfg.Concurrency workers.
