@@ -65,6 +65,9 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 		return err
 	}
 	src := s.chunkPath(id)
+	if err := isRegular(src); err != nil {
+		return err
+	}
 	m, err := chunk.ReadFile(src)
 	if m == nil {
 		return err
@@ -135,7 +138,7 @@ func (s *Server) copyDestination(v, src string) (string, error) {
 // placed sub-optimally.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	path := s.chunkPath(id)
-	if _, err := os.Lstat(path); err != nil {
+	if err := isRegular(path); err != nil {
 		return err
 	}
 	extra, err := extProperties(r.Header)
@@ -161,6 +164,21 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	w.Header()["Content-Length"] = []string{"0"}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// errNotRegular answers a request for a chunk id whose name in the volume
+// is not a regular file: there is no chunk there. DELETE still removes the
+// name.
+var errNotRegular = errorf(http.StatusNotFound, "not a regular file")
+
+// isRegular returns nil if path is a regular file, without following a
+// symbolic link.
+func isRegular(path string) error {
+	st, err := os.Lstat(path)
+	if err == nil && !st.Mode().IsRegular() {
+		err = errNotRegular
+	}
+	return err
 }
 
 // linkNonOptimal records a chunk placed sub-optimally: a relative symlink

@@ -1199,3 +1199,69 @@ func send(t *testing.T, c *Client, req *http.Request) *http.Response {
 	resp.Body.Close()
 	return resp
 }
+
+// TestNotRegularFiles: a name in the volume that is not a regular file is
+// not a chunk. A symbolic link is not followed, whether it leads out of
+// the volume or to a chunk, and a named pipe does not block the request;
+// DELETE removes the name and only the name.
+func TestNotRegularFiles(t *testing.T) {
+	srv, addr := startServer(t, Config{Namespace: "NS"})
+	var c Client
+	real := testID(70)
+	if _, err := c.Put(ctx, ChunkURL(addr, real), testMeta(real), strings.NewReader("data"), 4); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(outside, []byte("not for clients"), 0o600)
+	realBefore, _ := chunk.ReadAttrs(srv.chunkPath(real))
+
+	toOutside, toChunk, pipe := testID(71), testID(72), testID(73)
+	for id, make := range map[string]func(string) error{
+		toOutside: func(p string) error { return os.Symlink(outside, p) },
+		toChunk:   func(p string) error { return os.Symlink(srv.chunkPath(real), p) },
+		pipe:      func(p string) error { return syscall.Mkfifo(p, 0o644) },
+	} {
+		p := srv.chunkPath(id)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := make(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{toOutside, toChunk, pipe} {
+		url := ChunkURL(addr, id)
+		if _, err := c.Head(ctx, url, false); !errors.Is(err, ErrNotFound) {
+			t.Errorf("HEAD of %s: %v, want not found", id, err)
+		}
+		req, _ := http.NewRequest("GET", url, nil)
+		if resp := send(t, &c, req); resp.StatusCode != http.StatusNotFound ||
+			resp.Header.Get("X-Error") == "" {
+			t.Errorf("GET of %s: %d %q, want 404 with a reason", id, resp.StatusCode,
+				resp.Header.Get("X-Error"))
+		}
+		if err := c.SetProperties(ctx, url, map[string]string{"k": "v"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("POST on %s: %v, want not found", id, err)
+		}
+		err := c.Link(ctx, url, ChunkURL(addr, testID(74)), testMeta(real).Fullpath)
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("COPY of %s: %v, want not found", id, err)
+		}
+		if err := c.Delete(ctx, url); err != nil {
+			t.Errorf("DELETE of %s: %v", id, err)
+		}
+		if _, err := os.Lstat(srv.chunkPath(id)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after DELETE: %v", id, err)
+		}
+	}
+	if got, _ := os.ReadFile(outside); string(got) != "not for clients" {
+		t.Errorf("the file outside the volume became %q", got)
+	}
+	after, _ := chunk.ReadAttrs(srv.chunkPath(real))
+	if diff := cmp.Diff(realBefore, after); diff != "" {
+		t.Errorf("the linked chunk's attributes changed (-before +after):\n%s", diff)
+	}
+	if _, err := c.Head(ctx, ChunkURL(addr, real), true); err != nil {
+		t.Errorf("the linked chunk: %v", err)
+	}
+}
