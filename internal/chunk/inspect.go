@@ -109,7 +109,8 @@ func (m *Meta) consistency(fileSize int64) []string {
 		}
 		if cca, ok := method.Get("cca"); ok && m.Hash != "" &&
 			(strings.EqualFold(cca, AlgoMD5) != (AlgoForHash(m.Hash) == AlgoMD5)) {
-			p = append(p, fmt.Sprintf("hash length %d does not fit checksum algorithm %s", len(m.Hash), cca))
+			p = append(p, fmt.Sprintf("hash length %d does not fit checksum algorithm %s",
+				len(m.Hash), cca))
 		}
 	}
 	return append(p, m.legacyConsistency()...)

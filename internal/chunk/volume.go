@@ -30,6 +30,26 @@ type VolumeIdentity struct {
 	ServiceID string
 }
 
+// MaxNamespaceLen is the longest namespace name, as OpenIO bounds it.
+const MaxNamespaceLen = 63
+
+// CheckNamespace reports whether name can name a namespace: 1 to 63
+// letters, digits, dots, dashes and underscores. The name goes into URL
+// paths and volume attributes unescaped.
+func CheckNamespace(name string) error {
+	if name == "" || len(name) > MaxNamespaceLen {
+		return fmt.Errorf("namespace name %q: want 1 to %d characters", truncate(name, 80), MaxNamespaceLen)
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '.' || c == '-' || c == '_') {
+			return fmt.Errorf("namespace name %q: only letters, digits, '.', '-' and '_'",
+				truncate(name, 80))
+		}
+	}
+	return nil
+}
+
 // ReadVolume returns the identity recorded on the volume at dir. Attributes
 // that are absent are left empty.
 func ReadVolume(dir string) (VolumeIdentity, error) {

@@ -32,7 +32,7 @@ Exit codes: 0 the run completed without errors, 1 some operations failed
 time, 2 bad arguments.`,
 		Args: cobra.NoArgs,
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&size, "size", "4KiB", "object size (KiB, MiB, GiB suffixes)")
 	intVar(f, &cfg.Concurrency, "concurrency", 16, "workers")
@@ -64,17 +64,17 @@ time, 2 bad arguments.`,
 			return usagef("--account %q --container %q: want one account and one container name, "+
 				"without '/'", cfg.Account, cfg.Container)
 		}
-		if err := checkLoopback(*proxy, *allowRemote); err != nil {
+		if err := checkLoopback(*at.proxy, *allowRemote); err != nil {
 			return err
 		}
-		oc, err := objectClient(*proxy)
+		oc, err := objectClient(at)
 		if err != nil {
 			return err
 		}
 		res, err := oc.Bench(cmd.Context(), cfg)
 		if errors.Is(err, object.ErrBenchConfig) {
 			return usageError{request{op: "bench " + op, name: object.Name{Account: cfg.Account,
-				Container: cfg.Container}, proxy: *proxy}.explain(err)}
+				Container: cfg.Container}, proxy: *at.proxy}.explain(err)}
 		}
 		if err != nil {
 			return exitError{ExitFail, err}

@@ -191,12 +191,8 @@ func newCheckCommand() *cobra.Command {
 }
 
 func (f *checkFlags) addFlags(fl *pflag.FlagSet) {
-	def := os.Getenv("GRIDKEEP_PROXY")
-	if def == "" {
-		def = DefaultProxy
-	}
-	fl.StringVar(&f.proxy, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
-	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
+	proxyFlag(fl, &f.proxy)
+	namespaceFlag(fl, &f.opts.Namespace)
 	intVar(fl, &f.depth, "depth", integrity.DefaultDepth, "levels checked below each item")
 	intVar(fl, &f.opts.Concurrency, "concurrency", integrity.DefaultConcurrency,
 		"items checked at once (1 to 256)")

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,5 +247,40 @@ func TestBenchObjectExitCodes(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("%v: exit %d, want %d: %s", tc.args, code, tc.code, out)
 		}
+	}
+}
+
+// TestOtherNamespace: client commands reach a namespace not named OPENIO
+// with --ns or GRIDKEEP_NS, and say so when it is missing.
+func TestOtherNamespace(t *testing.T) {
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(),
+		PortBase: -1, Name: "TEST.vns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+
+	out, code := run(t, "hi\n", "put", "a/c/o", "-", "--proxy", ns.ProxyURL)
+	if code != 2 || !strings.Contains(out, `serves "TEST.vns"`) || !strings.Contains(out, "--ns") {
+		t.Errorf("put without --ns: exit %d: %s", code, out)
+	}
+	if out, code := run(t, "hi\n", "put", "a/c/o", "-", "--proxy", ns.ProxyURL, "--ns", "TEST.vns"); code != 0 {
+		t.Fatalf("put --ns: exit %d: %s", code, out)
+	}
+	t.Setenv("GRIDKEEP_NS", "TEST.vns")
+	if out, code := run(t, "", "get", "a/c/o", "--proxy", ns.ProxyURL); code != 0 || out != "hi\n" {
+		t.Errorf("get with GRIDKEEP_NS: exit %d: %q", code, out)
+	}
+	if out, code := run(t, "", "check", "object", "a/c/o", "--proxy", ns.ProxyURL); code != 0 {
+		t.Errorf("check with GRIDKEEP_NS: exit %d: %s", code, out)
+	}
+	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL, "--ns", "a/b")
+	if code != 2 || !strings.Contains(out, "only letters, digits") {
+		t.Errorf("ls --ns a/b: exit %d: %s", code, out)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	out, code = run(t, "", "up", "--ns", "bad name", "--data", dir, "--port-base", "0")
+	if _, err := os.Stat(dir); code != 2 || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("up --ns 'bad name': exit %d, data dir: %v: %s", code, err, out)
 	}
 }

@@ -86,7 +86,7 @@ func newContainerChangeCommand(use, short string,
 		Long:  short + "." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	f.add(cmd)
 	if use == "set" {
 		cmd.Flags().StringArrayVar(&f.unset, "unset", nil, "remove the user property KEY (repeatable)")
@@ -106,13 +106,13 @@ func newContainerChangeCommand(use, short string,
 			}
 		}
 		c.unset = f.unset
-		dir, err := dirClient(*proxy)
+		dir, err := at.client()
 		if err != nil {
 			return err
 		}
 		msg, err := apply(cmd.Context(), dir, c)
 		if err != nil {
-			return request{op: "container " + use, name: c.name, proxy: *proxy}.explain(err)
+			return request{op: "container " + use, name: c.name, proxy: *at.proxy}.explain(err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", msg, visible(c.name.Account+"/"+c.name.Container))
 		return nil
@@ -177,14 +177,14 @@ func newContainerShowCommand() *cobra.Command {
 		Long:  "Show a container." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, dir, err := containerArg(args[0], *proxy)
+		name, dir, err := containerArg(args[0], at)
 		if err != nil {
 			return err
 		}
-		req := request{op: "container show", name: name, proxy: *proxy}
+		req := request{op: "container show", name: name, proxy: *at.proxy}
 		c, err := dir.ContainerGetProperties(cmd.Context(), name.Account, name.Container)
 		if err != nil {
 			return req.explain(err)
@@ -221,14 +221,14 @@ func newContainerDeleteCommand() *cobra.Command {
 			"old versions included, is refused." + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		name, dir, err := containerArg(args[0], *proxy)
+		name, dir, err := containerArg(args[0], at)
 		if err != nil {
 			return err
 		}
 		if err := dir.ContainerDestroy(cmd.Context(), name.Account, name.Container); err != nil {
-			return request{op: "container delete", name: name, proxy: *proxy}.explain(err)
+			return request{op: "container delete", name: name, proxy: *at.proxy}.explain(err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", visible(name.Account+"/"+name.Container))
 		return nil
@@ -238,12 +238,12 @@ func newContainerDeleteCommand() *cobra.Command {
 
 // containerArg parses a command's ACCOUNT/CONTAINER argument and returns
 // it with a client of the directory at proxy.
-func containerArg(arg, proxy string) (object.Name, *meta.Client, error) {
+func containerArg(arg string, at *dirFlags) (object.Name, *meta.Client, error) {
 	name, err := parseContainerName(arg)
 	if err != nil {
 		return object.Name{}, nil, err
 	}
-	dir, err := dirClient(proxy)
+	dir, err := at.client()
 	return name, dir, err
 }
 

@@ -93,6 +93,9 @@ func (r request) explain(err error) error {
 	case errors.Is(err, meta.ErrNotEnoughServices) && errors.As(err, &me):
 		msg = fmt.Sprintf("%s (each copy of a chunk needs its own chunk server: start more, "+
 			"or choose a policy with fewer copies)", me.Message)
+	case errors.Is(err, meta.ErrInvalid) && errors.As(err, &me) &&
+		strings.Contains(me.Message, "unknown namespace"):
+		msg = "refused by the directory: " + me.Message + " (--ns or GRIDKEEP_NS names the namespace)"
 	case errors.Is(err, meta.ErrInvalid) && errors.As(err, &me):
 		msg = "refused by the directory: " + me.Message
 	case errors.As(err, &me):

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
@@ -42,26 +44,56 @@ or a chunk server refused), 2 bad arguments.`
 
 // addProxyFlag adds --proxy to cmd and returns where its value lands.
 func addProxyFlag(cmd *cobra.Command) *string {
+	p := new(string)
+	proxyFlag(cmd.Flags(), p)
+	return p
+}
+
+// proxyFlag defines --proxy in fl, with its value landing in p.
+func proxyFlag(fl *pflag.FlagSet, p *string) {
 	def := os.Getenv("GRIDKEEP_PROXY")
 	if def == "" {
 		def = DefaultProxy
 	}
-	p := new(string)
-	cmd.Flags().StringVar(p, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
-	return p
+	fl.StringVar(p, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
 }
 
-func dirClient(proxy string) (*meta.Client, error) {
-	c, err := meta.NewClient(proxy, meta.ClientOptions{})
+// namespaceFlag defines --ns in fl, with its value landing in p.
+func namespaceFlag(fl *pflag.FlagSet, p *string) {
+	def := os.Getenv("GRIDKEEP_NS")
+	if def == "" {
+		def = meta.DefaultNamespace
+	}
+	fl.StringVar(p, "ns", def, "namespace name (env GRIDKEEP_NS)")
+}
+
+// dirFlags say where a client command finds the namespace.
+type dirFlags struct {
+	proxy *string
+	ns    string
+}
+
+// addDirFlags adds --proxy and --ns to cmd.
+func addDirFlags(cmd *cobra.Command) *dirFlags {
+	d := &dirFlags{proxy: addProxyFlag(cmd)}
+	namespaceFlag(cmd.Flags(), &d.ns)
+	return d
+}
+
+func (d *dirFlags) client() (*meta.Client, error) {
+	if err := chunk.CheckNamespace(d.ns); err != nil {
+		return nil, usagef("--ns: %w", err)
+	}
+	c, err := meta.NewClient(*d.proxy, meta.ClientOptions{Namespace: d.ns})
 	if err != nil {
 		return nil, usageError{explainedError{fmt.Sprintf("--proxy %q: want the directory's URL, "+
-			"like %s", proxy, DefaultProxy), err}}
+			"like %s", *d.proxy, DefaultProxy), err}}
 	}
 	return c, nil
 }
 
-func objectClient(proxy string) (*object.Client, error) {
-	dir, err := dirClient(proxy)
+func objectClient(d *dirFlags) (*object.Client, error) {
+	dir, err := d.client()
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +177,7 @@ picks, every copy of each metachunk at once; the object is committed only
 when every copy is written. The container is created if needed.` + clientExitCodes,
 		Args: cobra.ExactArgs(2),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&policy, "policy", "", "storage policy: SINGLE, TWOCOPIES, THREECOPIES (default: the container's)")
 	f.StringVar(&mime, "mime-type", "", "mime type of the object")
@@ -166,7 +198,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err := checkMimeType(mime); err != nil {
 			return err
 		}
-		oc, err := objectClient(*proxy)
+		oc, err := objectClient(at)
 		if err != nil {
 			return err
 		}
@@ -185,7 +217,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		o, err := oc.Put(cmd.Context(), name, src, opts)
 		bar.Done()
 		if err != nil {
-			return request{op: "put", name: name, proxy: *proxy}.explain(err)
+			return request{op: "put", name: name, proxy: *at.proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
@@ -232,7 +264,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 -o the file appears only once the object is read whole.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: standard output)")
 	intVar(cmd.Flags(), &version, "version", 0, "object version (default: the latest)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -243,7 +275,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
-		oc, err := objectClient(*proxy)
+		oc, err := objectClient(at)
 		if err != nil {
 			return err
 		}
@@ -257,7 +289,7 @@ replaced by the next one. The whole object is checked against its MD5. With
 		bar.Done()
 		if err != nil {
 			abort()
-			return request{op: "get", name: name, version: version, proxy: *proxy}.explain(err)
+			return request{op: "get", name: name, version: version, proxy: *at.proxy}.explain(err)
 		}
 		return commit()
 	}
@@ -327,7 +359,7 @@ unless --version names a version; --version naming a delete marker removes
 the marker. The chunk files are removed afterwards by the event agent.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	intVar(cmd.Flags(), &version, "version", 0, "version to delete (default: the latest)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		name, err := parseName(args[0], true, true)
@@ -337,13 +369,13 @@ the marker. The chunk files are removed afterwards by the event agent.` + client
 		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
-		dir, err := dirClient(*proxy)
+		dir, err := at.client()
 		if err != nil {
 			return err
 		}
 		res, err := dir.ContentDelete(cmd.Context(), name.Account, name.Container, name.Path, version)
 		if err != nil {
-			return request{op: "rm", name: name, version: version, proxy: *proxy}.explain(err)
+			return request{op: "rm", name: name, version: version, proxy: *at.proxy}.explain(err)
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), deleteMessage(name, version, res))
 		return nil
@@ -444,7 +476,7 @@ func newObjectViewCommand(use, short string,
 		Long:  short + "." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	intVar(cmd.Flags(), &version, "version", 0, "object version (default: the latest)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -455,13 +487,13 @@ func newObjectViewCommand(use, short string,
 		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
-		dir, err := dirClient(*proxy)
+		dir, err := at.client()
 		if err != nil {
 			return err
 		}
 		o, err := fetch(cmd.Context(), dir, name, version)
 		if err != nil {
-			return request{op: use, name: name, version: version, proxy: *proxy}.explain(err)
+			return request{op: use, name: name, version: version, proxy: *at.proxy}.explain(err)
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), objectJSON(o))
@@ -479,7 +511,7 @@ func newLsCommand() *cobra.Command {
 		Long:  "List containers, or objects whose names start with PREFIX." + clientExitCodes,
 		Args:  cobra.ExactArgs(1),
 	}
-	proxy := addProxyFlag(cmd)
+	at := addDirFlags(cmd)
 	cmd.Flags().BoolVar(&versions, "versions", false, "list every version and delete marker")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -487,7 +519,7 @@ func newLsCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		dir, err := dirClient(*proxy)
+		dir, err := at.client()
 		if err != nil {
 			return err
 		}
@@ -496,7 +528,7 @@ func newLsCommand() *cobra.Command {
 		} else {
 			err = listObjects(cmd, dir, name, versions, asJSON)
 		}
-		return request{op: "ls", name: name, proxy: *proxy}.explain(err)
+		return request{op: "ls", name: name, proxy: *at.proxy}.explain(err)
 	}
 	return cmd
 }

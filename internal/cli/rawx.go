@@ -57,6 +57,12 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 				return usagef("--hash-width must be at least 1, not %d (--hash-depth 0 makes a "+
 					"flat volume)", cfg.Layout.Width)
 			}
+			if err := cfg.Layout.Validate(); err != nil {
+				return usageError{err}
+			}
+			if err := chunk.CheckNamespace(cfg.Namespace); err != nil {
+				return usagef("--ns: %w", err)
+			}
 			if cfg.MaxChunkSize < 1 {
 				return usagef("--max-chunk-size must be at least 1 byte, not %d", cfg.MaxChunkSize)
 			}
@@ -107,7 +113,10 @@ func prepareVolumeDir(dir string) error {
 	}
 	st, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usagef("volume: %w", err)
+		}
+		return nil
 	}
 	if err != nil {
 		return usagef("volume: %w", err)

@@ -119,7 +119,7 @@ func newRebuildCommand() *cobra.Command {
 	}
 	f.proxy = addProxyFlag(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.opts.Namespace, "ns", "OPENIO", "namespace name")
+	namespaceFlag(fl, &f.opts.Namespace)
 	fl.StringVar(&f.input, "input-file", "", "rebuild file to read (- for stdin)")
 	fl.StringArrayVar(&f.chunks, "chunk", nil, "chunk URL to rebuild (repeatable)")
 	fl.StringVar(&f.volume, "volume", "", "rebuild everything of a lost volume")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/namespace"
 )
 
@@ -117,12 +118,15 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 		fmt.Fprintf(out, "\nwarning: %s is not served (--rawx %d): the copies it holds are "+
 			"out of reach until a start with more chunk servers\n", visible(vol), opts.Rawx)
 	}
-	proxy := ""
+	flags := ""
 	if ns.ProxyURL != DefaultProxy {
-		proxy = " --proxy " + ns.ProxyURL
+		flags = " --proxy " + ns.ProxyURL
 	}
-	fmt.Fprintf(out, "\nTry:\n  echo hello | gridkeep put%s myaccount/mybucket/hello.txt -\n", proxy)
-	fmt.Fprintf(out, "  gridkeep get%s myaccount/mybucket/hello.txt\n\nCtrl-C stops.\n", proxy)
+	if opts.Name != meta.DefaultNamespace {
+		flags += " --ns " + opts.Name
+	}
+	fmt.Fprintf(out, "\nTry:\n  echo hello | gridkeep put%s myaccount/mybucket/hello.txt -\n", flags)
+	fmt.Fprintf(out, "  gridkeep get%s myaccount/mybucket/hello.txt\n\nCtrl-C stops.\n", flags)
 }
 
 // startCPUProfile profiles the process into path until the returned

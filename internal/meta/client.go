@@ -16,10 +16,14 @@ import (
 	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
 
+// DefaultNamespace is the namespace name OpenIO installs by default, and
+// the one gridkeep uses when none is given.
+const DefaultNamespace = "OPENIO"
+
 // ClientOptions tune a Client. The zero value works.
 type ClientOptions struct {
 	// Namespace is the namespace name in proxy routes; empty means
-	// "OPENIO".
+	// DefaultNamespace.
 	Namespace string
 	// AccountURL is the base URL of the account service; empty means the
 	// proxy URL (one gridkeep server answers both).
@@ -55,7 +59,7 @@ func NewClient(proxyURL string, opts ClientOptions) (*Client, error) {
 		}
 	}
 	if opts.Namespace == "" {
-		opts.Namespace = "OPENIO"
+		opts.Namespace = DefaultNamespace
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = httpclient.Client(30 * time.Second)

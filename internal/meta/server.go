@@ -83,7 +83,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if ns := r.PathValue("ns"); ns != "" && ns != s.ns.Name {
-			s.writeError(w, r, fmt.Errorf("%w: unknown namespace %q", ErrInvalid, short(ns)))
+			s.writeError(w, r, fmt.Errorf("%w: unknown namespace %q, this directory serves %q", ErrInvalid,
+				short(ns), s.ns.Name))
 			return
 		}
 		if err := h(w, r); err != nil {

@@ -125,6 +125,9 @@ func (o *Options) withDefaults() error {
 	if o.Name == "" {
 		o.Name = "OPENIO"
 	}
+	if err := chunk.CheckNamespace(o.Name); err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
 	if o.Rawx == 0 {
 		o.Rawx = 3
 	}

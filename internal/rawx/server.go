@@ -157,10 +157,11 @@ func validate(cfg *Config) error {
 	switch {
 	case cfg.Volume == "":
 		return errors.New("rawx: no volume directory")
-	case cfg.Namespace == "":
-		return errors.New("rawx: no namespace")
 	case cfg.Addr == "":
 		return errors.New("rawx: no service address")
+	}
+	if err := chunk.CheckNamespace(cfg.Namespace); err != nil {
+		return fmt.Errorf("rawx: %w", err)
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return fmt.Errorf("rawx: address %q: %w", cfg.Addr, err)
