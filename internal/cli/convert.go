@@ -42,7 +42,7 @@ key is removed, so a run killed at any moment can simply be run again.
 Unless --no-backup, the original attributes of every chunk that changes are
 written (and synced) first, in getfattr --dump format, to one file per batch
 of chunks: --backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
-To undo a conversion, remove the chunks' oio.content.fullpath:* and
+A missing --backup-dir is made, but not its parent. To undo a conversion, remove the chunks' oio.content.fullpath:* and
 grid.oio.version keys, then run setfattr --restore=FILE; when several runs
 backed up a chunk, the backups of the oldest run hold its original
 attributes. grep -l CHUNK_ID finds the backup of one chunk.
@@ -200,7 +200,14 @@ func inputLines(path string) (func(func(string, error) bool), error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	st, err := f.Stat()
 	f.Close()
+	if err == nil && st.IsDir() {
+		err = fmt.Errorf("--input-file %s is a directory", path)
+	}
+	if err != nil {
+		return nil, usageError{err}
+	}
 	return func(yield func(string, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {

@@ -38,6 +38,7 @@ func TestCommandLineUsage(t *testing.T) {
 	must(t, converttest.NewVolume(unknownVolume, vol.Namespace, "rawx-unknown"))
 	otherNamespace := filepath.Join(t.TempDir(), "vol")
 	must(t, converttest.NewVolume(otherNamespace, "OTHER", e.volID))
+	noParent := filepath.Join(t.TempDir(), "typo", "backups")
 	backupFile := filepath.Join(t.TempDir(), "file")
 	must(t, os.WriteFile(backupFile, nil, 0o644))
 	for _, args := range [][]string{
@@ -54,6 +55,9 @@ func TestCommandLineUsage(t *testing.T) {
 		{"--volume", e.vol, "--concurrency", "0"},
 		{"--volume", e.vol, "--concurrency", "1000000"},
 		{"--volume", e.vol, "--input-file", filepath.Join(notVolume, "missing")},
+		{"--volume", e.vol, "--input-file", notVolume},
+		{"--volume", e.vol, "--backup-dir", noParent},
+		{"--volume", e.vol, "--backup-dir", noParent, "--dry-run"},
 		{"--volume", e.vol, "--no-such-flag"},
 	} {
 		code, _ := sc.cli(t, append([]string{"convert", "--proxy", e.ns.ProxyURL}, args...)...)
@@ -68,6 +72,9 @@ func TestCommandLineUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.vol, "backups")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a backup directory was made inside the volume: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(noParent)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the missing parent of a backup directory was made: %v", err)
 	}
 }
 

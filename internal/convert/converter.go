@@ -75,9 +75,10 @@ func New(o Options) (*Converter, error) {
 }
 
 // checkBackupDir resolves the backup directory, which must not be inside
-// the volume (its files are named like chunks), and makes it, so that a
-// directory that cannot hold backups is refused before the run; a dry run
-// checks it as far as it can without making it.
+// the volume (its files are named like chunks), and makes it if its parent
+// exists (a parent that does not is more likely a typing error than a
+// wish), so that a directory that cannot hold backups is refused before
+// the run; a dry run checks it as far as it can without making it.
 func checkBackupDir(o *Options) error {
 	if o.NoBackup {
 		return nil
@@ -92,13 +93,21 @@ func checkBackupDir(o *Options) error {
 	if inside(o.Volume, dir) || dir == o.Volume {
 		return fmt.Errorf("convert: backup directory %s is inside the volume", o.BackupDir)
 	}
-	if o.DryRun { // nothing is written: the directory is looked at, not made
-		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-			return fmt.Errorf("convert: backup directory %s is not a directory", o.BackupDir)
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("convert: backup directory %s is not a directory", o.BackupDir)
+	case errors.Is(err, os.ErrNotExist):
+		if _, perr := os.Stat(filepath.Dir(dir)); perr != nil {
+			return fmt.Errorf("convert: backup directory %s: its parent: %w", o.BackupDir, perr)
 		}
+	case err != nil:
+		return fmt.Errorf("convert: backup directory: %w", err)
+	}
+	if o.DryRun { // nothing is written: the directory is looked at, not made
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("convert: backup directory: %w", err)
 	}
 	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
