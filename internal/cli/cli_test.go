@@ -284,3 +284,23 @@ func TestOtherNamespace(t *testing.T) {
 		t.Errorf("up --ns 'bad name': exit %d, data dir: %v: %s", code, err, out)
 	}
 }
+
+func TestUpRefusesBadFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, tc := range [][2]string{
+		{"--rawx=0", "--rawx must be between 1 and 100, not 0"},
+		{"--rawx=101", "--rawx must be between 1 and 100, not 101"},
+		{"--port-base=-1", "--port-base must be between 0 and 65332"},
+		{"--port-base=65333", "not 65333"},
+		{"--chunk-size=-5", "--chunk-size must not be negative"},
+		{"--ns=", "--ns must name the namespace"},
+	} {
+		out, code := run(t, "", "up", "--data", dir, tc[0])
+		if code != 2 || !strings.Contains(out, tc[1]) {
+			t.Errorf("up %s: exit %d: %s, want %q", tc[0], code, out, tc[1])
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the data directory was made: %v", err)
+	}
+}

@@ -78,8 +78,14 @@ func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
 	if opts.Name == "" {
 		return usagef("--ns must name the namespace")
 	}
-	if opts.Rawx < 1 || opts.PortBase < 0 || opts.ChunkSize < 0 {
-		return usagef("--rawx must be positive, --port-base and --chunk-size not negative")
+	switch {
+	case opts.Rawx < 1 || opts.Rawx > 100:
+		return usagef("--rawx must be between 1 and 100, not %d", opts.Rawx)
+	case opts.PortBase < 0 || opts.PortBase > 65535-200-opts.Rawx:
+		return usagef("--port-base must be between 0 and %d (the chunk servers listen on "+
+			"--port-base + 201 and up), not %d", 65535-200-opts.Rawx, opts.PortBase)
+	case opts.ChunkSize < 0:
+		return usagef("--chunk-size must not be negative, not %d", opts.ChunkSize)
 	}
 	if opts.PortBase == 0 {
 		opts.PortBase = -1 // every service on a free port
