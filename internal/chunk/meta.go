@@ -72,15 +72,15 @@ type Meta struct {
 
 // Legacy holds the owner description of chunks written before 2018-06.
 type Legacy struct {
-	ChunkID   string // grid.chunk.id, as written (not always uppercase)
-	Container string // grid.content.container (container id)
-	Path      string
-	Version   string
-	ContentID string
+	ChunkID   string `json:"chunk_id,omitempty"`     // grid.chunk.id, as written (not always uppercase)
+	Container string `json:"container_id,omitempty"` // grid.content.container (container id)
+	Path      string `json:"path,omitempty"`
+	Version   string `json:"version,omitempty"`
+	ContentID string `json:"content_id,omitempty"`
 	// OldFullpaths are the "oio:<SHA256>" entries: attribute name -> value.
-	OldFullpaths map[string]string
+	OldFullpaths map[string]string `json:"old_fullpaths,omitempty"`
 	// NamedFullpaths are 2017-era "oio:<old fullpath>" names (empty value).
-	NamedFullpaths []string
+	NamedFullpaths []string `json:"named_fullpaths,omitempty"`
 }
 
 // HasOwner reports whether the legacy keys name an owner.

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 )
@@ -33,5 +36,36 @@ func TestChunkInspectSaysHashNotChecked(t *testing.T) {
 	out, _ = run(t, "", "chunk", "inspect", "--check-hash", "--json", path)
 	if !strings.Contains(out, `"problems":["hash not checked: no hash attribute`) {
 		t.Errorf("--json does not list the unchecked hash:\n%s", out)
+	}
+}
+
+// TestChunkInspectLegacyJSON: the legacy keys come out in snake_case like
+// every other field, and those absent are left out.
+func TestChunkInspectLegacyJSON(t *testing.T) {
+	id := strings.Repeat("AB", 32)
+	path := filepath.Join(t.TempDir(), id)
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrLegacyChunkID, Value: id},
+		{Name: chunk.AttrLegacyContainer, Value: strings.Repeat("01", 32)},
+		{Name: chunk.AttrLegacyPath, Value: "obj"},
+		{Name: chunk.AttrPosition, Value: "0"},
+	})
+	if err != nil {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	out, _ := run(t, "", "chunk", "inspect", "--json", path)
+	var got struct {
+		Legacy map[string]any `json:"legacy"`
+	}
+	line, _, _ := strings.Cut(out, "\n") // the error message follows
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	want := map[string]any{"chunk_id": id, "container_id": strings.Repeat("01", 32), "path": "obj"}
+	if diff := cmp.Diff(want, got.Legacy); diff != "" {
+		t.Errorf("legacy keys (-want +got):\n%s", diff)
 	}
 }
