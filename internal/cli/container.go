@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
@@ -26,10 +27,12 @@ type containerFlags struct {
 	policy      string
 	versions    string
 	replication string
+	fl          *pflag.FlagSet
 }
 
 func (f *containerFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
+	f.fl = fl
 	fl.StringArrayVar(&f.props, "property", nil, "user property KEY=VALUE (repeatable)")
 	fl.StringVar(&f.policy, "policy", "", "default storage policy of the container's objects")
 	fl.StringVar(&f.versions, "versioning", "", "versions to keep: -1 all, 0 or 1 only the latest, N")
@@ -39,6 +42,11 @@ func (f *containerFlags) add(cmd *cobra.Command) {
 // parse returns the user properties, system properties and bucket
 // metadata the flags set.
 func (f *containerFlags) parse() (props, system, bucket map[string]string, err error) {
+	for _, name := range []string{"policy", "versioning", "replication"} {
+		if fl := f.fl.Lookup(name); fl.Changed && fl.Value.String() == "" {
+			return nil, nil, nil, usagef("--%s needs a value", name)
+		}
+	}
 	if props, err = parseProperties(f.props); err != nil {
 		return nil, nil, nil, err
 	}
