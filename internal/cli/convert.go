@@ -60,7 +60,8 @@ at least every 2 seconds, so the rates reported come in steps around it.
 Report lines (RUN, then DONE) go to the log on standard error, and a RUN
 line at once on SIGUSR1; a progress bar is drawn there on a terminal.
 Standard output lists the chunks left unconverted (and, with --dry-run, the
-changes planned), then a summary; with --json, one JSON object per line.
+changes planned), then a summary; with --json, one JSON object per line
+(in a dry run, a chunk that would be converted has outcome "would-convert").
 
 Exit codes: 0 every chunk is now in the current format (with --dry-run: would
 be), 1 the run stopped early (interrupted, the volume or backup directory
@@ -286,11 +287,14 @@ type convertPrinter struct {
 	log    *slog.Logger
 }
 
-// chunkLine is the JSON form of a chunk's result.
+// chunkLine is the JSON form of a chunk's result. Its outcome, which
+// hides the result's, is "would-convert" for a chunk a dry run would
+// convert.
 type chunkLine struct {
 	Type string `json:"type"` // "chunk"
 	convert.Result
-	Reason string `json:"reason,omitempty"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func (p *convertPrinter) result(r convert.Result) {
@@ -306,7 +310,11 @@ func (p *convertPrinter) result(r convert.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.asJSON {
-		printJSON(p.out, chunkLine{"chunk", r, r.Reason()})
+		outcome := r.Outcome.String()
+		if p.dryRun && r.Outcome == convert.Converted {
+			outcome = "would-convert"
+		}
+		printJSON(p.out, chunkLine{"chunk", r, outcome, r.Reason()})
 		return
 	}
 	if r.Outcome == convert.Converted {

@@ -94,27 +94,39 @@ func TestCommandLineInputFile(t *testing.T) {
 	input := filepath.Join(t.TempDir(), "list")
 	must(t, os.WriteFile(input, []byte(list), 0o644))
 	sc := &scenario{env: e}
-	code, out := sc.cli(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL, "--input-file", input,
-		"--json", "--chunks-per-second", "0", "--backup-dir", t.TempDir())
+	args := []string{"convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL, "--input-file", input,
+		"--json", "--chunks-per-second", "0", "--backup-dir", t.TempDir()}
+	outcomes := func(out string) []string {
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct {
+				Type    string `json:"type"`
+				Outcome string `json:"outcome"`
+				Path    string `json:"path"`
+			}
+			must(t, json.Unmarshal([]byte(line), &r))
+			if r.Type == "chunk" {
+				got = append(got, r.Outcome+" "+filepath.Base(r.Path))
+			}
+		}
+		// Chunks are converted concurrently: lines come in any order.
+		slices.Sort(got)
+		return got
+	}
+
+	// A dry run lists the chunks it would convert as such.
+	_, out := sc.cli(t, append(args, "--dry-run")...)
+	if got := outcomes(out); !slices.Contains(got, "would-convert "+o.ids[0]) ||
+		slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "converted ") }) {
+		t.Errorf("dry run chunk lines: %q", got)
+	}
+
+	code, out := sc.cli(t, args...)
 	if code != cli.ExitUnconverted {
 		t.Errorf("exit %d, want %d", code, cli.ExitUnconverted)
 	}
-	var outcomes []string
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var r struct {
-			Type    string `json:"type"`
-			Outcome string `json:"outcome"`
-			Path    string `json:"path"`
-		}
-		must(t, json.Unmarshal([]byte(line), &r))
-		if r.Type == "chunk" {
-			outcomes = append(outcomes, r.Outcome+" "+filepath.Base(r.Path))
-		}
-	}
-	// Chunks are converted concurrently: lines come in any order.
-	slices.Sort(outcomes)
 	want := []string{"failed " + o.ids[2], "not-a-chunk not-a-chunk"}
-	if diff := cmp.Diff(want, outcomes); diff != "" {
+	if diff := cmp.Diff(want, outcomes(out)); diff != "" {
 		t.Errorf("chunk lines (-want +got):\n%s", diff)
 	}
 	if s := lastSummary(t, out); s.Converted != 2 || s.Failed != 1 || s.NotChunks != 1 {
