@@ -147,6 +147,21 @@ type RebuildEntry struct {
 	Irreparable bool
 }
 
+// Fields returns the entry as a line of the rebuild file without its
+// irreparable mark: container id|content id|path|version|chunk, the path
+// percent-encoded and an unknown version (0) empty.
+func (e RebuildEntry) Fields() string {
+	return rebuildFields(e.ContainerID, e.ContentID, e.Path, e.Version, e.Chunk)
+}
+
+func rebuildFields(cid, contentID, path string, version int64, chunk string) string {
+	v := ""
+	if version != 0 {
+		v = strconv.FormatInt(version, 10)
+	}
+	return strings.Join([]string{cid, contentID, url.PathEscape(path), v, chunk}, "|")
+}
+
 // WriteRebuildLine writes r, a chunk finding, as a line of the rebuild file
 // read by the rebuilder, in OpenIO's format:
 //
@@ -156,21 +171,11 @@ type RebuildEntry struct {
 // checker wrote it raw).
 func WriteRebuildLine(w io.Writer, r *Result) error {
 	t := r.Target
-	var b strings.Builder
+	line := rebuildFields(t.CID(), t.ContentID, t.Object, t.Version, t.Chunk) + "\n"
 	if r.Irreparable {
-		b.WriteString(IrreparableMark + "|")
+		line = IrreparableMark + "|" + line
 	}
-	version := ""
-	if t.Version != 0 {
-		version = strconv.FormatInt(t.Version, 10)
-	}
-	for _, f := range []string{t.CID(), t.ContentID, url.PathEscape(t.Object), version} {
-		b.WriteString(f)
-		b.WriteByte('|')
-	}
-	b.WriteString(t.Chunk)
-	b.WriteByte('\n')
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, line)
 	return err
 }
 

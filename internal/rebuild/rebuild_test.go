@@ -154,6 +154,11 @@ func TestLineQuotesPath(t *testing.T) {
 	if err != nil || e.Path != "a|b c" {
 		t.Errorf("line %q reads back as %+v, %v", line, e, err)
 	}
+	// An entry without a version is printed back without one.
+	res = rebuild.Result{Entry: integrity.RebuildEntry{Chunk: "http://rawx-1/ID"}, Outcome: rebuild.Healthy}
+	if line, want := res.Line(), "||||http://rawx-1/ID healthy"; line != want {
+		t.Errorf("line %q, want %q", line, want)
+	}
 }
 
 // TestWrongAttributesAreASource deletes one copy of a two-copy position of

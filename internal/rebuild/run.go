@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -270,10 +269,8 @@ func Step(r *Rebuilder) agent.Step {
 // path is percent-encoded as in the rebuild file, so that a "|" in it
 // cannot be taken for a separator.
 func (res Result) Line() string {
-	e := res.Entry
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%d|%s %s", e.ContainerID, e.ContentID, url.PathEscape(e.Path),
-		e.Version, e.Chunk, res.Outcome)
+	fmt.Fprintf(&b, "%s %s", res.Entry.Fields(), res.Outcome)
 	switch {
 	case res.Err != nil:
 		b.WriteString(": " + res.ErrorText())
