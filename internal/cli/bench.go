@@ -45,6 +45,9 @@ before sending the next request over its own keep-alive connection.
   head-check  sends HEAD with X-oio-check-hash: true, so that the server
               re-reads and hashes a chunk of the pool
 
+The chunks a run uploads (its puts, or the pool it reads) are deleted once
+the measure is over, unless --keep or an interrupt leaves them: on a
+namespace's chunk server, the integrity checker reports them as orphans.
 Requests sent during --warmup are left out of every figure. The run stops
 after --duration or --max-requests, whichever comes first. Latency
 percentiles cover successful requests; MB/s is in 10^6 bytes per second.
@@ -75,6 +78,7 @@ not or the run could not be made, 2 for bad arguments.`,
 	intVar(f, &cfg.ServerPID, "server-pid", 0, "server process whose CPU time is measured")
 	f.BoolVar(&cfg.AllowRemote, "allow-remote", false,
 		"accept a server that is not on a loopback address")
+	f.BoolVar(&cfg.Keep, "keep", false, "leave the uploaded chunks on the server")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object instead of text")
 	f.Float64Var(&fl.maxErrorRate, "max-error-rate", 0,
 		"fraction of failed requests above which the exit code is 1")

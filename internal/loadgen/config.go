@@ -68,6 +68,9 @@ type Config struct {
 	ServerPID int
 	// AllowRemote permits a URL whose host is not a loopback address.
 	AllowRemote bool
+	// Keep leaves the chunks the run uploaded on the server; without it
+	// they are deleted once the measure is over.
+	Keep bool
 
 	// mutate, when set by tests, alters each request before it is sent.
 	mutate func(req *http.Request)

@@ -33,6 +33,9 @@ type jsonResult struct {
 	ServerCPUUS *float64         `json:"server_cpu_us_per_req,omitempty"`
 	ClientCPUS  float64          `json:"client_cpu_s"`
 	ClientCPUUS float64          `json:"client_cpu_us_per_req"`
+	Removed     int64            `json:"chunks_removed"`
+	NotRemoved  int64            `json:"chunks_not_removed"`
+	Kept        bool             `json:"chunks_kept,omitempty"`
 }
 
 type jsonLatency struct {
@@ -59,6 +62,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			P99: ms(r.Latency.P99), Max: ms(r.Latency.Max), Mean: ms(r.Latency.Mean)},
 		Connections: r.Connections,
 		ClientCPUS:  r.ClientCPU.Seconds(), ClientCPUUS: us(r.ClientCPUPerRequest()),
+		Removed:     r.Removed, NotRemoved: r.NotRemoved, Kept: r.Kept,
 	}
 	if j.ErrorsBy == nil {
 		j.ErrorsBy = map[string]int64{}
@@ -90,6 +94,14 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "client    %.1f µs CPU per request (%.2fs), %d connections opened\n",
 		us(r.ClientCPUPerRequest()), r.ClientCPU.Seconds(), r.Connections)
+	switch {
+	case r.Kept:
+		fmt.Fprintf(&b, "chunks    the uploaded chunks were left on the server\n")
+	case r.NotRemoved > 0:
+		fmt.Fprintf(&b, "chunks    %d deleted after the run, %d could not be\n", r.Removed, r.NotRemoved)
+	default:
+		fmt.Fprintf(&b, "chunks    %d deleted after the run\n", r.Removed)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -65,8 +65,13 @@ type chunkName struct {
 }
 
 // next returns the identity of a new chunk. It is safe for concurrent use.
-func (n *namer) next() chunkName {
-	seq := n.seq.Add(1)
+func (n *namer) next() chunkName { return n.name(n.seq.Add(1)) }
+
+// issued returns how many identities next handed out.
+func (n *namer) issued() uint64 { return n.seq.Load() }
+
+// name returns the identity of the seq-th chunk, from 1.
+func (n *namer) name(seq uint64) chunkName {
 	var buf [24]byte
 	copy(buf[:], n.nonce[:])
 	binary.BigEndian.PutUint64(buf[16:], seq)

@@ -44,6 +44,11 @@ type Result struct {
 	ServerPID   int           // 0 when the server CPU was not measured
 	ServerCPU   time.Duration // user+system CPU time of ServerPID
 	ClientCPU   time.Duration // user+system CPU time of this process
+	// Removed counts the uploaded chunks deleted after the measure, and
+	// NotRemoved those the server failed to delete. Kept says they were
+	// left on purpose (Config.Keep) or because the run was interrupted.
+	Removed, NotRemoved int64
+	Kept                bool
 }
 
 // ErrorCount returns the number of failed measured requests.
@@ -105,10 +110,55 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Op != OpPut {
 		if err := r.prepare(ctx); err != nil {
+			r.removeAll(ctx)
 			return nil, err
 		}
 	}
-	return r.run(ctx)
+	res, err := r.run(ctx)
+	if cfg.Keep || ctx.Err() != nil {
+		res.Kept = true
+	} else {
+		res.Removed, res.NotRemoved = r.removeAll(ctx)
+	}
+	return res, err
+}
+
+// removeAll deletes every chunk the run uploaded, read pool included, with
+// cfg.Concurrency workers, and returns how many went and how many the
+// server failed to delete. A chunk it does not have (its upload failed)
+// counts in neither.
+func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
+	n := r.names.issued()
+	var next atomic.Uint64
+	var ok, bad atomic.Int64
+	var wg sync.WaitGroup
+	for range r.cfg.Concurrency {
+		wg.Go(func() {
+			for seq := next.Add(1); seq <= n; seq = next.Add(1) {
+				if ctx.Err() != nil {
+					bad.Add(1)
+					continue
+				}
+				req := r.newRequest(ctx, http.MethodDelete, r.names.name(seq).id, nil)
+				resp, err := r.client.Do(req)
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusNoContent, http.StatusOK:
+					ok.Add(1)
+				case http.StatusNotFound:
+				default:
+					bad.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ok.Load(), bad.Load()
 }
 
 // runner holds the state shared by the workers of one run.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
@@ -43,6 +44,13 @@ func startNull(t *testing.T) (string, *NullServer) {
 
 func startRawx(t *testing.T) string {
 	t.Helper()
+	url, _ := startRawxOn(t)
+	return url
+}
+
+// startRawxOn starts a chunk server and returns its URL and volume.
+func startRawxOn(t *testing.T) (string, string) {
+	t.Helper()
 	ln := listen(t)
 	dir := filepath.Join(t.TempDir(), "vol")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -53,7 +61,7 @@ func startRawx(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return serve(t, ln, srv.HTTPServer())
+	return serve(t, ln, srv.HTTPServer()), dir
 }
 
 // quick returns a short run of op against url.
@@ -104,6 +112,41 @@ func TestRunEachOp(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestRunRemovesItsChunks: the chunks a run uploads are gone after it,
+// unless it was asked to keep them.
+func TestRunRemovesItsChunks(t *testing.T) {
+	for _, op := range []Op{OpPut, OpGet} {
+		for _, keep := range []bool{false, true} {
+			url, vol := startRawxOn(t)
+			cfg := quick(url, op)
+			cfg.Keep = keep
+			res, err := Run(context.Background(), cfg)
+			checkClean(t, res, err, cfg)
+			left := countChunks(t, vol)
+			uploaded := res.Removed + int64(left)
+			switch {
+			case keep && (left == 0 || res.Removed != 0 || !res.Kept):
+				t.Errorf("%s, keep: %d chunks left, %d removed, kept %v", op, left, res.Removed, res.Kept)
+			case !keep && (left != 0 || res.Removed == 0 || res.NotRemoved != 0 || res.Kept):
+				t.Errorf("%s: %d chunks left, %d removed, %d not, kept %v", op, left, res.Removed,
+					res.NotRemoved, res.Kept)
+			case op == OpPut && uploaded < res.OK, op == OpGet && uploaded != int64(cfg.Objects):
+				t.Errorf("%s, keep %v: %d chunks uploaded, %d ok", op, keep, uploaded, res.OK)
+			}
+		}
+	}
+}
+
+func countChunks(t *testing.T, vol string) int {
+	t.Helper()
+	n := 0
+	err := chunk.WalkChunks(vol, func(string) error { n++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestRunCountsServerErrors(t *testing.T) {
@@ -185,6 +228,7 @@ func TestRunBounds(t *testing.T) {
 	cfg.Warmup = time.Hour
 	cfg.Duration = time.Hour
 	cfg.MaxRequests = 20
+	cfg.Keep = true
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
