@@ -34,7 +34,13 @@
 //     chunk or metachunk hash or size than its headers, where the trailer
 //     won;
 //   - a server whose hash width or depth differs from the layout of the
-//     chunk directories already on its volume refuses to start.
+//     chunk directories already on its volume refuses to start;
+//   - only a regular file is a chunk: a symbolic link, a named pipe or a
+//     directory under a chunk's name answers 404 to GET, HEAD, COPY and
+//     POST (a link is never followed out of the volume, a pipe cannot
+//     hang the request), and DELETE removes the name only;
+//   - a POST whose properties cannot all be written (413, 507) writes
+//     none of them, where OpenIO kept those set before the failure.
 //
 // Known limit: a chunk file cut (truncated) while it is being sent may
 // reach the client with zeros from the cut on, within one piece of 1 MiB.
