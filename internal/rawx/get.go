@@ -192,16 +192,20 @@ const smallBody = 64 << 10
 const sentPiece = 1 << 20
 
 // sendPieces sends bytes [start, end) of f with sendfile when w allows it,
-// a piece at a time. The file's size is checked before each piece, and a
-// file shorter than the next piece ends the reply there, so that only a
-// cut during the sending of one piece can send zeros (the pages the cut
-// took) before the reply breaks off.
-func sendPieces(w io.Writer, f *os.File, start, end int64) error {
+// a piece at a time, calling beforePiece (if not nil) before each. The
+// file's size is checked before each piece, and a file shorter than the
+// next piece ends the reply there, so that only a cut during the sending
+// of one piece can send zeros (the pages the cut took) before the reply
+// breaks off.
+func sendPieces(w io.Writer, f *os.File, start, end int64, beforePiece func()) error {
 	if _, err := f.Seek(start, io.SeekStart); err != nil {
 		return err
 	}
 	var st unix.Stat_t
 	for pos := start; pos < end; {
+		if beforePiece != nil {
+			beforePiece()
+		}
 		next := min(pos+sentPiece, end)
 		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 			return err
@@ -245,7 +249,8 @@ func withMapping(f *os.File, n int64, fn func(data []byte) error) (ok bool, err 
 }
 
 // get serves a chunk or a range of it: small bodies through memory, others
-// with sendfile.
+// with sendfile. A client that takes none of the reply for the idle
+// timeout, a piece of 1 MiB at most, loses its connection.
 func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	f, v, st, err := s.openChunk(id)
 	if err != nil {
@@ -294,6 +299,9 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 			strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
 		code = http.StatusPartialContent
 	}
+	rc := http.NewResponseController(w)
+	progress := func() { rc.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout)) }
+	progress()
 	w.WriteHeader(code)
 	if end == start {
 		return nil
@@ -302,7 +310,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 		_, err := w.Write(small)
 		return err
 	}
-	return sendPieces(w, f, start, end)
+	return sendPieces(w, f, start, end, progress)
 }
 
 // servedSize returns how many bytes of the chunk a read serves: the size

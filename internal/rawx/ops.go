@@ -145,6 +145,12 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
+	nonOptimal := false
+	if v := r.Header.Get(HdrNonOptimal); v != "" {
+		if nonOptimal, err = strconv.ParseBool(v); err != nil {
+			return errorf(http.StatusBadRequest, "%s %q is not a boolean", HdrNonOptimal, v)
+		}
+	}
 	attrs := make([]chunk.Attr, 0, len(extra))
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		attrs = append(attrs, chunk.Attr{Name: chunk.AttrExtPrefix + k, Value: extra[k]})
@@ -154,11 +160,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 	if err != nil {
 		return s.attrError(err)
 	}
-	if v := r.Header.Get(HdrNonOptimal); v != "" {
-		if ok, _ := strconv.ParseBool(v); ok {
-			if err := s.linkNonOptimal(id); err != nil {
-				return err
-			}
+	if nonOptimal {
+		if err := s.linkNonOptimal(id); err != nil {
+			return err
 		}
 	}
 	w.Header()["Content-Length"] = []string{"0"}

@@ -187,7 +187,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, now time.Time) (s
 	}
 	id, err := chunk.NormalizeID(strings.TrimPrefix(path, "/"))
 	if err != nil {
-		return "other", errorf(http.StatusBadRequest, "")
+		return "other", errorf(http.StatusBadRequest, "not a chunk id: want 24 to 64 hexadecimal digits")
 	}
 	switch r.Method {
 	case http.MethodPut:

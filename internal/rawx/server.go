@@ -93,7 +93,8 @@ type Config struct {
 	Fsync        bool         // fsync each chunk and its directory before answering
 	MaxChunkSize int64        // largest PUT body; 0 means DefaultMaxChunkSize
 	// IdleTimeout is how long a client may send nothing in the middle of an
-	// upload before the upload is abandoned; 0 means 30 seconds.
+	// upload, or take nothing of a download, before the request is
+	// abandoned; 0 means 30 seconds.
 	IdleTimeout time.Duration
 	// NoShallowCopy refuses COPY (405), as OpenIO does without shallow_copy.
 	NoShallowCopy bool
@@ -245,40 +246,52 @@ var errLayoutMismatch = errors.New("the volume's chunk directories have another 
 
 // checkLayout returns an error when the chunk directories already on the
 // volume vol were made with another hash width or depth than l: chunks
-// would be looked for where they are not, and written a second time. It
-// looks at the top directory and at one directory of each level below.
+// would be looked for where they are not, and written a second time.
 func checkLayout(vol string, l chunk.Layout) error {
-	dir := vol
-	for level := 0; level <= l.Depth; level++ {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return err
-		}
-		next := ""
-		for _, e := range entries {
-			name := e.Name()
-			isDir := e.IsDir() && chunk.IsHex(name)
-			switch {
-			case isDir && level == l.Depth:
-				return fmt.Errorf("%w: directory %s holds directories, a hash depth over %d "+
-					"(--hash-depth)", errLayoutMismatch, dir, l.Depth)
-			case isDir && len(name) != l.Width:
-				return fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
-					"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name),
-					l.Width)
-			case isDir && next == "":
-				next = filepath.Join(dir, name)
-			case !e.IsDir() && level < l.Depth && chunk.IsID(name):
-				return fmt.Errorf("%w: chunk %s is %d levels down, not %d (--hash-depth)",
-					errLayoutMismatch, filepath.Join(dir, name), level, l.Depth)
-			}
-		}
-		if next == "" {
-			return nil
-		}
-		dir = next
+	_, err := checkLayoutIn(vol, 0, l)
+	return err
+}
+
+// checkLayoutIn checks the names in dir, a directory level levels below
+// the volume, then goes down its hash directories one after the other
+// until it meets a chunk file where l puts chunks, which proves the layout;
+// it reports whether it met one. Empty hash directories, which failed
+// uploads and deletions leave, prove nothing and are passed over.
+func checkLayoutIn(dir string, level int, l chunk.Layout) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
 	}
-	return nil
+	var below []string
+	found := false
+	for _, e := range entries {
+		name := e.Name()
+		isDir := e.IsDir() && chunk.IsHex(name)
+		switch {
+		case isDir && level == l.Depth:
+			return false, fmt.Errorf("%w: directory %s holds directories, a hash depth over %d "+
+				"(--hash-depth)", errLayoutMismatch, dir, l.Depth)
+		case isDir && len(name) != l.Width:
+			return false, fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
+				"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name), l.Width)
+		case isDir:
+			below = append(below, filepath.Join(dir, name))
+		case !e.IsDir() && chunk.IsID(name) && level < l.Depth:
+			return false, fmt.Errorf("%w: chunk %s is %d levels down, not %d (--hash-depth)",
+				errLayoutMismatch, filepath.Join(dir, name), level, l.Depth)
+		case !e.IsDir() && chunk.IsID(name):
+			found = true
+		}
+	}
+	for _, d := range below {
+		if found {
+			break
+		}
+		if found, err = checkLayoutIn(d, level+1, l); err != nil {
+			return false, err
+		}
+	}
+	return found, nil
 }
 
 // enclosingVolume returns the nearest directory above dir that is itself a

@@ -1,6 +1,7 @@
 package rawx
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -332,6 +333,9 @@ func TestIDsValidatedBeforeFilesystem(t *testing.T) {
 		if !bytes.HasPrefix(reply, []byte("HTTP/1.1 400")) {
 			t.Errorf("DELETE %s: %q", path, firstLine(reply))
 		}
+		if strings.Count(path, "/") == 1 && !bytes.Contains(reply, []byte("X-Error: not a chunk id")) {
+			t.Errorf("DELETE %s: no reason in the reply:\n%s", path, reply)
+		}
 	}
 	if _, err := os.Stat(secret); err != nil {
 		t.Errorf("a file outside the volume was touched: %v", err)
@@ -426,6 +430,63 @@ func TestClientAbortLeavesNothing(t *testing.T) {
 		conn.Close()
 		waitFor(t, func() bool { return countFiles(srv.cfg.Volume) == 0 })
 	}
+}
+
+// TestStalledReader: a client that takes nothing of a GET's body loses its
+// connection after the idle timeout, and the deadline that sets does not
+// outlive the GET on a connection kept alive (net/http clears it after
+// each reply).
+func TestStalledReader(t *testing.T) {
+	_, addr := startServer(t, Config{Namespace: "NS", IdleTimeout: 200 * time.Millisecond})
+	var c Client
+	big, small := testID(80), testID(81)
+	const size = 64 << 20 // more than the socket buffers hold
+	data := bytes.Repeat([]byte("z"), size)
+	if _, err := c.Put(ctx, ChunkURL(addr, big), testMeta(big), bytes.NewReader(data), size); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, ChunkURL(addr, small), testMeta(small), strings.NewReader("data"), 4); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /%s HTTP/1.1\r\nHost: %s\r\n\r\n", big, addr)
+	time.Sleep(time.Second) // reads nothing for five idle timeouts
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.Copy(io.Discard, conn)
+	if err != nil || got >= size {
+		t.Errorf("the stalled reader got %d bytes (%v), want the connection closed before %d", got, err, size)
+	}
+
+	// One connection: a GET, then a HEAD and a PUT after more than the idle
+	// timeout.
+	conn2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	br := bufio.NewReader(conn2)
+	read := func(method string) {
+		t.Helper()
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Errorf("%s: %d", method, resp.StatusCode)
+		}
+	}
+	fmt.Fprintf(conn2, "GET /%s HTTP/1.1\r\nHost: %s\r\n\r\n", small, addr)
+	read("GET")
+	time.Sleep(400 * time.Millisecond)
+	fmt.Fprintf(conn2, "HEAD /%s HTTP/1.1\r\nHost: %s\r\n\r\n", small, addr)
+	read("HEAD")
 }
 
 func countFiles(vol string) int {
@@ -672,7 +733,7 @@ func TestSentBodyStopsAtCut(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Without ReadFrom, so that every copy goes through Write.
-		err := sendPieces(struct{ io.Writer }{w}, f, start, int64(len(data)))
+		err := sendPieces(struct{ io.Writer }{w}, f, start, int64(len(data)), nil)
 		got := w.Bytes()
 		if err == nil || !bytes.Equal(got, data[start:start+len(got)]) || len(got) > sentPiece {
 			t.Errorf("cut to %d: %d bytes sent, all from the file %v, err %v; want at most "+
@@ -848,7 +909,17 @@ func TestLinkAndPost(t *testing.T) {
 	if err != nil || got.Extra["Tier"] != "cold" {
 		t.Errorf("properties after POST: %+v, %v", got, err)
 	}
+	// A flag that is not a boolean is refused, with the properties.
 	req, _ := http.NewRequest("POST", ChunkURL(addr, dst), nil)
+	req.Header.Set(HdrNonOptimal, "maybe")
+	req.Header.Set("X-Oio-Ext-Tier", "hot")
+	if resp := send(t, &c, req); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST with %s: maybe: %d, want 400", HdrNonOptimal, resp.StatusCode)
+	}
+	if got, _ := c.Head(ctx, ChunkURL(addr, dst), false); got == nil || got.Extra["Tier"] != "cold" {
+		t.Errorf("properties after a refused POST: %+v", got)
+	}
+	req, _ = http.NewRequest("POST", ChunkURL(addr, dst), nil)
 	req.Header.Set(HdrNonOptimal, "true")
 	for i, want := range []int{200, 409} {
 		resp, err := http.DefaultClient.Do(req)
@@ -907,10 +978,14 @@ func TestLayoutMismatchIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close()
-	id := testID(1)
+	id := "F" + testID(1)[1:]
 	os.MkdirAll(filepath.Join(vol, id[:3]), 0o755)
 	if err := os.WriteFile(filepath.Join(vol, id[:3], id), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// Empty hash directories, sorted before the chunk's, prove nothing.
+	for _, d := range []string{"000", "0A1", "E00"} {
+		os.Mkdir(filepath.Join(vol, d), 0o755)
 	}
 	for _, l := range []chunk.Layout{{Width: 2, Depth: 1}, {Width: 3, Depth: 2}, {Width: 3, Depth: 0},
 		{Width: 4, Depth: 1}} {
