@@ -100,8 +100,13 @@ func corruptReasons(err error) []string {
 // consistency lists disagreements between attributes, and with the file.
 func (m *Meta) consistency(fileSize int64) []string {
 	var p []string
-	if m.HasSize && m.Size != fileSize {
-		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d", m.Size, fileSize))
+	switch {
+	case m.HasSize && m.Size < fileSize:
+		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: %d bytes after "+
+			"the data, or a wrong attribute", m.Size, fileSize, fileSize-m.Size))
+	case m.HasSize && m.Size > fileSize:
+		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: a truncated file, "+
+			"or a wrong attribute", m.Size, fileSize))
 	}
 	if method, err := ParseMethod(m.ChunkMethod); err == nil {
 		if method.IsEC() && (!m.HasMetaSize || m.MetachunkHash == "") {
@@ -145,7 +150,10 @@ func (m *Meta) legacyConsistency() []string {
 }
 
 // verifyHash re-hashes the data of the chunk at path and returns what is
-// wrong, or "" when the data matches the hash attribute.
+// wrong, or "" when the data matches the hash attribute. The data is the
+// whole file, or, in a file longer than its size attribute, the bytes the
+// attribute counts: trailing bytes after intact data are reported by the
+// size check, not as corrupt data.
 func verifyHash(path string, m *Meta) string {
 	if m.Hash == "" {
 		return "hash not checked: no hash attribute (" + AttrHash + ")"
@@ -157,10 +165,21 @@ func verifyHash(path string, m *Meta) string {
 	defer f.Close()
 	algo := AlgoForHash(m.Hash)
 	h := NewHash(algo)
+	sum := func() string { return strings.ToUpper(hex.EncodeToString(h.Sum(nil))) }
+	atSize := ""
+	if m.HasSize {
+		n, err := io.CopyN(h, f, m.Size)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "hash not checked: read data: " + err.Error()
+		}
+		if n == m.Size {
+			atSize = sum()
+		}
+	}
 	if _, err := io.Copy(h, f); err != nil {
 		return "hash not checked: read data: " + err.Error()
 	}
-	if got := strings.ToUpper(hex.EncodeToString(h.Sum(nil))); got != m.Hash {
+	if got := sum(); got != m.Hash && atSize != m.Hash {
 		return fmt.Sprintf("data hashes to %s with %s, attribute says %s", got, algo, m.Hash)
 	}
 	return ""

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +26,9 @@ func newChunkInspectCommand() *cobra.Command {
 		Short: "Show the metadata of chunk files, current or legacy, and what is wrong with it",
 		Long: `Show the parsed metadata of chunk files, in the current or a legacy format,
 with everything missing or inconsistent. A directory is searched for chunk
-files. Nothing is modified. With --check-hash the data is re-hashed and
+files; one that holds none is a problem (a mistyped volume path must not
+read as a clean one). Nothing is modified. With --check-hash the data is
+re-hashed and
 compared with the hash attribute; a chunk whose hash cannot be checked (no
 hash attribute, unreadable data) is reported with a "hash not checked"
 problem.
@@ -63,11 +66,16 @@ func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
 		printInspection(w, in)
 		return nil
 	}
+	var empty []string
 	for _, p := range paths {
 		st, _ := os.Stat(p)
 		var err error
 		if st != nil && st.IsDir() {
+			before := total
 			err = chunk.WalkChunks(p, show)
+			if total == before {
+				empty = append(empty, p)
+			}
 		} else {
 			err = show(p)
 		}
@@ -75,8 +83,15 @@ func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
 			return err
 		}
 	}
+	var problems []string
 	if bad > 0 {
-		return exitError{ExitFail, fmt.Errorf("%d of %d chunks have problems", bad, total)}
+		problems = append(problems, fmt.Sprintf("%d of %d chunks have problems", bad, total))
+	}
+	for _, p := range empty {
+		problems = append(problems, fmt.Sprintf("no chunk file under %s", visible(p)))
+	}
+	if len(problems) > 0 {
+		return exitError{ExitFail, errors.New(strings.Join(problems, "; "))}
 	}
 	return nil
 }

@@ -69,3 +69,12 @@ func TestChunkInspectLegacyJSON(t *testing.T) {
 		t.Errorf("legacy keys (-want +got):\n%s", diff)
 	}
 }
+
+func TestChunkInspectEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "ABC"), 0o755)
+	out, code := run(t, "", "chunk", "inspect", dir)
+	if code != ExitFail || !strings.Contains(out, "no chunk file under "+dir) {
+		t.Errorf("inspect of a directory without chunks: exit %d:\n%s", code, out)
+	}
+}
