@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -92,8 +94,14 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 		return usageError{err}
 	}
 	cfg.Size, cfg.Op = size, loadgen.Op(fl.op)
-	if cfg.Concurrency == 0 || cfg.Duration == 0 || cfg.MaxRequests == 0 {
-		return usagef("--concurrency, --duration and --max-requests must be positive")
+	for _, f := range []struct {
+		name  string
+		value int64
+	}{{"concurrency", int64(cfg.Concurrency)}, {"duration", int64(cfg.Duration)},
+		{"max-requests", cfg.MaxRequests}} {
+		if f.value <= 0 {
+			return usagef("--%s must be positive, not %s", f.name, cmd.Flags().Lookup(f.name).Value)
+		}
 	}
 	if fl.maxErrorRate < 0 || fl.maxErrorRate > 1 {
 		return usagef("--max-error-rate %g is not a fraction between 0 and 1", fl.maxErrorRate)
@@ -116,6 +124,10 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
+	}
+	if res.Requests == 0 {
+		return exitError{ExitFail, errors.New("bench: no request was measured: every request " +
+			"--max-requests allows went out during --warmup")}
 	}
 	if res.OK == 0 || res.ErrorRate() > fl.maxErrorRate {
 		return exitError{ExitFail, fmt.Errorf("bench: %d of %d requests failed",
@@ -157,7 +169,8 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 			}
 			srv.Addr = ln.Addr().String()
 			fmt.Fprintf(cmd.ErrOrStderr(), "null chunk server listening on %s\n", srv.Addr)
-			return serveUntilDone(cmd.Context(), srv.HTTPServer(), ln)
+			return serveUntilDone(cmd.Context(), srv.HTTPServer(), ln,
+				slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
 		},
 	}
 	f := cmd.Flags()

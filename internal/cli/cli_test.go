@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gridkeep/gridkeep/internal/loadgen"
 	"github.com/gridkeep/gridkeep/internal/namespace"
 )
 
@@ -302,5 +306,86 @@ func TestUpRefusesBadFlags(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the data directory was made: %v", err)
+	}
+}
+
+// TestBenchRawxMessages: each bad flag is named, and a run whose requests
+// all went out in the warmup says so.
+func TestBenchRawxMessages(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	null := &loadgen.NullServer{Addr: ln.Addr().String()}
+	hs := null.HTTPServer()
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	url := "http://" + ln.Addr().String()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--concurrency", "0"}, ExitUsage, "--concurrency must be positive, not 0"},
+		{[]string{"--concurrency", "-2"}, ExitUsage, "--concurrency must be positive, not -2"},
+		{[]string{"--duration", "0s"}, ExitUsage, "--duration must be positive, not 0s"},
+		{[]string{"--max-requests", "-1"}, ExitUsage, "--max-requests must be positive, not -1"},
+		{[]string{"--max-requests", "5", "--warmup", "1s", "--size", "1KiB"}, ExitFail,
+			"no request was measured"},
+	} {
+		out, code := run(t, "", append([]string{"bench", "rawx", "--url", url}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("bench rawx %q: exit %d: %s\nwant %d and %q", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+}
+
+// TestRawxStopsDespiteStalledUpload: a stop requested while a client holds
+// an upload open ends the server cleanly once the grace period is over.
+func TestRawxStopsDespiteStalledUpload(t *testing.T) {
+	defer func(g time.Duration) { shutdownGrace = g }(shutdownGrace)
+	shutdownGrace = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetArgs([]string{"rawx", "--volume", t.TempDir(), "--listen", addr, "--log-level", "warn"})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+
+	var conn net.Conn
+	for i := 0; ; i++ {
+		if conn, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	defer conn.Close()
+	id := strings.Repeat("AB", 32)
+	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n"+
+		"X-oio-Chunk-Meta-Full-Path: a/c/o/1/AB\r\nX-oio-Chunk-Meta-Container-Id: %s\r\n"+
+		"X-oio-Chunk-Meta-Content-Storage-Policy: SINGLE\r\n"+
+		"X-oio-Chunk-Meta-Content-Chunk-Method: plain/nb_copy=1\r\n"+
+		"X-oio-Chunk-Meta-Chunk-Pos: 0\r\n\r\nsome", id, addr, strings.Repeat("00", 32))
+	time.Sleep(100 * time.Millisecond) // the upload is under way
+	cancel()
+	select {
+	case err := <-done:
+		if code := exitCode(err); code != ExitOK {
+			t.Errorf("exit %d (%v): %s", code, err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop")
 	}
 }

@@ -102,7 +102,7 @@ func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
 	defer srv.Close()
 	cfg.Logger.Info("chunk server ready", "addr", cfg.Addr, "volume", cfg.Volume,
 		"service_id", srv.ServiceID(), "ns", cfg.Namespace)
-	return serveUntilDone(ctx, srv.HTTPServer(), ln)
+	return serveUntilDone(ctx, srv.HTTPServer(), ln, cfg.Logger)
 }
 
 // prepareVolumeDir creates a missing volume directory and checks that the
@@ -131,8 +131,10 @@ func prepareVolumeDir(dir string) error {
 }
 
 // serveUntilDone serves on ln until ctx is cancelled, then shuts down,
-// letting requests in flight finish for a few seconds.
-func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener) error {
+// letting requests in flight finish for shutdownGrace; those still running
+// then (a client that stopped sending, say) have their connections closed,
+// which a stop requested does not count as a failure.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -140,13 +142,18 @@ func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener) error
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		log.Warn("requests still running after the grace period: connections closed",
+			"grace", shutdownGrace)
+		return hs.Close()
 	}
 	return nil
 }
+
+// shutdownGrace is how long a stopping server lets requests finish.
+var shutdownGrace = 10 * time.Second
 
 // newLogger returns a text logger on standard error at the given level.
 func newLogger(level string) (*slog.Logger, error) {

@@ -62,7 +62,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			P99: ms(r.Latency.P99), Max: ms(r.Latency.Max), Mean: ms(r.Latency.Mean)},
 		Connections: r.Connections,
 		ClientCPUS:  r.ClientCPU.Seconds(), ClientCPUUS: us(r.ClientCPUPerRequest()),
-		Removed:     r.Removed, NotRemoved: r.NotRemoved, Kept: r.Kept,
+		Removed: r.Removed, NotRemoved: r.NotRemoved, Kept: r.Kept,
 	}
 	if j.ErrorsBy == nil {
 		j.ErrorsBy = map[string]int64{}
