@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -244,6 +245,18 @@ func TestValidPosition(t *testing.T) {
 	} {
 		if got := ValidPosition(p); got != want {
 			t.Errorf("ValidPosition(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestCheckNamespace(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"OPENIO": true, "TEST.vns": true, "gk-test_3": true, "9ns": true,
+		"": false, ".": false, "..": false, "-dash": false, "_x": false, ".x": false,
+		"a/b": false, "my ns": false, "ñs": false, strings.Repeat("a", 64): false,
+	} {
+		if err := CheckNamespace(name); (err == nil) != ok {
+			t.Errorf("CheckNamespace(%q) = %v, want ok %v", name, err, ok)
 		}
 	}
 }

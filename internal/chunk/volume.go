@@ -34,11 +34,15 @@ type VolumeIdentity struct {
 const MaxNamespaceLen = 63
 
 // CheckNamespace reports whether name can name a namespace: 1 to 63
-// letters, digits, dots, dashes and underscores. The name goes into URL
-// paths and volume attributes unescaped.
+// letters, digits, dots, dashes and underscores, the first a letter or a
+// digit. The name goes into URL paths and volume attributes unescaped: "."
+// and ".." would be taken for path steps, and a leading dash for a flag.
 func CheckNamespace(name string) error {
 	if name == "" || len(name) > MaxNamespaceLen {
 		return fmt.Errorf("namespace name %q: want 1 to %d characters", truncate(name, 80), MaxNamespaceLen)
+	}
+	if c := name[0]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		return fmt.Errorf("namespace name %q: must start with a letter or a digit", truncate(name, 80))
 	}
 	for _, c := range []byte(name) {
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||

@@ -278,12 +278,20 @@ func TestOtherNamespace(t *testing.T) {
 	if out, code := run(t, "", "check", "object", "a/c/o", "--proxy", ns.ProxyURL); code != 0 {
 		t.Errorf("check with GRIDKEEP_NS: exit %d: %s", code, out)
 	}
+	empty := filepath.Join(t.TempDir(), "entries")
+	os.WriteFile(empty, nil, 0o644)
+	for _, args := range [][]string{{"rebuild", "--input-file", empty}, {"check", "--all"}} {
+		out, code := run(t, "", append(args, "--proxy", ns.ProxyURL, "--ns", "OTHER")...)
+		if code != 2 || !strings.Contains(out, "directory refused") || !strings.Contains(out, `serves "TEST.vns"`) {
+			t.Errorf("%v --ns OTHER: exit %d: %s", args, code, out)
+		}
+	}
 	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL, "--ns", "a/b")
 	if code != 2 || !strings.Contains(out, "only letters, digits") {
 		t.Errorf("ls --ns a/b: exit %d: %s", code, out)
 	}
 	dir := filepath.Join(t.TempDir(), "data")
-	out, code = run(t, "", "up", "--ns", "bad name", "--data", dir, "--port-base", "0")
+	out, code = run(t, "", "up", "--ns", "..", "--data", dir, "--port-base", "0")
 	if _, err := os.Stat(dir); code != 2 || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("up --ns 'bad name': exit %d, data dir: %v: %s", code, err, out)
 	}

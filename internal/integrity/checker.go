@@ -190,7 +190,7 @@ func (c *Checker) Stats() Stats {
 // check that could not run from one that found problems.
 func (c *Checker) Ping(ctx context.Context) error {
 	if _, err := c.resolve.Services(ctx); err != nil {
-		return fmt.Errorf("directory unreachable: %w", err)
+		return meta.FirstContact(err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/httpclient"
 	"github.com/gridkeep/gridkeep/internal/jsonx"
 )
@@ -61,6 +62,9 @@ func NewClient(proxyURL string, opts ClientOptions) (*Client, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = DefaultNamespace
 	}
+	if err := chunk.CheckNamespace(opts.Namespace); err != nil {
+		return nil, fmt.Errorf("new directory client: %w", err)
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = httpclient.Client(30 * time.Second)
 	}
@@ -90,6 +94,17 @@ type Error struct {
 	Status  int
 	Code    int
 	Message string
+}
+
+// FirstContact wraps err, the failure of a first request to the
+// directory: "directory unreachable" when no reply came, "directory
+// refused" when one did (a wrong namespace, say).
+func FirstContact(err error) error {
+	var me *Error
+	if errors.As(err, &me) {
+		return fmt.Errorf("directory refused: %w", err)
+	}
+	return fmt.Errorf("directory unreachable: %w", err)
 }
 
 // Error describes the reply.

@@ -168,7 +168,7 @@ func New(proxyURL string, opts Options) (*Rebuilder, error) {
 // that could not start from one that failed.
 func (r *Rebuilder) Ping(ctx context.Context) error {
 	if _, err := r.services.get(ctx); err != nil {
-		return fmt.Errorf("directory unreachable: %w", err)
+		return meta.FirstContact(err)
 	}
 	return nil
 }
