@@ -100,6 +100,12 @@ func corruptReasons(err error) []string {
 // consistency lists disagreements between attributes, and with the file.
 func (m *Meta) consistency(fileSize int64) []string {
 	var p []string
+	if !m.HasSize {
+		p = append(p, "missing size attribute ("+AttrSize+")")
+	}
+	if m.Hash == "" {
+		p = append(p, "missing hash attribute ("+AttrHash+")")
+	}
 	switch {
 	case m.HasSize && m.Size < fileSize:
 		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: %d bytes after "+
@@ -156,7 +162,7 @@ func (m *Meta) legacyConsistency() []string {
 // size check, not as corrupt data.
 func verifyHash(path string, m *Meta) string {
 	if m.Hash == "" {
-		return "hash not checked: no hash attribute (" + AttrHash + ")"
+		return "" // reported missing
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -188,6 +194,22 @@ func verifyHash(path string, m *Meta) string {
 // WalkChunks calls fn with the path of every chunk file (a regular file
 // named by a chunk id) under root, skipping .pending and other files.
 func WalkChunks(root string, fn func(path string) error) error {
+	return walkIDs(root, func(path string, d os.DirEntry) error {
+		if d.Type().IsRegular() {
+			return fn(path)
+		}
+		return nil
+	})
+}
+
+// WalkIDs calls fn with the path of every entry under root that is named
+// by a chunk id and is not a directory: the chunk files, and whatever else
+// sits under a chunk's name (a symbolic link is not followed).
+func WalkIDs(root string, fn func(path string) error) error {
+	return walkIDs(root, func(path string, _ os.DirEntry) error { return fn(path) })
+}
+
+func walkIDs(root string, fn func(path string, d os.DirEntry) error) error {
 	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) && path != root {
@@ -195,8 +217,8 @@ func WalkChunks(root string, fn func(path string) error) error {
 			}
 			return err
 		}
-		if d.Type().IsRegular() && IsID(d.Name()) {
-			return fn(path)
+		if !d.IsDir() && IsID(d.Name()) {
+			return fn(path, d)
 		}
 		return nil
 	})

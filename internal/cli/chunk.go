@@ -26,12 +26,11 @@ func newChunkInspectCommand() *cobra.Command {
 		Short: "Show the metadata of chunk files, current or legacy, and what is wrong with it",
 		Long: `Show the parsed metadata of chunk files, in the current or a legacy format,
 with everything missing or inconsistent. A directory is searched for chunk
-files; one that holds none is a problem (a mistyped volume path must not
-read as a clean one). Nothing is modified. With --check-hash the data is
-re-hashed and
-compared with the hash attribute; a chunk whose hash cannot be checked (no
-hash attribute, unreadable data) is reported with a "hash not checked"
-problem.
+files, and for anything else named like one (a link, a pipe: a problem);
+one that holds none is a problem too (a mistyped volume path must not read
+as a clean one). Nothing is modified. With --check-hash the data is
+re-hashed and compared with the hash attribute; data that cannot be read
+is reported with a "hash not checked" problem.
 
 Exit codes: 0 every chunk is consistent, 1 problems were found (with
 --check-hash, a hash that could not be checked is one), 2 bad arguments
@@ -72,7 +71,7 @@ func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
 		var err error
 		if st != nil && st.IsDir() {
 			before := total
-			err = chunk.WalkChunks(p, show)
+			err = chunk.WalkIDs(p, show)
 			if total == before {
 				empty = append(empty, p)
 			}

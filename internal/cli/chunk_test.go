@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,7 +13,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 )
 
-func TestChunkInspectSaysHashNotChecked(t *testing.T) {
+func TestChunkInspectSaysHashMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), strings.Repeat("CD", 32))
 	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
 		t.Fatal(err)
@@ -26,16 +27,16 @@ func TestChunkInspectSaysHashNotChecked(t *testing.T) {
 	if err != nil {
 		t.Skipf("no user extended attributes here: %v", err)
 	}
-	if out, code := run(t, "", "chunk", "inspect", path); code != ExitOK {
-		t.Errorf("without --check-hash a chunk without hash is fine: exit %d:\n%s", code, out)
+	for _, args := range [][]string{{path}, {"--check-hash", path}} {
+		out, code := run(t, "", append([]string{"chunk", "inspect"}, args...)...)
+		if code != ExitFail || !strings.Contains(out, "missing hash attribute") {
+			t.Errorf("inspect %v of a chunk without hash: exit %d, want %d and why:\n%s", args, code,
+				ExitFail, out)
+		}
 	}
-	out, code := run(t, "", "chunk", "inspect", "--check-hash", path)
-	if code != ExitFail || !strings.Contains(out, "hash not checked: no hash attribute") {
-		t.Errorf("--check-hash of a chunk without hash: exit %d, want %d and why:\n%s", code, ExitFail, out)
-	}
-	out, _ = run(t, "", "chunk", "inspect", "--check-hash", "--json", path)
-	if !strings.Contains(out, `"problems":["hash not checked: no hash attribute`) {
-		t.Errorf("--json does not list the unchecked hash:\n%s", out)
+	out, _ := run(t, "", "chunk", "inspect", "--check-hash", "--json", path)
+	if !strings.Contains(out, `"problems":["missing hash attribute`) {
+		t.Errorf("--json does not list the missing hash:\n%s", out)
 	}
 }
 
@@ -76,5 +77,22 @@ func TestChunkInspectEmptyDirectory(t *testing.T) {
 	out, code := run(t, "", "chunk", "inspect", dir)
 	if code != ExitFail || !strings.Contains(out, "no chunk file under "+dir) {
 		t.Errorf("inspect of a directory without chunks: exit %d:\n%s", code, out)
+	}
+}
+
+// TestChunkInspectDirectoryNamesNonChunks: a link or a pipe under a
+// chunk's name in a directory searched is reported, not passed over.
+func TestChunkInspectDirectoryNamesNonChunks(t *testing.T) {
+	dir := t.TempDir()
+	link, pipe := filepath.Join(dir, strings.Repeat("AB", 32)), filepath.Join(dir, strings.Repeat("CD", 32))
+	if err := os.Symlink("/etc/hostname", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run(t, "", "chunk", "inspect", dir)
+	if code != ExitFail || strings.Count(out, "not a regular file") != 2 || !strings.Contains(out, "2 of 2 chunks") {
+		t.Errorf("inspect of a directory with a link and a pipe: exit %d:\n%s", code, out)
 	}
 }
