@@ -92,7 +92,8 @@ func TestChunkInspectDirectoryNamesNonChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code := run(t, "", "chunk", "inspect", dir)
-	if code != ExitFail || strings.Count(out, "not a regular file") != 2 || !strings.Contains(out, "2 of 2 chunks") {
+	if code != ExitFail || strings.Count(out, "not a regular file") != 2 ||
+		!strings.Contains(out, "2 of 2 chunks") {
 		t.Errorf("inspect of a directory with a link and a pipe: exit %d:\n%s", code, out)
 	}
 }

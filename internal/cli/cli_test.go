@@ -282,7 +282,8 @@ func TestOtherNamespace(t *testing.T) {
 	os.WriteFile(empty, nil, 0o644)
 	for _, args := range [][]string{{"rebuild", "--input-file", empty}, {"check", "--all"}} {
 		out, code := run(t, "", append(args, "--proxy", ns.ProxyURL, "--ns", "OTHER")...)
-		if code != 2 || !strings.Contains(out, "directory refused") || !strings.Contains(out, `serves "TEST.vns"`) {
+		if code != 2 || !strings.Contains(out, "directory refused") ||
+			!strings.Contains(out, `serves "TEST.vns"`) {
 			t.Errorf("%v --ns OTHER: exit %d: %s", args, code, out)
 		}
 	}
