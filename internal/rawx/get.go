@@ -23,22 +23,10 @@ import (
 
 // openChunk opens chunk id for reading and loads its metadata, remembered
 // from an earlier read when the file has not changed since. The caller
-// closes the file. Only a regular file is a chunk: a symbolic link is not
-// followed, and a named pipe cannot block the open.
+// closes the file.
 func (s *Server) openChunk(id string) (*os.File, *chunkView, os.FileInfo, error) {
-	f, err := s.openRel(s.cfg.Layout.Path(id), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if errors.Is(err, unix.ELOOP) {
-		return nil, nil, nil, errNotRegular
-	}
+	f, st, err := s.openRegular(id, unix.O_RDONLY)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = errNotRegular
-	}
-	if err != nil {
-		f.Close()
 		return nil, nil, nil, err
 	}
 	stamp, stamped := stampOf(st)

@@ -22,6 +22,9 @@ import (
 // delete removes a chunk. When other names share its inode (shallow
 // copies), only this name's fullpath attribute goes with it.
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, id string) error {
+	if err := s.isRegular(id); err != nil {
+		return err
+	}
 	path := s.chunkPath(id)
 	m, err := chunk.ReadFile(path)
 	if err != nil && m == nil {
@@ -64,10 +67,10 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := u.parseFullpath(r.Header.Get(HdrFullPath)); err != nil {
 		return err
 	}
-	src := s.chunkPath(id)
-	if err := isRegular(src); err != nil {
+	if err := s.isRegular(id); err != nil {
 		return err
 	}
+	src := s.chunkPath(id)
 	m, err := chunk.ReadFile(src)
 	if m == nil {
 		return err
@@ -137,10 +140,10 @@ func (s *Server) copyDestination(v, src string) (string, error) {
 // post updates extra properties, all or none of them, and marks a chunk as
 // placed sub-optimally.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
-	path := s.chunkPath(id)
-	if err := isRegular(path); err != nil {
+	if err := s.isRegular(id); err != nil {
 		return err
 	}
+	path := s.chunkPath(id)
 	extra, err := extProperties(r.Header)
 	if err != nil {
 		return err
@@ -171,16 +174,41 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 }
 
 // errNotRegular answers a request for a chunk id whose name in the volume
-// is not a regular file: there is no chunk there. DELETE still removes the
-// name.
+// is not a regular file, or is reached through a symbolic link: there is
+// no chunk there, and what is there is left alone.
 var errNotRegular = errorf(http.StatusNotFound, "not a regular file")
 
-// isRegular returns nil if path is a regular file, without following a
-// symbolic link.
-func isRegular(path string) error {
-	st, err := os.Lstat(path)
+// openRegular opens chunk id with flag (O_RDONLY or O_PATH) and returns
+// it with its file information. Only a regular file is a chunk: no
+// symbolic link is followed, on the way or at the end, and a named pipe
+// cannot block the open; anything else answers errNotRegular.
+func (s *Server) openRegular(id string, flag int) (*os.File, os.FileInfo, error) {
+	if flag&unix.O_PATH == 0 {
+		flag |= unix.O_NONBLOCK // O_PATH takes no other flags
+	}
+	f, err := s.openNoLinks(s.cfg.Layout.Path(id), flag)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+		return nil, nil, errNotRegular
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
 		err = errNotRegular
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
+// isRegular returns nil if chunk id is a regular file (see openRegular).
+func (s *Server) isRegular(id string) error {
+	f, _, err := s.openRegular(id, unix.O_PATH)
+	if err == nil {
+		f.Close()
 	}
 	return err
 }

@@ -36,9 +36,10 @@
 //   - a server whose hash width or depth differs from the layout of the
 //     chunk directories already on its volume refuses to start;
 //   - only a regular file is a chunk: a symbolic link, a named pipe or a
-//     directory under a chunk's name answers 404 to GET, HEAD, COPY and
-//     POST (a link is never followed out of the volume, a pipe cannot
-//     hang the request), and DELETE removes the name only;
+//     directory under a chunk's name, or a chunk reached through a linked
+//     directory, answers 404 to GET, HEAD, COPY, POST and DELETE and is
+//     left alone (a link is never followed out of the volume, a pipe
+//     cannot hang the request);
 //   - a POST whose properties cannot all be written (413, 507) writes
 //     none of them, where OpenIO kept those set before the failure.
 //
@@ -313,7 +314,9 @@ func enclosingVolume(dir string) (string, error) {
 }
 
 // removePending deletes the .pending files of uploads that never finished.
-// Only the chunk directories of the layout are visited.
+// Only the chunk directories of the layout are visited. A directory named
+// like a pending upload is none of the server's making: it is left, with a
+// warning.
 func (s *Server) removePending() (int, error) {
 	n := 0
 	err := s.walkLeafDirs(func(dir string) error {
@@ -322,12 +325,18 @@ func (s *Server) removePending() (int, error) {
 			return err
 		}
 		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), chunk.PendingSuffix) {
-				if err := os.Remove(filepath.Join(s.cfg.Volume, dir, e.Name())); err != nil {
-					return err
-				}
-				n++
+			if !strings.HasSuffix(e.Name(), chunk.PendingSuffix) {
+				continue
 			}
+			path := filepath.Join(s.cfg.Volume, dir, e.Name())
+			if e.IsDir() {
+				s.log.Warn("a directory is named like a pending upload: left alone", "path", path)
+				continue
+			}
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			n++
 		}
 		return nil
 	})
@@ -398,6 +407,26 @@ func (s *Server) openRel(rel string, flag int, perm uint32) (*os.File, error) {
 	fd := -1
 	err := s.inVolume(func(dirfd int) (err error) {
 		fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC, perm)
+		return err
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(s.cfg.Volume, rel), Err: err}
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(s.cfg.Volume, rel)), nil
+}
+
+// openNoLinks opens the file at path rel in the volume as openRel does,
+// but without following a symbolic link anywhere on the path, nor leaving
+// the volume (openat2; a kernel older than 5.6 only checks the last step).
+func (s *Server) openNoLinks(rel string, flag int) (*os.File, error) {
+	fd := -1
+	err := s.inVolume(func(dirfd int) (err error) {
+		how := unix.OpenHow{Flags: uint64(flag | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+		fd, err = unix.Openat2(dirfd, rel, &how)
+		if errors.Is(err, unix.ENOSYS) {
+			fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		}
 		return err
 	})
 	if err != nil {

@@ -390,10 +390,17 @@ func TestPendingCleanedAtStart(t *testing.T) {
 	os.MkdirAll(filepath.Join(vol, id[:3]), 0o755)
 	pending := filepath.Join(vol, id[:3], id+chunk.PendingSuffix)
 	os.WriteFile(pending, []byte("half an upload"), 0o644)
+	// A directory named like an upload is none of the server's: it stays,
+	// and does not stop the start.
+	stray := filepath.Join(vol, id[:3], testID(6)+chunk.PendingSuffix)
+	os.MkdirAll(filepath.Join(stray, "inside"), 0o755)
 
 	srv, addr := startServer(t, Config{Namespace: "NS", Volume: vol})
 	if _, err := os.Stat(pending); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale pending file still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(stray, "inside")); err != nil {
+		t.Errorf("the stray directory: %v", err)
 	}
 	var c Client
 	if _, err := c.Head(ctx, ChunkURL(addr, id), false); !errors.Is(err, ErrNotFound) {
@@ -1276,9 +1283,9 @@ func send(t *testing.T, c *Client, req *http.Request) *http.Response {
 }
 
 // TestNotRegularFiles: a name in the volume that is not a regular file is
-// not a chunk. A symbolic link is not followed, whether it leads out of
-// the volume or to a chunk, and a named pipe does not block the request;
-// DELETE removes the name and only the name.
+// not a chunk, and is left alone. A symbolic link is not followed, whether
+// it leads out of the volume or to a chunk, on the way or at the end, and
+// a named pipe does not block the request.
 func TestNotRegularFiles(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS"})
 	var c Client
@@ -1322,12 +1329,32 @@ func TestNotRegularFiles(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("COPY of %s: %v, want not found", id, err)
 		}
-		if err := c.Delete(ctx, url); err != nil {
-			t.Errorf("DELETE of %s: %v", id, err)
+		if err := c.Delete(ctx, url); !errors.Is(err, ErrNotFound) {
+			t.Errorf("DELETE of %s: %v, want not found", id, err)
 		}
-		if _, err := os.Lstat(srv.chunkPath(id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s still there after DELETE: %v", id, err)
+		if _, err := os.Lstat(srv.chunkPath(id)); err != nil {
+			t.Errorf("%s removed by DELETE: %v", id, err)
 		}
+	}
+
+	// A chunk reached through a linked hash directory is not served either.
+	elsewhere := t.TempDir()
+	behind := "F0F" + testID(75)[3:]
+	if err := os.WriteFile(filepath.Join(elsewhere, behind), []byte("not for clients"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(srv.cfg.Volume, "F0F")); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", ChunkURL(addr, behind), nil)
+	if resp := send(t, &c, req); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET through a linked directory: %d, want 404", resp.StatusCode)
+	}
+	if err := c.Delete(ctx, ChunkURL(addr, behind)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DELETE through a linked directory: %v, want not found", err)
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, behind)); err != nil {
+		t.Errorf("the file behind the linked directory: %v", err)
 	}
 	if got, _ := os.ReadFile(outside); string(got) != "not for clients" {
 		t.Errorf("the file outside the volume became %q", got)
