@@ -89,8 +89,9 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Size < 0 || c.Size > MaxSize:
 		return fmt.Errorf("size %d out of range 0 to %s", c.Size, FormatSize(MaxSize))
-	case c.Concurrency < 0, c.Duration < 0, c.Warmup < 0, c.Objects < 0, c.MaxRequests < 0:
-		return errors.New("concurrency, duration, warmup, objects and max requests " +
+	case c.Concurrency < 0, c.Duration < 0, c.Warmup < 0, c.Objects < 0, c.MaxRequests < 0,
+		c.ServerPID < 0:
+		return errors.New("concurrency, duration, warmup, objects, max requests and server pid " +
 			"cannot be negative")
 	case c.Duration > MaxDuration || c.Warmup > MaxDuration:
 		return fmt.Errorf("duration and warmup are limited to %s", MaxDuration)
@@ -141,6 +142,9 @@ func (c *Config) validateTarget() error {
 	}
 	if u.Scheme != "http" || u.Host == "" || u.Port() == "" {
 		return fmt.Errorf("server URL %q: want http://host:port", c.URL)
+	}
+	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("server URL %q: port %s is not 1 to 65535", c.URL, u.Port())
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return fmt.Errorf("server URL %q: want no path or query", c.URL)

@@ -129,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // counts in neither.
 func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 	n := r.names.issued()
+	if r.stored.Load() == 0 {
+		return 0, 0 // nothing to remove (a server refusing every upload, say)
+	}
 	var next atomic.Uint64
 	var ok, bad atomic.Int64
 	var wg sync.WaitGroup
@@ -173,6 +176,7 @@ type runner struct {
 
 	dials  atomic.Int64
 	issued atomic.Int64 // requests started, warmup included
+	stored atomic.Int64 // chunks the server said it stored (201)
 	stop   atomic.Bool
 	t0     time.Time
 	from   atomic.Int64 // nanoseconds after t0 when the measure began
@@ -280,6 +284,7 @@ func (r *runner) upload(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
 			resp.Header.Get("X-Error"))
 	}
+	r.stored.Add(1)
 	return name.id, nil
 }
 
@@ -425,6 +430,8 @@ func (r *runner) once(ctx context.Context, buf []byte) (string, int64) {
 		return ErrTransport, 0
 	case resp.StatusCode != r.wantStatus():
 		return statusClass(resp.StatusCode), 0
+	case r.cfg.Op == OpPut:
+		r.stored.Add(1)
 	case r.cfg.Op == OpGet && n != r.cfg.Size:
 		return ErrShortBody, 0
 	}

@@ -215,10 +215,19 @@ func TestRunServerLost(t *testing.T) {
 }
 
 func TestRunWrongHost(t *testing.T) {
-	cfg := quick(startRawx(t), OpGet)
+	url := startRawx(t)
+	cfg := quick(url, OpGet)
 	cfg.Host = "elsewhere:6201"
 	if _, err := Run(context.Background(), cfg); err == nil {
 		t.Error("pool uploaded with a Host the server does not answer to")
+	}
+	// Nothing was stored, so nothing is said to be left behind.
+	cfg = quick(url, OpPut)
+	cfg.Host = "elsewhere:6201"
+	res, err := Run(context.Background(), cfg)
+	if err != nil || res.OK != 0 || res.Removed != 0 || res.NotRemoved != 0 {
+		t.Errorf("puts to the wrong host: %v, %d ok, %d removed, %d not", err, res.OK, res.Removed,
+			res.NotRemoved)
 	}
 }
 
