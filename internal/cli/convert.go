@@ -61,7 +61,8 @@ Report lines (RUN, then DONE) go to the log on standard error, and a RUN
 line at once on SIGUSR1; a progress bar is drawn there on a terminal.
 Standard output lists the chunks left unconverted (and, with --dry-run, the
 changes planned), then a summary; with --json, one JSON object per line
-(in a dry run, a chunk that would be converted has outcome "would-convert").
+(in a dry run, a chunk that would be converted has outcome "would-convert",
+and the summary counts them in would_convert).
 
 Exit codes: 0 every chunk is now in the current format (with --dry-run: would
 be), 1 the run stopped early (interrupted, the volume or backup directory
@@ -340,11 +341,17 @@ func (p *convertPrinter) summary(s convert.Summary) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.asJSON {
+		// A dry run converts nothing: what it would convert has its own key.
+		var would int64
+		if s.DryRun {
+			would, s.Converted = s.Converted, 0
+		}
 		printJSON(p.out, struct {
 			Type string `json:"type"` // "summary"
 			convert.Summary
-			Errors int64 `json:"errors"`
-		}{"summary", s, s.Errors()})
+			WouldConvert int64 `json:"would_convert,omitempty"`
+			Errors       int64 `json:"errors"`
+		}{"summary", s, would, s.Errors()})
 		return
 	}
 	verb := "converted"

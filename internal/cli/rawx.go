@@ -53,7 +53,11 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 			case cfg.MetaCache == 0:
 				cfg.MetaCache = -1 // remember nothing
 			}
-			if cfg.Layout.Width < 1 {
+			switch {
+			case cfg.Layout.Width < 1 && cfg.Layout.Depth == 0:
+				return usagef("--hash-width must be at least 1, not %d (with --hash-depth 0 it "+
+					"is not used: leave it out)", cfg.Layout.Width)
+			case cfg.Layout.Width < 1:
 				return usagef("--hash-width must be at least 1, not %d (--hash-depth 0 makes a "+
 					"flat volume)", cfg.Layout.Width)
 			}

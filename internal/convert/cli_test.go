@@ -120,6 +120,9 @@ func TestCommandLineInputFile(t *testing.T) {
 		slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "converted ") }) {
 		t.Errorf("dry run chunk lines: %q", got)
 	}
+	if s := lastSummary(t, out); s.Converted != 0 || !strings.Contains(out, `"would_convert":2`) {
+		t.Errorf("dry run summary: %+v\n%s", s, out)
+	}
 
 	code, out := sc.cli(t, args...)
 	if code != cli.ExitUnconverted {
