@@ -237,7 +237,7 @@ func withMapping(f *os.File, n int64, fn func(data []byte) error) (ok bool, err 
 }
 
 // get serves a chunk or a range of it: small bodies through memory, others
-// with sendfile. A client that takes none of the reply for the idle
+// with sendfile. A client that takes none of a large reply for the idle
 // timeout, a piece of 1 MiB at most, loses its connection.
 func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 	f, v, st, err := s.openChunk(id)
@@ -287,18 +287,17 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, id string) error {
 			strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
 		code = http.StatusPartialContent
 	}
-	rc := http.NewResponseController(w)
-	progress := func() { rc.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout)) }
-	progress()
 	w.WriteHeader(code)
 	if end == start {
 		return nil
 	}
 	if small != nil {
+		// Socket buffers take a small body whole, read or not.
 		_, err := w.Write(small)
 		return err
 	}
-	return sendPieces(w, f, start, end, progress)
+	rc := http.NewResponseController(w)
+	return sendPieces(w, f, start, end, func() { rc.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout)) })
 }
 
 // servedSize returns how many bytes of the chunk a read serves: the size
