@@ -98,6 +98,14 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 // a pending name, sets the new fullpath attribute, then renames it into
 // place.
 func (s *Server) link(src, final, dst, fullpath string) error {
+	d, err := s.openRel(filepath.Dir(final), unix.O_PATH|unix.O_DIRECTORY, 0)
+	if notPlainDir(err) {
+		return errNotPlainDir(final)
+	}
+	if err != nil {
+		return err
+	}
+	d.Close()
 	pending := filepath.Join(s.cfg.Volume, final+chunk.PendingSuffix)
 	if err := os.Link(src, pending); err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -106,7 +114,7 @@ func (s *Server) link(src, final, dst, fullpath string) error {
 		return err
 	}
 	attr := []chunk.Attr{{Name: chunk.AttrFullpathPrefix + dst, Value: fullpath}}
-	err := s.attrError(chunk.SetAttrs(pending, attr))
+	err = s.attrError(chunk.SetAttrs(pending, attr))
 	if err == nil {
 		err = s.commit(final+chunk.PendingSuffix, final, dst)
 	}
@@ -186,7 +194,7 @@ func (s *Server) openRegular(id string, flag int) (*os.File, os.FileInfo, error)
 	if flag&unix.O_PATH == 0 {
 		flag |= unix.O_NONBLOCK // O_PATH takes no other flags
 	}
-	f, err := s.openNoLinks(s.cfg.Layout.Path(id), flag)
+	f, err := s.openRel(s.cfg.Layout.Path(id), flag, 0)
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
 		return nil, nil, errNotRegular
 	}

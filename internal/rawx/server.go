@@ -39,7 +39,8 @@
 //     directory under a chunk's name, or a chunk reached through a linked
 //     directory, answers 404 to GET, HEAD, COPY, POST and DELETE and is
 //     left alone (a link is never followed out of the volume, a pipe
-//     cannot hang the request);
+//     cannot hang the request); PUT and COPY refuse (500, saying why) to
+//     write into a chunk directory that is a symbolic link or a file;
 //   - a POST whose properties cannot all be written (413, 507) writes
 //     none of them, where OpenIO kept those set before the failure.
 //
@@ -383,18 +384,40 @@ func (s *Server) ensureDir(id string) error {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Join(s.cfg.Volume, rel), 0o755); err != nil {
+		if notPlainDir(err) {
+			return errNotPlainDir(filepath.Join(rel, id))
+		}
 		return err
 	}
 	s.dirs.Store(rel, struct{}{})
 	return nil
 }
 
+// createPending creates the pending file of an upload, at rel in the
+// volume. A directory on the way that is a symbolic link is refused: the
+// chunk would land outside the volume, where no read would follow.
 func (s *Server) createPending(rel string) (file, error) {
 	f, err := s.openRel(rel, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o644)
+	if notPlainDir(err) {
+		return nil, errNotPlainDir(rel)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// notPlainDir reports whether err, from a path walk in the volume, says a
+// directory on the way is a symbolic link or not a directory at all.
+func notPlainDir(err error) bool {
+	return errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOTDIR)
+}
+
+// errNotPlainDir is the error of a chunk whose directory in the volume,
+// that of rel, is a symbolic link or a file.
+func errNotPlainDir(rel string) error {
+	return errorf(http.StatusInternalServerError, "chunk directory %s is not a directory of the "+
+		"volume (a symbolic link or a file stands there)", filepath.Dir(rel))
 }
 
 // openRel opens the file at path rel in the volume as os.OpenFile does,
@@ -402,30 +425,17 @@ func (s *Server) createPending(rel string) (file, error) {
 // file five system calls for nothing: chunk files are read and written
 // with blocking calls. Paths are resolved from the volume's open
 // directory, not from the root: fewer lookups, and the volume cannot move
-// under the server.
+// under the server. No symbolic link is followed anywhere on the path, and
+// the path cannot leave the volume (openat2; a kernel older than 5.6 only
+// checks the last step).
 func (s *Server) openRel(rel string, flag int, perm uint32) (*os.File, error) {
 	fd := -1
 	err := s.inVolume(func(dirfd int) (err error) {
-		fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC, perm)
-		return err
-	})
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: filepath.Join(s.cfg.Volume, rel), Err: err}
-	}
-	return os.NewFile(uintptr(fd), filepath.Join(s.cfg.Volume, rel)), nil
-}
-
-// openNoLinks opens the file at path rel in the volume as openRel does,
-// but without following a symbolic link anywhere on the path, nor leaving
-// the volume (openat2; a kernel older than 5.6 only checks the last step).
-func (s *Server) openNoLinks(rel string, flag int) (*os.File, error) {
-	fd := -1
-	err := s.inVolume(func(dirfd int) (err error) {
-		how := unix.OpenHow{Flags: uint64(flag | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+		how := unix.OpenHow{Flags: uint64(flag | unix.O_CLOEXEC | unix.O_NOFOLLOW), Mode: uint64(perm),
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
 		fd, err = unix.Openat2(dirfd, rel, &how)
 		if errors.Is(err, unix.ENOSYS) {
-			fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+			fd, err = unix.Openat(dirfd, rel, flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, perm)
 		}
 		return err
 	})

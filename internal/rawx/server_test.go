@@ -1356,12 +1356,34 @@ func TestNotRegularFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(elsewhere, behind)); err != nil {
 		t.Errorf("the file behind the linked directory: %v", err)
 	}
+	// Nor is one written there, by PUT or COPY: no read could follow it.
+	put, copied := "F0F"+testID(76)[3:], "F0F"+testID(77)[3:]
+	_, err := c.Put(ctx, ChunkURL(addr, put), testMeta(put), strings.NewReader("data"), 4)
+	if !errors.Is(err, ErrServerError) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("PUT through a linked directory: %v, want a 500 that says why", err)
+	}
+	err = c.Link(ctx, ChunkURL(addr, real), ChunkURL(addr, copied), testMeta(copied).Fullpath)
+	if !errors.Is(err, ErrServerError) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("COPY into a linked directory: %v, want a 500 that says why", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 1 {
+		t.Errorf("files written behind the linked directory: %v", entries)
+	}
+	// A file where a chunk directory should be says so too.
+	if err := os.WriteFile(filepath.Join(srv.cfg.Volume, "E0E"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	put = "E0E" + testID(78)[3:]
+	_, err = c.Put(ctx, ChunkURL(addr, put), testMeta(put), strings.NewReader("data"), 4)
+	if !errors.Is(err, ErrServerError) || !strings.Contains(err.Error(), "E0E is not a directory of the volume") {
+		t.Errorf("PUT under a file: %v, want a 500 that says why", err)
+	}
 	if got, _ := os.ReadFile(outside); string(got) != "not for clients" {
 		t.Errorf("the file outside the volume became %q", got)
 	}
 	after, _ := chunk.ReadAttrs(srv.chunkPath(real))
 	if diff := cmp.Diff(realBefore, after); diff != "" {
-		t.Errorf("the linked chunk's attributes changed (-before +after):\n%s", diff)
+		t.Errorf("the linked chunk's attributes (the COPY source's) changed (-before +after):\n%s", diff)
 	}
 	if _, err := c.Head(ctx, ChunkURL(addr, real), true); err != nil {
 		t.Errorf("the linked chunk: %v", err)
