@@ -376,21 +376,20 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, id string) error {
 // want (MD5 for 32 hex digits, BLAKE3 otherwise). Large chunks are mapped
 // into memory so the page cache is hashed without a copy.
 func verifyData(f *os.File, size int64, want string) error {
-	failed := errorf(http.StatusPreconditionFailed, "")
 	if want == "" {
-		return failed
+		return errorf(http.StatusPreconditionFailed, "no hash to check the data against")
 	}
 	h, release := chunk.BorrowHash(chunk.AlgoForHash(want))
 	defer release()
 	n, err := hashFile(f, size, h)
 	if errors.Is(err, syscall.EIO) {
-		return failed
+		return errorf(http.StatusPreconditionFailed, "the data cannot be read")
 	}
 	if err != nil {
 		return err
 	}
 	if n != size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), want) {
-		return failed
+		return errorf(http.StatusPreconditionFailed, "the data does not match the hash")
 	}
 	return nil
 }
