@@ -523,13 +523,18 @@ func (r *Rebuilder) copyOne(ctx context.Context, j *job, pos string, src meta.Ch
 	}
 	err = r.stream(ctx, j, src, ne)
 	if errors.Is(err, rawx.ErrExists) {
-		if r.classify(ctx, j, ne, true).health == healthy {
+		st := r.classify(ctx, j, ne, true)
+		if st.health == healthy {
 			return ne, 0, true, nil
 		}
 		// Not a copy this rebuild made: it may hold data something needs,
 		// so the next target is tried instead.
-		return ne, 0, false, fmt.Errorf("%w: %s exists and does not verify as this copy: left alone",
-			errTargetTaken, ne.URL)
+		why := strings.Join(st.reasons, "; ")
+		if st.err != nil {
+			why = st.err.Error()
+		}
+		return ne, 0, false, fmt.Errorf("%w: %s exists and does not verify as this copy (%s): "+
+			"left alone", errTargetTaken, ne.URL, why)
 	}
 	if err != nil {
 		return ne, 0, false, err
