@@ -288,7 +288,7 @@ func TestOtherNamespace(t *testing.T) {
 		}
 	}
 	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL, "--ns", "a/b")
-	if code != 2 || !strings.Contains(out, "only letters, digits") {
+	if code != 2 || !strings.Contains(out, "--ns (or GRIDKEEP_NS): namespace name") {
 		t.Errorf("ls --ns a/b: exit %d: %s", code, out)
 	}
 	dir := filepath.Join(t.TempDir(), "data")

@@ -82,7 +82,7 @@ func addDirFlags(cmd *cobra.Command) *dirFlags {
 
 func (d *dirFlags) client() (*meta.Client, error) {
 	if err := chunk.CheckNamespace(d.ns); err != nil {
-		return nil, usagef("--ns: %w", err)
+		return nil, usagef("--ns (or GRIDKEEP_NS): %w", err)
 	}
 	c, err := meta.NewClient(*d.proxy, meta.ClientOptions{Namespace: d.ns})
 	if err != nil {
