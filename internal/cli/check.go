@@ -40,9 +40,10 @@ after a problem.
                                     (or the chunk server's ip:port)
   check volume SERVICE_ID...        every chunk of a volume against the reverse
                                     index and the directory: orphans, missing
-                                    chunks, stale or missing index records
-                                    (files not named by a chunk id are not
-                                    chunks: they are left out)
+                                    chunks, stale or missing index records,
+                                    links or pipes named like chunks ("Not a
+                                    chunk file"); files not named by a chunk
+                                    id are not chunks: they are left out
   check --from-file FILE|-          the items of an error file (-o)
 
 Each item must be in its parent's listing; each metachunk must have all its

@@ -222,6 +222,8 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 		if s.headErr != nil && !notFound {
 			p.headError(r, s.headErr, at)
 		}
+	case errors.Is(s.headErr, rawx.ErrNotRegular):
+		r.Errors = []string{notChunkPrefix + s.headErr.Error()}
 	case notFound && explicit && len(s.hints) == 0:
 		r.Errors = []string{notFoundPrefix + s.headErr.Error() + " (no owner known)"}
 	case notFound, young:

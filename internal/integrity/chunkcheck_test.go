@@ -3,11 +3,15 @@ package integrity_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
@@ -391,6 +395,35 @@ func TestChunkMethodCompared(t *testing.T) {
 	for it, r := range res {
 		if it.Kind == integrity.KindChunk && it.Item != c.URL {
 			t.Errorf("%s reported: %v", it.Item, r.Errors)
+		}
+	}
+}
+
+// TestVolumeFindsWhatIsNotAChunk: a link and a pipe under chunk names in a
+// volume are findings of its walk, and nothing else is.
+func TestVolumeFindsWhatIsNotAChunk(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(4)
+	c := f.Locate(f.Objects[0]).Chunks[0]
+	dir := filepath.Dir(f.Path(c))
+	link, pipe := c.ID()[:3]+strings.Repeat("1", 61), c.ID()[:3]+strings.Repeat("2", 61)
+	if err := os.Symlink(f.Path(c), filepath.Join(dir, link)); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, pipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, integrity.Options{OrphanMinAge: -1},
+		integrity.Target{Volume: c.Host()})
+	want := integritytest.Sorted([]integritytest.Item{
+		{Kind: integrity.KindChunk, Item: "http://" + c.Host() + "/" + link},
+		{Kind: integrity.KindChunk, Item: "http://" + c.Host() + "/" + pipe}})
+	if diff := cmp.Diff(want, bad); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for _, it := range bad {
+		if errs := res[it].Errors; len(errs) != 1 || !strings.Contains(errs[0], "Not a chunk file") {
+			t.Errorf("%s: %q", it.Item, errs)
 		}
 	}
 }

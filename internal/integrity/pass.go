@@ -16,6 +16,7 @@ import (
 const (
 	notFoundPrefix = "Not found: "
 	orphanPrefix   = "Orphan: "
+	notChunkPrefix = "Not a chunk file: "
 )
 
 // pass is one walk over a set of targets. Account listings run in the

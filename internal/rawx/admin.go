@@ -130,7 +130,9 @@ func (s *Server) readLeaf(prefix string) ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && chunk.IsID(e.Name()) {
+		// Whatever is named like a chunk, for a walk to find what is not
+		// one (HEAD then answers ErrNotRegular).
+		if !e.IsDir() && chunk.IsID(e.Name()) {
 			ids = append(ids, e.Name())
 		}
 	}

@@ -24,6 +24,9 @@ var (
 	ErrHashFailed  = errors.New("chunk data does not match its hash")
 	ErrBadRequest  = errors.New("chunk request refused")
 	ErrServerError = errors.New("chunk server error")
+	// ErrNotRegular is the ErrNotFound of a name in the volume that is not
+	// a chunk file (a link, a pipe): something is there all the same.
+	ErrNotRegular = errors.New("not a chunk file")
 	// ErrNoAddress is returned, without any request or name lookup, for a
 	// chunk URL whose host has no port: the service id of a chunk server
 	// the directory could not resolve to an address (one not running).
@@ -51,6 +54,8 @@ func (e *StatusError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
+	case ErrNotRegular:
+		return e.Status == http.StatusNotFound && e.Reason == reasonNotRegular
 	case ErrExists:
 		return e.Status == http.StatusConflict
 	case ErrHashFailed:

@@ -184,7 +184,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, id string) error {
 // errNotRegular answers a request for a chunk id whose name in the volume
 // is not a regular file, or is reached through a symbolic link: there is
 // no chunk there, and what is there is left alone.
-var errNotRegular = errorf(http.StatusNotFound, "not a regular file")
+var errNotRegular = errorf(http.StatusNotFound, reasonNotRegular)
+
+// reasonNotRegular is the X-Error of errNotRegular, which the client maps
+// to ErrNotRegular.
+const reasonNotRegular = "not a regular file"
 
 // openRegular opens chunk id with flag (O_RDONLY or O_PATH) and returns
 // it with its file information. Only a regular file is a chunk: no

@@ -41,6 +41,8 @@
 //     left alone (a link is never followed out of the volume, a pipe
 //     cannot hang the request); PUT and COPY refuse (500, saying why) to
 //     write into a chunk directory that is a symbolic link or a file;
+//     /list names whatever is named like a chunk but a directory, for a
+//     volume walk to find what is not a chunk file;
 //   - a POST whose properties cannot all be written (413, 507) writes
 //     none of them, where OpenIO kept those set before the failure.
 //
