@@ -128,7 +128,8 @@ func TestRunRemovesItsChunks(t *testing.T) {
 			uploaded := res.Removed + int64(left)
 			switch {
 			case keep && (left == 0 || res.Removed != 0 || !res.Kept):
-				t.Errorf("%s, keep: %d chunks left, %d removed, kept %v", op, left, res.Removed, res.Kept)
+				t.Errorf("%s, keep: %d chunks left, %d removed, kept %v", op, left, res.Removed,
+					res.Kept)
 			case !keep && (left != 0 || res.Removed == 0 || res.NotRemoved != 0 || res.Kept):
 				t.Errorf("%s: %d chunks left, %d removed, %d not, kept %v", op, left, res.Removed,
 					res.NotRemoved, res.Kept)
@@ -181,7 +182,8 @@ func TestRunStoppedServer(t *testing.T) {
 	for _, op := range []Op{OpPut, OpGet} {
 		res, err := Run(context.Background(), quick(url, op))
 		if err == nil || !strings.Contains(err.Error(), "cannot reach the server") || res != nil {
-			t.Errorf("%s against a stopped server: %v, %+v; want it refused before any request", op, err, res)
+			t.Errorf("%s against a stopped server: %v, %+v; want it refused before any request", op,
+				err, res)
 		}
 	}
 }
