@@ -98,14 +98,6 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 // a pending name, sets the new fullpath attribute, then renames it into
 // place.
 func (s *Server) link(src, final, dst, fullpath string) error {
-	d, err := s.openRel(filepath.Dir(final), unix.O_PATH|unix.O_DIRECTORY, 0)
-	if notPlainDir(err) {
-		return errNotPlainDir(final)
-	}
-	if err != nil {
-		return err
-	}
-	d.Close()
 	pending := filepath.Join(s.cfg.Volume, final+chunk.PendingSuffix)
 	if err := os.Link(src, pending); err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -114,7 +106,7 @@ func (s *Server) link(src, final, dst, fullpath string) error {
 		return err
 	}
 	attr := []chunk.Attr{{Name: chunk.AttrFullpathPrefix + dst, Value: fullpath}}
-	err = s.attrError(chunk.SetAttrs(pending, attr))
+	err := s.attrError(chunk.SetAttrs(pending, attr))
 	if err == nil {
 		err = s.commit(final+chunk.PendingSuffix, final, dst)
 	}

@@ -379,16 +379,25 @@ func (s *Server) chunkPath(id string) string {
 	return filepath.Join(s.cfg.Volume, s.cfg.Layout.Path(id))
 }
 
-// ensureDir creates the directory of chunk id once.
+// ensureDir creates the directory of chunk id once, and checks that it
+// is a directory of the volume, not a symbolic link: a chunk written
+// through a link would land outside the volume, where no read follows.
 func (s *Server) ensureDir(id string) error {
 	rel := s.cfg.Layout.Dir(id)
 	if _, ok := s.dirs.Load(rel); ok {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Join(s.cfg.Volume, rel), 0o755); err != nil {
-		if notPlainDir(err) {
-			return errNotPlainDir(filepath.Join(rel, id))
+	err := os.MkdirAll(filepath.Join(s.cfg.Volume, rel), 0o755)
+	if err == nil {
+		var d *os.File
+		if d, err = s.openRel(rel, unix.O_PATH|unix.O_DIRECTORY, 0); err == nil {
+			d.Close()
 		}
+	}
+	if notPlainDir(err) {
+		return errNotPlainDir(filepath.Join(rel, id))
+	}
+	if err != nil {
 		return err
 	}
 	s.dirs.Store(rel, struct{}{})
@@ -396,8 +405,8 @@ func (s *Server) ensureDir(id string) error {
 }
 
 // createPending creates the pending file of an upload, at rel in the
-// volume. A directory on the way that is a symbolic link is refused: the
-// chunk would land outside the volume, where no read would follow.
+// volume. A directory on the way that became a symbolic link since
+// ensureDir checked it is refused too.
 func (s *Server) createPending(rel string) (file, error) {
 	f, err := s.openRel(rel, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY, 0o644)
 	if notPlainDir(err) {
