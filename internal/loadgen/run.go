@@ -142,14 +142,11 @@ func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 					bad.Add(1)
 					continue
 				}
-				req := r.newRequest(ctx, http.MethodDelete, r.names.name(seq).id, nil)
-				resp, err := r.client.Do(req)
+				resp, err := r.send(r.newRequest(ctx, http.MethodDelete, r.names.name(seq).id, nil))
 				if err != nil {
 					bad.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				switch resp.StatusCode {
 				case http.StatusNoContent, http.StatusOK:
 					ok.Add(1)
@@ -270,13 +267,7 @@ func (r *runner) prepare(ctx context.Context) error {
 // upload sends one chunk of the read pool and returns its id.
 func (r *runner) upload(ctx context.Context) (string, error) {
 	name := r.names.next()
-	req := r.putRequest(ctx, name)
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	resp, err := r.send(r.putRequest(ctx, name))
 	if err != nil {
 		return "", fmt.Errorf("put %s: %w", name.id, err)
 	}
@@ -286,6 +277,18 @@ func (r *runner) upload(ctx context.Context) (string, error) {
 	}
 	r.stored.Add(1)
 	return name.id, nil
+}
+
+// send sends req outside the measure and reads its reply whole; the reply's
+// body is closed.
+func (r *runner) send(req *http.Request) (*http.Response, error) {
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, err
 }
 
 // run sends load for the warmup and the measure and gathers the figures.
