@@ -291,14 +291,15 @@ func (m *Meta) Attrs() []Attr {
 // as OpenIO writes them, without leading zeros.
 func ValidPosition(p string) bool {
 	n, frag, ok := strings.Cut(p, ".")
-	if !isDigits(n) {
+	if !IsDecimal(n) {
 		return false
 	}
-	return !ok || isDigits(frag) || (len(frag) > 1 && frag[0] == 'p' && isDigits(frag[1:]))
+	return !ok || IsDecimal(frag) || (len(frag) > 1 && frag[0] == 'p' && IsDecimal(frag[1:]))
 }
 
-// isDigits reports whether s is a decimal number without leading zeros.
-func isDigits(s string) bool {
+// IsDecimal reports whether s is a decimal number written as OpenIO writes
+// positions: digits only, without leading zeros.
+func IsDecimal(s string) bool {
 	if s == "" || len(s) > 1 && s[0] == '0' {
 		return false
 	}

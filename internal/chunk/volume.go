@@ -41,17 +41,21 @@ func CheckNamespace(name string) error {
 	if name == "" || len(name) > MaxNamespaceLen {
 		return fmt.Errorf("namespace name %q: want 1 to %d characters", truncate(name, 80), MaxNamespaceLen)
 	}
-	if c := name[0]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+	if !isAlnum(name[0]) {
 		return fmt.Errorf("namespace name %q: must start with a letter or a digit", truncate(name, 80))
 	}
 	for _, c := range []byte(name) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '.' || c == '-' || c == '_') {
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
 			return fmt.Errorf("namespace name %q: only letters, digits, '.', '-' and '_'",
 				truncate(name, 80))
 		}
 	}
 	return nil
+}
+
+// isAlnum reports whether c is an ASCII letter or digit.
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // ReadVolume returns the identity recorded on the volume at dir. Attributes

@@ -332,17 +332,7 @@ func ValidPosition(p string) bool {
 	return digits(n) && (!dotted || digits(m))
 }
 
-func digits(s string) bool {
-	if s == "" || len(s) > 9 || len(s) > 1 && s[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func digits(s string) bool { return len(s) <= 9 && chunk.IsDecimal(s) }
 
 // ParseBool reads a boolean as OpenIO clients write it: "True"/"False"
 // (any case), "1"/"0", "yes"/"no", "on"/"off"; empty is false.
