@@ -163,7 +163,8 @@ func printInspection(w io.Writer, in chunk.Inspection) {
 		row("chunk id", m.ChunkID)
 		if m.FullpathRaw != "" {
 			fp := m.Fullpath
-			row("object", fmt.Sprintf("%s/%s/%s version %d", fp.Account, fp.Container, fp.Path, fp.Version))
+			row("object", fmt.Sprintf("%s/%s/%s version %d", fp.Account, fp.Container, fp.Path,
+				fp.Version))
 			row("content id", fp.ContentID)
 		}
 		row("container id", m.ContainerID())

@@ -42,10 +42,11 @@ key is removed, so a run killed at any moment can simply be run again.
 Unless --no-backup, the original attributes of every chunk that changes are
 written (and synced) first, in getfattr --dump format, to one file per batch
 of chunks: --backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
-A missing --backup-dir is made, but not its parent. To undo a conversion, remove the chunks' oio.content.fullpath:* and
-grid.oio.version keys, then run setfattr --restore=FILE; when several runs
-backed up a chunk, the backups of the oldest run hold its original
-attributes. grep -l CHUNK_ID finds the backup of one chunk.
+A missing --backup-dir is made, but not its parent. To undo a conversion,
+remove the chunks' oio.content.fullpath:* and grid.oio.version keys, then
+run setfattr --restore=FILE; when several runs backed up a chunk, the
+backups of the oldest run hold its original attributes. grep -l CHUNK_ID
+finds the backup of one chunk.
 
 Pacing: --chunks-per-second (0 for no limit) can change while the run goes
 on through --control-file, a file of lines "chunks-per-second N" read again

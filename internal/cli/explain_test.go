@@ -58,7 +58,8 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 		{[]string{"get", "acct/ctr/obj", "-o", dir}, ExitUsage, "cannot write " + dir + ": it is a directory"},
 		{[]string{"container", "set", "acct/ctr"}, ExitUsage,
 			"give --property, --unset, --policy, --versioning or"},
-		{[]string{"container", "set", "acct/ctr", "--versioning", ""}, ExitUsage, "--versioning needs a value"},
+		{[]string{"container", "set", "acct/ctr", "--versioning", ""}, ExitUsage,
+			"--versioning needs a value"},
 		{[]string{"container", "create", "acct/c2", "--policy="}, ExitUsage, "--policy needs a value"},
 		{[]string{"get", "acct/ctr/obj", "--proxy", down}, ExitFail, "get acct/ctr/obj: cannot reach the " +
 			"directory at " + down + ": connect: connection refused (is `gridkeep up` running?"},

@@ -117,8 +117,8 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 	w.Flush()
 	for _, id := range ns.Replaced {
 		fmt.Fprintf(out, "\nnote: %s started on an empty volume; put its copies back with `gridkeep "+
-			"check volume %s --output-for-chunk-rebuild FILE`, then `gridkeep rebuild --input-file FILE`\n",
-			id, id)
+			"check volume %s --output-for-chunk-rebuild FILE`, then "+
+			"`gridkeep rebuild --input-file FILE`\n", id, id)
 	}
 	for _, vol := range ns.Unserved() {
 		fmt.Fprintf(out, "\nwarning: %s is not served (--rawx %d): the copies it holds are "+

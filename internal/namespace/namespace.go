@@ -426,8 +426,8 @@ func (ns *Namespace) heartbeat(ctx context.Context) error {
 			volErr := ns.servers[i].CheckVolume()
 			switch {
 			case volErr != nil && !lost[i]:
-				ns.log.Error("chunk server down: its volume is out of reach", "service_id", r.ServiceID,
-					"err", volErr)
+				ns.log.Error("chunk server down: its volume is out of reach",
+					"service_id", r.ServiceID, "err", volErr)
 			case volErr == nil && lost[i]:
 				ns.log.Warn("chunk server up again: its volume is back", "service_id", r.ServiceID)
 			}
