@@ -194,8 +194,8 @@ func verifyHash(path string, m *Meta) string {
 // WalkChunks calls fn with the path of every chunk file (a regular file
 // named by a chunk id) under root, skipping .pending and other files.
 func WalkChunks(root string, fn func(path string) error) error {
-	return walkIDs(root, func(path string, d os.DirEntry) error {
-		if d.Type().IsRegular() {
+	return walk(root, func(path string, d os.DirEntry) error {
+		if d.Type().IsRegular() && IsID(d.Name()) {
 			return fn(path)
 		}
 		return nil
@@ -205,11 +205,43 @@ func WalkChunks(root string, fn func(path string) error) error {
 // WalkIDs calls fn with the path of every entry under root that is named
 // by a chunk id and is not a directory: the chunk files, and whatever else
 // sits under a chunk's name (a symbolic link is not followed).
-func WalkIDs(root string, fn func(path string) error) error {
-	return walkIDs(root, func(path string, _ os.DirEntry) error { return fn(path) })
+//
+// It calls stray with every directory of a volume under root, root
+// included, that cannot be a chunk directory of layout l, and why: a name
+// that is not the hash width's count of uppercase hexadecimal digits, or a
+// place below the last level of chunk directories. The walk goes on inside
+// it, without checking the directories there. A volume is a directory that
+// declares a volume identity (see ReadVolume); directories in no volume
+// are not checked, nor the other directories a volume's root may hold
+// (non_optimal_placement, orphans and lost+found) and what they hold.
+func WalkIDs(root string, l Layout, fn func(path string) error, stray func(dir, why string) error) error {
+	root = filepath.Clean(root) // as the paths of the entries under it are
+	levels := map[string]int{}
+	return walk(root, func(path string, d os.DirEntry) error {
+		if !d.IsDir() {
+			if IsID(d.Name()) {
+				return fn(path)
+			}
+			return nil
+		}
+		var level int
+		var why string
+		if path == root {
+			level, why = l.rootLevel(root)
+		} else {
+			level, why = l.dirLevel(path, levels[filepath.Dir(path)])
+		}
+		levels[path] = level
+		if why != "" {
+			return stray(path, why)
+		}
+		return nil
+	})
 }
 
-func walkIDs(root string, fn func(path string, d os.DirEntry) error) error {
+// walk calls fn with every entry under root, root included, in lexical
+// order; entries removed while walking are passed over.
+func walk(root string, fn func(path string, d os.DirEntry) error) error {
 	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) && path != root {
@@ -217,9 +249,6 @@ func walkIDs(root string, fn func(path string, d os.DirEntry) error) error {
 			}
 			return err
 		}
-		if !d.IsDir() && IsID(d.Name()) {
-			return fn(path, d)
-		}
-		return nil
+		return fn(path, d)
 	})
 }

@@ -20,9 +20,12 @@ func newChunkCommand() *cobra.Command {
 }
 
 func newChunkInspectCommand() *cobra.Command {
-	var asJSON, checkHash bool
+	var (
+		asJSON, checkHash bool
+		layout            chunk.Layout
+	)
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] [--check-hash] PATH...",
+		Use:   "inspect [--json] [--check-hash] [--hash-width N] [--hash-depth N] PATH...",
 		Short: "Show the metadata of chunk files, current or legacy, and what is wrong with it",
 		Long: `Show the parsed metadata of chunk files, in the current or a legacy format,
 with everything missing or inconsistent. A directory is searched for chunk
@@ -32,38 +35,58 @@ as a clean one). Nothing is modified. With --check-hash the data is
 re-hashed and compared with the hash attribute; data that cannot be read
 is reported with a "hash not checked" problem.
 
+In a volume searched (a directory with the volume attributes a chunk server
+sets, user.server.*), every directory must be a chunk directory of the
+layout that --hash-width and --hash-depth give, as to "gridkeep rawx": one
+named by that many uppercase hexadecimal digits, at most that many levels
+down. Any other directory is reported as not a chunk directory, a problem
+too, and searched all the same; the root of a volume may also hold
+non_optimal_placement, orphans and lost+found.
+
 Exit codes: 0 every chunk is consistent, 1 problems were found (with
 --check-hash, a hash that could not be checked is one), 2 bad arguments
 (for instance a path that does not exist).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return inspectChunks(cmd.OutOrStdout(), args, asJSON, checkHash)
+			if err := checkLayoutFlags(layout); err != nil {
+				return err
+			}
+			return inspectChunks(cmd.OutOrStdout(), args, layout, asJSON, checkHash)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per chunk and line")
 	cmd.Flags().BoolVar(&checkHash, "check-hash", false,
 		"also re-hash the data and compare it with the hash attribute")
+	layoutFlags(cmd.Flags(), &layout)
 	return cmd
 }
 
-func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
+func inspectChunks(w io.Writer, paths []string, layout chunk.Layout, asJSON, checkHash bool) error {
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err != nil {
 			return usageError{err}
 		}
 	}
-	bad, total := 0, 0
+	bad, total, strays := 0, 0, 0
+	emit := func(in chunk.Inspection) error {
+		if asJSON {
+			return json.NewEncoder(w).Encode(inspectionJSON(in))
+		}
+		printInspection(w, in)
+		return nil
+	}
 	show := func(path string) error {
 		in := chunk.Inspect(path, checkHash)
 		total++
 		if len(in.Problems) > 0 {
 			bad++
 		}
-		if asJSON {
-			return json.NewEncoder(w).Encode(inspectionJSON(in))
-		}
-		printInspection(w, in)
-		return nil
+		return emit(in)
+	}
+	stray := func(dir, why string) error {
+		strays++
+		return emit(chunk.Inspection{Path: dir, Format: chunk.FormatUnknown,
+			Problems: []string{"not a chunk directory: " + why}})
 	}
 	var empty []string
 	for _, p := range paths {
@@ -71,7 +94,7 @@ func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
 		var err error
 		if st != nil && st.IsDir() {
 			before := total
-			err = chunk.WalkIDs(p, show)
+			err = chunk.WalkIDs(p, layout, show, stray)
 			if total == before {
 				empty = append(empty, p)
 			}
@@ -85,6 +108,14 @@ func inspectChunks(w io.Writer, paths []string, asJSON, checkHash bool) error {
 	var problems []string
 	if bad > 0 {
 		problems = append(problems, fmt.Sprintf("%d of %d chunks have problems", bad, total))
+	}
+	if strays > 0 {
+		what := "directories are not chunk directories"
+		if strays == 1 {
+			what = "directory is not a chunk directory"
+		}
+		problems = append(problems, fmt.Sprintf("%d %s of hash width %d and depth %d "+
+			"(--hash-width, --hash-depth)", strays, what, layout.Width, layout.Depth))
 	}
 	for _, p := range empty {
 		problems = append(problems, fmt.Sprintf("no chunk file under %s", visible(p)))

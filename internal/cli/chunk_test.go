@@ -97,3 +97,53 @@ func TestChunkInspectDirectoryNamesNonChunks(t *testing.T) {
 		t.Errorf("inspect of a directory with a link and a pipe: exit %d:\n%s", code, out)
 	}
 }
+
+// TestChunkInspectNamesStrayDirectories: in a volume, a directory that
+// cannot be a chunk directory is named as such and makes the exit code 1,
+// as a link under a chunk's name does.
+func TestChunkInspectNamesStrayDirectories(t *testing.T) {
+	vol := t.TempDir()
+	if err := chunk.LockVolume(vol, chunk.VolumeIdentity{Namespace: "OPENIO", Type: chunk.VolumeType,
+		ServiceID: "rawx-1"}); err != nil {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	id := "ABC" + strings.Repeat("D", 61)
+	path := filepath.Join(vol, "ABC", id)
+	os.Mkdir(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrFullpathPrefix + id, Value: "acct/ctr/obj/1/AB12"},
+		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
+		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
+		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
+		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(t, "", "chunk", "inspect", vol); code != 0 {
+		t.Fatalf("inspect of a clean volume: exit %d:\n%s", code, out)
+	}
+
+	for _, d := range []string{"zz", "0000x", "orphans"} {
+		os.Mkdir(filepath.Join(vol, d), 0o755)
+	}
+	out, code := run(t, "", "chunk", "inspect", vol)
+	for _, d := range []string{"zz", "0000x"} {
+		if !strings.Contains(out, filepath.Join(vol, d)+"\n  format          unknown\n  problem         "+
+			"not a chunk directory: its name is not 3 uppercase hexadecimal digits") {
+			t.Errorf("inspect does not name %s as not a chunk directory:\n%s", d, out)
+		}
+	}
+	if code != ExitFail || strings.Contains(out, "orphans") ||
+		!strings.Contains(out, "2 directories are not chunk directories of hash width 3 and depth 1") {
+		t.Errorf("inspect of a volume with stray directories: exit %d, want %d:\n%s", code, ExitFail, out)
+	}
+	out, code = run(t, "", "chunk", "inspect", "--json", vol)
+	if code != ExitFail || !strings.Contains(out, `{"path":"`+filepath.Join(vol, "zz")+`","format":"unknown",`+
+		`"file_size":0,"problems":["not a chunk directory: its name is not`) {
+		t.Errorf("inspect --json of a volume with stray directories: exit %d:\n%s", code, out)
+	}
+}

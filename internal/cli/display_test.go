@@ -119,7 +119,7 @@ func TestChunkInspectEscapesControlCharacters(t *testing.T) {
 		t.Skipf("no user extended attributes here: %v", err)
 	}
 	var b bytes.Buffer
-	inspectChunks(&b, []string{path}, false, false)
+	inspectChunks(&b, []string{path}, chunk.DefaultLayout, false, false)
 	out := b.String()
 	if hasRawControl(out) {
 		t.Errorf("chunk inspect prints a raw control character:\n%q", out)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -53,16 +54,8 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 			case cfg.MetaCache == 0:
 				cfg.MetaCache = -1 // remember nothing
 			}
-			switch {
-			case cfg.Layout.Width < 1 && cfg.Layout.Depth == 0:
-				return usagef("--hash-width must be at least 1, not %d (with --hash-depth 0 it "+
-					"is not used: leave it out)", cfg.Layout.Width)
-			case cfg.Layout.Width < 1:
-				return usagef("--hash-width must be at least 1, not %d (--hash-depth 0 makes a "+
-					"flat volume)", cfg.Layout.Width)
-			}
-			if err := cfg.Layout.Validate(); err != nil {
-				return usageError{err}
+			if err := checkLayoutFlags(cfg.Layout); err != nil {
+				return err
 			}
 			if err := chunk.CheckNamespace(cfg.Namespace); err != nil {
 				return usagef("--ns: %w", err)
@@ -79,14 +72,37 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f.StringVar(&cfg.Namespace, "ns", "OPENIO", "namespace name")
 	f.StringVar(&cfg.ServiceID, "id", "", "service id (default: the listen address)")
 	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable (fsync) before answering")
-	intVar(f, &cfg.Layout.Width, "hash-width", 3, "characters of the chunk id per directory level")
-	intVar(f, &cfg.Layout.Depth, "hash-depth", 1, "directory levels above chunk files")
+	layoutFlags(f, &cfg.Layout)
 	intVar(f, &cfg.MetaCache, "meta-cache", rawx.DefaultMetaCache,
 		"chunks whose metadata GET and HEAD remember while their file is unchanged (0: none)")
 	intVar(f, &cfg.MaxChunkSize, "max-chunk-size", rawx.DefaultMaxChunkSize, "largest chunk accepted, bytes")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info (access log), warn, error")
 	cmd.MarkFlagRequired("volume")
 	return cmd
+}
+
+// layoutFlags defines --hash-width and --hash-depth in fl, with their
+// values landing in l.
+func layoutFlags(fl *pflag.FlagSet, l *chunk.Layout) {
+	intVar(fl, &l.Width, "hash-width", 3, "characters of the chunk id per directory level")
+	intVar(fl, &l.Depth, "hash-depth", 1, "directory levels above chunk files")
+}
+
+// checkLayoutFlags returns a usage error when --hash-width and
+// --hash-depth do not make a layout.
+func checkLayoutFlags(l chunk.Layout) error {
+	switch {
+	case l.Width < 1 && l.Depth == 0:
+		return usagef("--hash-width must be at least 1, not %d (with --hash-depth 0 it "+
+			"is not used: leave it out)", l.Width)
+	case l.Width < 1:
+		return usagef("--hash-width must be at least 1, not %d (--hash-depth 0 makes a "+
+			"flat volume)", l.Width)
+	}
+	if err := l.Validate(); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {

@@ -1,0 +1,104 @@
+package chunk
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// strayVolume makes, in a new directory, a volume "vol" of the default
+// layout with one chunk file and directories of every kind, and beside it
+// a directory "other" that is no volume. It returns the new directory.
+func strayVolume(t *testing.T) string {
+	t.Helper()
+	top := t.TempDir()
+	vol := filepath.Join(top, "vol")
+	for _, d := range []string{"vol/ABC/sub/ABC", "vol/zz/ABC", "vol/0000x", "vol/abc", "vol/ABCD",
+		"vol/E4A", "vol/orphans/zz", "vol/non_optimal_placement/ABC/x", "vol/lost+found", "other/zz"} {
+		if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := LockVolume(vol, VolumeIdentity{Namespace: "OPENIO", Type: VolumeType,
+		ServiceID: "rawx-1"}); err != nil {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	id := "ABC" + strings.Repeat("0", 61)
+	if err := os.WriteFile(filepath.Join(vol, "ABC", id), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return top
+}
+
+// walkStrays returns what WalkIDs reports under root: the paths of chunk
+// ids, and the stray directories with why, relative to top.
+func walkStrays(t *testing.T, top, root string, l Layout) ([]string, map[string]string) {
+	t.Helper()
+	var ids []string
+	strays := map[string]string{}
+	rel := func(p string) string {
+		r, err := filepath.Rel(top, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	err := WalkIDs(filepath.Join(top, root), l, func(path string) error {
+		ids = append(ids, rel(path))
+		return nil
+	}, func(dir, why string) error {
+		strays[rel(dir)] = why
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids, strays
+}
+
+func TestWalkIDsStrayDirs(t *testing.T) {
+	top := strayVolume(t)
+	const width, below = "its name is not 3 uppercase hexadecimal digits (hash width 3)",
+		"below the last level of chunk directories (hash depth 1)"
+	tests := []struct {
+		root   string
+		layout Layout
+		want   map[string]string
+	}{
+		// The directories of the volume are checked, what is below a
+		// stray one and the other directories of its root are not, nor
+		// is a directory in no volume.
+		{".", DefaultLayout, map[string]string{"vol/0000x": width, "vol/abc": width, "vol/ABCD": width,
+			"vol/zz": width, "vol/ABC/sub": below}},
+		{"vol", DefaultLayout, map[string]string{"vol/0000x": width, "vol/abc": width,
+			"vol/ABCD": width, "vol/zz": width, "vol/ABC/sub": below}},
+		// A root inside a volume has its place in it.
+		{"vol/ABC", DefaultLayout, map[string]string{"vol/ABC/sub": below}},
+		{"vol/zz", DefaultLayout, map[string]string{"vol/zz": width}},
+		{"vol/E4A", DefaultLayout, map[string]string{}},
+		{"other", DefaultLayout, map[string]string{}},
+		{"vol", Layout{Width: 4, Depth: 2}, map[string]string{
+			"vol/0000x": "its name is not 4 uppercase hexadecimal digits (hash width 4)",
+			"vol/ABC":   "its name is not 4 uppercase hexadecimal digits (hash width 4)",
+			"vol/E4A":   "its name is not 4 uppercase hexadecimal digits (hash width 4)",
+			"vol/abc":   "its name is not 4 uppercase hexadecimal digits (hash width 4)",
+			"vol/zz":    "its name is not 4 uppercase hexadecimal digits (hash width 4)",
+		}},
+	}
+	for _, tt := range tests {
+		ids, got := walkStrays(t, top, tt.root, tt.layout)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("stray directories under %s, layout %+v (-want +got):\n%s", tt.root, tt.layout, diff)
+		}
+		if tt.root == "vol" && len(ids) != 1 {
+			t.Errorf("chunk ids under %s: %q, want the one chunk", tt.root, ids)
+		}
+	}
+	_, got := walkStrays(t, top, "vol", Layout{Width: 3, Depth: 0})
+	if len(got) != 6 || got["vol/ABC"] != "a flat volume (hash depth 0) has no chunk directories" {
+		t.Errorf("stray directories of a flat volume: %q", got)
+	}
+}
