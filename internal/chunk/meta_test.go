@@ -259,4 +259,13 @@ func TestCheckNamespace(t *testing.T) {
 			t.Errorf("CheckNamespace(%q) = %v, want ok %v", name, err, ok)
 		}
 	}
+	// Only ASCII letters are accepted, and the messages say so.
+	for name, want := range map[string]string{
+		"ñs": "must start with an ASCII letter or a digit",
+		"nä": "only ASCII letters, digits, '.', '-' and '_'",
+	} {
+		if err := CheckNamespace(name); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckNamespace(%q) = %v, want an error saying %q", name, err, want)
+		}
+	}
 }

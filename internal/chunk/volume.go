@@ -33,20 +33,21 @@ type VolumeIdentity struct {
 // MaxNamespaceLen is the longest namespace name, as OpenIO bounds it.
 const MaxNamespaceLen = 63
 
-// CheckNamespace reports whether name can name a namespace: 1 to 63
-// letters, digits, dots, dashes and underscores, the first a letter or a
-// digit. The name goes into URL paths and volume attributes unescaped: "."
-// and ".." would be taken for path steps, and a leading dash for a flag.
+// CheckNamespace reports whether name can name a namespace: 1 to 63 ASCII
+// letters, digits, dots, dashes and underscores, the first an ASCII letter
+// or a digit. The name goes into URL paths and volume attributes
+// unescaped: "." and ".." would be taken for path steps, and a leading dash
+// for a flag.
 func CheckNamespace(name string) error {
 	if name == "" || len(name) > MaxNamespaceLen {
 		return fmt.Errorf("namespace name %q: want 1 to %d characters", truncate(name, 80), MaxNamespaceLen)
 	}
 	if !isAlnum(name[0]) {
-		return fmt.Errorf("namespace name %q: must start with a letter or a digit", truncate(name, 80))
+		return fmt.Errorf("namespace name %q: must start with an ASCII letter or a digit", truncate(name, 80))
 	}
 	for _, c := range []byte(name) {
 		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
-			return fmt.Errorf("namespace name %q: only letters, digits, '.', '-' and '_'",
+			return fmt.Errorf("namespace name %q: only ASCII letters, digits, '.', '-' and '_'",
 				truncate(name, 80))
 		}
 	}
