@@ -38,6 +38,9 @@ is converted whole or not at all: orphans (their object is gone, or a name
 of their inode does not check out) and failures are reported and left
 exactly as they were. New keys are made durable (syncfs) before any legacy
 key is removed, so a run killed at any moment can simply be run again.
+Each run but a dry run locks the volume with a file in the system's temporary
+directory ($TMPDIR, or /tmp when unset), gridkeep-convert-<device>-<inode>.lock,
+so runs with different TMPDIR do not exclude each other.
 
 Unless --no-backup, the original attributes of every chunk that changes are
 written (and synced) first, in getfattr --dump format, to one file per batch
