@@ -287,6 +287,16 @@ func TestOtherNamespace(t *testing.T) {
 			t.Errorf("%v --ns OTHER: exit %d: %s", args, code, out)
 		}
 	}
+	// Account routes carry no namespace: listing an account's containers
+	// checks it all the same, as listing a container's objects does.
+	for _, target := range []string{"a", "a/c"} {
+		out, code := run(t, "", "ls", target, "--proxy", ns.ProxyURL, "--ns", "OTHER")
+		want := "ls " + target + `: refused by the directory: invalid request: unknown namespace "OTHER", ` +
+			`this directory serves "TEST.vns" (--ns or GRIDKEEP_NS names the namespace)`
+		if code != 2 || !strings.Contains(out, want) {
+			t.Errorf("ls %s --ns OTHER: exit %d, want 2 and %q: %s", target, code, want, out)
+		}
+	}
 	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL, "--ns", "a/b")
 	if code != 2 || !strings.Contains(out, "--ns (or GRIDKEEP_NS): namespace name") {
 		t.Errorf("ls --ns a/b: exit %d: %s", code, out)

@@ -534,6 +534,11 @@ func newLsCommand() *cobra.Command {
 }
 
 func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON bool) error {
+	// The account routes carry no namespace: a wrong --ns is refused here
+	// as it is by the routes that carry one.
+	if err := dir.CheckNamespace(cmd.Context()); err != nil {
+		return err
+	}
 	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	if !asJSON {
 		fmt.Fprintf(w, "CONTAINER\tOBJECTS\tBYTES\n")

@@ -66,6 +66,16 @@ func (c *Client) ListServices(ctx context.Context, typ string) ([]Service, error
 	return out, nil
 }
 
+// CheckNamespace asks the directory, on a proxy route, whether it serves
+// the client's namespace; the account routes carry none, so a caller that
+// uses only them calls it first. A directory that serves another namespace
+// fails it with an *Error that unwraps to ErrInvalid.
+func (c *Client) CheckNamespace(ctx context.Context) error {
+	_, err := c.do(ctx, c.proxyCall(http.MethodGet, "conscience/list",
+		url.Values{"type": {"rawx"}}), nil)
+	return err
+}
+
 // Resolve returns the address of the service of a type with the given id.
 func (c *Client) Resolve(ctx context.Context, typ, id string) (string, error) {
 	var body struct {

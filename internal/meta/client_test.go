@@ -280,3 +280,21 @@ func TestClientBuckets(t *testing.T) {
 			evs[len(evs)-1].Type)
 	}
 }
+
+// TestClientCheckNamespace: the account routes answer a client of another
+// namespace; CheckNamespace refuses it.
+func TestClientCheckNamespace(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.put("o", nil)
+	if err := h.client.CheckNamespace(h.ctx); err != nil {
+		t.Errorf("check of the directory's namespace: %v", err)
+	}
+	other, err := meta.NewClient(h.ts.URL, meta.ClientOptions{Namespace: "OTHER"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AccountContainers(h.ctx, acct, meta.PageOptions{}); err != nil {
+		t.Errorf("account route with another namespace: %v", err)
+	}
+	wantIs(t, "check of another namespace", other.CheckNamespace(h.ctx), meta.ErrInvalid)
+}
