@@ -47,9 +47,10 @@ before sending the next request over its own keep-alive connection.
   head-check  sends HEAD with X-oio-check-hash: true, so that the server
               re-reads and hashes a chunk of the pool
 
-The chunks a run uploads (its puts, or the pool it reads) are deleted once
-the measure is over, unless --keep or an interrupt leaves them: on a
-namespace's chunk server, the integrity checker reports them as orphans.
+The chunks a run stored (its puts answered 201 Created, or the pool it
+reads) are deleted once the measure is over, unless --keep or an interrupt
+leaves them: on a namespace's chunk server, the integrity checker reports
+them as orphans. The id of an upload that failed is not deleted.
 Requests sent during --warmup are left out of every figure. The run stops
 after --duration or --max-requests, whichever comes first. Latency
 percentiles cover successful requests; MB/s is in 10^6 bytes per second.

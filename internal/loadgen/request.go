@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -59,6 +60,7 @@ func newNamer() (*namer, error) {
 
 // chunkName is the identity of one uploaded chunk.
 type chunkName struct {
+	seq       uint64 // its rank among the names of the run, from 1
 	id        string // 64 uppercase hex digits
 	contentID string // 32 uppercase hex digits
 	path      string // object name
@@ -82,10 +84,49 @@ func (n *namer) name(seq uint64) chunkName {
 	copy(content[:8], n.nonce[:8])
 	binary.BigEndian.PutUint64(content[8:], seq)
 	return chunkName{
+		seq:       seq,
 		id:        upperHex(sum[:]),
 		contentID: upperHex(content[:]),
 		path:      "o" + strconv.FormatUint(seq, 10),
 	}
+}
+
+// storedSet records which chunks of a run, by the seq of their names, the
+// server said it stored. It holds one bit per name handed out and is safe
+// for concurrent use.
+type storedSet struct {
+	mu    sync.Mutex
+	words []uint64
+	n     int64
+}
+
+// add records the chunk of name seq as stored.
+func (s *storedSet) add(seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := int(seq / 64)
+	if i >= len(s.words) {
+		s.words = append(s.words, make([]uint64, i+1-len(s.words))...)
+	}
+	if bit := uint64(1) << (seq % 64); s.words[i]&bit == 0 {
+		s.words[i] |= bit
+		s.n++
+	}
+}
+
+// has reports whether the chunk of name seq was stored.
+func (s *storedSet) has(seq uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := int(seq / 64)
+	return i < len(s.words) && s.words[i]&(1<<(seq%64)) != 0
+}
+
+// count returns how many chunks were stored.
+func (s *storedSet) count() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
 }
 
 // putHeaders returns the headers an OpenIO client sends with chunk c.

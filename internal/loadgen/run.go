@@ -44,9 +44,10 @@ type Result struct {
 	ServerPID   int           // 0 when the server CPU was not measured
 	ServerCPU   time.Duration // user+system CPU time of ServerPID
 	ClientCPU   time.Duration // user+system CPU time of this process
-	// Removed counts the uploaded chunks deleted after the measure, and
-	// NotRemoved those the server failed to delete. Kept says they were
-	// left on purpose (Config.Keep) or because the run was interrupted.
+	// Removed counts the stored chunks (uploads answered 201) deleted
+	// after the measure, and NotRemoved those the server failed to
+	// delete. Kept says they were left on purpose (Config.Keep) or
+	// because the run was interrupted.
 	Removed, NotRemoved int64
 	Kept                bool
 }
@@ -123,13 +124,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, err
 }
 
-// removeAll deletes every chunk the run uploaded, read pool included, with
+// removeAll deletes every chunk the run stored, read pool included, with
 // cfg.Concurrency workers, and returns how many went and how many the
-// server failed to delete. A chunk it does not have (its upload failed)
+// server failed to delete. The ids of failed uploads are not sent: the
+// server did not say it stored them. A chunk the server no longer has
 // counts in neither.
 func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 	n := r.names.issued()
-	if r.stored.Load() == 0 {
+	if r.stored.count() == 0 {
 		return 0, 0 // nothing to remove (a server refusing every upload, say)
 	}
 	var next atomic.Uint64
@@ -138,6 +140,9 @@ func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
 			for seq := next.Add(1); seq <= n; seq = next.Add(1) {
+				if !r.stored.has(seq) {
+					continue
+				}
 				if ctx.Err() != nil {
 					bad.Add(1)
 					continue
@@ -173,7 +178,7 @@ type runner struct {
 
 	dials  atomic.Int64
 	issued atomic.Int64 // requests started, warmup included
-	stored atomic.Int64 // chunks the server said it stored (201)
+	stored storedSet    // chunks the server said it stored (201)
 	stop   atomic.Bool
 	t0     time.Time
 	from   atomic.Int64 // nanoseconds after t0 when the measure began
@@ -275,7 +280,7 @@ func (r *runner) upload(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
 			resp.Header.Get("X-Error"))
 	}
-	r.stored.Add(1)
+	r.stored.add(name.seq)
 	return name.id, nil
 }
 
@@ -421,7 +426,7 @@ func (r *runner) take() bool {
 // once sends one request and reads its whole reply. It returns the error
 // class of a failure ("" on success) and the chunk bytes it accounts for.
 func (r *runner) once(ctx context.Context, buf []byte) (string, int64) {
-	req := r.request(ctx)
+	req, name := r.request(ctx)
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return ErrTransport, 0
@@ -434,7 +439,7 @@ func (r *runner) once(ctx context.Context, buf []byte) (string, int64) {
 	case resp.StatusCode != r.wantStatus():
 		return statusClass(resp.StatusCode), 0
 	case r.cfg.Op == OpPut:
-		r.stored.Add(1)
+		r.stored.add(name.seq)
 	case r.cfg.Op == OpGet && n != r.cfg.Size:
 		return ErrShortBody, 0
 	}
@@ -463,12 +468,15 @@ func (r *runner) wantStatus() int {
 	return http.StatusOK
 }
 
-// request builds the next request of the run's operation.
-func (r *runner) request(ctx context.Context) *http.Request {
+// request builds the next request of the run's operation, and returns
+// with it the chunk a put uploads (none for a read).
+func (r *runner) request(ctx context.Context) (*http.Request, chunkName) {
 	var req *http.Request
+	var name chunkName
 	switch r.cfg.Op {
 	case OpPut:
-		req = r.putRequest(ctx, r.names.next())
+		name = r.names.next()
+		req = r.putRequest(ctx, name)
 	case OpGet:
 		req = r.readRequest(ctx, http.MethodGet)
 	case OpHeadCheck:
@@ -478,7 +486,7 @@ func (r *runner) request(ctx context.Context) *http.Request {
 	if r.cfg.mutate != nil {
 		r.cfg.mutate(req)
 	}
-	return req
+	return req, name
 }
 
 func (r *runner) putRequest(ctx context.Context, name chunkName) *http.Request {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,6 +138,56 @@ func TestRunRemovesItsChunks(t *testing.T) {
 				t.Errorf("%s, keep %v: %d chunks uploaded, %d ok", op, keep, uploaded, res.OK)
 			}
 		}
+	}
+}
+
+// TestRunRemovesOnlyStoredChunks: the clean-up deletes the chunks whose
+// upload the server answered with success, and no id of a failed upload.
+func TestRunRemovesOnlyStoredChunks(t *testing.T) {
+	ln := listen(t)
+	dir := filepath.Join(t.TempDir(), "vol")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := rawx.New(rawx.Config{Volume: dir, Addr: ln.Addr().String(), Namespace: "OPENIO"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var failed sync.Map // paths of the uploads made to fail
+	var deletes, deletesOfFailed atomic.Int64
+	hs := srv.HTTPServer()
+	h := hs.Handler
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			deletes.Add(1)
+			if _, ok := failed.Load(r.URL.Path); ok {
+				deletesOfFailed.Add(1)
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+	cfg := quick(serve(t, ln, hs), OpPut)
+	var n atomic.Int64
+	cfg.mutate = func(req *http.Request) {
+		if n.Add(1)%2 == 0 {
+			delete(req.Header, hdrFullPath) // refused with 400
+			failed.Store(req.URL.Path, true)
+		}
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors["400"] == 0 || res.OK == 0 {
+		t.Fatalf("%d ok, errors %v; want successes and failures", res.OK, res.Errors)
+	}
+	if left := countChunks(t, dir); left != 0 || res.NotRemoved != 0 {
+		t.Errorf("%d chunks left, %d not removed", left, res.NotRemoved)
+	}
+	if deletesOfFailed.Load() != 0 || deletes.Load() != res.Removed {
+		t.Errorf("%d deletes, %d of them of failed uploads, %d chunks removed; want only the "+
+			"removed chunks deleted", deletes.Load(), deletesOfFailed.Load(), res.Removed)
 	}
 }
 
