@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -91,12 +92,13 @@ func perRequest(d time.Duration, n int64) time.Duration {
 	return d / time.Duration(n)
 }
 
-// Run validates cfg, checks that the server accepts connections, uploads
-// the read pool when the operation needs one, then sends load for
-// cfg.Warmup plus cfg.Duration and returns what was measured. Invalid
-// settings and an unreachable server are reported before any request is
-// sent; a server lost during the run counts as failed requests. If ctx ends
-// early, Run returns what it measured so far with ctx's error.
+// Run validates cfg, checks that the server answers one request (GET
+// /info, within 5 s), uploads the read pool when the operation needs one,
+// then sends load for cfg.Warmup plus cfg.Duration and returns what was
+// measured. Invalid settings and a server that refuses the connection or
+// does not answer are reported before any load is sent; a server lost
+// during the run counts as failed requests. If ctx ends early, Run returns
+// what it measured so far with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -225,11 +227,20 @@ func (r *runner) newClient() *http.Client {
 	}
 }
 
-// reach opens and closes one connection to the server. An ended ctx is
-// left for the run to report.
+// reachTimeout bounds each step of the reach check: the connection, then
+// the reply.
+var reachTimeout = 5 * time.Second
+
+// reach checks that the server answers HTTP: it opens one connection,
+// sends GET /info on it and reads the head of the reply, whatever its
+// status, each step within reachTimeout. A server that refuses
+// connections, or accepts them and never replies (a port of another
+// program, a hung server), would otherwise make nothing but failed
+// requests for the whole run, and a read pool that never uploads. An ended
+// ctx is left for the run to report.
 func (r *runner) reach(ctx context.Context) error {
 	u, _ := url.Parse(r.base)
-	d := net.Dialer{Timeout: 5 * time.Second}
+	d := net.Dialer{Timeout: reachTimeout}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -237,7 +248,22 @@ func (r *runner) reach(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot reach the server: %w", err)
 	}
-	return conn.Close()
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(reachTimeout))
+	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })()
+	req := r.newRequest(context.Background(), http.MethodGet, "info", nil)
+	req.Close = true
+	if err = req.Write(conn); err == nil {
+		var resp *http.Response
+		if resp, err = http.ReadResponse(bufio.NewReader(conn), req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("cannot reach the server: no HTTP reply to GET /info within %s "+
+			"(is it a chunk server?): %w", reachTimeout, err)
+	}
+	return nil
 }
 
 // prepare uploads the read pool with cfg.Concurrency workers.

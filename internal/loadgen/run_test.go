@@ -239,6 +239,50 @@ func TestRunStoppedServer(t *testing.T) {
 	}
 }
 
+// TestRunSilentServer: a server that accepts connections and never
+// replies, or closes them unanswered, stops the run before it starts,
+// instead of a run of requests that all fail (or of a read pool that never
+// uploads).
+func TestRunSilentServer(t *testing.T) {
+	defer func(d time.Duration) { reachTimeout = d }(reachTimeout)
+	reachTimeout = 200 * time.Millisecond
+	for _, answer := range []string{"never", "close"} {
+		ln := listen(t)
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			var conns []net.Conn // held open, never answered
+			defer func() {
+				for _, c := range conns {
+					c.Close()
+				}
+			}()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				if answer == "close" {
+					io.CopyN(io.Discard, c, 1)
+					c.Close()
+					continue
+				}
+				conns = append(conns, c)
+			}
+		}()
+		for _, op := range []Op{OpPut, OpGet} {
+			// Only a bound for a run that would not stop: no timing is checked.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			cfg := quick("http://"+ln.Addr().String(), op)
+			res, err := Run(ctx, cfg)
+			cancel()
+			if err == nil || !strings.Contains(err.Error(), "no HTTP reply to GET /info") || res != nil {
+				t.Errorf("%s against a server that answers %s: %v, %+v; want it refused before "+
+					"any request", op, answer, err, res)
+			}
+		}
+	}
+}
+
 // TestRunServerLost: a server that stops answering during the run makes
 // failed requests, counted as transport errors.
 func TestRunServerLost(t *testing.T) {
