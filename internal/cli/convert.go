@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +61,10 @@ with a message on standard error, the pace staying as it was. The pace is
 that of the chunks read and planned; their attributes are written, and the
 chunks counted as done in reports and the progress bar, a batch at a time,
 at least every 2 seconds, so the rates reported come in steps around it.
+Unless the GOMAXPROCS environment variable says otherwise, a run lets as
+many goroutines execute at once as --concurrency (at least one per CPU, at
+most four per CPU): the planners spend a cold run waiting for the disk in system
+calls, and each keeps its processor meanwhile.
 
 Report lines (RUN, then DONE) go to the log on standard error, and a RUN
 line at once on SIGUSR1; a progress bar is drawn there on a terminal.
@@ -171,6 +176,9 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	stopSignals := onSignals(ctx, paced, c.ReportNow)
 	logger.Info("converting", "volume", vol.ServiceID, "chunks_per_second",
 		paced.pacer.Rates().ItemsPerSecond, "control_file", f.controlFile)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(convert.Procs(o.Concurrency))
+	}
 	stop := showConvertProgress(c, !f.asJSON)
 	s, err := c.Run(ctx)
 	stop()

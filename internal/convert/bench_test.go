@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,10 @@ type benchVolume struct {
 func BenchmarkConvertVolume(b *testing.B) {
 	bv := openBenchVolume(b)
 	conc := convert.DefaultConcurrency
-	b.Logf("%d chunks, concurrency %d, load: %s", len(bv.paths), conc, loadAverage())
+	// Ceilings and runs alike get the processors the command gives a run.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(convert.Procs(conc)))
+	b.Logf("%d chunks, concurrency %d, GOMAXPROCS %d, load: %s", len(bv.paths), conc,
+		runtime.GOMAXPROCS(0), loadAverage())
 	// Read every chunk once, untimed, so that the first warm step finds
 	// the page cache warm whatever ran before.
 	bv.ceiling(b, conc, false)

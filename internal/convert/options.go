@@ -3,6 +3,7 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -16,6 +17,20 @@ const (
 	DefaultBatchSize   = 2048
 	DefaultCacheSize   = 262144 // entries of each directory cache, as OpenIO
 )
+
+// Procs returns how many goroutines a run with concurrency planners
+// should let execute at once (GOMAXPROCS): one per planner, at least one
+// per CPU, at most four per CPU. A goroutine in a system call keeps its
+// processor while the call waits for the disk, as the planners' calls do
+// on a cold cache; with no more processors than CPUs, the runtime hands a
+// waiting planner's processor over to another thread, tens of microseconds
+// later, and the planner must wait for one when its call returns. On a
+// cold 2-CPU machine, four planners convert about 25% more chunks per
+// second with four processors than with two (see BenchmarkConvertVolume).
+func Procs(concurrency int) int {
+	n := runtime.NumCPU()
+	return max(n, min(concurrency, 4*n))
+}
 
 // MaxConcurrency bounds Options.Concurrency: a disk gains nothing from
 // more, and each costs memory.
