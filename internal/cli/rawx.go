@@ -71,7 +71,8 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f.StringVar(&listen, "listen", "127.0.0.1:6201", "address to listen on")
 	f.StringVar(&cfg.Namespace, "ns", "OPENIO", "namespace name")
 	f.StringVar(&cfg.ServiceID, "id", "", "service id (default: the listen address)")
-	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable (fsync) before answering")
+	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable before answering\n"+
+		"(syncs of the volume's filesystem, shared by concurrent uploads)")
 	layoutFlags(f, &cfg.Layout)
 	intVar(f, &cfg.MetaCache, "meta-cache", rawx.DefaultMetaCache,
 		"chunks whose metadata GET and HEAD remember while their file is unchanged (0: none)")

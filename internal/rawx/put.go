@@ -281,7 +281,8 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 }
 
 // receive copies the body into f, then checks the announced hash and size
-// (headers or trailers) and writes the attributes.
+// (headers or trailers) and writes the attributes; with Config.Fsync, it
+// returns once they and the data are durable.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, f file, u *upload) error {
 	h, release := chunk.BorrowHash(u.algo)
 	defer release()
@@ -314,7 +315,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, f file, u *uplo
 		return s.attrError(err)
 	}
 	if s.cfg.Fsync {
-		return f.Sync()
+		return s.synced.Sync()
 	}
 	return nil
 }
@@ -398,7 +399,8 @@ func clientError(err error) error {
 }
 
 // commit renames the pending file to its final name (both paths in the
-// volume), refusing to replace a chunk that appeared meanwhile.
+// volume), refusing to replace a chunk that appeared meanwhile; with
+// Config.Fsync, it returns once the new name is durable.
 func (s *Server) commit(pending, final, id string) error {
 	err := s.inVolume(func(dirfd int) error {
 		return unix.Renameat2(dirfd, pending, dirfd, final, unix.RENAME_NOREPLACE)
@@ -410,7 +412,7 @@ func (s *Server) commit(pending, final, id string) error {
 		return err
 	}
 	if s.cfg.Fsync {
-		return syncDir(filepath.Join(s.cfg.Volume, final))
+		return s.synced.Sync()
 	}
 	return nil
 }

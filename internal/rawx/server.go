@@ -44,7 +44,15 @@
 //     /list names whatever is named like a chunk but a directory, for a
 //     volume walk to find what is not a chunk file;
 //   - a POST whose properties cannot all be written (413, 507) writes
-//     none of them, where OpenIO kept those set before the failure.
+//     none of them, where OpenIO kept those set before the failure;
+//   - with Config.Fsync, an upload is made durable by a sync of the
+//     volume's whole filesystem (syncfs) before its rename and another
+//     after it, each shared by every upload in flight (see groupSync),
+//     where OpenIO syncs the file, then its directory, for each upload:
+//     one disk cache flush serves a group of uploads (measured, 4 KiB
+//     uploads from 16 clients: 35% to 65% more per second, p99 halved),
+//     but a volume sharing its filesystem with other busy writers makes
+//     each sync wait for their data too.
 //
 // Known limit: a chunk file cut (truncated) while it is being sent may
 // reach the client with zeros from the cut on, within one piece of 1 MiB.
@@ -94,7 +102,7 @@ type Config struct {
 	ServiceID string // service id; empty means Addr is the id
 
 	Layout       chunk.Layout // hash width and depth; zero is 3 and 1
-	Fsync        bool         // fsync each chunk and its directory before answering
+	Fsync        bool         // make each upload durable (see groupSync) before answering
 	MaxChunkSize int64        // largest PUT body; 0 means DefaultMaxChunkSize
 	// IdleTimeout is how long a client may send nothing in the middle of an
 	// upload, or take nothing of a download, before the request is
@@ -123,6 +131,7 @@ type Server struct {
 	metas   metaCache
 	// volCheck tells whether the volume's path still names the volume.
 	volCheck volumeCheck
+	synced   *groupSync // with Config.Fsync
 	// create opens a new pending file by its path in the volume; tests
 	// replace it to inject faults.
 	create func(rel string) (file, error)
@@ -152,6 +161,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.create = s.createPending
+	s.synced = newGroupSync(func() error { return s.inVolume(unix.Syncfs) })
 	s.volCheck.every = volumeCheckInterval
 	s.metrics = newMetrics()
 	var err error
