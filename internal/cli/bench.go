@@ -75,7 +75,7 @@ not or the run could not be made, 2 for bad arguments.`,
 	f.StringVar(&fl.op, "op", string(loadgen.OpPut), "operation: put, get or head-check")
 	f.StringVar(&fl.size, "size", "1MiB", "chunk size: bytes, or a count of KiB, MiB or GiB")
 	intVar(f, &cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency,
-		"workers, one connection each")
+		"workers, one connection each (at most 1024)")
 	f.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "measured time")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second,
 		"load sent before measuring, left out of the figures")

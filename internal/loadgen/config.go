@@ -37,6 +37,9 @@ const (
 	DefaultMaxRequests = 10_000_000
 	// MaxSize bounds the chunk size: the body buffer is held in memory.
 	MaxSize = 1 << 30
+	// MaxConcurrency bounds the workers, each of which holds a connection
+	// to the server.
+	MaxConcurrency = 1024
 	// MaxDuration bounds the measured time of one run.
 	MaxDuration = time.Hour
 	// poolBytes is the data a default read pool holds.
@@ -93,6 +96,8 @@ func (c *Config) Validate() error {
 		c.ServerPID < 0:
 		return errors.New("concurrency, duration, warmup, objects, max requests and server pid " +
 			"cannot be negative")
+	case c.Concurrency > MaxConcurrency:
+		return fmt.Errorf("concurrency %d: at most %d", c.Concurrency, MaxConcurrency)
 	case c.Duration > MaxDuration || c.Warmup > MaxDuration:
 		return fmt.Errorf("duration and warmup are limited to %s", MaxDuration)
 	}

@@ -74,6 +74,8 @@ func TestValidate(t *testing.T) {
 		{"negative workers", func(c *Config) { c.Concurrency = -1 }, false},
 		{"negative warmup", func(c *Config) { c.Warmup = -time.Second }, false},
 		{"endless", func(c *Config) { c.Duration = MaxDuration + time.Second }, false},
+		{"too many workers", func(c *Config) { c.Concurrency = MaxConcurrency + 1 }, false},
+		{"most workers", func(c *Config) { c.Concurrency = MaxConcurrency }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,9 @@ import (
 	"time"
 )
 
+// ErrNoReply says the server answered no request of the run.
+var ErrNoReply = errors.New("the server does not answer")
+
 // drainTimeout is how long requests still in flight at the end of a run
 // may take before they are abandoned and counted as failed.
 const drainTimeout = 30 * time.Second
@@ -178,12 +181,13 @@ type runner struct {
 	body   []byte   // upload data, shared and read-only
 	pool   []string // chunk ids read by get and head-check
 
-	dials  atomic.Int64
-	issued atomic.Int64 // requests started, warmup included
-	stored storedSet    // chunks the server said it stored (201)
-	stop   atomic.Bool
-	t0     time.Time
-	from   atomic.Int64 // nanoseconds after t0 when the measure began
+	dials   atomic.Int64
+	issued  atomic.Int64 // requests started, warmup included
+	replies atomic.Int64 // requests answered, whatever the status
+	stored  storedSet    // chunks the server said it stored (201)
+	stop    atomic.Bool
+	t0      time.Time
+	from    atomic.Int64 // nanoseconds after t0 when the measure began
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -349,6 +353,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if err == nil {
 		sleep(ctx, done, r.cfg.Duration)
 	}
+	if r.replies.Load() == 0 && ctx.Err() == nil && err == nil {
+		// A server that answered the reach check, then nothing: waiting
+		// for the requests in flight would only add drainTimeout.
+		cancel()
+		err = fmt.Errorf("%w: no reply to any request within %s (or --duration is too short for "+
+			"a request of this --size)", ErrNoReply, time.Since(r.t0).Round(time.Millisecond))
+	}
 	r.stop.Store(true)
 	<-done
 	after, aerr := r.snapshot()
@@ -423,6 +434,9 @@ func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
 		start := time.Now()
 		class, n := r.once(runCtx, buf)
 		lat := time.Since(start)
+		if class != ErrTransport {
+			r.replies.Add(1)
+		}
 		if ctx.Err() != nil {
 			return
 		}

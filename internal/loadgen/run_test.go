@@ -283,6 +283,35 @@ func TestRunSilentServer(t *testing.T) {
 	}
 }
 
+// TestRunServerHangs: a server that answers the reach check, then no
+// request of the run, ends the run when its time is up, with ErrNoReply,
+// instead of waiting for the requests in flight.
+func TestRunServerHangs(t *testing.T) {
+	ln := listen(t)
+	hang := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/info" {
+			return
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { close(hang); srv.Close() })
+
+	// Only a bound for a run that would wait for drainTimeout: no timing
+	// is checked.
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout/2)
+	defer cancel()
+	cfg := quick("http://"+ln.Addr().String(), OpPut)
+	_, err := Run(ctx, cfg)
+	if !errors.Is(err, ErrNoReply) {
+		t.Fatalf("run against a server that answers nothing: %v, want %v", err, ErrNoReply)
+	}
+}
+
 // TestRunServerLost: a server that stops answering during the run makes
 // failed requests, counted as transport errors.
 func TestRunServerLost(t *testing.T) {
