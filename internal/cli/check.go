@@ -323,6 +323,11 @@ func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 		u.Host == "" {
 		return usagef("--proxy %q: want the directory's URL, http://HOST:PORT", f.proxy)
 	}
+	if f.eventsURL != "" {
+		if err := natsbus.CheckURL(f.eventsURL); err != nil {
+			return usagef("--events-url: %w", err)
+		}
+	}
 	if f.controlFile != "" {
 		if _, err := os.Stat(f.controlFile); err != nil {
 			return usagef("--control-file: %w", err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,6 +143,9 @@ func Open(ctx context.Context, srvOpts ServerOptions, opts Options) (*Bus, error
 // connection reconnects forever unless natsOpts say otherwise; operations
 // wait for it within their context.
 func Dial(ctx context.Context, url string, opts Options, natsOpts ...nats.Option) (*Bus, error) {
+	if err := CheckURL(url); err != nil {
+		return nil, err
+	}
 	natsOpts = append([]nats.Option{nats.Name("gridkeep"), nats.MaxReconnects(-1)},
 		natsOpts...)
 	nc, err := nats.Connect(url, natsOpts...)
@@ -153,6 +158,24 @@ func Dial(ctx context.Context, url string, opts Options, natsOpts ...nats.Option
 		return nil, fmt.Errorf("dial event bus %s: %w", url, err)
 	}
 	return b, nil
+}
+
+// CheckURL checks the server URLs of an event bus, comma-separated: each
+// must name its scheme and host (nats://HOST:PORT, or tls, ws, wss). The
+// NATS client would take a bare word for a host name and look it up.
+func CheckURL(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		u, err := neturl.Parse(strings.TrimSpace(part))
+		if err != nil || u.Host == "" || u.Hostname() == "" {
+			return fmt.Errorf("event bus URL %q: want nats://HOST:PORT", part)
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("event bus URL %q: scheme %q, want nats, tls, ws or wss", part, u.Scheme)
+		}
+	}
+	return nil
 }
 
 // New returns a bus over nc, creating or updating its streams. The bus
