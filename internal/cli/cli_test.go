@@ -97,6 +97,12 @@ func TestObjectCommands(t *testing.T) {
 	if !strings.Contains(out, `"replication_enabled":true`) || strings.Contains(out, "THREECOPIES") {
 		t.Errorf("container create changed an existing container:\n%s", out)
 	}
+	// A version count is stored in its plain decimal form.
+	mustRun("container", "create", "acct/seven", "--versioning", "007")
+	if out := mustRun("container", "show", "acct/seven", "--json"); !strings.Contains(out, `"7"`) ||
+		strings.Contains(out, `"007"`) {
+		t.Errorf("container create --versioning 007:\n%s", out)
+	}
 	// A property is removed with --unset, not with an empty value.
 	mustRun("container", "set", "acct/ctr", "--property", "gone=soon")
 	mustRun("container", "set", "acct/ctr", "--unset", "gone")

@@ -55,10 +55,12 @@ func (f *containerFlags) parse() (props, system, bucket map[string]string, err e
 		system[meta.SysPolicyStorage] = f.policy
 	}
 	if f.versions != "" {
-		if _, err := strconv.ParseInt(f.versions, 10, 64); err != nil {
+		n, err := strconv.ParseInt(f.versions, 10, 64)
+		if err != nil {
 			return nil, nil, nil, usagef("--versioning %q is not an integer", f.versions)
 		}
-		system[meta.SysPolicyVersion] = f.versions
+		// Stored as OpenIO clients write it: "007" and "+7" are 7.
+		system[meta.SysPolicyVersion] = strconv.FormatInt(n, 10)
 	}
 	switch f.replication {
 	case "":

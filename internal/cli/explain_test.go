@@ -61,6 +61,11 @@ func TestObjectErrorsSayWhatAndWhatToDo(t *testing.T) {
 		{[]string{"container", "set", "acct/ctr", "--versioning", ""}, ExitUsage,
 			"--versioning needs a value"},
 		{[]string{"container", "create", "acct/c2", "--policy="}, ExitUsage, "--policy needs a value"},
+		{[]string{"get", "acct/ctr/obj", "-o", ""}, ExitUsage, "--output needs a file name"},
+		{[]string{"check", "--all", "--events-url", "garbage"}, ExitUsage,
+			`--events-url: event bus URL "garbage": want nats://HOST:PORT`},
+		{[]string{"check", "--all", "--events-url", "http://127.0.0.1:1"}, ExitUsage,
+			`scheme "http", want nats, tls, ws or wss`},
 		{[]string{"get", "acct/ctr/obj", "--proxy", down}, ExitFail, "get acct/ctr/obj: cannot reach the " +
 			"directory at " + down + ": connect: connection refused (is `gridkeep up` running?"},
 		{[]string{"ls", "acct", "--proxy", "http://bad host"}, ExitUsage,

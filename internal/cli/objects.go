@@ -275,6 +275,9 @@ replaced by the next one. The whole object is checked against its MD5. With
 		if err := checkVersion(cmd, version); err != nil {
 			return err
 		}
+		if out == "" && cmd.Flags().Changed("output") {
+			return usagef("--output needs a file name (leave it out for standard output)")
+		}
 		oc, err := objectClient(at)
 		if err != nil {
 			return err
