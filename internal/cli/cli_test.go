@@ -228,6 +228,25 @@ func TestRawxRefusesBadSizes(t *testing.T) {
 	}
 }
 
+// A chunk server that cannot listen makes no volume directory.
+func TestRawxRefusesBadListenBeforeVolume(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	vol := filepath.Join(t.TempDir(), "vol")
+	for _, addr := range []string{"127.0.0.1:99999", busy.Addr().String(), "nowhere"} {
+		out, code := run(t, "", "rawx", "--volume", vol, "--listen", addr)
+		if code != ExitUsage || !strings.Contains(out, "listen") {
+			t.Errorf("--listen %s: exit %d: %s", addr, code, out)
+		}
+		if _, err := os.Stat(vol); !os.IsNotExist(err) {
+			t.Fatalf("--listen %s: the refused command created the volume: %v", addr, err)
+		}
+	}
+}
+
 // runOn runs a client command against the directory at proxy, unless the
 // command names its own.
 func runOn(t *testing.T, proxy, stdin string, args ...string) (string, int) {

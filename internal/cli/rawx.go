@@ -106,18 +106,29 @@ func checkLayoutFlags(l chunk.Layout) error {
 	return nil
 }
 
+// runRawx serves cfg's volume on listen. A bad address, or one in use, is
+// refused before the volume directory is made, and a directory it made is
+// removed if the server cannot start: a refusal changes nothing.
 func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
-	if err := prepareVolumeDir(cfg.Volume); err != nil {
-		return err
+	if cfg.Volume == "" {
+		return usagef("--volume must name a directory")
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usagef("listen: %w", err)
 	}
+	made, err := prepareVolumeDir(cfg.Volume)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	cfg.Addr = ln.Addr().String()
 	srv, err := rawx.New(cfg)
 	if err != nil {
 		ln.Close()
+		if made {
+			os.Remove(cfg.Volume) // only if still empty
+		}
 		return usageError{err}
 	}
 	defer srv.Close()
@@ -126,29 +137,26 @@ func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
 	return serveUntilDone(ctx, srv.HTTPServer(), ln, cfg.Logger)
 }
 
-// prepareVolumeDir creates a missing volume directory and checks that the
-// path is a directory.
-func prepareVolumeDir(dir string) error {
-	if dir == "" {
-		return usagef("--volume must name a directory")
-	}
+// prepareVolumeDir creates a missing volume directory, saying so, and
+// checks that the path is a directory.
+func prepareVolumeDir(dir string) (made bool, err error) {
 	st, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return usagef("volume: %w", err)
+			return false, usagef("volume: %w", err)
 		}
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return usagef("volume: %w", err)
+		return false, usagef("volume: %w", err)
 	}
 	if !st.IsDir() {
-		return usagef("volume %s is not a directory", dir)
+		return false, usagef("volume %s is not a directory", dir)
 	}
 	if _, err := chunk.ReadVolume(dir); err != nil {
-		return usagef("volume %s has no extended attributes support: %w", dir, err)
+		return false, usagef("volume %s has no extended attributes support: %w", dir, err)
 	}
-	return nil
+	return false, nil
 }
 
 // serveUntilDone serves on ln until ctx is cancelled, then shuts down,
