@@ -58,9 +58,11 @@ With --server-pid, the server's CPU time per request is read from /proc.
 Only loopback servers are accepted unless --allow-remote is given.
 
 Before any load, one request checks that the server answers: a server that
-refuses the connection, or gives no reply to GET /info within 5 s (a port
-of another program, a hung server), stops the run at once, with exit code
-1, instead of a run of requests that all fail.
+refuses the connection, gives no reply to GET /info within 5 s (a port of
+another program, a hung server) or refuses the Host header (418: --host
+names another server) stops the run at once, with exit code 1, instead of
+a run of requests that all fail. A server that answers no request of the
+run ends it when its time is up, with exit code 1.
 
 Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
 not or the run could not be made, 2 for bad arguments.`,

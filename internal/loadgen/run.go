@@ -261,6 +261,11 @@ func (r *runner) reach(ctx context.Context) error {
 		var resp *http.Response
 		if resp, err = http.ReadResponse(bufio.NewReader(conn), req); err == nil {
 			resp.Body.Close()
+			if resp.StatusCode == http.StatusTeapot {
+				// A chunk server's answer to a Host that does not name it.
+				return fmt.Errorf("the server refuses the Host %q (418): --host must be its service id "+
+					"or its address", req.Host)
+			}
 		}
 	}
 	if err != nil && ctx.Err() == nil {
