@@ -427,3 +427,66 @@ func TestVolumeFindsWhatIsNotAChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeNamesMisplacedChunkFiles copies a chunk file into a directory
+// of its volume that holds other chunks and into one that holds none,
+// neither of them its id's: the walk of the volume goes on past them,
+// finds nothing wrong with the chunks, and its own result names each copy
+// by its path. The error file names the volume, and the rebuild file
+// nothing.
+func TestVolumeNamesMisplacedChunkFiles(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	c := f.Locate(f.Objects[0]).Chunks[0]
+	vol := f.Volume(c.Host())
+	other := ""
+	for _, n := range f.Objects {
+		for _, o := range f.Locate(n).Chunks {
+			if o.Host() == c.Host() && o.ID()[:3] != c.ID()[:3] {
+				other = o.ID()[:3]
+			}
+		}
+	}
+	if other == "" {
+		t.Fatal("no chunk of another directory on", c.Host())
+	}
+	empty := "FFF"
+	if c.ID()[:3] == empty {
+		empty = "000"
+	}
+	data, err := os.ReadFile(f.Path(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(vol, empty), 0o755)
+	var want []string
+	for _, dir := range []string{other, empty} {
+		if err := os.WriteFile(filepath.Join(vol, dir, c.ID()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "Misplaced chunk file: "+c.Host()+": "+dir+"/"+c.ID())
+	}
+	slices.Sort(want)
+	var errFile, rebuildFile bytes.Buffer
+	bad, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL,
+		integrity.Options{ErrorFile: &errFile, RebuildFile: &rebuildFile}, integrity.Target{Volume: c.Host()})
+	it := integritytest.Item{Kind: integrity.KindVolume, Item: c.Host()}
+	if diff := cmp.Diff([]integritytest.Item{it}, bad); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, res[it].Errors); diff != "" {
+		t.Errorf("volume errors (-want +got):\n%s", diff)
+	}
+	if got := errFile.String(); got != "volume="+c.Host()+"\n" {
+		t.Errorf("error file %q", got)
+	}
+	if rebuildFile.Len() != 0 {
+		t.Errorf("rebuild file %q", rebuildFile.String())
+	}
+	r := res[it]
+	js, err := r.MarshalJSON()
+	if err != nil || !strings.Contains(string(js), `"status":"error"`) ||
+		!strings.Contains(string(js), strconv.Quote(want[0])) {
+		t.Errorf("JSON %s, %v", js, err)
+	}
+}

@@ -39,7 +39,11 @@
 //	           once older than Options.OrphanMinAge) and a reverse index
 //	           record ("Missing from reverse index", however young the
 //	           chunk, past a few seconds for the index to catch up); every
-//	           record has its chunk or is "Stale reverse index record"
+//	           record has its chunk or is "Stale reverse index record";
+//	           a file named like a chunk in another directory than its
+//	           id's is a finding of the volume itself, by its path
+//	           ("Misplaced chunk file: SERVICE: DIR/ID"), neither checked
+//	           as a chunk nor repaired: no request by chunk id reaches it
 //
 // A chunk checked on its own (by URL, from the error file, in a volume
 // walk) is checked against its owner: the object its target, its fullpath

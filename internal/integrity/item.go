@@ -18,7 +18,8 @@ const (
 	KindObject    Kind = "object"
 	KindChunk     Kind = "chunk"
 	// KindVolume is the walk of one chunk server's volume; its result says
-	// whether the walk itself could be made.
+	// whether the walk itself could be made, and names the misplaced chunk
+	// files of the volume ("Misplaced chunk file: ").
 	KindVolume Kind = "volume"
 )
 

@@ -17,6 +17,9 @@ const (
 	notFoundPrefix = "Not found: "
 	orphanPrefix   = "Orphan: "
 	notChunkPrefix = "Not a chunk file: "
+	// misplacedPrefix starts the finding of a volume that holds a file
+	// named like a chunk in another directory than its chunk id's.
+	misplacedPrefix = "Misplaced chunk file: "
 )
 
 // pass is one walk over a set of targets. Account listings run in the

@@ -22,7 +22,7 @@ type Stats struct {
 	Containers  LevelStats
 	Objects     LevelStats
 	Chunks      LevelStats
-	Volumes     LevelStats // volume walks (errors: the walk could not be made)
+	Volumes     LevelStats // volume walks (errors: the walk could not be made, misplaced files)
 	Orphans     int64      // chunks no object owns
 	Irreparable int64      // findings no surviving copy can repair
 	Bytes       int64      // chunk data re-hashed by chunk servers (--checksum)

@@ -38,13 +38,22 @@ func (p *pass) walkVolumes() {
 // and a reverse index record; every record must have its chunk. The
 // volume's listing and its index, both in chunk id order, are read in
 // step, a page of each at a time, so that memory does not grow with the
-// volume. The volume's own result says whether the walk could be made.
+// volume. The volume's own result says whether the walk could be made, and
+// names the files its chunk server found named like a chunk in another
+// directory than that id's: no request by chunk id reaches them, so they
+// are reported, not checked nor repaired.
 func (p *pass) volume(svc string) {
 	r := Result{Kind: KindVolume, Target: Target{Volume: svc}}
 	at := time.Now()
 	recs := p.volumeRecords(svc)
 	defer recs.stop()
-	for id, err := range p.chunkIDs(svc) {
+	misplaced := 0
+	onMisplaced := func(path string) {
+		if misplaced++; misplaced <= maxMisplaced {
+			r.Errors = append(r.Errors, misplacedPrefix+svc+": "+path)
+		}
+	}
+	for id, err := range p.chunkIDs(svc, onMisplaced) {
 		if err != nil {
 			p.serviceError(&r, "list chunks", err, at)
 			break
@@ -68,8 +77,16 @@ func (p *pass) volume(svc string) {
 	if recs.err != nil {
 		p.serviceError(&r, "reverse index", recs.err, at)
 	}
+	if misplaced > maxMisplaced {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s%d more on %s, not named",
+			misplacedPrefix, misplaced-maxMisplaced, svc))
+	}
 	p.emit(r)
 }
+
+// maxMisplaced bounds the misplaced chunk files a volume's result names;
+// the others are counted.
+const maxMisplaced = 1000
 
 // recordStream reads a volume's reverse index in chunk id order. ok says
 // that rec holds the next record; err, once set, that the index could not
@@ -114,8 +131,10 @@ func (s *recordStream) indexed() bool { return s.err == nil }
 
 // chunkIDs lists the chunk ids of a volume in listing order, which must
 // be increasing: a listing out of order fails, as it cannot be walked in
-// step with the index.
-func (p *pass) chunkIDs(svc string) iter.Seq2[string, error] {
+// step with the index. It calls misplaced with the path, relative to the
+// volume, of every file the listing says is in another directory than its
+// chunk id's.
+func (p *pass) chunkIDs(svc string, misplaced func(path string)) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		addr, err := p.c.resolve.Resolve(p.ctx, svc)
 		if err != nil {
@@ -133,6 +152,9 @@ func (p *pass) chunkIDs(svc string) iter.Seq2[string, error] {
 			if err != nil {
 				yield("", err)
 				return
+			}
+			for _, path := range page.Misplaced {
+				misplaced(path)
 			}
 			for _, ch := range page.Chunks {
 				if key := strings.ToUpper(ch.ChunkID); key <= last {

@@ -38,9 +38,15 @@ type ListRequest struct {
 }
 
 // ListReply is the JSON reply of GET /list. Marker is the next leaf
-// directory to list, not a chunk id.
+// directory to list, not a chunk id. Misplaced holds the paths, relative
+// to the volume and with "/" between directories, of the entries named
+// like a chunk id that the leaf directories of the page hold but that id's
+// directory is another: they are left out of Chunks, whose ids stay in
+// order, and no route by chunk id reaches them. OpenIO's rawx has no such
+// field.
 type ListReply struct {
 	Chunks      []ListedChunk `json:"chunks"`
+	Misplaced   []string      `json:"misplaced,omitempty"`
 	IsTruncated bool          `json:"is_truncated"`
 	Marker      string        `json:"marker"`
 }
@@ -94,13 +100,14 @@ func (s *Server) list(req ListRequest) (*ListReply, error) {
 			reply.IsTruncated, reply.Marker = true, leaves[i]
 			break
 		}
-		ids, err := s.readLeaf(leaves[i])
+		ids, misplaced, err := s.readLeaf(leaves[i])
 		if err != nil {
 			return nil, err
 		}
 		for _, id := range ids {
 			reply.Chunks = append(reply.Chunks, ListedChunk{ChunkID: id})
 		}
+		reply.Misplaced = append(reply.Misplaced, misplaced...)
 	}
 	return reply, nil
 }
@@ -117,8 +124,11 @@ func (s *Server) leafDirs() ([]string, error) {
 	return leaves, err
 }
 
-// readLeaf returns the sorted chunk ids of one leaf directory.
-func (s *Server) readLeaf(prefix string) ([]string, error) {
+// readLeaf returns the sorted chunk ids of one leaf directory, named by
+// the concatenation of the names of its directories, and the paths,
+// relative to the volume, of its entries named like a chunk id whose
+// directory is another one (misplaced).
+func (s *Server) readLeaf(prefix string) (ids, misplaced []string, err error) {
 	l := s.cfg.Layout
 	parts := make([]string, 0, l.Depth)
 	for i := 0; i < l.Depth; i++ {
@@ -126,17 +136,22 @@ func (s *Server) readLeaf(prefix string) ([]string, error) {
 	}
 	entries, err := os.ReadDir(filepath.Join(s.cfg.Volume, filepath.Join(parts...)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var ids []string
 	for _, e := range entries {
 		// Whatever is named like a chunk, for a walk to find what is not
 		// one (HEAD then answers ErrNotRegular).
-		if !e.IsDir() && chunk.IsID(e.Name()) {
+		switch {
+		case e.IsDir() || !chunk.IsID(e.Name()):
+		case !strings.HasPrefix(e.Name(), prefix):
+			// The id's directory is the concatenation of its first
+			// characters: the ids of this one would be out of order.
+			misplaced = append(misplaced, strings.Join(parts, "/")+"/"+e.Name())
+		default:
 			ids = append(ids, e.Name())
 		}
 	}
-	return ids, nil
+	return ids, misplaced, nil
 }
 
 // walkLeafDirs calls fn with the path, relative to the volume, of every

@@ -43,6 +43,9 @@
 //     write into a chunk directory that is a symbolic link or a file;
 //     /list names whatever is named like a chunk but a directory, for a
 //     volume walk to find what is not a chunk file;
+//   - /list leaves out of its chunk ids an entry named like a chunk in a
+//     directory that is not its id's (OpenIO lists it, out of id order),
+//     and names it by its path in a field of its own, "misplaced";
 //   - a POST whose properties cannot all be written (413, 507) writes
 //     none of them, where OpenIO kept those set before the failure;
 //   - with Config.Fsync, an upload is made durable by a sync of the

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1042,6 +1043,66 @@ func TestListPages(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" || pages < 5 {
 		t.Errorf("listing in %d pages (-want +got):\n%s", pages, diff)
+	}
+}
+
+// TestListLeavesOutMisplaced copies chunk files into directories that are
+// not their ids': one that holds chunks and one that holds none. The
+// listing stays in id order, without them, and names them by their paths,
+// each once, whatever the pages.
+func TestListLeavesOutMisplaced(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	_, addr := startServer(t, Config{Namespace: "NS", Volume: vol})
+	var c Client
+	var ids []string
+	for i := 0; i < 12; i++ {
+		id := testID(300 + i)
+		ids = append(ids, id)
+		if _, err := c.Put(ctx, ChunkURL(addr, id), testMeta(id), strings.NewReader("x"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(ids)
+	first, last := ids[0], ids[len(ids)-1]
+	data, err := os.ReadFile(filepath.Join(vol, first[:3], first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := "FFF"
+	if last[:3] == empty {
+		empty = "FFE"
+	}
+	os.MkdirAll(filepath.Join(vol, empty), 0o755)
+	wantMisplaced := []string{last[:3] + "/" + first, empty + "/" + first}
+	slices.Sort(wantMisplaced)
+	for _, p := range wantMisplaced {
+		if err := os.WriteFile(filepath.Join(vol, filepath.FromSlash(p)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, size := range []int{1, 5, 1000} {
+		var got, misplaced []string
+		marker := ""
+		for {
+			page, err := c.List(ctx, "http://"+addr, marker, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range page.Chunks {
+				got = append(got, ch.ChunkID)
+			}
+			misplaced = append(misplaced, page.Misplaced...)
+			if !page.IsTruncated {
+				break
+			}
+			marker = page.Marker
+		}
+		if diff := cmp.Diff(ids, got); diff != "" {
+			t.Errorf("pages of %d: chunks (-want +got):\n%s", size, diff)
+		}
+		if diff := cmp.Diff(wantMisplaced, misplaced); diff != "" {
+			t.Errorf("pages of %d: misplaced (-want +got):\n%s", size, diff)
+		}
 	}
 }
 
