@@ -263,8 +263,8 @@ func (r *runner) reach(ctx context.Context) error {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusTeapot {
 				// A chunk server's answer to a Host that does not name it.
-				return fmt.Errorf("the server refuses the Host %q (418): --host must be its service id "+
-					"or its address", req.Host)
+				return fmt.Errorf("the server refuses the Host %q (418): --host must be its "+
+					"service id or its address", req.Host)
 			}
 		}
 	}
