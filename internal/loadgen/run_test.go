@@ -52,6 +52,14 @@ func startRawx(t *testing.T) string {
 // startRawxOn starts a chunk server and returns its URL and volume.
 func startRawxOn(t *testing.T) (string, string) {
 	t.Helper()
+	srv, ln, dir := newRawx(t)
+	return serve(t, ln, srv.HTTPServer()), dir
+}
+
+// newRawx makes a chunk server on a new volume, and the listener it is to
+// serve on, and returns them with the volume.
+func newRawx(t *testing.T) (*rawx.Server, net.Listener, string) {
+	t.Helper()
 	ln := listen(t)
 	dir := filepath.Join(t.TempDir(), "vol")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -62,7 +70,7 @@ func startRawxOn(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return serve(t, ln, srv.HTTPServer()), dir
+	return srv, ln, dir
 }
 
 // quick returns a short run of op against url.
@@ -144,16 +152,7 @@ func TestRunRemovesItsChunks(t *testing.T) {
 // TestRunRemovesOnlyStoredChunks: the clean-up deletes the chunks whose
 // upload the server answered with success, and no id of a failed upload.
 func TestRunRemovesOnlyStoredChunks(t *testing.T) {
-	ln := listen(t)
-	dir := filepath.Join(t.TempDir(), "vol")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rawx.New(rawx.Config{Volume: dir, Addr: ln.Addr().String(), Namespace: "OPENIO"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, ln, dir := newRawx(t)
 	var failed sync.Map // paths of the uploads made to fail
 	var deletes, deletesOfFailed atomic.Int64
 	hs := srv.HTTPServer()
