@@ -11,7 +11,8 @@ import (
 )
 
 // ErrBacklogFull is returned by AsyncPublisher.Publish when its backlog
-// holds Capacity events already: the event is dropped and counted.
+// holds Capacity events already and no room came in time (see
+// AsyncOptions.FullWait): the event is dropped and counted.
 var ErrBacklogFull = errors.New("event: publish backlog full")
 
 // AsyncOptions tune an AsyncPublisher. The zero value works.
@@ -23,6 +24,13 @@ type AsyncOptions struct {
 	Backoff Backoff
 	// Timeout bounds one attempt to publish; zero means ten seconds.
 	Timeout time.Duration
+	// FullWait bounds how long Publish waits for room in a full backlog
+	// while the bus is taking events (the events at the head of the
+	// backlog moved within busMoving): a burst slows its senders down
+	// instead of losing events. A bus that holds the head up is down, and
+	// Publish drops at once. Zero means five seconds; a negative value, no
+	// wait.
+	FullWait time.Duration
 	// Logger receives failures; nil discards them.
 	Logger *slog.Logger
 }
@@ -37,7 +45,9 @@ type AsyncStats struct {
 
 // AsyncPublisher is the Publisher of services that cannot wait for the bus,
 // such as chunk servers: Publish queues the event in a bounded in-memory
-// backlog and returns at once, and a goroutine publishes the backlog to the
+// backlog and returns at once (a full backlog makes it wait while the bus
+// is taking events: see AsyncOptions.FullWait), and a goroutine publishes
+// the backlog to the
 // bus in order, several events at a time when the bus can, retrying from
 // the first event the bus refused until it takes them all.
 //
@@ -57,7 +67,14 @@ type AsyncPublisher struct {
 
 	published, retried, dropped atomic.Uint64
 	inFlight                    atomic.Int64
+	// lastMoved is when the events at the head of the backlog last moved,
+	// in Unix nanoseconds: taken from it as a batch, or by the bus.
+	lastMoved atomic.Int64
 }
+
+// busMoving is how recently the events at the head of the backlog must
+// have moved for Publish to wait for room in a full backlog.
+const busMoving = time.Second
 
 // NewAsyncPublisher returns a publisher to bus and starts its goroutine.
 // Close it to stop the goroutine; the bus stays open.
@@ -68,6 +85,9 @@ func NewAsyncPublisher(bus Bus, opts AsyncOptions) *AsyncPublisher {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
+	if opts.FullWait == 0 {
+		opts.FullWait = 5 * time.Second
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -75,21 +95,23 @@ func NewAsyncPublisher(bus Bus, opts AsyncOptions) *AsyncPublisher {
 	p := &AsyncPublisher{bus: bus, opts: opts, log: log,
 		queue: make(chan Event, opts.Capacity),
 		abort: make(chan struct{}), stopped: make(chan struct{})}
+	p.lastMoved.Store(time.Now().UnixNano()) // a new publisher is not held up
 	go p.run()
 	return p
 }
 
-// Publish queues ev and returns without waiting for the bus. It returns
-// ErrBacklogFull when the backlog is full, ErrClosed after Close, or an
-// error when ev.Type is not valid; in all these cases ev is not published
-// and the caller may count or log it. A nil error does not mean the event is
-// durable yet.
+// Publish queues ev and returns without waiting for the bus, unless the
+// backlog is full: then it waits for room while the bus is taking events,
+// up to AsyncOptions.FullWait. It returns ErrBacklogFull when no room came,
+// ErrClosed after Close, or an error when ev.Type is not valid; in all
+// these cases ev is not published and the caller may count or log it. A
+// nil error does not mean the event is durable yet.
 func (p *AsyncPublisher) Publish(ev Event) error {
 	if err := CheckType(ev.Type); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	p.mu.RLock()
-	defer p.mu.RUnlock()
+	defer p.mu.RUnlock() // Close waits for the senders waiting for room
 	if p.closed {
 		return ErrClosed
 	}
@@ -97,9 +119,18 @@ func (p *AsyncPublisher) Publish(ev Event) error {
 	case p.queue <- ev:
 		return nil
 	default:
-		p.dropped.Add(1)
-		return ErrBacklogFull
 	}
+	if p.opts.FullWait > 0 && time.Since(time.Unix(0, p.lastMoved.Load())) < busMoving {
+		t := time.NewTimer(p.opts.FullWait)
+		defer t.Stop()
+		select {
+		case p.queue <- ev:
+			return nil
+		case <-t.C:
+		}
+	}
+	p.dropped.Add(1)
+	return ErrBacklogFull
 }
 
 // Stats returns the counters so far; they only grow, except Pending.
@@ -164,6 +195,7 @@ func (p *AsyncPublisher) run() {
 	}()
 	batch := make([]Event, 0, asyncBatch)
 	for ev := range p.queue {
+		p.lastMoved.Store(time.Now().UnixNano())
 		batch = p.takeQueued(append(batch[:0], ev))
 		p.inFlight.Add(int64(len(batch)))
 		p.deliver(ctx, batch)
@@ -196,6 +228,9 @@ func (p *AsyncPublisher) deliver(ctx context.Context, evs []Event) {
 	}()
 	for attempt := 1; ; attempt++ {
 		n, err := p.publishOnce(ctx, evs)
+		if n > 0 {
+			p.lastMoved.Store(time.Now().UnixNano())
+		}
 		p.published.Add(uint64(n))
 		p.inFlight.Add(-int64(n))
 		evs = evs[n:]

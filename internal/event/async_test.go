@@ -158,11 +158,15 @@ func TestAsyncBacklogFull(t *testing.T) {
 	ctx := testContext(t)
 	bus := openBus(t)
 	gate := newGateBus(bus)
-	p := event.NewAsyncPublisher(gate, event.AsyncOptions{Capacity: 2, Timeout: time.Hour})
+	// A bus that holds events up is down: a full backlog drops at once,
+	// without waiting FullWait.
+	p := event.NewAsyncPublisher(gate, event.AsyncOptions{Capacity: 2, Timeout: time.Hour,
+		FullWait: time.Hour})
 	evs := eventtest.Numbered(event.ChunkNew, 4)
 	publishAll(t, p, evs[:1])
 	<-gate.waiting // the first event left the backlog
 	publishAll(t, p, evs[1:3])
+	time.Sleep(1200 * time.Millisecond) // the bus has held the first event for longer than a second
 	if err := p.Publish(evs[3]); !errors.Is(err, event.ErrBacklogFull) {
 		t.Fatalf("Publish to a full backlog returned %v, want ErrBacklogFull", err)
 	}
@@ -177,6 +181,35 @@ func TestAsyncBacklogFull(t *testing.T) {
 	collect(t, ctx, bus, "backlog").WaitFor(t, ctx, evs[:3])
 	if st := p.Stats(); st.Published != 3 || st.Dropped != 1 {
 		t.Errorf("stats %+v, want 3 published, 1 dropped", st)
+	}
+}
+
+// slowBus takes events one at a time, each after a pause.
+type slowBus struct {
+	event.Bus
+	pause time.Duration
+}
+
+func (b slowBus) Publish(ctx context.Context, ev event.Event) error {
+	time.Sleep(b.pause)
+	return b.Bus.Publish(ctx, ev)
+}
+
+// A burst larger than the backlog, to a bus slower than the sender but
+// taking events, slows the sender down and loses nothing.
+func TestAsyncFullBacklogWaitsForAMovingBus(t *testing.T) {
+	ctx := testContext(t)
+	bus := openBus(t)
+	p := event.NewAsyncPublisher(slowBus{Bus: bus, pause: time.Millisecond},
+		event.AsyncOptions{Capacity: 4})
+	evs := eventtest.Numbered(event.ChunkNew, 200)
+	publishAll(t, p, evs)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	collect(t, ctx, bus, "burst").WaitFor(t, ctx, evs)
+	if st := p.Stats(); st.Published != 200 || st.Dropped != 0 {
+		t.Errorf("stats %+v, want 200 published, none dropped", st)
 	}
 }
 
