@@ -69,14 +69,21 @@ func ReadTargets(r io.Reader) ([]Target, error) {
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	n := 1
 	for ; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+		line, first := sc.Text(), n
+		// A quoted field goes on to the next line when it holds a newline
+		// (a name may): the quotes of a whole line pair up.
+		for strings.Count(line, `"`)%2 == 1 && sc.Scan() {
+			n++
+			line += "\n" + sc.Text()
+		}
+		line = strings.TrimSpace(line)
 		line = strings.TrimSpace(strings.TrimPrefix(line, IrreparableMark))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		t, err := parseErrorLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
+			return nil, fmt.Errorf("line %d: %w", first, err)
 		}
 		out = append(out, t)
 	}

@@ -35,6 +35,10 @@ func TestErrorFileRoundTrip(t *testing.T) {
 			url + "\n", Target{Chunk: url}},
 		{"volume", Result{Kind: KindVolume, Target: Target{Volume: "rawx-2"}},
 			"volume=rawx-2\n", Target{Volume: "rawx-2"}},
+		{"object with a newline and quotes", Result{Kind: KindObject, Target: Target{Account: "a",
+			Container: "c", Object: "p|q\n\"r\"", Version: 9}},
+			"a c \"p|q\n\"\"r\"\"\" 9\n",
+			Target{Account: "a", Container: "c", Object: "p|q\n\"r\"", Version: 9}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
