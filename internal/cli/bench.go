@@ -62,7 +62,9 @@ refuses the connection, gives no reply to GET /info within 5 s (a port of
 another program, a hung server) or refuses the Host header (418: --host
 names another server) stops the run at once, with exit code 1, instead of
 a run of requests that all fail. A server that answers no request of the
-run ends it when its time is up, with exit code 1.
+run ends it when its time is up, and the upload of a read pool gives up
+after 30 s with no upload answered (plus 1 s per 10 MiB of --size), both
+with exit code 1.
 
 Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
 not or the run could not be made, 2 for bad arguments.`,

@@ -97,7 +97,7 @@ func (c *Config) Validate() error {
 		return errors.New("concurrency, duration, warmup, objects, max requests and server pid " +
 			"cannot be negative")
 	case c.Concurrency > MaxConcurrency:
-		return fmt.Errorf("concurrency %d: at most %d", c.Concurrency, MaxConcurrency)
+		return fmt.Errorf("concurrency %d: must be from 1 to %d", c.Concurrency, MaxConcurrency)
 	case c.Duration > MaxDuration || c.Warmup > MaxDuration:
 		return fmt.Errorf("duration and warmup are limited to %s", MaxDuration)
 	}

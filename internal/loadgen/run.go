@@ -277,6 +277,10 @@ func (r *runner) reach(ctx context.Context) error {
 
 // prepare uploads the read pool with cfg.Concurrency workers.
 func (r *runner) prepare(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := r.watchReplies(cancel, poolStall+time.Duration(r.cfg.Size/poolSlowRate)*time.Second)
+	defer stop()
 	r.pool = make([]string, r.cfg.Objects)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
@@ -298,10 +302,45 @@ func (r *runner) prepare(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrNoReply) {
+		return fmt.Errorf("upload read pool: %w", cause)
+	}
 	if p := failed.Load(); p != nil {
 		return fmt.Errorf("upload read pool: %w", *p)
 	}
 	return nil
+}
+
+// The read pool upload gives up when the server answers none of its
+// uploads for poolStall plus one second per poolSlowRate bytes of a chunk.
+var (
+	poolStall    = 30 * time.Second
+	poolSlowRate = int64(10 << 20)
+)
+
+// watchReplies calls cancel with ErrNoReply when no request has been
+// answered for limit, and returns the function that stops watching.
+func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(min(limit/10, time.Second))
+		defer tick.Stop()
+		last, since := r.replies.Load(), time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				if n := r.replies.Load(); n != last {
+					last, since = n, now
+				} else if now.Sub(since) >= limit {
+					cancel(fmt.Errorf("%w: no upload answered in %s", ErrNoReply, limit))
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // upload sends one chunk of the read pool and returns its id.
@@ -311,6 +350,7 @@ func (r *runner) upload(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("put %s: %w", name.id, err)
 	}
+	r.replies.Add(1)
 	if resp.StatusCode != http.StatusCreated {
 		return "", fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
 			resp.Header.Get("X-Error"))

@@ -284,7 +284,8 @@ func TestRunSilentServer(t *testing.T) {
 
 // TestRunServerHangs: a server that answers the reach check, then no
 // request of the run, ends the run when its time is up, with ErrNoReply,
-// instead of waiting for the requests in flight.
+// instead of waiting for the requests in flight; the upload of a read
+// pool gives up the same way after poolStall.
 func TestRunServerHangs(t *testing.T) {
 	ln := listen(t)
 	hang := make(chan struct{})
@@ -300,14 +301,18 @@ func TestRunServerHangs(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { close(hang); srv.Close() })
 
-	// Only a bound for a run that would wait for drainTimeout: no timing
-	// is checked.
-	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout/2)
-	defer cancel()
-	cfg := quick("http://"+ln.Addr().String(), OpPut)
-	_, err := Run(ctx, cfg)
-	if !errors.Is(err, ErrNoReply) {
-		t.Fatalf("run against a server that answers nothing: %v, want %v", err, ErrNoReply)
+	defer func(d time.Duration) { poolStall = d }(poolStall)
+	poolStall = 200 * time.Millisecond
+	for _, op := range []Op{OpPut, OpGet} {
+		// Only a bound for a run that would wait for drainTimeout, or
+		// for ever: no timing is checked.
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout/2)
+		cfg := quick("http://"+ln.Addr().String(), op)
+		_, err := Run(ctx, cfg)
+		cancel()
+		if !errors.Is(err, ErrNoReply) {
+			t.Errorf("%s against a server that answers nothing: %v, want %v", op, err, ErrNoReply)
+		}
 	}
 }
 
