@@ -236,7 +236,8 @@ func TestRawxRefusesBadListenBeforeVolume(t *testing.T) {
 	}
 	defer busy.Close()
 	vol := filepath.Join(t.TempDir(), "vol")
-	for _, addr := range []string{"127.0.0.1:99999", busy.Addr().String(), "nowhere"} {
+	for _, addr := range []string{"127.0.0.1:99999", busy.Addr().String(), "nowhere", "", ":", "127.0.0.1:",
+		":6201"} {
 		out, code := run(t, "", "rawx", "--volume", vol, "--listen", addr)
 		if code != ExitUsage || !strings.Contains(out, "listen") {
 			t.Errorf("--listen %s: exit %d: %s", addr, code, out)

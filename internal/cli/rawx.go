@@ -113,6 +113,12 @@ func runRawx(ctx context.Context, cfg rawx.Config, listen string) error {
 	if cfg.Volume == "" {
 		return usagef("--volume must name a directory")
 	}
+	// An empty host would listen on every interface, an empty port on any:
+	// both must be said (0.0.0.0, port 0).
+	if host, port, err := net.SplitHostPort(listen); err != nil || host == "" || port == "" {
+		return usagef("listen: --listen %q: want HOST:PORT (0.0.0.0 for every interface, port 0 for "+
+			"any free one)", listen)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usagef("listen: %w", err)
