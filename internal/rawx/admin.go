@@ -41,9 +41,9 @@ type ListRequest struct {
 // directory to list, not a chunk id. Misplaced holds the paths, relative
 // to the volume and with "/" between directories, of the entries named
 // like a chunk id that the leaf directories of the page hold but that id's
-// directory is another: they are left out of Chunks, whose ids stay in
-// order, and no route by chunk id reaches them. OpenIO's rawx has no such
-// field.
+// directory is another, and, on the first page, of those above the leaf
+// directories: they are left out of Chunks, whose ids stay in order, and
+// no route by chunk id reaches them. OpenIO's rawx has no such field.
 type ListReply struct {
 	Chunks      []ListedChunk `json:"chunks"`
 	Misplaced   []string      `json:"misplaced,omitempty"`
@@ -84,7 +84,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) list(req ListRequest) (*ListReply, error) {
-	leaves, err := s.leafDirs()
+	leaves, strays, err := s.leafDirs()
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +95,10 @@ func (s *Server) list(req ListRequest) (*ListReply, error) {
 	}
 	i := sort.SearchStrings(leaves, from)
 	reply := &ListReply{Chunks: []ListedChunk{}}
+	if req.StartAfter == "" {
+		// Above the leaf directories: named on the first page only.
+		reply.Misplaced = strays
+	}
 	for ; i < len(leaves); i++ {
 		if len(reply.Chunks) >= req.MinToReturn {
 			reply.IsTruncated, reply.Marker = true, leaves[i]
@@ -113,15 +117,16 @@ func (s *Server) list(req ListRequest) (*ListReply, error) {
 }
 
 // leafDirs returns the leaf directories of the layout that exist, as the
-// concatenation of their names, sorted.
-func (s *Server) leafDirs() ([]string, error) {
-	var leaves []string
-	err := s.walkLeafDirs(func(rel string) error {
+// concatenation of their names, sorted, and the paths, relative to the
+// volume with "/" between directories, of the files named like a chunk id
+// above them (at the volume's root, say), which are misplaced.
+func (s *Server) leafDirs() (leaves, strays []string, err error) {
+	err = s.walkLeafDirs(func(rel string) error {
 		leaves = append(leaves, strings.ReplaceAll(rel, string(filepath.Separator), ""))
 		return nil
-	})
+	}, func(rel string) { strays = append(strays, filepath.ToSlash(rel)) })
 	sort.Strings(leaves)
-	return leaves, err
+	return leaves, strays, err
 }
 
 // readLeaf returns the sorted chunk ids of one leaf directory, named by
@@ -156,8 +161,10 @@ func (s *Server) readLeaf(prefix string) (ids, misplaced []string, err error) {
 
 // walkLeafDirs calls fn with the path, relative to the volume, of every
 // leaf directory of the layout: directories named by uppercase hex digits
-// of the layout's width, at its depth.
-func (s *Server) walkLeafDirs(fn func(rel string) error) error {
+// of the layout's width, at its depth. It calls stray, unless nil, with
+// the path of every entry above them that is not a directory and is named
+// like a chunk id.
+func (s *Server) walkLeafDirs(fn func(rel string) error, stray func(rel string)) error {
 	var walk func(rel string, depth int) error
 	walk = func(rel string, depth int) error {
 		if depth == s.cfg.Layout.Depth {
@@ -168,10 +175,13 @@ func (s *Server) walkLeafDirs(fn func(rel string) error) error {
 			return err
 		}
 		for _, e := range entries {
-			if e.IsDir() && len(e.Name()) == s.cfg.Layout.Width && isUpperHex(e.Name()) {
+			switch {
+			case e.IsDir() && len(e.Name()) == s.cfg.Layout.Width && isUpperHex(e.Name()):
 				if err := walk(filepath.Join(rel, e.Name()), depth+1); err != nil {
 					return err
 				}
+			case !e.IsDir() && stray != nil && chunk.IsID(e.Name()):
+				stray(filepath.Join(rel, e.Name()))
 			}
 		}
 		return nil

@@ -45,7 +45,10 @@
 //     volume walk to find what is not a chunk file;
 //   - /list leaves out of its chunk ids an entry named like a chunk in a
 //     directory that is not its id's (OpenIO lists it, out of id order),
-//     and names it by its path in a field of its own, "misplaced";
+//     and names it by its path in a field of its own, "misplaced", as it
+//     does, on its first page, the files named like a chunk above the
+//     chunk directories (at the volume's root, say), which OpenIO leaves
+//     out;
 //   - a POST whose properties cannot all be written (413, 507) writes
 //     none of them, where OpenIO kept those set before the failure;
 //   - with Config.Fsync, an upload is made durable by a sync of the
@@ -355,7 +358,7 @@ func (s *Server) removePending() (int, error) {
 			n++
 		}
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		return n, fmt.Errorf("rawx: remove pending uploads: %w", err)
 	}
