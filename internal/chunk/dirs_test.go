@@ -46,7 +46,7 @@ func walkStrays(t *testing.T, top, root string, l Layout) ([]string, map[string]
 		}
 		return r
 	}
-	err := WalkIDs(filepath.Join(top, root), l, func(path string) error {
+	err := WalkIDs(filepath.Join(top, root), l, func(path, _ string) error {
 		ids = append(ids, rel(path))
 		return nil
 	}, func(dir, why string) error {
@@ -100,5 +100,36 @@ func TestWalkIDsStrayDirs(t *testing.T) {
 	_, got := walkStrays(t, top, "vol", Layout{Width: 3, Depth: 0})
 	if len(got) != 6 || got["vol/ABC"] != "a flat volume (hash depth 0) has no chunk directories" {
 		t.Errorf("stray directories of a flat volume: %q", got)
+	}
+}
+
+// A chunk file of a volume outside its id's directory is named misplaced;
+// one in a directory that is not checked is not.
+func TestWalkIDsMisplacedChunks(t *testing.T) {
+	top := strayVolume(t)
+	id := "ABC" + strings.Repeat("0", 61)
+	for _, p := range []string{"vol/" + id, "vol/E4A/" + id, "vol/zz/" + id, "other/" + id} {
+		if err := os.WriteFile(filepath.Join(top, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]string{}
+	err := WalkIDs(top, DefaultLayout, func(path, misplaced string) error {
+		rel, _ := filepath.Rel(top, path)
+		got[rel] = misplaced
+		return nil
+	}, func(string, string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"vol/ABC/" + id: "",
+		"vol/" + id:     "misplaced: above the chunk directories; its directory is ABC",
+		"vol/E4A/" + id: "misplaced: in E4A, not in its directory ABC",
+		"vol/zz/" + id:  "", // below a stray directory: not checked
+		"other/" + id:   "", // in no volume
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("misplaced chunks (-want +got):\n%s", diff)
 	}
 }

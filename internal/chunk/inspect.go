@@ -214,13 +214,19 @@ func WalkChunks(root string, fn func(path string) error) error {
 // declares a volume identity (see ReadVolume); directories in no volume
 // are not checked, nor the other directories a volume's root may hold
 // (non_optimal_placement, orphans and lost+found) and what they hold.
-func WalkIDs(root string, l Layout, fn func(path string) error, stray func(dir, why string) error) error {
+//
+// fn gets, besides the path of an entry named by a chunk id, why it is
+// misplaced, or "": in a volume, a chunk file must be in its id's
+// directory (see Layout.Dir), which is the only place a chunk server
+// looks for it.
+func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
+	stray func(dir, why string) error) error {
 	root = filepath.Clean(root) // as the paths of the entries under it are
 	levels := map[string]int{}
 	return walk(root, func(path string, d os.DirEntry) error {
 		if !d.IsDir() {
 			if IsID(d.Name()) {
-				return fn(path)
+				return fn(path, l.misplaced(path, levels[filepath.Dir(path)]))
 			}
 			return nil
 		}
@@ -237,6 +243,29 @@ func WalkIDs(root string, l Layout, fn func(path string) error, stray func(dir, 
 		}
 		return nil
 	})
+}
+
+// misplaced says why the chunk file at path, whose directory is level
+// levels below the root of a volume, is not where a chunk server of layout
+// l looks for it, or "" when it is, or when its directory is not checked.
+func (l Layout) misplaced(path string, level int) string {
+	l = l.normalized()
+	id := filepath.Base(path)
+	switch {
+	case level < 0:
+		return ""
+	case level < l.Depth:
+		return fmt.Sprintf("misplaced: above the chunk directories; its directory is %s",
+			l.Dir(strings.ToUpper(id)))
+	}
+	var names []string
+	for dir, i := filepath.Dir(path), 0; i < l.Depth; dir, i = filepath.Dir(dir), i+1 {
+		names = append([]string{filepath.Base(dir)}, names...)
+	}
+	if want := l.Dir(strings.ToUpper(id)); filepath.Join(names...) != want {
+		return fmt.Sprintf("misplaced: in %s, not in its directory %s", filepath.Join(names...), want)
+	}
+	return ""
 }
 
 // walk calls fn with every entry under root, root included, in lexical

@@ -147,3 +147,25 @@ func TestChunkInspectNamesStrayDirectories(t *testing.T) {
 		t.Errorf("inspect --json of a volume with stray directories: exit %d:\n%s", code, out)
 	}
 }
+
+// A copy of a chunk file outside its id's directory is a problem of its
+// own: no chunk server finds it there.
+func TestChunkInspectNamesMisplacedChunks(t *testing.T) {
+	vol := t.TempDir()
+	if err := chunk.LockVolume(vol, chunk.VolumeIdentity{Namespace: "OPENIO", Type: chunk.VolumeType,
+		ServiceID: "rawx-1"}); err != nil {
+		t.Skipf("no user extended attributes here: %v", err)
+	}
+	id := "ABC" + strings.Repeat("D", 61)
+	for _, p := range []string{filepath.Join("ABC", id), filepath.Join("E4A", id)} {
+		os.MkdirAll(filepath.Join(vol, filepath.Dir(p)), 0o755)
+		if err := os.WriteFile(filepath.Join(vol, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := run(t, "", "chunk", "inspect", vol)
+	if code != ExitFail || !strings.Contains(out, "misplaced: in E4A, not in its directory ABC") ||
+		strings.Count(out, "misplaced") != 1 {
+		t.Errorf("inspect of a volume with a misplaced chunk: exit %d:\n%s", code, out)
+	}
+}
