@@ -98,15 +98,22 @@ func TestChunkInspectDirectoryNamesNonChunks(t *testing.T) {
 	}
 }
 
-// TestChunkInspectNamesStrayDirectories: in a volume, a directory that
-// cannot be a chunk directory is named as such and makes the exit code 1,
-// as a link under a chunk's name does.
-func TestChunkInspectNamesStrayDirectories(t *testing.T) {
+// newVolume returns a new empty volume directory of a chunk server.
+func newVolume(t *testing.T) string {
+	t.Helper()
 	vol := t.TempDir()
 	if err := chunk.LockVolume(vol, chunk.VolumeIdentity{Namespace: "OPENIO", Type: chunk.VolumeType,
 		ServiceID: "rawx-1"}); err != nil {
 		t.Skipf("no user extended attributes here: %v", err)
 	}
+	return vol
+}
+
+// TestChunkInspectNamesStrayDirectories: in a volume, a directory that
+// cannot be a chunk directory is named as such and makes the exit code 1,
+// as a link under a chunk's name does.
+func TestChunkInspectNamesStrayDirectories(t *testing.T) {
+	vol := newVolume(t)
 	id := "ABC" + strings.Repeat("D", 61)
 	path := filepath.Join(vol, "ABC", id)
 	os.Mkdir(filepath.Dir(path), 0o755)
@@ -151,11 +158,7 @@ func TestChunkInspectNamesStrayDirectories(t *testing.T) {
 // A copy of a chunk file outside its id's directory is a problem of its
 // own: no chunk server finds it there.
 func TestChunkInspectNamesMisplacedChunks(t *testing.T) {
-	vol := t.TempDir()
-	if err := chunk.LockVolume(vol, chunk.VolumeIdentity{Namespace: "OPENIO", Type: chunk.VolumeType,
-		ServiceID: "rawx-1"}); err != nil {
-		t.Skipf("no user extended attributes here: %v", err)
-	}
+	vol := newVolume(t)
 	id := "ABC" + strings.Repeat("D", 61)
 	for _, p := range []string{filepath.Join("ABC", id), filepath.Join("E4A", id)} {
 		os.MkdirAll(filepath.Join(vol, filepath.Dir(p)), 0o755)
