@@ -56,9 +56,9 @@
 //     after it, each shared by every upload in flight (see groupSync),
 //     where OpenIO syncs the file, then its directory, for each upload:
 //     one disk cache flush serves a group of uploads (measured, 4 KiB
-//     uploads from 16 clients: 35% to 65% more per second, p99 halved),
-//     but a volume sharing its filesystem with other busy writers makes
-//     each sync wait for their data too.
+//     uploads from 16 clients, runs apart: about 20% more per second, p99
+//     from 13 to 8 ms), but a volume sharing its filesystem with other
+//     busy writers makes each sync wait for their data too.
 //
 // Known limit: a chunk file cut (truncated) while it is being sent may
 // reach the client with zeros from the cut on, within one piece of 1 MiB.
