@@ -266,39 +266,47 @@ var errLayoutMismatch = errors.New("the volume's chunk directories have another 
 
 // checkLayout returns an error when the chunk directories already on the
 // volume vol were made with another hash width or depth than l: chunks
-// would be looked for where they are not, and written a second time.
+// would be looked for where they are not, and written a second time. A
+// chunk file above the chunk directories (at the root, say) is misplaced
+// when chunk files where l puts them prove the layout (/list names it); it
+// makes the check fail when none does, as in a volume of another depth.
 func checkLayout(vol string, l chunk.Layout) error {
-	_, err := checkLayoutIn(vol, 0, l)
+	found, stray, err := checkLayoutIn(vol, 0, l)
+	if err == nil && !found && stray != "" {
+		err = fmt.Errorf("%w: chunk %s is above the chunk directories of hash depth %d, and no chunk is "+
+			"in them (--hash-depth)", errLayoutMismatch, stray, l.Depth)
+	}
 	return err
 }
 
 // checkLayoutIn checks the names in dir, a directory level levels below
 // the volume, then goes down its hash directories one after the other
 // until it meets a chunk file where l puts chunks, which proves the layout;
-// it reports whether it met one. Empty hash directories, which failed
-// uploads and deletions leave, prove nothing and are passed over.
-func checkLayoutIn(dir string, level int, l chunk.Layout) (bool, error) {
+// it reports whether it met one, and the first chunk file it met above
+// the chunk directories. Empty hash directories, which failed uploads and
+// deletions leave, prove nothing and are passed over.
+func checkLayoutIn(dir string, level int, l chunk.Layout) (found bool, stray string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	var below []string
-	found := false
 	for _, e := range entries {
 		name := e.Name()
 		isDir := e.IsDir() && chunk.IsHex(name)
 		switch {
 		case isDir && level == l.Depth:
-			return false, fmt.Errorf("%w: directory %s holds directories, a hash depth over %d "+
+			return false, "", fmt.Errorf("%w: directory %s holds directories, a hash depth over %d "+
 				"(--hash-depth)", errLayoutMismatch, dir, l.Depth)
 		case isDir && len(name) != l.Width:
-			return false, fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
+			return false, "", fmt.Errorf("%w: directory %s is named with %d characters, not %d "+
 				"(--hash-width)", errLayoutMismatch, filepath.Join(dir, name), len(name), l.Width)
 		case isDir:
 			below = append(below, filepath.Join(dir, name))
 		case !e.IsDir() && chunk.IsID(name) && level < l.Depth:
-			return false, fmt.Errorf("%w: chunk %s is %d levels down, not %d (--hash-depth)",
-				errLayoutMismatch, filepath.Join(dir, name), level, l.Depth)
+			if stray == "" {
+				stray = filepath.Join(dir, name)
+			}
 		case !e.IsDir() && chunk.IsID(name):
 			found = true
 		}
@@ -307,11 +315,15 @@ func checkLayoutIn(dir string, level int, l chunk.Layout) (bool, error) {
 		if found {
 			break
 		}
-		if found, err = checkLayoutIn(d, level+1, l); err != nil {
-			return false, err
+		var s string
+		if found, s, err = checkLayoutIn(d, level+1, l); err != nil {
+			return false, "", err
+		}
+		if stray == "" {
+			stray = s
 		}
 	}
-	return found, nil
+	return found, stray, nil
 }
 
 // enclosingVolume returns the nearest directory above dir that is itself a

@@ -1009,6 +1009,23 @@ func TestLayoutMismatchIsRefused(t *testing.T) {
 		t.Fatalf("the volume's own layout: %v", err)
 	}
 	srv.Close()
+
+	// A chunk file at the root is misplaced when a chunk where the layout
+	// puts them proves it (the listing names it), and refused alone, as
+	// in a flat volume.
+	if err := os.WriteFile(filepath.Join(vol, id), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if srv, err = New(cfg); err != nil {
+		t.Fatalf("a stray chunk at the root of a volume of the server's layout: %v", err)
+	}
+	srv.Close()
+	if err := os.RemoveAll(filepath.Join(vol, id[:3])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg); !errors.Is(err, errLayoutMismatch) {
+		t.Errorf("a volume whose only chunk is at its root, at depth 1: %v", err)
+	}
 }
 
 func TestListPages(t *testing.T) {
