@@ -134,7 +134,8 @@ func report(w io.Writer, runs map[key]*samples) {
 			if a != 0 || b != 0 {
 				v = fmt.Sprintf("missed: %g B/op allocated", b)
 			}
-			fmt.Fprintf(w, "| %s, cpu=%d: no allocation | %g allocs/op, %g B/op | – | %s |\n", wl, cpu, a, b, v)
+			fmt.Fprintf(w, "| %s, cpu=%d: no allocation | %g allocs/op, %g B/op | – | %s |\n",
+				wl, cpu, a, b, v)
 		}
 	}
 }

@@ -92,8 +92,9 @@ func Sample() []event.Event {
 		{Type: event.ContentNew, When: 1700000000000002, Origin: "aws-cli/2",
 			URL: &event.URL{NS: "OPENIO", Account: "AUTH_demo", User: "bucket",
 				ID:   "8D4A4F8C5BC5B7C1B0C5D1F2E3A4B5C6D7E8F90112233445566778899AABBCC",
-				Path: "obj/é ü", Content: "5D0AB1A64C6A05006A5E3AD9A6D7F0A7", Version: "1700000000000000",
-				Shard: &event.URL{Account: ".shards_AUTH_demo", User: "bucket-0", ID: "AB12"}},
+				Path: "obj/é ü", Content: "5D0AB1A64C6A05006A5E3AD9A6D7F0A7",
+				Version: "1700000000000000",
+				Shard:   &event.URL{Account: ".shards_AUTH_demo", User: "bucket-0", ID: "AB12"}},
 			Part: &part, Parts: &parts,
 			Data: json.RawMessage(`[{"type":"aliases","name":"obj/é ü","version":1700000000000000,` +
 				`"ctime":1700000000,"mtime":1700000000,"deleted":false,"header":"5D0A"}]`),
