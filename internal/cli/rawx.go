@@ -15,6 +15,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/cache"
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
@@ -69,7 +70,7 @@ Exit codes: 0 after a clean stop (SIGINT or SIGTERM), 1 if serving failed,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Volume, "volume", "", "volume directory (required)")
 	f.StringVar(&listen, "listen", "127.0.0.1:6201", "address to listen on")
-	f.StringVar(&cfg.Namespace, "ns", "OPENIO", "namespace name")
+	f.StringVar(&cfg.Namespace, "ns", meta.DefaultNamespace, "namespace name")
 	f.StringVar(&cfg.ServiceID, "id", "", "service id (default: the listen address)")
 	f.BoolVar(&cfg.Fsync, "fsync", false, "make each chunk durable before answering\n"+
 		"(syncs of the volume's filesystem, shared by concurrent uploads)")

@@ -62,7 +62,7 @@ arguments or a data directory or port that cannot be used.`,
 	intVar(f, &opts.Rawx, "rawx", 3, "number of chunk servers")
 	intVar(f, &opts.PortBase, "port-base", 6000,
 		"port of the directory API; the others follow it (0: free ports)")
-	f.StringVar(&opts.Name, "ns", "OPENIO", "namespace name")
+	f.StringVar(&opts.Name, "ns", meta.DefaultNamespace, "namespace name")
 	intVar(f, &opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (0: the default, 64 MiB)")
 	f.BoolVar(&opts.Fsync, "fsync", false,
 		"sync every chunk and directory commit to disk before answering (survives power loss)")

@@ -73,7 +73,7 @@ type Options struct {
 	RebuildFile io.Writer
 	// Events receives a storage.content.broken event per chunk finding,
 	// for the rebuilder. Namespace names the namespace in them; "" means
-	// "OPENIO".
+	// meta.DefaultNamespace.
 	Events    Publisher
 	Namespace string
 	// CacheSize bounds the listing and metadata caches, in entries each;
@@ -103,7 +103,7 @@ func (o *Options) withDefaults() {
 		o.OrphanMinAge = DefaultOrphanMinAge
 	}
 	if o.Namespace == "" {
-		o.Namespace = "OPENIO"
+		o.Namespace = meta.DefaultNamespace
 	}
 	if o.Now == nil {
 		o.Now = time.Now

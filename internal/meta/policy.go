@@ -27,7 +27,7 @@ func (p Policy) ChunkMethod() string { return "plain/nb_copy=" + strconv.Itoa(p.
 var StandardPolicies = []Policy{{"SINGLE", 1}, {"TWOCOPIES", 2}, {"THREECOPIES", 3}}
 
 // Namespace is the configuration shared by the store and the server. The
-// zero value works: namespace "OPENIO", policies SINGLE, TWOCOPIES and
+// zero value works: namespace DefaultNamespace, policies SINGLE, TWOCOPIES and
 // THREECOPIES with SINGLE by default, one version kept, 64 MiB metachunks.
 type Namespace struct {
 	Name          string
@@ -49,7 +49,7 @@ const DefaultChunkSize = 64 << 20
 // WithDefaults returns ns with its zero fields set to their defaults.
 func (ns Namespace) WithDefaults() Namespace {
 	if ns.Name == "" {
-		ns.Name = "OPENIO"
+		ns.Name = DefaultNamespace
 	}
 	if len(ns.Policies) == 0 {
 		ns.Policies = StandardPolicies

@@ -40,7 +40,7 @@ import (
 // works.
 type Options struct {
 	Data      string // data directory (required); created if missing
-	Name      string // namespace name; "" means "OPENIO"
+	Name      string // namespace name; "" means meta.DefaultNamespace
 	Rawx      int    // chunk servers; 0 means 3
 	PortBase  int    // directory API port; 0 means 6000, -1 picks free ports
 	ChunkSize int64  // metachunk size in bytes; 0 means the directory's default
@@ -123,7 +123,7 @@ func (o *Options) withDefaults() error {
 		return errors.New("namespace: no data directory")
 	}
 	if o.Name == "" {
-		o.Name = "OPENIO"
+		o.Name = meta.DefaultNamespace
 	}
 	if err := chunk.CheckNamespace(o.Name); err != nil {
 		return fmt.Errorf("namespace: %w", err)

@@ -95,7 +95,7 @@ type Options struct {
 	// LostVolumes are chunk servers whose copies count as lost even when
 	// the server does not answer at all (the volume being rebuilt).
 	LostVolumes []string
-	// Namespace names the namespace in directory routes; "" means "OPENIO".
+	// Namespace names the namespace in directory routes; "" means meta.DefaultNamespace.
 	Namespace string
 	// HTTPClient sends every request: to the directory, the reverse index
 	// and the chunk servers; nil means clients of the package defaults.
