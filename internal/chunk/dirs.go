@@ -28,7 +28,7 @@ func (l Layout) strayDir(level int, name string) string {
 		return "a flat volume (hash depth 0) has no chunk directories"
 	case level > l.Depth:
 		return fmt.Sprintf("below the last level of chunk directories (hash depth %d)", l.Depth)
-	case len(name) != l.Width || !isUpperHex(name):
+	case len(name) != l.Width || !IsUpperHex(name):
 		return fmt.Sprintf("its name is not %d uppercase hexadecimal digits (hash width %d)", l.Width,
 			l.Width)
 	}
@@ -80,14 +80,4 @@ func (l Layout) rootLevel(root string) (int, string) {
 func isVolumeRoot(dir string) bool {
 	v, err := ReadVolume(dir)
 	return err == nil && v.Type != ""
-}
-
-// isUpperHex reports whether s is made of uppercase hexadecimal digits.
-func isUpperHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }

@@ -45,6 +45,17 @@ func IsID(name string) bool {
 	return true
 }
 
+// IsUpperHex reports whether s is made of uppercase hexadecimal digits, as
+// the names of chunk directories are.
+func IsUpperHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // IsHex reports whether s is a non-empty string of hexadecimal digits of
 // either case.
 func IsHex(s string) bool {

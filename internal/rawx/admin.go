@@ -176,7 +176,7 @@ func (s *Server) walkLeafDirs(fn func(rel string) error, stray func(rel string))
 		}
 		for _, e := range entries {
 			switch {
-			case e.IsDir() && len(e.Name()) == s.cfg.Layout.Width && isUpperHex(e.Name()):
+			case e.IsDir() && len(e.Name()) == s.cfg.Layout.Width && chunk.IsUpperHex(e.Name()):
 				if err := walk(filepath.Join(rel, e.Name()), depth+1); err != nil {
 					return err
 				}
@@ -187,13 +187,4 @@ func (s *Server) walkLeafDirs(fn func(rel string) error, stray func(rel string))
 		return nil
 	}
 	return walk("", 0)
-}
-
-func isUpperHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
