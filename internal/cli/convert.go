@@ -39,9 +39,10 @@ is converted whole or not at all: orphans (their object is gone, or a name
 of their inode does not check out) and failures are reported and left
 exactly as they were. New keys are made durable (syncfs) before any legacy
 key is removed, so a run killed at any moment can simply be run again.
-Each run but a dry run locks the volume with a file in the system's temporary
-directory ($TMPDIR, or /tmp when unset), gridkeep-convert-<device>-<inode>.lock,
-so runs with different TMPDIR do not exclude each other.
+Each run but a dry run locks the volume with a file in the system's
+temporary directory ($TMPDIR, or /tmp when unset),
+gridkeep-convert-<device>-<inode>.lock, so runs with different TMPDIR do
+not exclude each other.
 
 Unless --no-backup, the original attributes of every chunk that changes are
 written (and synced) first, in getfattr --dump format, to one file per batch
@@ -63,8 +64,8 @@ chunks counted as done in reports and the progress bar, a batch at a time,
 at least every 2 seconds, so the rates reported come in steps around it.
 Unless the GOMAXPROCS environment variable says otherwise, a run lets as
 many goroutines execute at once as --concurrency (at least one per CPU, at
-most four per CPU): the planners spend a cold run waiting for the disk in system
-calls, and each keeps its processor meanwhile.
+most four per CPU): the planners spend a cold run waiting for the disk in
+system calls, and each keeps its processor meanwhile.
 
 Report lines (RUN, then DONE) go to the log on standard error, and a RUN
 line at once on SIGUSR1; a progress bar is drawn there on a terminal.

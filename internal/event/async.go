@@ -47,9 +47,9 @@ type AsyncStats struct {
 // such as chunk servers: Publish queues the event in a bounded in-memory
 // backlog and returns at once (a full backlog makes it wait while the bus
 // is taking events: see AsyncOptions.FullWait), and a goroutine publishes
-// the backlog to the
-// bus in order, several events at a time when the bus can, retrying from
-// the first event the bus refused until it takes them all.
+// the backlog to the bus in order, several events at a time when the bus
+// can, retrying from the first event the bus refused until it takes them
+// all.
 //
 // The backlog lives in memory: events queued but not yet published are lost
 // if the process dies. Services whose events must survive a crash write
