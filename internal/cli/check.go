@@ -658,10 +658,7 @@ func newCheckBar(enabled bool) *progressbar.ProgressBar {
 	if !enabled || !stderrIsTerminal() {
 		return nil
 	}
-	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("objects"), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("check"))
+	return newCountBar(-1, "check", "objects")
 }
 
 // drawProgress keeps the bar in step with c, redrawn every 200 ms, until
@@ -670,33 +667,21 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 	if p.bar == nil {
 		return
 	}
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			st := c.Stats()
-			p.mu.Lock()
-			if p.bar != nil {
-				p.bar.ChangeMax64(max(st.Expected, st.Objects.Checked))
-				est := ""
-				if st.Estimated {
-					est = " estimated"
-				}
-				p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s)",
-					st.Chunks.Checked, st.Problems(), est))
-				p.bar.Set64(st.Objects.Checked)
-			}
-			p.mu.Unlock()
+	p.stop = everyRedraw(func() {
+		st := c.Stats()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.bar == nil {
+			return
 		}
-	}()
-	p.stop = func() { close(done); <-stopped }
+		p.bar.ChangeMax64(max(st.Expected, st.Objects.Checked))
+		est := ""
+		if st.Estimated {
+			est = " estimated"
+		}
+		p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s)", st.Chunks.Checked, st.Problems(), est))
+		p.bar.Set64(st.Objects.Checked)
+	})
 }
 
 // checkRateFlag refuses the value of a pacing flag that pace.CheckRate

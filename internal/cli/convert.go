@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -386,37 +385,24 @@ func showConvertProgress(c *convert.Converter, enabled bool) func() {
 	if !enabled || !stderrIsTerminal() {
 		return func() {}
 	}
-	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription("convert "+visible(c.VolumeID())),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("chunks"), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish())
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		known := false
-		for {
-			select {
-			case <-done:
-				bar.Finish()
-				return
-			case <-t.C:
-				pg := c.Progress()
-				if pg.TotalKnown && !known {
-					bar.ChangeMax64(pg.Total)
-					known = true
-				}
-				counting := ""
-				if !known {
-					counting = ", counting chunks"
-				}
-				bar.Describe(fmt.Sprintf("convert %s (errors %d%s)", visible(c.VolumeID()), pg.Errors,
-					counting))
-				bar.Set64(pg.Done)
-			}
+	desc := "convert " + visible(c.VolumeID())
+	bar := newCountBar(-1, desc, "chunks")
+	known := false
+	stop := everyRedraw(func() {
+		pg := c.Progress()
+		if pg.TotalKnown && !known {
+			bar.ChangeMax64(pg.Total)
+			known = true
 		}
-	}()
-	return func() { close(done); <-stopped }
+		counting := ""
+		if !known {
+			counting = ", counting chunks"
+		}
+		bar.Describe(fmt.Sprintf("%s (errors %d%s)", desc, pg.Errors, counting))
+		bar.Set64(pg.Done)
+	})
+	return func() {
+		stop()
+		bar.Finish()
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -47,4 +48,37 @@ func (p *byteProgress) Done() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// barRedraw is how often the count bars of long runs are brought up to
+// date.
+const barRedraw = 200 * time.Millisecond
+
+// newCountBar returns a bar on standard error that counts unit (objects,
+// chunks) up to max; max < 0 means not known yet (a spinner with a count).
+func newCountBar(max int64, desc, unit string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
+		progressbar.OptionThrottle(barRedraw), progressbar.OptionClearOnFinish())
+}
+
+// everyRedraw calls draw every barRedraw until the returned function is
+// called; that function returns once draw is no longer running.
+func everyRedraw(draw func()) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(barRedraw)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }

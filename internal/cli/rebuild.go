@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -331,31 +330,15 @@ func (p *rebuildPrinter) drawProgress(run *rebuild.Run, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
 		return
 	}
-	p.bar = progressbar.NewOptions64(max(run.Stats().Expected, 1),
-		progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(), progressbar.OptionSetItsString("chunks"),
-		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetDescription("rebuild"))
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			st := run.Stats()
-			p.mu.Lock()
-			p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied)",
-				st.Rebuilt, st.Failed, float64(st.Bytes)/1e6))
-			p.bar.Set64(st.Processed)
-			p.mu.Unlock()
-		}
-	}()
-	p.stop = func() { close(done); <-stopped }
+	p.bar = newCountBar(max(run.Stats().Expected, 1), "rebuild", "chunks")
+	p.stop = everyRedraw(func() {
+		st := run.Stats()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied)",
+			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6))
+		p.bar.Set64(st.Processed)
+	})
 }
 
 func (p *rebuildPrinter) stopBar() {
