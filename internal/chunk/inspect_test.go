@@ -40,6 +40,7 @@ func TestInspect(t *testing.T) {
 		{AttrChunkMethod, "plain/nb_copy=3"}, {AttrStoragePolicy, "THREECOPIES"},
 		{AttrHash, hex.EncodeToString(legacySum[:])},
 	}
+	const pathOrID = AttrLegacyPath + " or " + AttrLegacyContentID
 	tests := []struct {
 		name     string
 		attrs    []Attr
@@ -70,6 +71,10 @@ func TestInspect(t *testing.T) {
 			data, FormatLegacyHash, []string{"not the hash of its old fullpath"}},
 		{"legacy link", replace(legacyBase, AttrLegacyChunkID, strings.Replace(testID, "E4A", "E4B", 1)),
 			data, FormatLegacy, []string{"differs from the file name"}},
+		{"legacy without owner", append(legacyBase[0:1:1], legacyBase[5:]...), data, FormatLegacy,
+			[]string{"lacks: " + AttrLegacyContainer + "; " + pathOrID}},
+		{"legacy without path nor content id", append(append(legacyBase[0:2:2], legacyBase[3]),
+			legacyBase[5:]...), data, FormatLegacy, []string{"lacks: " + pathOrID}},
 		{"mixed", append(current, legacyBase[0]), data, FormatMixed, nil},
 		{"ec without metachunk", replace(current, AttrChunkMethod, "ec/cca=blake3,k=6,m=3"), data,
 			FormatCurrent, []string{"without metachunk"}},

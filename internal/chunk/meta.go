@@ -111,8 +111,9 @@ func (m *Meta) ContainerID() string {
 // Parse interprets the attributes of the chunk file named id. It fails with
 // an error wrapping ErrCorrupt when the chunk cannot be used: a mandatory
 // attribute is missing (position, chunk method, storage policy, and an owner:
-// the fullpath for id or legacy keys) or a value does not parse. It never
-// fails on attributes it does not know; those are kept in Other.
+// the fullpath for id, or legacy keys naming a container id and a path or
+// content id in it) or a value does not parse. It never fails on attributes
+// it does not know; those are kept in Other.
 func Parse(id string, attrs []Attr) (*Meta, error) {
 	id, err := NormalizeID(id)
 	if err != nil {
@@ -245,10 +246,31 @@ func (m *Meta) checkMandatory() []error {
 	if m.StoragePolicy == "" {
 		missing("storage policy")
 	}
-	if m.FullpathRaw == "" && !m.Legacy.HasOwner() {
+	if m.FullpathRaw != "" {
+		return errs
+	}
+	switch lacks := m.Legacy.ownerKeysLacking(); {
+	case !m.Legacy.HasOwner():
 		missing("fullpath " + AttrFullpathPrefix + m.ChunkID)
+	case len(lacks) > 0:
+		missing(fmt.Sprintf("fullpath %s%s, or the legacy owner keys it lacks: %s", AttrFullpathPrefix,
+			m.ChunkID, strings.Join(lacks, "; ")))
 	}
 	return errs
+}
+
+// ownerKeysLacking lists the legacy keys that l needs, and lacks, to name
+// the owner of its chunk: the container id, and in it a path or a content
+// id. grid.chunk.id alone names the chunk, not its owner.
+func (l *Legacy) ownerKeysLacking() []string {
+	var lacks []string
+	if l == nil || l.Container == "" {
+		lacks = append(lacks, AttrLegacyContainer)
+	}
+	if l == nil || l.Path == "" && l.ContentID == "" {
+		lacks = append(lacks, AttrLegacyPath+" or "+AttrLegacyContentID)
+	}
+	return lacks
 }
 
 // Attrs returns the attributes of m in the current format, in the order a
