@@ -69,7 +69,7 @@ func Inspect(path string, checkHash bool) Inspection {
 		in.Problems = append(in.Problems, "not a regular file")
 		return in
 	}
-	m, err := ReadFile(path)
+	attrs, m, err := readFile(path)
 	in.Meta = m
 	if m == nil {
 		in.Problems = append(in.Problems, err.Error())
@@ -79,7 +79,7 @@ func Inspect(path string, checkHash bool) Inspection {
 	if err != nil {
 		in.Problems = append(in.Problems, corruptReasons(err)...)
 	}
-	in.Problems = append(in.Problems, m.consistency(st.Size())...)
+	in.Problems = append(in.Problems, m.consistency(attrs, st.Size())...)
 	if checkHash {
 		if p := verifyHash(path, m); p != "" {
 			in.Problems = append(in.Problems, p)
@@ -98,9 +98,11 @@ func corruptReasons(err error) []string {
 }
 
 // consistency lists disagreements between attributes, and with the file.
-func (m *Meta) consistency(fileSize int64) []string {
+// An attribute in attrs whose value does not parse is reported by Parse,
+// not again here as missing.
+func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 	var p []string
-	if !m.HasSize {
+	if !hasAttr(attrs, AttrSize) {
 		p = append(p, "missing size attribute ("+AttrSize+")")
 	}
 	if m.Hash == "" {
@@ -115,7 +117,7 @@ func (m *Meta) consistency(fileSize int64) []string {
 			"or a wrong attribute", m.Size, fileSize))
 	}
 	if method, err := ParseMethod(m.ChunkMethod); err == nil {
-		if method.IsEC() && (!m.HasMetaSize || m.MetachunkHash == "") {
+		if method.IsEC() && (!hasAttr(attrs, AttrMetachunkSize) || m.MetachunkHash == "") {
 			p = append(p, "erasure-coded chunk without metachunk size or hash")
 		}
 		if cca, ok := method.Get("cca"); ok && m.Hash != "" &&
@@ -125,6 +127,16 @@ func (m *Meta) consistency(fileSize int64) []string {
 		}
 	}
 	return append(p, m.legacyConsistency()...)
+}
+
+// hasAttr reports whether attrs hold an attribute called name.
+func hasAttr(attrs []Attr, name string) bool {
+	for _, a := range attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Meta) legacyConsistency() []string {

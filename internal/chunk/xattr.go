@@ -151,13 +151,20 @@ func RemoveAttr(path, name string) error {
 // base name is its id. The returned Meta is non-nil whenever the attributes
 // could be read, even if parsing found them corrupt.
 func ReadFile(path string) (*Meta, error) {
+	_, m, err := readFile(path)
+	return m, err
+}
+
+// readFile is ReadFile, also returning the attributes read.
+func readFile(path string) ([]Attr, *Meta, error) {
 	id := filepath.Base(path)
 	if _, err := NormalizeID(id); err != nil {
-		return nil, fmt.Errorf("read chunk %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read chunk %s: %w", path, err)
 	}
 	attrs, err := ReadAttrs(path)
 	if err != nil {
-		return nil, fmt.Errorf("read chunk %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read chunk %s: %w", path, err)
 	}
-	return Parse(strings.ToUpper(id), attrs)
+	m, err := Parse(strings.ToUpper(id), attrs)
+	return attrs, m, err
 }
