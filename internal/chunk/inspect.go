@@ -120,7 +120,7 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 		if method.IsEC() && (!hasAttr(attrs, AttrMetachunkSize) || m.MetachunkHash == "") {
 			p = append(p, "erasure-coded chunk without metachunk size or hash")
 		}
-		if cca, ok := method.Get("cca"); ok && m.Hash != "" &&
+		if cca, ok := method.Get("cca"); ok && isHash(m.Hash) &&
 			(strings.EqualFold(cca, AlgoMD5) != (AlgoForHash(m.Hash) == AlgoMD5)) {
 			p = append(p, fmt.Sprintf("hash length %d does not fit checksum algorithm %s",
 				len(m.Hash), cca))
@@ -173,8 +173,8 @@ func (m *Meta) legacyConsistency() []string {
 // attribute counts: trailing bytes after intact data are reported by the
 // size check, not as corrupt data.
 func verifyHash(path string, m *Meta) string {
-	if m.Hash == "" {
-		return "" // reported missing
+	if !isHash(m.Hash) {
+		return "" // reported missing, or not hexadecimal
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -56,6 +56,8 @@ func TestInspect(t *testing.T) {
 		{"ec with a bad metachunk size", append(replace(current, AttrChunkMethod, "ec/cca=blake3,k=6,m=3"),
 			Attr{AttrMetachunkSize, "many"}, Attr{AttrMetachunkHash, "AB"}), data, FormatCurrent,
 			[]string{`metachunk size "many" is not`}},
+		{"hash not hexadecimal", replace(current, AttrHash, "a8064d84zz"), data, FormatCurrent,
+			[]string{`hash "a8064d84zz" is not hexadecimal`}},
 		{"flipped byte", current, append([]byte{1}, data[1:]...), FormatCurrent,
 			[]string{"data hashes to"}},
 		{"trailing bytes", current, append(append([]byte(nil), data...), "more"...), FormatCurrent,

@@ -56,12 +56,12 @@ type Meta struct {
 	Position      string
 	Size          int64
 	HasSize       bool
-	Hash          string // uppercase hex; "" if absent
+	Hash          string // uppercase hex, or as stored if not hex; "" if absent
 	ChunkMethod   string
 	StoragePolicy string
 	MetachunkSize int64
 	HasMetaSize   bool
-	MetachunkHash string
+	MetachunkHash string // as Hash
 	Compression   string
 	OioVersion    string            // legacy marker, "4.0" or "4.2"; "" if absent
 	Extra         map[string]string // oio.ext.<Key> properties, raw values
@@ -155,11 +155,9 @@ func (m *Meta) parseAttr(a Attr) error {
 	case name == AttrMetachunkSize:
 		return parseInt(&m.MetachunkSize, &m.HasMetaSize, "metachunk size", v)
 	case name == AttrHash:
-		m.Hash = strings.ToUpper(v)
-		return checkHex("hash", v)
+		return parseHex(&m.Hash, "hash", v)
 	case name == AttrMetachunkHash:
-		m.MetachunkHash = strings.ToUpper(v)
-		return checkHex("metachunk hash", v)
+		return parseHex(&m.MetachunkHash, "metachunk hash", v)
 	case name == AttrChunkMethod:
 		m.ChunkMethod = v
 		_, err := ParseMethod(v)
@@ -342,9 +340,24 @@ func parseInt(dst *int64, has *bool, what, v string) error {
 	return nil
 }
 
+// parseHex sets *dst to v, uppercase when v is hexadecimal; a value that
+// is not is kept as stored, and reported.
+func parseHex(dst *string, what, v string) error {
+	if err := checkHex(what, v); err != nil {
+		*dst = v
+		return err
+	}
+	*dst = strings.ToUpper(v)
+	return nil
+}
+
 func checkHex(what, v string) error {
-	if v != "" && (!IsHex(v) || len(v) > MaxIDLen) {
+	if v != "" && !isHash(v) {
 		return fmt.Errorf("%s %q is not hexadecimal", what, truncate(v, 80))
 	}
 	return nil
 }
+
+// isHash reports whether v is a hash as attributes hold them: hexadecimal,
+// 1 to MaxIDLen digits.
+func isHash(v string) bool { return v != "" && IsHex(v) && len(v) <= MaxIDLen }

@@ -144,6 +144,17 @@ func TestParseCorrupt(t *testing.T) {
 	}
 }
 
+// TestParseKeepsBadHashAsStored: a hash is uppercased only when it is
+// hexadecimal; any other value is shown as stored.
+func TestParseKeepsBadHashAsStored(t *testing.T) {
+	attrs := append(currentAttrs(), Attr{AttrMetachunkHash, "ab"})
+	attrs[3].Value = "a8064d84zz"
+	m, _ := Parse(testID, attrs)
+	if m.Hash != "a8064d84zz" || m.MetachunkHash != "AB" {
+		t.Errorf("hash %q, metachunk hash %q; want a8064d84zz as stored and AB", m.Hash, m.MetachunkHash)
+	}
+}
+
 func TestMethod(t *testing.T) {
 	tests := []struct {
 		in, algo, stored string
