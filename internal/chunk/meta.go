@@ -318,7 +318,7 @@ func ValidPosition(p string) bool {
 }
 
 // IsDecimal reports whether s is a decimal number written as OpenIO writes
-// positions: digits only, without leading zeros.
+// positions and sizes: digits only, without sign or leading zeros.
 func IsDecimal(s string) bool {
 	if s == "" || len(s) > 1 && s[0] == '0' {
 		return false
@@ -331,10 +331,14 @@ func IsDecimal(s string) bool {
 	return true
 }
 
+// parseInt reads a size attribute: a decimal number written as OpenIO
+// writes one, without sign or leading zeros, as positions are (see
+// IsDecimal).
 func parseInt(dst *int64, has *bool, what, v string) error {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return fmt.Errorf("%s %q is not a non-negative integer", what, truncate(v, 40))
+	if err != nil || !IsDecimal(v) {
+		return fmt.Errorf("%s %q is not a number in decimal digits without leading zeros", what,
+			truncate(v, 40))
 	}
 	*dst, *has = n, true
 	return nil

@@ -117,16 +117,19 @@ func TestParseCorrupt(t *testing.T) {
 		return out
 	}
 	tests := map[string][]Attr{
-		"no fullpath":     drop(AttrFullpathPrefix + testID),
-		"no position":     drop(AttrPosition),
-		"no chunk method": drop(AttrChunkMethod),
-		"no policy":       drop(AttrStoragePolicy),
-		"bad size":        set(AttrSize, "12x"),
-		"negative size":   set(AttrSize, "-1"),
-		"bad hash":        set(AttrHash, "XYZ"),
-		"bad position":    set(AttrPosition, "1.x"),
-		"bad method":      set(AttrChunkMethod, "plain/nb_copy"),
-		"bad fullpath":    set(AttrFullpathPrefix+testID, "a/b/c"),
+		"no fullpath":      drop(AttrFullpathPrefix + testID),
+		"no position":      drop(AttrPosition),
+		"no chunk method":  drop(AttrChunkMethod),
+		"no policy":        drop(AttrStoragePolicy),
+		"bad size":         set(AttrSize, "12x"),
+		"negative size":    set(AttrSize, "-1"),
+		"size with a zero": set(AttrSize, "04096"),
+		"size with a sign": set(AttrSize, "+4096"),
+		"metachunk size":   append(currentAttrs(), Attr{AttrMetachunkSize, "007"}),
+		"bad hash":         set(AttrHash, "XYZ"),
+		"bad position":     set(AttrPosition, "1.x"),
+		"bad method":       set(AttrChunkMethod, "plain/nb_copy"),
+		"bad fullpath":     set(AttrFullpathPrefix+testID, "a/b/c"),
 	}
 	for name, attrs := range tests {
 		t.Run(name, func(t *testing.T) {
