@@ -104,13 +104,21 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 		return usageError{err}
 	}
 	cfg.Size, cfg.Op = size, loadgen.Op(fl.op)
+	// The library takes 0 for a default: given on the command line, it is
+	// a mistake.
 	for _, f := range []struct {
-		name  string
-		value int64
-	}{{"concurrency", int64(cfg.Concurrency)}, {"duration", int64(cfg.Duration)},
-		{"max-requests", cfg.MaxRequests}} {
-		if f.value <= 0 {
-			return usagef("--%s must be positive, not %s", f.name, cmd.Flags().Lookup(f.name).Value)
+		name     string
+		value    int64
+		positive bool
+	}{{"size", size, true}, {"concurrency", int64(cfg.Concurrency), true},
+		{"duration", int64(cfg.Duration), true}, {"max-requests", cfg.MaxRequests, true},
+		{"warmup", int64(cfg.Warmup), false}, {"objects", int64(cfg.Objects), false},
+		{"server-pid", int64(cfg.ServerPID), false}} {
+		switch v := cmd.Flags().Lookup(f.name).Value; {
+		case f.positive && f.value <= 0:
+			return usagef("--%s must be positive, not %s", f.name, v)
+		case f.value < 0:
+			return usagef("--%s must be 0 or more, not %s", f.name, v)
 		}
 	}
 	if fl.maxErrorRate < 0 || fl.maxErrorRate > 1 {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -363,6 +365,12 @@ func TestBenchRawxMessages(t *testing.T) {
 	}
 	null := &loadgen.NullServer{Addr: ln.Addr().String()}
 	hs := null.HTTPServer()
+	var requests atomic.Int64
+	h := hs.Handler
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 	url := "http://" + ln.Addr().String()
@@ -371,16 +379,24 @@ func TestBenchRawxMessages(t *testing.T) {
 		code int
 		want string
 	}{
+		{[]string{"--size", "0"}, ExitUsage, "--size must be positive, not 0"},
 		{[]string{"--concurrency", "0"}, ExitUsage, "--concurrency must be positive, not 0"},
 		{[]string{"--concurrency", "-2"}, ExitUsage, "--concurrency must be positive, not -2"},
 		{[]string{"--duration", "0s"}, ExitUsage, "--duration must be positive, not 0s"},
 		{[]string{"--max-requests", "-1"}, ExitUsage, "--max-requests must be positive, not -1"},
+		{[]string{"--warmup", "-1s"}, ExitUsage, "--warmup must be 0 or more, not -1s"},
+		{[]string{"--objects", "-1", "--op", "get"}, ExitUsage, "--objects must be 0 or more, not -1"},
+		{[]string{"--server-pid", "-1"}, ExitUsage, "--server-pid must be 0 or more, not -1"},
 		{[]string{"--max-requests", "5", "--warmup", "1s", "--size", "1KiB"}, ExitFail,
 			"no request was measured"},
 	} {
+		before := requests.Load()
 		out, code := run(t, "", append([]string{"bench", "rawx", "--url", url}, tc.args...)...)
 		if code != tc.code || !strings.Contains(out, tc.want) {
 			t.Errorf("bench rawx %q: exit %d: %s\nwant %d and %q", tc.args, code, out, tc.code, tc.want)
+		}
+		if n := requests.Load() - before; code == ExitUsage && n != 0 {
+			t.Errorf("bench rawx %q: %d requests sent after a usage error", tc.args, n)
 		}
 	}
 }

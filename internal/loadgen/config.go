@@ -32,6 +32,7 @@ const (
 
 // Defaults applied to the zero fields of a Config.
 const (
+	DefaultSize        = 1 << 20
 	DefaultConcurrency = 16
 	DefaultDuration    = 10 * time.Second
 	DefaultMaxRequests = 10_000_000
@@ -54,7 +55,7 @@ type Config struct {
 	URL  string // chunk server base URL, http://ip:port (required)
 	Host string // Host header sent; empty means the host:port of URL
 	Op   Op     // operation measured (required)
-	Size int64  // chunk size in bytes, 0 to MaxSize
+	Size int64  // chunk size in bytes, up to MaxSize; 0 means DefaultSize
 
 	Concurrency int           // workers, one connection each; 0 means DefaultConcurrency
 	Duration    time.Duration // measured time; 0 means DefaultDuration
@@ -91,7 +92,7 @@ func (c *Config) Validate() error {
 	}
 	switch {
 	case c.Size < 0 || c.Size > MaxSize:
-		return fmt.Errorf("size %d out of range 0 to %s", c.Size, FormatSize(MaxSize))
+		return fmt.Errorf("size %d out of range 1 to %s", c.Size, FormatSize(MaxSize))
 	case c.Concurrency < 0, c.Duration < 0, c.Warmup < 0, c.Objects < 0, c.MaxRequests < 0,
 		c.ServerPID < 0:
 		return errors.New("concurrency, duration, warmup, objects, max requests and server pid " +
@@ -111,6 +112,9 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) fillDefaults() {
+	if c.Size == 0 {
+		c.Size = DefaultSize
+	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}

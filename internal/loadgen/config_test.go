@@ -105,6 +105,12 @@ func TestValidateDefaults(t *testing.T) {
 		t.Errorf("Host %q, want the URL's host:port", got)
 	}
 
+	// A chunk of no data measures nothing of a chunk server's data path.
+	c = Config{URL: "http://127.0.0.1:6201", Op: OpPut}
+	if err := c.Validate(); err != nil || c.Size != DefaultSize {
+		t.Errorf("size %d (%v) for a size of 0, want the default %d", c.Size, err, DefaultSize)
+	}
+
 	for size, want := range map[int64]int{0: maxPoolObjects, 4 << 10: maxPoolObjects, 1 << 20: 256} {
 		if got := defaultObjects(size, 16); got != want {
 			t.Errorf("defaultObjects(%d) = %d, want %d", size, got, want)
