@@ -47,8 +47,9 @@ func (c *Client) read(ctx context.Context, o *meta.Object, w io.Writer) error {
 	if total != o.Size {
 		return fmt.Errorf("%w: %d bytes in chunks, %d in the directory", ErrIncomplete, total, o.Size)
 	}
-	if got := hex.EncodeToString(objHash.Sum(nil)); o.Hash != "" && !strings.EqualFold(got, o.Hash) {
-		return fmt.Errorf("%w: object MD5 %s, directory says %s", ErrIncomplete, got, o.Hash)
+	if got := upperHex(objHash.Sum(nil)); o.Hash != "" && !strings.EqualFold(got, o.Hash) {
+		return fmt.Errorf("%w: object MD5 %s, directory says %s", ErrIncomplete, got,
+			strings.ToUpper(o.Hash))
 	}
 	return nil
 }
@@ -104,12 +105,16 @@ func (c *Client) readCopy(ctx context.Context, cp meta.Chunk, buf *bytes.Buffer)
 	if n != cp.Size {
 		return fmt.Errorf("chunk %s: %d bytes, %d expected", cp.URL, n, cp.Size)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, cp.Hash) {
-		return fmt.Errorf("chunk %s: data hashes to %s, %s expected", cp.URL, got, cp.Hash)
+	if got := upperHex(h.Sum(nil)); !strings.EqualFold(got, cp.Hash) {
+		return fmt.Errorf("chunk %s: data hashes to %s, %s expected", cp.URL, got,
+			strings.ToUpper(cp.Hash))
 	}
 	c.progress(int(n))
 	return nil
 }
+
+// upperHex writes a digest as OpenIO does, in uppercase hexadecimal.
+func upperHex(sum []byte) string { return strings.ToUpper(hex.EncodeToString(sum)) }
 
 // ordered puts copies on live chunk servers first.
 func ordered(copies []meta.Chunk) []meta.Chunk {

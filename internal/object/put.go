@@ -3,7 +3,6 @@ package object
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -256,7 +255,7 @@ func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
 		Policy:      w.prep.Policy,
 		ChunkMethod: w.method,
 		Size:        size,
-		Hash:        strings.ToUpper(hex.EncodeToString(w.objHash.Sum(nil))),
+		Hash:        upperHex(w.objHash.Sum(nil)),
 		MimeType:    w.opts.MimeType,
 		Properties:  w.opts.Properties,
 		Chunks:      make([]meta.Chunk, len(w.written)),

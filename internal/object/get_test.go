@@ -1,0 +1,50 @@
+package object_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
+)
+
+// TestGetDamagedChunkShowsHashesAlike: the hash a damaged copy's data
+// gives is written in uppercase, as the hash the directory holds.
+func TestGetDamagedChunkShowsHashesAlike(t *testing.T) {
+	ctx := context.Background()
+	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1, Rawx: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	dir, _ := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	o, err := oc.Put(ctx, n, strings.NewReader("some data"), object.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := o.Chunks[0].URL[strings.LastIndexByte(o.Chunks[0].URL, '/')+1:]
+	path := filepath.Join(ns.Rawx[0].Volume, chunk.DefaultLayout.Path(id))
+	if err := os.WriteFile(path, []byte("Some data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = oc.Get(ctx, n, 0, io.Discard)
+	if !errors.Is(err, object.ErrIncomplete) {
+		t.Fatalf("get of a damaged object: %v, want ErrIncomplete", err)
+	}
+	m := regexp.MustCompile(`data hashes to (\w+), (\w+) expected`).FindStringSubmatch(err.Error())
+	if m == nil || m[1] != strings.ToUpper(m[1]) || m[2] != strings.ToUpper(o.Chunks[0].Hash) {
+		t.Errorf("get of a damaged object: %v; want the computed and the stored hash, uppercase", err)
+	}
+}
