@@ -27,9 +27,12 @@ and stay there afterwards (a run of 10 s at 2,000 puts a second leaves 20,000).
 A get run first writes the objects it reads. A worker whose operation fails
 pauses before the next, 10 ms doubling to 1 s while the failures go on.
 
-Exit codes: 0 the run completed without errors, 1 some operations failed
-(an unreachable namespace fails them all) or none completed in the measured
-time, 2 bad arguments.`,
+Before any load, the directory must answer within 5 s: one that does not
+(nothing listens at --proxy, a hung server) stops the run at once.
+
+Exit codes: 0 the run completed without errors, 1 some operations failed,
+none completed in the measured time, or the directory did not answer, 2 bad
+arguments.`,
 		Args: cobra.NoArgs,
 	}
 	at := addDirFlags(cmd)
@@ -72,12 +75,13 @@ time, 2 bad arguments.`,
 			return err
 		}
 		res, err := oc.Bench(cmd.Context(), cfg)
+		req := request{op: "bench " + op, name: object.Name{Account: cfg.Account,
+			Container: cfg.Container}, proxy: *at.proxy}
 		if errors.Is(err, object.ErrBenchConfig) {
-			return usageError{request{op: "bench " + op, name: object.Name{Account: cfg.Account,
-				Container: cfg.Container}, proxy: *at.proxy}.explain(err)}
+			return usageError{req.explain(err)}
 		}
 		if err != nil {
-			return exitError{ExitFail, err}
+			return exitError{ExitFail, req.explain(err)}
 		}
 		printBenchObject(cmd, cfg, res, asJSON)
 		switch {

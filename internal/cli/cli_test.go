@@ -280,6 +280,14 @@ func TestBenchObjectExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d: %s", tc.args, code, tc.code, out)
 		}
 	}
+	// Nothing listening is told before any load, not after the run.
+	start := time.Now()
+	out, code := run(t, "", "bench", "put", "--duration", "1m", "--proxy", down)
+	want := "bench put bench/bench: cannot reach the directory at " + down
+	if code != ExitFail || !strings.Contains(out, want) || time.Since(start) > 30*time.Second {
+		t.Errorf("bench put of a minute at a closed port: exit %d after %s, want 1 at once and %q: %s",
+			code, time.Since(start).Round(time.Second), want, out)
+	}
 }
 
 // TestOtherNamespace: client commands reach a namespace not named OPENIO

@@ -78,10 +78,21 @@ func (cfg *BenchConfig) validate() error {
 	return nil
 }
 
+// benchReachTimeout bounds the check, made before any load, that the
+// directory answers.
+var benchReachTimeout = 5 * time.Second
+
 // Bench runs cfg against the namespace of c. Objects are named
-// bench-<run>-<n> so that runs do not collide.
+// bench-<run>-<n> so that runs do not collide. Before any load, the
+// directory must answer one request within 5 s, on a route of the
+// client's namespace: one that does not fails Bench at once (one that
+// serves another namespace with ErrBenchConfig), rather than every
+// operation of the run.
 func (c *Client) Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.reachDir(ctx); err != nil {
 		return nil, err
 	}
 	data := make([]byte, cfg.Size)
@@ -119,6 +130,21 @@ func (c *Client) Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, erro
 		}
 	}
 	return drive(ctx, cfg, op)
+}
+
+// reachDir checks that the directory answers and serves the namespace.
+func (c *Client) reachDir(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, benchReachTimeout)
+	defer cancel()
+	err := c.Dir.CheckNamespace(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrInvalid):
+		return fmt.Errorf("%w: %w", ErrBenchConfig, err)
+	default:
+		return fmt.Errorf("bench: %w", meta.FirstContact(err))
+	}
 }
 
 // fill writes the objects a get run reads.
