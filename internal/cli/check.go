@@ -293,6 +293,9 @@ func (f *checkFlags) topTargets(in io.Reader) ([]integrity.Target, error) {
 // validate checks every flag, naming the one at fault, and turns them
 // into options.
 func (f *checkFlags) validate(fl *pflag.FlagSet) error {
+	if err := checkNamespaceFlag(fl); err != nil {
+		return err
+	}
 	o := &f.opts
 	switch {
 	case f.depth < 0:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/loadgen"
+	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/namespace"
 )
 
@@ -334,8 +335,26 @@ func TestOtherNamespace(t *testing.T) {
 		}
 	}
 	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL, "--ns", "a/b")
-	if code != 2 || !strings.Contains(out, "--ns (or GRIDKEEP_NS): namespace name") {
+	if code != 2 || !strings.Contains(out, "--ns: namespace name") {
 		t.Errorf("ls --ns a/b: exit %d: %s", code, out)
+	}
+	// An empty --ns is refused by every command, an empty GRIDKEEP_NS
+	// counts as unset, and a bad name is blamed on where it came from.
+	for _, args := range [][]string{{"ls", "a/c"}, {"check", "--all"}, {"rebuild", "--input-file", empty}} {
+		out, code := run(t, "", append(args, "--proxy", ns.ProxyURL, "--ns", "")...)
+		if code != 2 || !strings.Contains(out, `gridkeep: --ns: namespace name ""`) {
+			t.Errorf("%v --ns '': exit %d: %s", args, code, out)
+		}
+	}
+	t.Setenv("GRIDKEEP_NS", "")
+	out, code = run(t, "", "ls", "a/c", "--proxy", ns.ProxyURL)
+	if code != 2 || !strings.Contains(out, `unknown namespace "`+meta.DefaultNamespace+`"`) {
+		t.Errorf("ls with an empty GRIDKEEP_NS: exit %d, want the default namespace refused: %s", code, out)
+	}
+	t.Setenv("GRIDKEEP_NS", "a b")
+	out, code = run(t, "", "check", "--all", "--proxy", ns.ProxyURL)
+	if code != 2 || !strings.Contains(out, `gridkeep: GRIDKEEP_NS: namespace name "a b"`) {
+		t.Errorf("check with GRIDKEEP_NS='a b': exit %d: %s", code, out)
 	}
 	dir := filepath.Join(t.TempDir(), "data")
 	out, code = run(t, "", "up", "--ns", "..", "--data", dir, "--port-base", "0")

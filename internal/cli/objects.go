@@ -49,40 +49,61 @@ func addProxyFlag(cmd *cobra.Command) *string {
 	return p
 }
 
-// proxyFlag defines --proxy in fl, with its value landing in p.
-func proxyFlag(fl *pflag.FlagSet, p *string) {
-	def := os.Getenv("GRIDKEEP_PROXY")
-	if def == "" {
-		def = DefaultProxy
+// envOr returns the value of the environment variable name, or def when
+// it is unset or empty: as in the shell's ${NAME:-def}, an empty value
+// counts as unset, so that "NAME= gridkeep ..." clears it for a command.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
 	}
-	fl.StringVar(p, "proxy", def, "directory API URL (env GRIDKEEP_PROXY)")
+	return def
 }
 
-// namespaceFlag defines --ns in fl, with its value landing in p.
+// proxyFlag defines --proxy in fl, with its value landing in p.
+func proxyFlag(fl *pflag.FlagSet, p *string) {
+	fl.StringVar(p, "proxy", envOr("GRIDKEEP_PROXY", DefaultProxy),
+		"directory API URL (env GRIDKEEP_PROXY; empty counts as unset)")
+}
+
+// namespaceFlag defines --ns in fl, with its value landing in p. A command
+// that defines it calls checkNamespaceFlag before using the value.
 func namespaceFlag(fl *pflag.FlagSet, p *string) {
-	def := os.Getenv("GRIDKEEP_NS")
-	if def == "" {
-		def = meta.DefaultNamespace
+	fl.StringVar(p, "ns", envOr("GRIDKEEP_NS", meta.DefaultNamespace),
+		"namespace name (env GRIDKEEP_NS; empty counts as unset)")
+}
+
+// checkNamespaceFlag refuses a namespace name, from --ns or else from
+// GRIDKEEP_NS, that names no namespace, and says which gave it. An empty
+// --ns is refused like any other bad name, rather than taken for the
+// default namespace.
+func checkNamespaceFlag(fl *pflag.FlagSet) error {
+	f := fl.Lookup("ns")
+	if err := chunk.CheckNamespace(f.Value.String()); err != nil {
+		if f.Changed {
+			return usagef("--ns: %w", err)
+		}
+		return usagef("GRIDKEEP_NS: %w", err)
 	}
-	fl.StringVar(p, "ns", def, "namespace name (env GRIDKEEP_NS)")
+	return nil
 }
 
 // dirFlags say where a client command finds the namespace.
 type dirFlags struct {
 	proxy *string
 	ns    string
+	flags *pflag.FlagSet
 }
 
 // addDirFlags adds --proxy and --ns to cmd.
 func addDirFlags(cmd *cobra.Command) *dirFlags {
-	d := &dirFlags{proxy: addProxyFlag(cmd)}
+	d := &dirFlags{proxy: addProxyFlag(cmd), flags: cmd.Flags()}
 	namespaceFlag(cmd.Flags(), &d.ns)
 	return d
 }
 
 func (d *dirFlags) client() (*meta.Client, error) {
-	if err := chunk.CheckNamespace(d.ns); err != nil {
-		return nil, usagef("--ns (or GRIDKEEP_NS): %w", err)
+	if err := checkNamespaceFlag(d.flags); err != nil {
+		return nil, err
 	}
 	c, err := meta.NewClient(*d.proxy, meta.ClientOptions{Namespace: d.ns})
 	if err != nil {

@@ -171,6 +171,9 @@ func (f *rebuildFlags) validate() error {
 
 func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	ctx := cmd.Context()
+	if err := checkNamespaceFlag(cmd.Flags()); err != nil {
+		return err
+	}
 	if err := f.validate(); err != nil {
 		return err
 	}
