@@ -48,9 +48,13 @@ before sending the next request over its own keep-alive connection.
               re-reads and hashes a chunk of the pool
 
 The chunks a run stored (its puts answered 201 Created, or the pool it
-reads) are deleted once the measure is over, unless --keep or an interrupt
-leaves them: on a namespace's chunk server, the integrity checker reports
-them as orphans. The id of an upload that failed is not deleted.
+reads) are deleted once the measure is over, unless --keep leaves them. An
+interrupt (Ctrl-C) stops the load, not the deletion: the chunks are deleted
+all the same, with the uploads it cut short, which the server may have
+stored. The deletion gives up when the server answers none of its requests
+for 30 s, and the report counts the chunks it could not delete: on a
+namespace's chunk server, the integrity checker reports them as orphans.
+The id of an upload that failed is not deleted.
 Requests sent during --warmup are left out of every figure. The run stops
 after --duration or --max-requests, whichever comes first. Latency
 percentiles cover successful requests; MB/s is in 10^6 bytes per second.

@@ -48,10 +48,11 @@ type Result struct {
 	ServerPID   int           // 0 when the server CPU was not measured
 	ServerCPU   time.Duration // user+system CPU time of ServerPID
 	ClientCPU   time.Duration // user+system CPU time of this process
-	// Removed counts the stored chunks (uploads answered 201) deleted
-	// after the measure, and NotRemoved those the server failed to
-	// delete. Kept says they were left on purpose (Config.Keep) or
-	// because the run was interrupted.
+	// Removed counts the stored chunks (uploads answered 201, and those
+	// cut short by the end of the run that the server had stored) deleted
+	// after the measure, interrupted or not, and NotRemoved those the
+	// server failed to delete or that were given up on (see Run). Kept
+	// says they were left on purpose (Config.Keep).
 	Removed, NotRemoved int64
 	Kept                bool
 }
@@ -102,6 +103,12 @@ func perRequest(d time.Duration, n int64) time.Duration {
 // does not answer are reported before any load is sent; a server lost
 // during the run counts as failed requests. If ctx ends early, Run returns
 // what it measured so far with ctx's error.
+//
+// Unless cfg.Keep, the chunks the run stored are then deleted, even when
+// ctx ended early (an interrupt stops the load, not the clean-up), and
+// even when the read pool could not be uploaded whole. The deletion gives
+// up when the server answers none of its requests for 30 s; the chunks
+// left count as not removed.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -116,12 +123,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Op != OpPut {
 		if err := r.prepare(ctx); err != nil {
-			r.removeAll(ctx)
+			if removed, failed := r.removeAll(ctx); removed+failed > 0 {
+				err = fmt.Errorf("%w (of the chunks uploaded, %d deleted, %d could not be)", err,
+					removed, failed)
+			}
 			return nil, err
 		}
 	}
 	res, err := r.run(ctx)
-	if cfg.Keep || ctx.Err() != nil {
+	if cfg.Keep {
 		res.Kept = true
 	} else {
 		res.Removed, res.NotRemoved = r.removeAll(ctx)
@@ -131,21 +141,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // removeAll deletes every chunk the run stored, read pool included, with
 // cfg.Concurrency workers, and returns how many went and how many the
-// server failed to delete. The ids of failed uploads are not sent: the
-// server did not say it stored them. A chunk the server no longer has
-// counts in neither.
+// server failed to delete or were given up on. It goes on after ctx ends,
+// and gives up when no delete has been answered for removeStall. The ids
+// of failed uploads are not sent: the server did not say it stored them;
+// those of uploads abandoned unanswered are, last (the names of a run go
+// in order), since the server may have stored them. A chunk the server
+// does not have counts in neither.
 func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 	n := r.names.issued()
-	if r.stored.count() == 0 {
+	if r.stored.count()+r.abandoned.count() == 0 {
 		return 0, 0 // nothing to remove (a server refusing every upload, say)
 	}
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	defer r.watchReplies(cancel, removeStall, "delete")()
 	var next atomic.Uint64
 	var ok, bad atomic.Int64
 	var wg sync.WaitGroup
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
 			for seq := next.Add(1); seq <= n; seq = next.Add(1) {
-				if !r.stored.has(seq) {
+				if !r.stored.has(seq) && !r.abandoned.has(seq) {
 					continue
 				}
 				if ctx.Err() != nil {
@@ -157,6 +173,7 @@ func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
 					bad.Add(1)
 					continue
 				}
+				r.replies.Add(1)
 				switch resp.StatusCode {
 				case http.StatusNoContent, http.StatusOK:
 					ok.Add(1)
@@ -188,6 +205,10 @@ type runner struct {
 	stop    atomic.Bool
 	t0      time.Time
 	from    atomic.Int64 // nanoseconds after t0 when the measure began
+
+	// abandoned are the uploads whose reply never came because the run
+	// ended (an interrupt, say): the server may have stored them.
+	abandoned storedSet
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -277,9 +298,10 @@ func (r *runner) reach(ctx context.Context) error {
 
 // prepare uploads the read pool with cfg.Concurrency workers.
 func (r *runner) prepare(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
+	uctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := r.watchReplies(cancel, poolStall+time.Duration(r.cfg.Size/poolSlowRate)*time.Second)
+	stop := r.watchReplies(cancel, poolStall+time.Duration(r.cfg.Size/poolSlowRate)*time.Second,
+		"upload")
 	defer stop()
 	r.pool = make([]string, r.cfg.Objects)
 	var next atomic.Int64
@@ -292,17 +314,20 @@ func (r *runner) prepare(ctx context.Context) error {
 				if i >= int64(len(r.pool)) {
 					return
 				}
-				id, err := r.upload(ctx)
+				name, err := r.upload(uctx)
 				if err != nil {
+					if errors.Is(err, errNoAnswer) {
+						r.abandon(ctx, name)
+					}
 					failed.CompareAndSwap(nil, &err)
 					return
 				}
-				r.pool[i] = id
+				r.pool[i] = name.id
 			}
 		})
 	}
 	wg.Wait()
-	if cause := context.Cause(ctx); errors.Is(cause, ErrNoReply) {
+	if cause := context.Cause(uctx); errors.Is(cause, ErrNoReply) {
 		return fmt.Errorf("upload read pool: %w", cause)
 	}
 	if p := failed.Load(); p != nil {
@@ -312,15 +337,20 @@ func (r *runner) prepare(ctx context.Context) error {
 }
 
 // The read pool upload gives up when the server answers none of its
-// uploads for poolStall plus one second per poolSlowRate bytes of a chunk.
+// uploads for poolStall plus one second per poolSlowRate bytes of a chunk,
+// and the deletion of the chunks stored when it answers none of its
+// deletes for removeStall.
 var (
 	poolStall    = 30 * time.Second
 	poolSlowRate = int64(10 << 20)
+	removeStall  = 30 * time.Second
 )
 
 // watchReplies calls cancel with ErrNoReply when no request has been
-// answered for limit, and returns the function that stops watching.
-func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duration) (stop func()) {
+// answered for limit, and returns the function that stops watching. what
+// names the requests in the error.
+func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duration,
+	what string) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(min(limit/10, time.Second))
@@ -334,7 +364,7 @@ func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duratio
 				if n := r.replies.Load(); n != last {
 					last, since = n, now
 				} else if now.Sub(since) >= limit {
-					cancel(fmt.Errorf("%w: no upload answered in %s", ErrNoReply, limit))
+					cancel(fmt.Errorf("%w: no %s answered in %s", ErrNoReply, what, limit))
 					return
 				}
 			}
@@ -343,20 +373,34 @@ func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duratio
 	return func() { close(done) }
 }
 
-// upload sends one chunk of the read pool and returns its id.
-func (r *runner) upload(ctx context.Context) (string, error) {
+// upload sends one chunk of the read pool and returns its name, stored or
+// not.
+func (r *runner) upload(ctx context.Context) (chunkName, error) {
 	name := r.names.next()
 	resp, err := r.send(r.putRequest(ctx, name))
 	if err != nil {
-		return "", fmt.Errorf("put %s: %w", name.id, err)
+		return name, fmt.Errorf("put %s: %w: %w", name.id, errNoAnswer, err)
 	}
 	r.replies.Add(1)
 	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
+		return name, fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
 			resp.Header.Get("X-Error"))
 	}
 	r.stored.add(name.seq)
-	return name.id, nil
+	return name, nil
+}
+
+// errNoAnswer marks the failure of a request that got no reply.
+var errNoAnswer = errors.New("no reply")
+
+// abandon records the upload of name, which got no reply, as abandoned
+// when the caller's ctx ended: the server may have stored it. Uploads the
+// run itself gave up on (the server answered none) are not, nor those
+// that failed before the end.
+func (r *runner) abandon(ctx context.Context, name chunkName) {
+	if ctx.Err() != nil {
+		r.abandoned.add(name.seq)
+	}
 }
 
 // send sends req outside the measure and reads its reply whole; the reply's
@@ -477,7 +521,10 @@ func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
 	buf := make([]byte, 64<<10)
 	for r.take() {
 		start := time.Now()
-		class, n := r.once(runCtx, buf)
+		class, n, put := r.once(runCtx, buf)
+		if class == ErrTransport && r.cfg.Op == OpPut {
+			r.abandon(ctx, put)
+		}
 		lat := time.Since(start)
 		if class != ErrTransport {
 			r.replies.Add(1)
@@ -509,26 +556,27 @@ func (r *runner) take() bool {
 }
 
 // once sends one request and reads its whole reply. It returns the error
-// class of a failure ("" on success) and the chunk bytes it accounts for.
-func (r *runner) once(ctx context.Context, buf []byte) (string, int64) {
+// class of a failure ("" on success), the chunk bytes it accounts for and
+// the chunk a put uploads.
+func (r *runner) once(ctx context.Context, buf []byte) (string, int64, chunkName) {
 	req, name := r.request(ctx)
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return ErrTransport, 0
+		return ErrTransport, 0, name
 	}
 	n, err := drain(resp.Body, buf)
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return ErrTransport, 0
+		return ErrTransport, 0, name
 	case resp.StatusCode != r.wantStatus():
-		return statusClass(resp.StatusCode), 0
+		return statusClass(resp.StatusCode), 0, name
 	case r.cfg.Op == OpPut:
 		r.stored.add(name.seq)
 	case r.cfg.Op == OpGet && n != r.cfg.Size:
-		return ErrShortBody, 0
+		return ErrShortBody, 0, name
 	}
-	return "", r.cfg.Size
+	return "", r.cfg.Size, name
 }
 
 // drain reads body to its end through buf and returns its length.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,6 +188,79 @@ func TestRunRemovesOnlyStoredChunks(t *testing.T) {
 	if deletesOfFailed.Load() != 0 || deletes.Load() != res.Removed {
 		t.Errorf("%d deletes, %d of them of failed uploads, %d chunks removed; want only the "+
 			"removed chunks deleted", deletes.Load(), deletesOfFailed.Load(), res.Removed)
+	}
+}
+
+// TestRunInterruptedRemovesItsChunks: an interrupt stops the load, then
+// the chunks the run stored are deleted all the same, read pool included,
+// and counted, whether it comes during the measure or during the upload of
+// the read pool.
+func TestRunInterruptedRemovesItsChunks(t *testing.T) {
+	for _, op := range []Op{OpPut, OpGet} {
+		url, vol := startRawxOn(t)
+		cfg := quick(url, op)
+		cfg.Warmup, cfg.Duration = 0, time.Hour
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		res, err := Run(ctx, cfg)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || res == nil {
+			t.Fatalf("%s: %+v, %v; want a result and the end of ctx", op, res, err)
+		}
+		if left := countChunks(t, vol); left != 0 || res.Kept || res.Removed == 0 || res.NotRemoved != 0 {
+			t.Errorf("%s, interrupted: %d chunks left, %d removed, %d not, kept %v; want all removed",
+				op, left, res.Removed, res.NotRemoved, res.Kept)
+		}
+	}
+
+	// Uploads slowed down so that the interrupt comes amid the read pool.
+	srv, ln, vol := newRawx(t)
+	hs := srv.HTTPServer()
+	h := hs.Handler
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.ServeHTTP(w, r)
+	})
+	cfg := quick(serve(t, ln, hs), OpGet)
+	cfg.Objects = 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, cfg)
+	if res != nil || err == nil || !strings.Contains(err.Error(), "upload read pool") ||
+		!strings.Contains(err.Error(), "deleted, 0 could not be") {
+		t.Errorf("interrupted pool upload: %+v, %v; want the pool's chunks deleted, and counted", res, err)
+	}
+	if left := countChunks(t, vol); left != 0 {
+		t.Errorf("interrupted pool upload: %d chunks left", left)
+	}
+}
+
+// TestRunRemovesAbandonedUploads: an upload the server stored but had not
+// answered when the run was interrupted is deleted too.
+func TestRunRemovesAbandonedUploads(t *testing.T) {
+	srv, ln, vol := newRawx(t)
+	hs := srv.HTTPServer()
+	h := hs.Handler
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r) // stored, and the reply held back
+		<-r.Context().Done()
+	})
+	cfg := quick(serve(t, ln, hs), OpPut)
+	cfg.Warmup, cfg.Duration = 0, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, cfg)
+	if res == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%+v, %v; want a result and the end of ctx", res, err)
+	}
+	if left := countChunks(t, vol); left != 0 || res.Removed != int64(cfg.Concurrency) || res.OK != 0 {
+		t.Errorf("%d chunks left, %d removed, %d ok; want the %d uploads in flight removed", left,
+			res.Removed, res.OK, cfg.Concurrency)
 	}
 }
 
