@@ -256,11 +256,13 @@ when every copy is written. The container is created if needed.` + clientExitCod
 }
 
 // openSource opens the data of a put: a file (size known) or "-", stdin.
+// The file is opened without blocking, so that a named pipe or a device
+// is refused at once rather than waited on.
 func openSource(arg string, stdin io.Reader) (io.Reader, object.PutOptions, func(), error) {
 	if arg == "-" {
 		return stdin, object.PutOptions{}, func() {}, nil
 	}
-	f, err := os.Open(arg)
+	f, err := os.OpenFile(arg, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, object.PutOptions{}, nil, usagef("cannot read %s: %w", arg, pathCause(err))
 	}

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestRmSaysWhatItDeleted(t *testing.T) {
@@ -42,5 +46,36 @@ func TestRmSaysWhatItDeleted(t *testing.T) {
 	out = mustRun("", "rm", "acct/vers/o", "--version", oldest)
 	if want := "deleted acct/vers/o version " + oldest + "\n"; out != want {
 		t.Errorf("rm --version of a version: %q, want %q", out, want)
+	}
+}
+
+// A named pipe is refused at once, not opened and waited on until
+// something writes to it.
+func TestPutRefusesNamedPipeAtOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out  string
+		code int
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Nothing listens on port 1: the file is refused before any request.
+		out, code := run(t, "", "put", "acct/ctr/obj", fifo, "--proxy", "http://127.0.0.1:1")
+		done <- result{out, code}
+	}()
+	select {
+	case r := <-done:
+		if r.code != ExitUsage || !strings.Contains(r.out, "is not a regular file") {
+			t.Errorf("put of a named pipe: exit %d: %s", r.code, r.out)
+		}
+	case <-time.After(10 * time.Second):
+		// Release the blocked open, so that the test can end.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("put of a named pipe still waits after 10s")
 	}
 }
