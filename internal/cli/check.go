@@ -80,9 +80,9 @@ SIGUSR1; a progress bar is drawn there on a terminal.
 
 -o appends problems to an error file that --from-file reads back, and
 --output-for-chunk-rebuild appends chunk problems to a file for
-"gridkeep rebuild --input-file"; both in OpenIO's formats. --events-url
-publishes a storage.content.broken event per chunk problem, for the
-rebuilder agent step.
+"gridkeep rebuild --input-file"; both in OpenIO's formats, so each needs a
+file of its own. --events-url publishes a storage.content.broken event per
+chunk problem, for the rebuilder agent step.
 
 --daemon checks again and again, --pause-between-passes apart (30s unless
 given; 0 for no pause), until interrupted; it reports each pass and exits
@@ -342,6 +342,10 @@ func (f *checkFlags) validate(fl *pflag.FlagSet) error {
 			return usagef("%s: %w", o.flag, err)
 		}
 	}
+	if f.output != "" && f.rebuildOut != "" && sameFile(f.output, f.rebuildOut) {
+		return usagef("--output %s and --output-for-chunk-rebuild %s name the same file: "+
+			"give each its own, their formats differ", f.output, f.rebuildOut)
+	}
 	o.Depth = f.depth
 	if f.depth == 0 {
 		o.Depth = integrity.TargetOnly
@@ -371,6 +375,38 @@ func writablePath(path string) error {
 		return fmt.Errorf("%s: its directory does not exist", path)
 	}
 	return nil
+}
+
+// sameFile reports whether the paths a and b name one file, however they
+// are spelt: one existing file (links included), or one name in one
+// directory for a file still to be created.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	switch {
+	case errA == nil && errB == nil:
+		return os.SameFile(sa, sb)
+	case errA == nil || errB == nil:
+		return false
+	}
+	dirA, baseA := splitPath(a)
+	dirB, baseB := splitPath(b)
+	if baseA == "" || baseA != baseB {
+		return false
+	}
+	sa, errA = os.Stat(dirA)
+	sb, errB = os.Stat(dirB)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// splitPath splits path after its last separator, without cleaning it:
+// the directory keeps any ".." or link as the system will follow it.
+func splitPath(path string) (dir, base string) {
+	i := strings.LastIndexByte(path, filepath.Separator)
+	if i < 0 {
+		return ".", path
+	}
+	return path[:i+1], path[i+1:]
 }
 
 // runCheck validates everything, then reaches the directory, and only

@@ -156,3 +156,57 @@ func TestCheckObjectOfMissingAccount(t *testing.T) {
 		t.Errorf("exit %d, want %d with the container missing from its listing:\n%s", code, ExitFail, out)
 	}
 }
+
+// TestCheckRefusesOneFileForBothOutputs: -o and --output-for-chunk-rebuild
+// naming one file, however it is spelt, is a usage error found before any
+// check, and the file is neither created nor written to.
+func TestCheckRefusesOneFileForBothOutputs(t *testing.T) {
+	proxy := startNamespace(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(dir, "kept.txt")
+	if err := os.WriteFile(kept, []byte("kept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(kept, filepath.Join(dir, "hard.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ output, rebuild string }{
+		{"same.txt", "same.txt"},
+		{"same.txt", "./same.txt"},
+		{filepath.Join(dir, "same.txt"), filepath.Join(dir, "sub", "..", "same.txt")},
+		{filepath.Join(dir, "same.txt"), filepath.Join(dir, "link", "same.txt")},
+		{kept, filepath.Join(dir, "link", "kept.txt")},
+		{kept, filepath.Join(dir, "hard.txt")},
+	} {
+		got, code := runOn(t, proxy, "", "check", "--all", "-o", tc.output,
+			"--output-for-chunk-rebuild", tc.rebuild)
+		if code != ExitUsage || !strings.Contains(got, "name the same file") ||
+			strings.Contains(got, "TYPE") {
+			t.Errorf("-o %s --output-for-chunk-rebuild %s: exit %d, want %d:\n%s",
+				tc.output, tc.rebuild, code, ExitUsage, got)
+		}
+	}
+	for _, name := range []string{"same.txt", filepath.Join(dir, "same.txt")} {
+		if _, err := os.Stat(name); !os.IsNotExist(err) {
+			t.Errorf("%s was created", name)
+			os.Remove(name)
+		}
+	}
+	if b, _ := os.ReadFile(kept); string(b) != "kept\n" {
+		t.Errorf("an existing output was written to: %q", b)
+	}
+	// Two files of one name in two directories are two files.
+	other := filepath.Join(dir, "sub", "same.txt")
+	got, code := runOn(t, proxy, "", "check", "--all", "-o", filepath.Join(dir, "same.txt"),
+		"--output-for-chunk-rebuild", other)
+	if code != ExitOK {
+		t.Errorf("two outputs of one name in two directories: exit %d:\n%s", code, got)
+	}
+}
