@@ -56,6 +56,7 @@ type Meta struct {
 	Position      string
 	Size          int64
 	HasSize       bool
+	UnparsedSize  string // the size attribute as stored when it does not parse; "" otherwise
 	Hash          string // uppercase hex, or as stored if not hex; "" if absent
 	ChunkMethod   string
 	StoragePolicy string
@@ -151,7 +152,11 @@ func (m *Meta) parseAttr(a Attr) error {
 			return fmt.Errorf("position %q is not N or N.M", truncate(v, 40))
 		}
 	case name == AttrSize:
-		return parseInt(&m.Size, &m.HasSize, "size", v)
+		err := parseInt(&m.Size, &m.HasSize, "size", v)
+		if err != nil {
+			m.UnparsedSize = v
+		}
+		return err
 	case name == AttrMetachunkSize:
 		return parseInt(&m.MetachunkSize, &m.HasMetaSize, "metachunk size", v)
 	case name == AttrHash:
@@ -331,12 +336,21 @@ func IsDecimal(s string) bool {
 	return true
 }
 
-// parseInt reads a size attribute: a decimal number written as OpenIO
-// writes one, without sign or leading zeros, as positions are (see
-// IsDecimal).
-func parseInt(dst *int64, has *bool, what, v string) error {
+// ParseSize reads a size as a chunk's attributes hold one: a decimal
+// number written as OpenIO writes one, without sign or leading zeros, as
+// positions are (see IsDecimal). ok is false for any other value.
+func ParseSize(v string) (n int64, ok bool) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || !IsDecimal(v) {
+		return 0, false
+	}
+	return n, true
+}
+
+// parseInt reads a size attribute (see ParseSize).
+func parseInt(dst *int64, has *bool, what, v string) error {
+	n, ok := ParseSize(v)
+	if !ok {
 		return fmt.Errorf("%s %q is not a number in decimal digits without leading zeros", what,
 			truncate(v, 40))
 	}

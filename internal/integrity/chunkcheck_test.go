@@ -2,6 +2,7 @@ package integrity_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,6 +254,30 @@ func TestMalformedFullpath(t *testing.T) {
 	if errs := res[orphan].Errors; len(errs) != 1 || !strings.HasPrefix(errs[0], "Orphan: ") ||
 		!strings.Contains(errs[0], want) {
 		t.Errorf("unlisted chunk: %q, want an orphan with %q", errs, want)
+	}
+}
+
+// TestUnparsableSize gives chunks size attributes that do not parse: a
+// check of their objects, and of each chunk by URL, must quote the stored
+// value and say that it does not parse, not report the size as missing.
+func TestUnparsableSize(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	two := f.ObjectsOf("TWOCOPIES")
+	leadingZero := "0" + strconv.FormatInt(two[1].Chunks[0].Size, 10)
+	for i, v := range []string{"abc", leadingZero} {
+		o := two[i]
+		c := o.Chunks[0]
+		f.SetAttr(c, chunk.AttrSize, v)
+		want := fmt.Sprintf("size attribute %q does not parse (the directory's size: %d)", v, c.Size)
+		for _, target := range []integrity.Target{{Chunk: c.URL}, {Account: integritytest.Account,
+			Container: f.ContainerOf(o), Object: o.Name}} {
+			_, res, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL,
+				integrity.Options{OrphanMinAge: -1}, target)
+			if errs := res[integritytest.ChunkItem(c)].Errors; !slices.Contains(errs, want) {
+				t.Errorf("check %+v: %q, want %q", target, errs, want)
+			}
+		}
 	}
 }
 

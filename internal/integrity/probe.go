@@ -352,7 +352,11 @@ func Compare(m *chunk.Meta, owner Owner, entry meta.Chunk) []string {
 		errs = append(errs, fmt.Sprintf("position attribute (%s) differs from the directory (%s)",
 			m.Position, entry.Pos))
 	}
-	if !m.HasSize || m.Size != entry.Size {
+	switch {
+	case m.UnparsedSize != "":
+		errs = append(errs, fmt.Sprintf("size attribute %q does not parse (the directory's size: %d)",
+			truncated(m.UnparsedSize, 40), entry.Size))
+	case !m.HasSize || m.Size != entry.Size:
 		errs = append(errs, fmt.Sprintf("size attribute (%s) differs from the directory (%d)",
 			sizeText(m), entry.Size))
 	}
@@ -413,11 +417,7 @@ func malformedPath(m *chunk.Meta) bool {
 
 // malformedError says what the malformed fullpath attribute of m holds.
 func malformedError(m *chunk.Meta) string {
-	v := m.FullpathRaw
-	if len(v) > 200 {
-		v = v[:200] + "..."
-	}
-	return fmt.Sprintf("fullpath attribute is malformed: %q", v)
+	return fmt.Sprintf("fullpath attribute is malformed: %q", truncated(m.FullpathRaw, 200))
 }
 
 func ownerPath(o Owner) chunk.Fullpath {
@@ -447,4 +447,13 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// truncated returns v, cut to n bytes and marked so when longer: an
+// attribute can hold up to 64 KiB.
+func truncated(v string, n int) string {
+	if len(v) > n {
+		return v[:n] + "..."
+	}
+	return v
 }

@@ -321,7 +321,8 @@ func (c *Client) List(ctx context.Context, baseURL, startAfter string, minToRetu
 }
 
 // MetaFromHeaders reads chunk metadata from the headers of a GET or HEAD
-// reply. Fields the server did not send stay empty.
+// reply. Fields the server did not send stay empty; a size that does not
+// parse as a chunk's size attribute is kept as sent in UnparsedSize.
 func MetaFromHeaders(h http.Header) *chunk.Meta {
 	m := &chunk.Meta{
 		ChunkID:       h.Get(HdrChunkID),
@@ -332,8 +333,10 @@ func MetaFromHeaders(h http.Header) *chunk.Meta {
 		MetachunkHash: strings.ToUpper(h.Get(HdrMetachunkHash)),
 		FullpathRaw:   h.Get(HdrFullPath),
 	}
-	if n, err := strconv.ParseInt(h.Get(HdrChunkSize), 10, 64); err == nil {
-		m.Size, m.HasSize = n, true
+	if v := h.Get(HdrChunkSize); v != "" {
+		if m.Size, m.HasSize = chunk.ParseSize(v); !m.HasSize {
+			m.UnparsedSize = v
+		}
 	}
 	if n, err := strconv.ParseInt(h.Get(HdrMetachunkSize), 10, 64); err == nil {
 		m.MetachunkSize, m.HasMetaSize = n, true

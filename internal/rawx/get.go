@@ -67,6 +67,10 @@ func setMetaHeaders(h http.Header, m *chunk.Meta, mtime time.Time) {
 	set(HdrChunkPos, m.Position)
 	if m.HasSize {
 		set(HdrChunkSize, strconv.FormatInt(m.Size, 10))
+	} else {
+		// As stored, for the reader to tell a value that does not parse
+		// from none.
+		set(HdrChunkSize, m.UnparsedSize)
 	}
 	set(HdrChunkHash, m.Hash)
 	set(HdrStoragePolicy, m.StoragePolicy)

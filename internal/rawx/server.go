@@ -7,8 +7,9 @@
 // left on disk are those of OpenIO's Go rawx. Where that server has a quirk
 // no client relies on, this one does the sane thing instead:
 //
-//   - a chunk whose size attribute is missing is served with the size of
-//     its file, not as an empty body, and HEAD then has no size header;
+//   - a chunk whose size attribute is missing or does not parse is served
+//     with the size of its file, not as an empty body; HEAD then has no
+//     size header, or the attribute's value as stored;
 //   - GET and HEAD may name the size the reader expects in
 //     X-Oio-Chunk-Meta-Chunk-Size (the directory's): the file must hold
 //     at least that many bytes (412 otherwise, a truncated file), GET
