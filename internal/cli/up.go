@@ -28,13 +28,15 @@ NATS JetStream bus on P+2, N chunk servers on P+201..P+200+N with their
 volumes under DIR, the outbox relay and the event agent. All data lives
 under DIR; stop with Ctrl-C and start again to find it intact.
 
-A volume folder (DIR/rawx-N) that is missing or empty while the reverse
-index lists chunks on it stops the start: its disk is not mounted, or was
-lost. After replacing a lost disk, name it with --new-volume rawx-N to start
-it empty, then put its copies back on it: gridkeep check volume rawx-N
---output-for-chunk-rebuild FILE, then gridkeep rebuild --input-file FILE.
-(rebuild --volume is for a volume lost for good: it makes the copies
-elsewhere.)
+A volume folder (DIR/rawx-N) that is missing, empty or without its identity
+attribute (user.server.id) while the reverse index lists chunks on it stops
+the start, saying which: its disk is not mounted, or was lost, or the folder
+lost the attribute (when it still holds chunk directories, the message gives
+the command that sets it again). After replacing a lost disk, name it with
+--new-volume rawx-N to start it empty, then put its copies back on it:
+gridkeep check volume rawx-N --output-for-chunk-rebuild FILE, then gridkeep
+rebuild --input-file FILE. (rebuild --volume is for a volume lost for good:
+it makes the copies elsewhere.)
 While running, a chunk server whose volume is moved or unmounted answers
 503 and gets no new copies until the volume is back.
 

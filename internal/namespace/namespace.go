@@ -58,8 +58,9 @@ type Options struct {
 }
 
 // ErrVolumeLost is returned by Start for a chunk server whose volume is
-// missing or empty while the reverse index lists chunks on it: its disk is
-// not mounted, or was lost. Starting it empty would take its share of the
+// missing, empty or without its identity attribute while the reverse index
+// lists chunks on it: its disk is not mounted, or was lost, or the volume
+// lost the attribute. Starting it empty would take its share of the
 // writes while the chunks it held stay out of reach.
 var ErrVolumeLost = errors.New("volume lost")
 
@@ -382,7 +383,8 @@ func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, 
 // has no identity yet while the reverse index lists chunks on it, unless
 // Options.NewVolumes names it.
 func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.Store) error {
-	if id, err := chunk.ReadVolume(info.Volume); err == nil && id.ServiceID != "" {
+	id, readErr := chunk.ReadVolume(info.Volume)
+	if readErr == nil && id.ServiceID != "" {
 		return nil
 	}
 	page, err := index.Fetch(ctx, info.ServiceID, rdir.ListOptions{Limit: 1})
@@ -395,10 +397,61 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 		ns.Replaced = append(ns.Replaced, info.ServiceID)
 		return nil
 	}
-	return fmt.Errorf("namespace: %w: %s is missing or empty, but the reverse index lists chunks "+
-		"on %s (is its disk mounted?); to start it empty on a replaced disk, add `--new-volume %s`, "+
-		"then put its copies back (see `gridkeep up --help`)",
-		ErrVolumeLost, info.Volume, info.ServiceID, info.ServiceID)
+	what, chunkDirs := volumeState(info.Volume, readErr)
+	replaced := fmt.Sprintf("to start it empty on a replaced disk, add `--new-volume %s`, then put "+
+		"its copies back (see `gridkeep up --help`)", info.ServiceID)
+	if chunkDirs {
+		return fmt.Errorf("namespace: %w: %s, and the reverse index lists chunks on %s: if they are "+
+			"its chunks, give the volume back its identity (`setfattr -n %s -v %s %s`) and start again; %s",
+			ErrVolumeLost, what, info.ServiceID, chunk.AttrVolumeID, info.ServiceID,
+			shellQuote(info.Volume), replaced)
+	}
+	return fmt.Errorf("namespace: %w: %s, but the reverse index lists chunks on %s (is its disk "+
+		"mounted?); %s", ErrVolumeLost, what, info.ServiceID, replaced)
+}
+
+// volumeState says what is wrong with the volume folder dir, which has no
+// service id recorded (readErr is the error reading its identity
+// returned), and whether it holds chunk directories: then it is more
+// likely a volume that lost its identity attribute than a lost disk.
+func volumeState(dir string, readErr error) (what string, chunkDirs bool) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return dir + " is missing", false
+	case err != nil:
+		return fmt.Sprintf("%s cannot be read: %v", dir, err), false
+	case readErr != nil:
+		return readErr.Error(), false
+	case len(entries) == 0:
+		return dir + " is empty", false
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() && len(e.Name()) == chunk.DefaultLayout.Width && chunk.IsUpperHex(e.Name()) {
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("%s has no identity attribute (%s) and holds no chunk directory", dir,
+			chunk.AttrVolumeID), false
+	}
+	dirs := "1 chunk directory"
+	if n > 1 {
+		dirs = fmt.Sprintf("%d chunk directories", n)
+	}
+	return fmt.Sprintf("%s has no identity attribute (%s), yet holds %s", dir, chunk.AttrVolumeID,
+		dirs), true
+}
+
+// shellQuote quotes s for a shell command line when it needs it, so that
+// a command suggested in a message can be pasted as it is.
+func shellQuote(s string) string {
+	const safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:@%+="
+	if s != "" && strings.Trim(s, safe) == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // register announces a chunk server to the directory with its free space.

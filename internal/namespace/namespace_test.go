@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
@@ -254,7 +256,29 @@ func TestLostVolumeStopsStart(t *testing.T) {
 	waitIndexed(t, ctx, ns, o.Chunks)
 	ns.Close()
 
+	// A volume that lost its identity attribute is told as such, with the
+	// command that gives it back.
 	vol := filepath.Join(data, "rawx-2")
+	if err := unix.Removexattr(vol, chunk.AttrVolumeID); err != nil {
+		t.Fatal(err)
+	}
+	ns, err = Start(ctx, Options{Data: data, PortBase: -1})
+	if want := vol + " has no identity attribute (user.server.id), yet holds 1 chunk directory"; !errors.Is(err,
+		ErrVolumeLost) || !strings.Contains(err.Error(), want) ||
+		!strings.Contains(err.Error(), "`setfattr -n user.server.id -v rawx-2 "+vol+"`") {
+		t.Errorf("start with rawx-2 without its identity: %v, want %q and the command", err, want)
+	}
+	if ns != nil {
+		ns.Close()
+	}
+	if err := unix.Setxattr(vol, chunk.AttrVolumeID, []byte("rawx-2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if ns, err = Start(ctx, Options{Data: data, PortBase: -1}); err != nil {
+		t.Fatalf("start with the identity of rawx-2 given back: %v", err)
+	}
+	ns.Close()
+
 	if err := os.Rename(vol, vol+".away"); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +287,7 @@ func TestLostVolumeStopsStart(t *testing.T) {
 			os.Mkdir(vol, 0o755)
 		}
 		ns, err := Start(ctx, Options{Data: data, PortBase: -1})
-		if !errors.Is(err, ErrVolumeLost) || !strings.Contains(err.Error(), "rawx-2") {
+		if !errors.Is(err, ErrVolumeLost) || !strings.Contains(err.Error(), vol+" is "+setup) {
 			t.Errorf("start with rawx-2 %s: %v, want ErrVolumeLost", setup, err)
 		}
 		if ns != nil {
