@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -380,6 +381,27 @@ func TestUpRefusesBadFlags(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the data directory was made: %v", err)
+	}
+}
+
+// TestUpHelpStatesPorts: the help of up, and of its --port-base, says which
+// port each service gets, the chunk servers' included.
+func TestUpHelpStatesPorts(t *testing.T) {
+	out, code := run(t, "", "up", "--help")
+	if code != ExitOK {
+		t.Fatalf("up --help: exit %d: %s", code, out)
+	}
+	for _, want := range []string{`--proxy\) +P\n`, `reverse index +P\+1\n`, `event bus +P\+2\n`,
+		`chunk server rawx-I, for I from 1 to N +P\+200\+I\n`, `P can be at most 65335-N`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("up --help does not match %q:\n%s", want, out)
+		}
+	}
+	flag := newUpCommand().Flags().Lookup("port-base").Usage
+	for _, want := range []string{"P+1", "P+2", "P+200+I"} {
+		if !strings.Contains(flag, want) {
+			t.Errorf("--port-base help %q does not say %s", flag, want)
+		}
 	}
 }
 

@@ -23,10 +23,21 @@ func newUpCommand() *cobra.Command {
 		Use:   "up [--data DIR] [--rawx N] [--port-base P]",
 		Short: "Run a whole namespace on this machine, in one process",
 		Long: `Run a whole namespace in one process: the directory (with the proxy, account
-and conscience APIs) on 127.0.0.1:P, the reverse index on P+1, an embedded
-NATS JetStream bus on P+2, N chunk servers on P+201..P+200+N with their
-volumes under DIR, the outbox relay and the event agent. All data lives
-under DIR; stop with Ctrl-C and start again to find it intact.
+and conscience APIs), the reverse index, an embedded NATS JetStream bus, N
+chunk servers with their volumes under DIR, the outbox relay and the event
+agent. All data lives under DIR; stop with Ctrl-C and start again to find it
+intact.
+
+Every service listens on 127.0.0.1, at a port fixed by --port-base P:
+
+  directory (the URL client commands take in --proxy)   P
+  reverse index                                          P+1
+  event bus                                              P+2
+  chunk server rawx-I, for I from 1 to N                 P+200+I
+
+Ports P+3 to P+200 are left unused; P can be at most 65335-N. With
+--port-base 0 every service gets a free port instead; the addresses are
+printed at start.
 
 A volume folder (DIR/rawx-N) that is missing, empty or without its identity
 attribute (user.server.id) while the reverse index lists chunks on it stops
@@ -63,7 +74,8 @@ arguments or a data directory or port that cannot be used.`,
 	f.StringVar(&opts.Data, "data", "./data", "data directory")
 	intVar(f, &opts.Rawx, "rawx", 3, "number of chunk servers")
 	intVar(f, &opts.PortBase, "port-base", 6000,
-		"port of the directory API; the others follow it (0: free ports)")
+		"port P of the directory API; reverse index on P+1, event bus on P+2, chunk server rawx-I "+
+			"on P+200+I (0: free ports)")
 	f.StringVar(&opts.Name, "ns", meta.DefaultNamespace, "namespace name")
 	intVar(f, &opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (0: the default, 64 MiB)")
 	f.BoolVar(&opts.Fsync, "fsync", false,
