@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -93,6 +94,10 @@ func (r request) explain(err error) error {
 	case errors.Is(err, meta.ErrNotEnoughServices) && errors.As(err, &me):
 		msg = fmt.Sprintf("%s (each copy of a chunk needs its own chunk server: start more, "+
 			"or choose a policy with fewer copies)", me.Message)
+	case errors.As(err, &me) && me.NoReason():
+		msg = fmt.Sprintf("%s replied %d %s, with no reason: it may not be a gridkeep or OpenIO "+
+			"directory (--proxy or GRIDKEEP_PROXY gives the directory's URL, the one `gridkeep up` "+
+			"prints)", r.proxy, me.Status, http.StatusText(me.Status))
 	case errors.Is(err, meta.ErrInvalid) && errors.As(err, &me) &&
 		strings.Contains(me.Message, "unknown namespace"):
 		msg = "refused by the directory: " + me.Message + " (--ns or GRIDKEEP_NS names the namespace)"

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
@@ -103,5 +107,45 @@ func TestExplainUnservedCopy(t *testing.T) {
 	err := r.explain(fmt.Errorf("%w: every copy of metachunk 0 failed: %w", object.ErrIncomplete, copyErr))
 	if msg := err.Error(); !strings.Contains(msg, "not running") || strings.Contains(msg, "healthy copy") {
 		t.Errorf("message %q: want the chunk server not running, no rebuild from a healthy copy", msg)
+	}
+}
+
+// A --proxy that names a chunk server, or another server that answers
+// without a reason, is told by the status it replied, as maybe no
+// directory at all.
+func TestNotADirectorySaysWhatItReplied(t *testing.T) {
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(), PortBase: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	chunkServer := "http://" + ns.Rawx[0].Addr
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	empty404 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer empty404.Close()
+	for _, tc := range []struct {
+		proxy, want string
+		args        []string
+	}{
+		{chunkServer, "ls acct: " + chunkServer + " replied 400 Bad Request, with no reason",
+			[]string{"ls", "acct"}},
+		{chunkServer, "get acct/ctr/o: " + chunkServer + " replied 400 Bad Request, with no reason",
+			[]string{"get", "acct/ctr/o"}},
+		{empty404.URL, "ls acct/ctr: " + empty404.URL + " replied 404 Not Found, with no reason",
+			[]string{"ls", "acct/ctr"}},
+	} {
+		out, _ := run(t, "", append(tc.args, "--proxy", tc.proxy)...)
+		if !strings.Contains(out, tc.want) ||
+			!strings.Contains(out, "may not be a gridkeep or OpenIO directory") {
+			t.Errorf("%q --proxy %s: %s, want %q", tc.args, tc.proxy, out, tc.want)
+		}
+	}
+	// A reply with a reason is shown as it is, if not from a directory.
+	out, _ := run(t, "", "ls", "acct", "--proxy", notFound.URL)
+	if !strings.Contains(out, "404 page not found") || strings.Contains(out, "no reason") {
+		t.Errorf("ls of a server that says why: %s", out)
 	}
 }

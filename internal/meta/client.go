@@ -107,10 +107,19 @@ func FirstContact(err error) error {
 	return fmt.Errorf("directory unreachable: %w", err)
 }
 
-// Error describes the reply.
+// Error describes the reply. One with neither an OpenIO code nor a message
+// says so: a directory always gives a reason.
 func (e *Error) Error() string {
+	if e.NoReason() {
+		return fmt.Sprintf("the reply was %d %s, with no reason: the URL may not be that of a "+
+			"gridkeep or OpenIO directory", e.Status, http.StatusText(e.Status))
+	}
 	return fmt.Sprintf("directory replied %d (code %d): %s", e.Status, e.Code, e.Message)
 }
+
+// NoReason reports whether the reply had neither an OpenIO code nor a
+// message, as no directory replies: it likely came from another server.
+func (e *Error) NoReason() bool { return e.Code == 0 && e.Message == "" }
 
 // Unwrap returns the sentinel error of the reply, if any.
 func (e *Error) Unwrap() error { return errorFor(e.Status, e.Code) }
