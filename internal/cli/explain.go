@@ -47,13 +47,19 @@ func (r request) target() string {
 }
 
 // explain returns err with a clearer message when its cause is a common
-// one: an unreachable directory, an unknown account, container, object or
-// version, a storage policy the namespace lacks or cannot satisfy, a
-// request the directory refused, a chunk server at fault. Other errors
-// are returned as they are.
+// one: an interrupt, an unreachable directory, an unknown account,
+// container, object or version, a storage policy the namespace lacks or
+// cannot satisfy, a request the directory refused, a chunk server at
+// fault. Other errors are returned as they are. An interrupt exits with
+// ExitUsage, as one of check or rebuild does.
 func (r request) explain(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
+	if err == nil {
 		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		// Only an interrupt cancels the context of a command.
+		return exitError{ExitUsage, explainedError{fmt.Sprintf("%s %s: interrupted: the %s did not finish",
+			r.op, r.target(), r.op), err}}
 	}
 	n := r.name
 	container := n.Account + "/" + n.Container

@@ -40,7 +40,8 @@ const DefaultProxy = "http://127.0.0.1:6000"
 // clientExitCodes documents the exit codes of the client commands.
 const clientExitCodes = `
 Exit codes: 0 success, 1 the operation failed (for instance no such object,
-or a chunk server refused), 2 bad arguments.`
+or a chunk server refused), 2 bad arguments, or interrupted (Ctrl-C or
+SIGTERM) before the end.`
 
 // addProxyFlag adds --proxy to cmd and returns where its value lands.
 func addProxyFlag(cmd *cobra.Command) *string {

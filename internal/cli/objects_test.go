@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,5 +79,54 @@ func TestPutRefusesNamedPipeAtOnce(t *testing.T) {
 			w.Close()
 		}
 		t.Fatal("put of a named pipe still waits after 10s")
+	}
+}
+
+// cancelingWriter cancels a context at its first write, as Ctrl-C would in
+// the middle of a get.
+type cancelingWriter struct {
+	cancel context.CancelFunc
+	n      int
+}
+
+func (w *cancelingWriter) Write(p []byte) (int, error) {
+	w.cancel()
+	w.n += len(p)
+	return len(p), nil
+}
+
+// An interrupted get says so, with exit 2, and leaves no -o file.
+func TestInterruptedGet(t *testing.T) {
+	proxy := startNamespace(t)
+	data := strings.Repeat("gridkeep ", 300_000) // 2.7 MB: three metachunks
+	runOn(t, proxy, data, "put", "acct/ctr/obj", "-")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelingWriter{cancel: cancel}
+	var stderr bytes.Buffer
+	root := newRootCommand()
+	root.SetArgs([]string{"get", "acct/ctr/obj", "--proxy", proxy})
+	root.SetOut(out)
+	root.SetErr(&stderr)
+	err := root.ExecuteContext(ctx)
+	printError(&stderr, err)
+	want := "gridkeep: get acct/ctr/obj: interrupted: the get did not finish\n"
+	if code := exitCode(err); code != ExitUsage || stderr.String() != want || out.n >= len(data) {
+		t.Errorf("get interrupted after %d bytes: exit %d: %q, want %d and %q", out.n, code,
+			stderr.String(), ExitUsage, want)
+	}
+
+	// Interrupted before any byte, with -o: no file.
+	dst := filepath.Join(t.TempDir(), "dst")
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	root = newRootCommand()
+	root.SetArgs([]string{"get", "acct/ctr/obj", "-o", dst, "--proxy", proxy})
+	err = root.ExecuteContext(ctx)
+	if code := exitCode(err); code != ExitUsage || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("get -o interrupted: exit %d: %v", code, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dst)); len(entries) != 0 {
+		t.Errorf("an interrupted get -o left %v", entries)
 	}
 }
