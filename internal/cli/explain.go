@@ -12,6 +12,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/shell"
 )
 
 // explainedError gives err a message that says what failed, on what, and
@@ -73,27 +74,27 @@ func (r request) explain(err error) error {
 	case errors.Is(err, object.ErrIncomplete):
 		// The chunk servers, not the directory: keep the details.
 		msg = fmt.Sprintf("%v (`gridkeep check object %s` tells which copies are lost or damaged, "+
-			"`gridkeep rebuild` restores them from a healthy copy)", trimOp(err, r), shellArg(r.target()))
+			"`gridkeep rebuild` restores them from a healthy copy)", trimOp(err, r), shell.Arg(r.target()))
 	case r.unreachable(err) != "":
 		msg = fmt.Sprintf("cannot reach the directory at %s: %s (is `gridkeep up` running? "+
 			"--proxy or GRIDKEEP_PROXY gives its URL)", r.proxy, r.unreachable(err))
 	case errors.Is(err, meta.ErrNoSuchAccount):
 		msg = fmt.Sprintf("no such account %s (an account is created with its first container: "+
-			"`gridkeep container create %s`)", n.Account, shellArg(n.Account+"/CONTAINER"))
+			"`gridkeep container create %s`)", n.Account, shell.Arg(n.Account+"/CONTAINER"))
 	case errors.Is(err, meta.ErrNoSuchContainer) && r.op == "container delete":
 		msg = "no such container " + container
 	case errors.Is(err, meta.ErrNoSuchContainer):
 		msg = fmt.Sprintf("no such container %s (create it with `gridkeep container create %s`)",
-			container, shellArg(container))
+			container, shell.Arg(container))
 	case errors.Is(err, meta.ErrContainerNotEmpty):
 		msg = fmt.Sprintf("container %s is not empty (`gridkeep ls --versions %s` lists what it "+
-			"holds, `gridkeep rm` deletes it)", container, shellArg(container))
+			"holds, `gridkeep rm` deletes it)", container, shell.Arg(container))
 	case errors.Is(err, meta.ErrNoSuchObject) && r.version != 0:
 		msg = fmt.Sprintf("no version %d of this object (`gridkeep ls --versions %s` lists its versions)",
-			r.version, shellArg(r.target()))
+			r.version, shell.Arg(r.target()))
 	case errors.Is(err, meta.ErrNoSuchObject):
 		msg = fmt.Sprintf("no such object, or its latest version is a delete marker "+
-			"(`gridkeep ls --versions %s` lists its versions)", shellArg(r.target()))
+			"(`gridkeep ls --versions %s` lists its versions)", shell.Arg(r.target()))
 	case errors.Is(err, meta.ErrUnknownPolicy) && errors.As(err, &me):
 		msg = fmt.Sprintf("%s (the standard ones are %s)", lastPart(me.Message, "unknown storage policy"),
 			strings.Join(standardPolicies(), ", "))
@@ -161,16 +162,4 @@ func standardPolicies() []string {
 		names[i] = p.Name
 	}
 	return names
-}
-
-// shellSafe are the characters a shell takes literally in a word.
-const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:@%+="
-
-// shellArg quotes s for a shell command line when it needs it, so that a
-// command suggested in a message can be pasted as it is.
-func shellArg(s string) string {
-	if s != "" && strings.Trim(s, shellSafe) == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

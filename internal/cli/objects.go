@@ -21,6 +21,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
+	"github.com/gridkeep/gridkeep/internal/shell"
 )
 
 func init() {
@@ -420,7 +421,7 @@ func deleteMessage(name object.Name, version int64, res meta.DeleteResult) strin
 	case res.DeleteMarker && version == 0:
 		return fmt.Sprintf("created delete marker version %d for %s: the object now reads as deleted "+
 			"(`gridkeep rm --version %d %s` removes the marker)", res.Version, n, res.Version,
-			visible(shellArg(name.String())))
+			visible(shell.Arg(name.String())))
 	case res.DeleteMarker:
 		return fmt.Sprintf("removed delete marker version %d of %s", res.Version, n)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
+	"github.com/gridkeep/gridkeep/internal/shell"
 	"github.com/gridkeep/gridkeep/internal/sqlitedb"
 )
 
@@ -404,7 +405,7 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 		return fmt.Errorf("namespace: %w: %s, and the reverse index lists chunks on %s: if they are "+
 			"its chunks, give the volume back its identity (`setfattr -n %s -v %s %s`) and start again; %s",
 			ErrVolumeLost, what, info.ServiceID, chunk.AttrVolumeID, info.ServiceID,
-			shellQuote(info.Volume), replaced)
+			shell.Arg(info.Volume), replaced)
 	}
 	return fmt.Errorf("namespace: %w: %s, but the reverse index lists chunks on %s (is its disk "+
 		"mounted?); %s", ErrVolumeLost, what, info.ServiceID, replaced)
@@ -442,16 +443,6 @@ func volumeState(dir string, readErr error) (what string, chunkDirs bool) {
 	}
 	return fmt.Sprintf("%s has no identity attribute (%s), yet holds %s", dir, chunk.AttrVolumeID,
 		dirs), true
-}
-
-// shellQuote quotes s for a shell command line when it needs it, so that
-// a command suggested in a message can be pasted as it is.
-func shellQuote(s string) string {
-	const safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:@%+="
-	if s != "" && strings.Trim(s, safe) == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // register announces a chunk server to the directory with its free space.
