@@ -44,7 +44,8 @@ whose data its chunk server re-hashes to the directory's size and hash
 too), with the directory's hash, which the receiving chunk server checks;
 it is verified, then recorded in the directory in place of the bad one,
 and only then is the bad copy deleted and the reverse index updated.
-Failing a listed source, every chunk server is asked for an unlisted copy
+Failing a listed source (none is left, or the data of each fails that
+check as it is copied), every chunk server is asked for an unlisted copy
 of the position that verifies (by the reverse index, and under the listed
 chunk ids): it is "recorded in place" as it is, then replaced if its
 attributes are wrong. A copy that verifies found at the target already

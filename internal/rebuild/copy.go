@@ -238,21 +238,49 @@ func (r *Rebuilder) trimPosition(ctx context.Context, res Result, j *job, pos st
 
 // rebuildCopy makes a new copy at pos from a verified one and records it
 // in the directory in place of old (nil: as one more copy). oldGone says
-// old's chunk server has no file for it any more. A copy that verifies
-// found at the target already (left by an interrupted run, or unlisted) is
-// recorded as it is: the outcome is then Recorded, nothing being copied.
+// old's chunk server has no file for it any more. The listed copies are
+// tried first; when none is left to try, or every one fails as a source
+// (a copy whose attributes agree with the directory is not re-hashed
+// before it is streamed, and its data may still be damaged), an unlisted
+// copy that verifies is recorded as it is, or copied from. A copy that
+// verifies found at the target already (left by an interrupted run, or
+// unlisted) is recorded as it is: the outcome is then Recorded, nothing
+// being copied.
 func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos string,
 	old *meta.Chunk, oldGone bool) Result {
-	sources, unlisted := r.sources(ctx, j, pos, old, oldGone)
-	if len(sources) == 0 {
+	var listedFailed error // why every listed source failed, if any was tried
+	if sources := r.sources(ctx, j, pos, old, oldGone); len(sources) > 0 {
+		done := r.copyFrom(ctx, res, j, pos, old, oldGone, sources)
+		if done.Outcome != Irreparable || ctx.Err() != nil {
+			return done
+		}
+		listedFailed = done.Err
+	}
+	var unlisted []meta.Chunk
+	if len(j.at(pos)) > 0 {
+		unlisted = r.unlistedSources(ctx, j, pos)
+	}
+	switch {
+	case len(unlisted) == 0 && listedFailed != nil:
+		return failed(res, listedFailed)
+	case len(unlisted) == 0:
 		return failed(res, fmt.Errorf("%w: position %s of %s", ErrIrreparable, pos,
 			j.owner.Object.Name))
+	case listedFailed != nil:
+		res.Detail = strings.TrimPrefix(res.Detail+"; no listed copy could be copied from ("+
+			oneLine(listedFailed)+")", "; ")
 	}
-	if unlisted {
-		if src, ok := recordable(j, pos, old, sources); ok {
-			return r.recordUnlisted(ctx, res, j, old, src)
-		}
+	if src, ok := recordable(j, pos, old, unlisted); ok {
+		return r.recordUnlisted(ctx, res, j, old, src)
 	}
+	return r.copyFrom(ctx, res, j, pos, old, oldGone, unlisted)
+}
+
+// copyFrom makes a new copy at pos from the first of sources that works
+// and records it in place of old (see rebuildCopy). The outcome is
+// Irreparable when every source fails: none is left to copy from.
+func (r *Rebuilder) copyFrom(ctx context.Context, res Result, j *job, pos string, old *meta.Chunk,
+	oldGone bool, sources []meta.Chunk) Result {
 	targets, err := r.targets(ctx, j, pos, old, oldGone, sources[0].ID())
 	if err != nil {
 		return failed(res, err)
@@ -287,20 +315,17 @@ func (r *Rebuilder) rebuildCopy(ctx context.Context, res Result, j *job, pos str
 	return res
 }
 
-// sources returns the copies at pos that may be copied from: first those
-// whose metadata agrees with the directory, then those whose data their
-// chunk server re-hashes to the directory's size and hash whatever their
-// attributes say, old among them when it is still there (wrong attributes
-// lose no data). Failing those, it returns the unlisted copies of the
-// position that the reverse indexes record and that re-hash the same way
-// (the chunk of a lost directory entry), with unlisted true. The data of
-// every source is checked again while it is copied: the new copy's chunk
-// server refuses data that does not match the hash.
+// sources returns the listed copies at pos that may be copied from: first
+// those whose metadata agrees with the directory, then those whose data
+// their chunk server re-hashes to the directory's size and hash whatever
+// their attributes say, old among them when it is still there (wrong
+// attributes lose no data). The data of every source is checked again
+// while it is copied: the new copy's chunk server refuses data that does
+// not match the hash.
 func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.Chunk,
-	oldGone bool) (sources []meta.Chunk, unlisted bool) {
+	oldGone bool) []meta.Chunk {
 	var good, intact []meta.Chunk
-	listed := j.at(pos)
-	for _, c := range listed {
+	for _, c := range j.at(pos) {
 		isOld := old != nil && c.URL == old.URL
 		switch {
 		case r.lost[c.Host()] || isOld && oldGone:
@@ -310,12 +335,17 @@ func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.C
 			intact = append(intact, c)
 		}
 	}
-	if len(good)+len(intact) > 0 || len(listed) == 0 {
-		return append(good, intact...), false
-	}
+	return append(good, intact...)
+}
+
+// unlistedSources returns the unlisted copies of pos that the reverse
+// indexes record, or that have the chunk id of a listed copy, on live
+// chunk servers, and that re-hash to the directory's size and hash (the
+// chunk of a lost directory entry, or a copy left by hand).
+func (r *Rebuilder) unlistedSources(ctx context.Context, j *job, pos string) []meta.Chunk {
 	svcs, err := r.services.get(ctx)
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	var live []meta.Service
 	for _, s := range svcs {
@@ -323,8 +353,7 @@ func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.C
 			live = append(live, s)
 		}
 	}
-	found := integrity.UnlistedCopies(ctx, live, r.rdirFor, r.probe, j.owner, listed[0])
-	return found, len(found) > 0
+	return integrity.UnlistedCopies(ctx, live, r.rdirFor, r.probe, j.owner, j.at(pos)[0])
 }
 
 // recordable returns the first unlisted copy that may be recorded at pos

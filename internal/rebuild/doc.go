@@ -19,13 +19,16 @@
 //     whose data its chunk server re-hashes to the directory's size and
 //     hash whatever their attributes say: wrong attributes lose no data,
 //     and such a copy is replaced like a corrupt one once a new copy is
-//     made from it. Failing any, the reverse index of every live chunk
-//     server is asked for the object's chunks (a lookup by content id):
-//     an unlisted copy of the position whose data re-hashes to the
-//     directory's size and hash (left by a lost directory entry) is
-//     recorded as it is in place of the bad copy when its server holds no
-//     other copy of the position (Recorded), or else copied from. No
-//     source means the entry is irreparable and skipped.
+//     made from it. Failing any, or when every one fails as it is
+//     copied (step 4: a copy whose attributes agree is not re-hashed
+//     first, and its data may be damaged all the same), the reverse
+//     index of every live chunk server is asked for the object's chunks
+//     (a lookup by content id, and under the listed chunk ids): an
+//     unlisted copy of the position whose data re-hashes to the
+//     directory's size and hash (left by a lost directory entry, or
+//     copied by hand) is recorded as it is in place of the bad copy when
+//     its server holds no other copy of the position (Recorded), or else
+//     copied from. No source means the entry is irreparable and skipped.
 //  3. The target is a live chunk server holding no copy of the
 //     metachunk, chosen in an order fixed by the chunk id; failing one,
 //     the bad copy's own server, under a derived id when the bad copy is

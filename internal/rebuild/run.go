@@ -286,5 +286,11 @@ func (res Result) ErrorText() string {
 	if res.Err == nil {
 		return ""
 	}
-	return strings.ReplaceAll(strings.Trim(res.Err.Error(), "\n"), "\n", "; ")
+	return oneLine(res.Err)
+}
+
+// oneLine returns the text of err on one line: the lines of an error
+// joining several are separated by "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.Trim(err.Error(), "\n"), "\n", "; ")
 }

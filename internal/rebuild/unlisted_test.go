@@ -415,3 +415,82 @@ func TestYoungOrphanIsKept(t *testing.T) {
 		t.Fatalf("the young orphan is gone: %v", err)
 	}
 }
+
+// TestCorruptListedCopiesAndVerifiedUnlistedCopy copies the chunk file of
+// a copy of a two-copy object, with its attributes, to a chunk server the
+// directory does not list it on, then damages one byte of both listed
+// copies (same size, attributes intact). The check, of the object or of
+// everything, says the unlisted copy verifies and marks nothing
+// irreparable. The rebuild of its file, one entry at a time or several at
+// once, must then record that copy and replace the damaged ones from it
+// rather than give up on listed copies that only look healthy, and never
+// touch the good copy; a dry run before plans as much, and a second
+// rebuild has nothing left to do.
+func TestCorruptListedCopiesAndVerifiedUnlistedCopy(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		object      bool // check the object alone, not the whole namespace
+		concurrency int
+	}{
+		{"object check, one at a time", true, 1},
+		{"namespace check, four at once", false, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := integritytest.Start(t, 4)
+			f.Populate(12)
+			var o *meta.Object
+			for _, x := range onePosition(t, f, 2) {
+				if o == nil || x.Chunks[0].Size > o.Chunks[0].Size {
+					o = x
+				}
+			}
+			copies := integritytest.CopiesAt(o, "0")
+			good := f.CopyFile(copies[0], f.Spares(o, "0")[0].ServiceID)
+			before, err := os.Stat(f.ChunkPath(good.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range copies {
+				integritytest.Flip(t, f.Path(c))
+			}
+
+			checkFindsUnlisted(t, f, o, good.URL)
+			target := integrity.Target{}
+			if tc.object {
+				target = integrity.Target{Account: integritytest.Account, Container: f.ContainerOf(o),
+					Object: o.Name}
+			}
+			var file bytes.Buffer
+			opts := integrity.Options{Checksum: true, OrphanMinAge: -1, RebuildFile: &file}
+			integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target)
+			entries, err := integrity.ReadRebuildEntries(&file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, dry := runEntries(t, f, rebuild.Options{DryRun: true, Concurrency: tc.concurrency,
+				OrphanMinAge: -1}, entries)
+			if dry.Irreparable+dry.Failed != 0 || dry.Planned == 0 {
+				t.Errorf("dry run: %+v, want the repairs planned", dry)
+			}
+			for pass := range 2 {
+				_, st := runEntries(t, f, rebuild.Options{Concurrency: tc.concurrency,
+					OrphanMinAge: -1}, entries)
+				switch {
+				case !st.OK() || st.Irreparable+st.Failed+st.Kept != 0:
+					t.Errorf("pass %d: %+v, want every entry repaired", pass, st)
+				case pass == 0 && st.Recorded < 1:
+					t.Errorf("pass %d: %+v, want the unlisted copy recorded", pass, st)
+				case pass == 1 && st.Recorded+st.Rebuilt+st.Orphans+st.Extras != 0:
+					t.Errorf("pass %d: %+v, want nothing left to do", pass, st)
+				}
+				after, err := os.Stat(f.ChunkPath(good.URL))
+				if err != nil || !os.SameFile(before, after) ||
+					!after.ModTime().Equal(before.ModTime()) {
+					t.Fatalf("pass %d: the verified unlisted copy was rewritten or removed (%v)",
+						pass, err)
+				}
+			}
+			checkClean(t, f, "after the rebuilds")
+		})
+	}
+}
