@@ -14,10 +14,13 @@ import (
 )
 
 // commit records a verified new copy in the directory in place of old (nil:
-// as one more copy). When the directory refuses because the object's
-// chunks changed meanwhile, the new copy is deleted unless the directory
-// lists it; it is deleted too when the update fails otherwise.
-func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk) error {
+// as one more copy). made says this rebuild wrote it: when the update
+// fails, or the directory refuses it because the object's chunks changed
+// meanwhile, such a copy is deleted unless the directory lists it. A copy
+// found at its target already (made false) is never deleted: it was there
+// before, and may be the only good one.
+func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta.Chunk,
+	made bool) error {
 	u := meta.ChunkUpdate{ContentID: j.owner.Object.ContentID, New: ne}
 	if old != nil {
 		if old.URL == ne.URL {
@@ -33,6 +36,9 @@ func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta
 		if now, lerr := r.load(ctx, r.entryOf(j)); lerr == nil && now.entry(ne.URL) != nil {
 			return nil
 		}
+	}
+	if !made {
+		return fmt.Errorf("record the copy found at %s: %w", ne.URL, err)
 	}
 	if derr := r.deleteChunk(ctx, ne.URL); derr != nil {
 		err = errors.Join(err, fmt.Errorf("remove the new copy: %w", derr))

@@ -298,7 +298,7 @@ func (r *Rebuilder) copyFrom(ctx context.Context, res Result, j *job, pos string
 	if err != nil {
 		return failed(res, err)
 	}
-	if err := r.commit(ctx, j, old, ne); err != nil {
+	if err := r.commit(ctx, j, old, ne, !found); err != nil {
 		return failed(res, err)
 	}
 	r.cleanup(ctx, j, old, ne)

@@ -37,7 +37,9 @@
 //     which the target's chunk server checks as it writes; a source whose
 //     data does not match is passed over. The new copy's attributes are
 //     then checked. A chunk already at the target that verifies as the
-//     copy is taken as it is, and the entry is Recorded, not Rebuilt.
+//     copy is taken as it is, and the entry is Recorded, not Rebuilt;
+//     should the directory fail to record it (step 5), it is left in
+//     place, where a copy the rebuild wrote would be deleted.
 //  5. The directory replaces the bad copy's entry with the new one in one
 //     update that fails if the entry changed meanwhile (meta.ChunkUpdate),
 //     so two entries for one copy never exist.

@@ -2,6 +2,8 @@ package rebuild_test
 
 import (
 	"bytes"
+	"errors"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -269,6 +271,59 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 		t.Errorf("the copy was rewritten or lost (%v)", err)
 	}
 	checkClean(t, f, "after the rebuild")
+}
+
+// refusedUpdates is a transport through which every directory update of
+// an object's chunks fails, as when the directory is briefly unavailable.
+type refusedUpdates struct{}
+
+func (refusedUpdates) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/container/raw_update") {
+		return nil, errors.New("directory unavailable")
+	}
+	return rawx.DefaultTransport.RoundTrip(req)
+}
+
+// TestCopyFoundAtTargetSurvivesAFailedUpdate loses a copy of a two-copy
+// object on four chunk servers and leaves a verified copy of it, under
+// its chunk id, on both servers that hold none: the rebuild finds one at
+// its target and, when the directory then fails to record it, fails
+// without deleting it, as it was not this rebuild's to delete. Once the
+// directory answers again, a rerun records it in place.
+func TestCopyFoundAtTargetSurvivesAFailedUpdate(t *testing.T) {
+	f := integritytest.Start(t, 4)
+	f.Populate(8)
+	o := f.ObjectsOf("TWOCOPIES")[0]
+	c := o.Chunks[0]
+	var found []meta.Chunk
+	for _, r := range f.Spares(o, c.Pos) {
+		found = append(found, f.CopyFile(c, r.ServiceID))
+	}
+	if err := os.Remove(f.Path(c)); err != nil {
+		t.Fatal(err)
+	}
+	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, f.ContainerOf(o)),
+		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: c.URL}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{OrphanMinAge: -1,
+		HTTPClient: &http.Client{Transport: refusedUpdates{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rb.Rebuild(f.Ctx, e)
+	t.Log(res.Line())
+	if res.Outcome != rebuild.Failed {
+		t.Errorf("with the directory refusing updates: %s, want failed", res.Outcome)
+	}
+	for _, cp := range found {
+		if _, err := os.Stat(f.ChunkPath(cp.URL)); err != nil {
+			t.Errorf("the copy %s, there before the rebuild, is gone: %v", cp.URL, err)
+		}
+	}
+	got, st := runEntries(t, f, rebuild.Options{OrphanMinAge: -1}, []integrity.RebuildEntry{e})
+	if len(got) != 1 || got[0].Outcome != rebuild.Recorded || st.Bytes != 0 {
+		t.Errorf("rerun: %v, want a copy there recorded in place", got)
+	}
+	f.ReadAll(nil)
 }
 
 // TestUnlistedCopyUnderAnotherID points the directory entry of a copy at
