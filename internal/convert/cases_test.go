@@ -342,6 +342,38 @@ func TestConvertOrphans(t *testing.T) {
 				"orphans"), ChunkID: id, ContentID: o.ContentID, Path: o.Name, Version: o.Version}}))
 			return p, nil
 		}},
+		{"fullpath of no object, grid keys of an object not listing it", func(t *testing.T) (string,
+			[]string) {
+			o := e.put("orphans", "half", testChunkSize)
+			id := meta.ChunkID(chunk.ContainerID("acct", "orphans"), "half", 4, "0", "SINGLE")
+			attrs := append(legacyAttrs(id, o.owner), chunk.Attr{Name: chunk.AttrOioVersion, Value: "4.0"},
+				chunk.Attr{Name: chunk.AttrFullpathPrefix + id, Value: nowhere.Fullpath().String()})
+			p, err := converttest.WriteChunk(e.vol, id, []byte("data"), attrs)
+			must(t, err)
+			return p, nil
+		}},
+		{"fullpath of no object, version marker 4.0", func(t *testing.T) (string, []string) {
+			id := meta.ChunkID(chunk.ContainerID("acct", "orphans"), "marker", 1, "0", "SINGLE")
+			attrs := append(legacyAttrs(id, nowhere)[:4], chunk.Attr{Name: chunk.AttrOioVersion,
+				Value: "4.0"}, chunk.Attr{Name: chunk.AttrFullpathPrefix + id,
+				Value: nowhere.Fullpath().String()})
+			p, err := converttest.WriteChunk(e.vol, id, []byte("data"), attrs)
+			must(t, err)
+			return p, nil
+		}},
+		{"link fullpath of no object", func(t *testing.T) (string, []string) {
+			// The grid keys name the chunk's owner, a fullpath key a name
+			// of the inode whose object is gone.
+			o := e.put("orphans", "gone link", testChunkSize)
+			id := meta.ChunkID(chunk.ContainerID("acct", "orphans"), "gone link", 5, "0", "SINGLE")
+			link := converttest.ChunkPath(e.vol, id)
+			must(t, os.MkdirAll(filepath.Dir(link), 0o755))
+			must(t, os.Link(o.paths[0], link))
+			must(t, converttest.ToEra(o.paths[0], o.ids[0], converttest.EraGrid, o.owner))
+			must(t, chunk.SetAttrs(o.paths[0], []chunk.Attr{{Name: chunk.AttrFullpathPrefix + id,
+				Value: nowhere.Fullpath().String()}}))
+			return o.paths[0], []string{link}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -371,6 +403,10 @@ func TestConvertOrphans(t *testing.T) {
 		})
 	}
 }
+
+// nowhere is an owner the directory does not know.
+var nowhere = converttest.Owner{Account: "acct", Container: "orphans", Path: "nosuchobj",
+	Version: 1712000000000000, ContentID: "0BAD"}
 
 // legacyAttrs returns the attributes of a legacy chunk of owner named by
 // grid.chunk.id gridID.
@@ -408,6 +444,48 @@ func TestConvertFailures(t *testing.T) {
 			t.Errorf("changed:\n%s", diff)
 		}
 	})
+	// A fullpath key kept as it is must name the object the directory lists
+	// the chunk in: a chunk the directory lists is not an orphan.
+	kept := []struct {
+		name  string
+		value func(o *obj) string
+	}{
+		{"fullpath of another path", func(o *obj) string {
+			w := o.owner
+			w.Path += ".old"
+			return w.Fullpath().String()
+		}},
+		{"fullpath of another content id", func(o *obj) string {
+			w := o.owner
+			w.ContentID = "0BAD"
+			return w.Fullpath().String()
+		}},
+		{"link fullpath that does not parse", nil},
+	}
+	for i, tc := range kept {
+		t.Run(tc.name, func(t *testing.T) {
+			o := e.put("failures", "kept "+strconv.Itoa(i), testChunkSize)
+			p, id := o.paths[0], o.ids[0]
+			if tc.value != nil {
+				must(t, chunk.SetAttrs(p, []chunk.Attr{{Name: chunk.AttrFullpathPrefix + id,
+					Value: tc.value(o)}, {Name: chunk.AttrOioVersion, Value: "4.0"}}))
+			} else {
+				must(t, converttest.ToEra(p, id, converttest.EraGrid, o.owner))
+				other := meta.ChunkID(chunk.ContainerID("acct", "failures"), "kept", 1, "0", "SINGLE")
+				must(t, chunk.SetAttrs(p, []chunk.Attr{{Name: chunk.AttrFullpathPrefix + other,
+					Value: "acct/failures/kept/1"}}))
+			}
+			before := mustStat(t, p)
+			s, res := e.run(convert.Options{}, p)
+			wantOutcome(t, res, p, convert.Failed)
+			if errors.Is(res[p].Err, convert.ErrOrphan) || s.Failed != 1 {
+				t.Errorf("error %v, summary %+v", res[p].Err, s)
+			}
+			if diff := cmp.Diff(before, mustStat(t, p)); diff != "" {
+				t.Errorf("changed:\n%s", diff)
+			}
+		})
+	}
 	t.Run("not a chunk", func(t *testing.T) {
 		p := filepath.Join(e.vol, "README")
 		must(t, os.WriteFile(p, []byte("x"), 0o644))

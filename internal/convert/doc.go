@@ -19,9 +19,14 @@
 // resolved to an object that the directory lists with this very chunk id
 // on this volume (by content id first, then by path and version, the
 // latest when the version is not a number), and a fullpath for another id
-// is written only if that id's file is the same inode. A chunk whose owner
-// its own keys cannot establish is looked up in the volume's reverse index
-// (rdir), in one scan at the end of the pass, and checked the same way.
+// is written only if that id's file is the same inode. A fullpath key the
+// chunk already has (a half-converted chunk) is checked the same way unless
+// a legacy key names the same owner: it is kept only if the object it names
+// lists its id on this volume, under that very fullpath, and its file is
+// this inode; one that does not parse must be replaced by a resolved
+// description. A chunk whose owner its own keys cannot establish is looked
+// up in the volume's reverse index (rdir), in one scan at the end of the
+// pass, and checked the same way.
 //
 // A chunk is converted whole or not at all: if anything about it cannot be
 // resolved (its object is gone, a link names a file that is not the same

@@ -224,7 +224,7 @@ func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
 	if m.Position == "" {
 		return p.fail(fmt.Errorf("%w: chunk %s has no position", chunk.ErrCorrupt, p.id))
 	}
-	w := &wants{own: p.id, have: map[string]chunk.Fullpath{}, add: map[string]chunk.Fullpath{}}
+	w := newWants(p.id)
 	w.keep(m)
 	ownErr, err := c.resolveLegacy(ctx, p, m, w)
 	if err != nil {
@@ -237,6 +237,9 @@ func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
 		if p.needRdir {
 			return p
 		}
+	}
+	if err := c.checkKept(ctx, p, w, ownErr); err != nil {
+		return p.fail(err)
 	}
 	p.set = w.attrs()
 	if m.OioVersion == "4.0" {
@@ -292,6 +295,53 @@ func (c *Converter) resolveLegacy(ctx context.Context, p *plan, m *chunk.Meta,
 		ownErr = errNoOwner
 	}
 	return ownErr, nil
+}
+
+// checkKept makes sure of the fullpath keys the conversion keeps as they
+// are, those no legacy key or reverse-index record confirmed: each must
+// parse, name an object that lists its chunk id on this volume, and, for
+// another id, lead to a file that is this inode. ownErr, if set, says why
+// the legacy keys did not establish the chunk's own owner.
+func (c *Converter) checkKept(ctx context.Context, p *plan, w *wants, ownErr error) error {
+	if err := w.unresolved(); err != nil {
+		return err
+	}
+	for _, id := range w.unconfirmed() {
+		err := c.checkFullpath(ctx, id, w.have[id])
+		if err == nil {
+			err = c.sameInode(p, id)
+		}
+		if err != nil && id == p.id && ownErr != nil && ownErr != errNoOwner {
+			err = errors.Join(err, ownErr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFullpath checks that fp, the fullpath a chunk has for id, names an
+// object that lists id on this volume: by content id, or by path and
+// version to tell a wrong content id from an orphan.
+func (c *Converter) checkFullpath(ctx context.Context, id string, fp chunk.Fullpath) error {
+	o, err := c.res.byID(ctx, fp.ContainerID(), fp.ContentID)
+	if meta.Missing(err) {
+		o, err = c.res.byName(ctx, names{account: fp.Account, container: fp.Container}, fp.Path,
+			fp.Version)
+	}
+	switch {
+	case meta.Missing(err):
+		return orphanf("fullpath of chunk %s: %s: %v", id, fp, err)
+	case err != nil:
+		return err
+	case !o.lists(id):
+		return orphanf("fullpath of chunk %s: %s does not list it on %s", id, fp, c.vol.ServiceID)
+	case o.fullpath != fp:
+		return fmt.Errorf("fullpath of chunk %s is %s, the directory lists it in %s", id, fp,
+			o.fullpath)
+	}
+	return nil
 }
 
 // resolveOwn finds the chunk's own owner in the reverse index, or asks for

@@ -15,22 +15,68 @@ type wants struct {
 	own  string
 	have map[string]chunk.Fullpath
 	add  map[string]chunk.Fullpath
+	// confirmed are the ids of have whose fullpath a resolved description
+	// (a legacy key, the reverse index) gave too.
+	confirmed map[string]bool
+	// unparsed are the ids whose fullpath key does not parse, with why.
+	unparsed map[string]error
+}
+
+func newWants(own string) *wants {
+	return &wants{own: own, have: map[string]chunk.Fullpath{}, add: map[string]chunk.Fullpath{},
+		confirmed: map[string]bool{}, unparsed: map[string]error{}}
 }
 
 // keep records the fullpaths the chunk already has, its own and its links'.
 // A fullpath key whose value does not parse is treated as absent, so the
-// conversion writes a good one over it.
+// conversion writes a good one over it; it must (see unresolved).
 func (w *wants) keep(m *chunk.Meta) {
 	if m.FullpathRaw != "" {
-		if fp, err := chunk.ParseFullpath(m.FullpathRaw); err == nil {
-			w.have[w.own] = fp
-		}
+		w.keepRaw(w.own, m.FullpathRaw)
 	}
 	for id, raw := range m.Links {
-		if fp, err := chunk.ParseFullpath(raw); err == nil {
-			w.have[id] = fp
+		w.keepRaw(id, raw)
+	}
+}
+
+func (w *wants) keepRaw(id, raw string) {
+	fp, err := chunk.ParseFullpath(raw)
+	if err != nil {
+		w.unparsed[id] = err
+		return
+	}
+	w.have[id] = fp
+}
+
+// unconfirmed returns, in id order, the ids whose fullpath the chunk has
+// and no resolved description gave: the conversion keeps them, so the
+// directory must be asked about them.
+func (w *wants) unconfirmed() []string {
+	var ids []string
+	for id := range w.have {
+		if !w.confirmed[id] {
+			ids = append(ids, id)
 		}
 	}
+	sort.Strings(ids)
+	return ids
+}
+
+// unresolved returns an error naming a fullpath key that does not parse
+// and that no resolved description replaces, or nil.
+func (w *wants) unresolved() error {
+	ids := make([]string, 0, len(w.unparsed))
+	for id := range w.unparsed {
+		if _, ok := w.add[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	sort.Strings(ids)
+	return fmt.Errorf("%w: fullpath of chunk %s, which no other attribute describes: %w",
+		chunk.ErrCorrupt, ids[0], w.unparsed[ids[0]])
 }
 
 func (w *wants) known(id string) bool {
@@ -53,6 +99,7 @@ func (w *wants) put(id string, fp chunk.Fullpath) error {
 			if old != fp {
 				return fmt.Errorf("chunk %s is described as part of both %s and %s", id, old, fp)
 			}
+			w.confirmed[id] = true
 			return nil
 		}
 	}
