@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/cli"
 	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/convert/converttest"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -433,17 +435,38 @@ func TestConvertFailures(t *testing.T) {
 			t.Errorf("summary %+v", s)
 		}
 	})
-	t.Run("no position", func(t *testing.T) {
-		o := e.put("failures", "noposition", testChunkSize)
-		must(t, converttest.ToEra(o.paths[0], o.ids[0], converttest.EraGrid, o.owner))
-		must(t, chunk.RemoveAttr(o.paths[0], chunk.AttrPosition))
-		before := mustStat(t, o.paths[0])
-		_, res := e.run(convert.Options{}, o.paths[0])
-		wantOutcome(t, res, o.paths[0], convert.Failed)
-		if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
-			t.Errorf("changed:\n%s", diff)
-		}
-	})
+	// A legacy chunk lacking what a current one must have is not made into
+	// a current chunk that is not usable.
+	for _, tc := range []struct {
+		name  string
+		attr  string
+		value string // "" removes the attribute
+	}{
+		{"no position", chunk.AttrPosition, ""},
+		{"bad position", chunk.AttrPosition, "first"},
+		{"no chunk method", chunk.AttrChunkMethod, ""},
+		{"bad chunk method", chunk.AttrChunkMethod, "/nb_copy=1"},
+		{"no storage policy", chunk.AttrStoragePolicy, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := e.put("failures", tc.name, testChunkSize)
+			must(t, converttest.ToEra(o.paths[0], o.ids[0], converttest.EraGrid, o.owner))
+			if tc.value == "" {
+				must(t, chunk.RemoveAttr(o.paths[0], tc.attr))
+			} else {
+				must(t, chunk.SetAttrs(o.paths[0], []chunk.Attr{{Name: tc.attr, Value: tc.value}}))
+			}
+			before := mustStat(t, o.paths[0])
+			_, res := e.run(convert.Options{}, o.paths[0])
+			wantOutcome(t, res, o.paths[0], convert.Failed)
+			if !errors.Is(res[o.paths[0]].Err, chunk.ErrCorrupt) {
+				t.Errorf("error %v", res[o.paths[0]].Err)
+			}
+			if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
+				t.Errorf("changed:\n%s", diff)
+			}
+		})
+	}
 	// A fullpath key kept as it is must name the object the directory lists
 	// the chunk in: a chunk the directory lists is not an orphan.
 	kept := []struct {
@@ -495,6 +518,66 @@ func TestConvertFailures(t *testing.T) {
 			t.Errorf("summary %+v", s)
 		}
 	})
+}
+
+// TestConvertMalformedCurrent: a chunk named like a current one whose
+// attributes do not parse is not current: it is reported as failed, left
+// as it was, and the command exits with the code of unconverted chunks.
+func TestConvertMalformedCurrent(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		name  string
+		attrs func(o *obj) []chunk.Attr
+	}{
+		{"fullpath of 4 fields", func(o *obj) []chunk.Attr {
+			return []chunk.Attr{{Name: chunk.AttrFullpathPrefix + o.ids[0], Value: o.owner.Old().String()}}
+		}},
+		{"fullpath with a bad escape", func(o *obj) []chunk.Attr {
+			w := o.owner
+			w.Container = "ctr"
+			fp := strings.Replace(w.Fullpath().String(), "/ctr/", "/ctr%ZZ/", 1)
+			return []chunk.Attr{{Name: chunk.AttrFullpathPrefix + o.ids[0], Value: fp}}
+		}},
+		{"link fullpath of 4 fields", func(o *obj) []chunk.Attr {
+			other := meta.ChunkID(chunk.ContainerID("acct", "malformed"), "link", 1, "0", "SINGLE")
+			return []chunk.Attr{{Name: chunk.AttrFullpathPrefix + other, Value: o.owner.Old().String()}}
+		}},
+		{"bad position", func(o *obj) []chunk.Attr {
+			return []chunk.Attr{{Name: chunk.AttrPosition, Value: "first"}}
+		}},
+		{"empty chunk method", func(o *obj) []chunk.Attr {
+			return []chunk.Attr{{Name: chunk.AttrChunkMethod, Value: ""}}
+		}},
+		{"empty storage policy", func(o *obj) []chunk.Attr {
+			return []chunk.Attr{{Name: chunk.AttrStoragePolicy, Value: ""}}
+		}},
+	}
+	var paths []string
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := e.put("malformed", "obj "+strconv.Itoa(i), testChunkSize)
+			p := o.paths[0]
+			must(t, chunk.SetAttrs(p, tc.attrs(o)))
+			paths = append(paths, p)
+			before := mustStat(t, p)
+			s, res := e.run(convert.Options{}, p)
+			wantOutcome(t, res, p, convert.Failed)
+			if !errors.Is(res[p].Err, chunk.ErrCorrupt) || s.Failed != 1 {
+				t.Errorf("error %v, summary %+v", res[p].Err, s)
+			}
+			if diff := cmp.Diff(before, mustStat(t, p)); diff != "" {
+				t.Errorf("changed:\n%s", diff)
+			}
+		})
+	}
+	input := filepath.Join(t.TempDir(), "list")
+	must(t, os.WriteFile(input, []byte(strings.Join(paths, "\n")), 0o644))
+	sc := &scenario{env: e}
+	code, _ := sc.cli(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL, "--input-file", input,
+		"--chunks-per-second", "0", "--backup-dir", t.TempDir())
+	if code != cli.ExitUnconverted {
+		t.Errorf("exit %d, want %d", code, cli.ExitUnconverted)
+	}
 }
 
 // TestRecoverMissingFullpath: a current chunk that lost its fullpath key

@@ -54,7 +54,10 @@
 // A chunk is therefore always in one of three durable states: original,
 // original plus its new keys, or converted. A run killed at any moment and
 // run again finds the second state, resolves it again and finishes it;
-// converted chunks are recognised from their key names alone and skipped.
+// converted chunks are recognised from their key names and skipped, once
+// the attributes a current chunk must have are read and found to parse
+// (its fullpath keys, position, chunk method and storage policy). A chunk
+// lacking one of these, legacy or current, is reported as failed.
 // Two names of one inode are never in flight at the same time: the second
 // waits for a later round of the same run. A chunk whose new keys were set
 // but whose legacy keys could not all be removed (an I/O error) is reported

@@ -131,12 +131,15 @@ func (c *Converter) readAttrs(p *plan, a *chunk.FdAttrs, fd int) bool {
 		return false
 	}
 	current, err := isCurrent(a, fd, p.path, p.id, names)
+	if current {
+		p.res.Format = chunk.FormatCurrent
+	}
 	if err != nil {
 		p.fail(err)
 		return false
 	}
 	if current {
-		p.res.Outcome, p.res.Format = Current, chunk.FormatCurrent
+		p.res.Outcome = Current
 		return false
 	}
 	if p.attrs, err = a.Values(fd, names); err != nil {
@@ -221,8 +224,8 @@ func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
 		return p.fail(err)
 	}
 	p.res.Format = chunk.FormatOf(m)
-	if m.Position == "" {
-		return p.fail(fmt.Errorf("%w: chunk %s has no position", chunk.ErrCorrupt, p.id))
+	if err := checkMandatory(m); err != nil {
+		return p.fail(err)
 	}
 	w := newWants(p.id)
 	w.keep(m)

@@ -2,6 +2,8 @@ package convert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -121,27 +123,88 @@ func (w *wants) attrs() []chunk.Attr {
 	return out
 }
 
-// isCurrent tells from attribute names alone (and the version marker, if
-// any) whether a chunk is in the current format: it has its own fullpath
-// key, no legacy owner key, no "oio:" entry, and no "4.0" marker.
+// isCurrent tells whether a chunk is in the current format: it has its
+// own fullpath key, no legacy owner key, no "oio:" entry, and no "4.0"
+// marker. Its attribute names tell all but the marker. Of a chunk they call
+// current, it also reads the marker and the attributes a chunk in the
+// current format must have that parse (its fullpath keys, position, chunk
+// method and storage policy), and fails with an error wrapping
+// chunk.ErrCorrupt if one is missing or does not parse.
 func isCurrent(a *chunk.FdAttrs, fd int, path, id string, names []string) (bool, error) {
-	own, marker := false, false
+	own := false
 	for _, n := range names {
 		switch {
 		case strings.HasPrefix(n, chunk.AttrFullpathPrefix) && n[len(chunk.AttrFullpathPrefix):] == id:
 			own = true
-		case n == chunk.AttrOioVersion:
-			marker = true
 		case isLegacyOwnerAttr(n), strings.HasPrefix(n, chunk.AttrOldFullpathPfx):
 			return false, nil
 		}
 	}
-	if !own || !marker {
-		return own, nil
+	if !own {
+		return false, nil
 	}
-	v, _, err := a.Value(fd, chunk.AttrOioVersion)
+	attrs, err := a.Values(fd, currentNames(names))
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
-	return v != "4.0", nil
+	m, err := chunk.Parse(id, attrs)
+	switch {
+	case m == nil:
+		return false, err
+	case m.OioVersion == "4.0":
+		return false, nil
+	case err == nil:
+		err = checkLinks(m)
+	}
+	return true, err
+}
+
+// currentNames returns those of names that isCurrent reads.
+func currentNames(names []string) []string {
+	out := make([]string, 0, 6)
+	for _, n := range names {
+		switch {
+		case strings.HasPrefix(n, chunk.AttrFullpathPrefix), n == chunk.AttrPosition,
+			n == chunk.AttrChunkMethod, n == chunk.AttrStoragePolicy, n == chunk.AttrOioVersion:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// checkLinks fails with an error wrapping chunk.ErrCorrupt if the fullpath
+// of a link of m does not parse.
+func checkLinks(m *chunk.Meta) error {
+	for _, id := range slices.Sorted(maps.Keys(m.Links)) {
+		if _, err := chunk.ParseFullpath(m.Links[id]); err != nil {
+			return fmt.Errorf("chunk %s: %w: fullpath of chunk %s: %w", m.ChunkID, chunk.ErrCorrupt, id,
+				err)
+		}
+	}
+	return nil
+}
+
+// checkMandatory fails with an error wrapping chunk.ErrCorrupt if m lacks
+// an attribute, other than its fullpath, that every reader of the current
+// format requires, or holds one that does not parse: a converted chunk
+// must be usable as a current one.
+func checkMandatory(m *chunk.Meta) error {
+	var why string
+	switch {
+	case m.Position == "":
+		why = "no position"
+	case !chunk.ValidPosition(m.Position):
+		why = fmt.Sprintf("position %.40q, not N or N.M", m.Position)
+	case m.ChunkMethod == "":
+		why = "no chunk method"
+	case m.StoragePolicy == "":
+		why = "no storage policy"
+	}
+	if why != "" {
+		return fmt.Errorf("%w: chunk %s has %s", chunk.ErrCorrupt, m.ChunkID, why)
+	}
+	if _, err := chunk.ParseMethod(m.ChunkMethod); err != nil {
+		return fmt.Errorf("%w: chunk %s: %w", chunk.ErrCorrupt, m.ChunkID, err)
+	}
+	return nil
 }
