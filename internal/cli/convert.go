@@ -248,7 +248,8 @@ func inputLines(path string) (func(func(string, error) bool), error) {
 // checkVolumeKnown makes sure, before anything is read, that the
 // directory answers for the volume's namespace and knows its chunk server
 // (alive or not): without that, every chunk would be reported as failed or
-// orphan.
+// orphan. A chunk server without a service id is known by its address,
+// which is then the volume id; OpenIO's directory lists it without an id.
 func checkVolumeKnown(ctx context.Context, dir *meta.Client, proxy string,
 	vol chunk.VolumeIdentity) error {
 	servers, err := dir.ListServices(ctx, "rawx")
@@ -257,7 +258,7 @@ func checkVolumeKnown(ctx context.Context, dir *meta.Client, proxy string,
 			err)}
 	}
 	for _, s := range servers {
-		if s.ID == vol.ServiceID {
+		if s.ID == vol.ServiceID || s.ID == "" && s.Addr == vol.ServiceID {
 			return nil
 		}
 	}

@@ -5,6 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,6 +142,68 @@ func TestCommandLineInputFile(t *testing.T) {
 	}
 	wantOwners(t, o.paths[0], map[string]converttest.Owner{o.ids[0]: o.owner})
 	wantOwners(t, o.paths[1], map[string]converttest.Owner{o.ids[1]: o.owner})
+}
+
+// TestCommandLineVolumeOfAddress: a volume whose id is the address of its
+// chunk server is known to a directory that lists that server, without a
+// service id, by its address alone, as OpenIO's does; not to one that lists
+// it with another id.
+func TestCommandLineVolumeOfAddress(t *testing.T) {
+	e := newEnv(t)
+	vol, err := chunk.ReadVolume(e.vol)
+	must(t, err)
+	byAddr := filepath.Join(t.TempDir(), "vol")
+	must(t, converttest.NewVolume(byAddr, vol.Namespace, e.ns.Rawx[0].Addr))
+	for _, tc := range []struct {
+		name  string
+		proxy string
+		want  int
+	}{
+		{"listed by its address", idlessFront(t, e), 0},
+		{"listed with a service id", e.ns.ProxyURL, cli.ExitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := cliRun(t, "convert", "--volume", byAddr, "--proxy", tc.proxy, "--json",
+				"--backup-dir", t.TempDir())
+			if code != tc.want {
+				t.Errorf("exit %d, want %d:\n%s%s", code, tc.want, out, stderr)
+			}
+		})
+	}
+}
+
+// idlessFront serves the directory of e through a proxy on loopback, and
+// returns its URL. It lists the services the way OpenIO's lists a chunk
+// server configured without a service id: its address and tags, no id.
+func idlessFront(t *testing.T, e *env) string {
+	t.Helper()
+	target, err := url.Parse(e.ns.ProxyURL)
+	must(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(r *http.Response) error {
+		if !strings.HasSuffix(r.Request.URL.Path, "/conscience/list") || r.StatusCode != http.StatusOK {
+			return nil
+		}
+		var list []map[string]any
+		err := json.NewDecoder(r.Body).Decode(&list)
+		r.Body.Close()
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			delete(s, "id")
+			if tags, ok := s["tags"].(map[string]any); ok {
+				delete(tags, "tag.service_id")
+			}
+		}
+		b, err := json.Marshal(list)
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		r.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return err
+	}
+	front := httptest.NewServer(rp)
+	t.Cleanup(front.Close)
+	return front.URL
 }
 
 // TestReportLine: the report line has the fields of OpenIO's converter.
