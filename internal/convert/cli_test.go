@@ -26,6 +26,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/cli"
 	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/convert/converttest"
+	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
 // TestCommandLineUsage: bad arguments exit with code 2 and change nothing.
@@ -176,27 +177,37 @@ func TestCommandLineVolumeOfAddress(t *testing.T) {
 // returns its URL. It lists the services the way OpenIO's lists a chunk
 // server configured without a service id: its address and tags, no id.
 func idlessFront(t *testing.T, e *env) string {
-	t.Helper()
-	target, err := url.Parse(e.ns.ProxyURL)
-	must(t, err)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = func(r *http.Response) error {
-		if !strings.HasSuffix(r.Request.URL.Path, "/conscience/list") || r.StatusCode != http.StatusOK {
-			return nil
-		}
-		var list []map[string]any
-		err := json.NewDecoder(r.Body).Decode(&list)
-		r.Body.Close()
-		if err != nil {
-			return err
-		}
-		for _, s := range list {
+	return editingFront(t, e, "/conscience/list", func(body any) {
+		for _, s := range body.([]any) {
+			s := s.(map[string]any)
 			delete(s, "id")
 			if tags, ok := s["tags"].(map[string]any); ok {
 				delete(tags, "tag.service_id")
 			}
 		}
-		b, err := json.Marshal(list)
+	})
+}
+
+// editingFront serves the directory of e through a proxy on loopback, and
+// returns its URL. The JSON body of every successful reply to a route
+// ending in route goes through edit.
+func editingFront(t *testing.T, e *env, route string, edit func(body any)) string {
+	t.Helper()
+	target, err := url.Parse(e.ns.ProxyURL)
+	must(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(r *http.Response) error {
+		if !strings.HasSuffix(r.Request.URL.Path, route) || r.StatusCode != http.StatusOK {
+			return nil
+		}
+		var body any
+		err := json.NewDecoder(r.Body).Decode(&body)
+		r.Body.Close()
+		if err != nil {
+			return err
+		}
+		edit(body)
+		b, err := json.Marshal(body)
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 		r.Header.Set("Content-Length", strconv.Itoa(len(b)))
 		return err
@@ -204,6 +215,52 @@ func idlessFront(t *testing.T, e *env) string {
 	front := httptest.NewServer(rp)
 	t.Cleanup(front.Close)
 	return front.URL
+}
+
+// TestCommandLineRdirOfServiceID: a reverse index that the directory names
+// by its service id, as OpenIO's may, is resolved to its address through
+// the directory and used; one the directory cannot resolve is a bad
+// argument, and nothing changes.
+func TestCommandLineRdirOfServiceID(t *testing.T) {
+	e := newEnv(t)
+	const rdirID = "OPENIO-rdir-1"
+	must(t, e.dir.Register(e.ctx, meta.Service{Type: "rdir", ID: rdirID,
+		Addr: strings.TrimPrefix(e.ns.RdirURL, "http://")}))
+	o := e.put("rdir-id", "obj", testChunkSize)
+	must(t, chunk.RemoveAttr(o.paths[0], chunk.AttrFullpathPrefix+o.ids[0]))
+	input := filepath.Join(t.TempDir(), "list")
+	must(t, os.WriteFile(input, []byte(o.paths[0]), 0o644))
+	for _, tc := range []struct {
+		id   string
+		want int
+	}{
+		{"OPENIO-rdir-9", cli.ExitUsage},
+		{rdirID, 0},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			front := editingFront(t, e, "/reference/show", func(body any) {
+				for _, s := range body.(map[string]any)["srv"].([]any) {
+					s.(map[string]any)["host"] = tc.id
+				}
+			})
+			before := mustStat(t, o.paths[0])
+			code, out, stderr := cliRun(t, "convert", "--volume", e.vol, "--proxy", front, "--json",
+				"--input-file", input, "--backup-dir", t.TempDir())
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d:\n%s%s", code, tc.want, out, stderr)
+			}
+			if code != 0 {
+				if diff := cmp.Diff(before, mustStat(t, o.paths[0])); diff != "" {
+					t.Errorf("changed:\n%s", diff)
+				}
+				return
+			}
+			if s := lastSummary(t, out); s.Converted != 1 || s.Recovered != 1 {
+				t.Errorf("summary %+v", s)
+			}
+			wantOwners(t, o.paths[0], map[string]converttest.Owner{o.ids[0]: o.owner})
+		})
+	}
 }
 
 // TestReportLine: the report line has the fields of OpenIO's converter.

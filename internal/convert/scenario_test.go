@@ -3,12 +3,15 @@ package convert_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +50,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	// Every server of the tests is on loopback and named by its address: a
+	// name that is not, were a test or the command line to dial one, fails
+	// here instead of being looked up.
+	net.DefaultResolver = &net.Resolver{PreferGo: true,
+		Dial: func(context.Context, string, string) (net.Conn, error) {
+			return nil, errors.New("the tests look no name up")
+		}}
 	if os.Getenv(cliEnv) != "" {
 		os.Exit(cli.Main(os.Args[1:]))
 	}
