@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -283,9 +282,6 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 				"owner will be reported as orphans", "volume", volID, "err", err)
 			return nil, nil
 		}
-		if host, err = rdirAddr(ctx, dir, host); err != nil {
-			return nil, exitError{ExitUsage, fmt.Errorf("reverse index of volume %s: %w", volID, err)}
-		}
 		url = "http://" + host
 	}
 	c, err := rdir.NewClient(url, rdir.ClientOptions{})
@@ -293,23 +289,6 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 		return nil, usageError{err}
 	}
 	return c, nil
-}
-
-// rdirAddr returns the address of the rdir service that the directory
-// names host for a volume: host itself when it is an address (host:port),
-// else the address the directory resolves it to as a service id.
-func rdirAddr(ctx context.Context, dir *meta.Client, host string) (string, error) {
-	if _, _, err := net.SplitHostPort(host); err == nil {
-		return host, nil
-	}
-	addr, err := dir.Resolve(ctx, "rdir", host)
-	if err == nil && addr == "" {
-		err = errors.New("no address in the reply")
-	}
-	if err != nil {
-		return "", fmt.Errorf("resolve rdir service %s: %w", host, err)
-	}
-	return addr, nil
 }
 
 // convertPrinter writes the per-chunk lines, the reports and the summary.

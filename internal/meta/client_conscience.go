@@ -2,9 +2,12 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -88,19 +91,35 @@ func (c *Client) Resolve(ctx context.Context, typ, id string) (string, error) {
 	return body.Addr, nil
 }
 
-// RdirFor returns the address of the reverse index of a volume.
+// RdirFor returns the address (host:port) of the reverse index of a
+// volume. The directory may name the service by its id instead, as
+// OpenIO's does for services that have one: the id is then resolved to
+// its address. An id the directory cannot resolve is an error that is
+// neither Missing nor ErrNoSuchService: the volume has a reverse index,
+// which cannot be reached.
 func (c *Client) RdirFor(ctx context.Context, volume string) (string, error) {
 	var body wireReference
 	if _, err := c.do(ctx, c.proxyCall(http.MethodGet, "reference/show",
 		url.Values{"acct": {"_RDIR"}, "ref": {volume}, "type": {"rdir"}}), &body); err != nil {
 		return "", err
 	}
-	for _, s := range body.Srv {
-		if s.Type == "rdir" {
-			return s.Host, nil
-		}
+	i := slices.IndexFunc(body.Srv, func(s wireLinked) bool { return s.Type == "rdir" })
+	if i < 0 {
+		return "", fmt.Errorf("rdir of volume %q: %w", volume, ErrNoSuchService)
 	}
-	return "", fmt.Errorf("rdir of volume %q: %w", volume, ErrNoSuchService)
+	host := body.Srv[i].Host
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host, nil
+	}
+	addr, err := c.Resolve(ctx, "rdir", host)
+	if err == nil && addr == "" {
+		err = errors.New("no address in the reply")
+	}
+	if err != nil {
+		return "", fmt.Errorf("rdir of volume %q is service %s, not resolved by the directory: %v", volume,
+			host, err)
+	}
+	return addr, nil
 }
 
 // ResolveCID returns the account and name of the container of id cid.
