@@ -15,8 +15,14 @@ var rootDirs = map[string]bool{"non_optimal_placement": true, "orphans": true, "
 // root of a volume.
 const (
 	outsideVolume = -1 // in no volume: the root of one may be below it
-	notChecked    = -2 // below a directory of a volume that is no chunk directory
+	notChecked    = -2 // in a directory the root of a volume may hold besides chunk directories
 )
+
+// place is where a directory is in a volume.
+type place struct {
+	level int  // levels below the root of the volume (0 for the root), or outsideVolume or notChecked
+	stray bool // it, or a directory above it in the volume, cannot be a chunk directory
+}
 
 // strayDir returns why a directory named name, level levels below the root
 // of a volume of layout l (1 for the first level of chunk directories),
@@ -35,45 +41,49 @@ func (l Layout) strayDir(level int, name string) string {
 	return ""
 }
 
-// dirLevel returns the level of the directory at path, whose parent
-// directory has level parent, and why it cannot be a chunk directory, or
-// "" when it can be one or is not checked.
-func (l Layout) dirLevel(path string, parent int) (int, string) {
+// dirPlace returns the place of the directory at path, whose parent
+// directory is at parent, and why it cannot be a chunk directory, or ""
+// when it can be one or is not checked. The directories below one that
+// cannot be are not checked, but keep their place in the volume.
+func (l Layout) dirPlace(path string, parent place) (place, string) {
 	switch {
-	case parent == notChecked:
-		return notChecked, ""
-	case parent == outsideVolume && isVolumeRoot(path):
-		return 0, ""
-	case parent == outsideVolume:
-		return outsideVolume, ""
-	case parent == 0 && rootDirs[filepath.Base(path)]:
-		return notChecked, ""
+	case parent.level == notChecked:
+		return parent, ""
+	case parent.level == outsideVolume && isVolumeRoot(path):
+		return place{}, ""
+	case parent.level == outsideVolume:
+		return parent, ""
+	case parent.level == 0 && rootDirs[filepath.Base(path)]:
+		return place{level: notChecked}, ""
+	case parent.stray:
+		return place{parent.level + 1, true}, ""
 	}
-	if why := l.strayDir(parent+1, filepath.Base(path)); why != "" {
-		return notChecked, why
+	if why := l.strayDir(parent.level+1, filepath.Base(path)); why != "" {
+		return place{parent.level + 1, true}, why
 	}
-	return parent + 1, ""
+	return place{level: parent.level + 1}, ""
 }
 
-// rootLevel is dirLevel for the root of a walk, which may be a volume, a
+// rootPlace is dirPlace for the root of a walk, which may be a volume, a
 // directory inside one, or neither.
-func (l Layout) rootLevel(root string) (int, string) {
+func (l Layout) rootPlace(root string) (place, string) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return outsideVolume, ""
+		return place{level: outsideVolume}, ""
 	}
 	var below []string // from root up to the volume, root first
 	for p := abs; !isVolumeRoot(p); p = filepath.Dir(p) {
 		if p == filepath.Dir(p) {
-			return outsideVolume, ""
+			return place{level: outsideVolume}, ""
 		}
 		below = append(below, p)
 	}
-	level, why := 0, ""
+	var at place
+	var why string
 	for i := len(below) - 1; i >= 0; i-- {
-		level, why = l.dirLevel(below[i], level)
+		at, why = l.dirPlace(below[i], at)
 	}
-	return level, why
+	return at, why
 }
 
 // isVolumeRoot reports whether dir declares a volume identity.

@@ -103,33 +103,51 @@ func TestWalkIDsStrayDirs(t *testing.T) {
 	}
 }
 
-// A chunk file of a volume outside its id's directory is named misplaced;
-// one in a directory that is not checked is not.
+// A chunk file of a volume outside its id's directory is named misplaced,
+// in or below a directory that cannot be a chunk directory too; one in a
+// directory that is not checked is not.
 func TestWalkIDsMisplacedChunks(t *testing.T) {
 	top := strayVolume(t)
 	id := "ABC" + strings.Repeat("0", 61)
-	for _, p := range []string{"vol/" + id, "vol/E4A/" + id, "vol/zz/" + id, "other/" + id} {
+	for _, p := range []string{"vol/" + id, "vol/E4A/" + id, "vol/zz/" + id, "vol/zz/ABC/" + id,
+		"vol/abc/" + id, "vol/ABC/sub/" + id, "vol/orphans/zz/" + id, "other/" + id} {
 		if err := os.WriteFile(filepath.Join(top, p), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := map[string]string{}
-	err := WalkIDs(top, DefaultLayout, func(path, misplaced string) error {
-		rel, _ := filepath.Rel(top, path)
-		got[rel] = misplaced
-		return nil
-	}, func(string, string) error { return nil })
-	if err != nil {
-		t.Fatal(err)
+	walkMisplaced := func(root string, l Layout) map[string]string {
+		got := map[string]string{}
+		err := WalkIDs(filepath.Join(top, root), l, func(path, misplaced string) error {
+			rel, _ := filepath.Rel(top, path)
+			got[rel] = misplaced
+			return nil
+		}, func(string, string) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
 	want := map[string]string{
-		"vol/ABC/" + id: "",
-		"vol/" + id:     "misplaced: above the chunk directories; its directory is ABC",
-		"vol/E4A/" + id: "misplaced: in E4A, not in its directory ABC",
-		"vol/zz/" + id:  "", // below a stray directory: not checked
-		"other/" + id:   "", // in no volume
+		"vol/ABC/" + id:        "",
+		"vol/" + id:            "misplaced: above the chunk directories; its directory is ABC",
+		"vol/E4A/" + id:        "misplaced: in E4A, not in its directory ABC",
+		"vol/zz/" + id:         "misplaced: in zz, not in its directory ABC",
+		"vol/zz/ABC/" + id:     "misplaced: in zz/ABC, not in its directory ABC",
+		"vol/abc/" + id:        "misplaced: in abc, not in its directory ABC",
+		"vol/ABC/sub/" + id:    "misplaced: in ABC/sub, not in its directory ABC",
+		"vol/orphans/zz/" + id: "", // not checked
+		"other/" + id:          "", // in no volume
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, walkMisplaced(".", DefaultLayout)); diff != "" {
 		t.Errorf("misplaced chunks (-want +got):\n%s", diff)
+	}
+	// A root inside a volume has its place in it.
+	if got := walkMisplaced("vol/abc", DefaultLayout)["vol/abc/"+id]; got != want["vol/abc/"+id] {
+		t.Errorf("chunk under a walk's root vol/abc: %q, want %q", got, want["vol/abc/"+id])
+	}
+	got := walkMisplaced("vol", Layout{Width: 3, Depth: 0})
+	if got["vol/"+id] != "" || got["vol/abc/"+id] != "misplaced: in abc, not at the root of the volume "+
+		"(hash depth 0)" {
+		t.Errorf("misplaced chunks of a flat volume: %q", got)
 	}
 }

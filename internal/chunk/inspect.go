@@ -230,26 +230,27 @@ func WalkChunks(root string, fn func(path string) error) error {
 // fn gets, besides the path of an entry named by a chunk id, why it is
 // misplaced, or "": in a volume, a chunk file must be in its id's
 // directory (see Layout.Dir), which is the only place a chunk server
-// looks for it.
+// looks for it; one in or below a directory that cannot be a chunk
+// directory is misplaced too.
 func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 	stray func(dir, why string) error) error {
 	root = filepath.Clean(root) // as the paths of the entries under it are
-	levels := map[string]int{}
+	places := map[string]place{}
 	return walk(root, func(path string, d os.DirEntry) error {
 		if !d.IsDir() {
 			if IsID(d.Name()) {
-				return fn(path, l.misplaced(path, levels[filepath.Dir(path)]))
+				return fn(path, l.misplaced(path, places[filepath.Dir(path)]))
 			}
 			return nil
 		}
-		var level int
+		var at place
 		var why string
 		if path == root {
-			level, why = l.rootLevel(root)
+			at, why = l.rootPlace(root)
 		} else {
-			level, why = l.dirLevel(path, levels[filepath.Dir(path)])
+			at, why = l.dirPlace(path, places[filepath.Dir(path)])
 		}
-		levels[path] = level
+		places[path] = at
 		if why != "" {
 			return stray(path, why)
 		}
@@ -257,27 +258,30 @@ func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 	})
 }
 
-// misplaced says why the chunk file at path, whose directory is level
-// levels below the root of a volume, is not where a chunk server of layout
-// l looks for it, or "" when it is, or when its directory is not checked.
-func (l Layout) misplaced(path string, level int) string {
+// misplaced says why the chunk file at path, whose directory is at dir in
+// a volume, is not where a chunk server of layout l looks for it, or ""
+// when it is, or when its directory is not checked.
+func (l Layout) misplaced(path string, dir place) string {
 	l = l.normalized()
-	id := filepath.Base(path)
+	want := l.Dir(strings.ToUpper(filepath.Base(path)))
 	switch {
-	case level < 0:
+	case dir.level < 0:
 		return ""
-	case level < l.Depth:
-		return fmt.Sprintf("misplaced: above the chunk directories; its directory is %s",
-			l.Dir(strings.ToUpper(id)))
+	case dir.level < l.Depth && !dir.stray:
+		return "misplaced: above the chunk directories; its directory is " + want
 	}
 	var names []string
-	for dir, i := filepath.Dir(path), 0; i < l.Depth; dir, i = filepath.Dir(dir), i+1 {
-		names = append([]string{filepath.Base(dir)}, names...)
+	for p, i := filepath.Dir(path), 0; i < dir.level; p, i = filepath.Dir(p), i+1 {
+		names = append([]string{filepath.Base(p)}, names...)
 	}
-	if want := l.Dir(strings.ToUpper(id)); filepath.Join(names...) != want {
-		return fmt.Sprintf("misplaced: in %s, not in its directory %s", filepath.Join(names...), want)
+	switch got := filepath.Join(names...); {
+	case got == want:
+		return ""
+	case want == "":
+		return fmt.Sprintf("misplaced: in %s, not at the root of the volume (hash depth 0)", got)
+	default:
+		return fmt.Sprintf("misplaced: in %s, not in its directory %s", got, want)
 	}
-	return ""
 }
 
 // walk calls fn with every entry under root, root included, in lexical
