@@ -151,3 +151,32 @@ func TestWalkIDsMisplacedChunks(t *testing.T) {
 		t.Errorf("misplaced chunks of a flat volume: %q", got)
 	}
 }
+
+// An entry named by a chunk id not in uppercase is walked too, and placed
+// by its id in uppercase.
+func TestWalkIDsLowercaseNames(t *testing.T) {
+	top := strayVolume(t)
+	id := "abc" + strings.Repeat("0", 60) + "f"
+	for _, p := range []string{"vol/ABC/" + id, "vol/E4A/" + id, "vol/ABC/" + id + PendingSuffix} {
+		if err := os.WriteFile(filepath.Join(top, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]string{}
+	err := WalkIDs(filepath.Join(top, "vol"), DefaultLayout, func(path, misplaced string) error {
+		rel, _ := filepath.Rel(top, path)
+		got[rel] = misplaced
+		return nil
+	}, func(string, string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"vol/ABC/ABC" + strings.Repeat("0", 61): "",
+		"vol/ABC/" + id:                         "",
+		"vol/E4A/" + id:                         "misplaced: in E4A, not in its directory ABC",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("walked entries (-want +got):\n%s", diff)
+	}
+}

@@ -45,6 +45,12 @@ func IsID(name string) bool {
 	return true
 }
 
+// isAnyCaseID reports whether name is a chunk id in any case, canonical or
+// not.
+func isAnyCaseID(name string) bool {
+	return len(name) >= MinIDLen && len(name) <= MaxIDLen && IsHex(name)
+}
+
 // IsUpperHex reports whether s is made of uppercase hexadecimal digits, as
 // the names of chunk directories are.
 func IsUpperHex(s string) bool {

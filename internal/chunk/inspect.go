@@ -56,7 +56,9 @@ type Inspection struct {
 // inconsistent in its metadata: unparsable or missing attributes, a size
 // that differs from the file, legacy owner keys that disagree with each
 // other, and with checkHash a hash that does not match the data or that
-// could not be checked (no hash attribute, unreadable data).
+// could not be checked (no hash attribute, unreadable data). A file named
+// by a chunk id not in uppercase is a problem too: a chunk server looks
+// for the uppercase name only.
 func Inspect(path string, checkHash bool) Inspection {
 	in := Inspection{Path: path, Format: FormatUnknown}
 	st, err := os.Lstat(path)
@@ -68,6 +70,10 @@ func Inspect(path string, checkHash bool) Inspection {
 	if !st.Mode().IsRegular() {
 		in.Problems = append(in.Problems, "not a regular file")
 		return in
+	}
+	if name := filepath.Base(path); isAnyCaseID(name) && !IsID(name) {
+		in.Problems = append(in.Problems, "not named in uppercase: a chunk server names chunks in "+
+			"uppercase and looks for this one as "+strings.ToUpper(name))
 	}
 	attrs, m, err := readFile(path)
 	in.Meta = m
@@ -215,8 +221,9 @@ func WalkChunks(root string, fn func(path string) error) error {
 }
 
 // WalkIDs calls fn with the path of every entry under root that is named
-// by a chunk id and is not a directory: the chunk files, and whatever else
-// sits under a chunk's name (a symbolic link is not followed).
+// by a chunk id, in either case, and is not a directory: the chunk files,
+// and whatever else sits under a chunk's name (a symbolic link is not
+// followed).
 //
 // It calls stray with every directory of a volume under root, root
 // included, that cannot be a chunk directory of layout l, and why: a name
@@ -238,7 +245,7 @@ func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 	places := map[string]place{}
 	return walk(root, func(path string, d os.DirEntry) error {
 		if !d.IsDir() {
-			if IsID(d.Name()) {
+			if isAnyCaseID(d.Name()) {
 				return fn(path, l.misplaced(path, places[filepath.Dir(path)]))
 			}
 			return nil

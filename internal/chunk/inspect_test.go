@@ -126,3 +126,27 @@ func replace(attrs []Attr, name, v string) []Attr {
 	}
 	return out
 }
+
+// A chunk file named by its id not in uppercase is a problem: a chunk
+// server looks for the uppercase name only.
+func TestInspectNameNotUppercase(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{strings.ToLower(testID), "e4A" + testID[3:]} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, make([]byte, 4096), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := SetAttrs(path, currentAttrs()); err != nil {
+			t.Skipf("no user extended attributes here: %v", err)
+		}
+		in := Inspect(path, false)
+		want := "not named in uppercase: a chunk server names chunks in uppercase and looks for this one as " +
+			testID
+		if len(in.Problems) != 1 || in.Problems[0] != want {
+			t.Errorf("problems of a chunk named %s: %q, want %q", name, in.Problems, want)
+		}
+		if in.Meta == nil || in.Meta.ChunkID != testID {
+			t.Errorf("metadata of a chunk named %s: %+v, want chunk id %s", name, in.Meta, testID)
+		}
+	}
+}

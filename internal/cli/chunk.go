@@ -31,9 +31,11 @@ func newChunkInspectCommand() *cobra.Command {
 with everything missing or inconsistent. A directory is searched for chunk
 files, and for anything else named like one (a link, a pipe: a problem);
 one that holds none is a problem too (a mistyped volume path must not read
-as a clean one). Nothing is modified. With --check-hash the data is
-re-hashed and compared with the hash attribute; data that cannot be read
-is reported with a "hash not checked" problem.
+as a clean one). A chunk file named by its id in lowercase is a problem:
+a chunk server looks for the uppercase name only. Nothing is modified.
+With --check-hash the data is re-hashed and compared with the hash
+attribute; data that cannot be read is reported with a "hash not checked"
+problem.
 
 In a volume searched (a directory with the volume attributes a chunk server
 sets, user.server.*), every directory must be a chunk directory of the

@@ -172,3 +172,33 @@ func TestChunkInspectNamesMisplacedChunks(t *testing.T) {
 		t.Errorf("inspect of a volume with a misplaced chunk: exit %d:\n%s", code, out)
 	}
 }
+
+// A chunk file named in lowercase is searched and reported, as it is when
+// named on the command line: a chunk server does not find it.
+func TestChunkInspectNamesLowercaseChunks(t *testing.T) {
+	vol := newVolume(t)
+	id := "abc" + strings.Repeat("d", 61)
+	path := filepath.Join(vol, "ABC", id)
+	os.Mkdir(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrFullpathPrefix + strings.ToUpper(id), Value: "acct/ctr/obj/1/AB12"},
+		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
+		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
+		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
+		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{vol, path} {
+		out, code := run(t, "", "chunk", "inspect", arg)
+		if code != ExitFail || !strings.Contains(out, "not named in uppercase: a chunk server names chunks "+
+			"in uppercase and looks for this one as "+strings.ToUpper(id)) ||
+			!strings.Contains(out, "1 of 1 chunks have problems") {
+			t.Errorf("inspect %s with a chunk named in lowercase: exit %d:\n%s", arg, code, out)
+		}
+	}
+}
