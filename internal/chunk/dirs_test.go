@@ -180,3 +180,27 @@ func TestWalkIDsLowercaseNames(t *testing.T) {
 		t.Errorf("walked entries (-want +got):\n%s", diff)
 	}
 }
+
+// Misplaced places a chunk file as WalkIDs does.
+func TestMisplaced(t *testing.T) {
+	top := strayVolume(t)
+	id := "ABC" + strings.Repeat("0", 61)
+	for _, p := range []string{"vol/" + id, "vol/abc/" + id, "vol/orphans/zz/" + id, "other/" + id,
+		"vol/ABC/sub/x"} {
+		if err := os.WriteFile(filepath.Join(top, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, want := range map[string]string{
+		"vol/ABC/" + id:        "",
+		"vol/" + id:            "misplaced: above the chunk directories; its directory is ABC",
+		"vol/abc/" + id:        "misplaced: in abc, not in its directory ABC",
+		"vol/orphans/zz/" + id: "",
+		"other/" + id:          "",
+		"vol/ABC/sub/x":        "", // not named by a chunk id
+	} {
+		if got := DefaultLayout.Misplaced(filepath.Join(top, p)); got != want {
+			t.Errorf("Misplaced(%s) = %q, want %q", p, got, want)
+		}
+	}
+}

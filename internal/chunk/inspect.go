@@ -265,6 +265,17 @@ func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 	})
 }
 
+// Misplaced says why the chunk file at path is not where a chunk server of
+// layout l looks for it, as WalkIDs does for the files it finds, or ""
+// when it is there, is in no volume or is not named by a chunk id.
+func (l Layout) Misplaced(path string) string {
+	if !isAnyCaseID(filepath.Base(path)) {
+		return ""
+	}
+	dir, _ := l.rootPlace(filepath.Dir(path))
+	return l.misplaced(path, dir)
+}
+
 // misplaced says why the chunk file at path, whose directory is at dir in
 // a volume, is not where a chunk server of layout l looks for it, or ""
 // when it is, or when its directory is not checked.

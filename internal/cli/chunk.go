@@ -43,9 +43,10 @@ layout that --hash-width and --hash-depth give, as to "gridkeep rawx": one
 named by that many uppercase hexadecimal digits, at most that many levels
 down. Any other directory is reported as not a chunk directory, a problem
 too, and searched all the same; the root of a volume may also hold
-non_optimal_placement, orphans and lost+found. A chunk file must be in the
-chunk directory of its id, the only place a chunk server looks for it;
-one elsewhere in the volume (at its root, say) is reported as misplaced.
+non_optimal_placement, orphans and lost+found. A chunk file of a volume,
+searched or named, must be in the chunk directory of its id, the only
+place a chunk server looks for it; one elsewhere in the volume (at its
+root, say) is reported as misplaced.
 
 Exit codes: 0 every chunk is consistent, 1 problems were found (with
 --check-hash, a hash that could not be checked is one), 2 bad arguments
@@ -106,7 +107,7 @@ func inspectChunks(w io.Writer, paths []string, layout chunk.Layout, asJSON, che
 				empty = append(empty, p)
 			}
 		} else {
-			err = show(p, "")
+			err = show(p, layout.Misplaced(p))
 		}
 		if err != nil {
 			return err

@@ -166,10 +166,12 @@ func TestChunkInspectNamesMisplacedChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, code := run(t, "", "chunk", "inspect", vol)
-	if code != ExitFail || !strings.Contains(out, "misplaced: in E4A, not in its directory ABC") ||
-		strings.Count(out, "misplaced") != 1 {
-		t.Errorf("inspect of a volume with a misplaced chunk: exit %d:\n%s", code, out)
+	for _, arg := range []string{vol, filepath.Join(vol, "E4A", id)} {
+		out, code := run(t, "", "chunk", "inspect", arg)
+		if code != ExitFail || !strings.Contains(out, "misplaced: in E4A, not in its directory ABC") ||
+			strings.Count(out, "misplaced") != 1 {
+			t.Errorf("inspect %s with a misplaced chunk: exit %d:\n%s", arg, code, out)
+		}
 	}
 }
 
