@@ -133,9 +133,10 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 	code := statusOf(err)
 	h := w.Header()
 	if code == 499 {
-		// Nobody is left to read the reply; close the connection.
+		// Nobody is left to read the reply; close the connection. The
+		// status is still the one logged and counted.
 		h.Set("Connection", "close")
-		w.WriteHeader(http.StatusBadRequest)
+		w.WriteHeader(code)
 		return
 	}
 	var he *httpError

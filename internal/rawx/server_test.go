@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -439,6 +440,58 @@ func TestClientAbortLeavesNothing(t *testing.T) {
 		waitFor(t, func() bool { return countFiles(srv.cfg.Volume) == 0 })
 	}
 }
+
+// TestClientAbortIs499: an upload whose client stops sending before the
+// end of its body is answered, logged and counted with status 499.
+func TestClientAbortIs499(t *testing.T) {
+	var log strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.Write(p)
+	}), nil))
+	_, addr := startServer(t, Config{Namespace: "NS", Logger: logger})
+	id := testID(7)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
+	setPutHeaders(req.Header, testMeta(id))
+	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
+	req.Header.Write(conn)
+	fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
+	conn.(*net.TCPConn).CloseWrite() // the body ends 99000 bytes short
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if reply, _ := io.ReadAll(conn); !bytes.HasPrefix(reply, []byte("HTTP/1.1 499")) {
+		t.Errorf("aborted upload answered %q", firstLine(reply))
+	}
+
+	mu.Lock()
+	logged := log.String()
+	mu.Unlock()
+	if !strings.Contains(logged, "msg=access method=PUT path=/"+id+" status=499 ") {
+		t.Errorf("access log of an aborted upload:\n%s", logged)
+	}
+	for path, want := range map[string]string{"/stat": "counter rep.hits.4xx 1\n",
+		"/metrics": `gridkeep_rawx_requests_total{code="499",route="put"} 1`} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %q:\n%s", path, want, b)
+		}
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // TestStalledReader: a client that takes nothing of a GET's body loses its
 // connection after the idle timeout, and the deadline that sets does not
