@@ -67,7 +67,10 @@ most four per CPU): the planners spend a cold run waiting for the disk in
 system calls, and each keeps its processor meanwhile.
 
 Report lines (RUN, then DONE) go to the log on standard error, and a RUN
-line at once on SIGUSR1; a progress bar is drawn there on a terminal.
+line at once on SIGUSR1; a progress bar is drawn there on a terminal. As
+in OpenIO's converter, passes counts the chunks visited since the line
+before; errors, chunks, the rate (chunks / total_time) and total_time are
+of the whole run so far.
 Standard output lists the chunks left unconverted (and, with --dry-run, the
 changes planned), then a summary; with --json, one JSON object per line
 (in a dry run, a chunk that would be converted has outcome "would-convert",

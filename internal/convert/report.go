@@ -30,28 +30,22 @@ func (c *Converter) countTotal(ctx context.Context) {
 	}
 }
 
-// reportMark is what the previous report said.
-type reportMark struct {
-	at     time.Time
-	chunks int64
-}
-
 // reports are the RUN reports of a run under way: periodic ones and those
-// ReportNow asks for, each covering the time since the one before.
+// ReportNow asks for.
 type reports struct {
 	mu      sync.Mutex
-	running bool // between the start of Run and its final report
-	mark    reportMark
+	running bool  // between the start of Run and its final report
+	chunks  int64 // chunks visited when the previous report was sent
 }
 
 // ReportNow sends a RUN report to Options.OnReport at once, like the
-// periodic ones: it covers the time since the previous report. It does
-// nothing before Run starts nor once Run has sent its final report.
+// periodic ones. It does nothing before Run starts nor once Run has sent
+// its final report.
 func (c *Converter) ReportNow() {
 	c.reports.mu.Lock()
 	defer c.reports.mu.Unlock()
 	if c.reports.running {
-		c.reports.mark = c.report(false, c.reports.mark)
+		c.reports.chunks = c.report(false, c.reports.chunks)
 	}
 }
 
@@ -59,13 +53,13 @@ func (c *Converter) ReportNow() {
 // function is called; that function sends the final report.
 func (c *Converter) startReports(interval time.Duration) func() {
 	c.reports.mu.Lock()
-	c.reports.running, c.reports.mark = true, reportMark{at: c.start}
+	c.reports.running, c.reports.chunks = true, 0
 	c.reports.mu.Unlock()
 	final := func() {
 		c.reports.mu.Lock()
 		defer c.reports.mu.Unlock()
 		c.reports.running = false
-		c.report(true, c.reports.mark)
+		c.report(true, c.reports.chunks)
 	}
 	if interval <= 0 || c.o.OnReport == nil {
 		return final
@@ -92,19 +86,21 @@ func (c *Converter) startReports(interval time.Duration) func() {
 	}
 }
 
-// report sends one report covering the time since mark, and returns the
-// new mark.
-func (c *Converter) report(final bool, mark reportMark) reportMark {
+// report sends one report, given the chunks visited when the previous one
+// was sent, and returns the chunks visited now. As in OpenIO's converter,
+// only the passes are counted since the previous report; the other figures,
+// the rate included, are of the whole run so far.
+func (c *Converter) report(final bool, before int64) int64 {
 	now := c.o.Now()
 	s := c.summary()
 	r := Report{Final: final, Volume: c.vol.ServiceID, Started: c.start,
-		Passes: s.Chunks - mark.chunks, Errors: s.Errors(), Chunks: s.Chunks,
+		Passes: s.Chunks - before, Errors: s.Errors(), Chunks: s.Chunks,
 		TotalTime: now.Sub(c.start)}
-	if d := now.Sub(mark.at).Seconds(); d > 0 {
-		r.Rate = float64(r.Passes) / d
+	if d := r.TotalTime.Seconds(); d > 0 {
+		r.Rate = float64(r.Chunks) / d
 	}
 	if c.o.OnReport != nil {
 		c.o.OnReport(r)
 	}
-	return reportMark{at: now, chunks: s.Chunks}
+	return s.Chunks
 }

@@ -105,11 +105,11 @@ type Report struct {
 	Final     bool // DONE rather than RUN
 	Volume    string
 	Started   time.Time
-	Passes    int64 // chunks since the previous report
-	Errors    int64 // chunks left unconverted so far
-	Chunks    int64 // chunks visited so far
-	Rate      float64
-	TotalTime time.Duration
+	Passes    int64         // chunks since the previous report
+	Errors    int64         // chunks left unconverted so far
+	Chunks    int64         // chunks visited so far
+	Rate      float64       // Chunks per second of TotalTime: the rate of the run so far
+	TotalTime time.Duration // since the start of the run
 }
 
 // SuccessPercent is the share of visited chunks not left unconverted.
