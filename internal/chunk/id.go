@@ -96,13 +96,23 @@ func (l Layout) normalized() Layout {
 }
 
 // Validate reports whether the layout can place chunk ids of the minimum
-// length.
+// length: its directories must take fewer characters of an id, width times
+// depth, than the MinIDLen of the shortest, and none may have an empty name.
+// The error says which rule the layout breaks.
 func (l Layout) Validate() error {
 	l = l.normalized()
-	if l.Width < 0 || l.Depth < 0 || l.Width*l.Depth >= MinIDLen || l.Width == 0 && l.Depth > 0 {
-		return fmt.Errorf("invalid chunk layout: width %d, depth %d", l.Width, l.Depth)
+	var why string
+	switch {
+	case l.Width < 0 || l.Depth < 0:
+		why = "neither may be negative"
+	case l.Width == 0 && l.Depth > 0:
+		why = "a width of 0 would give its directories empty names"
+	case l.Width*l.Depth >= MinIDLen:
+		why = fmt.Sprintf("width times depth must be under %d, the length of the shortest chunk id", MinIDLen)
+	default:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("invalid chunk layout: width %d, depth %d: %s", l.Width, l.Depth, why)
 }
 
 // Dir returns the directory of the chunk id relative to the volume root.

@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -217,11 +218,19 @@ func TestIDAndLayout(t *testing.T) {
 	if got := (Layout{}).Path(testID); got != "E4A/"+testID {
 		t.Errorf("zero layout path %q", got)
 	}
-	if (Layout{Width: 8, Depth: 3}).Validate() == nil {
-		t.Error("a layout consuming the whole id was accepted")
+	for l, why := range map[Layout]string{
+		{Width: 8, Depth: 3}:  "width times depth must be under 24, the length of the shortest chunk id",
+		{Width: 10, Depth: 3}: "width times depth must be under 24, the length of the shortest chunk id",
+		{Width: 0, Depth: 1}:  "a width of 0 would give its directories empty names",
+		{Width: 3, Depth: -1}: "neither may be negative",
+	} {
+		want := fmt.Sprintf("invalid chunk layout: width %d, depth %d: %s", l.Width, l.Depth, why)
+		if err := l.Validate(); err == nil || err.Error() != want {
+			t.Errorf("%+v: %v, want %q", l, err, want)
+		}
 	}
-	if (Layout{Width: 0, Depth: 1}).Validate() == nil {
-		t.Error("a level of directories with empty names was accepted")
+	if err := (Layout{Width: 23, Depth: 1}).Validate(); err != nil {
+		t.Errorf("a layout leaving one character of the shortest id: %v", err)
 	}
 	if err := (Layout{Width: 3, Depth: 0}).Validate(); err != nil {
 		t.Errorf("a flat volume: %v", err)

@@ -232,6 +232,21 @@ func TestRawxRefusesBadSizes(t *testing.T) {
 	}
 }
 
+// A layout of too many characters is refused with the rule it breaks.
+func TestRawxSaysWhyLayoutIsBad(t *testing.T) {
+	vol := filepath.Join(t.TempDir(), "vol")
+	out, code := run(t, "", "rawx", "--volume", vol, "--listen", "127.0.0.1:0", "--hash-width", "10",
+		"--hash-depth", "3")
+	want := "--hash-width, --hash-depth: invalid chunk layout: width 10, depth 3: width times depth must " +
+		"be under 24, the length of the shortest chunk id"
+	if code != ExitUsage || !strings.Contains(out, want) {
+		t.Errorf("rawx --hash-width 10 --hash-depth 3: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(vol); !os.IsNotExist(err) {
+		t.Errorf("a refused command created the volume: %v", err)
+	}
+}
+
 // A chunk server that cannot listen makes no volume directory.
 func TestRawxRefusesBadListenBeforeVolume(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")

@@ -102,7 +102,7 @@ func checkLayoutFlags(l chunk.Layout) error {
 			"flat volume)", l.Width)
 	}
 	if err := l.Validate(); err != nil {
-		return usageError{err}
+		return usagef("--hash-width, --hash-depth: %w", err)
 	}
 	return nil
 }
