@@ -107,7 +107,7 @@ func (l Layout) Validate() error {
 		why = "neither may be negative"
 	case l.Width == 0 && l.Depth > 0:
 		why = "a width of 0 would give its directories empty names"
-	case l.Width*l.Depth >= MinIDLen:
+	case l.Depth > 0 && l.Width > (MinIDLen-1)/l.Depth: // width*depth may overflow
 		why = fmt.Sprintf("width times depth must be under %d, the length of the shortest chunk id", MinIDLen)
 	default:
 		return nil

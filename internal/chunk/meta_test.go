@@ -219,10 +219,11 @@ func TestIDAndLayout(t *testing.T) {
 		t.Errorf("zero layout path %q", got)
 	}
 	for l, why := range map[Layout]string{
-		{Width: 8, Depth: 3}:  "width times depth must be under 24, the length of the shortest chunk id",
-		{Width: 10, Depth: 3}: "width times depth must be under 24, the length of the shortest chunk id",
-		{Width: 0, Depth: 1}:  "a width of 0 would give its directories empty names",
-		{Width: 3, Depth: -1}: "neither may be negative",
+		{Width: 8, Depth: 3}:       "width times depth must be under 24, the length of the shortest chunk id",
+		{Width: 10, Depth: 3}:      "width times depth must be under 24, the length of the shortest chunk id",
+		{Width: 1 << 62, Depth: 4}: "width times depth must be under 24, the length of the shortest chunk id",
+		{Width: 0, Depth: 1}:       "a width of 0 would give its directories empty names",
+		{Width: 3, Depth: -1}:      "neither may be negative",
 	} {
 		want := fmt.Sprintf("invalid chunk layout: width %d, depth %d: %s", l.Width, l.Depth, why)
 		if err := l.Validate(); err == nil || err.Error() != want {
