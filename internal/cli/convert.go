@@ -146,6 +146,10 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 			return usagef("--control-file: %w", err)
 		}
 	}
+	input, err := inputLines(f.input)
+	if err != nil {
+		return err
+	}
 	paced, err := newPacing(pace.Rates{ItemsPerSecond: f.chunksPer}, f.controlFile, convertPace)
 	if err != nil {
 		return err
@@ -155,14 +159,11 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 		return usageError{err}
 	}
 	o := f.opts
-	o.Pacer = paced.pacer
+	o.Pacer, o.Input = paced.pacer, input
 	if o.Dir, err = meta.NewClient(*f.proxy, meta.ClientOptions{Namespace: vol.Namespace}); err != nil {
 		return usageError{err}
 	}
 	if err := checkVolumeKnown(ctx, o.Dir, *f.proxy, vol); err != nil {
-		return err
-	}
-	if o.Input, err = inputLines(f.input); err != nil {
 		return err
 	}
 	if o.Rdir, err = rdirFor(ctx, o.Dir, vol.ServiceID, f.rdirURL, logger); err != nil {
@@ -215,15 +216,15 @@ func inputLines(path string) (func(func(string, error) bool), error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usagef("--input-file: %w", err)
 	}
 	st, err := f.Stat()
 	f.Close()
-	if err == nil && st.IsDir() {
-		err = fmt.Errorf("--input-file %s is a directory", path)
-	}
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usagef("--input-file: %w", err)
+	}
+	if st.IsDir() {
+		return nil, usagef("--input-file %s is a directory", path)
 	}
 	return func(yield func(string, error) bool) {
 		f, err := os.Open(path)

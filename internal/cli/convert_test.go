@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,5 +15,17 @@ func TestConvertHelpNamesRunLock(t *testing.T) {
 		if code != 0 || !strings.Contains(flat, want) {
 			t.Errorf("convert --help: exit %d, does not say %q:\n%s", code, want, out)
 		}
+	}
+}
+
+// A missing --input-file is named as such, before the directory is asked
+// anything.
+func TestConvertNamesMissingInputFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.txt")
+	out, code := run(t, "", "convert", "--volume", newVolume(t), "--input-file", missing,
+		"--proxy", "http://127.0.0.1:1")
+	if want := "--input-file: open " + missing + ": no such file or directory"; code != ExitUsage ||
+		!strings.Contains(out, want) {
+		t.Errorf("convert --input-file %s: exit %d, want %d and %q:\n%s", missing, code, ExitUsage, want, out)
 	}
 }
