@@ -3,6 +3,7 @@ package chunk
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,6 +84,9 @@ func ReadVolume(dir string) (VolumeIdentity, error) {
 // CheckVolume returns the identity of a volume that declares all three
 // attributes and the type "rawx", as OpenIO's tools require.
 func CheckVolume(dir string) (VolumeIdentity, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return VolumeIdentity{}, fmt.Errorf("volume %s: not a directory", dir)
+	}
 	v, err := ReadVolume(dir)
 	if err != nil {
 		return v, err

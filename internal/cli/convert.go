@@ -156,7 +156,7 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	}
 	vol, err := chunk.CheckVolume(f.opts.Volume)
 	if err != nil {
-		return usageError{err}
+		return usagef("--volume: %w", err)
 	}
 	o := f.opts
 	o.Pacer, o.Input = paced.pacer, input

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,5 +28,18 @@ func TestConvertNamesMissingInputFile(t *testing.T) {
 	if want := "--input-file: open " + missing + ": no such file or directory"; code != ExitUsage ||
 		!strings.Contains(out, want) {
 		t.Errorf("convert --input-file %s: exit %d, want %d and %q:\n%s", missing, code, ExitUsage, want, out)
+	}
+}
+
+// A --volume that is a file is named as such, not as a volume without an
+// identity.
+func TestConvertNamesVolumeNotDirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "AFILE")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := run(t, "", "convert", "--volume", file, "--proxy", "http://127.0.0.1:1")
+	if want := "--volume: volume " + file + ": not a directory"; code != ExitUsage || !strings.Contains(out, want) {
+		t.Errorf("convert --volume %s: exit %d, want %d and %q:\n%s", file, code, ExitUsage, want, out)
 	}
 }
