@@ -7,6 +7,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/gridkeep/gridkeep/internal/tick"
 )
 
 // stderrIsTerminal reports whether progress can be drawn for a person.
@@ -65,20 +67,4 @@ func newCountBar(max int64, desc, unit string) *progressbar.ProgressBar {
 
 // everyRedraw calls draw every barRedraw until the returned function is
 // called; that function returns once draw is no longer running.
-func everyRedraw(draw func()) (stop func()) {
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(barRedraw)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				draw()
-			}
-		}
-	}()
-	return func() { close(done); <-stopped }
-}
+func everyRedraw(draw func()) (stop func()) { return tick.Every(barRedraw, draw) }

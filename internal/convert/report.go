@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/tick"
 )
 
 // countTotal counts the chunks the run will visit, for Progress.
@@ -64,24 +65,9 @@ func (c *Converter) startReports(interval time.Duration) func() {
 	if interval <= 0 || c.o.OnReport == nil {
 		return final
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				c.ReportNow()
-			}
-		}
-	}()
+	stop := tick.Every(interval, c.ReportNow)
 	return func() {
-		close(done)
-		<-stopped
+		stop()
 		final()
 	}
 }

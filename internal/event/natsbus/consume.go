@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/event"
 	"github.com/gridkeep/gridkeep/internal/jsonx"
+	"github.com/gridkeep/gridkeep/internal/tick"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -338,24 +338,11 @@ func (m *member) settle(ctx context.Context, msgs []jetstream.Msg, evs []event.E
 // call runs the handler, telling the server every third of AckWait that
 // the events are still being worked on.
 func (m *member) call(ctx context.Context, msgs []jetstream.Msg, evs []event.Event) error {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(m.bus.opts.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				for _, msg := range msgs {
-					_ = msg.InProgress()
-				}
-			}
+	defer tick.Every(m.bus.opts.AckWait/3, func() {
+		for _, msg := range msgs {
+			_ = msg.InProgress()
 		}
-	})
-	defer wg.Wait()
-	defer close(done)
+	})()
 	return m.handler(ctx, evs)
 }
 
