@@ -132,24 +132,64 @@ func (f *Fixture) Write(n int, name func(int) object.Name, spec func(int) (int, 
 
 // WaitIndexed waits until each volume's reverse index lists exactly the
 // chunk files of the volume: the index follows the chunk servers' events,
-// a little behind them.
+// a little behind them. The events in flight are waited for first, by
+// writing and deleting a marker chunk on each volume: a file and a record
+// that agree do not mean that no event about the chunk is still to come.
+// A chunk deleted and written again under its id on one volume (by a
+// rebuild, say) has its record removed and pushed back by the two events,
+// after its files and records agreed.
 func (f *Fixture) WaitIndexed() {
 	f.T.Helper()
 	rc := f.rdir()
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, r := range f.NS.Rawx {
-		for {
-			files, indexed, err := f.volumeChunks(rc, r.Volume, r.ServiceID)
-			if err == nil && maps.Equal(files, indexed) {
-				break
-			}
-			if f.Ctx.Err() != nil || time.Now().After(deadline) {
-				f.T.Fatalf("volume %s: %d chunk files, %d reverse index records after 2 min: %v; "+
-					"namespace warnings:\n%s", r.ServiceID, len(files), len(indexed), err,
-					f.warns.tail(4096))
-			}
-			time.Sleep(50 * time.Millisecond)
+		f.flushEvents(rc, r, deadline)
+	}
+	for _, r := range f.NS.Rawx {
+		f.waitVolume(rc, r, deadline, func(files, indexed map[string]bool) bool {
+			return maps.Equal(files, indexed)
+		})
+	}
+}
+
+// flushEvents writes a marker chunk on a volume and waits until its
+// record is in the volume's reverse index, then deletes it and waits
+// until its record is gone: the events the chunk server published before
+// the marker's, which the index applies in order, are applied then.
+func (f *Fixture) flushEvents(rc *rdir.Client, r namespace.RawxInfo, deadline time.Time) {
+	f.T.Helper()
+	id := fmt.Sprintf("%016X%016X%016X%016X", rand.Uint64(), rand.Uint64(), rand.Uint64(),
+		rand.Uint64())
+	m := &chunk.Meta{Fullpath: chunk.Fullpath{Account: Account, Container: "index-marker",
+		Path: "marker", Version: time.Now().UnixMicro(), ContentID: id[:32]},
+		Position: "0", ChunkMethod: "plain/cca=blake3,nb_copy=1", StoragePolicy: "SINGLE"}
+	url := rawx.ChunkURL(r.Addr, id)
+	if _, err := (&rawx.Client{}).Put(f.Ctx, url, m, strings.NewReader("marker"), 6); err != nil {
+		f.T.Fatalf("volume %s: write an index marker: %v", r.ServiceID, err)
+	}
+	f.waitVolume(rc, r, deadline, func(_, indexed map[string]bool) bool { return indexed[id] })
+	if err := (&rawx.Client{}).Delete(f.Ctx, url); err != nil {
+		f.T.Fatalf("volume %s: delete the index marker: %v", r.ServiceID, err)
+	}
+	f.waitVolume(rc, r, deadline, func(_, indexed map[string]bool) bool { return !indexed[id] })
+}
+
+// waitVolume waits until done holds of the chunk files of a volume and
+// its reverse index records, failing the test after the deadline.
+func (f *Fixture) waitVolume(rc *rdir.Client, r namespace.RawxInfo, deadline time.Time,
+	done func(files, indexed map[string]bool) bool) {
+	f.T.Helper()
+	for {
+		files, indexed, err := f.volumeChunks(rc, r.Volume, r.ServiceID)
+		if err == nil && done(files, indexed) {
+			return
 		}
+		if f.Ctx.Err() != nil || time.Now().After(deadline) {
+			f.T.Fatalf("volume %s: %d chunk files, %d reverse index records after 2 min: %v; "+
+				"namespace warnings:\n%s", r.ServiceID, len(files), len(indexed), err,
+				f.warns.tail(4096))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
