@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, id string) error
 	if err := s.isRegular(id); err != nil {
 		return err
 	}
+	defer s.ids.lock(id)()
 	path := s.chunkPath(id)
 	m, err := chunk.ReadFile(path)
 	if err != nil && m == nil {
@@ -82,6 +84,7 @@ func (s *Server) copy(w http.ResponseWriter, r *http.Request, id string) error {
 	if err := s.ensureDir(dst); err != nil {
 		return err
 	}
+	defer s.ids.lock(dst)()
 	err = s.link(src, final, dst, u.meta.FullpathRaw)
 	s.metas.forget(id) // the shared inode has one more attribute
 	if err != nil {
@@ -285,4 +288,21 @@ func syncDir(path string) error {
 	}
 	defer d.Close()
 	return unix.Fsync(int(d.Fd()))
+}
+
+// idLocks order what happens to one chunk id: a name given to or taken
+// from a chunk file and the event that says so happen under the id's
+// stripe, so that the reverse index, which applies events in order, sees
+// a DELETE and a PUT or COPY of one id in the order the volume saw them.
+// Without it, a PUT that lands between a DELETE's removal and its event
+// would be announced first, and the late "deleted" event would take the
+// new chunk out of the index for good.
+type idLocks [256]sync.Mutex
+
+// lock locks the stripe of id (a valid chunk id) and returns its unlock.
+func (l *idLocks) lock(id string) (unlock func()) {
+	n, _ := strconv.ParseUint(id[len(id)-2:], 16, 8)
+	mu := &l[n]
+	mu.Lock()
+	return mu.Unlock
 }

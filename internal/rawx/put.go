@@ -259,6 +259,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, id string) error {
 		err = cerr
 	}
 	if err == nil {
+		defer s.ids.lock(id)() // until the event is published
 		err = s.commit(pending, final, id)
 	}
 	if err != nil {

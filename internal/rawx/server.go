@@ -139,6 +139,7 @@ type Server struct {
 	// volCheck tells whether the volume's path still names the volume.
 	volCheck volumeCheck
 	synced   *groupSync // with Config.Fsync
+	ids      idLocks
 	// create opens a new pending file by its path in the volume; tests
 	// replace it to inject faults.
 	create func(rel string) (file, error)
