@@ -35,7 +35,8 @@ func (f *containerFlags) add(cmd *cobra.Command) {
 	f.fl = fl
 	fl.StringArrayVar(&f.props, "property", nil, "user property KEY=VALUE (repeatable)")
 	fl.StringVar(&f.policy, "policy", "", "default storage policy of the container's objects")
-	fl.StringVar(&f.versions, "versioning", "", "versions to keep: -1 all, 0 or 1 only the latest, N")
+	fl.StringVar(&f.versions, "versioning", "",
+		"versions to keep: -1 all, 0 or 1 only the latest, N (a delete marker counts as one)")
 	fl.StringVar(&f.replication, "replication", "", "replicate the bucket's events: on or off")
 }
 

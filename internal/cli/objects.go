@@ -384,7 +384,10 @@ func newRmCommand() *cobra.Command {
 		Short: "Delete an object (a version, or the latest)",
 		Long: `Delete an object. In a versioned container this creates a delete marker
 unless --version names a version; --version naming a delete marker removes
-the marker. The chunk files are removed afterwards by the event agent.` + clientExitCodes,
+the marker. A delete marker counts as one of the versions a container keeps
+(container --versioning N): making one may purge the oldest version, which
+removing the marker does not bring back. The chunk files are removed
+afterwards by the event agent.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
 	at := addDirFlags(cmd)
