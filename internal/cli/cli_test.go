@@ -387,6 +387,7 @@ func TestUpRefusesBadFlags(t *testing.T) {
 		{"--port-base=-1", "--port-base must be between 0 and 65332"},
 		{"--port-base=65333", "not 65333"},
 		{"--chunk-size=-5", "--chunk-size must not be negative"},
+		{"--chunk-size=1", "--chunk-size must be 0 (the default) or at least 65536"},
 		{"--ns=", "--ns must name the namespace"},
 	} {
 		out, code := run(t, "", "up", "--data", dir, tc[0])

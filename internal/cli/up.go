@@ -14,6 +14,10 @@ import (
 	"github.com/gridkeep/gridkeep/internal/namespace"
 )
 
+// minChunkSize is the least metachunk size up takes: smaller chunks split
+// objects into too many chunk files.
+const minChunkSize = 64 << 10
+
 func init() { register(newUpCommand) }
 
 func newUpCommand() *cobra.Command {
@@ -77,7 +81,7 @@ arguments or a data directory or port that cannot be used.`,
 		"port P of the directory API; reverse index on P+1, event bus on P+2, chunk server rawx-I "+
 			"on P+200+I (0: free ports)")
 	f.StringVar(&opts.Name, "ns", meta.DefaultNamespace, "namespace name")
-	intVar(f, &opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes (0: the default, 64 MiB)")
+	intVar(f, &opts.ChunkSize, "chunk-size", 0, "metachunk size in bytes, at least 64 KiB (0: the default, 64 MiB)")
 	f.BoolVar(&opts.Fsync, "fsync", false,
 		"sync every chunk and directory commit to disk before answering (survives power loss)")
 	f.StringArrayVar(&opts.NewVolumes, "new-volume", nil,
@@ -100,6 +104,9 @@ func runUp(ctx context.Context, out io.Writer, opts namespace.Options) error {
 			"--port-base + 201 and up), not %d", 65535-200-opts.Rawx, opts.PortBase)
 	case opts.ChunkSize < 0:
 		return usagef("--chunk-size must not be negative, not %d", opts.ChunkSize)
+	case opts.ChunkSize > 0 && opts.ChunkSize < minChunkSize:
+		return usagef("--chunk-size must be 0 (the default) or at least %d (64 KiB), not %d: smaller "+
+			"chunks split objects into too many chunk files", minChunkSize, opts.ChunkSize)
 	}
 	if opts.PortBase == 0 {
 		opts.PortBase = -1 // every service on a free port
