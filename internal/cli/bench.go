@@ -68,7 +68,8 @@ names another server) stops the run at once, with exit code 1, instead of
 a run of requests that all fail. A server that answers no request of the
 run ends it when its time is up, and the upload of a read pool gives up
 after 30 s with no upload answered (plus 1 s per 10 MiB of --size), both
-with exit code 1.
+with exit code 1. A worker whose request gets no reply pauses before the
+next, 10 ms doubling to 1 s while no reply comes.
 
 Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
 not or the run could not be made, 2 for bad arguments.`,

@@ -516,9 +516,13 @@ func (r *runner) result(t *tally, before, after snapshot) *Result {
 
 // worker sends requests one after the other until the run stops. A request
 // that fails because ctx ended is not the server's fault and is not counted;
-// one abandoned because the server did not finish in time is.
+// one abandoned because the server did not finish in time is. After a
+// request with no reply (a server gone or refusing connections) the worker
+// pauses, 10 ms doubling to 1 s while no reply comes, instead of
+// reconnecting in a tight loop.
 func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
 	buf := make([]byte, 64<<10)
+	var pause time.Duration
 	for r.take() {
 		start := time.Now()
 		class, n, put := r.once(runCtx, buf)
@@ -528,6 +532,10 @@ func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
 		lat := time.Since(start)
 		if class != ErrTransport {
 			r.replies.Add(1)
+			pause = 0
+		} else {
+			pause = min(max(2*pause, 10*time.Millisecond), time.Second)
+			sleep(runCtx, nil, pause)
 		}
 		if ctx.Err() != nil {
 			return

@@ -416,6 +416,12 @@ func TestRunServerLost(t *testing.T) {
 	if res.OK == 0 || res.Errors[ErrTransport] == 0 {
 		t.Errorf("%d ok, errors %v; want some ok, then transport errors", res.OK, res.Errors)
 	}
+	// The workers pause between failed connections instead of retrying
+	// thousands of times in the run's 100 ms: 4 each at the most, 8 allowed.
+	if n := res.Errors[ErrTransport]; n > 8*int64(cfg.Concurrency) {
+		t.Errorf("%d transport errors from %d workers in %s: no pause between them", n, cfg.Concurrency,
+			cfg.Duration)
+	}
 }
 
 // TestRunWrongHost: a chunk server that refuses the Host header (418)
