@@ -56,7 +56,9 @@ directory's size and hash, so that a wrong attribute is reported as such
 and only data that changed as "Corrupt". Chunk URLs are compared as the
 chunk servers' service ids and uppercase chunk ids, however the directory
 or the command line spells them. --depth limits the levels below each
-named item (account 0, container 1, object 2, chunk 3).
+named item (account 0, container 1, object 2, chunk 3); the pass over the
+volumes that --all ends with checks every chunk of each volume whatever
+--depth says.
 
 Standard output has one row per item checked (Type, Item, Status, Errors),
 or with --json one object per line: {"type", "item", "status" ("OK",
