@@ -1,8 +1,13 @@
 package chunk
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 )
 
 // rootDirs are the directories the root of a volume may hold besides its
@@ -90,4 +95,48 @@ func (l Layout) rootPlace(root string) (place, string) {
 func isVolumeRoot(dir string) bool {
 	v, err := ReadVolume(dir)
 	return err == nil && v.Type != ""
+}
+
+// BrokenLinks lists the links of the chunk file at path, whose attributes
+// m holds, that its volume does not back: a link is the fullpath key of
+// another chunk id on the file's inode, and the volume must have a file
+// for that id, where a chunk server of layout l looks for it, which is the
+// same inode. A file in no volume has its links left unchecked.
+func (l Layout) BrokenLinks(path string, m *Meta) []string {
+	if m == nil || len(m.Links) == 0 {
+		return nil
+	}
+	root := volumeRootOf(filepath.Dir(path))
+	self, err := os.Lstat(path)
+	if root == "" || err != nil {
+		return nil
+	}
+	var broken []string
+	for _, id := range slices.Sorted(maps.Keys(m.Links)) {
+		rel := l.Path(id)
+		switch fi, err := os.Lstat(filepath.Join(root, rel)); {
+		case errors.Is(err, fs.ErrNotExist):
+			broken = append(broken, fmt.Sprintf("link %s: no chunk file %s in the volume", id, rel))
+		case err != nil:
+			broken = append(broken, fmt.Sprintf("link %s: %v", id, err))
+		case !os.SameFile(fi, self):
+			broken = append(broken, fmt.Sprintf("link %s: the volume's %s is another file, not a hard "+
+				"link of this one", id, rel))
+		}
+	}
+	return broken
+}
+
+// volumeRootOf returns the volume that dir is in, or "" if none.
+func volumeRootOf(dir string) string {
+	p, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for ; !isVolumeRoot(p); p = filepath.Dir(p) {
+		if p == filepath.Dir(p) {
+			return ""
+		}
+	}
+	return p
 }

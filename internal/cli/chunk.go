@@ -46,7 +46,9 @@ too, and searched all the same; the root of a volume may also hold
 non_optimal_placement, orphans and lost+found. A chunk file of a volume,
 searched or named, must be in the chunk directory of its id, the only
 place a chunk server looks for it; one elsewhere in the volume (at its
-root, say) is reported as misplaced.
+root, say) is reported as misplaced. A link (the fullpath key of another
+chunk id on the file) must be backed by the volume: a file for that id, in
+its chunk directory, that is a hard link of this one.
 
 Exit codes: 0 every chunk is consistent, 1 problems were found (with
 --check-hash, a hash that could not be checked is one), 2 bad arguments
@@ -85,6 +87,7 @@ func inspectChunks(w io.Writer, paths []string, layout chunk.Layout, asJSON, che
 		if misplaced != "" {
 			in.Problems = append(in.Problems, misplaced)
 		}
+		in.Problems = append(in.Problems, layout.BrokenLinks(path, in.Meta)...)
 		total++
 		if len(in.Problems) > 0 {
 			bad++

@@ -204,3 +204,53 @@ func TestChunkInspectNamesLowercaseChunks(t *testing.T) {
 		}
 	}
 }
+
+// A link (the fullpath key of another id on a chunk's inode) must be a
+// hard link in the volume: one with no file, or with another file, is
+// reported.
+func TestChunkInspectChecksLinks(t *testing.T) {
+	vol := newVolume(t)
+	id, other := "ABC"+strings.Repeat("D", 61), "E4A"+strings.Repeat("B", 61)
+	path := filepath.Join(vol, "ABC", id)
+	os.Mkdir(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := chunk.SetAttrs(path, []chunk.Attr{
+		{Name: chunk.AttrFullpathPrefix + id, Value: "acct/ctr/obj/1/AB12"},
+		{Name: chunk.AttrFullpathPrefix + other, Value: "acct/ctr/copy/1/CD34"},
+		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
+		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
+		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
+		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPath := filepath.Join(vol, "E4A", other)
+	os.Mkdir(filepath.Dir(otherPath), 0o755)
+	for _, tc := range []struct {
+		name string
+		make func() error
+		want string
+	}{
+		{"no file", func() error { return nil }, "link " + other + ": no chunk file E4A/" + other},
+		{"another file", func() error { return os.WriteFile(otherPath, []byte("data"), 0o644) },
+			"link " + other + ": the volume's E4A/" + other + " is another file"},
+		{"hard link", func() error { os.Remove(otherPath); return os.Link(path, otherPath) }, ""},
+	} {
+		if err := tc.make(); err != nil {
+			t.Fatal(err)
+		}
+		out, code := run(t, "", "chunk", "inspect", path)
+		if tc.want == "" {
+			if code != 0 || strings.Contains(out, "link "+other) {
+				t.Errorf("%s: exit %d:\n%s", tc.name, code, out)
+			}
+			continue
+		}
+		if code != ExitFail || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want %d and %q:\n%s", tc.name, code, ExitFail, tc.want, out)
+		}
+	}
+}
