@@ -286,7 +286,9 @@ func newGetCommand() *cobra.Command {
 		Long: `Read an object. Each metachunk is read from one copy and verified (size and
 hash) before it is written out; a copy that fails or does not match is
 replaced by the next one. The whole object is checked against its MD5. With
--o the file appears only once the object is read whole.` + clientExitCodes,
+-o the file appears only once the object is read whole; a symbolic link is
+followed (the file it leads to is replaced), and a device or a named pipe
+is written to as it is (a pipe must have a reader).` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
 	at := addDirFlags(cmd)
@@ -346,14 +348,22 @@ func pathCause(err error) error {
 }
 
 // openDestination returns where a get writes: a temporary file renamed to
-// path when complete, or stdout.
+// path when complete, or stdout. A symbolic link is followed: the file it
+// leads to is replaced, not the link. A device or a named pipe (/dev/null,
+// a FIFO a reader waits on) is written to as it is, never replaced.
 func openDestination(path string, stdout io.Writer) (io.Writer, func() error, func(), error) {
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
+	path, err := followLinks(path)
+	if err != nil {
+		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		// Found now, not once the object is read.
 		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
+	} else if err == nil && !st.Mode().IsRegular() {
+		return openSpecial(path, st.Mode()&os.ModeNamedPipe != 0)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
@@ -375,6 +385,49 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	}
 	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
 	return tmp, commit, abort, nil
+}
+
+// followLinks returns the path that path leads to through symbolic links,
+// the last of which may name a file that does not exist yet.
+func followLinks(path string) (string, error) {
+	for range 40 { // as the kernel's limit on links in a row
+		st, err := os.Lstat(path)
+		if err != nil || st.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return path, err
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	return path, syscall.ELOOP
+}
+
+// openSpecial opens a device or a named pipe for a get to write to. A pipe
+// that no process reads is refused at once rather than waited on.
+func openSpecial(path string, pipe bool) (io.Writer, func() error, func(), error) {
+	flag := os.O_WRONLY
+	if pipe {
+		flag |= syscall.O_NONBLOCK // Go then waits for room in the pipe without blocking a thread
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if pipe && errors.Is(err, syscall.ENXIO) {
+		return nil, nil, nil, usagef("cannot write %s: no process reads this named pipe", path)
+	}
+	if err != nil {
+		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
+	}
+	commit := func() error {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
+		}
+		return nil
+	}
+	return f, commit, func() { f.Close() }, nil
 }
 
 func newRmCommand() *cobra.Command {

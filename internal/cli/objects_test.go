@@ -130,3 +130,45 @@ func TestInterruptedGet(t *testing.T) {
 		t.Errorf("an interrupted get -o left %v", entries)
 	}
 }
+
+// get -o into a named pipe writes to its reader and leaves the pipe; into
+// a symbolic link, it replaces the file the link leads to, not the link.
+func TestGetIntoSpecialFiles(t *testing.T) {
+	proxy := startNamespace(t)
+	runOn(t, proxy, "pipe data", "put", "acct/ctr/obj", "-")
+	dir := t.TempDir()
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runOn(t, proxy, "", "get", "acct/ctr/obj", "-o", fifo); code != ExitUsage ||
+		!strings.Contains(out, "no process reads this named pipe") {
+		t.Errorf("get -o into a pipe no one reads: exit %d: %s", code, out)
+	}
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if out, code := runOn(t, proxy, "", "get", "acct/ctr/obj", "-o", fifo); code != 0 {
+		t.Fatalf("get -o into a pipe: exit %d: %s", code, out)
+	}
+	buf := make([]byte, 100)
+	n, _ := r.Read(buf)
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 || string(buf[:n]) != "pipe data" {
+		t.Errorf("after get -o into a pipe: %v, %v; the reader got %q", st.Mode(), err, buf[:n])
+	}
+
+	target, link := filepath.Join(dir, "target"), filepath.Join(dir, "link")
+	if err := os.Symlink("target", link); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runOn(t, proxy, "", "get", "acct/ctr/obj", "-o", link); code != 0 {
+		t.Fatalf("get -o into a dangling link: exit %d: %s", code, out)
+	}
+	st, err := os.Lstat(link)
+	if b, _ := os.ReadFile(target); err != nil || st.Mode()&os.ModeSymlink == 0 || string(b) != "pipe data" {
+		t.Errorf("after get -o into a link: link %v, %v; target holds %q", st.Mode(), err, b)
+	}
+}
