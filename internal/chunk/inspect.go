@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -111,8 +112,12 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 	if !hasAttr(attrs, AttrSize) {
 		p = append(p, "missing size attribute ("+AttrSize+")")
 	}
-	if m.Hash == "" {
+	switch {
+	case m.Hash == "":
 		p = append(p, "missing hash attribute ("+AttrHash+")")
+	case isHash(m.Hash) && !digestLength(m.Hash):
+		p = append(p, fmt.Sprintf("hash %s has %d hexadecimal digits: an MD5 has %d, a BLAKE3 %d", m.Hash,
+			len(m.Hash), 2*md5.Size, 2*blake3Size))
 	}
 	switch {
 	case m.HasSize && m.Size < fileSize:
@@ -126,7 +131,7 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 		if method.IsEC() && (!hasAttr(attrs, AttrMetachunkSize) || m.MetachunkHash == "") {
 			p = append(p, "erasure-coded chunk without metachunk size or hash")
 		}
-		if cca, ok := method.Get("cca"); ok && isHash(m.Hash) &&
+		if cca, ok := method.Get("cca"); ok && isHash(m.Hash) && digestLength(m.Hash) &&
 			(strings.EqualFold(cca, AlgoMD5) != (AlgoForHash(m.Hash) == AlgoMD5)) {
 			p = append(p, fmt.Sprintf("hash length %d does not fit checksum algorithm %s",
 				len(m.Hash), cca))
@@ -134,6 +139,10 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 	}
 	return append(p, m.legacyConsistency()...)
 }
+
+// digestLength reports whether the hexadecimal digest h has the length of
+// an MD5 or a BLAKE3 digest, the two checksums of chunks.
+func digestLength(h string) bool { return len(h) == 2*md5.Size || len(h) == 2*blake3Size }
 
 // hasAttr reports whether attrs hold an attribute called name.
 func hasAttr(attrs []Attr, name string) bool {
@@ -179,8 +188,8 @@ func (m *Meta) legacyConsistency() []string {
 // attribute counts: trailing bytes after intact data are reported by the
 // size check, not as corrupt data.
 func verifyHash(path string, m *Meta) string {
-	if !isHash(m.Hash) {
-		return "" // reported missing, or not hexadecimal
+	if !isHash(m.Hash) || !digestLength(m.Hash) {
+		return "" // reported missing, not hexadecimal or of no digest's length
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -91,6 +91,8 @@ func TestInspect(t *testing.T) {
 			FormatCurrent, []string{"without metachunk"}},
 		{"md5 method with blake3 hash", replace(current, AttrChunkMethod, "plain/cca=md5"), data,
 			FormatCurrent, []string{"does not fit checksum algorithm"}},
+		{"hash of no checksum's length", replace(current, AttrHash, "00"), data, FormatCurrent,
+			[]string{"hash 00 has 2 hexadecimal digits: an MD5 has 32, a BLAKE3 64"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,9 @@ const (
 	AlgoMD5    = "md5"
 )
 
+// blake3Size is the size in bytes of the BLAKE3 digests of chunks.
+const blake3Size = 32
+
 // Method is a parsed chunk method such as "plain/cca=blake3,nb_copy=3" or
 // "ec/algo=liberasurecode_rs_vand,k=6,m=3". Params keep the order in which
 // they were written, since writers differ on it.
