@@ -381,8 +381,10 @@ func writablePath(path string) error {
 
 // sameFile reports whether the paths a and b name one file, however they
 // are spelt: one existing file (links included), or one name in one
-// directory for a file still to be created.
+// directory for a file still to be created, maybe through a link.
 func sameFile(a, b string) bool {
+	a, _ = followLinks(a)
+	b, _ = followLinks(b)
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
 	switch {

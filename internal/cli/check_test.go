@@ -177,8 +177,13 @@ func TestCheckRefusesOneFileForBothOutputs(t *testing.T) {
 	if err := os.Link(kept, filepath.Join(dir, "hard.txt")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("same.txt", filepath.Join(dir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ output, rebuild string }{
 		{"same.txt", "same.txt"},
+		{"same.txt", "dangling"},
+		{filepath.Join(dir, "link", "dangling"), "same.txt"},
 		{"same.txt", "./same.txt"},
 		{filepath.Join(dir, "same.txt"), filepath.Join(dir, "sub", "..", "same.txt")},
 		{filepath.Join(dir, "same.txt"), filepath.Join(dir, "link", "same.txt")},

@@ -399,8 +399,8 @@ func followLinks(path string) (string, error) {
 		if err != nil {
 			return path, err
 		}
-		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(path), to)
+		if dir, _ := splitPath(path); !filepath.IsAbs(to) && dir != "." {
+			to = dir + to // not cleaned: ".." after a link goes where the system goes
 		}
 		path = to
 	}
