@@ -121,8 +121,8 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 	}
 	switch {
 	case m.HasSize && m.Size < fileSize:
-		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: %d bytes after "+
-			"the data, or a wrong attribute", m.Size, fileSize, fileSize-m.Size))
+		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: %s after the data, "+
+			"or a wrong attribute", m.Size, fileSize, countBytes(fileSize-m.Size)))
 	case m.HasSize && m.Size > fileSize:
 		p = append(p, fmt.Sprintf("size attribute %d differs from the file size %d: a truncated file, "+
 			"or a wrong attribute", m.Size, fileSize))
@@ -138,6 +138,14 @@ func (m *Meta) consistency(attrs []Attr, fileSize int64) []string {
 		}
 	}
 	return append(p, m.legacyConsistency()...)
+}
+
+// countBytes says n bytes, in the singular for one.
+func countBytes(n int64) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // digestLength reports whether the hexadecimal digest h has the length of

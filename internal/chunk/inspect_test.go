@@ -66,6 +66,8 @@ func TestInspect(t *testing.T) {
 			[]string{"data hashes to"}},
 		{"trailing bytes", current, append(append([]byte(nil), data...), "more"...), FormatCurrent,
 			[]string{"4 bytes after the data"}},
+		{"one trailing byte", current, append(append([]byte(nil), data...), '!'), FormatCurrent,
+			[]string{": 1 byte after the data"}},
 		{"truncated", current, data[:4000], FormatCurrent,
 			[]string{"a truncated file", "data hashes to"}},
 		{"no fullpath", current[1:], data, FormatUnknown, []string{"missing fullpath"}},
