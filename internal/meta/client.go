@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,11 +81,18 @@ func baseURL(s string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" ||
-		bare && u.Port() == "" {
-		return "", fmt.Errorf("bad service URL %q: want http://HOST[:PORT] or HOST:PORT",
+		bare && u.Port() == "" || !validPort(u.Port()) || u.Path != "" && u.Path != "/" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("bad service URL %q: want http://HOST[:PORT] or HOST:PORT, with no path",
 			strings.TrimPrefix(s, "http://"))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// validPort reports whether p, the port of a URL, is empty or a TCP port.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return p == "" || err == nil && n >= 1 && n <= 65535
 }
 
 // Error is an error reply of the directory: the HTTP status and the

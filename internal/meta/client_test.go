@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,4 +298,24 @@ func TestClientCheckNamespace(t *testing.T) {
 		t.Errorf("account route with another namespace: %v", err)
 	}
 	wantIs(t, "check of another namespace", other.CheckNamespace(h.ctx), meta.ErrInvalid)
+}
+
+// A directory URL is a scheme, a host and a port: a path, a query or a
+// port out of range is refused, not sent requests that cannot reach the
+// API.
+func TestNewClientRefusesBadURLs(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:6000/v3.0", "http://127.0.0.1:6000?x=1",
+		"http://127.0.0.1:99999", "127.0.0.1:0", "http://user@127.0.0.1:6000", "ftp://127.0.0.1:6000",
+		"notaurl"} {
+		if _, err := meta.NewClient(u, meta.ClientOptions{}); err == nil ||
+			!strings.Contains(err.Error(), "bad service URL") {
+			t.Errorf("NewClient(%q): %v, want a bad service URL", u, err)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:6000", "http://127.0.0.1:6000/", "127.0.0.1:6000",
+		"https://localhost"} {
+		if _, err := meta.NewClient(u, meta.ClientOptions{}); err != nil {
+			t.Errorf("NewClient(%q): %v", u, err)
+		}
+	}
 }
