@@ -109,27 +109,36 @@ func newVolume(t *testing.T) string {
 	return vol
 }
 
+// writeChunk writes, in the chunk directory of id in vol, a file named
+// name holding a consistent 4-byte chunk of id with the attributes of the
+// current format, and extra ones; it returns its path.
+func writeChunk(t *testing.T, vol, name, id string, extra ...chunk.Attr) string {
+	t.Helper()
+	path := filepath.Join(vol, id[:3], name)
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	attrs := append([]chunk.Attr{
+		{Name: chunk.AttrFullpathPrefix + id, Value: "acct/ctr/obj/1/AB12"},
+		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
+		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
+		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
+		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
+	}, extra...)
+	if err := chunk.SetAttrs(path, attrs); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestChunkInspectNamesStrayDirectories: in a volume, a directory that
 // cannot be a chunk directory is named as such and makes the exit code 1,
 // as a link under a chunk's name does.
 func TestChunkInspectNamesStrayDirectories(t *testing.T) {
 	vol := newVolume(t)
 	id := "ABC" + strings.Repeat("D", 61)
-	path := filepath.Join(vol, "ABC", id)
-	os.Mkdir(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := chunk.SetAttrs(path, []chunk.Attr{
-		{Name: chunk.AttrFullpathPrefix + id, Value: "acct/ctr/obj/1/AB12"},
-		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
-		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
-		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
-		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeChunk(t, vol, id, id)
 	if out, code := run(t, "", "chunk", "inspect", vol); code != 0 {
 		t.Fatalf("inspect of a clean volume: exit %d:\n%s", code, out)
 	}
@@ -180,21 +189,7 @@ func TestChunkInspectNamesMisplacedChunks(t *testing.T) {
 func TestChunkInspectNamesLowercaseChunks(t *testing.T) {
 	vol := newVolume(t)
 	id := "abc" + strings.Repeat("d", 61)
-	path := filepath.Join(vol, "ABC", id)
-	os.Mkdir(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := chunk.SetAttrs(path, []chunk.Attr{
-		{Name: chunk.AttrFullpathPrefix + strings.ToUpper(id), Value: "acct/ctr/obj/1/AB12"},
-		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
-		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
-		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
-		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := writeChunk(t, vol, id, strings.ToUpper(id))
 	for _, arg := range []string{vol, path} {
 		out, code := run(t, "", "chunk", "inspect", arg)
 		if code != ExitFail || !strings.Contains(out, "not named in uppercase: a chunk server names chunks "+
@@ -211,22 +206,8 @@ func TestChunkInspectNamesLowercaseChunks(t *testing.T) {
 func TestChunkInspectChecksLinks(t *testing.T) {
 	vol := newVolume(t)
 	id, other := "ABC"+strings.Repeat("D", 61), "E4A"+strings.Repeat("B", 61)
-	path := filepath.Join(vol, "ABC", id)
-	os.Mkdir(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := chunk.SetAttrs(path, []chunk.Attr{
-		{Name: chunk.AttrFullpathPrefix + id, Value: "acct/ctr/obj/1/AB12"},
-		{Name: chunk.AttrFullpathPrefix + other, Value: "acct/ctr/copy/1/CD34"},
-		{Name: chunk.AttrPosition, Value: "0"}, {Name: chunk.AttrSize, Value: "4"},
-		{Name: chunk.AttrHash, Value: strings.Repeat("A", 64)},
-		{Name: chunk.AttrChunkMethod, Value: "plain/nb_copy=1"},
-		{Name: chunk.AttrStoragePolicy, Value: "SINGLE"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := writeChunk(t, vol, id, id, chunk.Attr{Name: chunk.AttrFullpathPrefix + other,
+		Value: "acct/ctr/copy/1/CD34"})
 	otherPath := filepath.Join(vol, "E4A", other)
 	os.Mkdir(filepath.Dir(otherPath), 0o755)
 	for _, tc := range []struct {
