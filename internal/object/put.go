@@ -75,11 +75,12 @@ func (w *writer) run(ctx context.Context, r io.Reader) (*meta.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		length := int64(-1)
+		length, limit := int64(-1), w.prep.ChunkSize
 		if w.opts.SizeKnown {
 			length = min(w.prep.ChunkSize, w.opts.Size-total)
+			limit = length // bytes beyond the size are not sent (see grown)
 		}
-		k, err := w.putMetachunk(ctx, copies, io.LimitReader(src, w.prep.ChunkSize), length)
+		k, err := w.putMetachunk(ctx, copies, io.LimitReader(src, limit), length)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +97,27 @@ func (w *writer) run(ctx context.Context, r io.Reader) (*meta.Object, error) {
 	if w.opts.SizeKnown && total != w.opts.Size {
 		return nil, fmt.Errorf("read %d bytes, expected %d", total, w.opts.Size)
 	}
+	if err := grown(src, w.opts); err != nil {
+		return nil, err
+	}
 	return w.commit(ctx, total)
+}
+
+// grown fails when the input holds more than the size announced in opts,
+// all of which was read from src: the input grew while being stored (a
+// file still being written), and what was stored is not the whole of it.
+func grown(src *bufio.Reader, opts PutOptions) error {
+	if !opts.SizeKnown {
+		return nil
+	}
+	switch _, err := src.Peek(1); {
+	case err == nil:
+		return fmt.Errorf("the input holds more than the %d bytes expected: it grew while being stored",
+			opts.Size)
+	case err != io.EOF:
+		return err
+	}
+	return nil
 }
 
 // place returns the copies of metachunk pos. With a known size one
