@@ -18,8 +18,8 @@ func TestMannWhitney(t *testing.T) {
 }
 
 func TestParseAndMedian(t *testing.T) {
-	in := `BenchmarkThroughput/r100/impl=gridkeep-2   	 5720650	        10.0 ns/op	  16.61 Mops/s	       0 B/op	       0 allocs/op
-BenchmarkThroughput/r100/impl=gridkeep-2   	 5720650	        30.0 ns/op	  16.61 Mops/s	       0 B/op	       0 allocs/op
+	in := `BenchmarkThroughput/r100/impl=gridkeep-2 5720650  10.0 ns/op 16.61 Mops/s 0 B/op 0 allocs/op
+BenchmarkThroughput/r100/impl=gridkeep-2 5720650  30.0 ns/op 16.61 Mops/s 0 B/op 0 allocs/op
 BenchmarkThroughput/r100/impl=otter-2   	 5720650	        50.0 ns/op
 BenchmarkThroughput/r100/impl=gridkeep   	 5720650	        20.0 ns/op
 `
