@@ -17,17 +17,28 @@ import (
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
+// startOne starts a namespace of one chunk server and returns it, with
+// clients of its directory and of its objects.
+func startOne(t *testing.T) (*namespace.Namespace, *meta.Client, *object.Client) {
+	t.Helper()
+	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(), PortBase: -1,
+		Rawx: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns, dir, &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+}
+
 // TestGetDamagedChunkShowsHashesAlike: the hash a damaged copy's data
 // gives is written in uppercase, as the hash the directory holds.
 func TestGetDamagedChunkShowsHashesAlike(t *testing.T) {
 	ctx := context.Background()
-	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1, Rawx: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	dir, _ := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
-	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	ns, _, oc := startOne(t)
 	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
 	o, err := oc.Put(ctx, n, strings.NewReader("some data"), object.PutOptions{})
 	if err != nil {

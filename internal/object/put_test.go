@@ -7,9 +7,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
-	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/object"
-	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 // An input that holds more than the size announced (a file that grew
@@ -17,15 +15,9 @@ import (
 // file is left behind.
 func TestPutOfGrowingInputFails(t *testing.T) {
 	ctx := context.Background()
-	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1, Rawx: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	dir, _ := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
-	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	ns, dir, oc := startOne(t)
 	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
-	_, err = oc.Put(ctx, n, strings.NewReader("some data, and more"),
+	_, err := oc.Put(ctx, n, strings.NewReader("some data, and more"),
 		object.PutOptions{Size: 9, SizeKnown: true})
 	if err == nil || !strings.Contains(err.Error(), "grew while being stored") {
 		t.Fatalf("put of 19 bytes announced as 9: %v, want a failure saying the input grew", err)
