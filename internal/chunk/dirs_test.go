@@ -103,6 +103,22 @@ func TestWalkIDsStrayDirs(t *testing.T) {
 	}
 }
 
+// walkMisplaced walks root, under top, with WalkIDs and returns what it
+// says of each chunk file found, by path relative to top.
+func walkMisplaced(t *testing.T, top, root string, l Layout) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	err := WalkIDs(filepath.Join(top, root), l, func(path, misplaced string) error {
+		rel, _ := filepath.Rel(top, path)
+		got[rel] = misplaced
+		return nil
+	}, func(string, string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // A chunk file of a volume outside its id's directory is named misplaced,
 // in or below a directory that cannot be a chunk directory too; one in a
 // directory that is not checked is not.
@@ -115,18 +131,6 @@ func TestWalkIDsMisplacedChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	walkMisplaced := func(root string, l Layout) map[string]string {
-		got := map[string]string{}
-		err := WalkIDs(filepath.Join(top, root), l, func(path, misplaced string) error {
-			rel, _ := filepath.Rel(top, path)
-			got[rel] = misplaced
-			return nil
-		}, func(string, string) error { return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
 	want := map[string]string{
 		"vol/ABC/" + id:        "",
 		"vol/" + id:            "misplaced: above the chunk directories; its directory is ABC",
@@ -138,14 +142,14 @@ func TestWalkIDsMisplacedChunks(t *testing.T) {
 		"vol/orphans/zz/" + id: "", // not checked
 		"other/" + id:          "", // in no volume
 	}
-	if diff := cmp.Diff(want, walkMisplaced(".", DefaultLayout)); diff != "" {
+	if diff := cmp.Diff(want, walkMisplaced(t, top, ".", DefaultLayout)); diff != "" {
 		t.Errorf("misplaced chunks (-want +got):\n%s", diff)
 	}
 	// A root inside a volume has its place in it.
-	if got := walkMisplaced("vol/abc", DefaultLayout)["vol/abc/"+id]; got != want["vol/abc/"+id] {
+	if got := walkMisplaced(t, top, "vol/abc", DefaultLayout)["vol/abc/"+id]; got != want["vol/abc/"+id] {
 		t.Errorf("chunk under a walk's root vol/abc: %q, want %q", got, want["vol/abc/"+id])
 	}
-	got := walkMisplaced("vol", Layout{Width: 3, Depth: 0})
+	got := walkMisplaced(t, top, "vol", Layout{Width: 3, Depth: 0})
 	if got["vol/"+id] != "" || got["vol/abc/"+id] != "misplaced: in abc, not at the root of the volume "+
 		"(hash depth 0)" {
 		t.Errorf("misplaced chunks of a flat volume: %q", got)
@@ -162,15 +166,7 @@ func TestWalkIDsLowercaseNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := map[string]string{}
-	err := WalkIDs(filepath.Join(top, "vol"), DefaultLayout, func(path, misplaced string) error {
-		rel, _ := filepath.Rel(top, path)
-		got[rel] = misplaced
-		return nil
-	}, func(string, string) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := walkMisplaced(t, top, "vol", DefaultLayout)
 	want := map[string]string{
 		"vol/ABC/ABC" + strings.Repeat("0", 61): "",
 		"vol/ABC/" + id:                         "",
