@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/tick"
 )
 
 // ErrNoReply says the server answered no request of the run.
@@ -351,26 +353,15 @@ var (
 // names the requests in the error.
 func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duration,
 	what string) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(min(limit/10, time.Second))
-		defer tick.Stop()
-		last, since := r.replies.Load(), time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-tick.C:
-				if n := r.replies.Load(); n != last {
-					last, since = n, now
-				} else if now.Sub(since) >= limit {
-					cancel(fmt.Errorf("%w: no %s answered in %s", ErrNoReply, what, limit))
-					return
-				}
-			}
+	last, since := r.replies.Load(), time.Now()
+	return tick.Every(min(limit/10, time.Second), func() {
+		now := time.Now()
+		if n := r.replies.Load(); n != last {
+			last, since = n, now
+		} else if now.Sub(since) >= limit {
+			cancel(fmt.Errorf("%w: no %s answered in %s", ErrNoReply, what, limit)) // the first cause stays
 		}
-	}()
-	return func() { close(done) }
+	})
 }
 
 // upload sends one chunk of the read pool and returns its name, stored or
