@@ -262,6 +262,31 @@ func (m *Meta) checkMandatory() []error {
 	return errs
 }
 
+// Usable fails with an error wrapping ErrCorrupt if m lacks an attribute,
+// other than its owner's, that every reader of the current format
+// requires, or holds one that does not parse: position, chunk method and
+// storage policy. A chunk converted to the current format must be usable.
+func (m *Meta) Usable() error {
+	var why string
+	switch {
+	case m.Position == "":
+		why = "no position"
+	case !ValidPosition(m.Position):
+		why = fmt.Sprintf("position %.40q, not N or N.M", m.Position)
+	case m.ChunkMethod == "":
+		why = "no chunk method"
+	case m.StoragePolicy == "":
+		why = "no storage policy"
+	}
+	if why != "" {
+		return fmt.Errorf("%w: chunk %s has %s", ErrCorrupt, m.ChunkID, why)
+	}
+	if _, err := ParseMethod(m.ChunkMethod); err != nil {
+		return fmt.Errorf("%w: chunk %s: %w", ErrCorrupt, m.ChunkID, err)
+	}
+	return nil
+}
+
 // ownerKeysLacking lists the legacy keys that l needs, and lacks, to name
 // the owner of its chunk: the container id, and in it a path or a content
 // id. grid.chunk.id alone names the chunk, not its owner.

@@ -293,3 +293,25 @@ func TestCheckNamespace(t *testing.T) {
 		}
 	}
 }
+
+// Usable refuses a chunk without, or with an unparsable, position, chunk
+// method or storage policy, whoever owns it.
+func TestUsable(t *testing.T) {
+	m, err := Parse(testID, currentAttrs())
+	if err != nil || m.Usable() != nil {
+		t.Fatalf("a sound chunk: %v, %v", err, m.Usable())
+	}
+	for name, change := range map[string]func(*Meta){
+		"no position":       func(m *Meta) { m.Position = "" },
+		"bad position":      func(m *Meta) { m.Position = "first" },
+		"no chunk method":   func(m *Meta) { m.ChunkMethod = "" },
+		"bad chunk method":  func(m *Meta) { m.ChunkMethod = "/nb_copy=1" },
+		"no storage policy": func(m *Meta) { m.StoragePolicy = "" },
+	} {
+		bad := *m
+		change(&bad)
+		if err := bad.Usable(); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
+	}
+}

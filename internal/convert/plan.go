@@ -224,7 +224,7 @@ func (c *Converter) planLegacy(ctx context.Context, p *plan) *plan {
 		return p.fail(err)
 	}
 	p.res.Format = chunk.FormatOf(m)
-	if err := checkMandatory(m); err != nil {
+	if err := m.Usable(); err != nil {
 		return p.fail(err)
 	}
 	w := newWants(p.id)

@@ -183,28 +183,3 @@ func checkLinks(m *chunk.Meta) error {
 	}
 	return nil
 }
-
-// checkMandatory fails with an error wrapping chunk.ErrCorrupt if m lacks
-// an attribute, other than its fullpath, that every reader of the current
-// format requires, or holds one that does not parse: a converted chunk
-// must be usable as a current one.
-func checkMandatory(m *chunk.Meta) error {
-	var why string
-	switch {
-	case m.Position == "":
-		why = "no position"
-	case !chunk.ValidPosition(m.Position):
-		why = fmt.Sprintf("position %.40q, not N or N.M", m.Position)
-	case m.ChunkMethod == "":
-		why = "no chunk method"
-	case m.StoragePolicy == "":
-		why = "no storage policy"
-	}
-	if why != "" {
-		return fmt.Errorf("%w: chunk %s has %s", chunk.ErrCorrupt, m.ChunkID, why)
-	}
-	if _, err := chunk.ParseMethod(m.ChunkMethod); err != nil {
-		return fmt.Errorf("%w: chunk %s: %w", chunk.ErrCorrupt, m.ChunkID, err)
-	}
-	return nil
-}
