@@ -73,14 +73,12 @@ func (l Layout) dirPlace(path string, parent place) (place, string) {
 // directory inside one, or neither.
 func (l Layout) rootPlace(root string) (place, string) {
 	abs, err := filepath.Abs(root)
-	if err != nil {
+	vol := volumeRootOf(abs)
+	if err != nil || vol == "" {
 		return place{level: outsideVolume}, ""
 	}
 	var below []string // from root up to the volume, root first
-	for p := abs; !isVolumeRoot(p); p = filepath.Dir(p) {
-		if p == filepath.Dir(p) {
-			return place{level: outsideVolume}, ""
-		}
+	for p := abs; p != vol; p = filepath.Dir(p) {
 		below = append(below, p)
 	}
 	var at place
