@@ -20,7 +20,9 @@ func init() { register(newRebuildCommand) }
 
 const rebuildLong = `Rebuild lost or corrupt copies of replicated chunks from a verified copy of
 the same metachunk, onto a chunk server that holds no other copy of it, and
-remove orphan chunks.
+remove orphan chunks. A copy whose file is gone from a chunk server that can
+take it (a deleted file, a replaced disk) is put back where it was, under its
+own id; otherwise, and for a corrupt copy, the new copy goes to another server.
 
   rebuild --input-file FILE|-   the entries of a rebuild file, as written by
                                 "gridkeep check --output-for-chunk-rebuild"

@@ -430,6 +430,10 @@ type target struct{ host, id string }
 // order fixed by the chunk id (so that a rerun goes back to the same place
 // and finds the copy an interrupted run left there); then the server of
 // the bad copy itself, under another id when the bad copy is still there.
+// A copy that is gone from a server fit to take it (a deleted file, a
+// replaced disk) is put back in its place first, under its own id, so
+// that a replaced disk gets its copies back and the placement stays as it
+// was.
 func (r *Rebuilder) targets(ctx context.Context, j *job, pos string, old *meta.Chunk,
 	oldGone bool, id string) ([]target, error) {
 	svcs, err := r.services.get(ctx)
@@ -438,7 +442,9 @@ func (r *Rebuilder) targets(ctx context.Context, j *job, pos string, old *meta.C
 	}
 	holders := map[string]bool{}
 	for _, c := range j.at(pos) {
-		holders[c.Host()] = true
+		if old == nil || c.URL != old.URL {
+			holders[c.Host()] = true
+		}
 	}
 	if old != nil {
 		id = old.ID()
@@ -456,10 +462,15 @@ func (r *Rebuilder) targets(ctx context.Context, j *job, pos string, old *meta.C
 	}
 	if sameHost {
 		t := target{host: old.Host(), id: old.ID()}
-		if !oldGone {
+		switch {
+		case !oldGone:
 			t.id = derivedID(old.ID(), old.Host())
+			out = append(out, t)
+		case !holders[old.Host()]:
+			out = append([]target{t}, out...)
+		default:
+			out = append(out, t)
 		}
-		out = append(out, t)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no chunk server can take a new copy of position %s", pos)

@@ -29,10 +29,12 @@
 //     copied by hand) is recorded as it is in place of the bad copy when
 //     its server holds no other copy of the position (Recorded), or else
 //     copied from. No source means the entry is irreparable and skipped.
-//  3. The target is a live chunk server holding no copy of the
-//     metachunk, chosen in an order fixed by the chunk id; failing one,
-//     the bad copy's own server, under a derived id when the bad copy is
-//     still there.
+//  3. A copy that is gone from a live chunk server fit to take it (a
+//     deleted file, a replaced disk) goes back in its place, under its
+//     own id. Otherwise, or failing that, the target is a live chunk
+//     server holding no copy of the metachunk, chosen in an order fixed by
+//     the chunk id; failing one, the bad copy's own server, under a
+//     derived id when the bad copy is still there.
 //  4. A source is streamed to the target with the directory's hash,
 //     which the target's chunk server checks as it writes; a source whose
 //     data does not match is passed over. The new copy's attributes are

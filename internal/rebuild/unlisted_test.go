@@ -101,11 +101,11 @@ func TestUnlistedCopyOfLiveObjectIsKept(t *testing.T) {
 	checkClean(t, f, "after the rebuilds")
 }
 
-// TestChunkByURLRerunConverges rebuilds a lost copy named by URL, then
-// runs the entry it reports (which names the owner) twice: nothing is left
-// to do, and saying so is a success. Named by URL alone, the replaced copy
-// and a chunk id no server has are gone with no owner known: that is said,
-// and is no success.
+// TestChunkByURLRerunConverges rebuilds a lost copy named by URL, which
+// puts it back where it was, then runs the entry it reports (which names
+// the owner) twice, and the URL alone once more: nothing is left to do,
+// and saying so is a success. A chunk id no server has, named by URL
+// alone, is gone with no owner known: that is said, and is no success.
 func TestChunkByURLRerunConverges(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
@@ -118,20 +118,17 @@ func TestChunkByURLRerunConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
-	if first.Outcome != rebuild.Rebuilt || first.Entry.ContainerID == "" {
-		t.Fatalf("first run: %s %v", first.Line(), first.Err)
+	if first.Outcome != rebuild.Rebuilt || first.Entry.ContainerID == "" || first.NewURL != c.URL {
+		t.Fatalf("first run: %s %v, want rebuilt in place", first.Line(), first.Err)
 	}
-	for range 2 {
-		if res := rb.Rebuild(f.Ctx, first.Entry); res.Outcome != rebuild.Healthy {
+	for _, e := range []integrity.RebuildEntry{first.Entry, first.Entry, {Chunk: c.URL}} {
+		if res := rb.Rebuild(f.Ctx, e); res.Outcome != rebuild.Healthy {
 			t.Errorf("rerun: %s %v", res.Line(), res.Err)
 		}
 	}
 	none := rawx.ChunkURL(c.Host(), "5BA11D33000000000000000000000000000000000000000000000000000000FF")
-	for _, u := range []string{c.URL, none} {
-		if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: u}); res.Outcome !=
-			rebuild.Unknown {
-			t.Errorf("by URL alone: %s %v", res.Line(), res.Err)
-		}
+	if res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: none}); res.Outcome != rebuild.Unknown {
+		t.Errorf("by URL alone: %s %v", res.Line(), res.Err)
 	}
 	f.ReadAll(nil)
 }
@@ -243,13 +240,13 @@ func TestGoneListedChunkByURLIsRepaired(t *testing.T) {
 	checkClean(t, f, "after the second pass")
 }
 
-// TestCopyFoundAtTargetIsRecordedInPlace moves the directory entry of a
-// copy of a two-copy object, on three chunk servers, to the server without
-// a copy, leaving the data where it was, and rebuilds the lost entry as
-// the check's rebuild file names it: the only target is the server that
-// holds the copy, which verifies, so it is recorded in place, untouched,
-// and counted so rather than as a rebuilt copy.
-func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
+// TestEntryMovedToAnEmptyServerIsRebuiltThere moves the directory entry
+// of a copy of a two-copy object, on three chunk servers, to the server
+// without a copy, leaving the data where it was, and rebuilds the lost
+// entry as the check's rebuild file names it: the copy is put back where
+// the directory lists it, the data where it was is left untouched, as an
+// extra copy that the next check and rebuild remove.
+func TestEntryMovedToAnEmptyServerIsRebuiltThere(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	f.Populate(8)
 	o := f.ObjectsOf("TWOCOPIES")[0]
@@ -262,15 +259,20 @@ func TestCopyFoundAtTargetIsRecordedInPlace(t *testing.T) {
 	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, f.ContainerOf(o)),
 		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: moved.URL}
 	got, st := runEntries(t, f, rebuild.Options{}, []integrity.RebuildEntry{e})
-	if len(got) != 1 || got[0].Outcome != rebuild.Recorded || got[0].NewURL != c.URL ||
-		st.Recorded != 1 || st.Rebuilt != 0 || st.Bytes != 0 {
-		t.Errorf("%v: %+v, want %s recorded in place", got, st, c.URL)
+	if len(got) != 1 || got[0].Outcome != rebuild.Rebuilt || got[0].NewURL != moved.URL ||
+		st.Rebuilt != 1 || st.Bytes != c.Size {
+		t.Errorf("%v: %+v, want %s rebuilt in place", got, st, moved.URL)
 	}
 	if after, err := os.Stat(f.Path(c)); err != nil || !os.SameFile(before, after) ||
 		!after.ModTime().Equal(before.ModTime()) {
-		t.Errorf("the copy was rewritten or lost (%v)", err)
+		t.Errorf("the data where it was is rewritten or lost (%v)", err)
 	}
-	checkClean(t, f, "after the rebuild")
+	f.ReadAll(nil)
+	entries, _ := checkEntries(t, f)
+	if rs := rebuildAll(t, f, entries); rs.Extras != 1 || !rs.OK() {
+		t.Errorf("second pass: %+v, want the copy left where it was removed as an extra", rs)
+	}
+	checkClean(t, f, "after the second pass")
 }
 
 // refusedUpdates is a transport through which every directory update of
@@ -284,12 +286,12 @@ func (refusedUpdates) RoundTrip(req *http.Request) (*http.Response, error) {
 	return rawx.DefaultTransport.RoundTrip(req)
 }
 
-// TestCopyFoundAtTargetSurvivesAFailedUpdate loses a copy of a two-copy
+// TestCopyFoundAtTargetSurvivesAFailedUpdate damages a copy of a two-copy
 // object on four chunk servers and leaves a verified copy of it, under
 // its chunk id, on both servers that hold none: the rebuild finds one at
 // its target and, when the directory then fails to record it, fails
 // without deleting it, as it was not this rebuild's to delete. Once the
-// directory answers again, a rerun records it in place.
+// directory answers again, a rerun records it in place of the damaged one.
 func TestCopyFoundAtTargetSurvivesAFailedUpdate(t *testing.T) {
 	f := integritytest.Start(t, 4)
 	f.Populate(8)
@@ -299,9 +301,7 @@ func TestCopyFoundAtTargetSurvivesAFailedUpdate(t *testing.T) {
 	for _, r := range f.Spares(o, c.Pos) {
 		found = append(found, f.CopyFile(c, r.ServiceID))
 	}
-	if err := os.Remove(f.Path(c)); err != nil {
-		t.Fatal(err)
-	}
+	flipFirstByte(t, f.Path(c))
 	e := integrity.RebuildEntry{ContainerID: chunk.ContainerID(integritytest.Account, f.ContainerOf(o)),
 		ContentID: o.ContentID, Path: o.Name, Version: o.Version, Chunk: c.URL}
 	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{OrphanMinAge: -1,
@@ -547,5 +547,24 @@ func TestCorruptListedCopiesAndVerifiedUnlistedCopy(t *testing.T) {
 			}
 			checkClean(t, f, "after the rebuilds")
 		})
+	}
+}
+
+// flipFirstByte damages the data of the chunk file at path, leaving its
+// size and attributes as they were.
+func flipFirstByte(t *testing.T, path string) {
+	t.Helper()
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	b := make([]byte, 1)
+	if _, err := fh.ReadAt(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := fh.WriteAt(b, 0); err != nil {
+		t.Fatal(err)
 	}
 }
