@@ -12,6 +12,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
+	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -156,4 +157,45 @@ func TestOrphanAge(t *testing.T) {
 	if r := res[orphan]; len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "Orphan: ") {
 		t.Errorf("orphan finding %v", r.Errors)
 	}
+}
+
+// TestBytesHashedAreTheBytesHashed checks an object with --checksum while
+// its copies are damaged: a copy of the right size whose data is wrong was
+// hashed whole and counts, a truncated one, which its chunk server refuses
+// before hashing, does not.
+func TestBytesHashedAreTheBytesHashed(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	name := object.Name{Account: integritytest.Account, Container: "hashed", Path: "obj"}
+	f.Write(1, func(int) object.Name { return name }, func(int) (int, string) { return 100000, "TWOCOPIES" })
+	o := f.Locate(name)
+	var total int64
+	for _, c := range o.Chunks {
+		total += c.Size
+	}
+	target := integrity.Target{Account: name.Account, Container: name.Container, Object: name.Path}
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	check := func(what string, want int64) {
+		t.Helper()
+		if _, _, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target); st.Bytes != want {
+			t.Errorf("%s: %d bytes hashed, want %d", what, st.Bytes, want)
+		}
+	}
+	check("intact", total)
+
+	flipped := o.Chunks[0]
+	fh, err := os.OpenFile(f.Path(flipped), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fh.WriteAt([]byte("not the data"), 0); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	check("a copy overwritten in place", total)
+
+	truncated := o.Chunks[len(o.Chunks)-1]
+	if err := os.Truncate(f.Path(truncated), 10); err != nil {
+		t.Fatal(err)
+	}
+	check("a copy truncated too", total-truncated.Size)
 }

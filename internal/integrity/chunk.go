@@ -182,12 +182,23 @@ func (p *pass) checkData(entry meta.Chunk, items int) (pr Probe, corrupt bool, e
 		return err
 	})
 	if errors.Is(err, rawx.ErrHashFailed) {
+		if c.opts.Checksum && p.holdsSize(entry) {
+			c.stats.bytes.Add(bytes) // hashed whole, and found wrong
+		}
 		return Probe{}, true, nil
 	}
 	if err == nil {
 		c.stats.bytes.Add(bytes)
 	}
 	return pr, false, err
+}
+
+// holdsSize reports whether a chunk's file holds at least the entry's
+// size: a chunk server hashes the data of such a file, and refuses one of
+// another size before hashing anything.
+func (p *pass) holdsSize(entry meta.Chunk) bool {
+	_, err := p.c.probe.HeadSized(p.ctx, entry.URL, entry.Size)
+	return err == nil
 }
 
 // sighting is what was learnt of a chunk and its owner.

@@ -338,9 +338,6 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 			pr, err = c.probe.Head(p.ctx, entry.URL, false)
 			return err
 		})
-		if err == nil && c.opts.Checksum {
-			c.stats.bytes.Add(entry.Size)
-		}
 	}
 	if err != nil {
 		p.headError(r, err, at)
