@@ -338,14 +338,23 @@ func (m *Meta) Attrs() []Attr {
 
 // ValidPosition reports whether p is a chunk position: N for the chunk of
 // a metachunk, N.M or N.pM for one of its fragments, with numbers written
-// as OpenIO writes them, without leading zeros.
+// as OpenIO writes them, without leading zeros, of at most
+// MaxPositionDigits digits.
 func ValidPosition(p string) bool {
 	n, frag, ok := strings.Cut(p, ".")
-	if !IsDecimal(n) {
+	if !PositionNumber(n) {
 		return false
 	}
-	return !ok || IsDecimal(frag) || (len(frag) > 1 && frag[0] == 'p' && IsDecimal(frag[1:]))
+	return !ok || PositionNumber(frag) || (len(frag) > 1 && frag[0] == 'p' && PositionNumber(frag[1:]))
 }
+
+// MaxPositionDigits bounds the numbers of a position, so that every one
+// fits the 32-bit integers that hold them.
+const MaxPositionDigits = 9
+
+// PositionNumber reports whether s is a number of a position (see
+// ValidPosition).
+func PositionNumber(s string) bool { return len(s) <= MaxPositionDigits && IsDecimal(s) }
 
 // IsDecimal reports whether s is a decimal number written as OpenIO writes
 // positions and sizes: digits only, without sign or leading zeros.

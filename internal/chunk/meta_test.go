@@ -266,6 +266,8 @@ func TestValidPosition(t *testing.T) {
 		"0": true, "12": true, "3.0": true, "3.14": true, "2.p1": true,
 		"": false, "01": false, "1.01": false, "1.p01": false, "1.": false, ".1": false,
 		"1.p": false, "-1": false, "1.2.3": false, "a": false, "1 ": false,
+		"999999999": true, "1.999999999": true, "1.p999999999": true,
+		"1000000000": false, "1.1000000000": false, "1.p1000000000": false, "99999999999999999999999": false,
 	} {
 		if got := ValidPosition(p); got != want {
 			t.Errorf("ValidPosition(%q) = %v, want %v", p, got, want)

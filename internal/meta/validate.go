@@ -326,13 +326,12 @@ func normalizeChunk(c *Chunk) error {
 }
 
 // ValidPosition reports whether p is a chunk position: "N" or "N.M" with
-// decimal N and M written without leading zeros.
+// decimal N and M written without leading zeros (see
+// chunk.PositionNumber).
 func ValidPosition(p string) bool {
 	n, m, dotted := strings.Cut(p, ".")
-	return digits(n) && (!dotted || digits(m))
+	return chunk.PositionNumber(n) && (!dotted || chunk.PositionNumber(m))
 }
-
-func digits(s string) bool { return len(s) <= 9 && chunk.IsDecimal(s) }
 
 // ParseBool reads a boolean as OpenIO clients write it: "True"/"False"
 // (any case), "1"/"0", "yes"/"no", "on"/"off"; empty is false.
