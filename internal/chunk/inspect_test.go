@@ -71,6 +71,10 @@ func TestInspect(t *testing.T) {
 		{"truncated", current, data[:4000], FormatCurrent,
 			[]string{"a truncated file", "data hashes to"}},
 		{"no fullpath", current[1:], data, FormatUnknown, []string{"missing fullpath"}},
+		{"empty fullpath", replace(current, current[0].Name, ""), data, FormatUnknown,
+			[]string{"invalid fullpath: 1 fields"}},
+		{"invalid fullpath", replace(current, current[0].Name, "garbage"), data, FormatCurrent,
+			[]string{"invalid fullpath: 1 fields"}},
 		{"no hash", append(current[:3:3], current[4:]...), data, FormatCurrent,
 			[]string{"missing hash attribute"}},
 		{"no size", append(current[:2:2], current[3:]...), data, FormatCurrent,
@@ -103,6 +107,9 @@ func TestInspect(t *testing.T) {
 			in := Inspect(path, true)
 			if in.Format != tt.format {
 				t.Errorf("format %s, want %s", in.Format, tt.format)
+			}
+			if strings.Contains(tt.name, "fullpath") && in.Meta != nil && in.Meta.ContainerID() != "" {
+				t.Errorf("container id %s from no valid fullpath", in.Meta.ContainerID())
 			}
 			if len(in.Problems) != len(tt.problems) {
 				t.Fatalf("problems %q, want %d like %q", in.Problems, len(tt.problems), tt.problems)

@@ -53,6 +53,7 @@ type Meta struct {
 	ChunkID       string // canonical id (the file name)
 	Fullpath      Fullpath
 	FullpathRaw   string // the stored value, byte for byte; "" if absent
+	hasFullpath   bool   // Parse met the fullpath key, whatever its value
 	Position      string
 	Size          int64
 	HasSize       bool
@@ -98,9 +99,13 @@ func (m *Meta) IsCurrent() bool {
 }
 
 // ContainerID returns the id of the owner's container, from the fullpath or
-// else from the legacy container key.
+// else from the legacy container key; "" when neither names one, or the
+// fullpath is invalid.
 func (m *Meta) ContainerID() string {
 	if m.FullpathRaw != "" {
+		if m.Fullpath.Validate() != nil {
+			return ""
+		}
 		return m.Fullpath.ContainerID()
 	}
 	if m.Legacy != nil {
@@ -192,7 +197,7 @@ func (m *Meta) parseFullpathAttr(owner, v string) error {
 		m.Links[oid] = v
 		return nil
 	}
-	m.FullpathRaw = v
+	m.FullpathRaw, m.hasFullpath = v, true
 	f, err := ParseFullpath(v)
 	if err != nil {
 		return err
@@ -249,7 +254,7 @@ func (m *Meta) checkMandatory() []error {
 	if m.StoragePolicy == "" {
 		missing("storage policy")
 	}
-	if m.FullpathRaw != "" {
+	if m.hasFullpath { // if invalid, parseFullpathAttr said so
 		return errs
 	}
 	switch lacks := m.Legacy.ownerKeysLacking(); {

@@ -203,8 +203,7 @@ func printInspection(w io.Writer, in chunk.Inspection) {
 	row("format", string(in.Format))
 	if m := in.Meta; m != nil {
 		row("chunk id", m.ChunkID)
-		if m.FullpathRaw != "" {
-			fp := m.Fullpath
+		if fp := m.Fullpath; fp.Validate() == nil {
 			row("object", fmt.Sprintf("%s/%s/%s version %d", fp.Account, fp.Container, fp.Path,
 				fp.Version))
 			row("content id", fp.ContentID)
