@@ -38,7 +38,8 @@ type shard[K comparable, V any] struct {
 	policy   policy[K, V]
 	expiring bool // some entry ever had a deadline
 	size     atomic.Int64
-	_        [64]byte // keeps the next shard's mutex off this cache line
+	errs     map[K]failure // load errors remembered for Options.ErrorTTL
+	_        [64]byte      // keeps the next shard's mutex off this cache line
 }
 
 // Sharding: a TinyLFU cache of at least twice minShardCapacity entries is
@@ -179,13 +180,15 @@ func (c *Cache[K, V]) expiredNow(n *node[K, V]) bool {
 // Set stores value under key with the default time to live of
 // Options.TTL. If the cache is full, an entry chosen by the policy leaves it.
 // Overwriting a present key whose value fits in one machine word allocates
-// nothing (see the package documentation, Cost).
+// nothing (see the package documentation, Cost). Set forgets a load error
+// remembered for key (see Options.ErrorTTL).
 func (c *Cache[K, V]) Set(key K, value V) {
 	c.set(key, value, c.ttl)
 }
 
 // SetWithTTL stores value under key; the entry stops being readable after
-// ttl. A ttl of zero or less means the entry does not expire.
+// ttl. A ttl of zero or less means the entry does not expire. Like Set, it
+// forgets a load error remembered for key.
 func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 	c.set(key, value, max(ttl, 0))
 }
@@ -218,6 +221,7 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	} else {
 		gone, reason = s.insertLocked(n, h, now), Evicted
 	}
+	s.forgetErrorLocked(key)
 	s.mu.Unlock()
 
 	c.removed(old, Expired)
@@ -308,9 +312,9 @@ func (s *shard[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, 
 // one that had not expired. It also forgets a load error remembered for key
 // (see Options.ErrorTTL).
 func (c *Cache[K, V]) Delete(key K) bool {
-	c.loads.forget(key)
 	s, h := c.locate(key)
 	s.mu.Lock()
+	s.forgetErrorLocked(key)
 	n := s.table.find(key, h)
 	if n != nil {
 		s.unlinkLocked(n, h)
@@ -363,7 +367,6 @@ func (s *shard[K, V]) forgetLocked(n *node[K, V]) {
 // Clear removes every entry and forgets the load errors remembered. With
 // the FIFO policy the removal callback sees the entries oldest first.
 func (c *Cache[K, V]) Clear() {
-	c.loads.forgetAll()
 	for i := range c.shards {
 		c.clear(&c.shards[i])
 	}
@@ -375,6 +378,7 @@ func (c *Cache[K, V]) clear(s *shard[K, V]) {
 	s.policy.drain(func(n *node[K, V]) { all = append(all, n) })
 	s.table.resetLocked()
 	s.size.Store(0)
+	clear(s.errs)
 	var now int64
 	if s.expiring {
 		now = c.now()

@@ -9,11 +9,12 @@ import (
 	"time"
 )
 
-// loads tracks the loader calls in flight and, if asked, recent errors.
+// loads tracks the loader calls in flight. The errors remembered for
+// Options.ErrorTTL are kept by the shards (shard.errs), under the mutex that
+// every store of a new entry holds already.
 type loads[K comparable, V any] struct {
 	mu      sync.Mutex
 	flights map[K]*flight[V]
-	errs    map[K]failure
 	errTTL  time.Duration
 }
 
@@ -24,6 +25,7 @@ type flight[V any] struct {
 	waiters atomic.Int32
 }
 
+// failure is a load error remembered until exp, on the cache clock.
 type failure struct {
 	err error
 	exp int64
@@ -67,12 +69,9 @@ func (c *Cache[K, V]) loadOnce(ctx context.Context, key K,
 		l.mu.Unlock()
 		return v, nil, false
 	}
-	if e, ok := l.errs[key]; ok {
-		if e.exp > c.now() {
-			l.mu.Unlock()
-			return v, e.err, false
-		}
-		delete(l.errs, key)
+	if err := c.rememberedError(key); err != nil {
+		l.mu.Unlock()
+		return v, err, false
 	}
 	f := &flight[V]{done: make(chan struct{})}
 	if l.flights == nil {
@@ -147,6 +146,8 @@ func (c *Cache[K, V]) run(ctx context.Context, key K,
 	returned = true
 }
 
+// finish counts the outcome of f, stores its value or remembers its error,
+// and ends the flight.
 func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	if f.err == nil {
 		c.stats.loads.Add(1)
@@ -159,48 +160,71 @@ func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	l.mu.Lock()
 	delete(l.flights, key)
 	if f.err != nil && l.errTTL > 0 && !isContextErr(f.err) {
-		c.rememberLocked(key, f.err)
+		c.remember(key, f.err)
 	}
 	l.mu.Unlock()
 	close(f.done)
 }
 
-// forget drops the error remembered for key, if any.
-func (l *loads[K, V]) forget(key K) {
-	if l.errTTL == 0 {
-		return
+// rememberedError returns the error of a failed load of key remembered for
+// Options.ErrorTTL, or nil if there is none or it has expired.
+func (c *Cache[K, V]) rememberedError(key K) error {
+	if c.loads.errTTL == 0 {
+		return nil
 	}
-	l.mu.Lock()
-	delete(l.errs, key)
-	l.mu.Unlock()
+	s, _ := c.locate(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.errs[key]
+	if ok && e.exp <= c.now() {
+		delete(s.errs, key)
+		return nil
+	}
+	return e.err
 }
 
-// forgetAll drops every remembered error.
-func (l *loads[K, V]) forgetAll() {
-	if l.errTTL == 0 {
-		return
+// remember keeps err, from a failed load of key, for Options.ErrorTTL,
+// unless the key has an entry, such as a value stored while the loader ran.
+// An error is thus remembered only for a key without an entry; the store
+// that links the key's next entry forgets it under the same mutex (see set),
+// and stores in place need that entry. Hence any store made after the error
+// was remembered forgets it.
+func (c *Cache[K, V]) remember(key K, err error) {
+	s, h := c.locate(key)
+	s.mu.Lock()
+	if s.table.find(key, h) == nil {
+		c.rememberLocked(s, key, err)
 	}
-	l.mu.Lock()
-	clear(l.errs)
-	l.mu.Unlock()
+	s.mu.Unlock()
 }
 
-// rememberLocked stores a load error, keeping at most Capacity of them.
-func (c *Cache[K, V]) rememberLocked(key K, err error) {
-	l := &c.loads
-	if l.errs == nil {
-		l.errs = make(map[K]failure)
+// rememberLocked stores a load error in s, keeping at most the shard's share
+// of the capacity of them: when they are that many it drops the expired
+// ones, or all of them if none has expired.
+func (c *Cache[K, V]) rememberLocked(s *shard[K, V], key K, err error) {
+	limit := max(c.capacity/len(c.shards), 1)
+	if s.errs == nil {
+		s.errs = make(map[K]failure)
 	}
-	if len(l.errs) >= max(c.capacity, 1) {
-		now := c.now()
-		for k, e := range l.errs {
+	now := c.now()
+	if len(s.errs) >= limit {
+		for k, e := range s.errs {
 			if e.exp <= now {
-				delete(l.errs, k)
+				delete(s.errs, k)
 			}
 		}
-		if len(l.errs) >= max(c.capacity, 1) {
-			clear(l.errs)
+		if len(s.errs) >= limit {
+			clear(s.errs)
 		}
 	}
-	l.errs[key] = failure{err: err, exp: deadline(c.now(), l.errTTL)}
+	s.errs[key] = failure{err: err, exp: deadline(now, c.loads.errTTL)}
+}
+
+// forgetErrorLocked drops the load error remembered for key, if any. When
+// the shard remembers none, as in a cache without Options.ErrorTTL, it costs
+// one length test.
+func (s *shard[K, V]) forgetErrorLocked(key K) {
+	if len(s.errs) != 0 {
+		delete(s.errs, key)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -266,6 +267,77 @@ func TestInvalidationForgetsErrors(t *testing.T) {
 	}
 }
 
+// TestStoreForgetsError checks that storing a value under a key forgets the
+// load error remembered for it, so that the error does not come back once
+// the value has left.
+func TestStoreForgetsError(t *testing.T) {
+	evict := func(c *Cache[string, int], _ *fakeClock) {
+		for i := range 2 * c.Capacity() {
+			c.Set("other-"+strconv.Itoa(i), i)
+		}
+	}
+	expire := func(_ *Cache[string, int], clock *fakeClock) { clock.Advance(time.Second) }
+	set := func(c *Cache[string, int]) { c.Set("k", 42) }
+	setTTL := func(c *Cache[string, int]) { c.SetWithTTL("k", 42, time.Second) }
+	for _, tc := range []struct {
+		name  string
+		o     Options[string, int]
+		store func(c *Cache[string, int])
+		leave func(c *Cache[string, int], clock *fakeClock)
+	}{
+		{"Set, evicted", Options[string, int]{Capacity: 4, Policy: FIFO}, set, evict},
+		{"SetWithTTL, evicted", Options[string, int]{Capacity: 4, Policy: FIFO}, setTTL, evict},
+		{"SetWithTTL, expired", Options[string, int]{Capacity: 4, Policy: FIFO}, setTTL, expire},
+		{"Set with TTL, expired", Options[string, int]{Capacity: 4, TTL: time.Second}, set, expire},
+		{"sharded, SetWithTTL, expired", Options[string, int]{Capacity: 1 << 14}, setTTL, expire},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			tc.o.ErrorTTL, tc.o.Clock = time.Minute, clock
+			c := mustNew(t, tc.o)
+			load, calls, boom := failsOnce()
+			if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, boom) {
+				t.Fatalf("err = %v, want boom", err)
+			}
+			tc.store(c)
+			if v, err := c.GetOrLoad(context.Background(), "k", load); v != 42 || err != nil {
+				t.Fatalf("after the store: got %d, %v; want 42, nil", v, err)
+			}
+			tc.leave(c, clock)
+			if v, err := c.GetOrLoad(context.Background(), "k", load); v != 7 || err != nil || *calls != 2 {
+				t.Errorf("after the value left: got %d, %v from %d loader calls; want 7, nil from 2",
+					v, err, *calls)
+			}
+		})
+	}
+}
+
+// TestErrorNotRememberedOverValue checks that a load error is not remembered
+// when a value was stored under the key while the loader ran: the error
+// would come back once that value left.
+func TestErrorNotRememberedOverValue(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 4, Policy: FIFO, ErrorTTL: time.Minute})
+	boom := errors.New("boom")
+	_, err := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+		c.Set("k", 42)
+		return 0, boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+	wantGet(t, c, "k", 42, true)
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Set("c", 3)
+	c.Set("d", 4)
+	wantGet(t, c, "k", 0, false)
+	if v, err := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+		return 7, nil
+	}); v != 7 || err != nil {
+		t.Errorf("after the value left: got %d, %v; want 7, nil", v, err)
+	}
+}
+
 // failsOnce returns a loader that fails with the error it also returns on
 // its first call and loads 7 after, and the count of its calls.
 func failsOnce() (func(context.Context, string) (int, error), *int, error) {
@@ -278,4 +350,45 @@ func failsOnce() (func(context.Context, string) (int, error), *int, error) {
 		}
 		return 7, nil
 	}, calls, boom
+}
+
+// TestConcurrentErrorTTL runs loads that often fail, sets, deletes and
+// clears of a few keys from several goroutines, then checks that a Set of
+// each key forgets whatever error the mix left remembered for it.
+func TestConcurrentErrorTTL(t *testing.T) {
+	const keys = 16
+	c := mustNew(t, Options[string, int]{Capacity: 8, Policy: FIFO, ErrorTTL: time.Hour})
+	boom := errors.New("boom")
+	workers(4, 5000, func(_, _ int, x uint64) bool {
+		key := strconv.Itoa(int(x>>33) % keys)
+		switch dice := int(x>>50) % 100; {
+		case dice < 60:
+			c.GetOrLoad(context.Background(), key, func(context.Context, string) (int, error) {
+				if dice%3 == 0 {
+					return 1, nil
+				}
+				return 0, boom
+			})
+		case dice < 90:
+			c.Set(key, 2)
+		case dice < 99:
+			c.Delete(key)
+		default:
+			c.Clear()
+		}
+		return true
+	})
+
+	for k := range keys {
+		c.Set(strconv.Itoa(k), 3)
+	}
+	for i := range 2 * c.Capacity() {
+		c.Set("other-"+strconv.Itoa(i), i)
+	}
+	load := func(context.Context, string) (int, error) { return 4, nil }
+	for k := range keys {
+		if v, err := c.GetOrLoad(context.Background(), strconv.Itoa(k), load); v != 4 || err != nil {
+			t.Errorf("key %d: got %d, %v; want 4, nil", k, v, err)
+		}
+	}
 }

@@ -70,7 +70,12 @@ type Options[K comparable, V any] struct {
 
 	// ErrorTTL, when positive, makes GetOrLoad remember a loader's error for
 	// that long and return it to later callers of the same key without
-	// loading again. By default errors are not remembered.
+	// loading again. By default errors are not remembered. Any store of a
+	// value under the key forgets the error (Set, SetWithTTL, a successful
+	// load), and so do Delete and Clear; an error is not remembered if the
+	// key has an entry when the loader returns, as when a value was stored
+	// while it ran. Errors that wrap context.Canceled or
+	// context.DeadlineExceeded are never remembered.
 	ErrorTTL time.Duration
 
 	// RecordStats turns on hit and miss counting. It costs an atomic
