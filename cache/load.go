@@ -41,9 +41,13 @@ type failure struct {
 // loader that panics makes its caller panic, and one that ends its goroutine
 // (runtime.Goexit) ends its caller's; their waiters get an error. The value
 // loaded is stored when the loader returns, over any Set or Delete of the
-// key made while it ran.
+// key made while it ran. GetOrLoad panics if load is nil, even when key is
+// present, so that the mistake shows before the first miss.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K,
 	load func(ctx context.Context, key K) (V, error)) (V, error) {
+	if load == nil {
+		panic("cache: GetOrLoad called with a nil loader")
+	}
 	if v, ok := c.Get(key); ok {
 		return v, nil
 	}

@@ -127,7 +127,10 @@ func TestGetOrLoadWaiterContext(t *testing.T) {
 	<-started
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.GetOrLoad(ctx, "k", nil); !errors.Is(err, context.Canceled) {
+	if _, err := c.GetOrLoad(ctx, "k", func(context.Context, string) (int, error) {
+		t.Error("the waiter called its loader")
+		return 2, nil
+	}); !errors.Is(err, context.Canceled) {
 		t.Errorf("waiter err = %v, want context.Canceled", err)
 	}
 	close(release)
@@ -180,6 +183,24 @@ func TestGetOrLoadPanic(t *testing.T) {
 	c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
 		panic("kaboom")
 	})
+}
+
+// TestGetOrLoadNilLoader checks that a nil loader panics with a message
+// naming the call, whether the key is present or not.
+func TestGetOrLoadNilLoader(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	c.Set("present", 1)
+	const want = "cache: GetOrLoad called with a nil loader"
+	for _, key := range []string{"missing", "present"} {
+		func() {
+			defer func() {
+				if r := recover(); r != want {
+					t.Errorf("GetOrLoad(%q, nil) panicked with %v, want %q", key, r, want)
+				}
+			}()
+			c.GetOrLoad(context.Background(), key, nil)
+		}()
+	}
 }
 
 // TestGetOrLoadErrorZeroValue checks that an error comes with the zero
