@@ -34,15 +34,25 @@ type failure struct {
 // GetOrLoad returns the value stored under key. On a miss it calls load
 // once, stores the value it returns and hands it to every caller that asked
 // for the key meanwhile; those callers wait for it, or for their own ctx to
-// end. The loader receives the context of the caller that started it; if it
-// fails because that context ended, the waiters whose own context is live
-// start a load of their own. An error from load is returned, with the zero
-// value, and not stored, unless Options.ErrorTTL says to remember it. A
-// loader that panics makes its caller panic, and one that ends its goroutine
-// (runtime.Goexit) ends its caller's; their waiters get an error. The value
-// loaded is stored when the loader returns, over any Set or Delete of the
-// key made while it ran. GetOrLoad panics if load is nil, even when key is
-// present, so that the mistake shows before the first miss.
+// end. The loader receives a context derived from that of the caller that
+// started it; if it fails because that context ended, the waiters whose own
+// context is live start a load of their own. An error from load is returned,
+// with the zero value, and not stored, unless Options.ErrorTTL says to
+// remember it. A loader that panics makes its caller panic, and one that
+// ends its goroutine (runtime.Goexit) ends its caller's; their waiters get
+// an error. The value loaded is stored when the loader returns, over any Set
+// or Delete of the key made while it ran.
+//
+// A loader must not ask for its own key, directly or through the loader of
+// another key: it would wait for itself. If it asks with the context it
+// received, or one derived from it, GetOrLoad returns an error at once
+// instead; with another context the call waits until that context ends,
+// forever if it never does. A call for the key made with the loader's
+// context while the loader runs gets that error even from a goroutine the
+// loader does not wait for.
+//
+// GetOrLoad panics if load is nil, even when key is present, so that the
+// mistake shows before the first miss.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K,
 	load func(ctx context.Context, key K) (V, error)) (V, error) {
 	if load == nil {
@@ -99,7 +109,14 @@ func (f *flight[V]) result() (V, error) {
 	return f.val, nil
 }
 
+// wait waits for the end of f, or of ctx. It asks for a retry when f failed
+// only because its starter's context ended. A ctx that f's loader received,
+// or one derived from it, says that the caller is the loader or a call it
+// waits for: waiting would never end, and wait fails at once.
 func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, retry bool) {
+	if ctx.Value(f) != nil {
+		return v, errLoadCycle, false
+	}
 	f.waiters.Add(1)
 	defer f.waiters.Add(-1)
 	select {
@@ -119,15 +136,20 @@ func isContextErr(err error) bool {
 }
 
 // errLoaderPanicked and errLoaderExited are what waiters get when the
-// loader they waited for panicked or ended its goroutine.
+// loader they waited for panicked or ended its goroutine. errLoadCycle is
+// what a loader gets when it asks, with its context, for a key whose load
+// waits for it, its own or one whose loader called it.
 var (
 	errLoaderPanicked = errors.New("cache: loader panicked")
 	errLoaderExited   = errors.New("cache: loader ended its goroutine without returning")
+	errLoadCycle      = errors.New("cache: GetOrLoad called by the loader it would wait for")
 )
 
 // run calls load for f, publishes the outcome and releases the waiters. The
 // value is stored before the flight ends, so a caller arriving later finds
-// it instead of loading again.
+// it instead of loading again. The loader's context carries f, under f
+// itself as the key, for wait to recognize the loader's own calls; being
+// distinct per load, the keys of nested loads all stay visible.
 func (c *Cache[K, V]) run(ctx context.Context, key K,
 	load func(context.Context, K) (V, error), f *flight[V]) {
 	start := time.Now()
@@ -146,7 +168,7 @@ func (c *Cache[K, V]) run(ctx context.Context, key K,
 			panic(r)
 		}
 	}()
-	f.val, f.err = load(ctx, key)
+	f.val, f.err = load(context.WithValue(ctx, f, f), key)
 	returned = true
 }
 

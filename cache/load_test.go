@@ -203,6 +203,51 @@ func TestGetOrLoadNilLoader(t *testing.T) {
 	}
 }
 
+// TestGetOrLoadOwnKey checks that a loader asking, with its context, for
+// the key it loads, directly or through the load of another key, gets an
+// error instead of waiting for itself.
+func TestGetOrLoadOwnKey(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		next map[string]string // the key each loader asks for
+	}{
+		{"directly", map[string]string{"a": "a"}},
+		{"through another key", map[string]string{"a": "b", "b": "a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustNew(t, Options[string, int]{Capacity: 10})
+			var load func(ctx context.Context, key string) (int, error)
+			load = func(ctx context.Context, key string) (int, error) {
+				return c.GetOrLoad(ctx, tc.next[key], load)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.GetOrLoad(ctx, "a", load)
+				done <- err
+			}()
+			var err error
+			waitFor(t, func() bool {
+				select {
+				case err = <-done:
+					return true
+				default:
+					return waiters(c, "a") > 0
+				}
+			})
+			if waiters(c, "a") > 0 {
+				t.Error("the load of a waits for itself")
+				cancel()
+				err = <-done
+			}
+			if !errors.Is(err, errLoadCycle) {
+				t.Errorf("err = %v, want %v", err, errLoadCycle)
+			}
+		})
+	}
+}
+
 // TestGetOrLoadErrorZeroValue checks that an error comes with the zero
 // value, whatever the loader returned with it, for its caller and waiters.
 func TestGetOrLoadErrorZeroValue(t *testing.T) {
