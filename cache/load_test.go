@@ -168,11 +168,16 @@ func TestGetOrLoadStarterCanceled(t *testing.T) {
 	}
 }
 
+// TestGetOrLoadPanic checks that a loader's panic reaches its caller, is
+// counted as a failed load, and leaves the key loadable.
 func TestGetOrLoadPanic(t *testing.T) {
 	c := mustNew(t, Options[string, int]{Capacity: 10})
 	defer func() {
 		if r := recover(); r != "kaboom" {
 			t.Errorf("recovered %v, want kaboom", r)
+		}
+		if s := c.Stats(); s.Loads != 0 || s.LoadErrors != 1 {
+			t.Errorf("after the panic, Loads, LoadErrors = %d, %d; want 0, 1", s.Loads, s.LoadErrors)
 		}
 		if _, err := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
 			return 3, nil

@@ -6,14 +6,15 @@ import (
 )
 
 // Stats are counters since the cache was made. Hits and Misses stay zero
-// unless Options.RecordStats is set.
+// unless Options.RecordStats is set. A loader call that panics or ends its
+// goroutine counts as a load error: it failed, and its waiters get an error.
 type Stats struct {
 	Hits        uint64
 	Misses      uint64
 	Evictions   uint64        // entries removed because the cache was full
 	Expirations uint64        // entries removed because their time to live ran out
-	Loads       uint64        // loader calls that returned a value
-	LoadErrors  uint64        // loader calls that returned an error
+	Loads       uint64        // loader calls that returned a value and no error
+	LoadErrors  uint64        // loader calls that failed: an error, a panic or a Goexit
 	LoadTime    time.Duration // time spent in loader calls, in total
 }
 
