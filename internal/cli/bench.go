@@ -55,8 +55,10 @@ stored. The deletion gives up when the server answers none of its requests
 for 30 s, and the report counts the chunks it could not delete: on a
 namespace's chunk server, the integrity checker reports them as orphans.
 The id of an upload that failed is not deleted.
-Requests sent during --warmup are left out of every figure. The run stops
-after --duration or --max-requests, whichever comes first. Latency
+Requests sent during --warmup are left out of every figure. The measure
+ends after --duration or --max-requests, whichever comes first: requests
+still in flight then are cancelled, reported as cut and left out of every
+other figure, so that a server that stalls cannot stretch it. Latency
 percentiles cover successful requests; MB/s is in 10^6 bytes per second.
 With --server-pid, the server's CPU time per request is read from /proc.
 Only loopback servers are accepted unless --allow-remote is given.

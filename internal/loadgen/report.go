@@ -22,6 +22,7 @@ type jsonResult struct {
 	Requests    int64            `json:"requests"`
 	OK          int64            `json:"ok"`
 	Errors      int64            `json:"errors"`
+	Cut         int64            `json:"cut"`
 	ErrorsBy    map[string]int64 `json:"errors_by_status"`
 	Bytes       int64            `json:"bytes"`
 	ReqPerS     float64          `json:"req_per_s"`
@@ -51,12 +52,14 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 // WriteJSON writes r as one JSON object on one line. Durations are in
 // seconds (_s), milliseconds (latency_ms) or microseconds (_us); rates
-// count successful requests; mb_per_s is in 10^6 bytes per second.
+// count successful requests; mb_per_s is in 10^6 bytes per second; cut
+// counts the requests cancelled in flight at the end, in neither ok nor
+// errors.
 func (r *Result) WriteJSON(w io.Writer) error {
 	j := jsonResult{
 		Op: r.Op, URL: r.URL, SizeBytes: r.Size, Concurrency: r.Concurrency,
 		WarmupS: r.Warmup.Seconds(), ElapsedS: r.Elapsed.Seconds(), Objects: r.Objects,
-		Requests: r.Requests, OK: r.OK, Errors: r.ErrorCount(), ErrorsBy: r.Errors,
+		Requests: r.Requests, OK: r.OK, Errors: r.ErrorCount(), Cut: r.Cut, ErrorsBy: r.Errors,
 		Bytes: r.Bytes, ReqPerS: r.ReqPerSec(), MBPerS: r.MBPerSec(),
 		LatencyMS: jsonLatency{P50: ms(r.Latency.P50), P90: ms(r.Latency.P90),
 			P99: ms(r.Latency.P99), Max: ms(r.Latency.Max), Mean: ms(r.Latency.Mean)},
@@ -84,6 +87,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "requests  %d (%d ok, %d failed)  %.1f req/s  %.1f MB/s\n",
 		r.Requests, r.OK, r.ErrorCount(), r.ReqPerSec(), r.MBPerSec())
+	if r.Cut > 0 {
+		fmt.Fprintf(&b, "cut       %d in flight at the end, cancelled and left out of the figures\n", r.Cut)
+	}
 	l := r.Latency
 	fmt.Fprintf(&b, "latency   p50 %s  p90 %s  p99 %s  max %s  mean %s\n",
 		round(l.P50), round(l.P90), round(l.P99), round(l.Max), round(l.Mean))

@@ -61,7 +61,7 @@ func TestPutHeaders(t *testing.T) {
 
 func TestWriteJSON(t *testing.T) {
 	r := &Result{Op: OpGet, Size: 1 << 20, Concurrency: 2, Elapsed: 2 * time.Second,
-		Requests: 12, OK: 10, Bytes: 10 << 20, Errors: map[string]int64{"404": 2},
+		Requests: 12, OK: 10, Cut: 2, Bytes: 10 << 20, Errors: map[string]int64{"404": 2},
 		Latency:   Latencies{P50: time.Millisecond, Max: 3 * time.Millisecond},
 		ServerPID: 7, ServerCPU: 1200 * time.Microsecond}
 	var buf bytes.Buffer
@@ -75,7 +75,8 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.ReqPerS != 5 || got.Errors != 2 || got.ErrorsBy["404"] != 2 || got.LatencyMS.Max != 3 {
+	if got.ReqPerS != 5 || got.Errors != 2 || got.ErrorsBy["404"] != 2 || got.LatencyMS.Max != 3 ||
+		got.Cut != 2 {
 		t.Errorf("decoded %+v", got)
 	}
 	if got.ServerCPUUS == nil || *got.ServerCPUUS != 100 {
@@ -85,13 +86,13 @@ func TestWriteJSON(t *testing.T) {
 
 func TestWriteText(t *testing.T) {
 	r := &Result{Op: OpPut, Size: 4 << 10, Concurrency: 16, Elapsed: time.Second,
-		Requests: 3, OK: 1, Errors: map[string]int64{"500": 1, ErrTransport: 1}}
+		Requests: 3, OK: 1, Cut: 4, Errors: map[string]int64{"500": 1, ErrTransport: 1}}
 	var buf bytes.Buffer
 	if err := r.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"put 4 KiB, 16 workers", "3 (1 ok, 2 failed)",
-		"errors    500: 1, transport: 1"} {
+		"errors    500: 1, transport: 1", "cut       4 in flight at the end"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, buf.String())
 		}

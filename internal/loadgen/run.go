@@ -22,12 +22,9 @@ import (
 // ErrNoReply says the server answered no request of the run.
 var ErrNoReply = errors.New("the server does not answer")
 
-// drainTimeout is how long requests still in flight at the end of a run
-// may take before they are abandoned and counted as failed.
-const drainTimeout = 30 * time.Second
-
 // Result is what a run measured. Counts, bytes, latencies and CPU times
-// cover the measured requests only: those sent after the warmup.
+// cover the measured requests only: those sent after the warmup that ended
+// before the measure did.
 type Result struct {
 	Op          Op
 	URL         string
@@ -38,6 +35,10 @@ type Result struct {
 	Objects     int           // chunks uploaded before a read run
 	Requests    int64         // measured requests, successful or not
 	OK          int64         // successful measured requests
+	// Cut counts the requests, warmup included, still in flight when the
+	// measure ended or the run was interrupted: they were cancelled, and
+	// are in no other figure.
+	Cut int64
 	// Bytes counts the chunk data of successful requests: sent (put),
 	// received (get), or re-read and hashed by the server (head-check).
 	Bytes  int64
@@ -101,10 +102,12 @@ func perRequest(d time.Duration, n int64) time.Duration {
 // Run validates cfg, checks that the server answers one request (GET
 // /info, within 5 s), uploads the read pool when the operation needs one,
 // then sends load for cfg.Warmup plus cfg.Duration and returns what was
-// measured. Invalid settings and a server that refuses the connection or
-// does not answer are reported before any load is sent; a server lost
-// during the run counts as failed requests. If ctx ends early, Run returns
-// what it measured so far with ctx's error.
+// measured. The measure ends on time: the requests still in flight then
+// are cancelled and counted as cut, whatever the server does. Invalid
+// settings and a server that refuses the connection or does not answer
+// are reported before any load is sent; a server lost during the run
+// counts as failed requests. If ctx ends early, Run returns what it
+// measured so far with ctx's error, the requests in flight cut.
 //
 // Unless cfg.Keep, the chunks the run stored are then deleted, even when
 // ctx ended early (an interrupt stops the load, not the clean-up), and
@@ -207,9 +210,11 @@ type runner struct {
 	stop    atomic.Bool
 	t0      time.Time
 	from    atomic.Int64 // nanoseconds after t0 when the measure began
+	until   atomic.Int64 // nanoseconds after t0 when the measure ended
 
 	// abandoned are the uploads whose reply never came because the run
-	// ended (an interrupt, say): the server may have stored them.
+	// ended (an interrupt, or the end of the measure): the server may have
+	// stored them.
 	abandoned storedSet
 }
 
@@ -407,11 +412,15 @@ func (r *runner) send(req *http.Request) (*http.Response, error) {
 }
 
 // run sends load for the warmup and the measure and gathers the figures.
+// The measure ends after cfg.Duration, when ctx ends or when the workers
+// have sent every request allowed; the requests in flight then are
+// cancelled, so that a server that stalls cannot stretch the measure.
 func (r *runner) run(ctx context.Context) (*Result, error) {
-	runCtx, cancel := context.WithTimeout(ctx, r.cfg.Warmup+r.cfg.Duration+drainTimeout)
+	loadCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.t0 = time.Now()
 	r.from.Store(math.MaxInt64)
+	r.until.Store(math.MaxInt64)
 	var before snapshot
 	var err error
 	if r.cfg.Warmup == 0 {
@@ -421,7 +430,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	var wg sync.WaitGroup
 	for i := range tallies {
 		tallies[i] = &tally{}
-		wg.Go(func() { r.worker(ctx, runCtx, tallies[i]) })
+		wg.Go(func() { r.worker(loadCtx, tallies[i]) })
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -433,18 +442,16 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if err == nil {
 		sleep(ctx, done, r.cfg.Duration)
 	}
-	if r.replies.Load() == 0 && ctx.Err() == nil && err == nil {
-		// A server that answered the reach check, then nothing: waiting
-		// for the requests in flight would only add drainTimeout.
-		cancel()
-		err = fmt.Errorf("%w: no reply to any request within %s (or --duration is too short for "+
-			"a request of this --size)", ErrNoReply, time.Since(r.t0).Round(time.Millisecond))
-	}
-	r.stop.Store(true)
+	after, aerr := r.endMeasure()
+	cancel()
 	<-done
-	after, aerr := r.snapshot()
 	if err == nil {
 		err = aerr
+	}
+	if r.replies.Load() == 0 && ctx.Err() == nil && err == nil {
+		// A server that answered the reach check, then nothing.
+		err = fmt.Errorf("%w: no reply to any request within %s (or --duration is too short for "+
+			"a request of this --size)", ErrNoReply, after.at.Sub(r.t0).Round(time.Millisecond))
 	}
 	res := r.result(merge(tallies), before, after)
 	if err == nil {
@@ -458,6 +465,16 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 func (r *runner) beginMeasure() (snapshot, error) {
 	s, err := r.snapshot()
 	r.from.Store(int64(s.at.Sub(r.t0)))
+	return s, err
+}
+
+// endMeasure takes the snapshot the figures end at, makes the requests
+// that end from now on count as cut, and stops the workers from starting
+// more.
+func (r *runner) endMeasure() (snapshot, error) {
+	s, err := r.snapshot()
+	r.until.Store(int64(s.at.Sub(r.t0)))
+	r.stop.Store(true)
 	return s, err
 }
 
@@ -494,7 +511,7 @@ func (r *runner) result(t *tally, before, after snapshot) *Result {
 	res := &Result{
 		Op: r.cfg.Op, URL: r.cfg.URL, Size: r.cfg.Size, Concurrency: r.cfg.Concurrency,
 		Warmup: r.cfg.Warmup, Elapsed: after.at.Sub(before.at), Objects: len(r.pool),
-		OK: t.ok, Bytes: t.bytes, Errors: t.errors, Latency: summarize(t.samples),
+		OK: t.ok, Cut: t.cut, Bytes: t.bytes, Errors: t.errors, Latency: summarize(t.samples),
 		Connections: r.dials.Load(), ServerPID: r.cfg.ServerPID,
 		ServerCPU: after.server - before.server, ClientCPU: after.client - before.client,
 	}
@@ -505,31 +522,32 @@ func (r *runner) result(t *tally, before, after snapshot) *Result {
 	return res
 }
 
-// worker sends requests one after the other until the run stops. A request
-// that fails because ctx ended is not the server's fault and is not counted;
-// one abandoned because the server did not finish in time is. After a
-// request with no reply (a server gone or refusing connections) the worker
-// pauses, 10 ms doubling to 1 s while no reply comes, instead of
-// reconnecting in a tight loop.
-func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
+// worker sends requests one after the other until the run stops or ctx
+// ends. A request still in flight when ctx ends, or that ends after the
+// measure, is cut: not the server's fault, it counts in no other figure.
+// One that failed before is counted. After a request with no reply (a server gone or refusing
+// connections) the worker pauses, 10 ms doubling to 1 s while no reply
+// comes, instead of reconnecting in a tight loop.
+func (r *runner) worker(ctx context.Context, t *tally) {
 	buf := make([]byte, 64<<10)
 	var pause time.Duration
-	for r.take() {
+	for ctx.Err() == nil && r.take() {
 		start := time.Now()
-		class, n, put := r.once(runCtx, buf)
-		if class == ErrTransport && r.cfg.Op == OpPut {
-			r.abandon(ctx, put)
-		}
+		class, n, put := r.once(ctx, buf)
 		lat := time.Since(start)
+		if r.cutShort(ctx, class, start.Add(lat)) {
+			if r.cfg.Op == OpPut {
+				r.abandoned.add(put.seq) // the server may store it yet
+			}
+			t.cut++
+			return
+		}
 		if class != ErrTransport {
 			r.replies.Add(1)
 			pause = 0
 		} else {
 			pause = min(max(2*pause, 10*time.Millisecond), time.Second)
-			sleep(runCtx, nil, pause)
-		}
-		if ctx.Err() != nil {
-			return
+			sleep(ctx, nil, pause)
 		}
 		if start.Sub(r.t0) < time.Duration(r.from.Load()) {
 			continue // warmup
@@ -540,6 +558,14 @@ func (r *runner) worker(ctx, runCtx context.Context, t *tally) {
 		}
 		t.success(lat, n)
 	}
+}
+
+// cutShort reports whether a request that ended at end with the error
+// class given was cut by the end of the load: it got no reply once ctx
+// ended, or it ended after the measure, whatever its outcome.
+func (r *runner) cutShort(ctx context.Context, class string, end time.Time) bool {
+	return (class == ErrTransport && ctx.Err() != nil) ||
+		end.Sub(r.t0) > time.Duration(r.until.Load())
 }
 
 // take reports whether another request may start.

@@ -168,6 +168,9 @@ func TestRunRemovesOnlyStoredChunks(t *testing.T) {
 		h.ServeHTTP(w, r)
 	})
 	cfg := quick(serve(t, ln, hs), OpPut)
+	// The measure ends when every request allowed is answered: none is
+	// cut, so that each upload either failed or was stored.
+	cfg.Duration, cfg.MaxRequests = time.Hour, 200
 	var n atomic.Int64
 	cfg.mutate = func(req *http.Request) {
 		if n.Add(1)%2 == 0 {
@@ -258,9 +261,10 @@ func TestRunRemovesAbandonedUploads(t *testing.T) {
 	if res == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("%+v, %v; want a result and the end of ctx", res, err)
 	}
-	if left := countChunks(t, vol); left != 0 || res.Removed != int64(cfg.Concurrency) || res.OK != 0 {
-		t.Errorf("%d chunks left, %d removed, %d ok; want the %d uploads in flight removed", left,
-			res.Removed, res.OK, cfg.Concurrency)
+	if left := countChunks(t, vol); left != 0 || res.Removed != int64(cfg.Concurrency) || res.OK != 0 ||
+		res.Cut != int64(cfg.Concurrency) {
+		t.Errorf("%d chunks left, %d removed, %d ok, %d cut; want the %d uploads in flight cut "+
+			"and removed", left, res.Removed, res.OK, res.Cut, cfg.Concurrency)
 	}
 }
 
@@ -359,7 +363,8 @@ func TestRunSilentServer(t *testing.T) {
 // TestRunServerHangs: a server that answers the reach check, then no
 // request of the run, ends the run when its time is up, with ErrNoReply,
 // instead of waiting for the requests in flight; the upload of a read
-// pool gives up the same way after poolStall.
+// pool gives up the same way after poolStall, and the deletion of the
+// uploads cut after removeStall.
 func TestRunServerHangs(t *testing.T) {
 	ln := listen(t)
 	hang := make(chan struct{})
@@ -375,12 +380,13 @@ func TestRunServerHangs(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { close(hang); srv.Close() })
 
-	defer func(d time.Duration) { poolStall = d }(poolStall)
-	poolStall = 200 * time.Millisecond
+	defer func(pool, remove time.Duration) { poolStall, removeStall = pool, remove }(poolStall,
+		removeStall)
+	poolStall, removeStall = 200*time.Millisecond, 200*time.Millisecond
 	for _, op := range []Op{OpPut, OpGet} {
-		// Only a bound for a run that would wait for drainTimeout, or
-		// for ever: no timing is checked.
-		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout/2)
+		// Only a bound for a run that would wait for ever: no timing is
+		// checked.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		cfg := quick("http://"+ln.Addr().String(), op)
 		_, err := Run(ctx, cfg)
 		cancel()
@@ -388,6 +394,64 @@ func TestRunServerHangs(t *testing.T) {
 			t.Errorf("%s against a server that answers nothing: %v, want %v", op, err, ErrNoReply)
 		}
 	}
+}
+
+// TestRunServerStalls: a server that stops answering amid the measure
+// does not stretch it: the requests in flight when it ends are cut, in
+// neither the successes nor the failures, and the rates are over the
+// measured time.
+func TestRunServerStalls(t *testing.T) {
+	for _, op := range []Op{OpPut, OpGet} {
+		srv, ln, vol := newRawx(t)
+		hs := srv.HTTPServer()
+		h := hs.Handler
+		var measured atomic.Int64
+		hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isLoad(r, op) && measured.Add(1) > 50 {
+				<-r.Context().Done() // stalled until the client gives up
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+		cfg := quick(serve(t, ln, hs), op)
+		cfg.Warmup, cfg.Duration = 0, time.Second
+		start := time.Now()
+		res, err := Run(context.Background(), cfg)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		// Generous bounds: the measure was about a second, not the
+		// 20 s of the test's time-out.
+		if res.Elapsed < cfg.Duration || res.Elapsed > cfg.Duration+2*time.Second ||
+			took > cfg.Duration+10*time.Second {
+			t.Errorf("%s: %s measured, run over in %s, for a --duration of %s", op, res.Elapsed,
+				took, cfg.Duration)
+		}
+		if res.OK != 50 || res.ErrorCount() != 0 || res.Cut != int64(cfg.Concurrency) {
+			t.Errorf("%s: %d ok, %d failed %v, %d cut; want 50 ok, none failed, %d cut", op,
+				res.OK, res.ErrorCount(), res.Errors, res.Cut, cfg.Concurrency)
+		}
+		if want := 50 / res.Elapsed.Seconds(); res.ReqPerSec() != want || res.Latency.Max > res.Elapsed {
+			t.Errorf("%s: %g req/s, max latency %s; want %g over the measure", op, res.ReqPerSec(),
+				res.Latency.Max, want)
+		}
+		if left := countChunks(t, vol); left != 0 {
+			t.Errorf("%s: %d chunks left", op, left)
+		}
+	}
+}
+
+// isLoad reports whether r is a request of the load of a run of op, not
+// its reach check, the upload of its read pool or its deletes.
+func isLoad(r *http.Request, op Op) bool {
+	switch r.Method {
+	case http.MethodPut:
+		return op == OpPut
+	case http.MethodDelete:
+		return false
+	}
+	return r.URL.Path != "/info"
 }
 
 // TestRunServerLost: a server that stops answering during the run makes

@@ -24,6 +24,7 @@ type Latencies struct {
 type tally struct {
 	samples []time.Duration // latency of each successful measured request
 	ok      int64
+	cut     int64 // requests cut by the end of the load
 	bytes   int64
 	errors  map[string]int64
 }
@@ -55,6 +56,7 @@ func merge(ts []*tally) *tally {
 	for _, t := range ts {
 		all.samples = append(all.samples, t.samples...)
 		all.ok += t.ok
+		all.cut += t.cut
 		all.bytes += t.bytes
 		for k, v := range t.errors {
 			all.errors[k] += v
