@@ -47,14 +47,17 @@ before sending the next request over its own keep-alive connection.
   head-check  sends HEAD with X-oio-check-hash: true, so that the server
               re-reads and hashes a chunk of the pool
 
-The chunks a run stored (its puts answered 201 Created, or the pool it
-reads) are deleted once the measure is over, unless --keep leaves them. An
-interrupt (Ctrl-C) stops the load, not the deletion: the chunks are deleted
-all the same, with the uploads it cut short, which the server may have
-stored. The deletion gives up when the server answers none of its requests
-for 30 s, and the report counts the chunks it could not delete: on a
-namespace's chunk server, the integrity checker reports them as orphans.
-The id of an upload that failed is not deleted.
+The chunks of a run (its puts, or the pool it reads) are deleted once the
+measure is over, unless --keep leaves them: every id it uploaded to, that of
+an upload that failed or was cut too, since the server may have stored it
+all the same (an id the server does not have is no error). An interrupt
+(Ctrl-C) stops the load, not the deletion. The deletion gives up when the
+server answers none of its requests for 30 s. The report counts the chunks
+deleted, those of failed or cut uploads among them, the stored chunks it
+could not delete, and the failed or cut uploads whose delete failed, which
+may have left a chunk: on a namespace's chunk server, the integrity checker
+reports the chunks left as orphans.
+
 Requests sent during --warmup are left out of every figure. The measure
 ends after --duration or --max-requests, whichever comes first: requests
 still in flight then are cancelled, reported as cut and left out of every

@@ -12,31 +12,33 @@ import (
 
 // jsonResult is the JSON form of a Result; its field names are stable.
 type jsonResult struct {
-	Op          Op               `json:"op"`
-	URL         string           `json:"url"`
-	SizeBytes   int64            `json:"size_bytes"`
-	Concurrency int              `json:"concurrency"`
-	WarmupS     float64          `json:"warmup_s"`
-	ElapsedS    float64          `json:"elapsed_s"`
-	Objects     int              `json:"objects"`
-	Requests    int64            `json:"requests"`
-	OK          int64            `json:"ok"`
-	Errors      int64            `json:"errors"`
-	Cut         int64            `json:"cut"`
-	ErrorsBy    map[string]int64 `json:"errors_by_status"`
-	Bytes       int64            `json:"bytes"`
-	ReqPerS     float64          `json:"req_per_s"`
-	MBPerS      float64          `json:"mb_per_s"`
-	LatencyMS   jsonLatency      `json:"latency_ms"`
-	Connections int64            `json:"connections"`
-	ServerPID   int              `json:"server_pid,omitempty"`
-	ServerCPUS  *float64         `json:"server_cpu_s,omitempty"`
-	ServerCPUUS *float64         `json:"server_cpu_us_per_req,omitempty"`
-	ClientCPUS  float64          `json:"client_cpu_s"`
-	ClientCPUUS float64          `json:"client_cpu_us_per_req"`
-	Removed     int64            `json:"chunks_removed"`
-	NotRemoved  int64            `json:"chunks_not_removed"`
-	Kept        bool             `json:"chunks_kept,omitempty"`
+	Op           Op               `json:"op"`
+	URL          string           `json:"url"`
+	SizeBytes    int64            `json:"size_bytes"`
+	Concurrency  int              `json:"concurrency"`
+	WarmupS      float64          `json:"warmup_s"`
+	ElapsedS     float64          `json:"elapsed_s"`
+	Objects      int              `json:"objects"`
+	Requests     int64            `json:"requests"`
+	OK           int64            `json:"ok"`
+	Errors       int64            `json:"errors"`
+	Cut          int64            `json:"cut"`
+	ErrorsBy     map[string]int64 `json:"errors_by_status"`
+	Bytes        int64            `json:"bytes"`
+	ReqPerS      float64          `json:"req_per_s"`
+	MBPerS       float64          `json:"mb_per_s"`
+	LatencyMS    jsonLatency      `json:"latency_ms"`
+	Connections  int64            `json:"connections"`
+	ServerPID    int              `json:"server_pid,omitempty"`
+	ServerCPUS   *float64         `json:"server_cpu_s,omitempty"`
+	ServerCPUUS  *float64         `json:"server_cpu_us_per_req,omitempty"`
+	ClientCPUS   float64          `json:"client_cpu_s"`
+	ClientCPUUS  float64          `json:"client_cpu_us_per_req"`
+	Removed      int64            `json:"chunks_removed"`
+	RemovedUnack int64            `json:"chunks_removed_unacknowledged"`
+	NotRemoved   int64            `json:"chunks_not_removed"`
+	MaybeLeft    int64            `json:"chunks_maybe_left"`
+	Kept         bool             `json:"chunks_kept,omitempty"`
 }
 
 type jsonLatency struct {
@@ -54,7 +56,9 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 // seconds (_s), milliseconds (latency_ms) or microseconds (_us); rates
 // count successful requests; mb_per_s is in 10^6 bytes per second; cut
 // counts the requests cancelled in flight at the end, in neither ok nor
-// errors.
+// errors. The chunks_ fields are those of Cleanup: removed, of them those
+// whose upload failed or was cut (unacknowledged), stored and left (not
+// removed), of failed or cut uploads and perhaps left (maybe left).
 func (r *Result) WriteJSON(w io.Writer) error {
 	j := jsonResult{
 		Op: r.Op, URL: r.URL, SizeBytes: r.Size, Concurrency: r.Concurrency,
@@ -65,7 +69,8 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			P99: ms(r.Latency.P99), Max: ms(r.Latency.Max), Mean: ms(r.Latency.Mean)},
 		Connections: r.Connections,
 		ClientCPUS:  r.ClientCPU.Seconds(), ClientCPUUS: us(r.ClientCPUPerRequest()),
-		Removed: r.Removed, NotRemoved: r.NotRemoved, Kept: r.Kept,
+		Removed: r.Removed, RemovedUnack: r.RemovedUnacknowledged, NotRemoved: r.NotRemoved,
+		MaybeLeft: r.MaybeLeft, Kept: r.Kept,
 	}
 	if j.ErrorsBy == nil {
 		j.ErrorsBy = map[string]int64{}
@@ -100,13 +105,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "client    %.1f µs CPU per request (%.2fs), %d connections opened\n",
 		us(r.ClientCPUPerRequest()), r.ClientCPU.Seconds(), r.Connections)
-	switch {
-	case r.Kept:
+	if r.Kept {
 		fmt.Fprintf(&b, "chunks    the uploaded chunks were left on the server\n")
-	case r.NotRemoved > 0:
-		fmt.Fprintf(&b, "chunks    %d deleted after the run, %d could not be\n", r.Removed, r.NotRemoved)
-	default:
-		fmt.Fprintf(&b, "chunks    %d deleted after the run\n", r.Removed)
+	} else {
+		fmt.Fprintf(&b, "chunks    after the run, %s\n", r.Cleanup.summary())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -92,12 +92,11 @@ func (n *namer) name(seq uint64) chunkName {
 }
 
 // storedSet records which chunks of a run, by the seq of their names, the
-// server said it stored. It holds one bit per name handed out and is safe
-// for concurrent use.
+// server said it stored, or which uploads another outcome had. It holds
+// one bit per name handed out and is safe for concurrent use.
 type storedSet struct {
 	mu    sync.Mutex
 	words []uint64
-	n     int64
 }
 
 // add records the chunk of name seq as stored.
@@ -108,10 +107,7 @@ func (s *storedSet) add(seq uint64) {
 	if i >= len(s.words) {
 		s.words = append(s.words, make([]uint64, i+1-len(s.words))...)
 	}
-	if bit := uint64(1) << (seq % 64); s.words[i]&bit == 0 {
-		s.words[i] |= bit
-		s.n++
-	}
+	s.words[i] |= uint64(1) << (seq % 64)
 }
 
 // has reports whether the chunk of name seq was stored.
@@ -120,13 +116,6 @@ func (s *storedSet) has(seq uint64) bool {
 	defer s.mu.Unlock()
 	i := int(seq / 64)
 	return i < len(s.words) && s.words[i]&(1<<(seq%64)) != 0
-}
-
-// count returns how many chunks were stored.
-func (s *storedSet) count() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
 }
 
 // putHeaders returns the headers an OpenIO client sends with chunk c.

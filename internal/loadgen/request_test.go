@@ -63,7 +63,8 @@ func TestWriteJSON(t *testing.T) {
 	r := &Result{Op: OpGet, Size: 1 << 20, Concurrency: 2, Elapsed: 2 * time.Second,
 		Requests: 12, OK: 10, Cut: 2, Bytes: 10 << 20, Errors: map[string]int64{"404": 2},
 		Latency:   Latencies{P50: time.Millisecond, Max: 3 * time.Millisecond},
-		ServerPID: 7, ServerCPU: 1200 * time.Microsecond}
+		ServerPID: 7, ServerCPU: 1200 * time.Microsecond,
+		Cleanup: Cleanup{Removed: 5, RemovedUnacknowledged: 2, NotRemoved: 1, MaybeLeft: 3}}
 	var buf bytes.Buffer
 	if err := r.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
@@ -79,6 +80,10 @@ func TestWriteJSON(t *testing.T) {
 		got.Cut != 2 {
 		t.Errorf("decoded %+v", got)
 	}
+	if got.Removed != 5 || got.RemovedUnack != 2 || got.NotRemoved != 1 || got.MaybeLeft != 3 {
+		t.Errorf("decoded chunks %d removed (%d unacknowledged), %d not, %d maybe left; want 5 (2), "+
+			"1, 3", got.Removed, got.RemovedUnack, got.NotRemoved, got.MaybeLeft)
+	}
 	if got.ServerCPUUS == nil || *got.ServerCPUUS != 100 {
 		t.Errorf("server cpu per request %v, want 100 µs", got.ServerCPUUS)
 	}
@@ -86,13 +91,16 @@ func TestWriteJSON(t *testing.T) {
 
 func TestWriteText(t *testing.T) {
 	r := &Result{Op: OpPut, Size: 4 << 10, Concurrency: 16, Elapsed: time.Second,
-		Requests: 3, OK: 1, Cut: 4, Errors: map[string]int64{"500": 1, ErrTransport: 1}}
+		Requests: 3, OK: 1, Cut: 4, Errors: map[string]int64{"500": 1, ErrTransport: 1},
+		Cleanup: Cleanup{Removed: 5, RemovedUnacknowledged: 2, NotRemoved: 1, MaybeLeft: 3}}
 	var buf bytes.Buffer
 	if err := r.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"put 4 KiB, 16 workers", "3 (1 ok, 2 failed)",
-		"errors    500: 1, transport: 1", "cut       4 in flight at the end"} {
+		"errors    500: 1, transport: 1", "cut       4 in flight at the end",
+		"chunks    after the run, 5 deleted (2 from failed or cut uploads), 1 could not be, " +
+			"3 failed or cut uploads may have left theirs\n"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, buf.String())
 		}

@@ -51,13 +51,11 @@ type Result struct {
 	ServerPID   int           // 0 when the server CPU was not measured
 	ServerCPU   time.Duration // user+system CPU time of ServerPID
 	ClientCPU   time.Duration // user+system CPU time of this process
-	// Removed counts the stored chunks (uploads answered 201, and those
-	// cut short by the end of the run that the server had stored) deleted
-	// after the measure, interrupted or not, and NotRemoved those the
-	// server failed to delete or that were given up on (see Run). Kept
-	// says they were left on purpose (Config.Keep).
-	Removed, NotRemoved int64
-	Kept                bool
+	// Cleanup is what the deletion of the run's chunks after the measure,
+	// interrupted or not, came to; Kept says they were left on purpose
+	// (Config.Keep).
+	Cleanup
+	Kept bool
 }
 
 // ErrorCount returns the number of failed measured requests.
@@ -109,11 +107,13 @@ func perRequest(d time.Duration, n int64) time.Duration {
 // counts as failed requests. If ctx ends early, Run returns what it
 // measured so far with ctx's error, the requests in flight cut.
 //
-// Unless cfg.Keep, the chunks the run stored are then deleted, even when
-// ctx ended early (an interrupt stops the load, not the clean-up), and
-// even when the read pool could not be uploaded whole. The deletion gives
-// up when the server answers none of its requests for 30 s; the chunks
-// left count as not removed.
+// Unless cfg.Keep, the chunks of the run are then deleted, read pool
+// included, even when ctx ended early (an interrupt stops the load, not the
+// clean-up), and even when the read pool could not be uploaded whole. Every
+// id the run uploaded to is deleted, that of an upload that failed or was
+// cut too, since the server may have stored it all the same. The deletion
+// gives up when the server answers none of its requests for 30 s; the
+// chunks left are counted (see Cleanup).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -128,9 +128,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Op != OpPut {
 		if err := r.prepare(ctx); err != nil {
-			if removed, failed := r.removeAll(ctx); removed+failed > 0 {
-				err = fmt.Errorf("%w (of the chunks uploaded, %d deleted, %d could not be)", err,
-					removed, failed)
+			if c := r.removeAll(ctx); c != (Cleanup{}) {
+				err = fmt.Errorf("%w (chunks uploaded: %s)", err, c.summary())
 			}
 			return nil, err
 		}
@@ -139,58 +138,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Keep {
 		res.Kept = true
 	} else {
-		res.Removed, res.NotRemoved = r.removeAll(ctx)
+		res.Cleanup = r.removeAll(ctx)
 	}
 	return res, err
-}
-
-// removeAll deletes every chunk the run stored, read pool included, with
-// cfg.Concurrency workers, and returns how many went and how many the
-// server failed to delete or were given up on. It goes on after ctx ends,
-// and gives up when no delete has been answered for removeStall. The ids
-// of failed uploads are not sent: the server did not say it stored them;
-// those of uploads abandoned unanswered are, last (the names of a run go
-// in order), since the server may have stored them. A chunk the server
-// does not have counts in neither.
-func (r *runner) removeAll(ctx context.Context) (removed, failed int64) {
-	n := r.names.issued()
-	if r.stored.count()+r.abandoned.count() == 0 {
-		return 0, 0 // nothing to remove (a server refusing every upload, say)
-	}
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer cancel(nil)
-	defer r.watchReplies(cancel, removeStall, "delete")()
-	var next atomic.Uint64
-	var ok, bad atomic.Int64
-	var wg sync.WaitGroup
-	for range r.cfg.Concurrency {
-		wg.Go(func() {
-			for seq := next.Add(1); seq <= n; seq = next.Add(1) {
-				if !r.stored.has(seq) && !r.abandoned.has(seq) {
-					continue
-				}
-				if ctx.Err() != nil {
-					bad.Add(1)
-					continue
-				}
-				resp, err := r.send(r.newRequest(ctx, http.MethodDelete, r.names.name(seq).id, nil))
-				if err != nil {
-					bad.Add(1)
-					continue
-				}
-				r.replies.Add(1)
-				switch resp.StatusCode {
-				case http.StatusNoContent, http.StatusOK:
-					ok.Add(1)
-				case http.StatusNotFound:
-				default:
-					bad.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return ok.Load(), bad.Load()
 }
 
 // runner holds the state shared by the workers of one run.
@@ -212,10 +162,9 @@ type runner struct {
 	from    atomic.Int64 // nanoseconds after t0 when the measure began
 	until   atomic.Int64 // nanoseconds after t0 when the measure ended
 
-	// abandoned are the uploads whose reply never came because the run
-	// ended (an interrupt, or the end of the measure): the server may have
-	// stored them.
-	abandoned storedSet
+	// unanswered are the uploads whose reply never came, failed or cut:
+	// the server may have stored them, or be storing them yet.
+	unanswered storedSet
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -324,7 +273,7 @@ func (r *runner) prepare(ctx context.Context) error {
 				name, err := r.upload(uctx)
 				if err != nil {
 					if errors.Is(err, errNoAnswer) {
-						r.abandon(ctx, name)
+						r.unanswered.add(name.seq)
 					}
 					failed.CompareAndSwap(nil, &err)
 					return
@@ -388,16 +337,6 @@ func (r *runner) upload(ctx context.Context) (chunkName, error) {
 
 // errNoAnswer marks the failure of a request that got no reply.
 var errNoAnswer = errors.New("no reply")
-
-// abandon records the upload of name, which got no reply, as abandoned
-// when the caller's ctx ended: the server may have stored it. Uploads the
-// run itself gave up on (the server answered none) are not, nor those
-// that failed before the end.
-func (r *runner) abandon(ctx context.Context, name chunkName) {
-	if ctx.Err() != nil {
-		r.abandoned.add(name.seq)
-	}
-}
 
 // send sends req outside the measure and reads its reply whole; the reply's
 // body is closed.
@@ -535,10 +474,10 @@ func (r *runner) worker(ctx context.Context, t *tally) {
 		start := time.Now()
 		class, n, put := r.once(ctx, buf)
 		lat := time.Since(start)
+		if class == ErrTransport && r.cfg.Op == OpPut {
+			r.unanswered.add(put.seq)
+		}
 		if r.cutShort(ctx, class, start.Add(lat)) {
-			if r.cfg.Op == OpPut {
-				r.abandoned.add(put.seq) // the server may store it yet
-			}
 			t.cut++
 			return
 		}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -150,48 +149,67 @@ func TestRunRemovesItsChunks(t *testing.T) {
 	}
 }
 
-// TestRunRemovesOnlyStoredChunks: the clean-up deletes the chunks whose
-// upload the server answered with success, and no id of a failed upload.
-func TestRunRemovesOnlyStoredChunks(t *testing.T) {
+// TestRunRemovesFailedUploads: the clean-up deletes every id the run
+// uploaded to: the chunks the server said it stored, and those it stored
+// while failing the upload (an error status, a reply cut short); the ids
+// of uploads it refused outright, which it does not have, are no error.
+func TestRunRemovesFailedUploads(t *testing.T) {
 	srv, ln, dir := newRawx(t)
-	var failed sync.Map // paths of the uploads made to fail
-	var deletes, deletesOfFailed atomic.Int64
+	var puts, deletes atomic.Int64
 	hs := srv.HTTPServer()
 	h := hs.Handler
 	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodDelete {
 			deletes.Add(1)
-			if _, ok := failed.Load(r.URL.Path); ok {
-				deletesOfFailed.Add(1)
-			}
 		}
-		h.ServeHTTP(w, r)
+		if r.Method != http.MethodPut {
+			h.ServeHTTP(w, r)
+			return
+		}
+		switch puts.Add(1) % 4 {
+		case 1:
+			r.Header.Del(hdrFullPath) // refused with 400, not stored
+			h.ServeHTTP(w, r)
+		case 2:
+			h.ServeHTTP(httptest.NewRecorder(), r) // stored, then a failure
+			w.WriteHeader(http.StatusInternalServerError)
+		case 3:
+			h.ServeHTTP(httptest.NewRecorder(), r) // stored, then half a reply
+			cutReply(t, w)
+		default:
+			h.ServeHTTP(w, r)
+		}
 	})
 	cfg := quick(serve(t, ln, hs), OpPut)
 	// The measure ends when every request allowed is answered: none is
-	// cut, so that each upload either failed or was stored.
-	cfg.Duration, cfg.MaxRequests = time.Hour, 200
-	var n atomic.Int64
-	cfg.mutate = func(req *http.Request) {
-		if n.Add(1)%2 == 0 {
-			delete(req.Header, hdrFullPath) // refused with 400
-			failed.Store(req.URL.Path, true)
-		}
-	}
+	// cut, and each kind of upload comes 50 times.
+	cfg.Warmup, cfg.Duration, cfg.MaxRequests, cfg.Concurrency = 0, time.Hour, 200, 1
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Errors["400"] == 0 || res.OK == 0 {
-		t.Fatalf("%d ok, errors %v; want successes and failures", res.OK, res.Errors)
+	if res.OK != 50 || res.Errors["400"] != 50 || res.Errors["500"] != 50 ||
+		res.Errors[ErrTransport] != 50 {
+		t.Fatalf("%d ok, errors %v; want 50 of each kind", res.OK, res.Errors)
 	}
-	if left := countChunks(t, dir); left != 0 || res.NotRemoved != 0 {
-		t.Errorf("%d chunks left, %d not removed", left, res.NotRemoved)
+	want := Cleanup{Removed: 150, RemovedUnacknowledged: 100}
+	if left := countChunks(t, dir); left != 0 || res.Cleanup != want || deletes.Load() != 200 {
+		t.Errorf("%d chunks left, %+v after %d deletes; want none left, %+v after 200", left,
+			res.Cleanup, deletes.Load(), want)
 	}
-	if deletesOfFailed.Load() != 0 || deletes.Load() != res.Removed {
-		t.Errorf("%d deletes, %d of them of failed uploads, %d chunks removed; want only the "+
-			"removed chunks deleted", deletes.Load(), deletesOfFailed.Load(), res.Removed)
+}
+
+// cutReply sends the head of a reply announcing a body, and closes the
+// connection before the body.
+func cutReply(t *testing.T, w http.ResponseWriter) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Error(err)
+		return
 	}
+	defer conn.Close()
+	buf.WriteString("HTTP/1.1 201 Created\r\nContent-Length: 10\r\n\r\n")
+	buf.Flush()
 }
 
 // TestRunInterruptedRemovesItsChunks: an interrupt stops the load, then
@@ -231,7 +249,8 @@ func TestRunInterruptedRemovesItsChunks(t *testing.T) {
 	defer cancel()
 	res, err := Run(ctx, cfg)
 	if res != nil || err == nil || !strings.Contains(err.Error(), "upload read pool") ||
-		!strings.Contains(err.Error(), "deleted, 0 could not be") {
+		!strings.Contains(err.Error(), "deleted") || strings.Contains(err.Error(), "could not be") ||
+		strings.Contains(err.Error(), "may be left") {
 		t.Errorf("interrupted pool upload: %+v, %v; want the pool's chunks deleted, and counted", res, err)
 	}
 	if left := countChunks(t, vol); left != 0 {
@@ -240,31 +259,42 @@ func TestRunInterruptedRemovesItsChunks(t *testing.T) {
 }
 
 // TestRunRemovesAbandonedUploads: an upload the server stored but had not
-// answered when the run was interrupted is deleted too.
+// answered when the run was interrupted, or when the measure ended, is
+// deleted too.
 func TestRunRemovesAbandonedUploads(t *testing.T) {
-	srv, ln, vol := newRawx(t)
-	hs := srv.HTTPServer()
-	h := hs.Handler
-	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut {
-			h.ServeHTTP(w, r)
-			return
+	for _, interrupt := range []bool{true, false} {
+		srv, ln, vol := newRawx(t)
+		hs := srv.HTTPServer()
+		h := hs.Handler
+		hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut {
+				h.ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r) // stored, and the reply held back
+			<-r.Context().Done()
+		})
+		cfg := quick(serve(t, ln, hs), OpPut)
+		cfg.Warmup, cfg.Duration = 0, 200*time.Millisecond
+		// Not interrupted, the run ends with its measure, which no request
+		// was answered in.
+		ctx, cancel := context.WithCancel(context.Background())
+		wantErr := ErrNoReply
+		if interrupt {
+			cfg.Duration, wantErr = time.Hour, context.DeadlineExceeded
+			ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 		}
-		h.ServeHTTP(httptest.NewRecorder(), r) // stored, and the reply held back
-		<-r.Context().Done()
-	})
-	cfg := quick(serve(t, ln, hs), OpPut)
-	cfg.Warmup, cfg.Duration = 0, time.Hour
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	res, err := Run(ctx, cfg)
-	if res == nil || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("%+v, %v; want a result and the end of ctx", res, err)
-	}
-	if left := countChunks(t, vol); left != 0 || res.Removed != int64(cfg.Concurrency) || res.OK != 0 ||
-		res.Cut != int64(cfg.Concurrency) {
-		t.Errorf("%d chunks left, %d removed, %d ok, %d cut; want the %d uploads in flight cut "+
-			"and removed", left, res.Removed, res.OK, res.Cut, cfg.Concurrency)
+		res, err := Run(ctx, cfg)
+		cancel()
+		if res == nil || !errors.Is(err, wantErr) {
+			t.Fatalf("interrupted %v: %+v, %v; want a result and %v", interrupt, res, err, wantErr)
+		}
+		n := int64(cfg.Concurrency)
+		want := Cleanup{Removed: n, RemovedUnacknowledged: n}
+		if left := countChunks(t, vol); left != 0 || res.Cleanup != want || res.OK != 0 || res.Cut != n {
+			t.Errorf("interrupted %v: %d chunks left, %+v, %d ok, %d cut; want the %d uploads in "+
+				"flight cut and removed", interrupt, left, res.Cleanup, res.OK, res.Cut, n)
+		}
 	}
 }
 
@@ -436,8 +466,10 @@ func TestRunServerStalls(t *testing.T) {
 			t.Errorf("%s: %g req/s, max latency %s; want %g over the measure", op, res.ReqPerSec(),
 				res.Latency.Max, want)
 		}
-		if left := countChunks(t, vol); left != 0 {
-			t.Errorf("%s: %d chunks left", op, left)
+		if left := countChunks(t, vol); left != 0 || res.NotRemoved != 0 || res.MaybeLeft != 0 ||
+			res.RemovedUnacknowledged != 0 {
+			t.Errorf("%s: %d chunks left, %+v; want every chunk stored removed, and the ids of "+
+				"the uploads cut (never stored) no error", op, left, res.Cleanup)
 		}
 	}
 }
