@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"time"
@@ -50,13 +52,17 @@ before sending the next request over its own keep-alive connection.
 The chunks of a run (its puts, or the pool it reads) are deleted once the
 measure is over, unless --keep leaves them: every id it uploaded to, that of
 an upload that failed or was cut too, since the server may have stored it
-all the same (an id the server does not have is no error). An interrupt
-(Ctrl-C) stops the load, not the deletion. The deletion gives up when the
-server answers none of its requests for 30 s. The report counts the chunks
-deleted, those of failed or cut uploads among them, the stored chunks it
-could not delete, and the failed or cut uploads whose delete failed, which
-may have left a chunk: on a namespace's chunk server, the integrity checker
-reports the chunks left as orphans.
+all the same (an id the server does not have is no error). The deletion
+gives up when the server answers none of its requests for 30 s. The report
+counts the chunks deleted, those of failed or cut uploads among them, the
+stored chunks it could not delete, and the failed or cut uploads whose
+delete failed, which may have left a chunk: on a namespace's chunk server,
+the integrity checker reports the chunks left as orphans.
+
+An interrupt (Ctrl-C or SIGTERM) stops the load, not the deletion: the
+report covers the run until then, the upload of a read pool included (with
+--json too, on standard output), unless no request was sent yet, and the
+command says it was interrupted, with exit code 2.
 
 Requests sent during --warmup are left out of every figure. The measure
 ends after --duration or --max-requests, whichever comes first: requests
@@ -77,7 +83,8 @@ with exit code 1. A worker whose request gets no reply pauses before the
 next, 10 ms doubling to 1 s while no reply comes.
 
 Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
-not or the run could not be made, 2 for bad arguments.`,
+not or the run could not be made, 2 for bad arguments, or interrupted
+(Ctrl-C or SIGTERM) before the end of the measure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBenchRawx(cmd, cfg, fl)
@@ -139,29 +146,46 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 	}
 
 	res, err := loadgen.Run(cmd.Context(), cfg)
-	if res == nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	out := cmd.OutOrStdout()
-	if fl.json {
-		if werr := res.WriteJSON(out); werr != nil {
+	if res != nil {
+		if werr := writeBenchReport(cmd.OutOrStdout(), res, fl.json); werr != nil {
 			return werr
 		}
-	} else if werr := res.WriteText(out); werr != nil {
-		return werr
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		// Only an interrupt cancels the context of a command.
+		return exitError{ExitUsage, benchInterrupted(res)}
+	case err != nil:
 		return fmt.Errorf("bench: %w", err)
-	}
-	if res.Requests == 0 {
+	case res.Requests == 0:
 		return exitError{ExitFail, errors.New("bench: no request was measured: every request " +
 			"--max-requests allows went out during --warmup")}
-	}
-	if res.OK == 0 || res.ErrorRate() > fl.maxErrorRate {
+	case res.OK == 0 || res.ErrorRate() > fl.maxErrorRate:
 		return exitError{ExitFail, fmt.Errorf("bench: %d of %d requests failed",
 			res.ErrorCount(), res.Requests)}
 	}
 	return nil
+}
+
+// writeBenchReport writes res to w, as JSON or as text.
+func writeBenchReport(w io.Writer, res *loadgen.Result, asJSON bool) error {
+	if asJSON {
+		return res.WriteJSON(w)
+	}
+	return res.WriteText(w)
+}
+
+// benchInterrupted returns the message of a run interrupted with what it
+// measured, res, or nil when it had sent nothing.
+func benchInterrupted(res *loadgen.Result) error {
+	switch {
+	case res == nil:
+		return errors.New("bench: interrupted before any load")
+	case res.PoolInterrupted:
+		return errors.New("bench: interrupted while uploading the read pool, before any load")
+	default:
+		return errors.New("bench: interrupted before the end of the measure")
+	}
 }
 
 func newBenchNullRawxCommand() *cobra.Command {

@@ -19,6 +19,7 @@ type jsonResult struct {
 	WarmupS      float64          `json:"warmup_s"`
 	ElapsedS     float64          `json:"elapsed_s"`
 	Objects      int              `json:"objects"`
+	PoolCut      bool             `json:"pool_interrupted,omitempty"`
 	Requests     int64            `json:"requests"`
 	OK           int64            `json:"ok"`
 	Errors       int64            `json:"errors"`
@@ -70,7 +71,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 		Connections: r.Connections,
 		ClientCPUS:  r.ClientCPU.Seconds(), ClientCPUUS: us(r.ClientCPUPerRequest()),
 		Removed: r.Removed, RemovedUnack: r.RemovedUnacknowledged, NotRemoved: r.NotRemoved,
-		MaybeLeft: r.MaybeLeft, Kept: r.Kept,
+		MaybeLeft: r.MaybeLeft, Kept: r.Kept, PoolCut: r.PoolInterrupted,
 	}
 	if j.ErrorsBy == nil {
 		j.ErrorsBy = map[string]int64{}
@@ -87,7 +88,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s, %d workers, %.2fs measured after %s warmup, %s\n",
 		r.Op, FormatSize(r.Size), r.Concurrency, r.Elapsed.Seconds(), r.Warmup, r.URL)
-	if r.Objects > 0 {
+	switch {
+	case r.PoolInterrupted:
+		fmt.Fprintf(&b, "pool      %d chunks uploaded, then interrupted: no load was sent\n", r.Objects)
+	case r.Objects > 0:
 		fmt.Fprintf(&b, "pool      %d chunks uploaded before the run\n", r.Objects)
 	}
 	fmt.Fprintf(&b, "requests  %d (%d ok, %d failed)  %.1f req/s  %.1f MB/s\n",

@@ -105,7 +105,17 @@ func TestWriteText(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, buf.String())
 		}
 	}
-	if strings.Contains(buf.String(), "server") {
-		t.Errorf("server line without a server pid:\n%s", buf.String())
+	if strings.Contains(buf.String(), "server") || strings.Contains(buf.String(), "pool") {
+		t.Errorf("server or pool line without a server pid or a pool:\n%s", buf.String())
+	}
+
+	r = &Result{Op: OpGet, Size: 4 << 10, Concurrency: 16, Objects: 7, PoolInterrupted: true}
+	buf.Reset()
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "pool      7 chunks uploaded, then interrupted: no load was sent\n"
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, buf.String())
 	}
 }

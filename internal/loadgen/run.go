@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +34,11 @@ type Result struct {
 	Warmup      time.Duration
 	Elapsed     time.Duration // wall time of the measure
 	Objects     int           // chunks uploaded before a read run
-	Requests    int64         // measured requests, successful or not
-	OK          int64         // successful measured requests
+	// PoolInterrupted says the upload of the read pool was interrupted:
+	// Objects counts the chunks uploaded until then, and no load was sent.
+	PoolInterrupted bool
+	Requests        int64 // measured requests, successful or not
+	OK              int64 // successful measured requests
 	// Cut counts the requests, warmup included, still in flight when the
 	// measure ended or the run was interrupted: they were cancelled, and
 	// are in no other figure.
@@ -105,7 +109,9 @@ func perRequest(d time.Duration, n int64) time.Duration {
 // settings and a server that refuses the connection or does not answer
 // are reported before any load is sent; a server lost during the run
 // counts as failed requests. If ctx ends early, Run returns what it
-// measured so far with ctx's error, the requests in flight cut.
+// measured so far with ctx's error, the requests in flight cut: during the
+// upload of the read pool, a Result that says so; before any request, no
+// Result.
 //
 // Unless cfg.Keep, the chunks of the run are then deleted, read pool
 // included, even when ctx ended early (an interrupt stops the load, not the
@@ -126,12 +132,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := r.reach(ctx); err != nil {
 		return nil, err
 	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // nothing sent, nothing to report or delete
+	}
 	if cfg.Op != OpPut {
 		if err := r.prepare(ctx); err != nil {
-			if c := r.removeAll(ctx); c != (Cleanup{}) {
-				err = fmt.Errorf("%w (chunks uploaded: %s)", err, c.summary())
-			}
-			return nil, err
+			return r.abortPool(ctx, err)
 		}
 	}
 	res, err := r.run(ctx)
@@ -141,6 +147,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Cleanup = r.removeAll(ctx)
 	}
 	return res, err
+}
+
+// abortPool deletes the chunks of a read pool whose upload failed with err,
+// and returns what Run does then. An interrupted upload that sent anything
+// gives a Result, with the figures there are: the chunks uploaded, the
+// connections, the deletion. Any other failure gives an error that counts
+// the chunks deleted.
+func (r *runner) abortPool(ctx context.Context, err error) (*Result, error) {
+	c := r.removeAll(ctx)
+	if ctx.Err() != nil && r.names.issued() > 0 {
+		res := r.result(&tally{}, snapshot{}, snapshot{})
+		res.PoolInterrupted, res.Cleanup = true, c
+		return res, fmt.Errorf("upload read pool: %w", ctx.Err())
+	}
+	if c != (Cleanup{}) {
+		err = fmt.Errorf("%w (chunks uploaded: %s)", err, c.summary())
+	}
+	return nil, err
 }
 
 // runner holds the state shared by the workers of one run.
@@ -252,7 +276,8 @@ func (r *runner) reach(ctx context.Context) error {
 	return nil
 }
 
-// prepare uploads the read pool with cfg.Concurrency workers.
+// prepare uploads the read pool with cfg.Concurrency workers. On failure,
+// the pool holds the chunks uploaded until then.
 func (r *runner) prepare(ctx context.Context) error {
 	uctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -265,7 +290,7 @@ func (r *runner) prepare(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for range r.cfg.Concurrency {
 		wg.Go(func() {
-			for failed.Load() == nil {
+			for failed.Load() == nil && uctx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= int64(len(r.pool)) {
 					return
@@ -283,13 +308,17 @@ func (r *runner) prepare(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if failed.Load() == nil && uctx.Err() == nil {
+		return nil
+	}
+	r.pool = slices.DeleteFunc(r.pool, func(id string) bool { return id == "" })
 	if cause := context.Cause(uctx); errors.Is(cause, ErrNoReply) {
 		return fmt.Errorf("upload read pool: %w", cause)
 	}
 	if p := failed.Load(); p != nil {
 		return fmt.Errorf("upload read pool: %w", *p)
 	}
-	return nil
+	return fmt.Errorf("upload read pool: %w", context.Cause(uctx))
 }
 
 // The read pool upload gives up when the server answers none of its
