@@ -70,7 +70,8 @@ still in flight then are cancelled, reported as cut and left out of every
 other figure, so that a server that stalls cannot stretch it. Latency
 percentiles cover successful requests; MB/s is in 10^6 bytes per second.
 With --server-pid, the server's CPU time per request is read from /proc.
-Only loopback servers are accepted unless --allow-remote is given.
+Only loopback servers are accepted unless --allow-remote is given, and no
+--url with a user or password: a chunk server takes none.
 
 Before any load, one request checks that the server answers: a server that
 refuses the connection, gives no reply to GET /info within 5 s (a port of

@@ -454,6 +454,8 @@ func TestBenchRawxMessages(t *testing.T) {
 		{[]string{"--server-pid", "-1"}, ExitUsage, "--server-pid must be 0 or more, not -1"},
 		{[]string{"--max-requests", "5", "--warmup", "1s", "--size", "1KiB"}, ExitFail,
 			"no request was measured"},
+		{[]string{"--url", "http://user:secret@" + ln.Addr().String()}, ExitUsage,
+			`server URL "http://user:xxxxx@` + ln.Addr().String() + `": want no user or password`},
 	} {
 		before := requests.Load()
 		out, code := run(t, "", append([]string{"bench", "rawx", "--url", url}, tc.args...)...)

@@ -140,7 +140,8 @@ func defaultObjects(size int64, concurrency int) int {
 }
 
 // validateTarget checks the URL and refuses hosts that are not loopback
-// unless AllowRemote is set.
+// unless AllowRemote is set. A URL with credentials is refused, without
+// them in the error: a chunk server takes none, and they would go unused.
 func (c *Config) validateTarget() error {
 	if c.URL == "" {
 		return errors.New("no server URL")
@@ -148,6 +149,10 @@ func (c *Config) validateTarget() error {
 	u, err := url.Parse(c.URL)
 	if err != nil {
 		return fmt.Errorf("server URL: %w", err)
+	}
+	if u.User != nil {
+		return fmt.Errorf("server URL %q: want no user or password (a chunk server takes none)",
+			u.Redacted())
 	}
 	if u.Scheme != "http" || u.Host == "" || u.Port() == "" {
 		return fmt.Errorf("server URL %q: want http://host:port", c.URL)

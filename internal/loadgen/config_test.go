@@ -64,6 +64,9 @@ func TestValidate(t *testing.T) {
 		{"https", func(c *Config) { c.URL = "https://127.0.0.1:6201" }, false},
 		{"no port", func(c *Config) { c.URL = "http://127.0.0.1" }, false},
 		{"path", func(c *Config) { c.URL = "http://127.0.0.1:6201/info" }, false},
+		{"user", func(c *Config) { c.URL = "http://user@127.0.0.1:6201" }, false},
+		{"user and password", func(c *Config) { c.URL = "http://user:secret@127.0.0.1:6201" }, false},
+		{"empty user", func(c *Config) { c.URL = "http://@127.0.0.1:6201" }, false},
 		{"port too high", func(c *Config) { c.URL = "http://127.0.0.1:99999" }, false},
 		{"port 0", func(c *Config) { c.URL = "http://127.0.0.1:0" }, false},
 		{"negative server pid", func(c *Config) { c.ServerPID = -1 }, false},
@@ -85,6 +88,17 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want valid %v", err, tt.valid)
 			}
 		})
+	}
+}
+
+// TestValidateCredentials: a URL with credentials is refused, and the
+// error does not repeat the password.
+func TestValidateCredentials(t *testing.T) {
+	c := Config{URL: "http://user:secret@127.0.0.1:6201", Op: OpPut}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "want no user or password") ||
+		strings.Contains(err.Error(), "secret") {
+		t.Errorf("Validate() = %v, want credentials refused, the password not repeated", err)
 	}
 }
 
