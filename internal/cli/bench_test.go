@@ -180,3 +180,16 @@ func checkNoReport(t *testing.T, stdout string) {
 		t.Errorf("a report of a run that sent nothing: %q", stdout)
 	}
 }
+
+// TestBenchObjectInterrupted: an interrupt makes "bench put" and "bench
+// get" exit 2 saying so, as the other client commands do.
+func TestBenchObjectInterrupted(t *testing.T) {
+	proxy := startNamespace(t)
+	for _, op := range []string{"put", "get"} {
+		_, stderr, code := runInterrupted(t, 300*time.Millisecond, "bench", op, "--proxy", proxy,
+			"--duration", "1h", "--warmup", "0s", "--concurrency", "2")
+		if code != ExitUsage || !strings.Contains(stderr, "interrupted") {
+			t.Errorf("bench %s: exit %d, stderr %q; want %d, interrupted", op, code, stderr, ExitUsage)
+		}
+	}
+}

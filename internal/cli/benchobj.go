@@ -32,7 +32,7 @@ Before any load, the directory must answer within 5 s: one that does not
 
 Exit codes: 0 the run completed without errors, 1 some operations failed,
 none completed in the measured time, or the directory did not answer, 2 bad
-arguments.`,
+arguments or interrupted (Ctrl-C or SIGTERM).`,
 		Args: cobra.NoArgs,
 	}
 	at := addDirFlags(cmd)
@@ -81,7 +81,7 @@ arguments.`,
 			return usageError{req.explain(err)}
 		}
 		if err != nil {
-			return exitError{ExitFail, req.explain(err)}
+			return req.explain(err) // exit 1, or 2 when interrupted
 		}
 		printBenchObject(cmd, cfg, res, asJSON)
 		switch {
