@@ -58,20 +58,37 @@ func implsFor(w workloadSpec) []string {
 // Sub-benchmarks are named <workload>/impl=<name>.
 func BenchmarkThroughput(b *testing.B) {
 	hotKeys := workload.Keys(hotCapacity / 3)
-	hotTrace := workload.ZipfTrace(len(hotKeys), 0.99, traceLen, 11)
+	hotTrace := steps(hotKeys, workload.ZipfTrace(len(hotKeys), 0.99, traceLen, 11))
 	asideKeys := workload.Keys(asideKeys)
-	asideTrace := workload.ZipfTrace(len(asideKeys), 0.99, traceLen, 12)
+	asideTrace := steps(asideKeys, workload.ZipfTrace(len(asideKeys), 0.99, traceLen, 12))
 	for _, w := range workloads {
 		for _, name := range implsFor(w) {
 			b.Run(w.name+"/impl="+name, func(b *testing.B) {
 				if w.aside {
-					benchAside(b, name, w, asideKeys, asideTrace)
+					benchAside(b, name, w, asideTrace)
 				} else {
 					benchHot(b, name, w, hotKeys, hotTrace)
 				}
 			})
 		}
 	}
+}
+
+// step is one request of a trace: the key and the value a write stores.
+// Traces hold the keys themselves, in request order, so that a benchmark
+// reads them sequentially and spends its time in the cache under test.
+type step struct {
+	key   string
+	value int
+}
+
+// steps turns a trace of item numbers into the steps that request them.
+func steps(keys []string, ids []int) []step {
+	trace := make([]step, len(ids))
+	for i, id := range ids {
+		trace[i] = step{keys[id], id}
+	}
+	return trace
 }
 
 func newCache(b *testing.B, name string, capacity int, w workloadSpec) impl.Cache {
@@ -89,7 +106,7 @@ func newCache(b *testing.B, name string, capacity int, w workloadSpec) impl.Cach
 // benchHot reads and updates keys that are all resident. The op mix is a
 // fixed pattern over the trace index: of every 100 operations, the first
 // w.writes are updates.
-func benchHot(b *testing.B, name string, w workloadSpec, keys []string, trace []int) {
+func benchHot(b *testing.B, name string, w workloadSpec, keys []string, trace []step) {
 	c := newCache(b, name, hotCapacity, w)
 	for i, k := range keys {
 		c.Set(k, i)
@@ -101,11 +118,11 @@ func benchHot(b *testing.B, name string, w workloadSpec, keys []string, trace []
 	b.RunParallel(func(pb *testing.PB) {
 		i := offsets.Add(1) * 0x9e3779b97f4a7c15
 		for pb.Next() {
-			id := trace[i&(traceLen-1)]
+			s := &trace[i&(traceLen-1)]
 			if int(i%100) < w.writes {
-				c.Set(keys[id], id)
+				c.Set(s.key, s.value)
 			} else {
-				c.Get(keys[id])
+				c.Get(s.key)
 			}
 			i++
 		}
@@ -117,14 +134,14 @@ func benchHot(b *testing.B, name string, w workloadSpec, keys []string, trace []
 // much larger than the cache, after warming it with a quarter of the trace.
 // The one-iteration run that the testing package starts with, and that CI's
 // -benchtime 1x stops at, skips the warm-up.
-func benchAside(b *testing.B, name string, w workloadSpec, keys []string, trace []int) {
+func benchAside(b *testing.B, name string, w workloadSpec, trace []step) {
 	c := newCache(b, name, asideCapacity, w)
-	for _, id := range trace[:traceLen/4] {
+	for _, s := range trace[:traceLen/4] {
 		if b.N == 1 {
 			break
 		}
-		if _, ok := c.Get(keys[id]); !ok {
-			c.Set(keys[id], id)
+		if _, ok := c.Get(s.key); !ok {
+			c.Set(s.key, s.value)
 		}
 	}
 	impl.Wait(c)
@@ -135,11 +152,11 @@ func benchAside(b *testing.B, name string, w workloadSpec, keys []string, trace 
 		i := offsets.Add(1) * 0x9e3779b97f4a7c15
 		var n, h uint64
 		for pb.Next() {
-			id := trace[i&(traceLen-1)]
-			if _, ok := c.Get(keys[id]); ok {
+			s := &trace[i&(traceLen-1)]
+			if _, ok := c.Get(s.key); ok {
 				h++
 			} else {
-				c.Set(keys[id], id)
+				c.Set(s.key, s.value)
 			}
 			i++
 			n++
