@@ -110,7 +110,7 @@ func newConvertCommand() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.opts.Volume, "volume", "", "root directory of the chunk volume (required)")
 	fl.StringVar(&f.input, "input-file", "", "convert only the chunks listed, one path per line, "+
-		"relative to the volume; blank and # lines skipped")
+		"relative to the volume or absolute inside it; blank and # lines skipped")
 	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "report what would change and write nothing")
 	fl.BoolVar(&f.opts.NoBackup, "no-backup", false, "do not back up the original attributes")
 	fl.StringVar(&f.opts.BackupDir, "backup-dir", os.TempDir(), "where backups go (not inside the volume)")
