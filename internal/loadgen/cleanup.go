@@ -10,9 +10,9 @@ import (
 )
 
 // Cleanup is what the deletion of a run's chunks came to. Every id the run
-// uploaded to is deleted, whatever the upload's outcome: a server may store
-// a chunk and fail to say so. An id the server does not have (404) counts
-// nowhere.
+// uploaded to is deleted, whatever the upload's outcome (a server may store
+// a chunk and fail to say so), except those the server refused with a 4xx
+// status. An id the server does not have (404) counts nowhere.
 type Cleanup struct {
 	// Removed counts the chunks deleted, and RemovedUnacknowledged those
 	// of them whose upload failed or was cut: the server stored them
@@ -76,10 +76,11 @@ func (c *Cleanup) merge(o Cleanup) {
 }
 
 // removeAll deletes the chunk of every id the run uploaded to, read pool
-// included, with cfg.Concurrency workers. The ids of the uploads that got
-// no reply go last, to give the server time to finish storing those it
-// was still receiving. It goes on after ctx ends, and gives up when no
-// delete has been answered for removeStall.
+// included, but those of uploads refused with a 4xx status, with
+// cfg.Concurrency workers. The ids of the uploads that got no reply go
+// last, to give the server time to finish storing those it was still
+// receiving. It goes on after ctx ends, and gives up when no delete has
+// been answered for removeStall.
 func (r *runner) removeAll(ctx context.Context) Cleanup {
 	n := r.names.issued()
 	if n == 0 {
@@ -90,7 +91,9 @@ func (r *runner) removeAll(ctx context.Context) Cleanup {
 	defer r.watchReplies(cancel, removeStall, "delete")()
 	var c Cleanup
 	for _, unanswered := range []bool{false, true} {
-		r.removeEach(ctx, n, func(seq uint64) bool { return r.unanswered.has(seq) == unanswered }, &c)
+		r.removeEach(ctx, n, func(seq uint64) bool {
+			return r.unanswered.has(seq) == unanswered && !r.refused.has(seq)
+		}, &c)
 	}
 	return c
 }

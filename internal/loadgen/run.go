@@ -117,7 +117,8 @@ func perRequest(d time.Duration, n int64) time.Duration {
 // included, even when ctx ended early (an interrupt stops the load, not the
 // clean-up), and even when the read pool could not be uploaded whole. Every
 // id the run uploaded to is deleted, that of an upload that failed or was
-// cut too, since the server may have stored it all the same. The deletion
+// cut too, since the server may have stored it all the same, but not one
+// the server refused with a 4xx status. The deletion
 // gives up when the server answers none of its requests for 30 s; the
 // chunks left are counted (see Cleanup).
 func Run(ctx context.Context, cfg Config) (*Result, error) {
@@ -189,6 +190,9 @@ type runner struct {
 	// unanswered are the uploads whose reply never came, failed or cut:
 	// the server may have stored them, or be storing them yet.
 	unanswered storedSet
+	// refused are the uploads the server answered with a 4xx status: it
+	// stored nothing, and there is nothing to delete.
+	refused storedSet
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -347,6 +351,14 @@ func (r *runner) watchReplies(cancel context.CancelCauseFunc, limit time.Duratio
 	})
 }
 
+// refusedIf records the upload of name as refused when its reply's status
+// is a 4xx one.
+func (r *runner) refusedIf(name chunkName, status int) {
+	if status >= 400 && status < 500 {
+		r.refused.add(name.seq)
+	}
+}
+
 // upload sends one chunk of the read pool and returns its name, stored or
 // not.
 func (r *runner) upload(ctx context.Context) (chunkName, error) {
@@ -357,6 +369,7 @@ func (r *runner) upload(ctx context.Context) (chunkName, error) {
 	}
 	r.replies.Add(1)
 	if resp.StatusCode != http.StatusCreated {
+		r.refusedIf(name, resp.StatusCode)
 		return name, fmt.Errorf("put %s: status %d %s", name.id, resp.StatusCode,
 			resp.Header.Get("X-Error"))
 	}
@@ -563,6 +576,9 @@ func (r *runner) once(ctx context.Context, buf []byte) (string, int64, chunkName
 	case err != nil:
 		return ErrTransport, 0, name
 	case resp.StatusCode != r.wantStatus():
+		if r.cfg.Op == OpPut {
+			r.refusedIf(name, resp.StatusCode)
+		}
 		return statusClass(resp.StatusCode), 0, name
 	case r.cfg.Op == OpPut:
 		r.stored.add(name.seq)

@@ -149,10 +149,10 @@ func TestRunRemovesItsChunks(t *testing.T) {
 	}
 }
 
-// TestRunRemovesFailedUploads: the clean-up deletes every id the run
-// uploaded to: the chunks the server said it stored, and those it stored
-// while failing the upload (an error status, a reply cut short); the ids
-// of uploads it refused outright, which it does not have, are no error.
+// TestRunRemovesFailedUploads: the clean-up deletes the chunks the server
+// said it stored, and those it stored while failing the upload (a 5xx
+// status, a reply cut short); it sends no delete for the uploads it
+// refused with a 4xx status, which stored nothing.
 func TestRunRemovesFailedUploads(t *testing.T) {
 	srv, ln, dir := newRawx(t)
 	var puts, deletes atomic.Int64
@@ -193,8 +193,9 @@ func TestRunRemovesFailedUploads(t *testing.T) {
 		t.Fatalf("%d ok, errors %v; want 50 of each kind", res.OK, res.Errors)
 	}
 	want := Cleanup{Removed: 150, RemovedUnacknowledged: 100}
-	if left := countChunks(t, dir); left != 0 || res.Cleanup != want || deletes.Load() != 200 {
-		t.Errorf("%d chunks left, %+v after %d deletes; want none left, %+v after 200", left,
+	// The uploads refused with 400 stored nothing: no delete is sent for them.
+	if left := countChunks(t, dir); left != 0 || res.Cleanup != want || deletes.Load() != 150 {
+		t.Errorf("%d chunks left, %+v after %d deletes; want none left, %+v after 150", left,
 			res.Cleanup, deletes.Load(), want)
 	}
 }
