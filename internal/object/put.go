@@ -29,12 +29,16 @@ type PutOptions struct {
 // Put writes an object from r: for each metachunk it streams the data to
 // every copy's chunk server at once, and it commits the object only when
 // every copy of every metachunk is written and agrees on its hash. On
-// failure it deletes the chunks it wrote and commits nothing.
+// failure it deletes the chunks it wrote and commits nothing. Once the
+// commit is sent, ctx no longer cuts it (see writer.commit): an interrupt
+// then leaves the object stored whole, never committed without its chunks.
 func (c *Client) Put(ctx context.Context, n Name, r io.Reader, opts PutOptions) (*meta.Object, error) {
 	w := &writer{c: c, n: n, opts: opts, objHash: newObjectHash()}
 	obj, err := w.run(ctx, r)
 	if err != nil {
-		w.cleanup()
+		if !w.keep {
+			w.cleanup()
+		}
 		return nil, fmt.Errorf("put %s: %w", n, err)
 	}
 	return obj, nil
@@ -53,6 +57,9 @@ type writer struct {
 	}
 	written []meta.Chunk // chunks stored so far, for the commit or a cleanup
 	mu      sync.Mutex
+	// keep says the chunks must not be deleted on failure: the directory
+	// may have committed them.
+	keep bool
 }
 
 // The buffers of the put path are pooled: clearing fresh ones would take
@@ -267,8 +274,25 @@ func (w *writer) chunkMeta(pos string) *chunk.Meta {
 	}
 }
 
-// commit records the object in the directory.
+// commitTimeout bounds the commit, which the put's context does not cut,
+// and lookupTimeout the question whether a commit left unanswered was
+// recorded.
+const (
+	commitTimeout = 30 * time.Second
+	lookupTimeout = 10 * time.Second
+)
+
+// commit records the object in the directory. An interrupt before the
+// commit is sent commits nothing; once it is sent, the commit is let
+// finish, the put's context no longer counting: cut short, it could be
+// recorded by the directory while the put deletes the chunks, leaving an
+// object without data (and, in a container keeping one version, the
+// previous version gone). When no answer says whether it was recorded, the
+// directory is asked; if it cannot say either, the chunks are kept.
 func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	o := &meta.Object{
 		Name:        w.n.Path,
 		Version:     w.prep.Version,
@@ -285,10 +309,41 @@ func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
 		cp.RealURL = ""
 		o.Chunks[i] = cp
 	}
-	if _, err := w.c.Dir.ContentCreate(ctx, w.n.Account, w.n.Container, o); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	_, err := w.c.Dir.ContentCreate(cctx, w.n.Account, w.n.Container, o)
+	var me *meta.Error
+	if err == nil || errors.As(err, &me) && me.Status < 500 {
+		if err != nil {
+			return nil, fmt.Errorf("commit: %w", err) // refused: nothing recorded
+		}
+		return o, nil
 	}
-	return o, nil
+	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+	defer lcancel()
+	switch recorded, lerr := w.recorded(lctx); {
+	case lerr != nil:
+		w.keep = true
+		return nil, fmt.Errorf("commit: %w; whether the directory recorded the object is unknown (%v), so "+
+			"its chunks are kept: if it did not, `gridkeep check` reports them as orphans", err, lerr)
+	case recorded:
+		return o, nil
+	}
+	return nil, fmt.Errorf("commit: %w", err)
+}
+
+// recorded asks the directory whether it holds the object version this put
+// prepared.
+func (w *writer) recorded(ctx context.Context) (bool, error) {
+	cid := chunk.ContainerID(w.n.Account, w.n.Container)
+	o, err := w.c.Dir.LocateByID(ctx, cid, w.prep.ContentID)
+	switch {
+	case meta.Missing(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return strings.EqualFold(o.ContentID, w.prep.ContentID) && o.Version == w.prep.Version, nil
 }
 
 // cleanup deletes the chunks of a put that will not be committed. It has

@@ -2,12 +2,16 @@ package object_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 // An input that holds more than the size announced (a file that grew
@@ -32,5 +36,115 @@ func TestPutOfGrowingInputFails(t *testing.T) {
 	})
 	if len(left) != 0 {
 		t.Errorf("chunk files left: %v", left)
+	}
+}
+
+// commitFunc handles the commit request of a put (content/create);
+// forward sends it to the directory.
+type commitFunc func(req *http.Request, forward func() (*http.Response, error)) (*http.Response, error)
+
+// commitFault is a transport to the directory that lets a test step in
+// when a put sends its commit. With down, every request after the commit
+// fails too, as when the directory is lost.
+type commitFault struct {
+	commit commitFunc
+	down   bool
+	sent   *atomic.Bool
+}
+
+func (f commitFault) RoundTrip(req *http.Request) (*http.Response, error) {
+	forward := func() (*http.Response, error) { return http.DefaultTransport.RoundTrip(req) }
+	switch {
+	case strings.HasSuffix(req.URL.Path, "/content/create"):
+		f.sent.Store(true)
+		return f.commit(req, forward)
+	case f.down && f.sent.Load():
+		return nil, errors.New("connection refused")
+	}
+	return forward()
+}
+
+// TestPutCommitIsNeverCutFromItsChunks: whatever becomes of the commit of
+// a put (the put interrupted while the directory records it, the reply
+// lost after the directory recorded it, the request lost before), the
+// object is either committed whole and readable, or absent with none of
+// its chunks left, and the put says which. When the directory cannot tell
+// either, the chunks are kept.
+func TestPutCommitIsNeverCutFromItsChunks(t *testing.T) {
+	data := strings.Repeat("gridkeep ", 1000)
+	lost := errors.New("connection reset")
+	for _, tc := range []struct {
+		name   string
+		commit func(cancel func()) commitFunc
+		down   bool // the directory is lost after the commit
+		stored bool
+	}{
+		{"interrupted while recorded", func(cancel func()) commitFunc {
+			return func(req *http.Request, forward func() (*http.Response, error)) (*http.Response, error) {
+				resp, err := forward()
+				cancel() // Ctrl-C while the reply is on its way
+				if req.Context().Err() != nil {
+					return nil, req.Context().Err()
+				}
+				return resp, err
+			}
+		}, false, true},
+		{"reply lost", func(func()) commitFunc {
+			return func(req *http.Request, forward func() (*http.Response, error)) (*http.Response, error) {
+				if resp, err := forward(); err == nil {
+					resp.Body.Close()
+				}
+				return nil, lost
+			}
+		}, false, true},
+		{"request lost", func(func()) commitFunc {
+			return func(*http.Request, func() (*http.Response, error)) (*http.Response, error) {
+				return nil, lost
+			}
+		}, false, false},
+		{"directory lost", func(func()) commitFunc {
+			return func(*http.Request, func() (*http.Response, error)) (*http.Response, error) {
+				return nil, lost
+			}
+		}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { putThroughFault(t, data, tc.commit, tc.down, tc.stored) })
+	}
+}
+
+// putThroughFault puts data through a directory client whose commit
+// request commit handles (cancel interrupts the put), and checks that the
+// object is stored whole, or absent with its chunks removed, or absent
+// with its chunks kept when the directory is down after the commit.
+func putThroughFault(t *testing.T, data string, commit func(cancel func()) commitFunc, down, stored bool) {
+	ns, dir, _ := startOne(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := commitFault{commit: commit(cancel), down: down, sent: new(atomic.Bool)}
+	faulty, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	_, perr := (&object.Client{Dir: faulty, Rawx: &rawx.Client{}}).Put(ctx, n, strings.NewReader(data),
+		object.PutOptions{Size: int64(len(data)), SizeKnown: true})
+	var got strings.Builder
+	_, gerr := (&object.Client{Dir: dir, Rawx: &rawx.Client{}}).Get(context.Background(), n, 0, &got)
+	files := 0
+	chunk.WalkChunks(ns.Rawx[0].Volume, func(string) error { files++; return nil })
+	switch {
+	case stored:
+		if perr != nil || gerr != nil || got.String() != data {
+			t.Errorf("put: %v; get: %v, %d bytes; want the object stored whole", perr, gerr, got.Len())
+		}
+	case down:
+		if perr == nil || !strings.Contains(perr.Error(), "chunks are kept") || !meta.Missing(gerr) ||
+			files == 0 {
+			t.Errorf("put: %v; get: %v; %d chunk files; want a failed put saying its chunks are kept",
+				perr, gerr, files)
+		}
+	case perr == nil || !meta.Missing(gerr) || files != 0:
+		t.Errorf("put: %v; get: %v; %d chunk files; want a failed put, no object, no chunk left",
+			perr, gerr, files)
 	}
 }
