@@ -135,6 +135,14 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// returnedError reports whether err, the failure of a load, is an error the
+// loader returned, to be remembered for Options.ErrorTTL: not the end of
+// its caller's context, nor a panic or a Goexit, which are the loader's
+// own faults rather than answers about the key.
+func returnedError(err error) bool {
+	return !isContextErr(err) && !errors.Is(err, errLoaderPanicked) && !errors.Is(err, errLoaderExited)
+}
+
 // errLoaderPanicked and errLoaderExited are what waiters get when the
 // loader they waited for panicked or ended its goroutine. errLoadCycle is
 // what a loader gets when it asks, with its context, for a key whose load
@@ -185,7 +193,7 @@ func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	l := &c.loads
 	l.mu.Lock()
 	delete(l.flights, key)
-	if f.err != nil && l.errTTL > 0 && !isContextErr(f.err) {
+	if f.err != nil && l.errTTL > 0 && returnedError(f.err) {
 		c.remember(key, f.err)
 	}
 	l.mu.Unlock()

@@ -169,9 +169,10 @@ func TestGetOrLoadStarterCanceled(t *testing.T) {
 }
 
 // TestGetOrLoadPanic checks that a loader's panic reaches its caller, is
-// counted as a failed load, and leaves the key loadable.
+// counted as a failed load, and leaves the key loadable, even with
+// ErrorTTL: a panic is not remembered as an answer about the key.
 func TestGetOrLoadPanic(t *testing.T) {
-	c := mustNew(t, Options[string, int]{Capacity: 10})
+	c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Hour})
 	defer func() {
 		if r := recover(); r != "kaboom" {
 			t.Errorf("recovered %v, want kaboom", r)
@@ -288,9 +289,10 @@ func loading(c *Cache[string, int], key string) bool {
 }
 
 // TestGetOrLoadGoexit checks that a loader that ends its goroutine, as
-// t.FailNow does, stores nothing and gives its waiters an error.
+// t.FailNow does, stores nothing and gives its waiters an error, which
+// ErrorTTL does not remember.
 func TestGetOrLoadGoexit(t *testing.T) {
-	c := mustNew(t, Options[string, int]{Capacity: 10})
+	c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Hour})
 	release := make(chan struct{})
 	load := func(context.Context, string) (int, error) {
 		<-release
@@ -315,6 +317,11 @@ func TestGetOrLoadGoexit(t *testing.T) {
 	wantGet(t, c, "k", 0, false)
 	if s := c.Stats(); s.Loads != 0 || s.LoadErrors != 1 {
 		t.Errorf("Loads, LoadErrors = %d, %d; want 0, 1", s.Loads, s.LoadErrors)
+	}
+	if v, err := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+		return 3, nil
+	}); v != 3 || err != nil {
+		t.Errorf("load after the Goexit: %d, %v; want 3, nil", v, err)
 	}
 }
 

@@ -75,7 +75,8 @@ type Options[K comparable, V any] struct {
 	// load), and so do Delete and Clear; an error is not remembered if the
 	// key has an entry when the loader returns, as when a value was stored
 	// while it ran. Errors that wrap context.Canceled or
-	// context.DeadlineExceeded are never remembered.
+	// context.DeadlineExceeded are never remembered, nor the failure of a
+	// loader that panicked or ended its goroutine.
 	ErrorTTL time.Duration
 
 	// RecordStats turns on hit and miss counting. It costs an atomic
