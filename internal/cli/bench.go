@@ -76,8 +76,9 @@ Only loopback servers are accepted unless --allow-remote is given, and no
 
 Before any load, one request checks that the server answers: a server that
 refuses the connection, gives no reply to GET /info within 5 s (a port of
-another program, a hung server) or refuses the Host header (418: --host
-names another server) stops the run at once, with exit code 1, instead of
+another program, a hung server), refuses the Host header (418: --host
+names another server) or answers GET /info with another error (not a chunk
+server) stops the run at once, with exit code 1, instead of
 a run of requests that all fail. A server that answers no request of the
 run ends it when its time is up, and the upload of a read pool gives up
 after 30 s with no upload answered (plus 1 s per 10 MiB of --size), both

@@ -240,13 +240,14 @@ func (r *runner) newClient() *http.Client {
 // the reply.
 var reachTimeout = 5 * time.Second
 
-// reach checks that the server answers HTTP: it opens one connection,
-// sends GET /info on it and reads the head of the reply, whatever its
-// status, each step within reachTimeout. A server that refuses
-// connections, or accepts them and never replies (a port of another
-// program, a hung server), would otherwise make nothing but failed
-// requests for the whole run, and a read pool that never uploads. An ended
-// ctx is left for the run to report.
+// reach checks that the server answers as a chunk server: it opens one
+// connection, sends GET /info on it and reads the head of the reply, which
+// must be a success (2xx), each step within reachTimeout. A server that refuses
+// connections, accepts them and never replies (a port of another program,
+// a hung server), or answers /info with an error (another HTTP service)
+// would otherwise make nothing but failed requests for the whole run, and
+// a read pool that never uploads. An ended ctx is left for the run to
+// report.
 func (r *runner) reach(ctx context.Context) error {
 	u, _ := url.Parse(r.base)
 	d := net.Dialer{Timeout: reachTimeout}
@@ -266,10 +267,14 @@ func (r *runner) reach(ctx context.Context) error {
 		var resp *http.Response
 		if resp, err = http.ReadResponse(bufio.NewReader(conn), req); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusTeapot {
+			switch {
+			case resp.StatusCode == http.StatusTeapot:
 				// A chunk server's answer to a Host that does not name it.
 				return fmt.Errorf("the server refuses the Host %q (418): --host must be its "+
 					"service id or its address", req.Host)
+			case resp.StatusCode < 200 || resp.StatusCode > 299:
+				return fmt.Errorf("the server answers GET /info with %q: is it a chunk server?",
+					resp.Status)
 			}
 		}
 	}

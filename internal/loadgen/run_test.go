@@ -542,6 +542,28 @@ func TestRunWrongHost(t *testing.T) {
 	}
 }
 
+// TestRunNotAChunkServer: a server that answers GET /info with an error
+// (another HTTP service, such as a namespace's directory) stops the run
+// before any load.
+func TestRunNotAChunkServer(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	for _, op := range []Op{OpGet, OpPut} {
+		res, err := Run(context.Background(), quick(srv.URL, op))
+		if err == nil || !strings.Contains(err.Error(), `answers GET /info with "404 Not Found"`) ||
+			res != nil {
+			t.Errorf("%s against a server that is not a chunk server: %v, %+v", op, err, res)
+		}
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("%d requests sent, want the 2 checks only", n)
+	}
+}
+
 func TestRunBounds(t *testing.T) {
 	url, null := startNull(t)
 	cfg := quick(url, OpPut)
