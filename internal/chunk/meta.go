@@ -54,6 +54,7 @@ type Meta struct {
 	Fullpath      Fullpath
 	FullpathRaw   string // the stored value, byte for byte; "" if absent
 	hasFullpath   bool   // Parse met the fullpath key, whatever its value
+	hasPosition   bool   // and the position key
 	Position      string
 	Size          int64
 	HasSize       bool
@@ -152,9 +153,10 @@ func (m *Meta) parseAttr(a Attr) error {
 	case strings.HasPrefix(name, AttrOldFullpathPfx):
 		m.parseOldFullpathAttr(strings.TrimPrefix(name, AttrOldFullpathPfx), v)
 	case name == AttrPosition:
-		m.Position = v
+		m.Position, m.hasPosition = v, true
 		if !ValidPosition(v) {
-			return fmt.Errorf("position %q is not N or N.M", truncate(v, 40))
+			return fmt.Errorf("position %q is not N, N.M or N.pM, numbers of at most %d digits without "+
+				"leading zeros", truncate(v, 40), MaxPositionDigits)
 		}
 	case name == AttrSize:
 		err := parseInt(&m.Size, &m.HasSize, "size", v)
@@ -245,7 +247,7 @@ func (m *Meta) legacy() *Legacy {
 func (m *Meta) checkMandatory() []error {
 	var errs []error
 	missing := func(what string) { errs = append(errs, fmt.Errorf("missing %s", what)) }
-	if m.Position == "" {
+	if !m.hasPosition { // if invalid, parseAttr said so
 		missing("position")
 	}
 	if m.ChunkMethod == "" {
