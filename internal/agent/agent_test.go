@@ -104,7 +104,7 @@ func TestContentCleanerDeletesChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, err := New(bus, nil, ContentCleaner(&c, nil, nil))
+	a, err := New(bus, nil, ContentCleaner(&c, nil, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,20 @@ type Resolver func(ctx context.Context, host string) (string, error)
 // entries that list a chunk id (meta.Store.ChunkOwners).
 type Owners func(ctx context.Context, chunkID string) ([]string, error)
 
+// Unindex removes the reverse index record of the chunk chunkID of the
+// container cid on the volume vol.
+type Unindex func(ctx context.Context, vol, cid, chunkID string) error
+
 // ContentCleaner returns the step that deletes the chunk files of deleted
 // objects: storage.content.deleted events list the chunks of the object
-// version that went away. A chunk already gone counts as deleted. With
-// owners, a chunk another object's directory entry still lists (one
-// chunk server, by service id or address, and one chunk id) is kept: a
-// directory edited by hand or restored may share files between objects.
-func ContentCleaner(client *rawx.Client, resolve Resolver, owners Owners) Step {
+// version that went away. A chunk already gone counts as deleted; with
+// unindex, its reverse index record goes too, since no chunk event will
+// say it is gone (the event's container id and the chunk URL's host, the
+// volume's service id, name the record). With owners, a chunk another
+// object's directory entry still lists (one chunk server, by service id or
+// address, and one chunk id) is kept: a directory edited by hand or
+// restored may share files between objects.
+func ContentCleaner(client *rawx.Client, resolve Resolver, owners Owners, unindex Unindex) Step {
 	return Step{
 		Name:    "content-cleaner",
 		Types:   []string{event.ContentDeleted},
@@ -36,11 +43,20 @@ func ContentCleaner(client *rawx.Client, resolve Resolver, owners Owners) Step {
 			if err != nil {
 				return nil // a malformed event cannot become valid by retrying
 			}
+			var cid string
+			if ev.URL != nil {
+				cid = ev.URL.ID
+			}
 			var errs []error
 			for _, u := range urls {
 				listed, err := stillListed(ctx, resolve, owners, u)
 				if err == nil && !listed {
-					err = deleteChunk(ctx, client, resolve, u)
+					err = deleteChunk(ctx, client, resolve, u, func(vol, id string) error {
+						if unindex == nil || cid == "" {
+							return nil
+						}
+						return unindex(ctx, vol, cid, id)
+					})
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -97,19 +113,23 @@ func stillListed(ctx context.Context, resolve Resolver, owners Owners, chunkURL 
 	return false, nil
 }
 
-func deleteChunk(ctx context.Context, client *rawx.Client, resolve Resolver, chunkURL string) error {
-	host, id, err := rawx.SplitChunkURL(chunkURL)
+// deleteChunk deletes the chunk at chunkURL, and calls gone with the URL's
+// host and chunk id when its chunk server has no such chunk.
+func deleteChunk(ctx context.Context, client *rawx.Client, resolve Resolver, chunkURL string,
+	gone func(vol, id string) error) error {
+	vol, id, err := rawx.SplitChunkURL(chunkURL)
 	if err != nil {
 		return nil // not a chunk URL: nothing to delete
 	}
+	addr := vol
 	if resolve != nil {
-		if host, err = resolve(ctx, host); err != nil {
+		if addr, err = resolve(ctx, vol); err != nil {
 			return fmt.Errorf("delete chunk %s: %w", chunkURL, err)
 		}
 	}
-	err = client.Delete(ctx, rawx.ChunkURL(host, id))
-	if err == nil || errors.Is(err, rawx.ErrNotFound) {
-		return nil
+	err = client.Delete(ctx, rawx.ChunkURL(addr, id))
+	if errors.Is(err, rawx.ErrNotFound) {
+		return gone(vol, id)
 	}
 	return err
 }

@@ -498,6 +498,19 @@ func diskSpace(dir string) (free, total int64) {
 	return int64(st.Bavail) * st.Bsize, int64(st.Blocks) * st.Bsize
 }
 
+// unindexer returns the agent's way to remove the reverse index record
+// of a chunk gone from its volume before its object was deleted. A volume
+// never indexed, or a record that cannot be named, has nothing to remove.
+func unindexer(store rdir.Store) agent.Unindex {
+	return func(ctx context.Context, vol, cid, id string) error {
+		err := store.Delete(ctx, vol, []rdir.ChunkRef{{ContainerID: cid, ChunkID: id}})
+		if errors.Is(err, rdir.ErrNoVolume) || errors.Is(err, rdir.ErrInvalid) {
+			return nil
+		}
+		return err
+	}
+}
+
 func (ns *Namespace) startAgent(ctx context.Context, bus event.Bus, store rdir.Store) error {
 	resolve := func(_ context.Context, host string) (string, error) {
 		svc, err := ns.Registry.Resolve("rawx", host)
@@ -512,7 +525,7 @@ func (ns *Namespace) startAgent(ctx context.Context, bus event.Bus, store rdir.S
 	}
 	a, err := agent.New(bus, ns.log,
 		agent.VolumeIndex(store),
-		agent.ContentCleaner(&rawx.Client{}, resolve, ns.chunkOwners),
+		agent.ContentCleaner(&rawx.Client{}, resolve, ns.chunkOwners, unindexer(store)),
 		rebuild.Step(rb))
 	if err != nil {
 		return err

@@ -377,3 +377,48 @@ func TestDataInUse(t *testing.T) {
 		t.Errorf("second start: %v", err)
 	}
 }
+
+// TestDeletedObjectWithLostChunksLeavesNoRecord deletes an object whose
+// chunk files were lost first: no chunk event says they are gone, and the
+// agent, finding them missing as it deletes them, removes their reverse
+// index records itself.
+func TestDeletedObjectWithLostChunksLeavesNoRecord(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns, oc := start(t, t.TempDir())
+	defer ns.Close()
+	name := object.Name{Account: "acct", Container: "ctr", Path: "lost"}
+	o, err := oc.Put(ctx, name, bytes.NewReader([]byte("data")), object.PutOptions{Size: 4, SizeKnown: true,
+		Policy: "TWOCOPIES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, ctx, ns, o.Chunks)
+	for _, c := range o.Chunks {
+		path := filepath.Join(volumeOf(t, ns, c.Host()), chunk.DefaultLayout.Path(c.ID()))
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := oc.Dir.ContentDelete(ctx, name.Account, name.Container, name.Path, 0); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rdir.NewClient(ns.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range o.Chunks {
+		for {
+			page, err := rc.Fetch(ctx, c.Host(), rdir.ListOptions{Limit: 1000})
+			if err == nil && !slices.ContainsFunc(page.Records, func(r rdir.Record) bool {
+				return r.ChunkID == c.ID()
+			}) {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the record of chunk %s on %s was never removed: %v", c.ID(), c.Host(), err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
