@@ -49,6 +49,8 @@ func (f Fullpath) Validate() error {
 		return fmt.Errorf("%w: empty container", ErrInvalidFullpath)
 	case f.Path == "":
 		return fmt.Errorf("%w: empty object path", ErrInvalidFullpath)
+	case f.Version < 0:
+		return fmt.Errorf("%w: negative version %d", ErrInvalidFullpath, f.Version)
 	case !IsHex(f.ContentID) || len(f.ContentID) > MaxIDLen:
 		return fmt.Errorf("%w: content id %q is not hexadecimal", ErrInvalidFullpath,
 			truncate(f.ContentID, 80))

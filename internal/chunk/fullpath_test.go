@@ -73,15 +73,16 @@ func TestFullpath(t *testing.T) {
 
 func TestParseFullpathRejects(t *testing.T) {
 	for name, s := range map[string]string{
-		"four fields":     "a/c/p/1",
-		"six fields":      "a/c/p/1/AB/x",
-		"empty account":   "/c/p/1/AB",
-		"empty container": "a//p/1/AB",
-		"empty path":      "a/c//1/AB",
-		"bad version":     "a/c/p/x1/AB",
-		"bad content id":  "a/c/p/1/XYZ",
-		"long content id": "a/c/p/1/" + strings.Repeat("A", 65),
-		"bad escape":      "a/c/p%zz/1/AB",
+		"four fields":      "a/c/p/1",
+		"six fields":       "a/c/p/1/AB/x",
+		"empty account":    "/c/p/1/AB",
+		"empty container":  "a//p/1/AB",
+		"empty path":       "a/c//1/AB",
+		"bad version":      "a/c/p/x1/AB",
+		"negative version": "a/c/p/-5/AB",
+		"bad content id":   "a/c/p/1/XYZ",
+		"long content id":  "a/c/p/1/" + strings.Repeat("A", 65),
+		"bad escape":       "a/c/p%zz/1/AB",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := ParseFullpath(s); !errors.Is(err, ErrInvalidFullpath) {
