@@ -86,8 +86,9 @@ with exit code 1. A worker whose request gets no reply pauses before the
 next, 10 ms doubling to 1 s while no reply comes.
 
 Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
-not or the run could not be made, 2 for bad arguments, or interrupted
-(Ctrl-C or SIGTERM) before the end of the measure.`,
+not, the run could not be made or it may have left chunks on the server, 2
+for bad arguments, or interrupted (Ctrl-C or SIGTERM) before the end of the
+measure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBenchRawx(cmd, cfg, fl)
@@ -166,6 +167,9 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 	case res.OK == 0 || res.ErrorRate() > fl.maxErrorRate:
 		return exitError{ExitFail, fmt.Errorf("bench: %d of %d requests failed",
 			res.ErrorCount(), res.Requests)}
+	case res.NotRemoved+res.MaybeLeft > 0:
+		return exitError{ExitFail, fmt.Errorf("bench: the run may have left %d chunks on the server: "+
+			"their deletion failed", res.NotRemoved+res.MaybeLeft)}
 	}
 	return nil
 }

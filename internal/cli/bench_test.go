@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +194,32 @@ func TestBenchObjectInterrupted(t *testing.T) {
 			t.Errorf("bench %s: exit %d, stderr %q; want %d, interrupted", op, code, stderr, ExitUsage)
 		}
 	}
+}
+
+// TestBenchRawxLeavingChunksFails: a run whose chunks the server does not
+// let it delete exits 1 saying how many may be left, although every
+// request of the measure succeeded.
+func TestBenchRawxLeavingChunksFails(t *testing.T) {
+	refuseDeletes := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodDelete {
+				http.Error(w, "no", http.StatusInternalServerError)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	url, vol := startBenchRawx(t, refuseDeletes)
+	out, code := run(t, "", "bench", "rawx", "--url", url, "--duration", "200ms", "--warmup", "0s",
+		"--size", "4KiB", "--concurrency", "2")
+	left := chunksIn(t, vol)
+	m := regexp.MustCompile(`the run may have left (\d+) chunks`).FindStringSubmatch(out)
+	if code != ExitFail || left == 0 || m == nil || atoi(m[1]) < left {
+		t.Errorf("exit %d with %d chunks left: %s", code, left, out)
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
