@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +163,8 @@ func TestOrphanAge(t *testing.T) {
 // TestBytesHashedAreTheBytesHashed checks an object with --checksum while
 // its copies are damaged: a copy of the right size whose data is wrong was
 // hashed whole and counts, a truncated one, which its chunk server refuses
-// before hashing, does not.
+// before hashing, does not. Without --checksum the truncated copy is said
+// short, not said to fail a hash.
 func TestBytesHashedAreTheBytesHashed(t *testing.T) {
 	f := integritytest.Start(t, 3)
 	name := object.Name{Account: integritytest.Account, Container: "hashed", Path: "obj"}
@@ -198,4 +200,15 @@ func TestBytesHashedAreTheBytesHashed(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a copy truncated too", total-truncated.Size)
+
+	// Without checksums only sizes are checked, and the finding says so.
+	opts.Checksum = false
+	_, results, _ := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target)
+	var findings []string
+	for _, r := range results {
+		findings = append(findings, r.Errors...)
+	}
+	if !slices.Contains(findings, "Corrupt: the file holds less data than its size in the directory") {
+		t.Errorf("without checksums, findings %q: want the truncated copy said short", findings)
+	}
 }

@@ -145,9 +145,15 @@ func (p *pass) head(chunkURL string) (Probe, error) {
 	return pr, err
 }
 
-// corruptError is the finding of a chunk whose data does not match the
-// directory's size and hash of it.
-const corruptError = "Corrupt: the data does not match its size and hash in the directory"
+// corruptError returns the finding of a chunk whose data does not match
+// the directory's entry: with Checksum its data was hashed; without, only
+// its size was checked, which a truncated file fails.
+func (p *pass) corruptError() string {
+	if p.c.opts.Checksum {
+		return "Corrupt: the data does not match its size and hash in the directory"
+	}
+	return "Corrupt: the file holds less data than its size in the directory"
+}
 
 // verify has a chunk's server check its data against the directory's
 // entry of it (see checkData). corrupt is true when the data does not
@@ -226,7 +232,7 @@ func (p *pass) judge(r *Result, s sighting, explicit, young bool, at time.Time) 
 			r.Errors = append(r.Errors, s.trailing)
 		}
 		if s.corrupt {
-			r.Errors = append(r.Errors, corruptError)
+			r.Errors = append(r.Errors, p.corruptError())
 		}
 	case s.lookErr != nil:
 		r.fail("find the owner", s.lookErr)

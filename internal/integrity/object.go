@@ -349,7 +349,7 @@ func (p *pass) checkCopy(owner Owner, entry meta.Chunk) (*Result, dataState) {
 	}
 	switch {
 	case corrupt:
-		r.Errors = append(r.Errors, corruptError)
+		r.Errors = append(r.Errors, p.corruptError())
 		return r, dataBad
 	case c.opts.Checksum:
 		return r, dataVerified
