@@ -86,8 +86,13 @@ func (r *Result) WriteJSON(w io.Writer) error {
 // WriteText writes r for a reader, one aspect per line.
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s, %d workers, %.2fs measured after %s warmup, %s\n",
-		r.Op, FormatSize(r.Size), r.Concurrency, r.Elapsed.Seconds(), r.Warmup, r.URL)
+	if r.PoolInterrupted {
+		fmt.Fprintf(&b, "%s %s, %d workers, nothing measured, %s\n", r.Op, FormatSize(r.Size),
+			r.Concurrency, r.URL)
+	} else {
+		fmt.Fprintf(&b, "%s %s, %d workers, %.2fs measured after %s warmup, %s\n",
+			r.Op, FormatSize(r.Size), r.Concurrency, r.Elapsed.Seconds(), r.Warmup, r.URL)
+	}
 	switch {
 	case r.PoolInterrupted:
 		fmt.Fprintf(&b, "pool      %d chunks uploaded, then interrupted: no load was sent\n", r.Objects)

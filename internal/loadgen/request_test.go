@@ -114,8 +114,13 @@ func TestWriteText(t *testing.T) {
 	if err := r.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	want := "pool      7 chunks uploaded, then interrupted: no load was sent\n"
-	if !strings.Contains(buf.String(), want) {
-		t.Errorf("text lacks %q:\n%s", want, buf.String())
+	for _, want := range []string{"get 4 KiB, 16 workers, nothing measured,",
+		"pool      7 chunks uploaded, then interrupted: no load was sent\n"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	if strings.Contains(buf.String(), "warmup") {
+		t.Errorf("an interrupted read pool tells of a warmup:\n%s", buf.String())
 	}
 }
