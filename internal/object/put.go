@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,11 @@ type writer struct {
 		Sum([]byte) []byte
 	}
 	written []meta.Chunk // chunks stored so far, for the commit or a cleanup
-	mu      sync.Mutex
+	// unsure are the copies whose upload failed with no refusal from
+	// their chunk server (no reply, a server error): they may be stored
+	// all the same, and a cleanup deletes them too.
+	unsure []meta.Chunk
+	mu     sync.Mutex
 	// keep says the chunks must not be deleted on failure: the directory
 	// may have committed them.
 	keep bool
@@ -243,7 +248,12 @@ func (w *writer) remember(copies []meta.Chunk, results []rawx.PutResult, errs []
 		if errs[i] == nil {
 			cp.Size, cp.Hash, cp.Score = results[i].Size, results[i].Hash, 0
 			w.written = append(w.written, cp)
-		} else if first == nil || errors.Is(first, errCopyDone) && !errors.Is(errs[i], errCopyDone) {
+			continue
+		}
+		if !errors.Is(errs[i], rawx.ErrBadRequest) { // a 4xx refusal stored nothing
+			w.unsure = append(w.unsure, cp)
+		}
+		if first == nil || errors.Is(first, errCopyDone) && !errors.Is(errs[i], errCopyDone) {
 			first = errs[i]
 		}
 	}
@@ -346,15 +356,17 @@ func (w *writer) recorded(ctx context.Context) (bool, error) {
 	return strings.EqualFold(o.ContentID, w.prep.ContentID) && o.Version == w.prep.Version, nil
 }
 
-// cleanup deletes the chunks of a put that will not be committed. It has
-// its own deadline: the put's context may be the reason for the failure.
+// cleanup deletes the chunks of a put that will not be committed, those
+// whose upload failed without a refusal too (a chunk server that has no
+// such chunk is no error). It has its own deadline: the put's context may
+// be the reason for the failure.
 func (w *writer) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, cp := range w.written {
+	for _, cp := range slices.Concat(w.written, w.unsure) {
 		w.c.Rawx.Delete(ctx, address(cp))
 	}
-	w.written = nil
+	w.written, w.unsure = nil, nil
 }

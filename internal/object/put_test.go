@@ -148,3 +148,33 @@ func putThroughFault(t *testing.T, data string, commit func(cancel func()) commi
 			perr, gerr, files)
 	}
 }
+
+// replyLost is a transport to the chunk servers whose uploads are stored
+// but whose replies never come back.
+type replyLost struct{}
+
+func (replyLost) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.Method != http.MethodPut {
+		return resp, err
+	}
+	resp.Body.Close()
+	return nil, errors.New("connection reset")
+}
+
+// TestFailedPutDeletesUnansweredUploads: a put whose chunk uploads were
+// stored but never answered fails, and deletes those chunks all the same.
+func TestFailedPutDeletesUnansweredUploads(t *testing.T) {
+	ns, dir, _ := startOne(t)
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{HTTP: &http.Client{Transport: replyLost{}}}}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	if _, err := oc.Put(context.Background(), n, strings.NewReader("data"),
+		object.PutOptions{Size: 4, SizeKnown: true}); err == nil {
+		t.Fatal("put succeeded with no upload answered")
+	}
+	files := 0
+	chunk.WalkChunks(ns.Rawx[0].Volume, func(string) error { files++; return nil })
+	if files != 0 {
+		t.Errorf("%d chunk files left", files)
+	}
+}
