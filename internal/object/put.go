@@ -132,37 +132,65 @@ func grown(src *bufio.Reader, opts PutOptions) error {
 	return nil
 }
 
-// place returns the copies of metachunk pos. With a known size one
-// prepare places every metachunk; otherwise each is placed in turn, under
-// the version and content id of the first.
+// A directory places at most prepareBatch metachunks in one prepare. The
+// first prepare of a put, made before the chunk size is known, asks for at
+// most firstPrepareBytes: prepareBatch metachunks of the smallest chunk
+// size a namespace of gridkeep has.
+const (
+	prepareBatch      = 1024
+	firstPrepareBytes = prepareBatch * (64 << 10)
+)
+
+// place returns the copies of metachunk pos. With a known size a prepare
+// places as many of the metachunks still to write as a directory places at
+// once, and the next prepare comes when they are written; with an unknown
+// size each metachunk is placed in turn. Every prepare after the first
+// keeps the version and content id of the first.
 func (w *writer) place(ctx context.Context, pos, written int64) ([]meta.Chunk, error) {
-	if w.prep == nil || !w.opts.SizeKnown {
-		req := meta.PrepareRequest{Size: 1, Position: pos, Policy: w.opts.Policy}
-		if w.opts.SizeKnown {
-			req.Size = max(w.opts.Size, 1)
-		}
+	if group := w.placed(pos); group != nil {
+		return group, nil
+	}
+	req := meta.PrepareRequest{Size: 1, Position: pos, Policy: w.opts.Policy}
+	if w.opts.SizeKnown {
+		limit := int64(firstPrepareBytes)
 		if w.prep != nil {
-			req.Version, req.Policy = w.prep.Version, w.prep.Policy
+			limit = prepareBatch * w.prep.ChunkSize
 		}
-		p, err := w.c.Dir.ContentPrepare(ctx, w.n.Account, w.n.Container, w.n.Path, req)
-		if err != nil {
+		req.Size = min(max(w.opts.Size-written, 1), limit)
+	}
+	if w.prep != nil {
+		req.Version, req.Policy = w.prep.Version, w.prep.Policy
+	}
+	p, err := w.c.Dir.ContentPrepare(ctx, w.n.Account, w.n.Container, w.n.Path, req)
+	if err != nil {
+		return nil, err
+	}
+	if w.prep == nil {
+		if w.method, err = chunkMethod(p.ChunkMethod); err != nil {
 			return nil, err
 		}
-		if w.prep == nil {
-			if w.method, err = chunkMethod(p.ChunkMethod); err != nil {
-				return nil, err
-			}
-			w.prep = p
-		} else {
-			w.prep.Chunks = p.Chunks
-		}
+		w.prep = p
+	} else {
+		w.prep.Chunks = p.Chunks
+	}
+	if group := w.placed(pos); group != nil {
+		return group, nil
+	}
+	return nil, fmt.Errorf("the directory placed no chunk at position %d", pos)
+}
+
+// placed returns the copies of metachunk pos among those the last prepare
+// placed, or nil.
+func (w *writer) placed(pos int64) []meta.Chunk {
+	if w.prep == nil {
+		return nil
 	}
 	for _, group := range metachunks(w.prep.Chunks) {
 		if group[0].Pos == strconv.FormatInt(pos, 10) {
-			return group, nil
+			return group
 		}
 	}
-	return nil, fmt.Errorf("the directory placed no chunk at position %d", pos)
+	return nil
 }
 
 // putMetachunk streams one metachunk from src to every copy at once and

@@ -1,6 +1,7 @@
 package object_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
@@ -176,5 +178,40 @@ func TestFailedPutDeletesUnansweredUploads(t *testing.T) {
 	chunk.WalkChunks(ns.Rawx[0].Volume, func(string) error { files++; return nil })
 	if files != 0 {
 		t.Errorf("%d chunk files left", files)
+	}
+}
+
+// TestPutOfMoreMetachunksThanOnePrepare: an object of known size needing
+// more metachunks than a directory places at once is placed in several
+// prepares, stored whole and read back.
+func TestPutOfMoreMetachunksThanOnePrepare(t *testing.T) {
+	ctx := context.Background()
+	const chunkSize = 64 << 10
+	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1, Rawx: 1,
+		ChunkSize: chunkSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	data := make([]byte, 1025*chunkSize+1)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "big"}
+	o, err := oc.Put(ctx, n, bytes.NewReader(data), object.PutOptions{Size: int64(len(data)), SizeKnown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Chunks) != 1026 {
+		t.Errorf("%d chunks, want 1026", len(o.Chunks))
+	}
+	var got bytes.Buffer
+	if _, err := oc.Get(ctx, n, 0, &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Errorf("read back %d bytes (%v), want the %d written", got.Len(), err, len(data))
 	}
 }
