@@ -85,10 +85,10 @@ after 30 s with no upload answered (plus 1 s per 10 MiB of --size), both
 with exit code 1. A worker whose request gets no reply pauses before the
 next, 10 ms doubling to 1 s while no reply comes.
 
-Exit codes: 0 when the error rate is within --max-error-rate, 1 when it is
-not, the run could not be made or it may have left chunks on the server, 2
-for bad arguments, or interrupted (Ctrl-C or SIGTERM) before the end of the
-measure.`,
+Exit codes: 0 when some request succeeded and the error rate is within
+--max-error-rate, 1 when none did, the rate is over, the run could not be
+made or it may have left chunks on the server, 2 for bad arguments, or
+interrupted (Ctrl-C or SIGTERM) before the end of the measure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBenchRawx(cmd, cfg, fl)
@@ -142,7 +142,7 @@ func runBenchRawx(cmd *cobra.Command, cfg loadgen.Config, fl benchRawxFlags) err
 			return usagef("--%s must be 0 or more, not %s", f.name, v)
 		}
 	}
-	if fl.maxErrorRate < 0 || fl.maxErrorRate > 1 {
+	if !(fl.maxErrorRate >= 0 && fl.maxErrorRate <= 1) { // NaN too
 		return usagef("--max-error-rate %g is not a fraction between 0 and 1", fl.maxErrorRate)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -452,6 +452,7 @@ func TestBenchRawxMessages(t *testing.T) {
 		{[]string{"--warmup", "-1s"}, ExitUsage, "--warmup must be 0 or more, not -1s"},
 		{[]string{"--objects", "-1", "--op", "get"}, ExitUsage, "--objects must be 0 or more, not -1"},
 		{[]string{"--server-pid", "-1"}, ExitUsage, "--server-pid must be 0 or more, not -1"},
+		{[]string{"--max-error-rate", "NaN"}, ExitUsage, "--max-error-rate NaN is not a fraction"},
 		{[]string{"--max-requests", "5", "--warmup", "1s", "--size", "1KiB"}, ExitFail,
 			"no request was measured"},
 		{[]string{"--url", "http://user:secret@" + ln.Addr().String()}, ExitUsage,

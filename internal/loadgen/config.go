@@ -160,7 +160,8 @@ func (c *Config) validateTarget() error {
 	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
 		return fmt.Errorf("server URL %q: port %s is not 1 to 65535", c.URL, u.Port())
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(c.URL, "#") {
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
+		strings.Contains(c.URL, "#") {
 		return fmt.Errorf("server URL %q: want no path, query or fragment", c.URL)
 	}
 	if !c.AllowRemote && !IsLoopback(u.Hostname()) {

@@ -67,6 +67,7 @@ func TestValidate(t *testing.T) {
 		{"query", func(c *Config) { c.URL = "http://127.0.0.1:6201?x=1" }, false},
 		{"fragment", func(c *Config) { c.URL = "http://127.0.0.1:6201#frag" }, false},
 		{"empty fragment", func(c *Config) { c.URL = "http://127.0.0.1:6201#" }, false},
+		{"empty query", func(c *Config) { c.URL = "http://127.0.0.1:6201?" }, false},
 		{"user", func(c *Config) { c.URL = "http://user@127.0.0.1:6201" }, false},
 		{"user and password", func(c *Config) { c.URL = "http://user:secret@127.0.0.1:6201" }, false},
 		{"empty user", func(c *Config) { c.URL = "http://@127.0.0.1:6201" }, false},
