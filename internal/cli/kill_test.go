@@ -116,3 +116,27 @@ func TestKilledUpDuringPut(t *testing.T) {
 		t.Fatalf("get after the new put: %v", err)
 	}
 }
+
+// TestSecondInterruptRestoresTheSignals: after the first interrupt, the
+// default action of the signals comes back (stop is called), so that a
+// second one ends the process at once; before it, nothing changes.
+func TestSecondInterruptRestoresTheSignals(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() { secondInterrupt(ctx, func() { close(stopped) }, done); close(ended) }()
+	select {
+	case <-stopped:
+		t.Fatal("the signals were restored before any interrupt")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the signals were not restored after the first interrupt")
+	}
+	close(done)
+	<-ended
+}

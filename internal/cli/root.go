@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,16 +54,45 @@ func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
 // Main runs the gridkeep command line with args (without the program name)
-// and returns the process exit code.
+// and returns the process exit code. The first interrupt (Ctrl-C or
+// SIGTERM) cancels the command's context; the command then finishes what
+// must be (a clean-up, a graceful stop) and reports it. A second one ends
+// the process at once, which a command still busy a second after the first
+// says.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	go secondInterrupt(ctx, stop, done)
 
 	root := newRootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	printError(os.Stderr, err)
 	return exitCode(err)
+}
+
+// interruptGrace is how long a command may take to end after an interrupt
+// before it is said that it is still finishing.
+const interruptGrace = time.Second
+
+// secondInterrupt waits for the first interrupt, ctx's end, and restores
+// the default action of the signals (stop), so that another ends the
+// process at once. If the command, which closes done when it returns, is
+// still running after interruptGrace, it says how to stop it at once.
+func secondInterrupt(ctx context.Context, stop func(), done <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+	case <-done:
+		return
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(interruptGrace):
+		fmt.Fprintln(os.Stderr, "gridkeep: interrupted: finishing (interrupt again to stop at once)")
+	}
 }
 
 // printError writes err, if any, as one line with its control characters
