@@ -117,26 +117,28 @@ func TestKilledUpDuringPut(t *testing.T) {
 	}
 }
 
-// TestSecondInterruptRestoresTheSignals: after the first interrupt, the
-// default action of the signals comes back (stop is called), so that a
-// second one ends the process at once; before it, nothing changes.
-func TestSecondInterruptRestoresTheSignals(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
+// TestSecondInterruptEndsTheProcess: the first interrupt leaves the
+// command to finish; the second ends the process with the shell's code for
+// that signal.
+func TestSecondInterruptEndsTheProcess(t *testing.T) {
+	sig := make(chan os.Signal, 2)
 	done := make(chan struct{})
-	ended := make(chan struct{})
-	go func() { secondInterrupt(ctx, func() { close(stopped) }, done); close(ended) }()
+	exited := make(chan int, 1)
+	go secondInterrupt(sig, done, func(code int) { exited <- code })
+	sig <- os.Interrupt
 	select {
-	case <-stopped:
-		t.Fatal("the signals were restored before any interrupt")
+	case code := <-exited:
+		t.Fatalf("exit %d after the first interrupt", code)
 	case <-time.After(50 * time.Millisecond):
 	}
-	cancel()
+	sig <- syscall.SIGTERM
 	select {
-	case <-stopped:
+	case code := <-exited:
+		if code != 143 {
+			t.Errorf("exit %d after a second interrupt by SIGTERM, want 143", code)
+		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the signals were not restored after the first interrupt")
+		t.Fatal("a second interrupt did not end the process")
 	}
 	close(done)
-	<-ended
 }

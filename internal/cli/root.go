@@ -62,9 +62,12 @@ func (e exitError) Unwrap() error { return e.err }
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	done := make(chan struct{})
 	defer close(done)
-	go secondInterrupt(ctx, stop, done)
+	go secondInterrupt(sig, done, os.Exit)
 
 	root := newRootCommand()
 	root.SetArgs(args)
@@ -77,21 +80,34 @@ func Main(args []string) int {
 // before it is said that it is still finishing.
 const interruptGrace = time.Second
 
-// secondInterrupt waits for the first interrupt, ctx's end, and restores
-// the default action of the signals (stop), so that another ends the
-// process at once. If the command, which closes done when it returns, is
-// still running after interruptGrace, it says how to stop it at once.
-func secondInterrupt(ctx context.Context, stop func(), done <-chan struct{}) {
+// secondInterrupt watches the interrupts sig delivers until the command
+// returns and closes done. The first cancels the command's context (see
+// Main); the second ends the process at once through exit, with the
+// shell's code for the signal (130 for SIGINT, 143 for SIGTERM), even in a
+// process started with the signals ignored. A command still running
+// interruptGrace after the first says how to stop it at once.
+func secondInterrupt(sig <-chan os.Signal, done <-chan struct{}, exit func(int)) {
 	select {
-	case <-ctx.Done():
+	case <-sig:
 	case <-done:
 		return
 	}
-	stop()
-	select {
-	case <-done:
-	case <-time.After(interruptGrace):
-		fmt.Fprintln(os.Stderr, "gridkeep: interrupted: finishing (interrupt again to stop at once)")
+	grace := time.NewTimer(interruptGrace)
+	defer grace.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-grace.C:
+			fmt.Fprintln(os.Stderr, "gridkeep: interrupted: finishing (interrupt again to stop at once)")
+		case s := <-sig:
+			code := 128 + int(syscall.SIGINT)
+			if n, ok := s.(syscall.Signal); ok {
+				code = 128 + int(n)
+			}
+			exit(code)
+			return
+		}
 	}
 }
 
