@@ -483,7 +483,11 @@ func (f *checkFlags) runDaemon(ctx context.Context, c *integrity.Checker, pr *ch
 			}
 		}
 		pr.mu.Lock()
-		fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
+		if st.Interrupted {
+			fmt.Fprintf(os.Stderr, "\npass %d cut short\n", pass)
+		} else {
+			fmt.Fprintf(os.Stderr, "\npass %d done\n", pass)
+		}
 		pr.mu.Unlock()
 		pr.report(st)
 	})
