@@ -59,8 +59,11 @@ func (r request) explain(err error) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		// Only an interrupt cancels the context of a command.
-		return exitError{ExitUsage, explainedError{fmt.Sprintf("%s %s: interrupted: the %s did not finish",
-			r.op, r.target(), r.op), err}}
+		msg := fmt.Sprintf("%s %s: interrupted: the %s did not finish", r.op, r.target(), r.op)
+		if left := (*object.LeftChunks)(nil); errors.As(err, &left) {
+			msg += "; " + left.Error()
+		}
+		return exitError{ExitUsage, explainedError{msg, err}}
 	}
 	n := r.name
 	container := n.Account + "/" + n.Container

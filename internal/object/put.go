@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -38,11 +39,26 @@ func (c *Client) Put(ctx context.Context, n Name, r io.Reader, opts PutOptions) 
 	obj, err := w.run(ctx, r)
 	if err != nil {
 		if !w.keep {
-			w.cleanup()
+			if left := w.cleanup(); left != nil {
+				err = errors.Join(err, left)
+			}
 		}
 		return nil, fmt.Errorf("put %s: %w", n, err)
 	}
 	return obj, nil
+}
+
+// LeftChunks says that the clean-up of a failed put could not delete every
+// chunk it wrote: they stay on their chunk servers as orphans, which the
+// integrity checker reports.
+type LeftChunks struct {
+	N   int   // chunks that may be left
+	Err error // why the first could not be deleted
+}
+
+func (e *LeftChunks) Error() string {
+	return fmt.Sprintf("%d chunks written could not be deleted (%v): `gridkeep check` reports them as orphans",
+		e.N, e.Err)
 }
 
 // writer is the state of one Put.
@@ -384,17 +400,45 @@ func (w *writer) recorded(ctx context.Context) (bool, error) {
 	return strings.EqualFold(o.ContentID, w.prep.ContentID) && o.Version == w.prep.Version, nil
 }
 
+// cleanupWorkers is how many deletes a clean-up sends at once.
+const cleanupWorkers = 8
+
 // cleanup deletes the chunks of a put that will not be committed, those
 // whose upload failed without a refusal too (a chunk server that has no
-// such chunk is no error). It has its own deadline: the put's context may
-// be the reason for the failure.
-func (w *writer) cleanup() {
+// such chunk is no error), and returns the chunks it could not delete, if
+// any. It has its own deadline: the put's context may be the reason for
+// the failure.
+func (w *writer) cleanup() *LeftChunks {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, cp := range slices.Concat(w.written, w.unsure) {
-		w.c.Rawx.Delete(ctx, address(cp))
-	}
+	all := slices.Concat(w.written, w.unsure)
 	w.written, w.unsure = nil, nil
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		left LeftChunks
+		wg   sync.WaitGroup
+	)
+	for range min(cleanupWorkers, len(all)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(all)); i = next.Add(1) - 1 {
+				err := w.c.Rawx.Delete(ctx, address(all[i]))
+				if err == nil || errors.Is(err, rawx.ErrNotFound) {
+					continue
+				}
+				mu.Lock()
+				if left.N++; left.Err == nil {
+					left.Err = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if left.N == 0 {
+		return nil
+	}
+	return &left
 }

@@ -215,3 +215,31 @@ func TestPutOfMoreMetachunksThanOnePrepare(t *testing.T) {
 		t.Errorf("read back %d bytes (%v), want the %d written", got.Len(), err, len(data))
 	}
 }
+
+// deletesFail is replyLost whose deletes fail too, as when the chunk
+// server stops answering after storing.
+type deletesFail struct{}
+
+func (deletesFail) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodDelete {
+		return nil, errors.New("connection refused")
+	}
+	return replyLost{}.RoundTrip(req)
+}
+
+// TestFailedPutSaysWhatItLeft: a failed put whose clean-up cannot delete
+// the chunks it wrote says how many are left.
+func TestFailedPutSaysWhatItLeft(t *testing.T) {
+	ns, dir, _ := startOne(t)
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{HTTP: &http.Client{Transport: deletesFail{}}}}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	_, err := oc.Put(context.Background(), n, strings.NewReader("data"), object.PutOptions{Size: 4,
+		SizeKnown: true})
+	files := 0
+	chunk.WalkChunks(ns.Rawx[0].Volume, func(string) error { files++; return nil })
+	var left *object.LeftChunks
+	if !errors.As(err, &left) || left.N != files || files == 0 ||
+		!strings.Contains(err.Error(), "could not be deleted") {
+		t.Errorf("put: %v, with %d chunk files left; want it to say they are left", err, files)
+	}
+}
