@@ -60,10 +60,7 @@ func (r request) explain(err error) error {
 	if errors.Is(err, context.Canceled) {
 		// Only an interrupt cancels the context of a command.
 		msg := fmt.Sprintf("%s %s: interrupted: the %s did not finish", r.op, r.target(), r.op)
-		if left := (*object.LeftChunks)(nil); errors.As(err, &left) {
-			msg += "; " + left.Error()
-		}
-		return exitError{ExitUsage, explainedError{msg, err}}
+		return exitError{ExitUsage, explainedError{msg + leftChunks(err, msg), err}}
 	}
 	n := r.name
 	container := n.Account + "/" + n.Container
@@ -118,7 +115,18 @@ func (r request) explain(err error) error {
 	default:
 		return err
 	}
-	return explainedError{r.op + " " + r.target() + ": " + msg, err}
+	msg = r.op + " " + r.target() + ": " + msg
+	return explainedError{msg + leftChunks(err, msg), err}
+}
+
+// leftChunks returns what err says of the chunks a failed put could not
+// delete, as "; ..." to end msg with, unless msg says it already.
+func leftChunks(err error, msg string) string {
+	var left *object.LeftChunks
+	if !errors.As(err, &left) || strings.Contains(msg, left.Error()) {
+		return ""
+	}
+	return "; " + left.Error()
 }
 
 // unreachable returns why the directory could not be reached, or "" when

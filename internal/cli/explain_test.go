@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -147,5 +148,19 @@ func TestNotADirectorySaysWhatItReplied(t *testing.T) {
 	out, _ := run(t, "", "ls", "acct", "--proxy", notFound.URL)
 	if !strings.Contains(out, "404 page not found") || strings.Contains(out, "no reason") {
 		t.Errorf("ls of a server that says why: %s", out)
+	}
+}
+
+// TestExplainSaysWhatAPutLeft: the chunks a failed put could not delete
+// are named whatever else the message explains, an interrupt included.
+func TestExplainSaysWhatAPutLeft(t *testing.T) {
+	left := &object.LeftChunks{N: 3, Err: errors.New("connection refused")}
+	r := request{op: "put", name: object.Name{Account: "a", Container: "c", Path: "o"},
+		proxy: "http://127.0.0.1:1"}
+	for _, cause := range []error{context.Canceled, fmt.Errorf("%w: a copy failed", object.ErrIncomplete)} {
+		err := r.explain(fmt.Errorf("put a/c/o: %w", errors.Join(cause, left)))
+		if msg := err.Error(); strings.Count(msg, "3 chunks written could not be deleted") != 1 {
+			t.Errorf("%v: message %q does not say once what was left", cause, msg)
+		}
 	}
 }
