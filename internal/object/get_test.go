@@ -21,8 +21,14 @@ import (
 // clients of its directory and of its objects.
 func startOne(t *testing.T) (*namespace.Namespace, *meta.Client, *object.Client) {
 	t.Helper()
+	return startOneWith(t, 0)
+}
+
+// startOneWith is startOne with a chunk size (0: the default).
+func startOneWith(t *testing.T, chunkSize int64) (*namespace.Namespace, *meta.Client, *object.Client) {
+	t.Helper()
 	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(), PortBase: -1,
-		Rawx: 1})
+		Rawx: 1, ChunkSize: chunkSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
-	"github.com/gridkeep/gridkeep/internal/namespace"
 	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
@@ -187,17 +186,7 @@ func TestFailedPutDeletesUnansweredUploads(t *testing.T) {
 func TestPutOfMoreMetachunksThanOnePrepare(t *testing.T) {
 	ctx := context.Background()
 	const chunkSize = 64 << 10
-	ns, err := namespace.Start(ctx, namespace.Options{Data: t.TempDir(), PortBase: -1, Rawx: 1,
-		ChunkSize: chunkSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	_, _, oc := startOneWith(t, chunkSize)
 	data := make([]byte, 1025*chunkSize+1)
 	for i := range data {
 		data[i] = byte(i * 7)
