@@ -124,7 +124,7 @@ func TestSecondInterruptEndsTheProcess(t *testing.T) {
 	sig := make(chan os.Signal, 2)
 	done := make(chan struct{})
 	exited := make(chan int, 1)
-	go secondInterrupt(sig, done, func(code int) { exited <- code })
+	go watchInterrupts(sig, done, func() {}, func(code int) { exited <- code })
 	sig <- os.Interrupt
 	select {
 	case code := <-exited:

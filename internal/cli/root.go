@@ -60,14 +60,14 @@ func (e exitError) Unwrap() error { return e.err }
 // the process at once, which a command still busy a second after the first
 // says.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	done := make(chan struct{})
 	defer close(done)
-	go secondInterrupt(sig, done, os.Exit)
+	go watchInterrupts(sig, done, cancel, os.Exit)
 
 	root := newRootCommand()
 	root.SetArgs(args)
@@ -80,15 +80,16 @@ func Main(args []string) int {
 // before it is said that it is still finishing.
 const interruptGrace = time.Second
 
-// secondInterrupt watches the interrupts sig delivers until the command
-// returns and closes done. The first cancels the command's context (see
-// Main); the second ends the process at once through exit, with the
-// shell's code for the signal (130 for SIGINT, 143 for SIGTERM), even in a
-// process started with the signals ignored. A command still running
-// interruptGrace after the first says how to stop it at once.
-func secondInterrupt(sig <-chan os.Signal, done <-chan struct{}, exit func(int)) {
+// watchInterrupts watches the interrupts sig delivers until the command
+// returns and closes done. The first cancels the command's context; the
+// second ends the process at once through exit, with the shell's code for
+// the signal (130 for SIGINT, 143 for SIGTERM), even in a process started
+// with the signals ignored. A command still running interruptGrace after
+// the first says how to stop it at once.
+func watchInterrupts(sig <-chan os.Signal, done <-chan struct{}, cancel func(), exit func(int)) {
 	select {
 	case <-sig:
+		cancel()
 	case <-done:
 		return
 	}
