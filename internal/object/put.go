@@ -367,11 +367,11 @@ func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
 	defer cancel()
 	_, err := w.c.Dir.ContentCreate(cctx, w.n.Account, w.n.Container, o)
 	var me *meta.Error
-	if err == nil || errors.As(err, &me) && me.Status < 500 {
-		if err != nil {
-			return nil, fmt.Errorf("commit: %w", err) // refused: nothing recorded
-		}
+	switch {
+	case err == nil:
 		return o, nil
+	case errors.As(err, &me) && me.Status < 500:
+		return nil, fmt.Errorf("commit: %w", err) // refused: nothing recorded
 	}
 	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
 	defer lcancel()
