@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/parallel"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
@@ -373,18 +374,7 @@ func (c *Converter) removeLegacy(b []*plan) {
 
 // parallel calls f on every plan of b with Options.Concurrency goroutines.
 func (c *Converter) parallel(b []*plan, f func(*plan)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(c.o.Concurrency, len(b)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(b)); i = next.Add(1) - 1 {
-				f(b[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(b), c.o.Concurrency, func(i int) { f(b[i]) })
 }
 
 // attachRecords scans the reverse index of the volume once and gives each

@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/gridkeep/gridkeep/internal/parallel"
 )
 
 // Cleanup is what the deletion of a run's chunks came to. Every id the run
@@ -67,14 +68,6 @@ func (c *Cleanup) add(rm removal, stored bool) {
 	}
 }
 
-// merge adds the counts of o to c.
-func (c *Cleanup) merge(o Cleanup) {
-	c.Removed += o.Removed
-	c.RemovedUnacknowledged += o.RemovedUnacknowledged
-	c.NotRemoved += o.NotRemoved
-	c.MaybeLeft += o.MaybeLeft
-}
-
 // removeAll deletes the chunk of every id the run uploaded to, read pool
 // included, but those of uploads refused with a 4xx status, with
 // cfg.Concurrency workers. The ids of the uploads that got no reply go
@@ -102,23 +95,15 @@ func (r *runner) removeAll(ctx context.Context) Cleanup {
 // the n-th, that pick selects, with cfg.Concurrency workers, and adds what
 // came of it to c.
 func (r *runner) removeEach(ctx context.Context, n uint64, pick func(seq uint64) bool, c *Cleanup) {
-	var next atomic.Uint64
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range r.cfg.Concurrency {
-		wg.Go(func() {
-			var mine Cleanup
-			for seq := next.Add(1); seq <= n; seq = next.Add(1) {
-				if pick(seq) {
-					mine.add(r.remove(ctx, seq), r.stored.has(seq))
-				}
-			}
+	parallel.For(int(n), r.cfg.Concurrency, func(i int) {
+		if seq := uint64(i) + 1; pick(seq) {
+			rm := r.remove(ctx, seq)
 			mu.Lock()
 			defer mu.Unlock()
-			c.merge(mine)
-		})
-	}
-	wg.Wait()
+			c.add(rm, r.stored.has(seq))
+		}
+	})
 }
 
 // remove sends the delete of the chunk of the seq-th id of the run, unless

@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/parallel"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
@@ -415,28 +415,19 @@ func (w *writer) cleanup() *LeftChunks {
 	defer w.mu.Unlock()
 	all := slices.Concat(w.written, w.unsure)
 	w.written, w.unsure = nil, nil
-	var (
-		next atomic.Int64
-		mu   sync.Mutex
-		left LeftChunks
-		wg   sync.WaitGroup
-	)
-	for range min(cleanupWorkers, len(all)) {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(all)); i = next.Add(1) - 1 {
-				err := w.c.Rawx.Delete(ctx, address(all[i]))
-				if err == nil || errors.Is(err, rawx.ErrNotFound) {
-					continue
-				}
-				mu.Lock()
-				if left.N++; left.Err == nil {
-					left.Err = err
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	var mu sync.Mutex
+	var left LeftChunks
+	parallel.For(len(all), cleanupWorkers, func(i int) {
+		err := w.c.Rawx.Delete(ctx, address(all[i]))
+		if err == nil || errors.Is(err, rawx.ErrNotFound) {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if left.N++; left.Err == nil {
+			left.Err = err
+		}
+	})
 	if left.N == 0 {
 		return nil
 	}
