@@ -72,7 +72,8 @@ type writer struct {
 		io.Writer
 		Sum([]byte) []byte
 	}
-	written []meta.Chunk // chunks stored so far, for the commit or a cleanup
+	groups  [][]meta.Chunk // the metachunks the last prepare placed, their copies grouped
+	written []meta.Chunk   // chunks stored so far, for the commit or a cleanup
 	// unsure are the copies whose upload failed with no refusal from
 	// their chunk server (no reply, a server error): they may be stored
 	// all the same, and a cleanup deletes them too.
@@ -186,9 +187,8 @@ func (w *writer) place(ctx context.Context, pos, written int64) ([]meta.Chunk, e
 			return nil, err
 		}
 		w.prep = p
-	} else {
-		w.prep.Chunks = p.Chunks
 	}
+	w.groups = metachunks(p.Chunks)
 	if group := w.placed(pos); group != nil {
 		return group, nil
 	}
@@ -198,11 +198,9 @@ func (w *writer) place(ctx context.Context, pos, written int64) ([]meta.Chunk, e
 // placed returns the copies of metachunk pos among those the last prepare
 // placed, or nil.
 func (w *writer) placed(pos int64) []meta.Chunk {
-	if w.prep == nil {
-		return nil
-	}
-	for _, group := range metachunks(w.prep.Chunks) {
-		if group[0].Pos == strconv.FormatInt(pos, 10) {
+	p := strconv.FormatInt(pos, 10)
+	for _, group := range w.groups {
+		if group[0].Pos == p {
 			return group
 		}
 	}
