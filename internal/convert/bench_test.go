@@ -283,6 +283,9 @@ func (bv *benchVolume) build(n int) error {
 		return err
 	}
 	ctx := context.Background()
+	if _, err := bv.dir.ContainerCreate(ctx, "acct", benchContainer, nil, nil); err != nil {
+		return err
+	}
 	for i := range n / benchPerObject {
 		o, ids := benchObject(i, benchPerObject)
 		if _, err := bv.dir.ContentCreate(ctx, "acct", benchContainer, o); err != nil {

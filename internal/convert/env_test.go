@@ -147,6 +147,9 @@ func (e *env) linkNoWait(src *obj, container, path string) *obj {
 		dst.Chunks = append(dst.Chunks, meta.Chunk{URL: "http://" + c.Host() + "/" + id,
 			RealURL: base + id, Pos: c.Pos, Size: c.Size, Hash: c.Hash})
 	}
+	if _, err := e.dir.ContainerCreate(e.ctx, n.Account, n.Container, nil, nil); err != nil {
+		e.t.Fatal(err)
+	}
 	if _, err := e.dir.ContentCreate(e.ctx, n.Account, n.Container, dst); err != nil {
 		e.t.Fatal(err)
 	}

@@ -255,7 +255,9 @@ func (sc *scenario) writeMany(t *testing.T, container string, first, n, per int,
 				Path: name.Path, Version: o.Version, Mtime: time.Now().Unix()})
 		}
 		o.Size, o.Hash = int64(per*testChunkSize), strings.ToUpper(hex.EncodeToString(whole.Sum(nil)))
-		_, err := sc.dir.ContentCreate(sc.ctx, "acct", container, o)
+		_, err := sc.dir.ContainerCreate(sc.ctx, "acct", container, nil, nil)
+		must(t, err)
+		_, err = sc.dir.ContentCreate(sc.ctx, "acct", container, o)
 		must(t, err)
 		loc, err := sc.dir.Locate(sc.ctx, "acct", container, name.Path, o.Version)
 		must(t, err)

@@ -13,12 +13,15 @@ import (
 var autocreateHeader = http.Header{"X-Oio-Action-Mode": {"autocreate"}}
 
 // ContentPrepare asks where to write the metachunks of an object. The
-// container is created if missing.
+// first prepare of a put (position 0) creates the container if missing;
+// later ones fail if it was deleted since.
 func (c *Client) ContentPrepare(ctx context.Context, account, container, path string,
 	req PrepareRequest) (*Prepared, error) {
 	k := c.proxyCall(http.MethodPost, "content/prepare2",
 		objectQueryValues(account, container, path, req.Version))
-	k.header = autocreateHeader
+	if req.Position == 0 {
+		k.header = autocreateHeader
+	}
 	k.body = wirePrepare{Size: req.Size, Policy: req.Policy, Position: req.Position}
 	var body wirePrepared
 	rep, err := c.do(ctx, k, &body)
@@ -33,13 +36,15 @@ func (c *Client) ContentPrepare(ctx context.Context, account, container, path st
 
 // ContentCreate commits an object version whose chunks are written: its
 // name, size, hash, chunks and properties, and the content id, version,
-// policy and chunk method from ContentPrepare. The container is created if
-// missing. It returns the object's header as stored.
+// policy and chunk method from ContentPrepare. The container must exist:
+// one deleted while the chunks were written is not brought back, without
+// its properties and policies, by the commit of an object it no longer
+// expects. It returns the object's header as stored.
 func (c *Client) ContentCreate(ctx context.Context, account, container string,
 	o *Object) (*Object, error) {
 	k := c.proxyCall(http.MethodPost, "content/create",
 		objectQueryValues(account, container, o.Name, 0))
-	k.header = autocreateHeader.Clone()
+	k.header = make(http.Header)
 	set := func(name, v string) {
 		if v != "" {
 			k.header.Set(contentMetaPrefix+name, v)

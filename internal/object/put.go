@@ -368,6 +368,9 @@ func (w *writer) commit(ctx context.Context, size int64) (*meta.Object, error) {
 	switch {
 	case err == nil:
 		return o, nil
+	case errors.Is(err, meta.ErrNoSuchContainer):
+		return nil, fmt.Errorf("commit: the container %s/%s was deleted while the object was written",
+			w.n.Account, w.n.Container)
 	case errors.As(err, &me) && me.Status < 500:
 		return nil, fmt.Errorf("commit: %w", err) // refused: nothing recorded
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -230,5 +231,53 @@ func TestFailedPutSaysWhatItLeft(t *testing.T) {
 	if !errors.As(err, &left) || left.N != files || files == 0 ||
 		!strings.Contains(err.Error(), "could not be deleted") {
 		t.Errorf("put: %v, with %d chunk files left; want it to say they are left", err, files)
+	}
+}
+
+// deletingReader yields first, has its container deleted, then yields
+// second: a put read from a pipe while an operator deletes the container.
+type deletingReader struct {
+	first, second string
+	delete        func() error
+	step          int
+}
+
+func (r *deletingReader) Read(p []byte) (int, error) {
+	r.step++
+	switch r.step {
+	case 1:
+		return copy(p, r.first), nil
+	case 2:
+		if err := r.delete(); err != nil {
+			return 0, err
+		}
+		return copy(p, r.second), nil
+	}
+	return 0, io.EOF
+}
+
+// TestPutIntoDeletedContainerFails: a container deleted while a put writes
+// its chunks is not brought back by the commit (without the properties and
+// policies it had); the put fails and leaves no chunk.
+func TestPutIntoDeletedContainerFails(t *testing.T) {
+	ctx := context.Background()
+	ns, dir, oc := startOne(t)
+	if _, err := dir.ContainerCreate(ctx, "acct", "ctr", map[string]string{"keep": "me"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	in := &deletingReader{first: "part1", second: "part2",
+		delete: func() error { return dir.ContainerDestroy(ctx, "acct", "ctr") }}
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	_, err := oc.Put(ctx, n, in, object.PutOptions{})
+	if err == nil || !strings.Contains(err.Error(), "container acct/ctr was deleted") {
+		t.Errorf("put into a container deleted meanwhile: %v, want a failure saying so", err)
+	}
+	if c, err := dir.ContainerShow(ctx, "acct", "ctr"); !meta.Missing(err) {
+		t.Errorf("the container is back: %+v, %v", c, err)
+	}
+	files := 0
+	chunk.WalkChunks(ns.Rawx[0].Volume, func(string) error { files++; return nil })
+	if files != 0 {
+		t.Errorf("%d chunk files left", files)
 	}
 }
