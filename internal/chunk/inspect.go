@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -168,9 +169,13 @@ func (m *Meta) legacyConsistency() []string {
 		return nil
 	}
 	var p []string
-	if l.ChunkID != "" && l.ChunkID != m.ChunkID {
+	// The C writer kept grid.chunk.id as it came, often in lowercase.
+	if l.ChunkID != "" && !strings.EqualFold(l.ChunkID, m.ChunkID) {
 		p = append(p, fmt.Sprintf("grid.chunk.id %s differs from the file name (hard link of another chunk?)",
 			l.ChunkID))
+	}
+	if v, err := strconv.ParseInt(l.Version, 10, 64); l.Version != "" && (err != nil || v <= 0) {
+		p = append(p, fmt.Sprintf("grid.content.version %q is not a positive number", l.Version))
 	}
 	for name, v := range l.OldFullpaths {
 		old, err := ParseOldFullpath(v)
