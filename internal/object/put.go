@@ -40,7 +40,7 @@ func (c *Client) Put(ctx context.Context, n Name, r io.Reader, opts PutOptions) 
 	if err != nil {
 		if !w.keep {
 			if left := w.cleanup(); left != nil {
-				err = errors.Join(err, left)
+				err = fmt.Errorf("%w; %w", err, left)
 			}
 		}
 		return nil, fmt.Errorf("put %s: %w", n, err)
@@ -57,8 +57,8 @@ type LeftChunks struct {
 }
 
 func (e *LeftChunks) Error() string {
-	return fmt.Sprintf("%d chunks written could not be deleted (%v): `gridkeep check` reports them as orphans",
-		e.N, e.Err)
+	return fmt.Sprintf("%d chunks written could not be deleted (%v): `gridkeep check` reports those "+
+		"stored as orphans, and a chunk server drops the unfinished ones when it starts again", e.N, e.Err)
 }
 
 // writer is the state of one Put.
