@@ -32,6 +32,10 @@ func TestRmSaysWhatItDeleted(t *testing.T) {
 		t.Errorf("rm of the latest in a versioned container:\n%s", out)
 	}
 	marker := version.FindStringSubmatch(out)[1]
+	if out, code := runOn(t, proxy, "", "get", "acct/vers/o", "--version", marker); code != ExitFail ||
+		!strings.Contains(out, "no version "+marker+" of this object, or that version is a delete marker") {
+		t.Errorf("get --version of a delete marker: exit %d: %q, want it to say it may be a marker", code, out)
+	}
 	out = mustRun("", "rm", "acct/vers/o", "--version", marker)
 	if want := "removed delete marker version " + marker + " of acct/vers/o\n"; out != want {
 		t.Errorf("rm --version of a delete marker: %q, want %q", out, want)
