@@ -158,6 +158,7 @@ func TestBadInputExitsTwoAndChangesNothing(t *testing.T) {
 		{"container", "create", "acct/ctr", "--replication", "maybe"},
 		{"container", "set", "acct/ctr"},
 		{"container", "create", "acct/ctr", "--property", "novalue"},
+		{"container", "create", "acct/ctr", "--property", "sys.m2.policy.version=-1"},
 		{"container", "create", "acct/ctr/extra"},
 		{"container", "set", "acct/ctr/extra", "--property", "a=b"},
 		{"container", "show", "acct/ctr/extra"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,12 @@ func (f *containerFlags) parse() (props, system, bucket map[string]string, err e
 	}
 	if props, err = parseProperties(f.props); err != nil {
 		return nil, nil, nil, err
+	}
+	for k := range props {
+		if strings.HasPrefix(k, "sys.") {
+			return nil, nil, nil, usagef("--property %q: names starting with sys. are the container's "+
+				"system properties, set by --policy and --versioning", k)
+		}
 	}
 	system = map[string]string{}
 	if f.policy != "" {
