@@ -32,6 +32,7 @@ type harness struct {
 	clock  *fakeClock
 	reg    *meta.Registry
 	ts     *httptest.Server
+	srv    *meta.Server
 	client *meta.Client
 	log    *syncBuffer
 }
@@ -61,6 +62,7 @@ func newHarness(t *testing.T, ho harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.srv = srv
 	h.ts = httptest.NewServer(srv)
 	t.Cleanup(h.ts.Close)
 	if h.client, err = meta.NewClient(h.ts.URL, meta.ClientOptions{

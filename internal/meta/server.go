@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -178,7 +179,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, errNoRoute) {
 		status, code = http.StatusNotFound, codeNotFound
 	}
-	if status >= 500 && status != http.StatusServiceUnavailable {
+	switch {
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away (an interrupted command): no failure here.
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request abandoned by its client",
+			slog.String("path", r.URL.Path), slog.String("error", err.Error()),
+			slog.String("request_id", RequestID(r.Context())))
+	case status >= 500 && status != http.StatusServiceUnavailable:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()),
 			slog.String("request_id", RequestID(r.Context())))

@@ -1,7 +1,9 @@
 package meta_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -352,5 +354,27 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// A request its client gave up on is no failure of the directory: it is
+// not logged as an error.
+func TestAbandonedRequestIsNoError(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	if _, err := h.client.ContainerCreate(h.ctx, "acct", "ctr", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet,
+		"/v3.0/OPENIO/container/list?acct=acct&ref=ctr", nil)
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, req)
+	log := h.log.String()
+	if rec.Code < 500 || !strings.Contains(log, "context canceled") {
+		t.Fatalf("status %d, log %s: want the request failed by its cancelled context", rec.Code, log)
+	}
+	if strings.Contains(log, `"level":"ERROR"`) {
+		t.Errorf("an abandoned request is logged as an error: %s", log)
 	}
 }
