@@ -17,7 +17,8 @@ import (
 // chunk directory would be, and did not follow it.
 var ErrSymlink = errors.New("a symbolic link, not followed")
 
-// File is a chunk file found by WalkByInode.
+// File is a file found by WalkByInode: a chunk file, or a file named by a
+// chunk id not in uppercase.
 type File struct {
 	Path string // root joined with the path under it
 	Ino  uint64 // inode number, as the directory entry gives it
@@ -27,6 +28,9 @@ type File struct {
 // chunk id) under root, like WalkChunks, but in order of inode number
 // within each run of window files: directories are read in name order, and
 // the files they hold are handed out window at a time, sorted by inode.
+// A regular file named by a chunk id in lowercase or mixed case is handed
+// out too, for the caller to report (see IsID): it holds a chunk that a
+// chunk server, which looks for uppercase names only, never finds.
 //
 // Visiting files in inode order keeps the reads and writes of their
 // metadata close together on disk: the inode tables are read in order,
@@ -126,7 +130,7 @@ func (w *inodeWalk) dir(path string, root bool) error {
 			}
 		case typ == unix.DT_LNK && IsHex(e.name) && w.skip != nil:
 			w.skip(p, &os.PathError{Op: "walk", Path: p, Err: ErrSymlink})
-		case typ == unix.DT_REG && IsID(e.name):
+		case typ == unix.DT_REG && isAnyCaseID(e.name):
 			w.pending = append(w.pending, File{Path: p, Ino: e.ino})
 			if len(w.pending) >= w.window {
 				if err := w.flush(); err != nil {

@@ -11,7 +11,8 @@ import (
 )
 
 // walkVolume makes a volume of n chunk files spread over directories, with
-// other files beside them, and returns the chunk paths.
+// other files beside them, and returns the chunk paths and that of a file
+// named by a chunk id in lowercase, which a walk hands out too.
 func walkVolume(t *testing.T, n int) (string, []string) {
 	t.Helper()
 	root := t.TempDir()
@@ -35,7 +36,11 @@ func walkVolume(t *testing.T, n int) (string, []string) {
 	if err := os.Symlink(paths[0], filepath.Join(root, "0", strings.Repeat("B", 64))); err != nil {
 		t.Fatal(err)
 	}
-	return root, paths
+	lower := filepath.Join(root, "0", strings.Repeat("c", 64))
+	if err := os.WriteFile(lower, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, append(paths, lower)
 }
 
 func hexDigits(v uint16) string {
@@ -77,7 +82,7 @@ func TestWalkByInode(t *testing.T) {
 		want := slices.Clone(paths)
 		slices.Sort(want)
 		if !slices.Equal(names, want) {
-			t.Fatalf("window %d: walked %d files, want the %d chunks and nothing else", window, len(names),
+			t.Fatalf("window %d: walked %d files, want the %d chunk ids and nothing else", window, len(names),
 				len(want))
 		}
 	}

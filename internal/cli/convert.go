@@ -80,8 +80,10 @@ Exit codes: 0 every chunk is now in the current format (with --dry-run: would
 be), 1 the run stopped early (interrupted, the volume or backup directory
 could not be synced, or the directory failed 32 questions in a row: run
 again), 2 bad arguments or another run converting the volume (nothing was
-changed), 3 the run went through but left some chunks unconverted (see the
-report).`
+changed), 3 the run went through but left some chunks unconverted, or found
+files that are not chunks: lines of --input-file that name none, or files of
+the volume named by a chunk id not in uppercase, which their chunk server
+never finds (see the report).`
 
 // convertFlags are the options of the convert command.
 type convertFlags struct {
@@ -201,11 +203,24 @@ func convertExit(s convert.Summary, err error) error {
 		return exitError{ExitFail, errors.New("interrupted: run again to finish")}
 	case err != nil:
 		return exitError{ExitFail, err}
-	case s.Errors() > 0:
-		return exitError{ExitUnconverted, fmt.Errorf("%d of %d chunks left unconverted "+
-			"(%d orphans, %d failures)", s.Errors(), s.Chunks, s.Orphans, s.Failed)}
+	case s.Errors() > 0 || s.NotChunks > 0:
+		return exitError{ExitUnconverted, unconverted(s)}
 	}
 	return nil
+}
+
+// unconverted says what a run that went through left unconverted.
+func unconverted(s convert.Summary) error {
+	var parts []string
+	if s.Errors() > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d chunks left unconverted (%d orphans, %d failures)",
+			s.Errors(), s.Chunks, s.Orphans, s.Failed))
+	}
+	if s.NotChunks > 0 {
+		parts = append(parts, fmt.Sprintf("%d files not chunks, or not named in uppercase, left as "+
+			"they are", s.NotChunks))
+	}
+	return errors.New(strings.Join(parts, "; "))
 }
 
 // inputLines returns the reader of --input-file, or nil without one. The
@@ -375,9 +390,13 @@ func (p *convertPrinter) summary(s convert.Summary) {
 	if s.DryRun {
 		verb = "would convert"
 	}
+	notChunks := ""
+	if s.NotChunks > 0 {
+		notChunks = fmt.Sprintf(", %d not chunks", s.NotChunks)
+	}
 	fmt.Fprintf(p.out, "%s: %d chunks, %s %d (%d recovered from rdir), %d already current, "+
-		"%d orphans, %d failed, in %s\n", visible(s.Volume), s.Chunks, verb, s.Converted, s.Recovered,
-		s.Current, s.Orphans, s.Failed, s.Elapsed.Round(time.Millisecond))
+		"%d orphans, %d failed%s, in %s\n", visible(s.Volume), s.Chunks, verb, s.Converted, s.Recovered,
+		s.Current, s.Orphans, s.Failed, notChunks, s.Elapsed.Round(time.Millisecond))
 	if s.BackupDir != "" {
 		fmt.Fprintf(p.out, "backups in %s\n", visible(s.BackupDir))
 	}

@@ -145,6 +145,29 @@ func TestCommandLineInputFile(t *testing.T) {
 	wantOwners(t, o.paths[1], map[string]converttest.Owner{o.ids[1]: o.owner})
 }
 
+// TestCommandLineLowercaseChunk: a walk of the volume reports a chunk file
+// named by its id in lowercase, where its chunk server never looks, as not
+// a chunk, saying why; the summary counts it and the exit code says that
+// not every chunk is current.
+func TestCommandLineLowercaseChunk(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("lowercase", "obj", testChunkSize)
+	lower := filepath.Join(filepath.Dir(o.paths[0]), strings.ToLower(o.ids[0]))
+	must(t, os.Rename(o.paths[0], lower))
+	sc := &scenario{env: e}
+	code, out := sc.cli(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL,
+		"--chunks-per-second", "0", "--backup-dir", t.TempDir())
+	if code != cli.ExitUnconverted {
+		t.Errorf("exit %d, want %d", code, cli.ExitUnconverted)
+	}
+	for _, want := range []string{"not-a-chunk " + lower + ": not a chunk: the name is not in uppercase",
+		"looks for this one as " + o.ids[0], "0 chunks,", "1 not chunks"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+}
+
 // TestCommandLineVolumeOfAddress: a volume whose id is the address of its
 // chunk server is known to a directory that lists that server, without a
 // service id, by its address alone, as OpenIO's does; not to one that lists

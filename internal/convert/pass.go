@@ -257,12 +257,24 @@ func (c *Converter) prepare(ctx context.Context, it item) *plan {
 		return p.fail(it.err)
 	}
 	if !chunk.IsID(it.id) {
-		return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
-			Err: errors.New("not a chunk: the name is not a chunk id")}}
+		return notChunk(it)
 	}
 	p := c.planChunk(ctx, it)
 	p.cut = p.res.Outcome == Failed && ctx.Err() != nil
 	return p
+}
+
+// notChunk reports an item whose name is not a chunk id, or not the
+// uppercase one a chunk server looks for: a chunk file named in lowercase
+// is as good as lost to its chunk server.
+func notChunk(it item) *plan {
+	why := "the name is not a chunk id"
+	if upper, err := chunk.NormalizeID(it.id); err == nil {
+		why = "the name is not in uppercase, and the chunk server looks for chunk files by their " +
+			"uppercase names: it looks for this one as " + upper
+	}
+	return &plan{item: it, res: Result{Path: it.path, Outcome: NotChunk,
+		Err: errors.New("not a chunk: " + why)}}
 }
 
 // commitAll commits batches in order, in three stages that overlap: the

@@ -25,7 +25,9 @@ const (
 	// Failed: the chunk could not be converted (unreadable, corrupt, a
 	// directory error); nothing was done on it.
 	Failed
-	// NotChunk: the path named in the input is not a chunk file; skipped.
+	// NotChunk: the path named in the input is not a chunk file, or a file
+	// of the volume is named by a chunk id not in uppercase (its chunk
+	// server never finds it); skipped.
 	NotChunk
 )
 
