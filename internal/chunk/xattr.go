@@ -137,6 +137,20 @@ func restore(path string, attrs []Attr, earlier []*string) {
 	}
 }
 
+// AttrsDoNotFit reports whether err, from writing an extended attribute
+// of a file on the filesystem of path, says that the attributes of the file
+// do not fit rather than that the filesystem is full. Both are ENOSPC:
+// ext4 keeps all the attributes of a file in one block, and refuses one
+// that would overflow it while it has room for data. A filesystem with
+// less than 1 MiB free is taken to be full.
+func AttrsDoNotFit(path string, err error) bool {
+	if !errors.Is(err, unix.ENOSPC) {
+		return false
+	}
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Bavail*uint64(st.Bsize) >= 1<<20
+}
+
 // RemoveAttr removes one attribute from the file at path. A missing
 // attribute is not an error.
 func RemoveAttr(path, name string) error {

@@ -580,6 +580,45 @@ func TestConvertMalformedCurrent(t *testing.T) {
 	}
 }
 
+// TestConvertAttrsDoNotFit: a chunk whose new key does not fit beside its
+// legacy ones (ext4 keeps the attributes of a file in one block, and says
+// ENOSPC though the disk has room) is failed, saying so, and left as it
+// was, whether the new key is written before or after the backup.
+func TestConvertAttrsDoNotFit(t *testing.T) {
+	e := newEnv(t)
+	// Every "%" of the path takes three bytes in the new fullpath: 3 kB,
+	// which fits on a chunk alone but not beside the legacy keys.
+	o := e.put("fit", strings.Repeat("%", 1000), testChunkSize)
+	p, id := o.paths[0], o.ids[0]
+	must(t, chunk.RemoveAttr(p, chunk.AttrFullpathPrefix+id))
+	must(t, converttest.Apply(p, converttest.ForEra(converttest.EraGrid, id, o.owner)))
+	before := mustStat(t, p)
+	for _, noBackup := range []bool{true, false} {
+		t.Run("no backup "+strconv.FormatBool(noBackup), func(t *testing.T) {
+			s, res := e.run(convert.Options{NoBackup: noBackup}, p)
+			if res[p].Outcome == convert.Converted {
+				t.Skip("this filesystem holds the attributes of a file however large")
+			}
+			wantOutcome(t, res, p, convert.Failed)
+			why := res[p].Reason()
+			if !strings.Contains(why, "attributes do not fit on the filesystem in the current format") ||
+				!strings.Contains(why, "left as it was") || s.Failed != 1 {
+				t.Errorf("reason %q, summary %+v", why, s)
+			}
+			if diff := cmp.Diff(before, mustStat(t, p)); diff != "" {
+				t.Errorf("changed:\n%s", diff)
+			}
+		})
+	}
+	input := filepath.Join(t.TempDir(), "list")
+	must(t, os.WriteFile(input, []byte(p), 0o644))
+	code, _ := (&scenario{env: e}).cli(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL,
+		"--input-file", input, "--chunks-per-second", "0", "--backup-dir", t.TempDir())
+	if code != cli.ExitUnconverted {
+		t.Errorf("exit %d, want %d", code, cli.ExitUnconverted)
+	}
+}
+
 // TestRecoverMissingFullpath: a current chunk that lost its fullpath key
 // gets it back from the reverse index and the directory.
 func TestRecoverMissingFullpath(t *testing.T) {

@@ -353,8 +353,8 @@ func (c *Converter) backupAndSet(b []*plan) error {
 		if p.setEarly {
 			return
 		}
-		if err := chunk.SetAttrs(p.path, p.set); err != nil {
-			p.fail(err)
+		if err := chunk.ReplaceAttrs(p.path, p.set); err != nil { // all or none
+			p.fail(c.setError(err))
 		}
 	})
 	return nil

@@ -88,11 +88,38 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	if c.backups == nil && !c.o.DryRun && p.res.Outcome == Converted {
 		c.wrote.Store(true)
 		if err := a.Set(fd, p.set); err != nil {
-			return p.fail(fmt.Errorf("%s: %w", p.path, err))
+			undoSet(a, fd, p)
+			return p.fail(c.setError(fmt.Errorf("%s: %w", p.path, err)))
 		}
 		p.setEarly = true
 	}
 	return p
+}
+
+// undoSet gives the new keys of p, after a write of them failed part way,
+// the values they had when p was planned, or removes those that had none:
+// the chunk is left as it was.
+func undoSet(a *chunk.FdAttrs, fd int, p *plan) {
+	for _, at := range p.set {
+		i := slices.IndexFunc(p.attrs, func(b chunk.Attr) bool { return b.Name == at.Name })
+		if i >= 0 {
+			a.Set(fd, p.attrs[i:i+1])
+		} else {
+			a.Remove(fd, at.Name)
+		}
+	}
+}
+
+// setError says why the new keys of a chunk could not be written. Keys that
+// do not fit are worth a word: the legacy keys go only once the new ones are
+// durable, so a chunk needs room for both for a while.
+func (c *Converter) setError(err error) error {
+	if chunk.AttrsDoNotFit(c.o.Volume, err) {
+		return fmt.Errorf("the chunk's attributes do not fit on the filesystem in the current "+
+			"format (its new key is added before the legacy ones are removed, so that a crash "+
+			"never leaves it with neither); the chunk is left as it was: %w", err)
+	}
+	return err
 }
 
 // readChunk reads the attributes of a chunk into p and returns the file

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -422,11 +421,7 @@ func (s *Server) commit(pending, final, id string) error {
 // large: ext4 keeps a file's attributes in one block, and says ENOSPC) from
 // a full disk: the first answers 413, the second 507.
 func (s *Server) attrError(err error) error {
-	if !errors.Is(err, syscall.ENOSPC) {
-		return err
-	}
-	var st unix.Statfs_t
-	if unix.Statfs(s.cfg.Volume, &st) == nil && st.Bavail*uint64(st.Bsize) >= 1<<20 {
+	if chunk.AttrsDoNotFit(s.cfg.Volume, err) {
 		return errorf(http.StatusRequestEntityTooLarge, "the attributes do not fit on the "+
 			"filesystem, which has room for data: %v", err)
 	}
