@@ -174,14 +174,16 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 	pr := &convertPrinter{out: out, asJSON: f.asJSON, dryRun: o.DryRun, volume: vol.ServiceID,
 		log: logger}
 	o.OnResult, o.OnReport = pr.result, pr.report
+	o.OnStart = func() { // once the volume is locked: a refused run says nothing of converting
+		logger.Info("converting", "volume", vol.ServiceID, "chunks_per_second",
+			paced.pacer.Rates().ItemsPerSecond, "control_file", f.controlFile)
+	}
 	o.CountTotal = !f.asJSON && stderrIsTerminal()
 	c, err := convert.New(o)
 	if err != nil {
 		return usageError{err}
 	}
 	stopSignals := onSignals(ctx, paced, c.ReportNow)
-	logger.Info("converting", "volume", vol.ServiceID, "chunks_per_second",
-		paced.pacer.Rates().ItemsPerSecond, "control_file", f.controlFile)
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(convert.Procs(o.Concurrency))
 	}

@@ -75,10 +75,12 @@ func New(o Options) (*Converter, error) {
 }
 
 // checkBackupDir resolves the backup directory, which must not be inside
-// the volume (its files are named like chunks), and makes it if its parent
-// exists (a parent that does not is more likely a typing error than a
-// wish), so that a directory that cannot hold backups is refused before
-// the run; a dry run checks it as far as it can without making it.
+// the volume (its files are named like chunks), and checks that it can
+// hold backups, or be made where its parent lets it (a parent that does
+// not exist is more likely a typing error than a wish), so that a
+// directory that cannot hold backups is refused before the run. The run
+// makes it once it holds the volume's lock (see makeBackupDir): a run
+// refused because another converts the volume makes nothing.
 func checkBackupDir(o *Options) error {
 	if o.NoBackup {
 		return nil
@@ -107,13 +109,23 @@ func checkBackupDir(o *Options) error {
 	if o.DryRun { // nothing is written: the directory is looked at, not made
 		return nil
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("convert: backup directory: %w", err)
+	writable := dir
+	if err != nil {
+		writable = filepath.Dir(dir) // where it will be made
 	}
-	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+	if err := unix.Access(writable, unix.W_OK|unix.X_OK); err != nil {
 		return fmt.Errorf("convert: backup directory %s: %w", o.BackupDir, err)
 	}
 	o.BackupDir = dir
+	return nil
+}
+
+// makeBackupDir makes the backup directory dir, checked by checkBackupDir,
+// unless it exists.
+func makeBackupDir(dir string) error {
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("backup directory: %w", err)
+	}
 	return nil
 }
 
@@ -184,6 +196,9 @@ func (c *Converter) Run(ctx context.Context) (Summary, error) {
 		return c.summary(), err
 	}
 	defer c.close()
+	if c.o.OnStart != nil {
+		c.o.OnStart()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.stop = cancel
@@ -218,7 +233,7 @@ func (c *Converter) halt(err error) {
 var ErrBusy = errors.New("another run converts this volume")
 
 // open opens what the run syncs, takes the volume's run lock (a dry run
-// writes nothing and takes none), and creates the backup directory.
+// writes nothing and takes none), then makes the backup directory.
 func (c *Converter) open() error {
 	fd, err := unix.Open(c.o.Volume, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -233,6 +248,9 @@ func (c *Converter) open() error {
 	}
 	if c.o.NoBackup {
 		return nil
+	}
+	if err := makeBackupDir(c.o.BackupDir); err != nil {
+		return err
 	}
 	c.backups = newBackups(c.o.BackupDir, c.vol.ServiceID, c.start)
 	return nil

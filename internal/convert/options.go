@@ -80,6 +80,10 @@ type Options struct {
 	// ReportInterval is how often OnReport receives a RUN report; 0 means
 	// only the final DONE report.
 	ReportInterval time.Duration
+	// OnStart is called once Run holds the volume's run lock and has made
+	// the backup directory, before it visits any chunk; a run refused
+	// because another converts the volume does not call it.
+	OnStart func()
 	// OnReport receives the periodic and final reports. It is called from
 	// one goroutine at a time.
 	OnReport func(Report)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/cli"
 	"github.com/gridkeep/gridkeep/internal/convert"
 	"github.com/gridkeep/gridkeep/internal/convert/converttest"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -177,7 +178,8 @@ func TestDirectoryDownStopsTheRun(t *testing.T) {
 }
 
 // TestOneRunAtATime: a second run on a volume being converted is refused
-// before it writes anything; a dry run is not.
+// before it writes anything, makes its backup directory or says it is
+// converting; a dry run is not refused.
 func TestOneRunAtATime(t *testing.T) {
 	e := newEnv(t)
 	o := e.put("busy", "obj", 4*testChunkSize)
@@ -196,10 +198,18 @@ func TestOneRunAtATime(t *testing.T) {
 			t.Fatal("the first run did not start")
 		}
 	}
-	backups := t.TempDir()
+	backups := filepath.Join(t.TempDir(), "backups")
 	s, _, err := e.tryRun(convert.Options{BackupDir: backups})
-	if !errors.Is(err, convert.ErrBusy) || s.Chunks != 0 || countFiles(t, backups) != 0 {
-		t.Errorf("second run: %v, %+v, %d backup files", err, s, countFiles(t, backups))
+	if _, serr := os.Stat(backups); !errors.Is(err, convert.ErrBusy) || s.Chunks != 0 ||
+		!errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("second run: %v, %+v; its backup directory: %v", err, s, serr)
+	}
+	code, _, stderr := cliRun(t, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL,
+		"--backup-dir", backups)
+	if _, serr := os.Stat(backups); code != cli.ExitUsage || strings.Contains(stderr, "msg=converting") ||
+		!errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("second run of the command: exit %d, want %d; its backup directory: %v; log:\n%s",
+			code, cli.ExitUsage, serr, stderr)
 	}
 	if _, _, err := e.tryRun(convert.Options{DryRun: true}); err != nil {
 		t.Errorf("dry run: %v", err)
