@@ -518,6 +518,22 @@ func TestConvertFailures(t *testing.T) {
 			t.Errorf("summary %+v", s)
 		}
 	})
+	t.Run("a directory", func(t *testing.T) {
+		o := e.put("failures", "beside a directory", testChunkSize)
+		chunkDir := filepath.Dir(o.paths[0])
+		named := filepath.Join(chunkDir, strings.Repeat("D", 64)) // named like a chunk
+		must(t, os.Mkdir(named, 0o755))
+		s, res := e.run(convert.Options{}, chunkDir, named)
+		for _, p := range []string{chunkDir, named} {
+			wantOutcome(t, res, p, convert.NotChunk)
+			if why := res[p].Reason(); why != "not a chunk: a directory" {
+				t.Errorf("%s: %q", p, why)
+			}
+		}
+		if s.NotChunks != 2 || s.Chunks != 0 {
+			t.Errorf("summary %+v", s)
+		}
+	})
 }
 
 // TestConvertMalformedCurrent: a chunk named like a current one whose

@@ -266,10 +266,14 @@ func (c *Converter) prepare(ctx context.Context, it item) *plan {
 
 // notChunk reports an item whose name is not a chunk id, or not the
 // uppercase one a chunk server looks for: a chunk file named in lowercase
-// is as good as lost to its chunk server.
+// is as good as lost to its chunk server. An input line may name a
+// directory, which is said first, whatever its name.
 func notChunk(it item) *plan {
 	why := "the name is not a chunk id"
-	if upper, err := chunk.NormalizeID(it.id); err == nil {
+	var st unix.Stat_t
+	if !it.walked && unix.Lstat(it.path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		why = "a directory"
+	} else if upper, err := chunk.NormalizeID(it.id); err == nil {
 		why = "the name is not in uppercase, and the chunk server looks for chunk files by their " +
 			"uppercase names: it looks for this one as " + upper
 	}

@@ -132,7 +132,11 @@ func (c *Converter) readChunk(p *plan, a *chunk.FdAttrs) int {
 		return -1
 	}
 	if fd < 0 {
-		p.res.Outcome, p.res.Err = NotChunk, errors.New("not a regular file")
+		why := "not a regular file"
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			why = "a directory"
+		}
+		p.res.Outcome, p.res.Err = NotChunk, errors.New("not a chunk: "+why)
 		return -1
 	}
 	p.ino, p.nlink = inode{st.Dev, st.Ino}, st.Nlink
