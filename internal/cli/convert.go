@@ -105,14 +105,14 @@ func newConvertCommand() *cobra.Command {
 		Long:  convertLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConvert(cmd.Context(), cmd.OutOrStdout(), &f)
+			return runConvert(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), &f)
 		},
 	}
 	f.proxy = addProxyFlag(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.opts.Volume, "volume", "", "root directory of the chunk volume (required)")
 	fl.StringVar(&f.input, "input-file", "", "convert only the chunks listed, one path per line, "+
-		"relative to the volume or absolute inside it; blank and # lines skipped")
+		"relative to the volume or absolute inside it; blank and # lines skipped; - reads standard input")
 	fl.BoolVar(&f.opts.DryRun, "dry-run", false, "report what would change and write nothing")
 	fl.BoolVar(&f.opts.NoBackup, "no-backup", false, "do not back up the original attributes")
 	fl.StringVar(&f.opts.BackupDir, "backup-dir", os.TempDir(), "where backups go (not inside the volume)")
@@ -129,7 +129,7 @@ func newConvertCommand() *cobra.Command {
 	return cmd
 }
 
-func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
+func runConvert(ctx context.Context, in io.Reader, out io.Writer, f *convertFlags) error {
 	logger, err := newLogger(f.logLevel)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func runConvert(ctx context.Context, out io.Writer, f *convertFlags) error {
 			return usagef("--control-file: %w", err)
 		}
 	}
-	input, err := inputLines(f.input)
+	input, err := inputLines(f.input, in)
 	if err != nil {
 		return err
 	}
@@ -226,10 +226,14 @@ func unconverted(s convert.Summary) error {
 }
 
 // inputLines returns the reader of --input-file, or nil without one. The
-// file is opened now, to fail early, and read again on each call.
-func inputLines(path string) (func(func(string, error) bool), error) {
-	if path == "" {
+// file is opened now, to fail early, and read again on each call; "-" is
+// standard input, read whole now, as it cannot be read twice.
+func inputLines(path string, stdin io.Reader) (func(func(string, error) bool), error) {
+	switch path {
+	case "":
 		return nil, nil
+	case "-":
+		return stdinLines(stdin)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -250,20 +254,41 @@ func inputLines(path string) (func(func(string, error) bool), error) {
 			return
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
+		if err := eachLine(f, func(line string) bool { return yield(line, nil) }); err != nil {
+			yield("", fmt.Errorf("read %s: %w", path, err))
+		}
+	}, nil
+}
+
+// stdinLines reads the lines of an input file given on standard input.
+func stdinLines(stdin io.Reader) (func(func(string, error) bool), error) {
+	var lines []string
+	if err := eachLine(stdin, func(line string) bool { lines = append(lines, line); return true }); err != nil {
+		return nil, usagef("--input-file -: read standard input: %w", err)
+	}
+	return func(yield func(string, error) bool) {
+		for _, line := range lines {
 			if !yield(line, nil) {
 				return
 			}
 		}
-		if err := sc.Err(); err != nil {
-			yield("", fmt.Errorf("read %s: %w", path, err))
-		}
 	}, nil
+}
+
+// eachLine calls fn with every line of r, trimmed, but blank and # lines,
+// until fn returns false.
+func eachLine(r io.Reader, fn func(string) bool) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !fn(line) {
+			return nil
+		}
+	}
+	return sc.Err()
 }
 
 // checkVolumeKnown makes sure, before anything is read, that the

@@ -145,6 +145,29 @@ func TestCommandLineInputFile(t *testing.T) {
 	wantOwners(t, o.paths[1], map[string]converttest.Owner{o.ids[1]: o.owner})
 }
 
+// TestCommandLineInputFromStdin: --input-file - reads the list from
+// standard input.
+func TestCommandLineInputFromStdin(t *testing.T) {
+	e := newEnv(t)
+	o := e.put("stdin", "obj", 2*testChunkSize)
+	for i, p := range o.paths {
+		must(t, converttest.ToEra(p, o.ids[i], converttest.EraGrid, o.owner))
+	}
+	list := strings.NewReader("# from a pipe\n" + strings.Join(o.paths, "\n") + "\n")
+	p := startCLIInput(t, list, "convert", "--volume", e.vol, "--proxy", e.ns.ProxyURL,
+		"--input-file", "-", "--json", "--chunks-per-second", "0", "--backup-dir", t.TempDir())
+	code, out := p.wait(t, time.Minute)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s%s", code, out, strings.Join(p.stderr, "\n"))
+	}
+	if s := lastSummary(t, out); s.Converted != int64(len(o.paths)) || s.Chunks != s.Converted {
+		t.Errorf("summary %+v, want the %d chunks listed converted", s, len(o.paths))
+	}
+	for i, p := range o.paths {
+		wantOwners(t, p, map[string]converttest.Owner{o.ids[i]: o.owner})
+	}
+}
+
 // TestCommandLineLowercaseChunk: a walk of the volume reports a chunk file
 // named by its id in lowercase, where its chunk server never looks, as not
 // a chunk, saying why; the summary counts it and the exit code says that
@@ -409,9 +432,15 @@ type cliProcess struct {
 // end of the test if it is still running.
 func startCLI(t *testing.T, args ...string) *cliProcess {
 	t.Helper()
+	return startCLIInput(t, nil, args...)
+}
+
+// startCLIInput is startCLI with stdin, if not nil, as standard input.
+func startCLIInput(t *testing.T, stdin io.Reader, args ...string) *cliProcess {
+	t.Helper()
 	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), lines: make(chan string, 1024)}
 	p.cmd.Env = append(os.Environ(), cliEnv+"=1")
-	p.cmd.Stdout = &p.out
+	p.cmd.Stdin, p.cmd.Stdout = stdin, &p.out
 	stderr, err := p.cmd.StderrPipe()
 	must(t, err)
 	must(t, p.cmd.Start())
