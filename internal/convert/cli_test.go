@@ -85,9 +85,9 @@ func TestCommandLineUsage(t *testing.T) {
 }
 
 // TestCommandLineInputFile: --input-file lists chunks relative to the
-// volume, skipping blank and # lines; names that are not chunk ids and
-// paths outside the volume are reported, and the exit code says some
-// chunks were left.
+// volume, skipping blank and # lines, each visited once however many
+// times it is listed; names that are not chunk ids and paths outside the
+// volume are reported, and the exit code says some chunks were left.
 func TestCommandLineInputFile(t *testing.T) {
 	e := newEnv(t)
 	o := e.put("input", "obj", 3*testChunkSize)
@@ -96,7 +96,7 @@ func TestCommandLineInputFile(t *testing.T) {
 	}
 	rel0, _ := filepath.Rel(e.vol, o.paths[0])
 	list := strings.Join([]string{"# chunks to convert", "", rel0, "  " + o.paths[1] + "  ",
-		"not-a-chunk", "../outside/" + o.ids[2]}, "\n")
+		"not-a-chunk", "../outside/" + o.ids[2], "./" + rel0, o.paths[1], rel0}, "\n")
 	input := filepath.Join(t.TempDir(), "list")
 	must(t, os.WriteFile(input, []byte(list), 0o644))
 	sc := &scenario{env: e}
@@ -138,8 +138,8 @@ func TestCommandLineInputFile(t *testing.T) {
 	if diff := cmp.Diff(want, outcomes(out)); diff != "" {
 		t.Errorf("chunk lines (-want +got):\n%s", diff)
 	}
-	if s := lastSummary(t, out); s.Converted != 2 || s.Failed != 1 || s.NotChunks != 1 {
-		t.Errorf("summary %+v", s)
+	if s := lastSummary(t, out); s.Chunks != 3 || s.Converted != 2 || s.Failed != 1 || s.NotChunks != 1 {
+		t.Errorf("summary %+v, want 3 chunks: 2 converted, 1 failed", s)
 	}
 	wantOwners(t, o.paths[0], map[string]converttest.Owner{o.ids[0]: o.owner})
 	wantOwners(t, o.paths[1], map[string]converttest.Owner{o.ids[1]: o.owner})

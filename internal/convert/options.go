@@ -50,7 +50,8 @@ type Options struct {
 	Rdir rdir.Store
 	// Input, when set, lists the chunks to convert instead of walking the
 	// volume: paths relative to the volume (or absolute paths inside it),
-	// one per call. It is called twice: once to count, once to convert.
+	// one per call. It is called twice: once to count, once to convert. A
+	// path listed more than once is visited once.
 	Input func(yield func(path string, err error) bool)
 	// DryRun plans every conversion and reports it, and writes nothing:
 	// no attribute, no backup.

@@ -66,7 +66,7 @@ func (c *Converter) unreadableDir(dir string, err error) {
 // the pass.
 func (c *Converter) inputFeed() feed {
 	return func(yield func(item, error) bool) {
-		for path, err := range c.o.Input {
+		for path, err := range c.inputPaths {
 			if !yield(c.inputItem(path), err) || err != nil {
 				return
 			}
@@ -74,11 +74,33 @@ func (c *Converter) inputFeed() feed {
 	}
 }
 
-func (c *Converter) inputItem(path string) item {
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(c.o.Volume, path)
+// inputPaths yields the paths of Options.Input, absolute and clean, each
+// once: a path listed again (in another spelling too, "a//b" for "a/b")
+// is skipped, as visiting it again would count its chunk twice. The set
+// of paths seen grows with the input, about a hundred bytes a path: 100 MB
+// for a list of a million chunks, about what the walk of a volume holds
+// in one window (see WalkWindow).
+func (c *Converter) inputPaths(yield func(string, error) bool) {
+	seen := map[string]struct{}{}
+	for path, err := range c.o.Input {
+		if err == nil {
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(c.o.Volume, path)
+			}
+			path = filepath.Clean(path)
+			if _, ok := seen[path]; ok {
+				continue
+			}
+			seen[path] = struct{}{}
+		}
+		if !yield(path, err) || err != nil {
+			return
+		}
 	}
-	path = filepath.Clean(path)
+}
+
+// inputItem makes the item of path, absolute and clean.
+func (c *Converter) inputItem(path string) item {
 	it := item{path: path, id: filepath.Base(path)}
 	// The directories on the way may be symbolic links: the file is where
 	// they lead, which must be inside the volume too.

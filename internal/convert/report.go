@@ -13,7 +13,7 @@ import (
 func (c *Converter) countTotal(ctx context.Context) {
 	var n int64
 	if c.o.Input != nil {
-		for _, err := range c.o.Input {
+		for _, err := range c.inputPaths {
 			if err != nil || ctx.Err() != nil {
 				return
 			}
