@@ -705,7 +705,7 @@ func newCheckBar(enabled bool) *progressbar.ProgressBar {
 	if !enabled || !stderrIsTerminal() {
 		return nil
 	}
-	return newCountBar(-1, "check", "objects")
+	return newCountBar(os.Stderr, -1, "check")
 }
 
 // drawProgress keeps the bar in step with c, redrawn every 200 ms, until
@@ -714,6 +714,7 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 	if p.bar == nil {
 		return
 	}
+	start := time.Now()
 	p.stop = everyRedraw(func() {
 		st := c.Stats()
 		p.mu.Lock()
@@ -726,7 +727,8 @@ func (p *checkPrinter) drawProgress(c *integrity.Checker) {
 		if st.Estimated {
 			est = " estimated"
 		}
-		p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s)", st.Chunks.Checked, st.Problems(), est))
+		p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s, %s)", st.Chunks.Checked,
+			st.Problems(), est, perSecond(st.Objects.Checked, time.Since(start), "objects")))
 		p.bar.Set64(st.Objects.Checked)
 	})
 }

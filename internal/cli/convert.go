@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -187,9 +188,9 @@ func runConvert(ctx context.Context, in io.Reader, out io.Writer, f *convertFlag
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(convert.Procs(o.Concurrency))
 	}
-	stop := showConvertProgress(c, !f.asJSON)
+	pr.drawProgress(c, !f.asJSON)
 	s, err := c.Run(ctx)
-	stop()
+	pr.stopBar()
 	stopSignals()
 	if errors.Is(err, convert.ErrBusy) {
 		return exitError{ExitUsage, err} // nothing was visited: no summary
@@ -337,7 +338,8 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 	return c, nil
 }
 
-// convertPrinter writes the per-chunk lines, the reports and the summary.
+// convertPrinter writes the per-chunk lines, the reports and the summary,
+// and the progress bar; it takes the bar off before writing a line.
 type convertPrinter struct {
 	mu     sync.Mutex
 	out    io.Writer
@@ -345,6 +347,11 @@ type convertPrinter struct {
 	dryRun bool
 	volume string
 	log    *slog.Logger
+
+	bar        *progressbar.ProgressBar // nil without one, or once ended
+	barDesc    string
+	totalKnown bool   // the bar's max is the total
+	stop       func() // stops the redraws
 }
 
 // chunkLine is the JSON form of a chunk's result. Its outcome, which
@@ -360,15 +367,20 @@ type chunkLine struct {
 func (p *convertPrinter) result(r convert.Result) {
 	show := r.Outcome == convert.Orphan || r.Outcome == convert.Failed ||
 		r.Outcome == convert.NotChunk || (p.dryRun && r.Outcome == convert.Converted)
-	if r.Outcome == convert.Orphan || r.Outcome == convert.Failed {
+	warn := r.Outcome == convert.Orphan || r.Outcome == convert.Failed
+	if !show && !warn {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearBarLocked()
+	if warn {
 		p.log.Warn("chunk not converted", "volume", p.volume, "chunk_id", r.ChunkID, "path", r.Path,
 			"outcome", r.Outcome.String(), "err", r.Reason())
 	}
 	if !show {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.asJSON {
 		outcome := r.Outcome.String()
 		if p.dryRun && r.Outcome == convert.Converted {
@@ -391,7 +403,16 @@ func (p *convertPrinter) result(r convert.Result) {
 	fmt.Fprintf(p.out, "%s %s: %s\n", r.Outcome, visible(r.Path), visible(r.Reason()))
 }
 
+// report logs a report line; the final one ends the bar, lest a redraw
+// put it back under the line.
 func (p *convertPrinter) report(r convert.Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.Final {
+		p.endBarLocked()
+	} else {
+		p.clearBarLocked()
+	}
 	p.log.Info(r.Line(), "volume", r.Volume, "passes", r.Passes, "errors", r.Errors,
 		"chunks", r.Chunks)
 }
@@ -429,31 +450,59 @@ func (p *convertPrinter) summary(s convert.Summary) {
 	}
 }
 
-// showConvertProgress draws a bar of chunks done over the total (a spinner
-// until the total is counted), with errors, on a terminal. The returned
-// function removes it.
-func showConvertProgress(c *convert.Converter, enabled bool) func() {
+// drawProgress draws, on a terminal, a bar of chunks done over the total
+// (a spinner until the total is counted), with errors and the rate, until
+// the final report or stopBar.
+func (p *convertPrinter) drawProgress(c *convert.Converter, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
-		return func() {}
+		return
 	}
-	desc := "convert " + visible(c.VolumeID())
-	bar := newCountBar(-1, desc, "chunks")
-	known := false
-	stop := everyRedraw(func() {
-		pg := c.Progress()
-		if pg.TotalKnown && !known {
-			bar.ChangeMax64(pg.Total)
-			known = true
-		}
-		counting := ""
-		if !known {
-			counting = ", counting chunks"
-		}
-		bar.Describe(fmt.Sprintf("%s (errors %d%s)", desc, pg.Errors, counting))
-		bar.Set64(pg.Done)
-	})
-	return func() {
-		stop()
-		bar.Finish()
+	p.barDesc = "convert " + visible(c.VolumeID())
+	p.bar = newCountBar(os.Stderr, -1, p.barDesc)
+	start := time.Now()
+	p.stop = everyRedraw(func() { p.draw(c.Progress(), time.Since(start)) })
+}
+
+// draw brings the bar up to date with pg, elapsed after the start.
+func (p *convertPrinter) draw(pg convert.Progress, elapsed time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar == nil {
+		return
 	}
+	if pg.TotalKnown && !p.totalKnown {
+		p.bar.ChangeMax64(pg.Total)
+		p.totalKnown = true
+	}
+	counting := ""
+	if !p.totalKnown {
+		counting = ", counting chunks"
+	}
+	p.bar.Describe(fmt.Sprintf("%s (errors %d%s, %s)", p.barDesc, pg.Errors, counting,
+		perSecond(pg.Done, elapsed, "chunks")))
+	p.bar.Set64(pg.Done)
+}
+
+// clearBarLocked takes the bar off the terminal, before a line is written
+// there; the next redraw puts it back. p.mu is held.
+func (p *convertPrinter) clearBarLocked() {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+}
+
+// endBarLocked takes the bar off the terminal for good. p.mu is held.
+func (p *convertPrinter) endBarLocked() {
+	p.clearBarLocked()
+	p.bar = nil
+}
+
+// stopBar stops the redraws and takes the bar off the terminal.
+func (p *convertPrinter) stopBar() {
+	if p.stop != nil {
+		p.stop()
+	}
+	p.mu.Lock()
+	p.endBarLocked()
+	p.mu.Unlock()
 }

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/convert"
 )
 
 // TestConvertHelpNamesRunLock: --help says where the run lock is, since
@@ -41,5 +47,27 @@ func TestConvertNamesVolumeNotDirectory(t *testing.T) {
 	out, code := run(t, "", "convert", "--volume", file, "--proxy", "http://127.0.0.1:1")
 	if want := "--volume: volume " + file + ": not a directory"; code != ExitUsage || !strings.Contains(out, want) {
 		t.Errorf("convert --volume %s: exit %d, want %d and %q:\n%s", file, code, ExitUsage, want, out)
+	}
+}
+
+// TestConvertProgressBar: the bar gives its rate per second from its first
+// frame on, and is taken off the terminal before the final report line,
+// for good: the line starts a line of its own and nothing is drawn after.
+func TestConvertProgressBar(t *testing.T) {
+	var term bytes.Buffer
+	p := &convertPrinter{out: io.Discard, log: slog.New(slog.NewTextHandler(&term, nil)),
+		bar: newCountBar(&term, -1, "convert rawx-1"), barDesc: "convert rawx-1"}
+	p.draw(convert.Progress{}, 0)
+	if first := term.String(); !strings.Contains(first, "0.0 chunks/s") || strings.Contains(first, "/hr") {
+		t.Errorf("first frame %q, want a rate of 0.0 chunks/s", first)
+	}
+	p.draw(convert.Progress{Done: 3}, time.Second)
+	p.report(convert.Report{Final: true, Volume: "rawx-1", Chunks: 3})
+	p.draw(convert.Progress{Done: 3}, 2*time.Second)
+	out := term.String()
+	i := strings.Index(out, "time=")
+	if i < 0 || !strings.HasSuffix(out[:i], "\r") || !strings.HasSuffix(out, "\n") ||
+		!strings.Contains(out[i:], "DONE rawx-1") {
+		t.Errorf("the final report does not start a cleared line, or is not the last thing written: %q", out)
 	}
 }

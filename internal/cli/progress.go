@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -56,13 +58,24 @@ func (p *byteProgress) Done() {
 // date.
 const barRedraw = 200 * time.Millisecond
 
-// newCountBar returns a bar on standard error that counts unit (objects,
-// chunks) up to max; max < 0 means not known yet (a spinner with a count).
-func newCountBar(max int64, desc, unit string) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(os.Stderr),
+// newCountBar returns a bar on w (standard error) that counts up to max;
+// max < 0 means not known yet (a spinner with a count). Its description
+// gives the rate (see perSecond): the bar's own rate changes its unit to
+// per minute or per hour while it is low, as it is on the first frame.
+func newCountBar(w io.Writer, max int64, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
 		progressbar.OptionThrottle(barRedraw), progressbar.OptionClearOnFinish())
+}
+
+// perSecond gives the rate of n items of unit (objects, chunks) done in
+// elapsed, always per second, as the report lines do.
+func perSecond(n int64, elapsed time.Duration, unit string) string {
+	var r float64
+	if s := elapsed.Seconds(); s > 0 {
+		r = float64(n) / s
+	}
+	return fmt.Sprintf("%.1f %s/s", r, unit)
 }
 
 // everyRedraw calls draw every barRedraw until the returned function is

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -336,13 +337,14 @@ func (p *rebuildPrinter) drawProgress(run *rebuild.Run, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
 		return
 	}
-	p.bar = newCountBar(max(run.Stats().Expected, 1), "rebuild", "chunks")
+	p.bar = newCountBar(os.Stderr, max(run.Stats().Expected, 1), "rebuild")
+	start := time.Now()
 	p.stop = everyRedraw(func() {
 		st := run.Stats()
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied)",
-			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6))
+		p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied, %s)",
+			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6, perSecond(st.Processed, time.Since(start), "chunks")))
 		p.bar.Set64(st.Processed)
 	})
 }
