@@ -141,6 +141,10 @@ func ParseOldFullpath(s string) (OldFullpath, error) {
 	return OldFullpath{Account: dec[0], Container: dec[1], Path: dec[2], Version: dec[3]}, nil
 }
 
+// IsContainerID reports whether s has the form of a container id: 64
+// hexadecimal digits, in either case.
+func IsContainerID(s string) bool { return len(s) == 64 && IsHex(s) }
+
 // ContainerID returns the id of a container: the uppercase hex SHA-256 of
 // the account name, a NUL byte and the container name.
 func ContainerID(account, container string) string {

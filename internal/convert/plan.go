@@ -406,7 +406,7 @@ func (c *Converter) resolveOwn(ctx context.Context, p *plan, w *wants, ownErr er
 func (c *Converter) resolveGrid(ctx context.Context, p *plan, l *chunk.Legacy,
 	target string) (chunk.Fullpath, error) {
 	cid := strings.ToUpper(l.Container)
-	if !isContainerID(cid) {
+	if !chunk.IsContainerID(cid) {
 		return chunk.Fullpath{}, orphanf("grid.content.container %q is not a container id", l.Container)
 	}
 	var tried []string
@@ -690,8 +690,6 @@ func namedSplits(s string) []chunk.OldFullpath {
 	}
 	return splits
 }
-
-func isContainerID(s string) bool { return len(s) == 64 && chunk.IsHex(s) }
 
 func isLegacyOwnerAttr(name string) bool {
 	for _, a := range chunk.LegacyOwnerAttrs {

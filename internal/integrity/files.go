@@ -9,6 +9,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/rawx"
 )
 
 // IrreparableMark starts the lines of irreparable findings in the error and
@@ -224,9 +228,31 @@ func ParseRebuildLine(line string) (RebuildEntry, error) {
 	e := RebuildEntry{ContainerID: strings.ToUpper(f[0]), ContentID: strings.ToUpper(f[1]),
 		Path: path, Chunk: f[4]}
 	if f[3] != "" {
-		if e.Version, err = strconv.ParseInt(f[3], 10, 64); err != nil {
-			return RebuildEntry{}, fmt.Errorf("rebuild entry version %q: %w", f[3], err)
+		if e.Version, err = strconv.ParseInt(f[3], 10, 64); err != nil || e.Version <= 0 {
+			return RebuildEntry{}, fmt.Errorf("rebuild entry version %q: not a positive number", f[3])
 		}
 	}
+	if err := e.check(); err != nil {
+		return RebuildEntry{}, fmt.Errorf("rebuild entry %q: %w", line, err)
+	}
 	return e, nil
+}
+
+// check reports what makes e an entry no rebuild can act on, so that a
+// file holding one is refused whole before anything is done.
+func (e RebuildEntry) check() error {
+	switch {
+	case e.ContainerID != "" && !chunk.IsContainerID(e.ContainerID):
+		return fmt.Errorf("container id %q is not 64 hexadecimal digits", e.ContainerID)
+	case e.ContentID != "" && !chunk.IsHex(e.ContentID):
+		return fmt.Errorf("content id %q is not hexadecimal", e.ContentID)
+	case strings.Contains(e.Chunk, "://"):
+		_, _, err := rawx.SplitChunkURL(e.Chunk)
+		return err
+	case !meta.ValidPosition(e.Chunk):
+		return fmt.Errorf("%q is neither a chunk URL nor a metachunk position", e.Chunk)
+	case e.ContainerID == "":
+		return fmt.Errorf("position %s without the container id of its object", e.Chunk)
+	}
+	return nil
 }

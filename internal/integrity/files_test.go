@@ -108,6 +108,23 @@ func TestRebuildFileRoundTrip(t *testing.T) {
 	if _, err := ParseRebuildLine("a|b|c"); err == nil {
 		t.Error("short line accepted")
 	}
+	// Entries no rebuild can act on are refused when the file is read, so
+	// that the file is refused whole before anything is done.
+	for line, want := range map[string]string{
+		cid + "|ef|o|12|http://rawx-4/../../meta.db": "not http://host/<chunk id>",
+		"CID|ef|o|12|" + url:                         `container id "CID" is not 64 hexadecimal digits`,
+		cid + "|xyz|o|12|" + url:                     `content id "XYZ" is not hexadecimal`,
+		cid + "|ef|o|-3|" + url:                      `version "-3": not a positive number`,
+		cid + "|ef|o|12|zero":                        `"zero" is neither a chunk URL nor a metachunk position`,
+		"|||12|0":                                    "position 0 without the container id",
+	} {
+		if _, err := ParseRebuildLine(line); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error saying %q", line, err, want)
+		}
+	}
+	if e, err := ParseRebuildLine("||||" + url); err != nil || e.Chunk != url {
+		t.Errorf("a chunk URL alone: %+v, %v", e, err)
+	}
 }
 
 func TestBrokenEventRoundTrip(t *testing.T) {

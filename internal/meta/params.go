@@ -37,7 +37,7 @@ func parseRef(q url.Values, withNames bool) (containerRef, error) {
 // parseCID accepts a container id, or a base name "<CID>.<seq>".
 func parseCID(cid string) (containerRef, error) {
 	cid, _, _ = strings.Cut(cid, ".")
-	if len(cid) != 64 || !chunk.IsHex(cid) {
+	if !chunk.IsContainerID(cid) {
 		return containerRef{}, fmt.Errorf("%w: container id %q", ErrInvalid, short(cid))
 	}
 	return containerRef{cid: strings.ToUpper(cid)}, nil

@@ -147,8 +147,9 @@ func TestDryRunVerifiesSources(t *testing.T) {
 
 // TestLineQuotesPath: a "|" in a path must not read as a field separator.
 func TestLineQuotesPath(t *testing.T) {
-	res := rebuild.Result{Entry: integrity.RebuildEntry{ContainerID: "CID", ContentID: "C",
-		Path: "a|b c", Version: 1, Chunk: "http://rawx-1/ID"}, Outcome: rebuild.Healthy}
+	cid, id := chunk.ContainerID("acct", "ctr"), strings.Repeat("AB", 32)
+	res := rebuild.Result{Entry: integrity.RebuildEntry{ContainerID: cid, ContentID: "C",
+		Path: "a|b c", Version: 1, Chunk: "http://rawx-1/" + id}, Outcome: rebuild.Healthy}
 	line := res.Line()
 	e, err := integrity.ParseRebuildLine(strings.Fields(line)[0])
 	if err != nil || e.Path != "a|b c" {
