@@ -871,9 +871,17 @@ func (p *pacing) reloadLogged() {
 	switch r := p.pacer.Rates(); {
 	case r == before:
 	case !p.units.bytes:
-		fmt.Fprintf(p.stderr, "gridkeep: pace now %g %s/s\n", r.ItemsPerSecond, p.units.items)
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %s\n", rate(r.ItemsPerSecond, p.units.items))
 	default:
-		fmt.Fprintf(p.stderr, "gridkeep: pace now %g %s/s, %g bytes/s\n",
-			r.ItemsPerSecond, p.units.items, r.BytesPerSecond)
+		fmt.Fprintf(p.stderr, "gridkeep: pace now %s, %s\n", rate(r.ItemsPerSecond, p.units.items),
+			rate(r.BytesPerSecond, "bytes"))
 	}
+}
+
+// rate says a pace of perSecond units, 0 being no limit.
+func rate(perSecond float64, units string) string {
+	if perSecond == 0 {
+		return "no limit on " + units
+	}
+	return fmt.Sprintf("%g %s/s", perSecond, units)
 }

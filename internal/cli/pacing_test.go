@@ -89,6 +89,8 @@ func TestPaceMessageNamesTheJobsUnits(t *testing.T) {
 			"gridkeep: pace now 7 chunks/s, 1000 bytes/s\n"},
 		{"check", checkPace, "items-per-second 7\nbytes-per-second 1000\n",
 			"gridkeep: pace now 7 items/s, 1000 bytes/s\n"},
+		{"check unpaced", checkPace, "items-per-second 0\nbytes-per-second 1000\n",
+			"gridkeep: pace now no limit on items, 1000 bytes/s\n"},
 	} {
 		t.Run(tc.job, func(t *testing.T) {
 			p, stderr, path := testPacing(t, tc.units, "")
