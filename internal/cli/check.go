@@ -389,7 +389,8 @@ func sameFile(a, b string) bool {
 	sb, errB := os.Stat(b)
 	switch {
 	case errA == nil && errB == nil:
-		return os.SameFile(sa, sb)
+		// A device (/dev/null) takes any number of writers, not a file.
+		return os.SameFile(sa, sb) && sa.Mode().IsRegular()
 	case errA == nil || errB == nil:
 		return false
 	}

@@ -214,4 +214,9 @@ func TestCheckRefusesOneFileForBothOutputs(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("two outputs of one name in two directories: exit %d:\n%s", code, got)
 	}
+	// A device takes both, as when a script wants neither file.
+	got, code = runOn(t, proxy, "", "check", "--all", "-o", os.DevNull, "--output-for-chunk-rebuild", os.DevNull)
+	if code != ExitOK {
+		t.Errorf("both outputs to %s: exit %d:\n%s", os.DevNull, code, got)
+	}
 }
