@@ -91,9 +91,9 @@ SIGINT or SIGTERM stops the rebuild, whatever its pacing: no entry is
 started any more, and those under way are reported "interrupted" (not
 failed); running again finishes them.
 
-Exit codes: 0 every entry is repaired or was healthy (with --dry-run: the
-plan was made), 1 some entries failed, are irreparable, were kept or have
-no owner known (see the lines), 2 the rebuild could not run or did not
+Exit codes: 0 every entry is repaired or was healthy (with --dry-run: could
+be repaired, or was healthy), 1 some entries failed, are irreparable, were
+kept or have no owner known (see the lines; --dry-run too), 2 the rebuild could not run or did not
 finish (bad arguments, unreadable input, a chunk or volume on no
 registered chunk server, unreachable directory, interrupted).`
 
