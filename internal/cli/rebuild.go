@@ -34,8 +34,9 @@ own id; otherwise, and for a corrupt copy, the new copy goes to another server.
                                 server's ip:port); their owner is read from
                                 the chunk or from the reverse index
   rebuild --volume SERVICE_ID   everything the reverse index says the volume
-                                holds (a lost disk); copies on it count as
-                                lost even if its server does not answer. It
+                                holds (a lost disk, or a volume no chunk
+                                server serves any more); copies on it count
+                                as lost even if its server does not answer. It
                                 trusts the reverse index: when that may be
                                 damaged too, run "gridkeep check --all" and
                                 rebuild its --output-for-chunk-rebuild file

@@ -1,8 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gridkeep/gridkeep/internal/chunk"
+	"github.com/gridkeep/gridkeep/internal/namespace"
 )
 
 // TestRebuildRefusesBadTargets: an unknown volume, a chunk on an unknown
@@ -50,6 +58,57 @@ func TestVolumeNamedOtherwise(t *testing.T) {
 		{"rebuild", "--volume", "RAWX-1", "--dry-run"}} {
 		if out, code := runOn(t, proxy, "", args...); code != 0 {
 			t.Errorf("%v: exit %d:\n%s", args, code, out)
+		}
+	}
+}
+
+// TestRebuildUnservedVolume: the copies of a volume that no chunk server
+// serves any more (a start with fewer chunk servers) are rebuilt elsewhere
+// from its reverse index by --volume; check then finds nothing amiss and
+// every object reads back whole.
+func TestRebuildUnservedVolume(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	opts := namespace.Options{Data: data, PortBase: -1, ChunkSize: 1 << 20, Rawx: 3}
+	ns, err := namespace.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := bytes.Repeat([]byte("unserved "), 300_000) // three metachunks
+	for i := range 4 {
+		if out, code := run(t, string(content), "put", "--policy", "TWOCOPIES", fmt.Sprintf("acct/c/o%d", i),
+			"-", "--proxy", ns.ProxyURL); code != 0 {
+			t.Fatalf("put: exit %d: %s", code, out)
+		}
+	}
+	lost := 0
+	chunk.WalkChunks(filepath.Join(data, "rawx-3"), func(string) error { lost++; return nil })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		// The reverse index is fed by events: wait until it lists every copy.
+		if _, code := run(t, "", "check", "volume", "rawx-3", "--proxy", ns.ProxyURL); code == 0 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the reverse index of rawx-3 never caught up")
+		}
+	}
+	ns.Close()
+	opts.Rawx = 2
+	if ns, err = namespace.Start(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	out, code := run(t, "", "rebuild", "--volume", "rawx-3", "--proxy", ns.ProxyURL)
+	if rebuilt := strings.Count(out, " rebuilt to http://rawx-"); code != 0 || lost == 0 || rebuilt != lost {
+		t.Fatalf("rebuild --volume of an unserved volume: exit %d, %d copies rebuilt, want 0 and %d:\n%s",
+			code, rebuilt, lost, out)
+	}
+	if out, code := run(t, "", "check", "--all", "--proxy", ns.ProxyURL); code != 0 {
+		t.Errorf("check after the rebuild: exit %d:\n%s", code, out)
+	}
+	for i := range 4 {
+		if out, code := run(t, "", "get", fmt.Sprintf("acct/c/o%d", i), "--proxy", ns.ProxyURL); code != 0 ||
+			out != string(content) {
+			t.Errorf("get o%d: exit %d, %d bytes", i, code, len(out))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"text/tabwriter"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/shell"
 )
 
 // minChunkSize is the least metachunk size up takes: smaller chunks split
@@ -143,7 +145,8 @@ func printUp(out io.Writer, ns *namespace.Namespace, opts namespace.Options) {
 	}
 	for _, vol := range ns.Unserved() {
 		fmt.Fprintf(out, "\nwarning: %s is not served (--rawx %d): the copies it holds are "+
-			"out of reach until a start with more chunk servers\n", visible(vol), opts.Rawx)
+			"out of reach until a start with more chunk servers; to put them on the others instead: "+
+			"`gridkeep rebuild --volume %s`\n", visible(vol), opts.Rawx, shell.Arg(filepath.Base(vol)))
 	}
 	flags := ""
 	if ns.ProxyURL != DefaultProxy {

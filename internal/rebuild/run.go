@@ -192,26 +192,32 @@ func Slice(entries []integrity.RebuildEntry) iter.Seq2[integrity.RebuildEntry, e
 // VolumeEntries yields an entry for every chunk the reverse index says the
 // volume of chunk server svc holds, and returns their number (0 if it
 // could not be counted). Rebuild them with svc in Options.LostVolumes so
-// that copies on a server that does not answer count as lost. A service
-// the directory does not know fails with meta.ErrNoSuchService.
+// that copies on a server that does not answer count as lost. The volume
+// may be one no chunk server serves any more, if its reverse index is
+// kept; another that the directory does not know fails with
+// meta.ErrNoSuchService.
 func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 	iter.Seq2[integrity.RebuildEntry, error], int64, error) {
 	svcs, err := r.services.get(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	if !slices.ContainsFunc(svcs, func(s meta.Service) bool { return s.ID == svc }) {
-		return nil, 0, fmt.Errorf("volume %s: %w", svc, meta.ErrNoSuchService)
-	}
+	registered := slices.ContainsFunc(svcs, func(s meta.Service) bool { return s.ID == svc })
+	unknown := fmt.Errorf("volume %s: %w (and its reverse index has no records)", svc, meta.ErrNoSuchService)
 	rc, err := r.rdirFor(ctx, svc)
-	if err != nil {
+	switch {
+	case err != nil && !registered:
+		return nil, 0, unknown
+	case err != nil:
 		return nil, 0, err
 	}
 	st, err := rdir.FullStatus(ctx, rc, svc, rdir.ListOptions{})
-	if errors.Is(err, rdir.ErrNoVolume) {
+	switch {
+	case errors.Is(err, rdir.ErrNoVolume) && !registered:
+		return nil, 0, unknown
+	case errors.Is(err, rdir.ErrNoVolume):
 		return Slice(nil), 0, nil // nothing was ever indexed on this volume
-	}
-	if err != nil {
+	case err != nil:
 		return nil, 0, fmt.Errorf("reverse index of %s: %w", svc, err)
 	}
 	seq := func(yield func(integrity.RebuildEntry, error) bool) {
@@ -227,10 +233,14 @@ func (r *Rebuilder) VolumeEntries(ctx context.Context, svc string) (
 }
 
 // VolumeID returns the service id of a registered chunk server named by
-// its id (in any case) or its address; another name fails with
-// meta.ErrNoSuchService.
+// its id (in any case) or its address. Another id is returned as it is,
+// for VolumeEntries to look for in the reverse index; another address
+// fails with meta.ErrNoSuchService.
 func (r *Rebuilder) VolumeID(ctx context.Context, name string) (string, error) {
 	id, err := r.resolve.RegisteredID(ctx, name)
+	if errors.Is(err, meta.ErrNoSuchService) && !strings.Contains(name, ":") {
+		return name, nil // maybe a volume no chunk server serves any more: see VolumeEntries
+	}
 	if err != nil {
 		return "", fmt.Errorf("volume %s: %w", name, err)
 	}
