@@ -515,3 +515,42 @@ func TestVolumeNamesMisplacedChunkFiles(t *testing.T) {
 		t.Errorf("JSON %s, %v", js, err)
 	}
 }
+
+// TestUnlistedCopyWithAnotherPosition copies the only chunk of a SINGLE
+// object, as cp -a would, to a chunk server without it, gives the copy
+// another position attribute, then deletes the listed chunk: the data
+// survives in the unlisted copy, usable whatever its attributes say. A
+// check of the object, or of the lost chunk by URL, with checksums or
+// without (unlisted copies are re-hashed either way), calls nothing
+// irreparable, and the object names the copy as one that verifies.
+func TestUnlistedCopyWithAnotherPosition(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	o := f.ObjectsOf("SINGLE")[0]
+	c := o.Chunks[0]
+	cp := f.CopyFile(c, f.Spares(o, c.Pos)[0].ServiceID)
+	f.SetAttr(cp, chunk.AttrPosition, "1")
+	if err := os.Remove(f.Path(c)); err != nil {
+		t.Fatal(err)
+	}
+	ctr := f.ContainerOf(o)
+	objItem := integritytest.ObjectItem(o, ctr)
+	for _, checksum := range []bool{false, true} {
+		for _, target := range []integrity.Target{
+			{Account: integritytest.Account, Container: ctr, Object: o.Name},
+			{Chunk: c.URL},
+		} {
+			opts := integrity.Options{Checksum: checksum, OrphanMinAge: -1}
+			_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, target)
+			if st.Irreparable != 0 || res[integritytest.ChunkItem(c)].Irreparable {
+				t.Errorf("checksum %v, %+v: %d irreparable, want none", checksum, target,
+					st.Irreparable)
+			}
+			named := func(e string) bool { return strings.HasPrefix(e, "Unlisted copy "+cp.URL) }
+			if r, ok := res[objItem]; ok && !slices.ContainsFunc(r.Errors, named) {
+				t.Errorf("checksum %v: object errors %q, want the unlisted copy %s named", checksum,
+					r.Errors, cp.URL)
+			}
+		}
+	}
+}

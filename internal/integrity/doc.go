@@ -62,10 +62,11 @@
 // replaces it), and one whose data was not re-read may be, so neither
 // makes a position irreparable. When no listed copy is usable, the
 // reverse index of every chunk server is asked for the object's chunks
-// (by content id), and each unlisted one at the position is re-hashed
-// against the directory's size and hash, with or without Checksum: one
-// that matches (left by a lost directory entry, a rebuild or a move) is
-// named in the object's errors ("Unlisted copy ... verifies"), and the
+// (by content id), and each unlisted one is re-hashed against the
+// position's size and hash in the directory, with or without Checksum,
+// whatever its attributes say, its position attribute included: one that
+// matches (left by a lost directory entry, a rebuild or a move) is named
+// in the object's errors ("Unlisted copy ... verifies"), and the
 // rebuilder records it in place.
 //
 // Checking the whole namespace (a zero Target) walks every account, then

@@ -14,20 +14,25 @@ import (
 // RdirFor returns a client of the reverse index of a volume.
 type RdirFor func(ctx context.Context, vol string) (*rdir.Client, error)
 
-// UnlistedCopies returns the chunks of an object at the position of want
-// that the object does not list, and whose chunk server re-hashes their
-// data to want's size and hash: copies a lost directory entry, a rebuild
-// or a move left behind, which can repair the position. They are looked
-// for on every chunk server of svcs: the chunks its reverse index records
-// for the object (by content id), and the chunk ids of the position's
-// listed copies (copies often share an id, and a copied or moved file is
-// not indexed). Each is returned as a directory entry would list it: its
-// own URL with want's position, size and hash. A reverse index or chunk
-// server that does not answer is passed over, and the copies it may hold
-// stay unknown.
+// UnlistedCopies returns the chunks of an object that the object does not
+// list and whose chunk server re-hashes their data to want's size and
+// hash, whatever their attributes say: copies a lost directory entry, a
+// rebuild or a move left behind, which can repair want's position. They
+// are looked for on every chunk server of svcs: the chunks its reverse
+// index records for the object (by content id), and the chunk ids of the
+// position's listed copies (copies often share an id, and a copied or
+// moved file is not indexed). Each is returned as a directory entry would
+// list it: its own URL with want's position, size and hash. A reverse
+// index or chunk server that does not answer is passed over, and the
+// copies it may hold stay unknown.
 //
-// The cost is a request to each reverse index and a HEAD per candidate;
-// it is meant for positions whose listed copies are all bad.
+// A candidate's position attribute does not exclude it: it is an
+// attribute like the others, wrong on a copy whose data is intact as
+// often as they are, and the data is what repairs the position.
+//
+// The cost is a request to each reverse index and a re-hash per unlisted
+// candidate (a file shorter than want is refused unread); it is meant for
+// positions whose listed copies are all bad.
 func UnlistedCopies(ctx context.Context, svcs []meta.Service, rdirFor RdirFor, probe *Prober,
 	owner Owner, want meta.Chunk) []meta.Chunk {
 	o := owner.Object
@@ -45,10 +50,6 @@ func UnlistedCopies(ctx context.Context, svcs []meta.Service, rdirFor RdirFor, p
 			return
 		}
 		seen[u] = true
-		pr, err := probe.Head(ctx, u, false)
-		if err != nil || pr.Meta.Position != want.Pos {
-			return
-		}
 		if _, err := probe.Verify(ctx, u, want.Size, want.Hash); err == nil {
 			out = append(out, meta.Chunk{URL: u, Pos: want.Pos, Size: want.Size, Hash: want.Hash})
 		}

@@ -340,8 +340,9 @@ func (r *Rebuilder) sources(ctx context.Context, j *job, pos string, old *meta.C
 
 // unlistedSources returns the unlisted copies of pos that the reverse
 // indexes record, or that have the chunk id of a listed copy, on live
-// chunk servers, and that re-hash to the directory's size and hash (the
-// chunk of a lost directory entry, or a copy left by hand).
+// chunk servers, and that re-hash to the directory's size and hash
+// whatever their attributes say (the chunk of a lost directory entry, or
+// a copy left by hand).
 func (r *Rebuilder) unlistedSources(ctx context.Context, j *job, pos string) []meta.Chunk {
 	svcs, err := r.services.get(ctx)
 	if err != nil {

@@ -24,9 +24,10 @@
 //     first, and its data may be damaged all the same), the reverse
 //     index of every live chunk server is asked for the object's chunks
 //     (a lookup by content id, and under the listed chunk ids): an
-//     unlisted copy of the position whose data re-hashes to the
-//     directory's size and hash (left by a lost directory entry, or
-//     copied by hand) is recorded as it is in place of the bad copy when
+//     unlisted copy whose data re-hashes to the position's size and hash
+//     in the directory, whatever its attributes say, its position
+//     attribute included (left by a lost directory entry, or copied by
+//     hand), is recorded as it is in place of the bad copy when
 //     its server holds no other copy of the position (Recorded), or else
 //     copied from. No source means the entry is irreparable and skipped.
 //  3. A copy that is gone from a live chunk server fit to take it (a

@@ -568,3 +568,86 @@ func flipFirstByte(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// wrongAttr is a damage to one attribute of a chunk file: value, or the
+// attribute removed when value is empty.
+type wrongAttr struct{ name, attr, value string }
+
+// set applies the damage to the file of c.
+func (w wrongAttr) set(t *testing.T, f *integritytest.Fixture, c meta.Chunk) {
+	t.Helper()
+	if w.value == "" {
+		if err := chunk.RemoveAttr(f.ChunkPath(c.URL), w.attr); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	f.SetAttr(c, w.attr, w.value)
+}
+
+// loseToUnlistedCopies copies, as cp -a would (no index record), the
+// first chunk of a SINGLE object per damage to a chunk server without it,
+// damages that attribute of the copy, and deletes the listed chunk: the
+// data survives in the unlisted copy alone. It returns the lost chunks
+// and their unlisted copies, in the order of damages.
+func loseToUnlistedCopies(t *testing.T, f *integritytest.Fixture,
+	damages []wrongAttr) (objects []*meta.Object, lost, copies []meta.Chunk) {
+	t.Helper()
+	singles := f.ObjectsOf("SINGLE")
+	if len(singles) < len(damages) {
+		t.Fatalf("%d SINGLE objects for %d damages", len(singles), len(damages))
+	}
+	for i, d := range damages {
+		o := singles[i]
+		c := o.Chunks[0]
+		cp := f.CopyFile(c, f.Spares(o, c.Pos)[0].ServiceID)
+		d.set(t, f, cp)
+		remove(t, f.Path(c))
+		objects, lost, copies = append(objects, o), append(lost, c), append(copies, cp)
+	}
+	return objects, lost, copies
+}
+
+// TestUnlistedCopyWithWrongAttributes loses the only listed copy of SINGLE
+// objects whose data survives in an unlisted copy with a wrong attribute:
+// another position, none, another policy. An unlisted copy is usable
+// whatever its attributes say, its position among them: the check names
+// each one as verifying and calls nothing irreparable, and rebuilding
+// each lost copy by URL repairs it from the unlisted one.
+func TestUnlistedCopyWithWrongAttributes(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(24)
+	damages := []wrongAttr{
+		{"another position", chunk.AttrPosition, "1"},
+		{"no position", chunk.AttrPosition, ""},
+		{"another policy", chunk.AttrStoragePolicy, "THREECOPIES"},
+	}
+	objects, lost, copies := loseToUnlistedCopies(t, f, damages)
+
+	opts := integrity.Options{Checksum: true, OrphanMinAge: -1}
+	_, res, st := integritytest.Check(t, f.Ctx, f.NS.ProxyURL, opts, integrity.Target{})
+	if st.Irreparable != 0 {
+		t.Errorf("check: %d irreparable, want none", st.Irreparable)
+	}
+	for i, d := range damages {
+		obj := res[integritytest.ObjectItem(objects[i], f.ContainerOf(objects[i]))]
+		named := func(e string) bool { return strings.HasPrefix(e, "Unlisted copy "+copies[i].URL) }
+		if obj.Irreparable || !slices.ContainsFunc(obj.Errors, named) {
+			t.Errorf("%s: check: irreparable %v, object errors %q: want the unlisted copy %s named",
+				d.name, obj.Irreparable, obj.Errors, copies[i].URL)
+		}
+	}
+
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range damages {
+		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
+		t.Log(res.Line(), res.Detail)
+		if res.Outcome != rebuild.Recorded && res.Outcome != rebuild.Rebuilt {
+			t.Errorf("%s: %s %v, want repaired from %s", d.name, res.Outcome, res.Err, copies[i].URL)
+		}
+	}
+	f.ReadAll(nil)
+}
