@@ -377,15 +377,20 @@ func recordable(j *job, pos string, old *meta.Chunk, unlisted []meta.Chunk) (met
 
 // recordUnlisted records an unlisted copy that verifies in the directory
 // in place of old (nil: as one more copy): nothing is copied, and the
-// outcome is Recorded. The copy is never deleted, whatever happens.
+// outcome is Recorded. Its data verified, but its attributes may be wrong
+// (a copy made by hand, then edited); such a copy, once recorded, is
+// replaced like any listed one (see replaceRecorded), so that one run
+// leaves the position healthy. The copy is deleted only once the
+// directory lists its replacement.
 func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old *meta.Chunk,
 	src meta.Chunk) Result {
 	res.NewURL = src.URL
 	note := "the unlisted copy " + src.URL + " verifies"
+	// Its data was re-hashed as it was found: its attributes are left to
+	// check.
+	st := r.classify(ctx, j, src, false)
 	if r.opts.DryRun {
-		res.Outcome = Planned
-		res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": would record it", "; ")
-		return res
+		return planUnlisted(res, note, st)
 	}
 	if err := r.record(ctx, j, old, src); err != nil {
 		return failed(res, err)
@@ -395,8 +400,45 @@ func (r *Rebuilder) recordUnlisted(ctx context.Context, res Result, j *job, old 
 		what = "in place of " + old.URL
 	}
 	res.Outcome = Recorded
-	res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": recorded "+what+", nothing copied", "; ")
+	res.Detail = strings.TrimPrefix(res.Detail+"; "+note+": recorded "+what, "; ")
+	switch st.health {
+	case broken:
+		return r.replaceRecorded(ctx, res, j, src.URL)
+	case unknown:
+		res.Detail += ", nothing copied; its attributes could not be checked: " + oneLine(st.err)
+		return res
+	}
+	res.Detail += ", nothing copied"
 	return res
+}
+
+// planUnlisted is the outcome of recordUnlisted in a dry run: what it
+// would do with an unlisted copy (note says which) in state st.
+func planUnlisted(res Result, note string, st state) Result {
+	note += ": would record it"
+	if st.health == broken {
+		note += ", then replace it, its attributes being wrong (" + strings.Join(st.reasons, "; ") + ")"
+	}
+	res.Outcome, res.Detail = Planned, strings.TrimPrefix(res.Detail+"; "+note, "; ")
+	return res
+}
+
+// replaceRecorded replaces the copy at url, just recorded in the directory
+// for its intact data, whose attributes are wrong: it is now a listed copy
+// to rebuild like any other, from itself if need be, and is deleted only
+// once its replacement is recorded. res says it was recorded; its outcome
+// becomes that of the replacement, whose detail says what is wrong.
+func (r *Rebuilder) replaceRecorded(ctx context.Context, res Result, j *job, url string) Result {
+	res.Detail += "; its attributes are wrong: replaced"
+	next, err := r.load(ctx, r.entryOf(j))
+	if err != nil {
+		return failed(res, err)
+	}
+	e := next.entry(url)
+	if e == nil {
+		return failed(res, fmt.Errorf("%s is no longer listed after it was recorded", url))
+	}
+	return r.replace(ctx, res, next, *e)
 }
 
 // record writes an existing chunk that verifies in the directory in place

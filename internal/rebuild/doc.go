@@ -29,7 +29,10 @@
 //     attribute included (left by a lost directory entry, or copied by
 //     hand), is recorded as it is in place of the bad copy when
 //     its server holds no other copy of the position (Recorded), or else
-//     copied from. No source means the entry is irreparable and skipped.
+//     copied from. A copy so recorded whose attributes are wrong is then
+//     a listed copy to replace, from itself if need be (Rebuilt): one run
+//     leaves the position healthy. No source means the entry is
+//     irreparable and skipped.
 //  3. A copy that is gone from a live chunk server fit to take it (a
 //     deleted file, a replaced disk) goes back in its place, under its
 //     own id. Otherwise, or failing that, the target is a live chunk

@@ -26,7 +26,9 @@ type Outcome string
 // Outcomes of an entry.
 const (
 	// Rebuilt: a verified new copy replaced the lost one (or filled a
-	// missing one) in the directory.
+	// missing one) in the directory; also when a copy was first recorded
+	// in place (see Recorded) and then replaced, its attributes being
+	// wrong, which the detail says.
 	Rebuilt Outcome = "rebuilt"
 	// Healthy: nothing to do; the copy is fine, already repaired, or its
 	// object is gone.

@@ -366,18 +366,7 @@ func (r *Rebuilder) adopt(ctx context.Context, j *job, listed meta.Chunk, url st
 	if attrs.health == healthy {
 		return res, true
 	}
-	// Its data is intact, its attributes are not: it is now a listed copy
-	// to replace, from itself if need be.
-	res.Detail += "; its attributes are wrong (" + strings.Join(attrs.reasons, "; ") + ")"
-	next, err := r.load(ctx, r.entryOf(j))
-	if err != nil {
-		return failed(res, err), true
-	}
-	e := next.entry(url)
-	if e == nil {
-		return failed(res, fmt.Errorf("%s is no longer listed after it was recorded", url)), true
-	}
-	return r.replace(ctx, res, next, *e), true
+	return r.replaceRecorded(ctx, res, j, url), true
 }
 
 func chunkID(url string) string {

@@ -570,19 +570,24 @@ func flipFirstByte(t *testing.T, path string) {
 }
 
 // wrongAttr is a damage to one attribute of a chunk file: value, or the
-// attribute removed when value is empty.
+// attribute removed when value is empty. The fullpath attribute is named
+// by its prefix alone.
 type wrongAttr struct{ name, attr, value string }
 
 // set applies the damage to the file of c.
 func (w wrongAttr) set(t *testing.T, f *integritytest.Fixture, c meta.Chunk) {
 	t.Helper()
+	attr := w.attr
+	if attr == chunk.AttrFullpathPrefix {
+		attr += c.ID()
+	}
 	if w.value == "" {
-		if err := chunk.RemoveAttr(f.ChunkPath(c.URL), w.attr); err != nil {
+		if err := chunk.RemoveAttr(f.ChunkPath(c.URL), attr); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	f.SetAttr(c, w.attr, w.value)
+	f.SetAttr(c, attr, w.value)
 }
 
 // loseToUnlistedCopies copies, as cp -a would (no index record), the
@@ -650,4 +655,51 @@ func TestUnlistedCopyWithWrongAttributes(t *testing.T) {
 		}
 	}
 	f.ReadAll(nil)
+}
+
+// TestRecordedCopyWithWrongAttributesIsReplaced loses the only listed copy
+// of SINGLE objects whose data survives in an unlisted copy with a wrong
+// attribute: another policy, no fullpath, another position. A dry run
+// plans to record the unlisted copy, then replace it. Rebuilding each lost
+// copy by URL, once, does so: the namespace is then clean, the data never
+// having been without a listed copy.
+func TestRecordedCopyWithWrongAttributesIsReplaced(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(24)
+	damages := []wrongAttr{
+		{"another policy", chunk.AttrStoragePolicy, "THREECOPIES"},
+		{"no fullpath", chunk.AttrFullpathPrefix, ""},
+		{"another position", chunk.AttrPosition, "1"},
+	}
+	objects, lost, copies := loseToUnlistedCopies(t, f, damages)
+	dry, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range damages {
+		res := dry.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
+		if res.Outcome != rebuild.Planned || !strings.Contains(res.Detail, "then replace it") {
+			t.Errorf("%s: dry run: %s (%s), want the copy recorded then replaced", d.name,
+				res.Line(), res.Detail)
+		}
+	}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range damages {
+		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
+		t.Log(res.Line(), res.Detail)
+		if res.Outcome != rebuild.Rebuilt || res.NewURL == copies[i].URL {
+			t.Errorf("%s: %s to %s %v, want %s recorded then replaced", d.name, res.Outcome,
+				res.NewURL, res.Err, copies[i].URL)
+		}
+		name := object.Name{Account: integritytest.Account, Container: f.ContainerOf(objects[i]),
+			Path: objects[i].Name}
+		if now := integritytest.CopiesAt(f.Locate(name), "0"); len(now) != 1 ||
+			now[0].URL != res.NewURL {
+			t.Errorf("%s: the object lists %v at position 0, want %s", d.name, now, res.NewURL)
+		}
+	}
+	checkClean(t, f, "after one rebuild")
 }
