@@ -379,7 +379,9 @@ func (c *Converter) backupAndSet(b []*plan) error {
 		if p.setEarly {
 			return
 		}
-		if err := chunk.ReplaceAttrs(p.path, p.set); err != nil { // all or none
+		if err := chunk.SetAttrs(p.path, p.set); err != nil {
+			undoSet(p, func(at []chunk.Attr) error { return chunk.SetAttrs(p.path, at) },
+				func(name string) error { return chunk.RemoveAttr(p.path, name) })
 			p.fail(c.setError(err))
 		}
 	})

@@ -88,7 +88,8 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 	if c.backups == nil && !c.o.DryRun && p.res.Outcome == Converted {
 		c.wrote.Store(true)
 		if err := a.Set(fd, p.set); err != nil {
-			undoSet(a, fd, p)
+			undoSet(p, func(at []chunk.Attr) error { return a.Set(fd, at) },
+				func(name string) error { return a.Remove(fd, name) })
 			return p.fail(c.setError(fmt.Errorf("%s: %w", p.path, err)))
 		}
 		p.setEarly = true
@@ -97,15 +98,17 @@ func (c *Converter) planChunk(ctx context.Context, it item) *plan {
 }
 
 // undoSet gives the new keys of p, after a write of them failed part way,
-// the values they had when p was planned, or removes those that had none:
-// the chunk is left as it was.
-func undoSet(a *chunk.FdAttrs, fd int, p *plan) {
+// the values they had when p was planned, or removes those that had none,
+// with set and remove, which write the chunk's attributes: the chunk is
+// left as it was. The values read when planning spare reading them again
+// before every write, which would cost each chunk as much again.
+func undoSet(p *plan, set func([]chunk.Attr) error, remove func(name string) error) {
 	for _, at := range p.set {
 		i := slices.IndexFunc(p.attrs, func(b chunk.Attr) bool { return b.Name == at.Name })
 		if i >= 0 {
-			a.Set(fd, p.attrs[i:i+1])
+			set(p.attrs[i : i+1])
 		} else {
-			a.Remove(fd, at.Name)
+			remove(at.Name)
 		}
 	}
 }
