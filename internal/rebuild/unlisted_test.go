@@ -613,6 +613,23 @@ func loseToUnlistedCopies(t *testing.T, f *integritytest.Fixture,
 	return objects, lost, copies
 }
 
+// rebuildLost rebuilds each of lost by URL with opts, and returns the
+// results in order.
+func rebuildLost(t *testing.T, f *integritytest.Fixture, opts rebuild.Options,
+	lost []meta.Chunk) []rebuild.Result {
+	t.Helper()
+	rb, err := rebuild.New(f.NS.ProxyURL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]rebuild.Result, len(lost))
+	for i, c := range lost {
+		out[i] = rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: c.URL})
+		t.Log(out[i].Line(), out[i].Detail)
+	}
+	return out
+}
+
 // TestUnlistedCopyWithWrongAttributes loses the only listed copy of SINGLE
 // objects whose data survives in an unlisted copy with a wrong attribute:
 // another position, none, another policy. An unlisted copy is usable
@@ -643,13 +660,8 @@ func TestUnlistedCopyWithWrongAttributes(t *testing.T) {
 		}
 	}
 
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range damages {
-		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
-		t.Log(res.Line(), res.Detail)
+	for i, res := range rebuildLost(t, f, rebuild.Options{}, lost) {
+		d := damages[i]
 		if res.Outcome != rebuild.Recorded && res.Outcome != rebuild.Rebuilt {
 			t.Errorf("%s: %s %v, want repaired from %s", d.name, res.Outcome, res.Err, copies[i].URL)
 		}
@@ -672,24 +684,15 @@ func TestRecordedCopyWithWrongAttributesIsReplaced(t *testing.T) {
 		{"another position", chunk.AttrPosition, "1"},
 	}
 	objects, lost, copies := loseToUnlistedCopies(t, f, damages)
-	dry, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range damages {
-		res := dry.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
+	for i, res := range rebuildLost(t, f, rebuild.Options{DryRun: true}, lost) {
+		d := damages[i]
 		if res.Outcome != rebuild.Planned || !strings.Contains(res.Detail, "then replace it") {
 			t.Errorf("%s: dry run: %s (%s), want the copy recorded then replaced", d.name,
 				res.Line(), res.Detail)
 		}
 	}
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range damages {
-		res := rb.Rebuild(f.Ctx, integrity.RebuildEntry{Chunk: lost[i].URL})
-		t.Log(res.Line(), res.Detail)
+	for i, res := range rebuildLost(t, f, rebuild.Options{}, lost) {
+		d := damages[i]
 		if res.Outcome != rebuild.Rebuilt || res.NewURL == copies[i].URL {
 			t.Errorf("%s: %s to %s %v, want %s recorded then replaced", d.name, res.Outcome,
 				res.NewURL, res.Err, copies[i].URL)
