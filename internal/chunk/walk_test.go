@@ -82,8 +82,8 @@ func TestWalkByInode(t *testing.T) {
 		want := slices.Clone(paths)
 		slices.Sort(want)
 		if !slices.Equal(names, want) {
-			t.Fatalf("window %d: walked %d files, want the %d chunk ids and nothing else", window, len(names),
-				len(want))
+			t.Fatalf("window %d: walked %d files, want the %d chunk ids and nothing else", window,
+				len(names), len(want))
 		}
 	}
 	// A window larger than the volume orders it whole.

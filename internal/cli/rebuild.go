@@ -344,8 +344,9 @@ func (p *rebuildPrinter) drawProgress(run *rebuild.Run, enabled bool) {
 		st := run.Stats()
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		rate := perSecond(st.Processed, time.Since(start), "chunks")
 		p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied, %s)",
-			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6, perSecond(st.Processed, time.Since(start), "chunks")))
+			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6, rate))
 		p.bar.Set64(st.Processed)
 	})
 }
