@@ -83,6 +83,25 @@ func (r *Resolver) ServiceID(ctx context.Context, host string) (string, error) {
 	return "", fmt.Errorf("no chunk server is registered at %s: %w", host, meta.ErrNoSuchService)
 }
 
+// isCanonical tells, without parsing it, a chunk URL already canonical:
+// http://<registered id>/<chunk id in uppercase>, as the directory writes
+// most of them. The objects of thousands of chunks that a rebuild reads
+// again and again made parsing every URL the most of its work.
+func (r *Resolver) isCanonical(chunkURL string) bool {
+	rest, ok := strings.CutPrefix(chunkURL, "http://")
+	if !ok {
+		return false
+	}
+	host, id, ok := strings.Cut(rest, "/")
+	if !ok || !chunk.IsID(id) {
+		return false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok = r.addrs[host]
+	return ok && !strings.Contains(host, ":")
+}
+
 // lookupID returns the registered id that host names, ignoring case: an
 // id, or with isAddr an address (or an id of that form).
 func (r *Resolver) lookupID(host string, isAddr bool) (string, bool) {
@@ -102,6 +121,9 @@ func (r *Resolver) lookupID(host string, isAddr bool) (string, bool) {
 // CanonicalChunkURL returns chunkURL with its host as a service id (see
 // ServiceID) and its chunk id in uppercase.
 func (r *Resolver) CanonicalChunkURL(ctx context.Context, chunkURL string) (string, error) {
+	if r.isCanonical(chunkURL) {
+		return chunkURL, nil
+	}
 	host, id, err := rawx.SplitChunkURL(chunkURL)
 	if err != nil {
 		return "", err

@@ -28,7 +28,7 @@ func (r *Rebuilder) commit(ctx context.Context, j *job, old *meta.Chunk, ne meta
 		}
 		u.Old = j.dirEntry(*old)
 	}
-	err := r.dir.UpdateChunk(ctx, j.cid, u)
+	err := r.updateChunk(ctx, j, u)
 	if err == nil {
 		return nil
 	}

@@ -161,7 +161,7 @@ func (r *Rebuilder) dropDuplicates(ctx context.Context, j *job, pos string) (*jo
 		return j, what, nil
 	}
 	for _, d := range dups {
-		err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
+		err := r.updateChunk(ctx, j, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
 			Old: d})
 		if err != nil {
 			return j, "", fmt.Errorf("remove the duplicate entry %s: %w", d.URL, err)
@@ -221,7 +221,7 @@ func (r *Rebuilder) trimPosition(ctx context.Context, res Result, j *job, pos st
 		}
 	}
 	for _, c := range drop {
-		err := r.dir.UpdateChunk(ctx, j.cid, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
+		err := r.updateChunk(ctx, j, meta.ChunkUpdate{ContentID: j.owner.Object.ContentID,
 			Old: j.dirEntry(c)})
 		if err != nil {
 			return failed(res, fmt.Errorf("drop %s from the directory: %w", c.URL, err))
@@ -451,7 +451,7 @@ func (r *Rebuilder) record(ctx context.Context, j *job, old *meta.Chunk, ne meta
 		u.Old = j.dirEntry(*old)
 		what += " in place of " + old.URL
 	}
-	if err := r.dir.UpdateChunk(ctx, j.cid, u); err != nil {
+	if err := r.updateChunk(ctx, j, u); err != nil {
 		return fmt.Errorf("record %s: %w", what, err)
 	}
 	r.cleanup(ctx, j, old, ne)

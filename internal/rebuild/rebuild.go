@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -125,7 +126,21 @@ type Rebuilder struct {
 	rdirs    *cache.Cache[string, *rdir.Client]
 	services servicesCache
 	locks    keyedMutex
+
+	// objects holds objects located by content id as the directory lists
+	// them, with the rebuilder's own chunk updates applied (see
+	// updateChunk): the entries of a volume name the same large objects
+	// again and again, and locating an object of thousands of chunks for
+	// each of them made a rebuild quadratic. An object is located again
+	// after objectTTL, so that changes made by others are seen; until
+	// then, the directory refuses an update whose old chunk it no longer
+	// lists, and a refused update forgets the object.
+	objects *cache.Cache[string, *meta.Object]
+	objMu   sync.Mutex // makes updateChunk's read, apply and store one step
 }
+
+// objectTTL is how long the rebuilder trusts an object it located.
+const objectTTL = 10 * time.Second
 
 // New returns a rebuilder of the namespace whose directory API is at
 // proxyURL.
@@ -159,6 +174,10 @@ func New(proxyURL string, opts Options) (*Rebuilder, error) {
 		return nil, fmt.Errorf("rebuild: %w", err)
 	}
 	if r.rdirs, err = cache.New(cache.Options[string, *rdir.Client]{Capacity: 1024}); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	r.objects, err = cache.New(cache.Options[string, *meta.Object]{Capacity: 64, TTL: objectTTL})
+	if err != nil {
 		return nil, fmt.Errorf("rebuild: %w", err)
 	}
 	r.services.dir = dir
@@ -301,7 +320,7 @@ func (r *Rebuilder) load(ctx context.Context, e integrity.RebuildEntry) (*job, e
 	}
 	var o *meta.Object
 	if e.ContentID != "" {
-		o, err = r.dir.LocateByID(ctx, e.ContainerID, e.ContentID)
+		o, err = r.locateByID(ctx, e.ContainerID, e.ContentID)
 	} else {
 		o, err = r.dir.Locate(ctx, account, container, e.Path, e.Version)
 	}
@@ -323,6 +342,51 @@ func (r *Rebuilder) load(ctx context.Context, e integrity.RebuildEntry) (*job, e
 	return j, nil
 }
 
+// locateByID returns the object of a content id, located by the directory
+// or taken from the objects it located lately (see Rebuilder.objects). The
+// object is the caller's own: its chunks are a copy.
+func (r *Rebuilder) locateByID(ctx context.Context, cid, contentID string) (*meta.Object, error) {
+	o, err := r.objects.GetOrLoad(ctx, objectKey(cid, contentID), func(ctx context.Context,
+		_ string) (*meta.Object, error) {
+		return r.dir.LocateByID(ctx, cid, contentID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	cp := *o
+	cp.Chunks = slices.Clone(o.Chunks)
+	return &cp, nil
+}
+
+func objectKey(cid, contentID string) string {
+	return strings.ToUpper(cid) + "/" + strings.ToUpper(contentID)
+}
+
+// updateChunk makes u in the directory, and in the object the rebuilder
+// holds located, if any, by the rule the directory applies (see
+// meta.ApplyChunkUpdate). When the directory refuses u, or its answer is
+// lost, the object is forgotten, to be located again.
+func (r *Rebuilder) updateChunk(ctx context.Context, j *job, u meta.ChunkUpdate) error {
+	err := r.dir.UpdateChunk(ctx, j.cid, u)
+	key := objectKey(j.cid, u.ContentID)
+	r.objMu.Lock()
+	defer r.objMu.Unlock()
+	o, ok := r.objects.Get(key)
+	if !ok {
+		return err
+	}
+	if err == nil && meta.NormalizeChunkUpdate(&u) == nil {
+		if chunks, aerr := meta.ApplyChunkUpdate(slices.Clone(o.Chunks), u, j.copies); aerr == nil {
+			cp := *o
+			cp.Chunks = chunks
+			r.objects.Set(key, &cp)
+			return nil
+		}
+	}
+	r.objects.Delete(key)
+	return err
+}
+
 func (r *Rebuilder) containerNames(ctx context.Context, cid string) (string, string, error) {
 	v, err := r.names.GetOrLoad(ctx, cid, func(ctx context.Context, cid string) ([2]string,
 		error) {
@@ -334,9 +398,15 @@ func (r *Rebuilder) containerNames(ctx context.Context, cid string) (string, str
 
 // entry returns the object's directory entry of a chunk URL, if any.
 func (j *job) entry(url string) *meta.Chunk {
-	for i, c := range j.owner.Object.Chunks {
+	chunks := j.owner.Object.Chunks
+	// The URLs are canonical: most often the same string, which is quick
+	// to tell in an object of thousands of chunks.
+	if i := slices.IndexFunc(chunks, func(c meta.Chunk) bool { return c.URL == url }); i >= 0 {
+		return &chunks[i]
+	}
+	for i, c := range chunks {
 		if sameChunk(c.URL, url) {
-			return &j.owner.Object.Chunks[i]
+			return &chunks[i]
 		}
 	}
 	return nil

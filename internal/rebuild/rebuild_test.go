@@ -2,8 +2,10 @@ package rebuild_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
+	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -222,4 +225,53 @@ func TestWrongAttributesAreASource(t *testing.T) {
 		}
 	}
 	checkClean(t, f, "after the rebuild")
+}
+
+// locateCounter counts the requests that locate an object, on their way
+// to the directory.
+type locateCounter struct{ n atomic.Int64 }
+
+func (c *locateCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/content/locate") {
+		c.n.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestLargeObjectLocatedOnce loses every copy one volume holds of an
+// object of many metachunks: the rebuild locates the object once for all
+// its entries, following its own updates of the object's chunks, instead
+// of once or more for each, which made a volume of large objects
+// quadratic to rebuild; the object then reads back whole.
+func TestLargeObjectLocatedOnce(t *testing.T) {
+	f := integritytest.StartSized(t, 3, 64<<10)
+	name := object.Name{Account: integritytest.Account, Container: "big", Path: "many-metachunks"}
+	f.Write(1, func(int) object.Name { return name },
+		func(int) (int, string) { return 40 * 64 << 10, "TWOCOPIES" })
+	f.WaitIndexed()
+	lost := f.NS.Rawx[2]
+	if err := chunk.WalkChunks(lost.Volume, os.Remove); err != nil {
+		t.Fatal(err)
+	}
+	counter := &locateCounter{}
+	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{LostVolumes: []string{lost.ServiceID},
+		HTTPClient: &http.Client{Transport: counter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, total, err := rb.VolumeEntries(f.Ctx, lost.ServiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if st := run.Stats(); total < 10 || st.Rebuilt != total {
+		t.Fatalf("rebuild of %d entries: %+v, want every one rebuilt", total, st)
+	}
+	if n := counter.n.Load(); n > 2 {
+		t.Errorf("the object was located %d times for %d entries, want once", n, total)
+	}
+	f.ReadAll(nil)
 }
