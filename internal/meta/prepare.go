@@ -35,7 +35,7 @@ func (s *Server) prepare(c *Container, path string, req PrepareRequest) (*Prepar
 	p := &Prepared{ContentID: NewContentID(), Version: req.Version, Policy: pol.Name,
 		ChunkMethod: pol.ChunkMethod(), ChunkSize: s.ns.ChunkSize}
 	if p.Version == 0 {
-		p.Version = time.Now().UnixMicro()
+		p.Version = s.newVersion()
 	}
 	for i := range n {
 		chunks, err := s.placeMetachunk(c.ID, path, p, pol, req.Position+i)
@@ -45,6 +45,21 @@ func (s *Server) prepare(c *Container, path string, req PrepareRequest) (*Prepar
 		p.Chunks = append(p.Chunks, chunks...)
 	}
 	return p, nil
+}
+
+// newVersion returns the version of an object being prepared: the time in
+// microseconds, or one more than the version given last when that is not
+// lower. Two prepares in one microsecond would otherwise give one name the
+// same version, hence the same chunk ids (see ChunkID), and the second put
+// would find its chunks taken.
+func (s *Server) newVersion() int64 {
+	for {
+		last := s.lastVersion.Load()
+		v := max(time.Now().UnixMicro(), last+1)
+		if s.lastVersion.CompareAndSwap(last, v) {
+			return v
+		}
+	}
 }
 
 // placeable reports why the copies of a metachunk of policy, or of the

@@ -3,8 +3,11 @@ package meta_test
 import (
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gridkeep/gridkeep/internal/meta"
 )
 
 // Prepare answers from the containers it read lately: a change made
@@ -57,4 +60,36 @@ func TestPrepareUnplaceableCreatesNothing(t *testing.T) {
 		`{"size": 1, "policy": "TWOCOPIES"}`).want(t, "prepare TWOCOPIES", http.StatusOK)
 	h.proxy("GET", "container/show", newRef("two", ""), nil, "").
 		want(t, "show after prepare", http.StatusOK)
+}
+
+// TestConcurrentPreparesGetDistinctVersions: prepares of one name at once
+// get versions of their own. Chunk ids derive from the version, so two
+// puts given one version would write the same chunks, and the second be
+// refused by the chunk servers (409).
+func TestConcurrentPreparesGetDistinctVersions(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const n, workers = 400, 8
+	versions := make(chan int64, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for range n / workers {
+				p, err := h.client.ContentPrepare(h.ctx, "acct", "ctr", "same", meta.PrepareRequest{Size: 1})
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				versions <- p.Version
+			}
+		})
+	}
+	wg.Wait()
+	close(versions)
+	seen := map[int64]bool{}
+	for v := range versions {
+		if seen[v] {
+			t.Errorf("version %d given to two prepares", v)
+		}
+		seen[v] = true
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridkeep/gridkeep/internal/jsonx"
@@ -49,6 +50,8 @@ type Server struct {
 	stats *metrics
 	// admins holds the containers prepare read lately.
 	admins *adminCache
+	// lastVersion is the version the latest prepare gave (see newVersion).
+	lastVersion atomic.Int64
 }
 
 // NewServer returns the directory API over store.
