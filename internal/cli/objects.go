@@ -225,7 +225,7 @@ when every copy is written. The container is created if needed.` + clientExitCod
 		if err != nil {
 			return err
 		}
-		src, opts, closeSrc, err := openSource(args[1], cmd.InOrStdin())
+		src, opts, closeSrc, err := openSource(args[1], readUntilDone(cmd.Context(), cmd.InOrStdin()))
 		if err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ is written to as it is (a pipe must have a reader).` + clientExitCodes,
 		if err != nil {
 			return err
 		}
-		w, commit, abort, err := openDestination(out, cmd.OutOrStdout())
+		w, commit, abort, err := openDestination(out, writeUntilDone(cmd.Context(), cmd.OutOrStdout()))
 		if err != nil {
 			return err
 		}
