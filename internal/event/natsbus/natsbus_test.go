@@ -315,3 +315,33 @@ func TestHeartbeatBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestJetStreamStartedAgain: the server stops JetStream when its disk is
+// full, as here by hand; it is started again, with its stream and the
+// group's consumer, and events flow as before.
+func TestJetStreamStartedAgain(t *testing.T) {
+	ctx := testContext(t)
+	srv := startServer(t, ServerOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	b, err := Dial(ctx, srv.URL(), testOptions, nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	before, after := eventtest.Numbered(event.ChunkNew, 5), eventtest.Numbered(event.ChunkDeleted, 5)
+	c := eventtest.NewCollector()
+	eventtest.Member(t, ctx, b, event.Group{Name: "full-disk"}, c.Handler())
+	eventtest.PublishAll(t, ctx, b, before)
+	c.WaitFor(t, ctx, before)
+
+	if err := srv.ns.ShutdownJetStream(); err != nil || srv.ns.JetStreamEnabled() {
+		t.Fatalf("JetStream not stopped: %v", err)
+	}
+	for !srv.ns.JetStreamEnabled() {
+		if ctx.Err() != nil {
+			t.Fatal("JetStream was not started again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	eventtest.PublishAll(t, ctx, b, after)
+	c.WaitFor(t, ctx, after)
+}

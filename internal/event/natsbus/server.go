@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sys/unix"
+
+	"github.com/gridkeep/gridkeep/internal/tick"
 )
 
 // MaxPayload is the largest event the embedded server accepts, the most
@@ -44,11 +46,20 @@ type ServerOptions struct {
 
 // Server is a NATS server with JetStream running inside the process.
 type Server struct {
-	ns    *server.Server
-	lock  *os.File
-	close sync.Once
-	err   error
+	ns   *server.Server
+	opts *server.Options
+	log  *slog.Logger
+	lock *os.File
+	stop func() // ends the checks of keepJetStream
+	// jsDown says JetStream was found stopped, and not running since; only
+	// keepJetStream uses it.
+	jsDown bool
+	close  sync.Once
+	err    error
 }
+
+// jetStreamCheck is how often the server checks that JetStream runs.
+const jetStreamCheck = time.Second
 
 // StartServer starts an embedded server and waits until it accepts
 // connections or ctx is done. Streams stored in opts.Dir by an earlier
@@ -74,12 +85,43 @@ func StartServer(ctx context.Context, opts ServerOptions) (*Server, error) {
 		ns.SetLoggerV2(slogAdapter{opts.Logger}, false, false, false)
 	}
 	ns.Start()
-	s := &Server{ns: ns, lock: lock}
+	s := &Server{ns: ns, opts: sopts, log: opts.Logger, lock: lock}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.stop = tick.Every(jetStreamCheck, s.keepJetStream)
 	if err := s.waitReady(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("start nats server: %w", err)
 	}
 	return s, nil
+}
+
+// keepJetStream starts JetStream again when the server stopped it. A NATS
+// server stops JetStream for good when its disk is full, and every
+// publish then fails, long after the disk has room again: events would
+// pile up in the outbox until a restart. Started again, JetStream finds
+// its streams and consumers on disk; while the disk is still full, it
+// stops again, and the next check tries once more.
+func (s *Server) keepJetStream() {
+	switch {
+	case !s.ns.Running():
+		return
+	case s.ns.JetStreamEnabled():
+		if s.jsDown {
+			s.log.Info("JetStream running again")
+			s.jsDown = false
+		}
+		return
+	case !s.jsDown:
+		s.log.Warn("JetStream stopped (a full disk?): starting it again every second until it runs")
+		s.jsDown = true
+	}
+	// A reload with unchanged options starts JetStream again if it was
+	// stopped, as an operator's reload of a NATS server does.
+	if err := s.ns.ReloadOptions(s.opts.Clone()); err != nil {
+		s.log.Error("start JetStream again", "err", err)
+	}
 }
 
 // serverOptions translates opts for the NATS server.
@@ -169,6 +211,7 @@ func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
 // releases the data directory. Calls after the first do nothing.
 func (s *Server) Close() error {
 	s.close.Do(func() {
+		s.stop()
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
 		s.err = s.lock.Close()
