@@ -50,7 +50,8 @@ attribute (user.server.id) while the reverse index lists chunks on it stops
 the start, saying which: its disk is not mounted, or was lost, or the folder
 lost the attribute (when it still holds chunk directories, the message gives
 the command that sets it again). After replacing a lost disk, name it with
---new-volume rawx-N to start it empty, then put its copies back on it:
+--new-volume rawx-N (refused for a folder that holds chunk directories) to
+start it empty, then put its copies back on it:
 gridkeep check volume rawx-N --output-for-chunk-rebuild FILE, then gridkeep
 rebuild --input-file FILE. (rebuild --volume is for a volume lost for good:
 it makes the copies elsewhere.)

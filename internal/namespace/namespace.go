@@ -394,18 +394,25 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 		return nil // a new volume, or one that held nothing
 	case err != nil:
 		return fmt.Errorf("namespace: %s: %w", info.ServiceID, err)
+	}
+	what, chunkDirs := volumeState(info.Volume, readErr)
+	identity := fmt.Sprintf("give the volume back its identity (`setfattr -n %s -v %s %s`) and start again",
+		chunk.AttrVolumeID, info.ServiceID, shell.Arg(info.Volume))
+	switch {
+	case slices.Contains(ns.opts.NewVolumes, info.ServiceID) && chunkDirs:
+		// Not an empty new disk: starting it as one would say its copies
+		// are to be put back while they are there, under another identity.
+		return fmt.Errorf("namespace: --new-volume %s: %w: %s: it is no new disk; if they are its "+
+			"chunks, %s without --new-volume", info.ServiceID, ErrVolumeLost, what, identity)
 	case slices.Contains(ns.opts.NewVolumes, info.ServiceID):
 		ns.Replaced = append(ns.Replaced, info.ServiceID)
 		return nil
 	}
-	what, chunkDirs := volumeState(info.Volume, readErr)
 	replaced := fmt.Sprintf("to start it empty on a replaced disk, add `--new-volume %s`, then put "+
 		"its copies back (see `gridkeep up --help`)", info.ServiceID)
 	if chunkDirs {
 		return fmt.Errorf("namespace: %w: %s, and the reverse index lists chunks on %s: if they are "+
-			"its chunks, give the volume back its identity (`setfattr -n %s -v %s %s`) and start again; %s",
-			ErrVolumeLost, what, info.ServiceID, chunk.AttrVolumeID, info.ServiceID,
-			shell.Arg(info.Volume), replaced)
+			"its chunks, %s; %s", ErrVolumeLost, what, info.ServiceID, identity, replaced)
 	}
 	return fmt.Errorf("namespace: %w: %s, but the reverse index lists chunks on %s (is its disk "+
 		"mounted?); %s", ErrVolumeLost, what, info.ServiceID, replaced)

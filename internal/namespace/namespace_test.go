@@ -271,6 +271,19 @@ func TestLostVolumeStopsStart(t *testing.T) {
 	if ns != nil {
 		ns.Close()
 	}
+	// Nor is it a new disk: --new-volume would call it empty while its
+	// chunks are there.
+	ns, err = Start(ctx, Options{Data: data, PortBase: -1, NewVolumes: []string{"rawx-2"}})
+	if !errors.Is(err, ErrVolumeLost) || !strings.Contains(err.Error(), "--new-volume rawx-2") ||
+		!strings.Contains(err.Error(), "it is no new disk") {
+		t.Errorf("start with rawx-2 holding chunks named as new: %v, want it refused", err)
+	}
+	if ns != nil {
+		ns.Close()
+	}
+	if id, err := chunk.ReadVolume(vol); err == nil && id.ServiceID != "" {
+		t.Errorf("a refused --new-volume gave the volume an identity: %+v", id)
+	}
 	if err := unix.Setxattr(vol, chunk.AttrVolumeID, []byte("rawx-2"), 0); err != nil {
 		t.Fatal(err)
 	}
