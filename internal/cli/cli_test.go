@@ -92,10 +92,15 @@ func TestObjectCommands(t *testing.T) {
 		!strings.Contains(out, `"team":"storage"`) {
 		t.Errorf("container show:\n%s", out)
 	}
-	// Creating it again changes nothing, and says so when asked to.
-	out = mustRun("container", "create", "acct/ctr", "--policy", "THREECOPIES", "--replication", "off")
-	if !strings.Contains(out, "not applied") {
-		t.Errorf("container create of an existing one with settings:\n%s", out)
+	// Creating it again changes nothing, and fails when asked for settings
+	// (a script must not take them as made).
+	out, code := run(t, "", "container", "create", "acct/ctr", "--policy", "THREECOPIES", "--replication", "off",
+		"--proxy", proxy)
+	if code != ExitFail || !strings.Contains(out, "already exists, and the settings given were not applied") {
+		t.Errorf("container create of an existing one with settings: exit %d:\n%s", code, out)
+	}
+	if out := mustRun("container", "create", "acct/ctr"); !strings.Contains(out, "already exists") {
+		t.Errorf("container create of an existing one:\n%s", out)
 	}
 	out = mustRun("container", "show", "acct/ctr", "--json")
 	if !strings.Contains(out, `"replication_enabled":true`) || strings.Contains(out, "THREECOPIES") {

@@ -148,14 +148,18 @@ func updateBucket(ctx context.Context, dir *meta.Client, c containerChange) erro
 }
 
 func newContainerCreateCommand() *cobra.Command {
-	return newContainerChangeCommand("create", "Create a container; an existing one is left as it is",
+	return newContainerChangeCommand("create", "Create a container; an existing one is left as it "+
+		"is (exit 1 if settings were given)",
 		func(ctx context.Context, dir *meta.Client, c containerChange) (string, error) {
 			created, err := dir.ContainerCreate(ctx, c.name.Account, c.name.Container, c.props, c.system)
 			switch {
 			case err != nil:
 				return "", err
 			case !created && c.changes():
-				return "already exists, settings not applied (use `gridkeep container set`):", nil
+				// A script must not take settings it asked for as made.
+				return "", fmt.Errorf("container %s/%s already exists, and the settings given were "+
+					"not applied (`gridkeep container set` applies them)", c.name.Account,
+					c.name.Container)
 			case !created:
 				return "already exists:", nil
 			}
