@@ -11,6 +11,7 @@ import (
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/rdir"
 )
 
 // TestRebuildRefusesBadTargets: an unknown volume, a chunk on an unknown
@@ -83,12 +84,18 @@ func TestRebuildUnservedVolume(t *testing.T) {
 	}
 	lost := 0
 	chunk.WalkChunks(filepath.Join(data, "rawx-3"), func(string) error { lost++; return nil })
+	rc, err := rdir.NewClient(ns.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// The reverse index is fed by events: wait until it lists every copy.
-		if _, code := run(t, "", "check", "volume", "rawx-3", "--proxy", ns.ProxyURL); code == 0 {
+		page, err := rc.Fetch(ctx, "rawx-3", rdir.ListOptions{Limit: 1000})
+		if err == nil && len(page.Records) == lost {
 			break
 		} else if time.Now().After(deadline) {
-			t.Fatal("the reverse index of rawx-3 never caught up")
+			t.Fatalf("the reverse index of rawx-3 never caught up: %d records of %d chunks, %v",
+				len(page.Records), lost, err)
 		}
 	}
 	ns.Close()
