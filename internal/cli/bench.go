@@ -41,7 +41,8 @@ func newBenchRawxCommand() *cobra.Command {
 		Short: "Send chunk requests to a chunk server and report rates and latencies",
 		Long: `Send chunk requests to a chunk server (gridkeep rawx, OpenIO's rawx or
 "bench null-rawx") from --concurrency workers, each waiting for its reply
-before sending the next request over its own keep-alive connection.
+before sending the next request over its own keep-alive connection. --op
+chooses the requests:
 
   put         uploads new chunks with the headers of an OpenIO client
               (single-copy plain chunk, BLAKE3 checksum, position 0)

@@ -23,7 +23,9 @@ const rebuildLong = `Rebuild lost or corrupt copies of replicated chunks from a 
 the same metachunk, onto a chunk server that holds no other copy of it, and
 remove orphan chunks. A copy whose file is gone from a chunk server that can
 take it (a deleted file, a replaced disk) is put back where it was, under its
-own id; otherwise, and for a corrupt copy, the new copy goes to another server.
+own id; otherwise, and for a corrupt copy, the new copy is made under a new
+id on a server that holds no other copy of the metachunk, which may be the
+corrupt copy's own.
 
   rebuild --input-file FILE|-   the entries of a rebuild file, as written by
                                 "gridkeep check --output-for-chunk-rebuild"
