@@ -67,6 +67,8 @@ func (r request) explain(err error) error {
 	var msg string
 	var me *meta.Error
 	switch {
+	case errors.Is(err, object.ErrGone):
+		msg = "the object was deleted while it was read: what was written out is only a part of it"
 	case errors.Is(err, object.ErrIncomplete) && errors.Is(err, rawx.ErrNoAddress):
 		msg = fmt.Sprintf("%v (a chunk server that holds copies of it is not running: "+
 			"`gridkeep up --rawx N` serves the volumes rawx-1 to rawx-N of its data folder)",

@@ -111,6 +111,15 @@ func TestExplainUnservedCopy(t *testing.T) {
 	}
 }
 
+// An object deleted while it was read is not called damaged.
+func TestExplainObjectGone(t *testing.T) {
+	r := request{op: "get", name: object.Name{Account: "a", Container: "c", Path: "o"}}
+	err := r.explain(fmt.Errorf("get a/c/o: %w (every copy of metachunk 1 failed: 404)", object.ErrGone))
+	if msg := err.Error(); !strings.Contains(msg, "deleted while it was read") || strings.Contains(msg, "rebuild") {
+		t.Errorf("message %q: want the object deleted meanwhile, no rebuild", msg)
+	}
+}
+
 // A --proxy that names a chunk server, or another server that answers
 // without a reason, is told by the status it replied, as maybe no
 // directory at all.

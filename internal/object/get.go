@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,9 +25,20 @@ func (c *Client) Get(ctx context.Context, n Name, version int64, w io.Writer) (*
 		return nil, fmt.Errorf("get %s: %w", n, err)
 	}
 	if err := c.read(ctx, o, w); err != nil {
+		if errors.Is(err, ErrIncomplete) && ctx.Err() == nil && c.gone(ctx, n, o) {
+			return o, fmt.Errorf("get %s: %w (%v)", n, ErrGone, err)
+		}
 		return o, fmt.Errorf("get %s: %w", n, err)
 	}
 	return o, nil
+}
+
+// gone reports whether the directory no longer has o, the version of n
+// being read: chunks missing then are those of a deleted object, not lost
+// copies to rebuild.
+func (c *Client) gone(ctx context.Context, n Name, o *meta.Object) bool {
+	_, err := c.Dir.LocateByID(ctx, chunk.ContainerID(n.Account, n.Container), o.ContentID)
+	return meta.Missing(err)
 }
 
 func (c *Client) read(ctx context.Context, o *meta.Object, w io.Writer) error {

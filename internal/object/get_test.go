@@ -1,6 +1,7 @@
 package object_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -63,5 +64,43 @@ func TestGetDamagedChunkShowsHashesAlike(t *testing.T) {
 	m := regexp.MustCompile(`data hashes to (\w+), (\w+) expected`).FindStringSubmatch(err.Error())
 	if m == nil || m[1] != strings.ToUpper(m[1]) || m[2] != strings.ToUpper(o.Chunks[0].Hash) {
 		t.Errorf("get of a damaged object: %v; want the computed and the stored hash, uppercase", err)
+	}
+}
+
+// deletingWriter deletes the object being read, with its chunk files (as
+// the event agent does a moment later), once its first bytes are written.
+type deletingWriter struct {
+	bytes.Buffer
+	del func()
+}
+
+func (w *deletingWriter) Write(p []byte) (int, error) {
+	if w.del != nil {
+		w.del()
+		w.del = nil
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestGetOfObjectDeletedMeanwhile: an object deleted while it is read is
+// told as such, not as lost copies to rebuild.
+func TestGetOfObjectDeletedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	ns, dir, oc := startOneWith(t, 64<<10)
+	n := object.Name{Account: "acct", Container: "ctr", Path: "obj"}
+	data := bytes.Repeat([]byte("deleted "), 3*64<<10/8) // three metachunks
+	if _, err := oc.Put(ctx, n, bytes.NewReader(data), object.PutOptions{Size: int64(len(data)),
+		SizeKnown: true}); err != nil {
+		t.Fatal(err)
+	}
+	w := &deletingWriter{del: func() {
+		if _, err := dir.ContentDelete(ctx, n.Account, n.Container, n.Path, 0); err != nil {
+			t.Error(err)
+		}
+		chunk.WalkChunks(ns.Rawx[0].Volume, os.Remove)
+	}}
+	_, err := oc.Get(ctx, n, 0, w)
+	if !errors.Is(err, object.ErrGone) || errors.Is(err, object.ErrIncomplete) {
+		t.Errorf("get of an object deleted meanwhile: %v, want it said so", err)
 	}
 }

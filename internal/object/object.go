@@ -32,6 +32,10 @@ type Client struct {
 // copy of some metachunk failed or did not match its hash.
 var ErrIncomplete = errors.New("object cannot be read")
 
+// ErrGone is returned when the version being read was deleted meanwhile,
+// its chunks with it: what was written out is a part of it.
+var ErrGone = errors.New("the object was deleted while it was read")
+
 // Name is an ACCOUNT/CONTAINER/OBJECT triple; the object name may hold
 // slashes.
 type Name struct {
