@@ -74,7 +74,8 @@ func TestConcurrentPreparesGetDistinctVersions(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for range n / workers {
-				p, err := h.client.ContentPrepare(h.ctx, "acct", "ctr", "same", meta.PrepareRequest{Size: 1})
+				p, err := h.client.ContentPrepare(h.ctx, "acct", "ctr", "same",
+					meta.PrepareRequest{Size: 1})
 				if err != nil {
 					t.Errorf("worker %d: %v", w, err)
 					return
