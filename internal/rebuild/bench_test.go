@@ -60,7 +60,7 @@ func BenchmarkRebuildVolume(b *testing.B) {
 		}
 		b.StartTimer()
 		start, cpu = time.Now(), cpuTime()
-		st := rebuildVolume(b, f, lost.ServiceID)
+		st, _ := rebuildVolume(b, f, rebuild.Options{Concurrency: benchConcurrency}, lost.ServiceID)
 		rebuildTime, rebuildCPU = rebuildTime+time.Since(start), rebuildCPU+cpuTime()-cpu
 		if st.Failed+st.Irreparable != 0 {
 			b.Fatalf("rebuild of %s: %+v", lost.ServiceID, st)
@@ -194,21 +194,4 @@ func removeCopies(b *testing.B, f *integritytest.Fixture, plan []transfer) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func rebuildVolume(b *testing.B, f *integritytest.Fixture, vol string) rebuild.Stats {
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: benchConcurrency,
-		LostVolumes: []string{vol}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	entries, _, err := rb.VolumeEntries(f.Ctx, vol)
-	if err != nil {
-		b.Fatal(err)
-	}
-	run := rb.NewRun()
-	if err := run.Process(f.Ctx, entries); err != nil {
-		b.Fatal(err)
-	}
-	return run.Stats()
 }

@@ -62,20 +62,7 @@ func TestRebuildLostVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{Concurrency: 4,
-		LostVolumes: []string{lost.ServiceID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, total, err := rb.VolumeEntries(f.Ctx, lost.ServiceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := rb.NewRun()
-	if err := run.Process(f.Ctx, entries); err != nil {
-		t.Fatal(err)
-	}
-	st := run.Stats()
+	st, total := rebuildVolume(t, f, rebuild.Options{Concurrency: 4}, lost.ServiceID)
 	if st.Processed != total || st.Irreparable != int64(len(single)) || st.Failed != 0 ||
 		st.Rebuilt+st.Irreparable != total {
 		t.Errorf("rebuild of %d entries: %+v, want %d irreparable", total, st, len(single))
@@ -88,6 +75,28 @@ func TestRebuildLostVolume(t *testing.T) {
 			t.Errorf("after the volume rebuild: %s %s", it.Kind, it.Item)
 		}
 	}
+}
+
+// rebuildVolume rebuilds everything the reverse index of volume lists,
+// the volume lost, with opts, and returns the run's figures and the
+// number of entries.
+func rebuildVolume(t testing.TB, f *integritytest.Fixture, opts rebuild.Options,
+	volume string) (rebuild.Stats, int64) {
+	t.Helper()
+	opts.LostVolumes = []string{volume}
+	rb, err := rebuild.New(f.NS.ProxyURL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, total, err := rb.VolumeEntries(f.Ctx, volume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rb.NewRun()
+	if err := run.Process(f.Ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	return run.Stats(), total
 }
 
 // TestStepRebuildsBrokenEvents publishes a check's findings to the
@@ -254,20 +263,9 @@ func TestLargeObjectLocatedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	counter := &locateCounter{}
-	rb, err := rebuild.New(f.NS.ProxyURL, rebuild.Options{LostVolumes: []string{lost.ServiceID},
-		HTTPClient: &http.Client{Transport: counter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, total, err := rb.VolumeEntries(f.Ctx, lost.ServiceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := rb.NewRun()
-	if err := run.Process(f.Ctx, entries); err != nil {
-		t.Fatal(err)
-	}
-	if st := run.Stats(); total < 10 || st.Rebuilt != total {
+	st, total := rebuildVolume(t, f, rebuild.Options{HTTPClient: &http.Client{Transport: counter}},
+		lost.ServiceID)
+	if total < 10 || st.Rebuilt != total {
 		t.Fatalf("rebuild of %d entries: %+v, want every one rebuilt", total, st)
 	}
 	if n := counter.n.Load(); n > 2 {
