@@ -309,10 +309,11 @@ is written to as it is (a pipe must have a reader).` + clientExitCodes,
 		if err != nil {
 			return err
 		}
-		w, commit, abort, err := openDestination(out, writeUntilDone(cmd.Context(), cmd.OutOrStdout()))
+		w, commit, abort, err := openDestination(out, cmd.OutOrStdout())
 		if err != nil {
 			return err
 		}
+		w = writeUntilDone(cmd.Context(), w) // standard output or a named pipe may stall
 		bar := newByteProgress(-1, "get "+visible(name.Path), out != "")
 		oc.Progress = bar.Add
 		_, err = oc.Get(cmd.Context(), name, version, w)

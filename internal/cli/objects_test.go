@@ -176,3 +176,36 @@ func TestGetIntoSpecialFiles(t *testing.T) {
 		t.Errorf("after get -o into a link: link %v, %v; target holds %q", st.Mode(), err, b)
 	}
 }
+
+// TestInterruptedGetIntoStalledPipe: a get into a named pipe whose reader
+// stopped reading ends on the first interrupt, as into standard output.
+func TestInterruptedGetIntoStalledPipe(t *testing.T) {
+	proxy := startNamespace(t)
+	runOn(t, proxy, strings.Repeat("stalled ", 1<<17), "put", "acct/ctr/big", "-") // 1 MiB
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a reader that never reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, interrupt := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, interrupt)
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetArgs([]string{"get", "acct/ctr/big", "-o", fifo, "--proxy", proxy})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	select {
+	case err := <-done:
+		if code := exitCode(err); code != ExitUsage || !strings.Contains(err.Error(), "interrupted") {
+			t.Errorf("interrupted get into a stalled pipe: exit %d: %v", code, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a get into a stalled pipe did not end on the interrupt")
+	}
+}
