@@ -90,6 +90,7 @@ type Namespace struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func() error // run in reverse order by Close
+	stopBy  time.Time      // when Close cuts the requests still running
 	errc    chan error
 }
 
@@ -232,11 +233,26 @@ func (ns *Namespace) serve(ln net.Listener, h http.Handler) {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 64 << 10}
 	ns.run(func() error { return hs.Serve(ln) })
-	ns.closers = append(ns.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return hs.Shutdown(ctx)
-	})
+	addr := ln.Addr().String()
+	ns.closers = append(ns.closers, func() error { return ns.shutdown(hs, addr) })
+}
+
+// stopGrace is how long a stop lets requests under way finish, an upload
+// from a slow client say, before it cuts them.
+const stopGrace = 5 * time.Second
+
+// shutdown stops hs, serving at addr, once its requests are done, or cuts
+// those still running at the stop's deadline: a client that stalls does
+// not make a stop fail, nor wait for it.
+func (ns *Namespace) shutdown(hs *http.Server, addr string) error {
+	ctx, cancel := context.WithDeadline(context.Background(), ns.stopBy)
+	defer cancel()
+	err := hs.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		ns.log.Warn("stop: requests still running were cut", "addr", addr, "after", stopGrace)
+		return hs.Close()
+	}
+	return err
 }
 
 func (ns *Namespace) startBus(ctx context.Context) (event.Bus, error) {
@@ -370,11 +386,7 @@ func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, 
 	ns.closers = append(ns.closers, srv.Close)
 	hs := srv.HTTPServer()
 	ns.run(func() error { return hs.Serve(ln) })
-	ns.closers = append(ns.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return hs.Shutdown(ctx)
-	})
+	ns.closers = append(ns.closers, func() error { return ns.shutdown(hs, info.Addr) })
 	ns.Rawx = append(ns.Rawx, info)
 	ns.servers = append(ns.servers, srv)
 	return ns.register(info)
@@ -385,7 +397,13 @@ func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, 
 // Options.NewVolumes names it.
 func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.Store) error {
 	id, readErr := chunk.ReadVolume(info.Volume)
+	newVolume := slices.Contains(ns.opts.NewVolumes, info.ServiceID)
 	if readErr == nil && id.ServiceID != "" {
+		if _, chunkDirs := volumeState(info.Volume, nil); newVolume && chunkDirs {
+			return fmt.Errorf("namespace: --new-volume %s: %w: %s has its identity and holds chunk "+
+				"directories: it is no new disk; start without --new-volume", info.ServiceID,
+				ErrVolumeLost, info.Volume)
+		}
 		return nil
 	}
 	page, err := index.Fetch(ctx, info.ServiceID, rdir.ListOptions{Limit: 1})
@@ -399,12 +417,12 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 	identity := fmt.Sprintf("give the volume back its identity (`setfattr -n %s -v %s %s`) and start again",
 		chunk.AttrVolumeID, info.ServiceID, shell.Arg(info.Volume))
 	switch {
-	case slices.Contains(ns.opts.NewVolumes, info.ServiceID) && chunkDirs:
+	case newVolume && chunkDirs:
 		// Not an empty new disk: starting it as one would say its copies
 		// are to be put back while they are there, under another identity.
 		return fmt.Errorf("namespace: --new-volume %s: %w: %s: it is no new disk; if they are its "+
 			"chunks, %s without --new-volume", info.ServiceID, ErrVolumeLost, what, identity)
-	case slices.Contains(ns.opts.NewVolumes, info.ServiceID):
+	case newVolume:
 		ns.Replaced = append(ns.Replaced, info.ServiceID)
 		return nil
 	}
@@ -412,7 +430,8 @@ func (ns *Namespace) checkVolume(ctx context.Context, info RawxInfo, index rdir.
 		"its copies back (see `gridkeep up --help`)", info.ServiceID)
 	if chunkDirs {
 		return fmt.Errorf("namespace: %w: %s, and the reverse index lists chunks on %s: if they are "+
-			"its chunks, %s; %s", ErrVolumeLost, what, info.ServiceID, identity, replaced)
+			"its chunks, %s; if not, move them away, and %s", ErrVolumeLost, what, info.ServiceID,
+			identity, strings.TrimPrefix(replaced, "to start it empty on a replaced disk, "))
 	}
 	return fmt.Errorf("namespace: %w: %s, but the reverse index lists chunks on %s (is its disk "+
 		"mounted?); %s", ErrVolumeLost, what, info.ServiceID, replaced)
@@ -564,6 +583,7 @@ func (ns *Namespace) Close() error {
 	if ns.cancel != nil {
 		ns.cancel()
 	}
+	ns.stopBy = time.Now().Add(stopGrace) // one grace for every server
 	var errs []error
 	for i := len(ns.closers) - 1; i >= 0; i-- {
 		if err := ns.closers[i](); err != nil {

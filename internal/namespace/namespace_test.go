@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -287,6 +288,14 @@ func TestLostVolumeStopsStart(t *testing.T) {
 	if err := unix.Setxattr(vol, chunk.AttrVolumeID, []byte("rawx-2"), 0); err != nil {
 		t.Fatal(err)
 	}
+	// With its identity back, it is still no new disk.
+	ns, err = Start(ctx, Options{Data: data, PortBase: -1, NewVolumes: []string{"rawx-2"}})
+	if !errors.Is(err, ErrVolumeLost) || !strings.Contains(err.Error(), "it is no new disk") {
+		t.Errorf("start with rawx-2 in use named as new: %v, want it refused", err)
+	}
+	if ns != nil {
+		ns.Close()
+	}
 	if ns, err = Start(ctx, Options{Data: data, PortBase: -1}); err != nil {
 		t.Fatalf("start with the identity of rawx-2 given back: %v", err)
 	}
@@ -433,5 +442,45 @@ func TestDeletedObjectWithLostChunksLeavesNoRecord(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// stallingReader yields some bytes, closing sent, then blocks until
+// released.
+type stallingReader struct {
+	sent, release chan struct{}
+}
+
+func (r *stallingReader) Read(p []byte) (int, error) {
+	select {
+	case <-r.sent:
+	default:
+		close(r.sent)
+		return copy(p, "ten bytes."), nil
+	}
+	<-r.release
+	return 0, io.ErrUnexpectedEOF
+}
+
+// TestStopCutsStalledUploads: a stop cuts, after a grace, the uploads of
+// a client that stalled on every chunk server, and is no failure.
+func TestStopCutsStalledUploads(t *testing.T) {
+	ns, err := Start(context.Background(), Options{Data: t.TempDir(), PortBase: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := meta.NewClient(ns.ProxyURL, meta.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &stallingReader{sent: make(chan struct{}), release: make(chan struct{})}
+	defer close(in.release)
+	oc := &object.Client{Dir: dir, Rawx: &rawx.Client{}}
+	go oc.Put(context.Background(), object.Name{Account: "acct", Container: "ctr", Path: "stalled"}, in,
+		object.PutOptions{Policy: "THREECOPIES", Size: 1000, SizeKnown: true})
+	<-in.sent
+	time.Sleep(200 * time.Millisecond) // the uploads are under way
+	if err := ns.Close(); err != nil {
+		t.Errorf("stop with stalled uploads: %v", err)
 	}
 }
