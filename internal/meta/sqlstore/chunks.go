@@ -12,6 +12,9 @@ import (
 
 // UpdateChunk replaces, adds or removes one chunk entry of an object
 // version and announces the object as updated, in one transaction.
+//
+// TODO(#3): it rewrites every chunk entry of the object: a rebuild of an
+// object of thousands of chunks spends most of its time here.
 func (s *Store) UpdateChunk(ctx context.Context, cid string, u meta.ChunkUpdate) error {
 	if err := meta.NormalizeChunkUpdate(&u); err != nil {
 		return fmt.Errorf("update chunk of content %s: %w", u.ContentID, err)
