@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gridkeep/gridkeep/internal/chunk"
@@ -12,9 +14,8 @@ import (
 
 // UpdateChunk replaces, adds or removes one chunk entry of an object
 // version and announces the object as updated, in one transaction.
-//
-// TODO(#3): it rewrites every chunk entry of the object: a rebuild of an
-// object of thousands of chunks spends most of its time here.
+// Only the rows of the chunks u names are written: a rebuild updates
+// objects of thousands of chunks one chunk at a time.
 func (s *Store) UpdateChunk(ctx context.Context, cid string, u meta.ChunkUpdate) error {
 	if err := meta.NormalizeChunkUpdate(&u); err != nil {
 		return fmt.Errorf("update chunk of content %s: %w", u.ContentID, err)
@@ -36,7 +37,7 @@ func (s *Store) UpdateChunk(ctx context.Context, cid string, u meta.ChunkUpdate)
 		if err != nil {
 			return err
 		}
-		if err := w.replaceChunks(cid, o.ContentID, chunks); err != nil {
+		if err := w.updateChunkRows(cid, o, u); err != nil {
 			return err
 		}
 		o.Chunks = chunks
@@ -48,18 +49,40 @@ func (s *Store) UpdateChunk(ctx context.Context, cid string, u meta.ChunkUpdate)
 	return nil
 }
 
-// replaceChunks writes the whole chunk list of a content anew.
-func (w *wtx) replaceChunks(cid, contentID string, chunks []meta.Chunk) error {
-	if _, err := w.exec(w.ctx, `DELETE FROM chunks WHERE cid = ? AND content_id = ?`,
-		cid, contentID); err != nil {
-		return err
-	}
-	for i, ch := range chunks {
-		if err := w.insertChunk(cid, contentID, i, ch); err != nil {
+// updateChunkRows writes u, which meta.ApplyChunkUpdate accepted, to the
+// chunk rows of o as loaded: the row of the old chunk goes (the first by
+// seq of those that spell its URL as the entry ApplyChunkUpdate replaced,
+// as it replaces the first), the new chunk's row comes last; the others
+// stay as they are. Readers put the rows in position order (see
+// sortedChunks).
+func (w *wtx) updateChunkRows(cid string, o *meta.Object, u meta.ChunkUpdate) error {
+	if u.Old.URL != "" {
+		i := slices.IndexFunc(o.Chunks, func(c meta.Chunk) bool {
+			return strings.EqualFold(c.URL, u.Old.URL) && c.Pos == u.Old.Pos
+		})
+		res, err := w.exec(w.ctx, `DELETE FROM chunks WHERE cid = ? AND content_id = ? AND seq =
+			(SELECT MIN(seq) FROM chunks WHERE cid = ? AND content_id = ? AND url = ? AND pos = ?)`,
+			cid, o.ContentID, cid, o.ContentID, o.Chunks[i].URL, o.Chunks[i].Pos)
+		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("remove chunk row %s: %d rows, %v", o.Chunks[i].URL, n, err)
+		}
 	}
-	return nil
+	if u.New.URL == "" {
+		return nil
+	}
+	var last sql.NullInt64
+	if err := w.row(w.ctx, `SELECT MAX(seq) FROM chunks WHERE cid = ? AND content_id = ?`,
+		cid, o.ContentID).Scan(&last); err != nil {
+		return err
+	}
+	seq := 0
+	if last.Valid {
+		seq = int(last.Int64) + 1
+	}
+	return w.insertChunk(cid, o.ContentID, seq, u.New)
 }
 
 // insertChunk writes one chunk entry, with its chunk id (the URL's last

@@ -40,13 +40,17 @@ type chunkRow struct {
 	Seq int `json:"seq"`
 }
 
-// sortedChunks returns the chunks of rows in their order.
+// sortedChunks returns the chunks of rows in position order.
 func sortedChunks(rows []chunkRow) []meta.Chunk {
 	slices.SortFunc(rows, func(a, b chunkRow) int { return cmp.Compare(a.Seq, b.Seq) })
 	out := make([]meta.Chunk, len(rows))
 	for i, r := range rows {
 		out[i] = r.Chunk
 	}
+	// A chunk update writes its new row last (see updateChunkRows); the
+	// list is in position order all the same, entries of one URL in the
+	// order of their rows.
+	meta.SortChunks(out)
 	return out
 }
 
