@@ -457,10 +457,9 @@ func runCheck(cmd *cobra.Command, f *checkFlags, targets []integrity.Target) err
 	if f.daemon {
 		return f.runDaemon(ctx, c, pr, targets)
 	}
-	pr.bar = newCheckBar(!f.asJSON)
-	pr.drawProgress(c)
+	pr.drawProgress(c, !f.asJSON)
 	st, err := c.Run(ctx, targets)
-	pr.stopBar()
+	pr.live.end()
 	pr.report(st)
 	return checkExit(st, err)
 }
@@ -646,19 +645,14 @@ type checkPrinter struct {
 	asJSON     bool
 	errorsOnly bool
 	header     bool
-	bar        *progressbar.ProgressBar
-	stop       func()
+	live       liveBar
 }
 
 func (p *checkPrinter) result(r integrity.Result) {
 	if p.errorsOnly && r.OK() {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Clear()
-	}
+	defer p.live.line()()
 	if p.asJSON {
 		printJSON(p.out, &r)
 		return
@@ -683,54 +677,27 @@ func (p *checkPrinter) result(r integrity.Result) {
 
 // report writes the summary report on standard error.
 func (p *checkPrinter) report(st integrity.Stats) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Clear()
-	}
+	defer p.live.line()()
 	st.WriteText(os.Stderr)
 }
 
-func (p *checkPrinter) stopBar() {
-	if p.stop != nil {
-		p.stop()
-	}
-	p.mu.Lock()
-	p.bar = nil
-	p.mu.Unlock()
-}
-
-// newCheckBar returns nil, or on a terminal a progress bar of objects
-// checked over the objects the listings announced (see drawProgress).
-func newCheckBar(enabled bool) *progressbar.ProgressBar {
+// drawProgress draws, on a terminal, a bar of objects checked over the
+// objects the listings announced, until p.live.end.
+func (p *checkPrinter) drawProgress(c *integrity.Checker, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
-		return nil
-	}
-	return newCountBar(os.Stderr, -1, "check")
-}
-
-// drawProgress keeps the bar in step with c, redrawn every 200 ms, until
-// stopBar.
-func (p *checkPrinter) drawProgress(c *integrity.Checker) {
-	if p.bar == nil {
 		return
 	}
-	start := time.Now()
-	p.stop = everyRedraw(func() {
+	p.live.start(newCountBar(os.Stderr, -1, "check"), func(bar *progressbar.ProgressBar,
+		elapsed time.Duration) {
 		st := c.Stats()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.bar == nil {
-			return
-		}
-		p.bar.ChangeMax64(max(st.Expected, st.Objects.Checked))
+		bar.ChangeMax64(max(st.Expected, st.Objects.Checked))
 		est := ""
 		if st.Estimated {
 			est = " estimated"
 		}
-		p.bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s, %s)", st.Chunks.Checked,
-			st.Problems(), est, perSecond(st.Objects.Checked, time.Since(start), "objects")))
-		p.bar.Set64(st.Objects.Checked)
+		bar.Describe(fmt.Sprintf("check (%d chunks, %d problems%s, %s)", st.Chunks.Checked,
+			st.Problems(), est, perSecond(st.Objects.Checked, elapsed, "objects")))
+		bar.Set64(st.Objects.Checked)
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -190,7 +189,7 @@ func runConvert(ctx context.Context, in io.Reader, out io.Writer, f *convertFlag
 	}
 	pr.drawProgress(c, !f.asJSON)
 	s, err := c.Run(ctx)
-	pr.stopBar()
+	pr.live.end()
 	stopSignals()
 	if errors.Is(err, convert.ErrBusy) {
 		return exitError{ExitUsage, err} // nothing was visited: no summary
@@ -341,17 +340,15 @@ func rdirFor(ctx context.Context, dir *meta.Client, volID, url string,
 // convertPrinter writes the per-chunk lines, the reports and the summary,
 // and the progress bar; it takes the bar off before writing a line.
 type convertPrinter struct {
-	mu     sync.Mutex
 	out    io.Writer
 	asJSON bool
 	dryRun bool
 	volume string
 	log    *slog.Logger
 
-	bar        *progressbar.ProgressBar // nil without one, or once ended
+	live       liveBar
 	barDesc    string
-	totalKnown bool   // the bar's max is the total
-	stop       func() // stops the redraws
+	totalKnown bool // the bar's max is the total
 }
 
 // chunkLine is the JSON form of a chunk's result. Its outcome, which
@@ -371,9 +368,7 @@ func (p *convertPrinter) result(r convert.Result) {
 	if !show && !warn {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.clearBarLocked()
+	defer p.live.line()()
 	if warn {
 		p.log.Warn("chunk not converted", "volume", p.volume, "chunk_id", r.ChunkID, "path", r.Path,
 			"outcome", r.Outcome.String(), "err", r.Reason())
@@ -406,20 +401,16 @@ func (p *convertPrinter) result(r convert.Result) {
 // report logs a report line; the final one ends the bar, lest a redraw
 // put it back under the line.
 func (p *convertPrinter) report(r convert.Report) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.live.line()()
 	if r.Final {
-		p.endBarLocked()
-	} else {
-		p.clearBarLocked()
+		p.live.endLocked()
 	}
 	p.log.Info(r.Line(), "volume", r.Volume, "passes", r.Passes, "errors", r.Errors,
 		"chunks", r.Chunks)
 }
 
 func (p *convertPrinter) summary(s convert.Summary) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.live.line()()
 	if p.asJSON {
 		// A dry run converts nothing: what it would convert has its own key.
 		var would int64
@@ -452,57 +443,31 @@ func (p *convertPrinter) summary(s convert.Summary) {
 
 // drawProgress draws, on a terminal, a bar of chunks done over the total
 // (a spinner until the total is counted), with errors and the rate, until
-// the final report or stopBar.
+// the final report or p.live.end.
 func (p *convertPrinter) drawProgress(c *convert.Converter, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
 		return
 	}
 	p.barDesc = "convert " + visible(c.VolumeID())
-	p.bar = newCountBar(os.Stderr, -1, p.barDesc)
-	start := time.Now()
-	p.stop = everyRedraw(func() { p.draw(c.Progress(), time.Since(start)) })
+	p.live.start(newCountBar(os.Stderr, -1, p.barDesc), func(bar *progressbar.ProgressBar,
+		elapsed time.Duration) {
+		p.drawLocked(bar, c.Progress(), elapsed)
+	})
 }
 
-// draw brings the bar up to date with pg, elapsed after the start.
-func (p *convertPrinter) draw(pg convert.Progress, elapsed time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar == nil {
-		return
-	}
+// drawLocked brings bar up to date with pg, elapsed after the start; the
+// mutex of p.live is held.
+func (p *convertPrinter) drawLocked(bar *progressbar.ProgressBar, pg convert.Progress,
+	elapsed time.Duration) {
 	if pg.TotalKnown && !p.totalKnown {
-		p.bar.ChangeMax64(pg.Total)
+		bar.ChangeMax64(pg.Total)
 		p.totalKnown = true
 	}
 	counting := ""
 	if !p.totalKnown {
 		counting = ", counting chunks"
 	}
-	p.bar.Describe(fmt.Sprintf("%s (errors %d%s, %s)", p.barDesc, pg.Errors, counting,
+	bar.Describe(fmt.Sprintf("%s (errors %d%s, %s)", p.barDesc, pg.Errors, counting,
 		perSecond(pg.Done, elapsed, "chunks")))
-	p.bar.Set64(pg.Done)
-}
-
-// clearBarLocked takes the bar off the terminal, before a line is written
-// there; the next redraw puts it back. p.mu is held.
-func (p *convertPrinter) clearBarLocked() {
-	if p.bar != nil {
-		p.bar.Clear()
-	}
-}
-
-// endBarLocked takes the bar off the terminal for good. p.mu is held.
-func (p *convertPrinter) endBarLocked() {
-	p.clearBarLocked()
-	p.bar = nil
-}
-
-// stopBar stops the redraws and takes the bar off the terminal.
-func (p *convertPrinter) stopBar() {
-	if p.stop != nil {
-		p.stop()
-	}
-	p.mu.Lock()
-	p.endBarLocked()
-	p.mu.Unlock()
+	bar.Set64(pg.Done)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/gridkeep/gridkeep/internal/convert"
 )
 
@@ -56,14 +58,18 @@ func TestConvertNamesVolumeNotDirectory(t *testing.T) {
 func TestConvertProgressBar(t *testing.T) {
 	var term bytes.Buffer
 	p := &convertPrinter{out: io.Discard, log: slog.New(slog.NewTextHandler(&term, nil)),
-		bar: newCountBar(&term, -1, "convert rawx-1"), barDesc: "convert rawx-1"}
-	p.draw(convert.Progress{}, 0)
+		barDesc: "convert rawx-1"}
+	var pg convert.Progress
+	p.live.bar = newCountBar(&term, -1, "convert rawx-1")
+	p.live.draw = func(bar *progressbar.ProgressBar, elapsed time.Duration) { p.drawLocked(bar, pg, elapsed) }
+	draw := func(at convert.Progress, elapsed time.Duration) { pg = at; p.live.redraw(elapsed) }
+	draw(convert.Progress{}, 0)
 	if first := term.String(); !strings.Contains(first, "0.0 chunks/s") || strings.Contains(first, "/hr") {
 		t.Errorf("first frame %q, want a rate of 0.0 chunks/s", first)
 	}
-	p.draw(convert.Progress{Done: 3}, time.Second)
+	draw(convert.Progress{Done: 3}, time.Second)
 	p.report(convert.Report{Final: true, Volume: "rawx-1", Chunks: 3})
-	p.draw(convert.Progress{Done: 3}, 2*time.Second)
+	draw(convert.Progress{Done: 3}, 2*time.Second)
 	out := term.String()
 	i := strings.Index(out, "time=")
 	if i < 0 || !strings.HasSuffix(out[:i], "\r") || !strings.HasSuffix(out, "\n") ||

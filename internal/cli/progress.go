@@ -81,3 +81,59 @@ func perSecond(n int64, elapsed time.Duration, unit string) string {
 // everyRedraw calls draw every barRedraw until the returned function is
 // called; that function returns once draw is no longer running.
 func everyRedraw(draw func()) (stop func()) { return tick.Every(barRedraw, draw) }
+
+// liveBar is a progress bar on standard error between the lines a command
+// writes: each line takes the bar off the terminal first (see line), the
+// next redraw puts it back, and end takes it off for good. Its mutex also
+// keeps the lines of concurrent callers whole.
+type liveBar struct {
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar // nil without one, or once ended
+	draw func(bar *progressbar.ProgressBar, elapsed time.Duration)
+	stop func() // ends the redraws
+}
+
+// start shows bar, calling draw with it and the time since the start
+// every barRedraw (see redraw).
+func (b *liveBar) start(bar *progressbar.ProgressBar, draw func(*progressbar.ProgressBar, time.Duration)) {
+	b.bar, b.draw = bar, draw
+	start := time.Now()
+	b.stop = everyRedraw(func() { b.redraw(time.Since(start)) })
+}
+
+// redraw calls draw, with the mutex held, unless the bar ended.
+func (b *liveBar) redraw(elapsed time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar != nil {
+		b.draw(b.bar, elapsed)
+	}
+}
+
+// line takes the mutex and the bar off the terminal, for a line to be
+// written; the returned function gives the mutex back.
+func (b *liveBar) line() (unlock func()) {
+	b.mu.Lock()
+	if b.bar != nil {
+		b.bar.Clear()
+	}
+	return b.mu.Unlock
+}
+
+// endLocked takes the bar off the terminal for good; the mutex is held.
+func (b *liveBar) endLocked() {
+	if b.bar != nil {
+		b.bar.Clear()
+	}
+	b.bar = nil
+}
+
+// end stops the redraws and takes the bar off the terminal for good.
+func (b *liveBar) end() {
+	if b.stop != nil {
+		b.stop()
+	}
+	b.mu.Lock()
+	b.endLocked()
+	b.mu.Unlock()
+}

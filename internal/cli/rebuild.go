@@ -219,7 +219,7 @@ func runRebuild(cmd *cobra.Command, f *rebuildFlags) error {
 	defer stopSignals()
 	pr.drawProgress(run, !f.asJSON)
 	err = run.Process(ctx, entries)
-	pr.stopBar()
+	pr.live.end()
 	st := run.Stats()
 	pr.report(st)
 	return rebuildExit(st, err)
@@ -284,8 +284,7 @@ type rebuildPrinter struct {
 	mu     sync.Mutex
 	out    io.Writer
 	asJSON bool
-	bar    *progressbar.ProgressBar
-	stop   func()
+	live   liveBar
 }
 
 // rebuildLine is the JSON form of an entry's result.
@@ -304,11 +303,7 @@ type rebuildLine struct {
 }
 
 func (p *rebuildPrinter) result(r rebuild.Result) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Clear()
-	}
+	defer p.live.line()()
 	if !p.asJSON {
 		line := r.Line()
 		if r.Detail != "" && r.Err == nil {
@@ -326,38 +321,22 @@ func (p *rebuildPrinter) result(r rebuild.Result) {
 }
 
 func (p *rebuildPrinter) report(st rebuild.Stats) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Clear()
-	}
+	defer p.live.line()()
 	st.WriteText(os.Stderr)
 }
 
 // drawProgress draws, on a terminal, a bar of entries done over the
-// entries expected, until stopBar.
+// entries expected, until p.live.end.
 func (p *rebuildPrinter) drawProgress(run *rebuild.Run, enabled bool) {
 	if !enabled || !stderrIsTerminal() {
 		return
 	}
-	p.bar = newCountBar(os.Stderr, max(run.Stats().Expected, 1), "rebuild")
-	start := time.Now()
-	p.stop = everyRedraw(func() {
+	bar := newCountBar(os.Stderr, max(run.Stats().Expected, 1), "rebuild")
+	p.live.start(bar, func(bar *progressbar.ProgressBar, elapsed time.Duration) {
 		st := run.Stats()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		rate := perSecond(st.Processed, time.Since(start), "chunks")
-		p.bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied, %s)",
+		rate := perSecond(st.Processed, elapsed, "chunks")
+		bar.Describe(fmt.Sprintf("rebuild (%d rebuilt, %d failed, %.1f MB copied, %s)",
 			st.Rebuilt, st.Failed, float64(st.Bytes)/1e6, rate))
-		p.bar.Set64(st.Processed)
+		bar.Set64(st.Processed)
 	})
-}
-
-func (p *rebuildPrinter) stopBar() {
-	if p.stop != nil {
-		p.stop()
-	}
-	p.mu.Lock()
-	p.bar = nil
-	p.mu.Unlock()
 }
