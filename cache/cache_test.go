@@ -289,3 +289,23 @@ func TestTinyLFUHandSurvivesRemovals(t *testing.T) {
 		}
 	}
 }
+
+// TestTableSize checks the bucket array's bounds: chains average at most
+// one half while it may grow, and it never exceeds seven eighths of a slot
+// per entry of capacity.
+func TestTableSize(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 1 << 14, Policy: FIFO})
+	slots := func() int { return len(c.shards[0].table.cur.Load().slots) }
+	for i := range 3000 {
+		c.Set(strconv.Itoa(i), i)
+	}
+	if got := slots(); got < 2*3000 {
+		t.Errorf("%d slots for 3000 entries, want at least 6000", got)
+	}
+	for i := range 1 << 15 {
+		c.Set(strconv.Itoa(i), i)
+	}
+	if got, limit := slots(), (1<<14)-(1<<14)/8; got > limit {
+		t.Errorf("%d slots for a full cache of %d, want at most %d", got, 1<<14, limit)
+	}
+}

@@ -36,25 +36,34 @@ func (s *stripes) of(h uint64) *sync.Mutex {
 
 type buckets[K comparable, V any] struct {
 	slots []atomic.Pointer[node[K, V]]
-	mask  uint64
+	n     uint64 // len(slots)
+}
+
+// slot returns the chain of the keys whose hash, a 32-bit value, is h. The
+// hash scaled to the number of slots picks it, which lets the array have
+// any size.
+func (b *buckets[K, V]) slot(h uint64) *atomic.Pointer[node[K, V]] {
+	return &b.slots[h*b.n>>32]
 }
 
 // init makes t an empty table for capacity entries, starting with room for
-// initial.
+// initial. The array doubles whenever chains grow longer than one half on
+// average, up to seven eighths of a slot per entry: at that size a longer
+// chain costs a lookup less than the memory of more slots would.
 func (t *table[K, V]) init(initial, capacity int, s *stripes) {
-	t.initial, t.maxSize, t.stripes = initial, max(nextPow2(capacity)/2, 1), s
+	t.initial, t.maxSize, t.stripes = initial, max(capacity-capacity/8, 1), s
 	t.resetLocked()
 }
 
 func newBuckets[K comparable, V any](size int) *buckets[K, V] {
-	return &buckets[K, V]{slots: make([]atomic.Pointer[node[K, V]], size), mask: uint64(size - 1)}
+	return &buckets[K, V]{slots: make([]atomic.Pointer[node[K, V]], size), n: uint64(size)}
 }
 
 // find returns the node holding key, whose hash is h, or nil. Comparing the
 // hashes first spares reading the keys of the other nodes of the chain.
 func (t *table[K, V]) find(key K, h uint64) *node[K, V] {
 	b := t.cur.Load()
-	for n := b.slots[h&b.mask].Load(); n != nil; n = n.next.Load() {
+	for n := b.slot(h).Load(); n != nil; n = n.next.Load() {
 		if n.hash == uint32(h) && n.key == key {
 			return n
 		}
@@ -65,7 +74,7 @@ func (t *table[K, V]) find(key K, h uint64) *node[K, V] {
 // insertLocked links n, whose key is absent, at the head of its chain.
 func (t *table[K, V]) insertLocked(n *node[K, V], h uint64) {
 	b := t.cur.Load()
-	head := &b.slots[h&b.mask]
+	head := b.slot(h)
 	n.next.Store(head.Load())
 	head.Store(n)
 }
@@ -109,7 +118,7 @@ func (t *table[K, V]) unlockStripes() {
 // linked.
 func (t *table[K, V]) linkTo(n *node[K, V], h uint64) *atomic.Pointer[node[K, V]] {
 	b := t.cur.Load()
-	p := &b.slots[h&b.mask]
+	p := b.slot(h)
 	for cur := p.Load(); cur != n; cur = p.Load() {
 		p = &cur.next
 	}
@@ -119,21 +128,21 @@ func (t *table[K, V]) linkTo(n *node[K, V], h uint64) *atomic.Pointer[node[K, V]
 // needsGrowth reports whether count entries overload the bucket array.
 func (t *table[K, V]) needsGrowth(count int) bool {
 	n := len(t.cur.Load().slots)
-	return count > n && n < t.maxSize
+	return 2*count > n && n < t.maxSize
 }
 
-// growLocked doubles the bucket array, calling moved for every node copied
-// into the new chains.
+// growLocked doubles the bucket array, up to its largest size, calling
+// moved for every node copied into the new chains.
 func (t *table[K, V]) growLocked(moved func(old, n *node[K, V])) {
 	t.lockStripes()
 	defer t.unlockStripes()
 	b := t.cur.Load()
-	nb := newBuckets[K, V](len(b.slots) * 2)
+	nb := newBuckets[K, V](min(len(b.slots)*2, t.maxSize))
 	for i := range b.slots {
 		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {
 			c := newNode(n.key, n.val, uint64(n.hash), n.exp.Load())
 			c.meta.Store(n.meta.Load())
-			head := &nb.slots[uint64(c.hash)&nb.mask]
+			head := nb.slot(uint64(c.hash))
 			c.next.Store(head.Load())
 			head.Store(c)
 			moved(n, c)
@@ -146,7 +155,7 @@ func (t *table[K, V]) growLocked(moved func(old, n *node[K, V])) {
 func (t *table[K, V]) resetLocked() {
 	t.lockStripes()
 	defer t.unlockStripes()
-	t.cur.Store(newBuckets[K, V](min(nextPow2(t.initial), t.maxSize)))
+	t.cur.Store(newBuckets[K, V](min(t.initial, t.maxSize)))
 }
 
 func nextPow2(n int) int {

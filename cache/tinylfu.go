@@ -104,7 +104,9 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 		n := p.next
 		if n == nil {
 			b := p.table.cur.Load()
-			p.bucket = (p.bucket + 1) & int(b.mask)
+			if p.bucket++; p.bucket >= len(b.slots) {
+				p.bucket = 0
+			}
 			p.next = b.slots[p.bucket].Load()
 			continue
 		}
