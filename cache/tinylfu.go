@@ -37,8 +37,7 @@ func newTinyLFU[K comparable, V any](capacity int, t *table[K, V]) *tinyLFU[K, V
 	}
 }
 
-func (p *tinyLFU[K, V]) add(n *node[K, V], h uint64, now int64) *node[K, V] {
-	p.sketch.add(h, 1)
+func (p *tinyLFU[K, V]) add(n *node[K, V], _ uint64, now int64) *node[K, V] {
 	i := p.wnext
 	p.wnext = (p.wnext + 1) % len(p.window)
 	cand := p.window[i]
@@ -54,7 +53,7 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], h uint64, now int64) *node[K, V] {
 // returns the node that leaves the cache.
 func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	ch := uint64(cand.hash)
-	p.sketch.add(ch, cand.takeHits())
+	p.sketch.add(ch, 1+cand.takeHits()) // its insertion and its hits
 	if cand.expired(now) || p.mainCap == 0 {
 		p.release(cand)
 		return cand
@@ -64,8 +63,8 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 		p.mainCount++
 		return nil
 	}
-	victim := p.pickVictim(now)
-	if !victim.expired(now) && p.sketch.estimate(ch) <= p.sketch.estimate(uint64(victim.hash)) {
+	victim, freq := p.pickVictim(now)
+	if !victim.expired(now) && p.sketch.estimate(ch) <= freq {
 		p.release(cand)
 		return cand
 	}
@@ -79,21 +78,21 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 const victimSamples = 2
 
 // pickVictim returns the least frequent of the next few nodes the clock hand
-// stops at, or the first expired one.
-func (p *tinyLFU[K, V]) pickVictim(now int64) *node[K, V] {
+// stops at, with its estimated frequency, or the first expired one.
+func (p *tinyLFU[K, V]) pickVictim(now int64) (*node[K, V], uint32) {
 	var victim *node[K, V]
 	bestFreq := uint32(0)
 	for range victimSamples {
 		n := p.sweep(now)
 		if n.expired(now) {
-			return n
+			return n, 0
 		}
 		est := p.sketch.estimate(uint64(n.hash))
 		if victim == nil || est < bestFreq {
 			victim, bestFreq = n, est
 		}
 	}
-	return victim
+	return victim, bestFreq
 }
 
 // sweep advances the clock hand to the next main node that has expired or
