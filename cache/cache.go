@@ -3,9 +3,11 @@ package cache
 import (
 	"hash/maphash"
 	"math"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Cache is a bounded map from K to V that is safe for concurrent use. Reads
@@ -17,18 +19,22 @@ type Cache[K comparable, V any] struct {
 	shards    []shard[K, V]
 	shardMask uint64
 	seed      maphash.Seed
-	stripes   *stripes
-	kind      valueKind
-	capacity  int
-	clock     Clock
-	system    bool // clock is the system clock, read with time.Since
-	base      time.Time
-	ttl       time.Duration
-	onRemove  func(K, V, Reason)
-	touch     bool // the policy wants hit counts
-	record    bool // count hits and misses
-	stats     counters
-	loads     loads[K, V]
+	// stringKeys is set when K is string: maphash.String hashes a
+	// string faster than maphash.Comparable, which goes through the
+	// type's generic hash function.
+	stringKeys bool
+	stripes    *stripes
+	kind       valueKind
+	capacity   int
+	clock      Clock
+	system     bool // clock is the system clock, read with time.Since
+	base       time.Time
+	ttl        time.Duration
+	onRemove   func(K, V, Reason)
+	touch      bool // the policy wants hit counts
+	record     bool // count hits and misses
+	stats      counters
+	loads      loads[K, V]
 }
 
 // shard is a part of the cache, with its own table and policy.
@@ -68,18 +74,19 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 	}
 	n := shardCount(o.Capacity, o.Policy)
 	c := &Cache[K, V]{
-		shards:    make([]shard[K, V], n),
-		shardMask: uint64(n - 1),
-		seed:      maphash.MakeSeed(),
-		stripes:   new(stripes),
-		kind:      kindOf[V](),
-		capacity:  o.Capacity,
-		clock:     o.Clock,
-		system:    o.Clock == Clock(systemClock{}),
-		ttl:       o.TTL,
-		onRemove:  o.OnRemove,
-		record:    o.RecordStats,
-		touch:     o.Policy == TinyLFU,
+		shards:     make([]shard[K, V], n),
+		shardMask:  uint64(n - 1),
+		seed:       maphash.MakeSeed(),
+		stringKeys: reflect.TypeFor[K]() == reflect.TypeFor[string](),
+		stripes:    new(stripes),
+		kind:       kindOf[V](),
+		capacity:   o.Capacity,
+		clock:      o.Clock,
+		system:     o.Clock == Clock(systemClock{}),
+		ttl:        o.TTL,
+		onRemove:   o.OnRemove,
+		record:     o.RecordStats,
+		touch:      o.Policy == TinyLFU,
 	}
 	for i := range c.shards {
 		s := &c.shards[i]
@@ -103,7 +110,12 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 // Shards are chosen by the high half of the key's hash and use the low half,
 // which their nodes keep.
 func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
-	h := maphash.Comparable(c.seed, key)
+	var h uint64
+	if c.stringKeys {
+		h = maphash.String(c.seed, *(*string)(unsafe.Pointer(&key)))
+	} else {
+		h = maphash.Comparable(c.seed, key)
+	}
 	return &c.shards[(h>>32)&c.shardMask], h & 0xffffffff
 }
 
@@ -136,16 +148,13 @@ func deadline(now int64, ttl time.Duration) int64 {
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	s, h := c.locate(key)
 	n := s.table.find(key, h)
-	if n != nil && c.expiredNow(n) {
-		c.expire(s, n, h)
-		n = nil
-	}
 	if n == nil {
-		if c.record {
-			c.stats.misses[h%counterStripes].n.Add(1)
-		}
-		var zero V
-		return zero, false
+		return c.miss(h)
+	}
+	// The deadline is read before the value; see expiredNow.
+	if exp := n.exp.Load(); exp != 0 && c.now() >= exp {
+		c.expire(s, n, h)
+		return c.miss(h)
 	}
 	if c.touch {
 		n.touch()
@@ -154,6 +163,16 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		c.stats.hits[h%counterStripes].n.Add(1)
 	}
 	return n.value(c.kind), true
+}
+
+// miss counts a miss of the key whose hash is h and returns what Get
+// returns for it.
+func (c *Cache[K, V]) miss(h uint64) (V, bool) {
+	if c.record {
+		c.stats.misses[h%counterStripes].n.Add(1)
+	}
+	var zero V
+	return zero, false
 }
 
 // peek is Get without hit counting or statistics.
