@@ -31,9 +31,10 @@
 // the window joins the main area only if a frequency sketch has seen its key
 // more often than the key of the victim the main area would give up; the
 // victim is the least frequent of two entries picked by a clock hand that
-// skips entries read since it last passed. The sketch counts misses and,
-// when the hand meets an entry, the reads it had; it forgets by halving all
-// counts every 40 × capacity additions.
+// skips entries read since it last passed. The sketch counts an entry's
+// insertion and reads when it leaves the window, and the reads of a main
+// entry when the hand meets it; it forgets by halving all counts every
+// 40 × capacity additions.
 //
 // TinyLFU was chosen by measurement: the bench module replays Zipf,
 // scan, loop, moving-hot-set and expiring workloads against this package,
@@ -64,12 +65,16 @@
 // writers on different cores seldom wait for each other. FIFO caches are
 // never split, so that their order is exact.
 //
-// Beyond keys and values an entry costs about 61 bytes with 16-byte string
-// keys and int values, with or without a time to live, of which 8 are the
-// frequency sketch of TinyLFU, allocated for the whole capacity when the
-// cache is made (2 MiB at the default capacity); the hash table grows with
-// the entries. Hit and miss counting is off unless Options.RecordStats asks
-// for it, as it would make every Get write shared memory.
+// Beyond keys and values a full cache of a million entries with 16-byte
+// string keys and int values costs about 64 bytes per entry, with or without
+// a time to live: 48 for the entry, 7 for the hash table and 8 for the
+// frequency sketch of TinyLFU. The sketch has one word per entry of the
+// capacity rounded up to a power of two (so 8 to 16 bytes per entry) and is
+// allocated when the cache is made (2 MiB at the default capacity); the
+// hash table grows with the entries, keeping chains short, up to seven
+// eighths of a slot per entry. Hit and miss counting is off unless
+// Options.RecordStats asks for it, as it would make every Get write shared
+// memory.
 //
 // # Expiry
 //
