@@ -101,7 +101,7 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 			s.policy = newTinyLFU(capacity, &s.table)
 		}
 	}
-	c.base = c.clock.Now()
+	c.base = c.clock.Now().Add(-clockReach)
 	c.loads.errTTL = o.ErrorTTL
 	return c, nil
 }
@@ -119,11 +119,11 @@ func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
 	return &c.shards[(h>>32)&c.shardMask], h & 0xffffffff
 }
 
-// now returns the time on the cache clock, in nanoseconds since New. It is
-// always positive, so that zero can mean "no deadline": a clock set back
-// before New reads as New's time. The system clock is read with
-// time.Since, which reads only the monotonic clock, at half the cost of
-// time.Now.
+// now returns the time on the cache clock, in nanoseconds since c.base,
+// clockReach before New. It is always positive, so that zero can mean "no
+// deadline": a clock set back further than clockReach before New reads as
+// that time. The system clock is read with time.Since, which reads only the
+// monotonic clock, at half the cost of time.Now.
 func (c *Cache[K, V]) now() int64 {
 	var d time.Duration
 	if c.system {
@@ -133,6 +133,11 @@ func (c *Cache[K, V]) now() int64 {
 	}
 	return min(max(int64(d), 0), math.MaxInt64-1) + 1
 }
+
+// clockReach is how far before New a clock may be set back and still give
+// entries their full time to live, no more: the cache clock counts
+// nanoseconds in an int64, about 292 years, from that far back.
+const clockReach = 100 * 365 * 24 * time.Hour
 
 // deadline returns the cache time ttl after now, or the last time there is
 // if that is later.

@@ -79,7 +79,9 @@
 // # Expiry
 //
 // There is no background goroutine and nothing to close. An expired entry
-// stays in memory until a read finds it, the eviction scan meets it, a Set
-// overwrites it or Clear runs; it is then removed and OnRemove sees it with
-// the Expired reason. Len counts expired entries not yet removed.
+// stays in memory until a read finds it, the policy meets it (the eviction
+// scan, or, with TinyLFU, the entry leaving the admission window, which can
+// happen before the cache is full), a Set overwrites it or Clear runs; it is
+// then removed and OnRemove sees it with the Expired reason. Len counts
+// expired entries not yet removed.
 package cache

@@ -58,7 +58,9 @@ type Options[K comparable, V any] struct {
 	// forever. SetWithTTL overrides it per entry.
 	TTL time.Duration
 
-	// Clock tells the time for expiry; nil means the system clock.
+	// Clock tells the time for expiry; nil means the system clock. It may
+	// move backwards: entries written while it reads up to 100 years
+	// before New still get their whole time to live.
 	Clock Clock
 
 	// OnRemove, if set, is called once for every entry that leaves the

@@ -132,15 +132,22 @@ func TestLongestTTL(t *testing.T) {
 }
 
 // TestClockSetBack checks that entries expire on time when the clock is set
-// back before the cache was made.
+// back before the cache was made, and stays there.
 func TestClockSetBack(t *testing.T) {
-	clock := newFakeClock()
-	c := mustNew(t, Options[string, int]{Capacity: 10, Clock: clock})
-	clock.Advance(-time.Hour)
-	c.SetWithTTL("k", 1, time.Hour-time.Nanosecond)
-	wantGet(t, c, "k", 1, true)
-	clock.Advance(2 * time.Hour)
-	wantGet(t, c, "k", 0, false)
+	for _, back := range []time.Duration{time.Hour, 24 * 365 * time.Hour} {
+		clock := newFakeClock()
+		r := &recorder{}
+		c := mustNew(t, Options[string, int]{Capacity: 10, Clock: clock, OnRemove: r.onRemove})
+		clock.Advance(-back)
+		c.SetWithTTL("k", 1, time.Minute)
+		clock.Advance(time.Minute - time.Nanosecond)
+		wantGet(t, c, "k", 1, true)
+		clock.Advance(time.Nanosecond)
+		wantGet(t, c, "k", 0, false)
+		if got := r.take(); len(got) != 1 || got[0] != (removal{"k", 1, Expired}) {
+			t.Errorf("set back %v: removals = %v, want k expired", back, got)
+		}
+	}
 }
 
 // TestSetOverExpiredInserts checks that a Set over an expired entry inserts
