@@ -27,23 +27,26 @@ func newSketch(capacity int) *sketch {
 	}
 }
 
-// counters returns the word and bit offset of each of the four counters of h.
-// The low bits of a mix of h choose the block and its high 32 bits choose, a
-// byte per counter, one word of the counter's pair and a nibble in it.
-func (s *sketch) counters(h uint64) (w [4]int, off [4]uint) {
+// block returns the block of the counters of h and the 32 bits that choose
+// them in it: the low bits of a mix of h choose the block and its high 32
+// bits, a byte per counter, one word of the counter's pair and a nibble in
+// it.
+func (s *sketch) block(h uint64) (*[blockWords]uint64, uint64) {
 	h += 0x9e3779b97f4a7c15
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27
 	h *= 0x94d049bb133111eb
 	h ^= h >> 31
-	base := int(h&s.blockMask) * blockWords
-	for i := range 4 {
-		b := h >> (32 + 8*i)
-		w[i] = base + 2*i + int(b&1)
-		off[i] = uint(b>>1&0xf) << 2
-	}
-	return w, off
+	i := int(h&s.blockMask) * blockWords
+	return (*[blockWords]uint64)(s.words[i : i+blockWords]), h >> 32
+}
+
+// counter returns the word in the block and the bit offset in it of the
+// i-th counter chosen by c.
+func counter(c uint64, i int) (int, uint) {
+	b := c >> (8 * i)
+	return 2*i + int(b&1), uint(b>>1&0xf) << 2
 }
 
 // add counts n more sightings of h. Only the counters at the minimum grow
@@ -53,18 +56,19 @@ func (s *sketch) add(h uint64, n uint32) {
 	if n == 0 {
 		return
 	}
-	w, off := s.counters(h)
-	e := s.min(&w, &off)
+	blk, c := s.block(h)
+	e := minCount(blk, c)
 	if e == 15 {
 		return
 	}
-	target := uint64(min(e+n, 15))
+	target := min(e+uint64(n), 15)
 	for i := range 4 {
-		if c := (s.words[w[i]] >> off[i]) & 0xf; c < target {
-			s.words[w[i]] += (target - c) << off[i]
+		w, off := counter(c, i)
+		if cur := blk[w&(blockWords-1)] >> off & 0xf; cur < target {
+			blk[w&(blockWords-1)] += (target - cur) << off
 		}
 	}
-	s.additions += int(target) - int(e)
+	s.additions += int(target - e)
 	if s.additions >= s.sampleSize {
 		s.age()
 	}
@@ -72,14 +76,16 @@ func (s *sketch) add(h uint64, n uint32) {
 
 // estimate returns the smallest of the counters of h.
 func (s *sketch) estimate(h uint64) uint32 {
-	w, off := s.counters(h)
-	return s.min(&w, &off)
+	blk, c := s.block(h)
+	return uint32(minCount(blk, c))
 }
 
-func (s *sketch) min(w *[4]int, off *[4]uint) uint32 {
-	e := uint32(15)
+// minCount returns the smallest of the counters chosen by c in blk.
+func minCount(blk *[blockWords]uint64, c uint64) uint64 {
+	e := uint64(15)
 	for i := range 4 {
-		e = min(e, uint32(s.words[w[i]]>>off[i])&0xf)
+		w, off := counter(c, i)
+		e = min(e, blk[w&(blockWords-1)]>>off&0xf)
 	}
 	return e
 }

@@ -8,17 +8,18 @@ import "testing"
 func TestSketchCountersShareABlock(t *testing.T) {
 	s := newSketch(1 << 12)
 	for h := uint64(0); h < 10000; h++ {
-		w, off := s.counters(h * 0x9e3779b97f4a7c15)
-		block := w[0] / blockWords
+		blk, c := s.block(h * 0x9e3779b97f4a7c15)
+		start := cap(s.words) - cap(blk[:])
+		if start%blockWords != 0 {
+			t.Fatalf("hash %d: block at word %d", h, start)
+		}
 		for i := range 4 {
-			if w[i]/blockWords != block {
-				t.Fatalf("hash %d: counter %d in block %d, counter 0 in %d", h, i, w[i]/blockWords, block)
+			w, off := counter(c, i)
+			if w/2 != i {
+				t.Fatalf("hash %d: counter %d in word %d of its block", h, i, w)
 			}
-			if pair := w[i] % blockWords / 2; pair != i {
-				t.Fatalf("hash %d: counter %d in pair %d", h, i, pair)
-			}
-			if off[i]%4 != 0 || off[i] > 60 {
-				t.Fatalf("hash %d: counter %d at bit %d", h, i, off[i])
+			if off%4 != 0 || off > 60 {
+				t.Fatalf("hash %d: counter %d at bit %d", h, i, off)
 			}
 		}
 	}
