@@ -40,6 +40,7 @@ type Cache[K comparable, V any] struct {
 // shard is a part of the cache, with its own table and policy.
 type shard[K comparable, V any] struct {
 	table    table[K, V]
+	_        [64]byte   // keeps the table, which every Get reads, off the mutex's line
 	mu       sync.Mutex // held by writers that link or unlink nodes
 	policy   policy[K, V]
 	expiring bool // some entry ever had a deadline
