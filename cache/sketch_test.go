@@ -38,7 +38,8 @@ func TestSketchAddMany(t *testing.T) {
 	}
 	for i := range one.words {
 		if one.words[i] != many.words[i] {
-			t.Fatalf("word %d: %#x after single additions, %#x after batched ones", i, one.words[i], many.words[i])
+			t.Fatalf("word %d: %#x after single additions, %#x after batched ones",
+				i, one.words[i], many.words[i])
 		}
 	}
 	if one.additions != many.additions {
