@@ -12,7 +12,7 @@ package cache
 // free of shared writes while the sketch still learns from hits.
 //
 // TODO(#4): a hot set that moves wholesale keeps its old favourites too long
-// (4.6 points behind 2Q in bench/RESULTS.md) and a scan mix is 0.6 behind;
+// (4.6 points behind 2Q in bench/RESULTS.md) and a scan mix is 0.7 behind;
 // faster or selective ageing of the sketch traded those for Zipf hit ratio.
 type tinyLFU[K comparable, V any] struct {
 	table  *table[K, V]
