@@ -47,7 +47,7 @@
 // replace resident entries with equally frequent ones. Its weak spots are a
 // hot set that moves wholesale, where the sketch's long memory keeps the old
 // favourites a while and 2Q does about 4 points better, and a mix of hot
-// reads and one-off scans, where 2Q and SIEVE do about half a point better.
+// reads and one-off scans, where 2Q and SIEVE do about 0.7 point better.
 //
 // # Cost
 //
