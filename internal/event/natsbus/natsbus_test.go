@@ -227,10 +227,20 @@ func TestEmbeddedURL(t *testing.T) {
 // and starts it again on the same directory and port: publishing resumes
 // and a member keeps consuming.
 func TestClientSurvivesServerRestart(t *testing.T) {
-	ctx := testContext(t)
 	dir := t.TempDir()
 	srv := startServer(t, ServerOptions{Dir: dir, Listen: "127.0.0.1:0"})
 	url := srv.URL()
+	flowsAcross(t, url, "restart", func(context.Context) {
+		srv.Close()
+		startServer(t, ServerOptions{Dir: dir, Listen: strings.TrimPrefix(url, "nats://")})
+	})
+}
+
+// flowsAcross dials the server at url, checks that a member of group gets
+// events published before disrupt and after it.
+func flowsAcross(t *testing.T, url, group string, disrupt func(context.Context)) {
+	t.Helper()
+	ctx := testContext(t)
 	b, err := Dial(ctx, url, testOptions, nats.ReconnectWait(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -238,12 +248,11 @@ func TestClientSurvivesServerRestart(t *testing.T) {
 	defer b.Close()
 	before, after := eventtest.Numbered(event.ChunkNew, 5), eventtest.Numbered(event.ChunkDeleted, 5)
 	c := eventtest.NewCollector()
-	eventtest.Member(t, ctx, b, event.Group{Name: "restart"}, c.Handler())
+	eventtest.Member(t, ctx, b, event.Group{Name: group}, c.Handler())
 	eventtest.PublishAll(t, ctx, b, before)
 	c.WaitFor(t, ctx, before)
 
-	srv.Close()
-	srv = startServer(t, ServerOptions{Dir: dir, Listen: strings.TrimPrefix(url, "nats://")})
+	disrupt(ctx)
 	eventtest.PublishAll(t, ctx, b, after)
 	c.WaitFor(t, ctx, after)
 }
@@ -320,28 +329,16 @@ func TestHeartbeatBounds(t *testing.T) {
 // full, as here by hand; it is started again, with its stream and the
 // group's consumer, and events flow as before.
 func TestJetStreamStartedAgain(t *testing.T) {
-	ctx := testContext(t)
 	srv := startServer(t, ServerOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	b, err := Dial(ctx, srv.URL(), testOptions, nats.ReconnectWait(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	before, after := eventtest.Numbered(event.ChunkNew, 5), eventtest.Numbered(event.ChunkDeleted, 5)
-	c := eventtest.NewCollector()
-	eventtest.Member(t, ctx, b, event.Group{Name: "full-disk"}, c.Handler())
-	eventtest.PublishAll(t, ctx, b, before)
-	c.WaitFor(t, ctx, before)
-
-	if err := srv.ns.ShutdownJetStream(); err != nil || srv.ns.JetStreamEnabled() {
-		t.Fatalf("JetStream not stopped: %v", err)
-	}
-	for !srv.ns.JetStreamEnabled() {
-		if ctx.Err() != nil {
-			t.Fatal("JetStream was not started again")
+	flowsAcross(t, srv.URL(), "full-disk", func(ctx context.Context) {
+		if err := srv.ns.ShutdownJetStream(); err != nil || srv.ns.JetStreamEnabled() {
+			t.Fatalf("JetStream not stopped: %v", err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	eventtest.PublishAll(t, ctx, b, after)
-	c.WaitFor(t, ctx, after)
+		for !srv.ns.JetStreamEnabled() {
+			if ctx.Err() != nil {
+				t.Fatal("JetStream was not started again")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
