@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -87,15 +88,16 @@ func TestPutRefusesNamedPipeAtOnce(t *testing.T) {
 }
 
 // cancelingWriter cancels a context at its first write, as Ctrl-C would in
-// the middle of a get.
+// the middle of a get. It counts atomically: the get writes in the
+// background and may still be writing when it returns.
 type cancelingWriter struct {
 	cancel context.CancelFunc
-	n      int
+	n      atomic.Int64
 }
 
 func (w *cancelingWriter) Write(p []byte) (int, error) {
 	w.cancel()
-	w.n += len(p)
+	w.n.Add(int64(len(p)))
 	return len(p), nil
 }
 
@@ -115,8 +117,8 @@ func TestInterruptedGet(t *testing.T) {
 	err := root.ExecuteContext(ctx)
 	printError(&stderr, err)
 	want := "gridkeep: get acct/ctr/obj: interrupted: the get did not finish\n"
-	if code := exitCode(err); code != ExitUsage || stderr.String() != want || out.n >= len(data) {
-		t.Errorf("get interrupted after %d bytes: exit %d: %q, want %d and %q", out.n, code,
+	if code := exitCode(err); code != ExitUsage || stderr.String() != want || out.n.Load() >= int64(len(data)) {
+		t.Errorf("get interrupted after %d bytes: exit %d: %q, want %d and %q", out.n.Load(), code,
 			stderr.String(), ExitUsage, want)
 	}
 
