@@ -20,17 +20,43 @@ type result struct {
 	err error
 }
 
+// background runs one read or write at a time in a goroutine of its own and
+// waits for it or for the context, whichever comes first.
+type background struct {
+	ctx  context.Context
+	done chan result
+}
+
+func newBackground(ctx context.Context) background {
+	return background{ctx: ctx, done: make(chan result, 1)}
+}
+
+// run starts f and returns its result, or the context's error if the
+// context is done first; f then goes on alone. The caller checks the
+// context before handing f a buffer, as one left behind may still own it.
+func (b background) run(f func() (int, error)) (result, error) {
+	go func() {
+		n, err := f()
+		b.done <- result{n, err}
+	}()
+	select {
+	case res := <-b.done:
+		return res, nil
+	case <-b.ctx.Done():
+		return result{}, b.ctx.Err()
+	}
+}
+
 // interruptibleReader reads r into a buffer of its own in the background.
 type interruptibleReader struct {
-	ctx  context.Context
-	r    io.Reader
-	buf  []byte
-	done chan result
+	background
+	r   io.Reader
+	buf []byte
 }
 
 // readUntilDone returns r with its reads ending when ctx is done.
 func readUntilDone(ctx context.Context, r io.Reader) io.Reader {
-	return &interruptibleReader{ctx: ctx, r: r, done: make(chan result, 1)}
+	return &interruptibleReader{background: newBackground(ctx), r: r}
 }
 
 func (ir *interruptibleReader) Read(p []byte) (int, error) {
@@ -41,29 +67,23 @@ func (ir *interruptibleReader) Read(p []byte) (int, error) {
 		ir.buf = make([]byte, len(p))
 	}
 	buf := ir.buf[:len(p)]
-	go func() {
-		n, err := ir.r.Read(buf)
-		ir.done <- result{n, err}
-	}()
-	select {
-	case res := <-ir.done:
-		return copy(p, buf[:res.n]), res.err
-	case <-ir.ctx.Done():
-		return 0, ir.ctx.Err()
+	res, err := ir.run(func() (int, error) { return ir.r.Read(buf) })
+	if err != nil {
+		return 0, err
 	}
+	return copy(p, buf[:res.n]), res.err
 }
 
 // interruptibleWriter writes a copy of each buffer to w in the background.
 type interruptibleWriter struct {
-	ctx  context.Context
-	w    io.Writer
-	buf  []byte
-	done chan result
+	background
+	w   io.Writer
+	buf []byte
 }
 
 // writeUntilDone returns w with its writes ending when ctx is done.
 func writeUntilDone(ctx context.Context, w io.Writer) io.Writer {
-	return &interruptibleWriter{ctx: ctx, w: w, done: make(chan result, 1)}
+	return &interruptibleWriter{background: newBackground(ctx), w: w}
 }
 
 // maxPiece bounds the copy an interruptibleWriter holds: a get writes a
@@ -78,18 +98,14 @@ func (iw *interruptibleWriter) Write(p []byte) (int, error) {
 		}
 		// A copy, as p is the caller's again once Write returns.
 		iw.buf = append(iw.buf[:0], p[written:written+min(len(p)-written, maxPiece)]...)
-		go func() {
-			n, err := iw.w.Write(iw.buf)
-			iw.done <- result{n, err}
-		}()
-		select {
-		case res := <-iw.done:
-			written += res.n
-			if res.err != nil {
-				return written, res.err
-			}
-		case <-iw.ctx.Done():
-			return written, iw.ctx.Err()
+		buf := iw.buf
+		res, err := iw.run(func() (int, error) { return iw.w.Write(buf) })
+		if err != nil {
+			return written, err
+		}
+		written += res.n
+		if res.err != nil {
+			return written, res.err
 		}
 	}
 	return written, nil
