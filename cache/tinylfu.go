@@ -12,8 +12,9 @@ package cache
 // free of shared writes while the sketch still learns from hits.
 //
 // TODO(#4): a hot set that moves wholesale keeps its old favourites too long
-// (4.6 points behind 2Q in bench/RESULTS.md) and a scan mix is 0.7 behind;
-// faster or selective ageing of the sketch traded those for Zipf hit ratio.
+// (5 points behind 2Q in bench/RESULTS.md); faster ageing of the sketch, a
+// larger window, ageing when the hit rate drops or admitting keys seen a few
+// times trade Zipf hit ratio for it or fall short.
 type tinyLFU[K comparable, V any] struct {
 	table  *table[K, V]
 	sketch *sketch
@@ -53,7 +54,7 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], _ uint64, now int64) *node[K, V] {
 // returns the node that leaves the cache.
 func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	ch := uint64(cand.hash)
-	p.sketch.add(ch, 1+cand.takeHits()) // its insertion and its hits
+	p.sketch.add(ch, 1+cand.takeHits(), true) // its insertion and its hits
 	if cand.expired(now) || p.mainCap == 0 {
 		p.release(cand)
 		return cand
@@ -116,7 +117,7 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 		if n.expired(now) || n.hits() == 0 {
 			return n
 		}
-		p.sketch.add(uint64(n.hash), n.takeHits())
+		p.sketch.add(uint64(n.hash), n.takeHits(), false)
 	}
 }
 
