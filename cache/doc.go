@@ -31,7 +31,9 @@
 // the window joins the main area only if a frequency sketch has seen its key
 // more often than the key of the victim the main area would give up; the
 // victim is the least frequent of two entries picked by a clock hand that
-// skips entries read since it last passed. The sketch counts an entry's
+// skips entries read since it last passed; where no entry has a time to
+// live, an entry seen only at its insertion is turned away without looking
+// for a victim, which it would seldom beat. The sketch counts an entry's
 // insertion and reads when it leaves the window, and the reads of a main
 // entry when the hand meets it; it forgets by halving all counts every
 // 8 × capacity reads counted, or every 96 × capacity additions of any kind,

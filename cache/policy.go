@@ -4,7 +4,8 @@ package cache
 // its methods run under the shard's mutex.
 type policy[K comparable, V any] interface {
 	// add takes a node new to the cache and returns a node it gives up, or
-	// nil. The node returned is no longer tracked by the policy.
+	// nil. The node returned is no longer tracked by the policy. now is the
+	// cache time, or 0 if no entry of the shard ever had a deadline.
 	add(n *node[K, V], h uint64, now int64) *node[K, V]
 	// replace puts n in the position of old, which holds the same key.
 	replace(old, n *node[K, V])

@@ -64,17 +64,14 @@ func counter(c uint64, i int) (int, uint) {
 }
 
 // add counts n more sightings of h, the first of which is its insertion if
-// inserted is set. Only the counters at the minimum grow (a
+// inserted is set, and returns the new estimate of h. Only the counters at the minimum grow (a
 // conservative update), which keeps collisions from inflating estimates:
 // every counter becomes at least the old minimum plus n, saturating at 15.
-func (s *sketch) add(h uint64, n uint32, inserted bool) {
-	if n == 0 {
-		return
-	}
+func (s *sketch) add(h uint64, n uint32, inserted bool) uint32 {
 	blk, c := s.block(h)
 	e := minCount(blk, c)
-	if e == 15 {
-		return
+	if n == 0 || e == 15 {
+		return uint32(e)
 	}
 	target := min(e+uint64(n), 15)
 	for i := range 4 {
@@ -91,7 +88,9 @@ func (s *sketch) add(h uint64, n uint32, inserted bool) {
 	s.reads += grown
 	if s.reads >= s.readPeriod || s.additions >= s.additionPeriod {
 		s.age()
+		return s.estimate(h)
 	}
+	return uint32(target)
 }
 
 // estimate returns the smallest of the counters of h.

@@ -53,8 +53,7 @@ func (p *tinyLFU[K, V]) add(n *node[K, V], _ uint64, now int64) *node[K, V] {
 // admit offers cand, which just left the window, to the main area, and
 // returns the node that leaves the cache.
 func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
-	ch := uint64(cand.hash)
-	p.sketch.add(ch, 1+cand.takeHits(), true) // its insertion and its hits
+	est := p.sketch.add(uint64(cand.hash), 1+cand.takeHits(), true) // its insertion and its hits
 	if cand.expired(now) || p.mainCap == 0 {
 		p.release(cand)
 		return cand
@@ -64,8 +63,16 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 		p.mainCount++
 		return nil
 	}
+	if est <= 1 && now == 0 {
+		// Seen once, at its insertion, in a shard where nothing
+		// expires (now is 0): it would lose to any victim the sketch
+		// has not forgotten, and looking for one costs more than the
+		// rare admission gains.
+		p.release(cand)
+		return cand
+	}
 	victim, freq := p.pickVictim(now)
-	if !victim.expired(now) && p.sketch.estimate(ch) <= freq {
+	if !victim.expired(now) && est <= freq {
 		p.release(cand)
 		return cand
 	}

@@ -176,3 +176,32 @@ func expiredFirst(t *testing.T) (*Cache[string, int], *recorder) {
 	clock.Advance(time.Minute)
 	return c, r
 }
+
+// TestNewKeysReplaceExpired checks that in a full TinyLFU cache whose
+// entries have all expired, keys written once each mostly take their place:
+// the policy does not turn them away as too rarely seen while expired
+// entries hold the room. (Some new keys lose to other new keys the clock
+// hand meets first.)
+func TestNewKeysReplaceExpired(t *testing.T) {
+	const capacity = 1000
+	clock := newFakeClock()
+	c := mustNew(t, Options[string, int]{Capacity: capacity, TTL: time.Minute, Clock: clock})
+	for k := range capacity {
+		c.Set(strconv.Itoa(k), k)
+	}
+	clock.Advance(time.Hour)
+	for k := capacity; k < 2*capacity; k++ {
+		c.SetWithTTL(strconv.Itoa(k), k, 0)
+	}
+	present := 0
+	for k := capacity; k < 2*capacity; k++ {
+		if _, ok := c.Get(strconv.Itoa(k)); ok {
+			present++
+		}
+	}
+	t.Logf("%d of %d new keys present", present, capacity)
+	if present < capacity/2 {
+		t.Errorf("%d of %d new keys present after the old ones expired, want at least half",
+			present, capacity)
+	}
+}
