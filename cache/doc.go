@@ -30,10 +30,10 @@
 // window of 1% of the capacity, kept in insertion order. An entry leaving
 // the window joins the main area only if a frequency sketch has seen its key
 // more often than the key of the victim the main area would give up; the
-// victim is the least frequent of two entries picked by a clock hand that
-// skips entries read since it last passed; where no entry has a time to
-// live, an entry seen only at its insertion is turned away without looking
-// for a victim, which it would seldom beat. The sketch counts an entry's
+// victim is the next entry a clock hand stops at, skipping entries read
+// since it last passed. Where no entry has a time to live, an entry seen
+// only at its insertion is turned away without looking for a victim, which
+// it would seldom beat. The sketch counts an entry's
 // insertion and reads when it leaves the window, and the reads of a main
 // entry when the hand meets it; it forgets by halving all counts every
 // 8 × capacity reads counted, or every 96 × capacity additions of any kind,
@@ -49,7 +49,7 @@
 // and S3-FIFO, otter and 2Q 60 to 70%, because a frequency filter refuses to
 // replace resident entries with equally frequent ones. Its weak spots are a
 // hot set that moves wholesale, where the sketch's memory keeps the old
-// favourites a while and 2Q does about 5 points better. Forgetting faster
+// favourites a while and 2Q does about 6 points better. Forgetting faster
 // would close most of that gap but cost as much on skewed workloads.
 //
 // # Cost
