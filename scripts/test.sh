@@ -36,8 +36,8 @@ go vet ./...
 echo "== go test"
 go test -count=1 -timeout 30m ./...
 
-echo "== go test -race (concurrent packages)"
-go test -race -count=1 -timeout 20m ./cache/... ./internal/rawx/... ./internal/event/... ./internal/namespace/... ./internal/convert/
+echo "== go test -race"
+go test -race -count=1 -timeout 30m ./...
 
 if [ -d bench ]; then
 	echo "== bench module (compile and one iteration)"
