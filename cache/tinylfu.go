@@ -1,5 +1,7 @@
 package cache
 
+import "math"
+
 // tinyLFU is the default policy: a small FIFO window in front of a main
 // area, with a frequency sketch deciding whether an entry leaving the window
 // may take the place of the main area's victim.
@@ -26,15 +28,31 @@ type tinyLFU[K comparable, V any] struct {
 	mainCap   int
 	bucket    int         // the hand: the bucket it is in
 	next      *node[K, V] // and the next node it looks at, nil at a chain's end
+
+	// firstDeadline is no later than the deadline of any main node, so
+	// that the search for an expired victim runs only when one may have
+	// expired. turnDeadline is the earliest deadline met since the hand
+	// last went round, which firstDeadline becomes when it goes round
+	// again; both also take the deadlines of nodes joining the main area.
+	firstDeadline, turnDeadline int64
 }
+
+// expiredLookahead is how many more stops the clock hand makes, past the
+// first, to find an expired victim when main nodes may have expired: an
+// expired entry is worth nothing and should leave before a live one. The
+// hand moves on as it does for any victim, so entries read since it last
+// passed are spared, and counted, on the way.
+const expiredLookahead = 8
 
 func newTinyLFU[K comparable, V any](capacity int, t *table[K, V]) *tinyLFU[K, V] {
 	w := max(1, capacity/100)
 	return &tinyLFU[K, V]{
-		table:   t,
-		sketch:  newSketch(capacity),
-		window:  make([]*node[K, V], w),
-		mainCap: capacity - w,
+		table:         t,
+		sketch:        newSketch(capacity),
+		window:        make([]*node[K, V], w),
+		mainCap:       capacity - w,
+		firstDeadline: math.MaxInt64,
+		turnDeadline:  math.MaxInt64,
 	}
 }
 
@@ -61,7 +79,7 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 		return cand
 	}
 	if p.mainCount < p.mainCap {
-		cand.setPos(0)
+		p.joinMain(cand)
 		p.mainCount++
 		return nil
 	}
@@ -78,13 +96,36 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	// point of hit ratio on skewed workloads (one on a moving hot set)
 	// and cost 6% of the cache-aside throughput in the bench module.
 	victim := p.sweep(now)
+	if !victim.expired(now) && now >= p.firstDeadline {
+		for range expiredLookahead {
+			if n := p.sweep(now); n.expired(now) {
+				victim = n
+				break
+			}
+		}
+	}
 	if !victim.expired(now) && est <= p.sketch.estimate(uint64(victim.hash)) {
 		p.release(cand)
 		return cand
 	}
 	p.release(victim)
-	cand.setPos(0)
+	p.joinMain(cand)
 	return victim
+}
+
+// joinMain moves n to the main area.
+func (p *tinyLFU[K, V]) joinMain(n *node[K, V]) {
+	n.setPos(0)
+	p.noteDeadline(n)
+}
+
+// noteDeadline takes the deadline of n, a main node, into firstDeadline and
+// turnDeadline.
+func (p *tinyLFU[K, V]) noteDeadline(n *node[K, V]) {
+	if exp := n.exp.Load(); exp != 0 {
+		p.firstDeadline = min(p.firstDeadline, exp)
+		p.turnDeadline = min(p.turnDeadline, exp)
+	}
 }
 
 // sweep advances the clock hand to the next main node that has expired or
@@ -97,6 +138,7 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 			b := p.table.cur.Load()
 			if p.bucket++; p.bucket >= len(b.slots) {
 				p.bucket = 0
+				p.firstDeadline, p.turnDeadline = p.turnDeadline, math.MaxInt64
 			}
 			p.next = b.slots[p.bucket].Load()
 			continue
@@ -104,6 +146,9 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 		p.next = n.next.Load()
 		if n.pos() != 0 {
 			continue
+		}
+		if exp := n.exp.Load(); exp != 0 {
+			p.turnDeadline = min(p.turnDeadline, exp)
 		}
 		if n.expired(now) || n.hits() == 0 {
 			return n
@@ -116,6 +161,8 @@ func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
 	n.setPos(old.pos())
 	if i := n.pos(); i > 0 {
 		p.window[i-1] = n
+	} else {
+		p.noteDeadline(n)
 	}
 	if p.next == old {
 		p.next = n
@@ -143,6 +190,7 @@ func (p *tinyLFU[K, V]) drain(f func(n *node[K, V])) {
 	b := p.table.cur.Load()
 	p.window = make([]*node[K, V], len(p.window))
 	p.wnext, p.mainCount, p.next = 0, 0, nil
+	p.firstDeadline, p.turnDeadline = math.MaxInt64, math.MaxInt64
 	p.sketch.reset()
 	for i := range b.slots {
 		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {

@@ -178,10 +178,10 @@ func expiredFirst(t *testing.T) (*Cache[string, int], *recorder) {
 }
 
 // TestNewKeysReplaceExpired checks that in a full TinyLFU cache whose
-// entries have all expired, keys written once each mostly take their place:
-// the policy does not turn them away as too rarely seen while expired
-// entries hold the room. (Some new keys lose to other new keys the clock
-// hand meets first.)
+// entries have all expired, keys written once each take their place: the
+// policy looks past the first entry its clock hand stops at for an expired
+// one, rather than turn new keys away while expired entries hold the room.
+// (Without that look, a tenth of the new keys were turned away.)
 func TestNewKeysReplaceExpired(t *testing.T) {
 	const capacity = 1000
 	clock := newFakeClock()
@@ -200,8 +200,8 @@ func TestNewKeysReplaceExpired(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d new keys present", present, capacity)
-	if present < capacity/2 {
-		t.Errorf("%d of %d new keys present after the old ones expired, want at least half",
+	if present < capacity*98/100 {
+		t.Errorf("%d of %d new keys present after the old ones expired, want at least 98%%",
 			present, capacity)
 	}
 }
