@@ -27,8 +27,9 @@ type Cache[K comparable, V any] struct {
 	kind       valueKind
 	capacity   int
 	clock      Clock
-	system     bool // clock is the system clock, read with time.Since
-	base       time.Time
+	system     bool      // clock is the system clock, read with time.Since
+	base       time.Time // the system clock at New, with its monotonic reading
+	baseNano   int64     // the cache time at base
 	ttl        time.Duration
 	onRemove   func(K, V, Reason)
 	touch      bool // the policy wants hit counts
@@ -102,7 +103,8 @@ func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 			s.policy = newTinyLFU(capacity, &s.table)
 		}
 	}
-	c.base = c.clock.Now().Add(-clockReach)
+	c.base = time.Now()
+	c.baseNano = cacheTime(c.base.UnixNano())
 	c.loads.errTTL = o.ErrorTTL
 	return c, nil
 }
@@ -120,33 +122,51 @@ func (c *Cache[K, V]) locate(key K) (*shard[K, V], uint64) {
 	return &c.shards[(h>>32)&c.shardMask], h & 0xffffffff
 }
 
-// now returns the time on the cache clock, in nanoseconds since c.base,
-// clockReach before New. It is always positive, so that zero can mean "no
-// deadline": a clock set back further than clockReach before New reads as
-// that time. The system clock is read with time.Since, which reads only the
-// monotonic clock, at half the cost of time.Now.
+// now returns the time on the cache clock (see cacheTime). The system
+// clock is read with time.Since, which reads only the monotonic clock, at
+// half the cost of time.Now.
 func (c *Cache[K, V]) now() int64 {
-	var d time.Duration
 	if c.system {
-		d = time.Since(c.base)
-	} else {
-		d = c.clock.Now().Sub(c.base)
+		return c.baseNano + int64(time.Since(c.base))
 	}
-	return min(max(int64(d), 0), math.MaxInt64-1) + 1
+	t := c.clock.Now()
+	switch {
+	case t.Before(earliest):
+		t = earliest
+	case t.After(latest):
+		t = latest
+	}
+	return cacheTime(t.UnixNano())
 }
 
-// clockReach is how far before New a clock may be set back and still give
-// entries their full time to live, no more: the cache clock counts
-// nanoseconds in an int64, about 292 years, from that far back.
-const clockReach = 100 * 365 * 24 * time.Hour
+// earliest and latest are the first and last times the cache clock tells
+// apart; a clock reading outside them reads as the nearest one.
+var (
+	earliest = time.Unix(0, math.MinInt64)
+	latest   = time.Unix(0, math.MaxInt64-2)
+)
+
+// cacheTime returns the cache time of a time given in nanoseconds since
+// 1970, as time.Time.UnixNano gives it: the same, plus one from 1970 on, so
+// that the cache time is never zero, which means "no deadline".
+func cacheTime(unixNano int64) int64 {
+	if unixNano >= 0 {
+		return unixNano + 1
+	}
+	return unixNano
+}
 
 // deadline returns the cache time ttl after now, or the last time there is
-// if that is later.
+// if that is later. ttl must not be negative.
 func deadline(now int64, ttl time.Duration) int64 {
-	if int64(ttl) > math.MaxInt64-now {
+	t := now // back to nanoseconds since 1970
+	if t > 0 {
+		t--
+	}
+	if t > 0 && int64(ttl) > math.MaxInt64-1-t {
 		return math.MaxInt64
 	}
-	return now + int64(ttl)
+	return cacheTime(t + int64(ttl))
 }
 
 // Get returns the value stored under key and whether there was one. An entry

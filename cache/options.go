@@ -59,8 +59,10 @@ type Options[K comparable, V any] struct {
 	TTL time.Duration
 
 	// Clock tells the time for expiry; nil means the system clock. It may
-	// move backwards: entries written while it reads up to 100 years
-	// before New still get their whole time to live.
+	// move backwards, and may read any time between the years 1678 and
+	// 2262, whatever it read at New; the cache counts nanoseconds in an
+	// int64 from 1970, as time.Time.UnixNano does, and a clock reading
+	// outside that span reads as its nearest end, where time stands still.
 	Clock Clock
 
 	// OnRemove, if set, is called once for every entry that leaves the

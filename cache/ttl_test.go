@@ -131,21 +131,63 @@ func TestLongestTTL(t *testing.T) {
 	}
 }
 
-// TestClockSetBack checks that entries expire on time when the clock is set
-// back before the cache was made, and stays there.
-func TestClockSetBack(t *testing.T) {
-	for _, back := range []time.Duration{time.Hour, 24 * 365 * time.Hour} {
+// TestClockAnyTime checks that entries expire on time, to the nanosecond,
+// whatever the clock read when the cache was made and reads now: set back
+// or forward by years, from the zero time.Time (year 1), at 1970 where the
+// cache time skips zero, and near the ends of what it counts.
+func TestClockAnyTime(t *testing.T) {
+	year := 24 * 365 * time.Hour
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		atNew, at time.Time
+	}{
+		{"set back an hour", start, start.Add(-time.Hour)},
+		{"set back a year", start, start.Add(-year)},
+		{"set back 150 years", start, start.Add(-150 * year)},
+		{"set forward 200 years", start, start.Add(200 * year)},
+		{"zero at New, then 2025", time.Time{}, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{"across 1970", start, time.Unix(0, -int64(30*time.Second))},
+		{"in 1678", start, time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"in 2261", start, time.Date(2261, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
 		clock := newFakeClock()
+		clock.Set(tc.atNew)
 		r := &recorder{}
 		c := mustNew(t, Options[string, int]{Capacity: 10, Clock: clock, OnRemove: r.onRemove})
-		clock.Advance(-back)
+		clock.Set(tc.at)
 		c.SetWithTTL("k", 1, time.Minute)
 		clock.Advance(time.Minute - time.Nanosecond)
-		wantGet(t, c, "k", 1, true)
+		if _, ok := c.Get("k"); !ok {
+			t.Errorf("%s: not readable a nanosecond before its deadline", tc.name)
+			continue
+		}
 		clock.Advance(time.Nanosecond)
-		wantGet(t, c, "k", 0, false)
+		if _, ok := c.Get("k"); ok {
+			t.Errorf("%s: readable at its deadline", tc.name)
+		}
 		if got := r.take(); len(got) != 1 || got[0] != (removal{"k", 1, Expired}) {
-			t.Errorf("set back %v: removals = %v, want k expired", back, got)
+			t.Errorf("%s: removals = %v, want k expired", tc.name, got)
+		}
+	}
+}
+
+// TestClockBeyondItsSpan checks that a clock reading before 1678 or after
+// 2262 reads as that end: time stands still there, so an entry neither
+// expires nor is lost, and expires once the clock comes back.
+func TestClockBeyondItsSpan(t *testing.T) {
+	for _, at := range []time.Time{{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		clock := newFakeClock()
+		c := mustNew(t, Options[string, int]{Capacity: 10, Clock: clock})
+		clock.Set(at)
+		c.SetWithTTL("k", 1, time.Minute)
+		clock.Advance(time.Hour)
+		if _, ok := c.Get("k"); !ok {
+			t.Errorf("clock at %v: entry lost while time stands still", at)
+		}
+		clock.Set(newFakeClock().now)
+		if _, ok := c.Get("k"); ok && at.Year() < 2000 {
+			t.Errorf("clock back from %v to 2026: entry still readable", at)
 		}
 	}
 }
