@@ -21,7 +21,9 @@
 //
 // FIFO reproduces CacheDict exactly: the entry inserted first leaves first,
 // reads do not refresh an entry, overwriting a key keeps its place, and
-// Delete never evicts. OpenIO's ClosingCacheDict is a FIFO cache whose
+// Delete never evicts. (With a time to live, overwriting an expired entry
+// removes it, with the Expired reason, and the new value joins at the end,
+// as for a missing key.) OpenIO's ClosingCacheDict is a FIFO cache whose
 // OnRemove closes values for the Evicted and Cleared reasons (not Replaced:
 // ClosingCacheDict did not close an overwritten value, nor a deleted one);
 // Clear reports entries oldest first.

@@ -1,9 +1,11 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -233,25 +235,46 @@ func (c *Cache[K, V]) remember(key K, err error) {
 }
 
 // rememberLocked stores a load error in s, keeping at most the shard's share
-// of the capacity of them: when they are that many it drops the expired
-// ones, or all of them if none has expired.
+// of the capacity of them (see makeRoomLocked).
 func (c *Cache[K, V]) rememberLocked(s *shard[K, V], key K, err error) {
 	limit := max(c.capacity/len(c.shards), 1)
 	if s.errs == nil {
 		s.errs = make(map[K]failure)
 	}
 	now := c.now()
-	if len(s.errs) >= limit {
-		for k, e := range s.errs {
-			if e.exp <= now {
-				delete(s.errs, k)
-			}
-		}
-		if len(s.errs) >= limit {
-			clear(s.errs)
-		}
+	if _, ok := s.errs[key]; !ok && len(s.errs) >= limit {
+		makeRoomLocked(s.errs, now, limit)
 	}
 	s.errs[key] = failure{err: err, exp: deadline(now, c.loads.errTTL)}
+}
+
+// makeRoomLocked drops from errs, which holds limit errors, the expired ones
+// and then the oldest, until a quarter of the room is free. The errors
+// share one time to live, so the oldest have the earliest deadlines. As a
+// call frees a quarter of the room, its sort costs O(log limit) per error
+// remembered, on average.
+func makeRoomLocked[K comparable](errs map[K]failure, now int64, limit int) {
+	for k, e := range errs {
+		if e.exp <= now {
+			delete(errs, k)
+		}
+	}
+	keep := limit - max(limit/4, 1)
+	if len(errs) <= keep {
+		return
+	}
+	type aged struct {
+		key K
+		exp int64
+	}
+	all := make([]aged, 0, len(errs))
+	for k, e := range errs {
+		all = append(all, aged{k, e.exp})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(a.exp, b.exp) })
+	for _, a := range all[:len(all)-keep] {
+		delete(errs, a.key)
+	}
 }
 
 // forgetErrorLocked drops the load error remembered for key, if any. When

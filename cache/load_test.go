@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,36 @@ func TestGetOrLoadErrorTTL(t *testing.T) {
 	clock.Advance(time.Second)
 	if v, err := c.GetOrLoad(context.Background(), "k", load); v != 7 || err != nil {
 		t.Errorf("after ErrorTTL got %d, %v; want 7, nil", v, err)
+	}
+}
+
+// TestErrorMemoryForgetsOldestFirst fills the error memory of a cache of 8
+// entries, one failing key a second, then fails one key more: the two
+// oldest errors are forgotten, a quarter of the room, and the others kept.
+func TestErrorMemoryForgetsOldestFirst(t *testing.T) {
+	clock := newFakeClock()
+	c := mustNew(t, Options[string, int]{Capacity: 8, ErrorTTL: time.Hour, Clock: clock})
+	boom := errors.New("boom")
+	fail := func(context.Context, string) (int, error) { return 0, boom }
+	for i := range 9 {
+		if _, err := c.GetOrLoad(context.Background(), strconv.Itoa(i), fail); !errors.Is(err, boom) {
+			t.Fatalf("key %d: err = %v, want boom", i, err)
+		}
+		clock.Advance(time.Second)
+	}
+	var remembered []int
+	for i := range 9 {
+		loaded := false
+		c.GetOrLoad(context.Background(), strconv.Itoa(i), func(context.Context, string) (int, error) {
+			loaded = true
+			return 0, context.Canceled // not remembered, not stored
+		})
+		if !loaded {
+			remembered = append(remembered, i)
+		}
+	}
+	if want := []int{2, 3, 4, 5, 6, 7, 8}; !slices.Equal(remembered, want) {
+		t.Errorf("errors remembered for keys %v, want %v", remembered, want)
 	}
 }
 

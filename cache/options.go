@@ -47,8 +47,8 @@ type Options[K comparable, V any] struct {
 	// DefaultCapacity. A TinyLFU cache of 2,048 entries or more is split
 	// by key hash into up to 16 shards, each holding its share of the
 	// capacity, so it may start evicting a few percent before it is full
-	// (at about 95% for caches of 16 shards of 1,024 entries); the shards
-	// fill up as it runs.
+	// (from about 92% for caches of 16 shards of 1,024 entries, as the keys
+	// fall unevenly on the shards); the shards fill up as it runs.
 	Capacity int
 
 	// Policy chooses the eviction rule.
@@ -80,7 +80,9 @@ type Options[K comparable, V any] struct {
 	// key has an entry when the loader returns, as when a value was stored
 	// while it ran. Errors that wrap context.Canceled or
 	// context.DeadlineExceeded are never remembered, nor the failure of a
-	// loader that panicked or ended its goroutine.
+	// loader that panicked or ended its goroutine. The cache remembers at
+	// most as many errors as its capacity, each shard its share: one that
+	// has to remember more forgets its oldest quarter first.
 	ErrorTTL time.Duration
 
 	// RecordStats turns on hit and miss counting. It costs an atomic
