@@ -45,13 +45,13 @@
 // scan, loop, moving-hot-set and expiring workloads against this package,
 // otter (adaptive W-TinyLFU), ristretto, golang-lru's LRU and 2Q, and
 // reference SIEVE and S3-FIFO implementations (bench/RESULTS.md). On
-// skewed workloads it is level with S3-FIFO and SIEVE at a small capacity
-// and ahead of every other policy at larger ones. On a loop slightly larger
+// skewed workloads it is within half a point of S3-FIFO and SIEVE at a
+// small capacity and ahead of every other policy at larger ones. On a loop slightly larger
 // than the cache it keeps about 80% of hits, where LRU and SIEVE get none
 // and S3-FIFO, otter and 2Q 60 to 70%, because a frequency filter refuses to
-// replace resident entries with equally frequent ones. Its weak spots are a
+// replace resident entries with equally frequent ones. Its weak spot is a
 // hot set that moves wholesale, where the sketch's memory keeps the old
-// favourites a while and 2Q does about 6 points better. Forgetting faster
+// favourites a while and 2Q does about 6 points better: forgetting faster
 // would close most of that gap but cost as much on skewed workloads.
 //
 // # Cost
