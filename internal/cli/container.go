@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -221,16 +220,20 @@ func newContainerShowCommand() *cobra.Command {
 				"id": c.ID, "objects": c.Objects, "bytes": c.Bytes, "properties": c.Properties,
 				"system": c.System, "replication_enabled": replication})
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintf(w, "account\t%s\nname\t%s\nid\t%s\nobjects\t%d\nbytes\t%d\nreplication\t%v\n",
-			visible(c.Account), visible(c.Name), visible(c.ID), c.Objects, c.Bytes, replication)
+		var t table
+		t.add("account", visible(c.Account))
+		t.add("name", visible(c.Name))
+		t.add("id", visible(c.ID))
+		t.add("objects", strconv.FormatInt(c.Objects, 10))
+		t.add("bytes", strconv.FormatInt(c.Bytes, 10))
+		t.add("replication", strconv.FormatBool(replication))
 		for _, k := range sortedKeys(c.System) {
-			fmt.Fprintf(w, "%s\t%s\n", visible(k), visible(c.System[k]))
+			t.add(visible(k), visible(c.System[k]))
 		}
 		for _, k := range sortedKeys(c.Properties) {
-			fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(c.Properties[k]))
+			t.add("property "+visible(k), visible(c.Properties[k]))
 		}
-		return w.Flush()
+		return t.write(cmd.OutOrStdout())
 	}
 	return cmd
 }

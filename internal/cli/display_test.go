@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rivo/uniseg"
+
 	"github.com/gridkeep/gridkeep/internal/chunk"
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/meta"
@@ -180,5 +182,36 @@ func TestErrorLineIsEscaped(t *testing.T) {
 	printError(&b, fmt.Errorf("object %q: no such object", "a\nb"))
 	if got, want := b.String(), `gridkeep: object "a\nb": no such object`+"\n"; got != want {
 		t.Errorf("printError wrote %q, want %q: a name quoted already must not be escaped twice", got, want)
+	}
+}
+
+// TestListingAlignsWideNames lists objects and containers whose names mix
+// ASCII with wide characters (two terminal columns each) and an accented
+// letter written with a combining mark (none): the column after the name
+// starts at the same terminal column on every line.
+func TestListingAlignsWideNames(t *testing.T) {
+	proxy := startNamespace(t)
+	names := []string{"a", "数据备份", "e\u0301te", "ファイル名.txt"}
+	for _, n := range names {
+		if out, code := runOn(t, proxy, "x", "put", "acct/"+n+"/"+n, "-"); code != 0 {
+			t.Fatalf("put %s: exit %d: %s", n, code, out)
+		}
+	}
+	for _, args := range [][]string{{"ls", "acct"}, {"ls", "acct/数据备份"}, {"ls", "acct/a"}} {
+		out, code := runOn(t, proxy, "", args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, out)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		second := -1
+		for _, line := range lines {
+			name, _, _ := strings.Cut(line, "  ")
+			rest := strings.TrimLeft(line[len(name):], " ")
+			col := uniseg.StringWidth(line[:len(line)-len(rest)])
+			if second >= 0 && col != second {
+				t.Errorf("%q: second column at %d on %q, %d above:\n%s", args, col, line, second, out)
+			}
+			second = col
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -517,15 +516,20 @@ func newStatCommand() *cobra.Command {
 }
 
 func printStat(out io.Writer, o *meta.Object) error {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "name\t%s\nversion\t%d\ncontent id\t%s\nsize\t%d\nhash (md5)\t%s\n",
-		visible(o.Name), o.Version, visible(o.ContentID), o.Size, visible(o.Hash))
-	fmt.Fprintf(w, "policy\t%s\nchunk method\t%s\nmime type\t%s\nmtime\t%s\n", visible(o.Policy),
-		visible(o.ChunkMethod), visible(o.MimeType), time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
+	var t table
+	t.add("name", visible(o.Name))
+	t.add("version", strconv.FormatInt(o.Version, 10))
+	t.add("content id", visible(o.ContentID))
+	t.add("size", strconv.FormatInt(o.Size, 10))
+	t.add("hash (md5)", visible(o.Hash))
+	t.add("policy", visible(o.Policy))
+	t.add("chunk method", visible(o.ChunkMethod))
+	t.add("mime type", visible(o.MimeType))
+	t.add("mtime", time.Unix(o.MTime, 0).UTC().Format(time.RFC3339))
 	for _, k := range sortedKeys(o.Properties) {
-		fmt.Fprintf(w, "property %s\t%s\n", visible(k), visible(o.Properties[k]))
+		t.add("property "+visible(k), visible(o.Properties[k]))
 	}
-	return w.Flush()
+	return t.write(out)
 }
 
 func newLocateCommand() *cobra.Command {
@@ -537,15 +541,15 @@ func newLocateCommand() *cobra.Command {
 }
 
 func printLocate(out io.Writer, o *meta.Object) error {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "POS\tSERVICE\tADDRESS\tSIZE\tHASH\tSCORE\tCHUNK ID\n")
+	var t table
+	t.add("POS", "SERVICE", "ADDRESS", "SIZE", "HASH", "SCORE", "CHUNK ID")
 	for _, c := range o.Chunks {
 		addr := strings.TrimPrefix(c.RealURL, "http://")
 		addr, _, _ = strings.Cut(addr, "/")
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", visible(c.Pos), visible(c.Host()), visible(addr),
-			c.Size, visible(c.Hash), c.Score, visible(c.ID()))
+		t.add(visible(c.Pos), visible(c.Host()), visible(addr), strconv.FormatInt(c.Size, 10),
+			visible(c.Hash), strconv.Itoa(c.Score), visible(c.ID()))
 	}
-	return w.Flush()
+	return t.write(out)
 }
 
 // newObjectViewCommand builds a read-only command that fetches one object
@@ -624,9 +628,9 @@ func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON
 	if err := dir.CheckNamespace(cmd.Context()); err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	var t table
 	if !asJSON {
-		fmt.Fprintf(w, "CONTAINER\tOBJECTS\tBYTES\n")
+		t.add("CONTAINER", "OBJECTS", "BYTES")
 	}
 	opts := meta.PageOptions{}
 	for {
@@ -640,20 +644,20 @@ func listContainers(cmd *cobra.Command, dir *meta.Client, account string, asJSON
 					"bytes": c.Bytes})
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%d\t%d\n", visible(c.Name), c.Objects, c.Bytes)
+			t.add(visible(c.Name), strconv.FormatInt(c.Objects, 10), strconv.FormatInt(c.Bytes, 10))
 		}
 		if !page.Truncated {
 			break
 		}
 		opts.Marker = page.NextMarker
 	}
-	return w.Flush()
+	return t.write(cmd.OutOrStdout())
 }
 
 func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, asJSON bool) error {
-	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	var t table
 	if !asJSON {
-		fmt.Fprintf(w, "NAME\tSIZE\tVERSION\tMTIME\tHASH\n")
+		t.add("NAME", "SIZE", "VERSION", "MTIME", "HASH")
 	}
 	opts := meta.ListOptions{Prefix: n.Path, Versions: versions}
 	for {
@@ -670,7 +674,7 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 			if o.Deleted {
 				size = "(deleted)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", visible(o.Name), size, o.Version,
+			t.add(visible(o.Name), size, strconv.FormatInt(o.Version, 10),
 				time.Unix(o.MTime, 0).UTC().Format(time.RFC3339), visible(o.Hash))
 		}
 		if !page.Truncated {
@@ -678,7 +682,7 @@ func listObjects(cmd *cobra.Command, dir *meta.Client, n object.Name, versions, 
 		}
 		opts.Marker, opts.VersionMarker = page.NextMarker, page.NextVersionMarker
 	}
-	return w.Flush()
+	return t.write(cmd.OutOrStdout())
 }
 
 var errNoChange = errors.New("nothing to change: give --property, --unset, --policy, --versioning or --replication")
