@@ -184,15 +184,31 @@ func checkNoReport(t *testing.T, stdout string) {
 }
 
 // TestBenchObjectInterrupted: an interrupt makes "bench put" and "bench
-// get" exit 2 saying so, as the other client commands do.
+// get" exit 2 saying so, as the other client commands do, after the report
+// of what they measured until then (JSON here); one during the warm-up
+// prints no report.
 func TestBenchObjectInterrupted(t *testing.T) {
 	proxy := startNamespace(t)
 	for _, op := range []string{"put", "get"} {
-		_, stderr, code := runInterrupted(t, 300*time.Millisecond, "bench", op, "--proxy", proxy,
-			"--duration", "1h", "--warmup", "0s", "--concurrency", "2")
-		if code != ExitUsage || !strings.Contains(stderr, "interrupted") {
+		stdout, stderr, code := runInterrupted(t, time.Second, "bench", op, "--proxy", proxy,
+			"--duration", "1h", "--warmup", "0s", "--concurrency", "2", "--size", "1KiB", "--json")
+		if code != ExitUsage || !strings.Contains(stderr, "interrupted before the end of the measure") {
 			t.Errorf("bench %s: exit %d, stderr %q; want %d, interrupted", op, code, stderr, ExitUsage)
 		}
+		var report struct {
+			OK      int64   `json:"ok"`
+			Seconds float64 `json:"seconds"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &report); err != nil || report.OK == 0 ||
+			report.Seconds <= 0 || report.Seconds > 10 {
+			t.Errorf("bench %s: report of the interrupted run %q (%v): want ok > 0, about 1 s measured",
+				op, stdout, err)
+		}
+	}
+	stdout, stderr, code := runInterrupted(t, 300*time.Millisecond, "bench", "put", "--proxy", proxy,
+		"--duration", "1h", "--warmup", "1h")
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, "interrupted") {
+		t.Errorf("bench put interrupted in its warm-up: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -29,6 +30,9 @@ pauses before the next, 10 ms doubling to 1 s while the failures go on.
 
 Before any load, the directory must answer within 5 s: one that does not
 (nothing listens at --proxy, a hung server) stops the run at once.
+
+An interrupt (Ctrl-C or SIGTERM) during the measure stops the run and
+prints the report of what was measured until then (with --json too).
 
 Exit codes: 0 the run completed without errors, 1 some operations failed,
 none completed in the measured time, or the directory did not answer, 2 bad
@@ -79,6 +83,12 @@ arguments or interrupted (Ctrl-C or SIGTERM).`,
 			Container: cfg.Container}, proxy: *at.proxy}
 		if errors.Is(err, object.ErrBenchConfig) {
 			return usageError{req.explain(err)}
+		}
+		if res != nil && errors.Is(err, context.Canceled) {
+			// Only an interrupt cancels the context of a command.
+			printBenchObject(cmd, cfg, res, asJSON)
+			return exitError{ExitUsage, fmt.Errorf("bench %s: interrupted before the end of the "+
+				"measure: the report covers the %.1fs measured", op, res.Elapsed.Seconds())}
 		}
 		if err != nil {
 			return req.explain(err) // exit 1, or 2 when interrupted

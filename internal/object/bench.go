@@ -175,7 +175,9 @@ func (c *Client) fill(ctx context.Context, cfg BenchConfig, put func(context.Con
 	return nil
 }
 
-// drive runs op back to back on every worker and measures after warmup.
+// drive runs op back to back on every worker and measures after warmup. A
+// run whose ctx ends during the measure returns what it measured until
+// then, with ctx's error; one whose ctx ends before returns no result.
 func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64) error) (*BenchResult, error) {
 	var next atomic.Int64
 	var measuring, stop atomic.Bool
@@ -212,6 +214,11 @@ func drive(ctx context.Context, cfg BenchConfig, op func(context.Context, int64)
 		})
 	}
 	sleep(ctx, cfg.Warmup)
+	if ctx.Err() != nil {
+		stop.Store(true)
+		wg.Wait()
+		return nil, ctx.Err() // interrupted before the measure
+	}
 	measuring.Store(true)
 	start := time.Now()
 	sleep(ctx, cfg.Duration)
