@@ -355,6 +355,12 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// Opened where it is, through the links the system follows:
+		// /dev/stdout leads to /proc/self/fd/1, whose link to a pipe
+		// reads "pipe:[N]", which names no file.
+		return openSpecial(path, st.Mode()&os.ModeNamedPipe != 0)
+	}
 	path, err := followLinks(path)
 	if err != nil {
 		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
@@ -362,8 +368,6 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		// Found now, not once the object is read.
 		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
-	} else if err == nil && !st.Mode().IsRegular() {
-		return openSpecial(path, st.Mode()&os.ModeNamedPipe != 0)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {

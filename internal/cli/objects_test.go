@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -164,6 +166,24 @@ func TestGetIntoSpecialFiles(t *testing.T) {
 	n, _ := r.Read(buf)
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 || string(buf[:n]) != "pipe data" {
 		t.Errorf("after get -o into a pipe: %v, %v; the reader got %q", st.Mode(), err, buf[:n])
+	}
+
+	// An anonymous pipe through /proc/self/fd, as /dev/stdout is when the
+	// output goes to a pipe: the link reads "pipe:[N]", which names no
+	// file, and is opened as it is.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", pw.Fd())
+	if out, code := runOn(t, proxy, "", "get", "acct/ctr/obj", "-o", fdPath); code != 0 {
+		t.Fatalf("get -o %s, an anonymous pipe: exit %d: %s", fdPath, code, out)
+	}
+	pw.Close()
+	if got, _ := io.ReadAll(pr); string(got) != "pipe data" {
+		t.Errorf("the reader of the anonymous pipe got %q", got)
 	}
 
 	target, link := filepath.Join(dir, "target"), filepath.Join(dir, "link")
