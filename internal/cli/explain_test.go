@@ -122,7 +122,8 @@ func TestExplainObjectGone(t *testing.T) {
 
 // A --proxy that names a chunk server, or another server that answers
 // without a reason, is told by the status it replied, as maybe no
-// directory at all.
+// directory at all; one that names the reverse index, by its lack of a
+// route.
 func TestNotADirectorySaysWhatItReplied(t *testing.T) {
 	ns, err := namespace.Start(context.Background(), namespace.Options{Data: t.TempDir(), PortBase: -1})
 	if err != nil {
@@ -151,6 +152,16 @@ func TestNotADirectorySaysWhatItReplied(t *testing.T) {
 		if !strings.Contains(out, tc.want) ||
 			!strings.Contains(out, "may not be a gridkeep or OpenIO directory") {
 			t.Errorf("%q --proxy %s: %s, want %q", tc.args, tc.proxy, out, tc.want)
+		}
+	}
+	// The reverse index replies to a directory's routes with OpenIO's
+	// generic 404: no route, not a missing object.
+	for _, args := range [][]string{{"put", "acct/ctr/x", "-"}, {"ls", "acct"}, {"ls", "acct/ctr"},
+		{"get", "acct/ctr/x"}, {"stat", "acct/ctr/x"}, {"rm", "acct/ctr/x"}, {"container", "show", "acct/ctr"}} {
+		out, code := run(t, "data", append(args, "--proxy", ns.RdirURL)...)
+		if code != ExitUsage || !strings.Contains(out, ns.RdirURL+" has no route for this request") ||
+			!strings.Contains(out, "may not be a gridkeep or OpenIO directory") || strings.Contains(out, "no such") {
+			t.Errorf("%q --proxy the reverse index: exit %d: %s", args, code, out)
 		}
 	}
 	// A reply with a reason is shown as it is, if not from a directory.

@@ -41,6 +41,12 @@ var (
 	ErrNoSuchObject = errors.New("no such object")
 	// ErrNoSuchService reports a service the registry does not know.
 	ErrNoSuchService = errors.New("no such service")
+	// ErrNoRoute reports a request the server has no route for: a 404 with
+	// OpenIO's generic code 404, which a directory gives for a route it
+	// does not know and a reverse index for every route of a directory. It
+	// says nothing of the object asked for: the URL is likely not that of
+	// a directory.
+	ErrNoRoute = errors.New("no such route")
 
 	// ErrExists reports an object version or content id already present.
 	ErrExists = errors.New("content already exists")
@@ -87,6 +93,7 @@ var errorCodes = []struct {
 	{ErrNoSuchContainer, http.StatusNotFound, codeContainerNotFound},
 	{ErrNoSuchObject, http.StatusNotFound, codeContentNotFound},
 	{ErrNoSuchService, http.StatusNotFound, codeServiceNotFound},
+	{ErrNoRoute, http.StatusNotFound, codeNotFound},
 	{ErrExists, http.StatusConflict, codeContentExists},
 	{ErrContainerNotEmpty, http.StatusConflict, codeContainerNotEmpty},
 	{ErrNotEnoughServices, http.StatusServiceUnavailable, codePolicyUnsatisfied},
@@ -121,6 +128,8 @@ func errorFor(status, code int) error {
 		return ErrNoSuchAccount
 	case status == http.StatusNotFound && code == codeServiceNotFound:
 		return ErrNoSuchService
+	case status == http.StatusNotFound && code == codeNotFound:
+		return ErrNoRoute
 	case status == http.StatusNotFound && code != 0:
 		// A 404 without an OpenIO code did not come from the directory
 		// (a proxy in the way, a wrong address): not an answer about

@@ -113,7 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case pattern == "" && r.URL.Path == "/metrics":
 		s.stats.handler.ServeHTTP(rec, r)
 	case pattern == "":
-		s.writeError(rec, r, fmt.Errorf("%w: no route %s %s", errNoRoute, r.Method, r.URL.Path))
+		s.writeError(rec, r, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path))
 	default:
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
 		s.mux.ServeHTTP(rec, r)
@@ -125,8 +125,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
 		slog.Duration("duration", d), slog.String("request_id", id))
 }
-
-var errNoRoute = errors.New("not found")
 
 // requestID returns the client's request id, cut to 63 bytes, or a new
 // one.
@@ -179,9 +177,6 @@ type errorBody struct {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := codeOf(err)
-	if errors.Is(err, errNoRoute) {
-		status, code = http.StatusNotFound, codeNotFound
-	}
 	switch {
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away (an interrupted command): no failure here.
