@@ -45,9 +45,9 @@ func IsID(name string) bool {
 	return true
 }
 
-// isAnyCaseID reports whether name is a chunk id in any case, canonical or
+// IsAnyCaseID reports whether name is a chunk id in any case, canonical or
 // not.
-func isAnyCaseID(name string) bool {
+func IsAnyCaseID(name string) bool {
 	return len(name) >= MinIDLen && len(name) <= MaxIDLen && IsHex(name)
 }
 

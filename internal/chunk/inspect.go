@@ -73,7 +73,7 @@ func Inspect(path string, checkHash bool) Inspection {
 		in.Problems = append(in.Problems, "not a regular file")
 		return in
 	}
-	if name := filepath.Base(path); isAnyCaseID(name) && !IsID(name) {
+	if name := filepath.Base(path); IsAnyCaseID(name) && !IsID(name) {
 		in.Problems = append(in.Problems, "not named in uppercase: a chunk server names chunks in "+
 			"uppercase and looks for this one as "+strings.ToUpper(name))
 	}
@@ -267,7 +267,7 @@ func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 	places := map[string]place{}
 	return walk(root, func(path string, d os.DirEntry) error {
 		if !d.IsDir() {
-			if isAnyCaseID(d.Name()) {
+			if IsAnyCaseID(d.Name()) {
 				return fn(path, l.misplaced(path, places[filepath.Dir(path)]))
 			}
 			return nil
@@ -291,7 +291,7 @@ func WalkIDs(root string, l Layout, fn func(path, misplaced string) error,
 // layout l looks for it, as WalkIDs does for the files it finds, or ""
 // when it is there, is in no volume or is not named by a chunk id.
 func (l Layout) Misplaced(path string) string {
-	if !isAnyCaseID(filepath.Base(path)) {
+	if !IsAnyCaseID(filepath.Base(path)) {
 		return ""
 	}
 	dir, _ := l.rootPlace(filepath.Dir(path))

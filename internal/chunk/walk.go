@@ -130,7 +130,7 @@ func (w *inodeWalk) dir(path string, root bool) error {
 			}
 		case typ == unix.DT_LNK && IsHex(e.name) && w.skip != nil:
 			w.skip(p, &os.PathError{Op: "walk", Path: p, Err: ErrSymlink})
-		case typ == unix.DT_REG && isAnyCaseID(e.name):
+		case typ == unix.DT_REG && IsAnyCaseID(e.name):
 			w.pending = append(w.pending, File{Path: p, Ino: e.ino})
 			if len(w.pending) >= w.window {
 				if err := w.flush(); err != nil {

@@ -455,7 +455,8 @@ func TestVolumeFindsWhatIsNotAChunk(t *testing.T) {
 
 // TestVolumeNamesMisplacedChunkFiles copies a chunk file into a directory
 // of its volume that holds other chunks and into one that holds none,
-// neither of them its id's: the walk of the volume goes on past them,
+// neither of them its id's, and into its own under a lowercase name, which
+// no request by id finds: the walk of the volume goes on past them,
 // finds nothing wrong with the chunks, and its own result names each copy
 // by its path. The error file names the volume, and the rebuild file
 // nothing.
@@ -485,11 +486,12 @@ func TestVolumeNamesMisplacedChunkFiles(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(vol, empty), 0o755)
 	var want []string
-	for _, dir := range []string{other, empty} {
-		if err := os.WriteFile(filepath.Join(vol, dir, c.ID()), data, 0o644); err != nil {
+	for _, rel := range []string{other + "/" + c.ID(), empty + "/" + c.ID(),
+		c.ID()[:3] + "/" + strings.ToLower(c.ID())} {
+		if err := os.WriteFile(filepath.Join(vol, filepath.FromSlash(rel)), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, "Misplaced chunk file: "+c.Host()+": "+dir+"/"+c.ID())
+		want = append(want, "Misplaced chunk file: "+c.Host()+": "+rel)
 	}
 	slices.Sort(want)
 	var errFile, rebuildFile bytes.Buffer

@@ -41,9 +41,10 @@
 //	           chunk, past a few seconds for the index to catch up); every
 //	           record has its chunk or is "Stale reverse index record";
 //	           a file named like a chunk in another directory than its
-//	           id's is a finding of the volume itself, by its path
-//	           ("Misplaced chunk file: SERVICE: DIR/ID"), neither checked
-//	           as a chunk nor repaired: no request by chunk id reaches it
+//	           id's, or not in uppercase, is a finding of the volume
+//	           itself, by its path ("Misplaced chunk file: SERVICE:
+//	           DIR/ID"), neither checked as a chunk nor repaired: no
+//	           request by chunk id reaches it
 //
 // A chunk checked on its own (by URL, from the error file, in a volume
 // walk) is checked against its owner: the object its target, its fullpath

@@ -40,10 +40,11 @@ type ListRequest struct {
 // ListReply is the JSON reply of GET /list. Marker is the next leaf
 // directory to list, not a chunk id. Misplaced holds the paths, relative
 // to the volume and with "/" between directories, of the entries named
-// like a chunk id that the leaf directories of the page hold but that id's
-// directory is another, and, on the first page, of those above the leaf
-// directories: they are left out of Chunks, whose ids stay in order, and
-// no route by chunk id reaches them. OpenIO's rawx has no such field.
+// like a chunk id, in any case, that the leaf directories of the page hold
+// but that are not in uppercase or whose id's directory is another, and,
+// on the first page, of those above the leaf directories: they are left
+// out of Chunks, whose ids stay in order, and no route by chunk id
+// reaches them. OpenIO's rawx has no such field.
 type ListReply struct {
 	Chunks      []ListedChunk `json:"chunks"`
 	Misplaced   []string      `json:"misplaced,omitempty"`
@@ -147,10 +148,11 @@ func (s *Server) readLeaf(prefix string) (ids, misplaced []string, err error) {
 		// Whatever is named like a chunk, for a walk to find what is not
 		// one (HEAD then answers ErrNotRegular).
 		switch {
-		case e.IsDir() || !chunk.IsID(e.Name()):
-		case !strings.HasPrefix(e.Name(), prefix):
+		case e.IsDir() || !chunk.IsAnyCaseID(e.Name()):
+		case !chunk.IsID(e.Name()) || !strings.HasPrefix(e.Name(), prefix):
 			// The id's directory is the concatenation of its first
 			// characters: the ids of this one would be out of order.
+			// And a request by id names the file in uppercase.
 			misplaced = append(misplaced, strings.Join(parts, "/")+"/"+e.Name())
 		default:
 			ids = append(ids, e.Name())
@@ -180,7 +182,7 @@ func (s *Server) walkLeafDirs(fn func(rel string) error, stray func(rel string))
 				if err := walk(filepath.Join(rel, e.Name()), depth+1); err != nil {
 					return err
 				}
-			case !e.IsDir() && stray != nil && chunk.IsID(e.Name()):
+			case !e.IsDir() && stray != nil && chunk.IsAnyCaseID(e.Name()):
 				stray(filepath.Join(rel, e.Name()))
 			}
 		}

@@ -1118,7 +1118,8 @@ func TestListPages(t *testing.T) {
 }
 
 // TestListLeavesOutMisplaced copies chunk files into directories that are
-// not their ids': one that holds chunks and one that holds none. The
+// not their ids': one that holds chunks and one that holds none, and into
+// the right one under a lowercase name, which no request by id finds. The
 // listing stays in id order, without them, and names them by their paths,
 // each once, whatever the pages.
 func TestListLeavesOutMisplaced(t *testing.T) {
@@ -1144,7 +1145,8 @@ func TestListLeavesOutMisplaced(t *testing.T) {
 		empty = "FFE"
 	}
 	os.MkdirAll(filepath.Join(vol, empty), 0o755)
-	wantMisplaced := []string{last[:3] + "/" + first, empty + "/" + first, last}
+	wantMisplaced := []string{last[:3] + "/" + first, empty + "/" + first, last,
+		first[:3] + "/" + strings.ToLower(first)}
 	slices.Sort(wantMisplaced)
 	for _, p := range wantMisplaced {
 		if err := os.WriteFile(filepath.Join(vol, filepath.FromSlash(p)), data, 0o644); err != nil {
