@@ -157,10 +157,12 @@ func TestNotADirectorySaysWhatItReplied(t *testing.T) {
 	// The reverse index replies to a directory's routes with OpenIO's
 	// generic 404: no route, not a missing object.
 	for _, args := range [][]string{{"put", "acct/ctr/x", "-"}, {"ls", "acct"}, {"ls", "acct/ctr"},
-		{"get", "acct/ctr/x"}, {"stat", "acct/ctr/x"}, {"rm", "acct/ctr/x"}, {"container", "show", "acct/ctr"}} {
+		{"get", "acct/ctr/x"}, {"stat", "acct/ctr/x"}, {"rm", "acct/ctr/x"},
+		{"container", "show", "acct/ctr"}} {
 		out, code := run(t, "data", append(args, "--proxy", ns.RdirURL)...)
 		if code != ExitUsage || !strings.Contains(out, ns.RdirURL+" has no route for this request") ||
-			!strings.Contains(out, "may not be a gridkeep or OpenIO directory") || strings.Contains(out, "no such") {
+			!strings.Contains(out, "may not be a gridkeep or OpenIO directory") ||
+			strings.Contains(out, "no such") {
 			t.Errorf("%q --proxy the reverse index: exit %d: %s", args, code, out)
 		}
 	}
