@@ -344,10 +344,11 @@ func (ns *Namespace) lockData() error {
 	return nil
 }
 
-// Unserved returns the volumes of the data folder that no chunk server of
-// the namespace serves: rawx-N folders left by an earlier start with more
-// chunk servers. The copies they hold are out of reach until a start with
-// enough chunk servers serves them again.
+// Unserved returns the volumes of the data folder that hold chunk files
+// (or cannot be read) and that no chunk server of the namespace serves:
+// rawx-N folders left by an earlier start with more chunk servers. The
+// copies they hold are out of reach until a start with enough chunk
+// servers serves them again.
 func (ns *Namespace) Unserved() []string {
 	entries, err := os.ReadDir(ns.opts.Data)
 	if err != nil {
@@ -356,11 +357,20 @@ func (ns *Namespace) Unserved() []string {
 	var out []string
 	for _, e := range entries {
 		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "rawx-"))
-		if e.IsDir() && strings.HasPrefix(e.Name(), "rawx-") && err == nil && n > ns.opts.Rawx {
-			out = append(out, filepath.Join(ns.opts.Data, e.Name()))
+		dir := filepath.Join(ns.opts.Data, e.Name())
+		if e.IsDir() && strings.HasPrefix(e.Name(), "rawx-") && err == nil && n > ns.opts.Rawx &&
+			holdsChunks(dir) {
+			out = append(out, dir)
 		}
 	}
 	return out
+}
+
+// holdsChunks reports whether the folder dir holds a chunk file, stopping
+// at the first, or could not be read through, and so may.
+func holdsChunks(dir string) bool {
+	found := errors.New("found")
+	return chunk.WalkChunks(dir, func(string) error { return found }) != nil
 }
 
 func (ns *Namespace) startRawx(ctx context.Context, i int, pub event.Publisher, index rdir.Store) error {

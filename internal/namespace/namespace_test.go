@@ -197,12 +197,24 @@ func TestLargeEventsDoNotBlockTheBus(t *testing.T) {
 	}
 }
 
-// The rawx-N folders above the chunk servers started are reported, and
-// nothing else of the data folder.
+// The rawx-N folders above the chunk servers started that hold chunk
+// files are reported, and nothing else of the data folder: not an empty
+// volume, nor one whose chunk directories are empty.
 func TestUnserved(t *testing.T) {
 	data := t.TempDir()
-	for _, name := range []string{"rawx-1", "rawx-2", "rawx-3", "rawx-12", "rawx-x", "nats"} {
-		if err := os.Mkdir(filepath.Join(data, name), 0o755); err != nil {
+	for _, name := range []string{"rawx-1", "rawx-2", "rawx-3", "rawx-5", "rawx-6/ABC", "rawx-12",
+		"rawx-x", "nats"} {
+		if err := os.MkdirAll(filepath.Join(data, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := strings.Repeat("AB", 32)
+	for _, vol := range []string{"rawx-1", "rawx-2", "rawx-3", "rawx-12", "rawx-x", "nats"} {
+		dir := filepath.Join(data, vol, id[:3])
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, id), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
