@@ -60,10 +60,12 @@ named item (account 0, container 1, object 2, chunk 3); the pass over the
 volumes that --all ends with checks every chunk of each volume whatever
 --depth says.
 
-Standard output has one row per item checked (Type, Item, Status, Errors),
-or with --json one object per line: {"type", "item", "status" ("OK",
-"error" or "failed"), "errors", "check_failed", "irreparable", and the
-owner's identity}. A problem is only ever about the data: an item that
+Standard output has one row per item checked (Type, Item, Status, Errors);
+a volume's row is about the volume itself (its listing, misplaced chunk
+files), each of its chunks having a row of its own, so a volume can be OK
+while chunks on it are not. With --json, one object per line: {"type",
+"item", "status" ("OK", "error" or "failed"), "errors", "check_failed",
+"irreparable", and the owner's identity}. A problem is only ever about the data: an item that
 could not be checked because the directory did not answer is "failed",
 not a problem, and goes to no output file; the items an interruption cut
 short are not reported. A chunk server that does not answer while the
