@@ -84,7 +84,6 @@ func (r request) explain(err error) error {
 		msg = fmt.Sprintf("%s has no route for this request (%s): it may not be a gridkeep or OpenIO "+
 			"directory (--proxy or GRIDKEEP_PROXY gives the directory's URL, the one `gridkeep up` "+
 			"prints)", r.proxy, me.Message)
-		return exitError{ExitUsage, explainedError{r.op + " " + r.target() + ": " + msg, err}}
 	case errors.Is(err, meta.ErrNoSuchAccount):
 		msg = fmt.Sprintf("no such account %s (an account is created with its first container: "+
 			"`gridkeep container create %s`)", n.Account, shell.Arg(n.Account+"/CONTAINER"))

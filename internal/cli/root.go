@@ -137,9 +137,11 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), isFlagError(err), errors.Is(err, meta.ErrInvalid):
+	case errors.As(err, &ue), isFlagError(err), errors.Is(err, meta.ErrInvalid),
+		errors.Is(err, meta.ErrNoRoute):
 		// A request the directory refused as invalid changed nothing, like
-		// any other bad argument.
+		// any other bad argument; one the server has no route for was
+		// sent to a wrong --proxy.
 		return ExitUsage
 	default:
 		return ExitFail
