@@ -35,9 +35,9 @@
 // victim is the next entry a clock hand stops at, skipping entries read
 // since it last passed. Where no entry has a time to live, an entry seen
 // only at its insertion is turned away without looking for a victim, which
-// it would seldom beat. The sketch counts an entry's
-// insertion and reads when it leaves the window, and the reads of a main
-// entry when the hand meets it; it forgets by halving all counts every
+// it would seldom beat. The sketch counts an entry's insertion and reads
+// when it leaves the window, and the reads of a main entry when the hand
+// meets it; it forgets by halving all counts every
 // 8 × capacity reads counted, or every 96 × capacity additions of any kind,
 // so that scans of keys read once do not wash out what it knows.
 //
@@ -46,10 +46,10 @@
 // otter (adaptive W-TinyLFU), ristretto, golang-lru's LRU and 2Q, and
 // reference SIEVE and S3-FIFO implementations (bench/RESULTS.md). On
 // skewed workloads it is within half a point of S3-FIFO and SIEVE at a
-// small capacity and ahead of every other policy at larger ones. On a loop slightly larger
-// than the cache it keeps about 80% of hits, where LRU and SIEVE get none
-// and S3-FIFO, otter and 2Q 60 to 70%, because a frequency filter refuses to
-// replace resident entries with equally frequent ones. Its weak spot is a
+// small capacity and ahead of every other policy at larger ones. On a loop
+// slightly larger than the cache it keeps about 80% of hits, where LRU and
+// SIEVE get none and S3-FIFO, otter and 2Q 60 to 70%, because a frequency
+// filter refuses to replace resident entries with equally frequent ones. Its weak spot is a
 // hot set that moves wholesale, where the sketch's memory keeps the old
 // favourites a while and 2Q does about 6 points better: forgetting faster
 // would close most of that gap but cost as much on skewed workloads.

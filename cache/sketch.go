@@ -64,9 +64,10 @@ func counter(c uint64, i int) (int, uint) {
 }
 
 // add counts n more sightings of h, the first of which is its insertion if
-// inserted is set, and returns the new estimate of h. Only the counters at the minimum grow (a
-// conservative update), which keeps collisions from inflating estimates:
-// every counter becomes at least the old minimum plus n, saturating at 15.
+// inserted is set, and returns the new estimate of h. Only the counters at
+// the minimum grow (a conservative update), which keeps collisions from
+// inflating estimates: every counter becomes at least the old minimum plus
+// n, saturating at 15.
 func (s *sketch) add(h uint64, n uint32, inserted bool) uint32 {
 	blk, c := s.block(h)
 	e := minCount(blk, c)
@@ -88,7 +89,7 @@ func (s *sketch) add(h uint64, n uint32, inserted bool) uint32 {
 	s.reads += grown
 	if s.reads >= s.readPeriod || s.additions >= s.additionPeriod {
 		s.age()
-		return s.estimate(h)
+		return uint32(minCount(blk, c))
 	}
 	return uint32(target)
 }

@@ -65,10 +65,10 @@ a volume's row is about the volume itself (its listing, misplaced chunk
 files), each of its chunks having a row of its own, so a volume can be OK
 while chunks on it are not. With --json, one object per line: {"type",
 "item", "status" ("OK", "error" or "failed"), "errors", "check_failed",
-"irreparable", and the owner's identity}. A problem is only ever about the data: an item that
-could not be checked because the directory did not answer is "failed",
-not a problem, and goes to no output file; the items an interruption cut
-short are not reported. A chunk server that does not answer while the
+"irreparable", and the owner's identity}. A problem is only ever about the
+data: an item that could not be checked because the directory did not
+answer is "failed", not a problem, and goes to no output file; the items
+an interruption cut short are not reported. A chunk server that does not answer while the
 directory does is a problem of its chunks ("Unavailable"). "irreparable"
 means that no copy of the position is usable: each copy the directory
 lists is missing, corrupt or unreadable, and no unlisted copy verifies. A
