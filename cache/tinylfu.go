@@ -96,15 +96,13 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 	// point of hit ratio on skewed workloads (one on a moving hot set)
 	// and cost 6% of the cache-aside throughput in the bench module.
 	victim := p.sweep(now)
-	if !victim.expired(now) && now >= p.firstDeadline {
-		for range expiredLookahead {
-			if n := p.sweep(now); n.expired(now) {
-				victim = n
-				break
-			}
+	expired := victim.expired(now)
+	for i := 0; !expired && now >= p.firstDeadline && i < expiredLookahead; i++ {
+		if n := p.sweep(now); n.expired(now) {
+			victim, expired = n, true
 		}
 	}
-	if !victim.expired(now) && est <= p.sketch.estimate(uint64(victim.hash)) {
+	if !expired && est <= p.sketch.estimate(uint64(victim.hash)) {
 		p.release(cand)
 		return cand
 	}
@@ -147,10 +145,11 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 		if n.pos() != 0 {
 			continue
 		}
-		if exp := n.exp.Load(); exp != 0 {
+		exp := n.exp.Load()
+		if exp != 0 {
 			p.turnDeadline = min(p.turnDeadline, exp)
 		}
-		if n.expired(now) || n.hits() == 0 {
+		if exp != 0 && now >= exp || n.hits() == 0 {
 			return n
 		}
 		p.sketch.add(uint64(n.hash), n.takeHits(), false)
