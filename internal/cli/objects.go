@@ -355,7 +355,10 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// Found now, not once the object is read.
+		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
+	} else if err == nil && !st.Mode().IsRegular() {
 		// Opened where it is, through the links the system follows:
 		// /dev/stdout leads to /proc/self/fd/1, whose link to a pipe
 		// reads "pipe:[N]", which names no file.
@@ -364,10 +367,6 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	path, err := followLinks(path)
 	if err != nil {
 		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		// Found now, not once the object is read.
-		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
