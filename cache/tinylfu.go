@@ -13,10 +13,16 @@ import "math"
 // hand passes over it or when it leaves the window. That keeps the read path
 // free of shared writes while the sketch still learns from hits.
 //
-// TODO(#4): a hot set that moves wholesale keeps its old favourites too long
-// (6 points behind 2Q in bench/RESULTS.md); faster ageing of the sketch, a
-// larger window, ageing when the hit rate drops or admitting keys seen a few
-// times trade Zipf hit ratio for it or fall short.
+// Frequency alone holds on to a hot set that has moved on: its keys keep
+// high counts until the sketch ages, and the new hot keys are refused
+// meanwhile. A main node the hand stops at and passes, because the
+// candidate lost to it, is marked idle until it is read again. A candidate
+// may then take an idle victim's place even if the sketch rates the victim
+// higher, when a duel (see duel) finds that such victims come back less
+// often than such candidates. A second duel decides
+// the same for victims the hand meets for the first time, and only while
+// the first one leans to eviction, so that a steady workload keeps its
+// favourites.
 type tinyLFU[K comparable, V any] struct {
 	table  *table[K, V]
 	sketch *sketch
@@ -35,6 +41,9 @@ type tinyLFU[K comparable, V any] struct {
 	// last went round, which firstDeadline becomes when it goes round
 	// again; both also take the deadlines of nodes joining the main area.
 	firstDeadline, turnDeadline int64
+
+	duels [2]duel // for idle victims, then for the others
+	clock ghostClock
 }
 
 // expiredLookahead is how many more stops the clock hand makes, past the
@@ -53,10 +62,25 @@ func newTinyLFU[K comparable, V any](capacity int, t *table[K, V]) *tinyLFU[K, V
 		mainCap:       capacity - w,
 		firstDeadline: math.MaxInt64,
 		turnDeadline:  math.MaxInt64,
+		duels:         [2]duel{newDuel(capacity), newDuel(capacity)},
+		clock:         newGhostClock(capacity),
 	}
 }
 
+// idlePos is the position of a main node the clock hand passed, while it
+// looked for a victim, and that was not read since. Other main nodes have
+// position 0, and the window's nodes 1 to len(window).
+const idlePos = maxPos
+
+// inWindow reports whether n is one of the window's nodes.
+func (p *tinyLFU[K, V]) inWindow(n *node[K, V]) bool {
+	return uint(n.pos()-1) < uint(len(p.window))
+}
+
 func (p *tinyLFU[K, V]) add(n *node[K, V], _ uint64, now int64) *node[K, V] {
+	p.clock.insertions++
+	p.duels[0].inserted(n.hash, &p.clock)
+	p.duels[1].inserted(n.hash, &p.clock)
 	i := p.wnext
 	if p.wnext++; p.wnext == len(p.window) {
 		p.wnext = 0
@@ -102,13 +126,29 @@ func (p *tinyLFU[K, V]) admit(cand *node[K, V], now int64) *node[K, V] {
 			victim, expired = n, true
 		}
 	}
-	if !expired && est <= p.sketch.estimate(uint64(victim.hash)) {
+	if !expired && est <= p.sketch.estimate(uint64(victim.hash)) && !p.evictStale(cand, victim) {
+		if victim.pos() != idlePos {
+			victim.setPos(idlePos)
+		}
 		p.release(cand)
 		return cand
 	}
 	p.release(victim)
 	p.joinMain(cand)
 	return victim
+}
+
+// evictStale reports whether victim, which the sketch rates at least as
+// highly as cand, should leave all the same, as the duel in charge decides.
+func (p *tinyLFU[K, V]) evictStale(cand, victim *node[K, V]) bool {
+	d := &p.duels[0]
+	if victim.pos() != idlePos {
+		if !d.favoursEviction() {
+			return false
+		}
+		d = &p.duels[1]
+	}
+	return d.decide(cand.hash, victim.hash, &p.clock) == evicted
 }
 
 // joinMain moves n to the main area.
@@ -128,7 +168,8 @@ func (p *tinyLFU[K, V]) noteDeadline(n *node[K, V]) {
 
 // sweep advances the clock hand to the next main node that has expired or
 // was not hit since the hand last passed, folding hit counts into the
-// sketch on the way. The main area must not be empty.
+// sketch on the way and clearing the idle mark of the nodes hit. The main
+// area must not be empty.
 func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 	for {
 		n := p.next
@@ -142,7 +183,7 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 			continue
 		}
 		p.next = n.next.Load()
-		if n.pos() != 0 {
+		if p.inWindow(n) {
 			continue
 		}
 		exp := n.exp.Load()
@@ -153,13 +194,16 @@ func (p *tinyLFU[K, V]) sweep(now int64) *node[K, V] {
 			return n
 		}
 		p.sketch.add(uint64(n.hash), n.takeHits(), false)
+		if n.pos() == idlePos {
+			n.setPos(0)
+		}
 	}
 }
 
 func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
 	n.setPos(old.pos())
-	if i := n.pos(); i > 0 {
-		p.window[i-1] = n
+	if p.inWindow(n) {
+		p.window[n.pos()-1] = n
 	} else {
 		p.noteDeadline(n)
 	}
@@ -169,8 +213,8 @@ func (p *tinyLFU[K, V]) replace(old, n *node[K, V]) {
 }
 
 func (p *tinyLFU[K, V]) remove(n *node[K, V]) {
-	if i := n.pos(); i > 0 {
-		p.window[i-1] = nil
+	if p.inWindow(n) {
+		p.window[n.pos()-1] = nil
 	} else {
 		p.mainCount--
 	}
@@ -191,6 +235,9 @@ func (p *tinyLFU[K, V]) drain(f func(n *node[K, V])) {
 	p.wnext, p.mainCount, p.next = 0, 0, nil
 	p.firstDeadline, p.turnDeadline = math.MaxInt64, math.MaxInt64
 	p.sketch.reset()
+	p.duels[0].reset()
+	p.duels[1].reset()
+	p.clock.insertions = 0
 	for i := range b.slots {
 		for n := b.slots[i].Load(); n != nil; n = n.next.Load() {
 			f(n)
