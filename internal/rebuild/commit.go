@@ -67,23 +67,24 @@ func (r *Rebuilder) cleanup(ctx context.Context, j *job, old *meta.Chunk, ne met
 }
 
 // ensureIndexed adds the reverse index record of a healthy copy when it
-// is missing.
-func (r *Rebuilder) ensureIndexed(ctx context.Context, j *job, c meta.Chunk) error {
+// is missing, and reports whether it was (in a dry run, whether it would
+// be added).
+func (r *Rebuilder) ensureIndexed(ctx context.Context, j *job, c meta.Chunk) (bool, error) {
 	rc, err := r.rdirFor(ctx, c.Host())
 	if err != nil {
-		return err
+		return false, err
 	}
 	page, err := rc.Fetch(ctx, c.Host(), rdir.ListOptions{Prefix: j.cid + "|" + c.ID(), Limit: 1})
 	if err != nil && !errors.Is(err, rdir.ErrNoVolume) {
-		return fmt.Errorf("reverse index of %s: %w", c.Host(), err)
+		return false, fmt.Errorf("reverse index of %s: %w", c.Host(), err)
 	}
 	if len(page.Records) > 0 && page.Records[0].ChunkID == c.ID() {
-		return nil
+		return false, nil
 	}
 	if r.opts.DryRun {
-		return nil
+		return true, nil
 	}
-	return r.index(ctx, j, c)
+	return true, r.index(ctx, j, c)
 }
 
 // index pushes the reverse index record of a copy.

@@ -72,10 +72,19 @@ func (r *Rebuilder) replace(ctx context.Context, res Result, j *job, entry meta.
 	st := r.classify(ctx, j, entry, true)
 	switch st.health {
 	case healthy:
-		if err := r.ensureIndexed(ctx, j, entry); err != nil {
+		added, err := r.ensureIndexed(ctx, j, entry)
+		switch {
+		case err != nil:
 			return failed(res, err)
+		case added && r.opts.DryRun:
+			res.Outcome = Planned
+			res.Detail = "the copy is healthy; would add its missing reverse index record"
+		case added:
+			res.Outcome = Reindexed
+			res.Detail = "the copy is healthy; its missing reverse index record was added"
+		default:
+			res.Outcome, res.Detail = Healthy, "the copy is healthy"
 		}
-		res.Outcome, res.Detail = Healthy, "the copy is healthy"
 		return res
 	case unknown:
 		return failed(res, fmt.Errorf("cannot tell whether %s is lost: %w", entry.URL, st.err))
@@ -216,7 +225,7 @@ func (r *Rebuilder) trimPosition(ctx context.Context, res Result, j *job, pos st
 		return res
 	}
 	for _, c := range keep {
-		if err := r.ensureIndexed(ctx, j, c); err != nil {
+		if _, err := r.ensureIndexed(ctx, j, c); err != nil {
 			return failed(res, err)
 		}
 	}

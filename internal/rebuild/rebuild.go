@@ -34,6 +34,9 @@ const (
 	// Healthy: nothing to do; the copy is fine, already repaired, or its
 	// object is gone.
 	Healthy Outcome = "healthy"
+	// Reindexed: the copy is fine but its volume's reverse index had no
+	// record of it: the record was added.
+	Reindexed Outcome = "reindexed"
 	// OrphanRemoved: the chunk belonged to no object and was deleted.
 	OrphanRemoved Outcome = "orphan removed"
 	// ExtraRemoved: the chunk was an unlisted copy of a chunk its object

@@ -16,6 +16,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
+	"github.com/gridkeep/gridkeep/internal/rdir"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -272,4 +273,36 @@ func TestLargeObjectLocatedOnce(t *testing.T) {
 		t.Errorf("the object was located %d times for %d entries, want once", n, total)
 	}
 	f.ReadAll(nil)
+}
+
+// TestRebuildReindexesHealthyCopy deletes the reverse index record of a
+// healthy chunk: a dry run plans to add it back, and a run adds it and says
+// so, after which a check finds nothing wrong.
+func TestRebuildReindexesHealthyCopy(t *testing.T) {
+	f := integritytest.Start(t, 3)
+	f.Populate(8)
+	n := f.Objects[2]
+	c := f.Locate(n).Chunks[0]
+	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Delete(f.Ctx, c.Host(), []rdir.ChunkRef{{
+		ContainerID: chunk.ContainerID(n.Account, n.Container), ChunkID: c.ID()}}); err != nil {
+		t.Fatal(err)
+	}
+	entries, bad := checkEntries(t, f)
+	if len(entries) != 1 || entries[0].Chunk != c.URL {
+		t.Fatalf("check found %v, wrote rebuild entries %+v; want one entry for %s", bad, entries, c.URL)
+	}
+	if _, st := runEntries(t, f, rebuild.Options{DryRun: true, OrphanMinAge: -1}, entries); st.Planned != 1 {
+		t.Errorf("dry run: %+v, want 1 planned", st)
+	}
+	res, st := runEntries(t, f, rebuild.Options{OrphanMinAge: -1}, entries)
+	if st.Reindexed != 1 || st.Healthy != 0 || res[0].Outcome != rebuild.Reindexed {
+		t.Errorf("run: %+v, outcome %q; want 1 reindexed", st, res[0].Outcome)
+	}
+	if entries, bad := checkEntries(t, f); len(entries) != 0 || len(bad) != 0 {
+		t.Errorf("after the run, check found %v and wrote %+v", bad, entries)
+	}
 }

@@ -27,6 +27,7 @@ type Stats struct {
 	Rebuilt     int64
 	Bytes       int64
 	Healthy     int64
+	Reindexed   int64 // healthy copies whose reverse index record was added
 	Orphans     int64 // orphan chunks deleted
 	Extras      int64 // unlisted extra copies of healthy objects deleted
 	Recorded    int64 // unlisted copies recorded in place of lost ones
@@ -51,24 +52,32 @@ func (s Stats) OK() bool {
 // WriteText writes the summary of a run.
 func (s Stats) WriteText(w io.Writer) error {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
-	_, err := fmt.Fprintf(w, "\nReport\n%-20s: %d\n%-20s: %d (%d bytes, %.1f MB/s)\n%-20s: %d\n"+
-		"%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n%-20s: %d\n"+
-		"%-20s: %d\n%-20s: %s (%.0f entries/s)\n",
-		"Entries", s.Processed, "Rebuilt", s.Rebuilt, s.Bytes, float64(s.Bytes)/secs/1e6,
-		"Recorded in place", s.Recorded,
-		"Healthy", s.Healthy, "Orphans removed", s.Orphans, "Extra copies removed", s.Extras,
-		"Kept", s.Kept, "Owner unknown", s.Unknown, "Irreparable", s.Irreparable,
-		"Planned", s.Planned, "Failed", s.Failed, "Interrupted", s.Interrupted,
-		"Elapsed", s.Elapsed.Round(time.Millisecond),
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nReport\n%-20s: %d\n", "Entries", s.Processed)
+	fmt.Fprintf(&b, "%-20s: %d (%d bytes, %.1f MB/s)\n", "Rebuilt", s.Rebuilt, s.Bytes,
+		float64(s.Bytes)/secs/1e6)
+	for _, c := range []struct {
+		label string
+		n     int64
+	}{
+		{"Recorded in place", s.Recorded}, {"Healthy", s.Healthy}, {"Reindexed", s.Reindexed},
+		{"Orphans removed", s.Orphans}, {"Extra copies removed", s.Extras}, {"Kept", s.Kept},
+		{"Owner unknown", s.Unknown}, {"Irreparable", s.Irreparable}, {"Planned", s.Planned},
+		{"Failed", s.Failed}, {"Interrupted", s.Interrupted},
+	} {
+		fmt.Fprintf(&b, "%-20s: %d\n", c.label, c.n)
+	}
+	fmt.Fprintf(&b, "%-20s: %s (%.0f entries/s)\n", "Elapsed", s.Elapsed.Round(time.Millisecond),
 		float64(s.Processed)/secs)
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 // counters are the live Stats of a run.
 type counters struct {
-	processed, rebuilt, recorded, bytes, healthy, orphans, extras, kept atomic.Int64
-	unknown, irreparable, planned, failed, interrupted, expected        atomic.Int64
-	start                                                               time.Time
+	processed, rebuilt, recorded, bytes, healthy, reindexed, orphans, extras atomic.Int64
+	kept, unknown, irreparable, planned, failed, interrupted, expected       atomic.Int64
+	start                                                                    time.Time
 }
 
 func (c *counters) add(res Result) {
@@ -79,6 +88,8 @@ func (c *counters) add(res Result) {
 		c.rebuilt.Add(1)
 	case Healthy:
 		c.healthy.Add(1)
+	case Reindexed:
+		c.reindexed.Add(1)
 	case Recorded:
 		c.recorded.Add(1)
 	case OrphanRemoved:
@@ -103,7 +114,7 @@ func (c *counters) add(res Result) {
 func (c *counters) snapshot() Stats {
 	return Stats{Processed: c.processed.Load(), Rebuilt: c.rebuilt.Load(),
 		Recorded: c.recorded.Load(), Bytes: c.bytes.Load(), Healthy: c.healthy.Load(),
-		Orphans: c.orphans.Load(), Extras: c.extras.Load(), Kept: c.kept.Load(),
+		Reindexed: c.reindexed.Load(), Orphans: c.orphans.Load(), Extras: c.extras.Load(), Kept: c.kept.Load(),
 		Unknown: c.unknown.Load(), Irreparable: c.irreparable.Load(), Planned: c.planned.Load(),
 		Failed: c.failed.Load(), Interrupted: c.interrupted.Load(), Expected: c.expected.Load(),
 		Elapsed: time.Since(c.start)}
