@@ -95,6 +95,10 @@ func (r request) explain(err error) error {
 	case errors.Is(err, meta.ErrContainerNotEmpty):
 		msg = fmt.Sprintf("container %s is not empty (`gridkeep ls --versions %s` lists what it "+
 			"holds, `gridkeep rm` deletes it)", container, shell.Arg(container))
+	case errors.Is(err, meta.ErrNoSuchObject) && r.version != 0 && r.op == "rm":
+		// rm --version removes a delete marker too.
+		msg = fmt.Sprintf("no version %d of this object (`gridkeep ls --versions %s` lists its versions)",
+			r.version, shell.Arg(r.target()))
 	case errors.Is(err, meta.ErrNoSuchObject) && r.version != 0:
 		msg = fmt.Sprintf("no version %d of this object, or that version is a delete marker "+
 			"(`gridkeep ls --versions %s` lists its versions)", r.version, shell.Arg(r.target()))

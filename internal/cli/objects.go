@@ -285,9 +285,13 @@ func newGetCommand() *cobra.Command {
 		Long: `Read an object. Each metachunk is read from one copy and verified (size and
 hash) before it is written out; a copy that fails or does not match is
 replaced by the next one. The whole object is checked against its MD5. With
--o the file appears only once the object is read whole; a symbolic link is
-followed (the file it leads to is replaced), and a device or a named pipe
-is written to as it is (a pipe must have a reader).` + clientExitCodes,
+-o the file appears only once the object is read whole, written to a hidden
+.FILE.part-* file beside it and then renamed: an existing file is replaced
+by a new one with the same permissions (other hard links to it keep the old
+content); a symbolic link is followed (the file it leads to is replaced),
+and a device or a named pipe is written to as it is (a pipe must have a
+reader). A get that is killed leaves its .part file behind; the next get
+to the same file removes those no running get holds.` + clientExitCodes,
 		Args: cobra.ExactArgs(1),
 	}
 	at := addDirFlags(cmd)
@@ -355,25 +359,35 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
+	st, statErr := os.Stat(path)
+	if statErr == nil && st.IsDir() {
 		// Found now, not once the object is read.
 		return nil, nil, nil, usagef("cannot write %s: it is a directory", path)
-	} else if err == nil && !st.Mode().IsRegular() {
+	} else if statErr == nil && !st.Mode().IsRegular() {
 		// Opened where it is, through the links the system follows:
 		// /dev/stdout leads to /proc/self/fd/1, whose link to a pipe
 		// reads "pipe:[N]", which names no file.
 		return openSpecial(path, st.Mode()&os.ModeNamedPipe != 0)
 	}
+	mode := 0o644 &^ umask()
+	if statErr == nil {
+		mode = st.Mode().Perm() // the file it replaces
+	}
 	path, err := followLinks(path)
 	if err != nil {
 		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	tmp, err := os.CreateTemp(dir, "."+base+partInfix+"*")
 	if err != nil {
 		return nil, nil, nil, usagef("cannot write %s: %w", path, pathCause(err))
 	}
+	// Held until the process ends, so that other gets see the file in
+	// use; then they may remove it.
+	syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	removeStaleParts(dir, base, tmp.Name())
 	commit := func() error {
-		err := tmp.Chmod(0o644 &^ umask())
+		err := tmp.Chmod(mode)
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
@@ -388,6 +402,43 @@ func openDestination(path string, stdout io.Writer) (io.Writer, func() error, fu
 	}
 	abort := func() { tmp.Close(); os.Remove(tmp.Name()) }
 	return tmp, commit, abort, nil
+}
+
+// partInfix follows the name of the file a get writes in the name of its
+// temporary file, before a random suffix.
+const partInfix = ".part-"
+
+// staleAge is how long a temporary file of a get must have gone unwritten,
+// besides being unlocked, to be removed by another: it covers the moment
+// between its creation and its lock.
+const staleAge = 2 * time.Second
+
+// removeStaleParts removes the temporary files of gets of base in dir that
+// ended without removing theirs (killed), but not ours: those no process
+// holds a lock on and that were not written to lately. Failures are
+// ignored: the file is merely left for a later get.
+func removeStaleParts(dir, base, ours string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + partInfix
+	for _, e := range entries {
+		name := filepath.Join(dir, e.Name())
+		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() || name == ours {
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			if st, err := f.Stat(); err == nil && time.Since(st.ModTime()) > staleAge {
+				os.Remove(name)
+			}
+		}
+		f.Close()
+	}
 }
 
 // followLinks returns the path that path leads to through symbolic links,

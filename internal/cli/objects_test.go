@@ -46,6 +46,10 @@ func TestRmSaysWhatItDeleted(t *testing.T) {
 	if out, code := runOn(t, proxy, "", "get", "acct/vers/o"); code != 0 || out != "two" {
 		t.Errorf("removing the marker should bring back the latest version: exit %d: %q", code, out)
 	}
+	if out, code := runOn(t, proxy, "", "rm", "acct/vers/o", "--version", marker); code != ExitFail ||
+		!strings.Contains(out, "no version "+marker+" of this object (") {
+		t.Errorf("rm --version of a version no longer there: exit %d: %q", code, out)
+	}
 	ls := mustRun("", "ls", "acct/vers", "--versions")
 	m := regexp.MustCompile(`\n\S+\s+\d+\s+(\d+)`).FindAllStringSubmatch(ls, -1)
 	if len(m) != 2 {
@@ -229,5 +233,56 @@ func TestInterruptedGetIntoStalledPipe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a get into a stalled pipe did not end on the interrupt")
+	}
+}
+
+// get -o over an existing file keeps its permissions, and removes the
+// temporary files of killed gets of the same file, but not one a running
+// get holds or one just made.
+func TestGetReplacesFileAndStaleParts(t *testing.T) {
+	proxy := startNamespace(t)
+	runOn(t, proxy, "new content", "put", "acct/ctr/obj", "-")
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "dst")
+	if err := os.WriteFile(dst, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	part := func(suffix string, age time.Duration) string {
+		p := filepath.Join(dir, ".dst"+partInfix+suffix)
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		then := time.Now().Add(-age)
+		if err := os.Chtimes(p, then, then); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	killed, held, fresh := part("killed", time.Minute), part("held", time.Minute), part("fresh", 0)
+	other := filepath.Join(dir, ".other"+partInfix+"x")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(other, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	f, err := os.Open(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+
+	if out, code := runOn(t, proxy, "", "get", "acct/ctr/obj", "-o", dst); code != 0 {
+		t.Fatalf("get -o over a file: exit %d: %s", code, out)
+	}
+	st, err := os.Stat(dst)
+	if b, _ := os.ReadFile(dst); err != nil || st.Mode().Perm() != 0o600 || string(b) != "new content" {
+		t.Errorf("after get -o over a file of mode 0600: %v, %v, content %q", st.Mode(), err, b)
+	}
+	for p, want := range map[string]bool{killed: false, held: true, fresh: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: present %v after the get, want %v", filepath.Base(p), err == nil, want)
+		}
 	}
 }
