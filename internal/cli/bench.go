@@ -54,8 +54,10 @@ The chunks of a run (its puts, or the pool it reads) are deleted once the
 measure is over, unless --keep leaves them: every id it uploaded to, that of
 an upload that failed or was cut too, since the server may have stored it
 all the same (an id the server does not have is no error), but not one the
-server refused with a 4xx status, which stored nothing. The deletion
-gives up when the server answers none of its requests for 30 s. The report
+server refused with a 4xx status, which stored nothing. Each id is tried
+once, and the deletion gives up when the server answers none of its
+requests for 30 s (a server that refuses connections fails them all at
+once). The report
 counts the chunks deleted, those of failed or cut uploads among them, the
 stored chunks it could not delete, and the failed or cut uploads whose
 delete failed, which may have left a chunk: on a namespace's chunk server,

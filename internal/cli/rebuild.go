@@ -23,9 +23,9 @@ const rebuildLong = `Rebuild lost or corrupt copies of replicated chunks from a 
 the same metachunk, onto a chunk server that holds no other copy of it, and
 remove orphan chunks. A copy whose file is gone from a chunk server that can
 take it (a deleted file, a replaced disk) is put back where it was, under its
-own id; otherwise, and for a corrupt copy, the new copy is made under a new
-id on a server that holds no other copy of the metachunk, which may be the
-corrupt copy's own.
+own id; otherwise, and for a corrupt copy, the new copy goes under the same
+id to a server that holds no copy of the metachunk, or, failing one, under a
+new id to the corrupt copy's own server.
 
   rebuild --input-file FILE|-   the entries of a rebuild file, as written by
                                 "gridkeep check --output-for-chunk-rebuild"
@@ -43,7 +43,9 @@ corrupt copy's own.
                                 damaged too, run "gridkeep check --all" and
                                 rebuild its --output-for-chunk-rebuild file
 
-Each copy is checked first: a healthy one is left alone. A new copy is
+Each copy is checked first: a healthy one is left alone, but for its
+record in the reverse index of its volume, added if missing ("reindexed",
+which repairs a lost reverse index). A new copy is
 streamed from a copy whose metadata matches the directory or, failing one,
 whose data its chunk server re-hashes to the directory's size and hash
 (wrong attributes lose no data: such a copy is a source, and is replaced
