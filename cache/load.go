@@ -25,6 +25,9 @@ type flight[V any] struct {
 	val     V
 	err     error
 	waiters atomic.Int32
+	// cut is set when the context of the caller that started the load had
+	// ended by the time the loader returned.
+	cut bool
 }
 
 // failure is a load error remembered until exp, on the cache clock.
@@ -36,14 +39,20 @@ type failure struct {
 // GetOrLoad returns the value stored under key. On a miss it calls load
 // once, stores the value it returns and hands it to every caller that asked
 // for the key meanwhile; those callers wait for it, or for their own ctx to
-// end. The loader receives a context derived from that of the caller that
-// started it; if it fails because that context ended, the waiters whose own
-// context is live start a load of their own. An error from load is returned,
-// with the zero value, and not stored, unless Options.ErrorTTL says to
-// remember it. A loader that panics makes its caller panic, and one that
-// ends its goroutine (runtime.Goexit) ends its caller's; their waiters get
-// an error. The value loaded is stored when the loader returns, over any Set
-// or Delete of the key made while it ran.
+// end. The caller that started the load returns when the loader does, so a
+// loader should give up when its context ends. The loader receives a
+// context derived from that of the caller that started it; if it fails
+// after that context ended, whatever its error, the waiters whose own
+// context is live start a load of their own. An error returned while that
+// context is live (a timeout of the loader's own included) is the answer of
+// every waiter. An error from load is returned, with the zero value, and
+// not stored, unless Options.ErrorTTL says to remember it. A loader that
+// panics makes its caller panic, and one that ends its goroutine
+// (runtime.Goexit) ends its caller's; their waiters get an error. The value
+// loaded is stored when the loader returns, over any Set or Delete of the
+// key made while it ran. A key unequal to itself (a NaN in it) is never
+// found again, as in a Go map: each call for it loads on its own, and its
+// errors are not remembered.
 //
 // A loader must not ask for its own key, directly or through the loader of
 // another key: it would wait for itself. If it asks with the context it
@@ -72,9 +81,15 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K,
 }
 
 // loadOnce joins or starts the load of key. It asks for a retry when the
-// load it waited for failed only because its starter's context ended.
+// load it waited for failed after its starter's context ended.
 func (c *Cache[K, V]) loadOnce(ctx context.Context, key K,
 	load func(context.Context, K) (V, error)) (v V, err error, retry bool) {
+	if key != key {
+		f := &flight[V]{done: make(chan struct{})}
+		c.run(ctx, key, load, f)
+		v, err = f.result()
+		return v, err, false
+	}
 	l := &c.loads
 	l.mu.Lock()
 	if f, ok := l.flights[key]; ok {
@@ -112,7 +127,7 @@ func (f *flight[V]) result() (V, error) {
 }
 
 // wait waits for the end of f, or of ctx. It asks for a retry when f failed
-// only because its starter's context ended. A ctx that f's loader received,
+// after its starter's context ended. A ctx that f's loader received,
 // or one derived from it, says that the caller is the loader or a call it
 // waits for: waiting would never end, and wait fails at once.
 func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, retry bool) {
@@ -126,23 +141,19 @@ func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, r
 	case <-ctx.Done():
 		return v, ctx.Err(), false
 	}
-	if isContextErr(f.err) && ctx.Err() == nil {
+	if f.err != nil && f.cut && ctx.Err() == nil {
 		return v, nil, true
 	}
 	v, err = f.result()
 	return v, err, false
 }
 
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// returnedError reports whether err, the failure of a load, is an error the
-// loader returned, to be remembered for Options.ErrorTTL: not the end of
-// its caller's context, nor a panic or a Goexit, which are the loader's
-// own faults rather than answers about the key.
-func returnedError(err error) bool {
-	return !isContextErr(err) && !errors.Is(err, errLoaderPanicked) && !errors.Is(err, errLoaderExited)
+// answer reports whether the failure of f is an answer about its key, to
+// be remembered for Options.ErrorTTL: an error the loader returned while
+// its caller's context was live, not a panic or a Goexit, which are the
+// loader's own faults.
+func (f *flight[V]) answer() bool {
+	return !f.cut && !errors.Is(f.err, errLoaderPanicked) && !errors.Is(f.err, errLoaderExited)
 }
 
 // errLoaderPanicked and errLoaderExited are what waiters get when the
@@ -166,6 +177,7 @@ func (c *Cache[K, V]) run(ctx context.Context, key K,
 	returned := false
 	defer func() {
 		c.stats.loadNanos.Add(int64(time.Since(start)))
+		f.cut = ctx.Err() != nil
 		r := recover()
 		switch {
 		case r != nil:
@@ -195,7 +207,7 @@ func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	l := &c.loads
 	l.mu.Lock()
 	delete(l.flights, key)
-	if f.err != nil && l.errTTL > 0 && returnedError(f.err) {
+	if f.err != nil && l.errTTL > 0 && f.answer() && key == key {
 		c.remember(key, f.err)
 	}
 	l.mu.Unlock()

@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -127,11 +129,13 @@ func TestErrorMemoryForgetsOldestFirst(t *testing.T) {
 		clock.Advance(time.Second)
 	}
 	var remembered []int
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
 	for i := range 9 {
 		loaded := false
-		c.GetOrLoad(context.Background(), strconv.Itoa(i), func(context.Context, string) (int, error) {
+		c.GetOrLoad(ended, strconv.Itoa(i), func(ctx context.Context, _ string) (int, error) {
 			loaded = true
-			return 0, context.Canceled // not remembered, not stored
+			return 0, ctx.Err() // its caller's context ended: not remembered, not stored
 		})
 		if !loaded {
 			remembered = append(remembered, i)
@@ -499,5 +503,103 @@ func TestConcurrentErrorTTL(t *testing.T) {
 		if v, err := c.GetOrLoad(context.Background(), strconv.Itoa(k), load); v != 4 || err != nil {
 			t.Errorf("key %d: got %d, %v; want 4, nil", k, v, err)
 		}
+	}
+}
+
+// A loader's own timeout, returned while its caller's context is live, is
+// the answer of every caller waiting for it, and is remembered with
+// ErrorTTL: it is not mistaken for the end of the caller's context.
+func TestLoaderTimeoutAnswersEveryWaiter(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10, ErrorTTL: time.Hour})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context, string) (int, error) {
+		calls.Add(1)
+		<-release
+		return 0, fmt.Errorf("backend: %w", context.DeadlineExceeded)
+	}
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := c.GetOrLoad(context.Background(), "k", load)
+			errs <- err
+		}()
+	}
+	waitFor(t, func() bool { return waiters(c, "k") == callers-1 })
+	close(release)
+	for range callers {
+		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the loader's timeout", err)
+		}
+	}
+	if _, err := c.GetOrLoad(context.Background(), "k", load); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("after: err = %v, want the remembered timeout", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the loader ran %d times, want once", n)
+	}
+}
+
+// When the caller that started a load is cancelled, the waiters whose
+// context is live load again, whatever error the loader returned.
+func TestWaitersLoadAgainWhenStarterEnds(t *testing.T) {
+	c := mustNew(t, Options[string, int]{Capacity: 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	var calls atomic.Int32
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.GetOrLoad(ctx, "k", func(context.Context, string) (int, error) {
+			calls.Add(1)
+			<-release
+			return 0, errors.New("connection closed")
+		})
+		first <- err
+	}()
+	waitFor(t, func() bool { return loading(c, "k") })
+	waiter := make(chan int, 1)
+	go func() {
+		v, _ := c.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) {
+			calls.Add(1)
+			return 42, nil
+		})
+		waiter <- v
+	}()
+	waitFor(t, func() bool { return waiters(c, "k") == 1 })
+	cancel()
+	close(release)
+	if err := <-first; err == nil || err.Error() != "connection closed" {
+		t.Errorf("the starter got %v, want its loader's error", err)
+	}
+	if v := <-waiter; v != 42 || calls.Load() != 2 {
+		t.Errorf("the waiter got %d after %d loads, want 42 after 2", v, calls.Load())
+	}
+}
+
+// Keys unequal to themselves (NaN) are never found again, as in a Go map:
+// their loads leave nothing behind, in flight or remembered.
+func TestNaNKeyLoadsLeaveNothing(t *testing.T) {
+	c, err := New(Options[float64, int]{Capacity: 16, ErrorTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	for i := range 1000 {
+		c.GetOrLoad(context.Background(), math.NaN(), func(context.Context, float64) (int, error) {
+			calls++
+			if i%2 == 0 {
+				return 0, errors.New("boom")
+			}
+			return i, nil
+		})
+	}
+	remembered := 0
+	for i := range c.shards {
+		remembered += len(c.shards[i].errs)
+	}
+	if calls != 1000 || len(c.loads.flights) != 0 || remembered != 0 || c.Len() > 16 {
+		t.Errorf("%d loads, %d flights, %d errors remembered, %d entries; want 1000, 0, 0 and at most 16",
+			calls, len(c.loads.flights), remembered, c.Len())
 	}
 }
