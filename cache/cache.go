@@ -68,7 +68,9 @@ func shardCount(capacity int, p Policy) int {
 	return n
 }
 
-// New returns an empty cache configured by o, or an error if o is invalid.
+// New returns an empty cache configured by o, or an error if o is invalid:
+// a negative Capacity or one above MaxCapacity, a negative TTL or ErrorTTL,
+// or an unknown Policy.
 func New[K comparable, V any](o Options[K, V]) (*Cache[K, V], error) {
 	o, err := o.validate()
 	if err != nil {

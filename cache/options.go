@@ -63,6 +63,9 @@ type Options[K comparable, V any] struct {
 	// 2262, whatever it read at New; the cache counts nanoseconds in an
 	// int64 from 1970, as time.Time.UnixNano does, and a clock reading
 	// outside that span reads as its nearest end, where time stands still.
+	// An entry has expired when the clock reads its deadline or later: set
+	// back, the clock makes an expired entry not yet removed readable
+	// again. Stats.LoadTime is measured on the system clock.
 	Clock Clock
 
 	// OnRemove, if set, is called once for every entry that leaves the

@@ -6,7 +6,8 @@ import (
 )
 
 // Stats are counters since the cache was made. Hits and Misses stay zero
-// unless Options.RecordStats is set. A loader call that panics or ends its
+// unless Options.RecordStats is set; GetOrLoad counts one of them for each
+// caller, its waiters included. A loader call that panics or ends its
 // goroutine counts as a load error: it failed, and its waiters get an error.
 type Stats struct {
 	Hits        uint64
