@@ -148,12 +148,13 @@ func (c *Cache[K, V]) wait(ctx context.Context, f *flight[V]) (v V, err error, r
 	return v, err, false
 }
 
-// answer reports whether the failure of f is an answer about its key, to
-// be remembered for Options.ErrorTTL: an error the loader returned while
-// its caller's context was live, not a panic or a Goexit, which are the
-// loader's own faults.
-func (f *flight[V]) answer() bool {
-	return !f.cut && !errors.Is(f.err, errLoaderPanicked) && !errors.Is(f.err, errLoaderExited)
+// remembered reports whether the failure of f is one Options.ErrorTTL
+// remembers: an error the loader returned while its caller's context was
+// live, not one that wraps a context's end (a timeout may not last), nor a
+// panic or a Goexit, which are the loader's own faults.
+func (f *flight[V]) remembered() bool {
+	return !f.cut && !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) &&
+		!errors.Is(f.err, errLoaderPanicked) && !errors.Is(f.err, errLoaderExited)
 }
 
 // errLoaderPanicked and errLoaderExited are what waiters get when the
@@ -207,7 +208,7 @@ func (c *Cache[K, V]) finish(key K, f *flight[V]) {
 	l := &c.loads
 	l.mu.Lock()
 	delete(l.flights, key)
-	if f.err != nil && l.errTTL > 0 && f.answer() && key == key {
+	if f.err != nil && l.errTTL > 0 && f.remembered() && key == key {
 		c.remember(key, f.err)
 	}
 	l.mu.Unlock()

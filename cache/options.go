@@ -82,8 +82,9 @@ type Options[K comparable, V any] struct {
 	// load), and so do Delete and Clear; an error is not remembered if the
 	// key has an entry when the loader returns, as when a value was stored
 	// while it ran. Errors that wrap context.Canceled or
-	// context.DeadlineExceeded are never remembered, nor the failure of a
-	// loader that panicked or ended its goroutine. The cache remembers at
+	// context.DeadlineExceeded are never remembered, nor any error returned
+	// once the context of the loader's caller had ended, nor the failure of
+	// a loader that panicked or ended its goroutine. The cache remembers at
 	// most as many errors as its capacity, each shard its share: one that
 	// has to remember more forgets its oldest quarter first.
 	ErrorTTL time.Duration
