@@ -289,7 +289,7 @@ func orphanReason(hints []hint, owner Owner, m *chunk.Meta) string {
 	case len(hints) == 0 && m != nil && malformedPath(m):
 		return "no owner recorded (" + malformedError(m) + ", no reverse index record)"
 	case len(hints) == 0:
-		return "no owner recorded (no fullpath attribute, no reverse index record)"
+		return "no owner recorded (no fullpath attribute for its chunk id, no reverse index record)"
 	}
 	h := hints[0]
 	if owner.Object != nil {

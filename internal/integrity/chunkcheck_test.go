@@ -491,7 +491,11 @@ func TestVolumeNamesMisplacedChunkFiles(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(vol, filepath.FromSlash(rel)), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, "Misplaced chunk file: "+c.Host()+": "+rel)
+		why := ""
+		if strings.HasSuffix(rel, strings.ToLower(c.ID())) {
+			why = " (not named in uppercase: requests by chunk id look for the uppercase name)"
+		}
+		want = append(want, "Misplaced chunk file: "+c.Host()+": "+rel+why)
 	}
 	slices.Sort(want)
 	var errFile, rebuildFile bytes.Buffer

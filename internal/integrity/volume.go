@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,7 +51,11 @@ func (p *pass) volume(svc string) {
 	misplaced := 0
 	onMisplaced := func(path string) {
 		if misplaced++; misplaced <= maxMisplaced {
-			r.Errors = append(r.Errors, misplacedPrefix+svc+": "+path)
+			why := ""
+			if base := filepath.Base(path); base != strings.ToUpper(base) {
+				why = " (not named in uppercase: requests by chunk id look for the uppercase name)"
+			}
+			r.Errors = append(r.Errors, misplacedPrefix+svc+": "+path+why)
 		}
 	}
 	for id, err := range p.chunkIDs(svc, onMisplaced) {
