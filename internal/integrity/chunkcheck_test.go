@@ -118,14 +118,7 @@ func TestVolumeFindsMissingRecordOfRecentChunk(t *testing.T) {
 	f.Populate(8)
 	n := f.Objects[2]
 	c := f.Locate(n).Chunks[0]
-	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rc.Delete(f.Ctx, c.Host(), []rdir.ChunkRef{{
-		ContainerID: chunk.ContainerID(n.Account, n.Container), ChunkID: c.ID()}}); err != nil {
-		t.Fatal(err)
-	}
+	f.Unindex(n, c)
 	then := time.Now().Add(-time.Minute)
 	if err := os.Chtimes(f.Path(c), then, then); err != nil {
 		t.Fatal(err)

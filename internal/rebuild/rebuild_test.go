@@ -16,7 +16,6 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity/integritytest"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/object"
-	"github.com/gridkeep/gridkeep/internal/rdir"
 	"github.com/gridkeep/gridkeep/internal/rebuild"
 )
 
@@ -283,14 +282,7 @@ func TestRebuildReindexesHealthyCopy(t *testing.T) {
 	f.Populate(8)
 	n := f.Objects[2]
 	c := f.Locate(n).Chunks[0]
-	rc, err := rdir.NewClient(f.NS.RdirURL, rdir.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rc.Delete(f.Ctx, c.Host(), []rdir.ChunkRef{{
-		ContainerID: chunk.ContainerID(n.Account, n.Container), ChunkID: c.ID()}}); err != nil {
-		t.Fatal(err)
-	}
+	f.Unindex(n, c)
 	entries, bad := checkEntries(t, f)
 	if len(entries) != 1 || entries[0].Chunk != c.URL {
 		t.Fatalf("check found %v, wrote rebuild entries %+v; want one entry for %s", bad, entries, c.URL)

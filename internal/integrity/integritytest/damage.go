@@ -11,6 +11,7 @@ import (
 	"github.com/gridkeep/gridkeep/internal/integrity"
 	"github.com/gridkeep/gridkeep/internal/meta"
 	"github.com/gridkeep/gridkeep/internal/namespace"
+	"github.com/gridkeep/gridkeep/internal/object"
 	"github.com/gridkeep/gridkeep/internal/rawx"
 	"github.com/gridkeep/gridkeep/internal/rdir"
 	"github.com/gridkeep/gridkeep/internal/sqlitedb"
@@ -259,6 +260,15 @@ func (f *Fixture) execDirectory(query string, args ...any) {
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		f.T.Fatalf("directory statement changed nothing: %v", err)
+	}
+}
+
+// Unindex deletes the reverse index record of c, a chunk of the object n.
+func (f *Fixture) Unindex(n object.Name, c meta.Chunk) {
+	f.T.Helper()
+	ref := rdir.ChunkRef{ContainerID: chunk.ContainerID(n.Account, n.Container), ChunkID: c.ID()}
+	if err := f.rdir().Delete(f.Ctx, c.Host(), []rdir.ChunkRef{ref}); err != nil {
+		f.T.Fatal(err)
 	}
 }
 
