@@ -71,7 +71,8 @@
 // that fits in the cache and moves every few times the capacity in reads
 // does worse than under LRU too (76% against 90% for a uniform set of half
 // the capacity moving every 5 × capacity reads), as each move waits for the
-// sketch and the duels to turn; so does popularity that drifts key by key.
+// policy to find that the old entries are not asked for again; so does
+// popularity that drifts key by key.
 // Where such workloads dominate, FIFO may serve better.
 //
 // # Cost
