@@ -37,11 +37,11 @@
 // (each shard decides for itself, from the first entry stored with one),
 // an entry seen only at its insertion is turned away without looking for a
 // victim, which it would seldom beat on skewed workloads; elsewhere it
-// meets a victim like any other entry. The sketch counts an entry's insertion and reads
-// when it leaves the window, and the reads of a main entry when the hand
-// meets it; it forgets by halving all counts every
-// 8 × capacity reads counted, or every 96 × capacity additions of any kind,
-// so that scans of keys read once do not wash out what it knows.
+// meets a victim like any other entry. The sketch counts an entry's
+// insertion and reads when it leaves the window, and the reads of a main
+// entry when the hand meets it; it forgets by halving all counts every 8 ×
+// capacity reads counted, or every 96 × capacity additions of any kind, so
+// that scans of keys read once do not wash out what it knows.
 //
 // TinyLFU was chosen by measurement: the bench module replays Zipf,
 // scan, loop, moving-hot-set and expiring workloads against this package,
@@ -72,8 +72,8 @@
 // does worse than under LRU too (76% against 90% for a uniform set of half
 // the capacity moving every 5 × capacity reads), as each move waits for the
 // policy to find that the old entries are not asked for again; so does
-// popularity that drifts key by key.
-// Where such workloads dominate, FIFO may serve better.
+// popularity that drifts key by key. Where such workloads dominate, FIFO
+// may serve better.
 //
 // # Cost
 //

@@ -12,9 +12,8 @@
 //  1. The named copy is checked: its chunk server re-hashes it and its
 //     attributes are compared with the directory. A healthy copy needs
 //     nothing but its reverse index record, added if missing (Reindexed,
-//     else Healthy). A copy the
-//     server does not answer for is left alone, unless its volume is one
-//     of Options.LostVolumes.
+//     else Healthy). A copy the server does not answer for is left alone,
+//     unless its volume is one of Options.LostVolumes.
 //  2. Sources are the other copies of the metachunk whose attributes
 //     agree with the directory, then the copies, the named one included,
 //     whose data its chunk server re-hashes to the directory's size and
