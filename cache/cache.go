@@ -46,8 +46,11 @@ type shard[K comparable, V any] struct {
 	policy   policy[K, V]
 	expiring bool // some entry ever had a deadline
 	size     atomic.Int64
-	errs     map[K]failure // load errors remembered for Options.ErrorTTL
-	_        [64]byte      // keeps the next shard's mutex off this cache line
+	// evictions and expirations are counted by shard, so that writers
+	// on different cores do not share the counters' cache line.
+	evictions, expirations atomic.Uint64
+	errs                   map[K]failure // load errors remembered for Options.ErrorTTL
+	_                      [64]byte      // keeps the next shard's mutex off this cache line
 }
 
 // Sharding: a TinyLFU cache of at least twice minShardCapacity entries is
@@ -271,8 +274,8 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	s.forgetErrorLocked(key)
 	s.mu.Unlock()
 
-	c.removed(old, Expired)
-	c.removed(gone, c.expiredOr(gone, now, reason))
+	c.removed(s, old, Expired)
+	c.removed(s, gone, c.expiredOr(gone, now, reason))
 }
 
 // expiredOr returns Expired if n, which is no longer linked, has expired at
@@ -316,7 +319,7 @@ func (c *Cache[K, V]) setInPlace(s *shard[K, V], key K, value V, h uint64, exp i
 		n.exp.Store(exp)
 	}
 	st.Unlock()
-	c.notify(key, old, Replaced)
+	c.notify(s, key, old, Replaced)
 	return true
 }
 
@@ -370,10 +373,10 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	s.mu.Unlock()
 
 	if expired {
-		c.removed(n, Expired)
+		c.removed(s, n, Expired)
 		return false
 	}
-	c.removed(n, Deleted)
+	c.removed(s, n, Deleted)
 	return n != nil
 }
 
@@ -395,7 +398,7 @@ func (c *Cache[K, V]) expire(s *shard[K, V], n *node[K, V], h uint64) {
 	}
 	s.mu.Unlock()
 	if current {
-		c.removed(n, Expired)
+		c.removed(s, n, Expired)
 	}
 }
 
@@ -433,26 +436,26 @@ func (c *Cache[K, V]) clear(s *shard[K, V]) {
 	s.mu.Unlock()
 
 	for _, n := range all {
-		c.removed(n, c.expiredOr(n, now, Cleared))
+		c.removed(s, n, c.expiredOr(n, now, Cleared))
 	}
 }
 
-// removed counts the removal of n, which is no longer linked, and tells
-// the callback. It must be called without a shard's mutex held.
-func (c *Cache[K, V]) removed(n *node[K, V], r Reason) {
+// removed counts the removal of n, which is no longer linked, from shard
+// s and tells the callback. It must be called without a shard's mutex held.
+func (c *Cache[K, V]) removed(s *shard[K, V], n *node[K, V], r Reason) {
 	if n != nil {
-		c.notify(n.key, n.value(c.kind), r)
+		c.notify(s, n.key, n.value(c.kind), r)
 	}
 }
 
-// notify counts the removal of the value val of key and tells the callback.
-// It must be called without a shard's mutex held.
-func (c *Cache[K, V]) notify(key K, val V, r Reason) {
+// notify counts the removal of the value val of key, from shard s, and
+// tells the callback. It must be called without a shard's mutex held.
+func (c *Cache[K, V]) notify(s *shard[K, V], key K, val V, r Reason) {
 	switch r {
 	case Evicted:
-		c.stats.evictions.Add(1)
+		s.evictions.Add(1)
 	case Expired:
-		c.stats.expirations.Add(1)
+		s.expirations.Add(1)
 	}
 	if c.onRemove != nil {
 		c.onRemove(key, val, r)
@@ -475,5 +478,10 @@ func (c *Cache[K, V]) Capacity() int {
 
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache[K, V]) Stats() Stats {
-	return c.stats.snapshot()
+	st := c.stats.snapshot()
+	for i := range c.shards {
+		st.Evictions += c.shards[i].evictions.Load()
+		st.Expirations += c.shards[i].expirations.Load()
+	}
+	return st
 }

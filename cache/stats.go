@@ -39,10 +39,10 @@ type paddedCounter struct {
 type counters struct {
 	hits, misses [counterStripes]paddedCounter
 
-	// The fields below are counted by writers and loaders.
-	evictions, expirations atomic.Uint64
-	loads, loadErrors      atomic.Uint64
-	loadNanos              atomic.Int64
+	// The fields below are counted by loaders; shards count evictions
+	// and expirations.
+	loads, loadErrors atomic.Uint64
+	loadNanos         atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -51,8 +51,6 @@ func (c *counters) snapshot() Stats {
 		s.Hits += c.hits[i].n.Load()
 		s.Misses += c.misses[i].n.Load()
 	}
-	s.Evictions = c.evictions.Load()
-	s.Expirations = c.expirations.Load()
 	s.Loads = c.loads.Load()
 	s.LoadErrors = c.loadErrors.Load()
 	s.LoadTime = time.Duration(c.loadNanos.Load())
