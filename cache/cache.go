@@ -359,8 +359,9 @@ func (s *shard[K, V]) insertLocked(n *node[K, V], h uint64, now int64) *node[K, 
 }
 
 // Delete removes the entry stored under key, and reports whether there was
-// one that had not expired. It also forgets a load error remembered for key
-// (see Options.ErrorTTL).
+// one that had not expired. An expired entry is removed all the same, and
+// reported to OnRemove with the Expired reason. Delete also forgets a load
+// error remembered for key (see Options.ErrorTTL).
 func (c *Cache[K, V]) Delete(key K) bool {
 	s, h := c.locate(key)
 	s.mu.Lock()
@@ -414,8 +415,9 @@ func (s *shard[K, V]) forgetLocked(n *node[K, V]) {
 	s.size.Add(-1)
 }
 
-// Clear removes every entry and forgets the load errors remembered. With
-// the FIFO policy the removal callback sees the entries oldest first.
+// Clear removes every entry and forgets the load errors remembered. The
+// removal callback sees each entry with the Cleared reason, or Expired if
+// its time to live had run out; with the FIFO policy, oldest first.
 func (c *Cache[K, V]) Clear() {
 	for i := range c.shards {
 		c.clear(&c.shards[i])

@@ -26,7 +26,9 @@
 // as for a missing key.) OpenIO's ClosingCacheDict is a FIFO cache whose
 // OnRemove closes values for the Evicted and Cleared reasons (not Replaced:
 // ClosingCacheDict did not close an overwritten value, nor a deleted one);
-// Clear reports entries oldest first.
+// Clear reports entries oldest first. With a time to live, close values for
+// the Expired reason too: an expired entry is reported Expired whatever
+// removes it, Clear and Delete included.
 //
 // TinyLFU, the default, aims at the highest hit ratio. New entries enter a
 // window of 1% of the capacity, kept in insertion order. An entry leaving
@@ -109,8 +111,9 @@
 // There is no background goroutine and nothing to close. An expired entry
 // stays in memory until a read finds it, the policy meets it (the eviction
 // scan, or, with TinyLFU, the entry leaving the admission window, which can
-// happen before the cache is full), a Set overwrites it or Clear runs; it is
-// then removed and OnRemove sees it with the Expired reason. Len counts
+// happen before the cache is full), a Set overwrites it, Delete removes it
+// or Clear runs; it is then removed and OnRemove sees it with the Expired
+// reason. Len counts
 // expired entries not yet removed. When entries of a full TinyLFU shard may
 // have expired, its eviction scan goes up to eight entries further than
 // usual to find an expired one to remove before a live one; there is no

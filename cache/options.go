@@ -73,6 +73,9 @@ type Options[K comparable, V any] struct {
 	// removal, after the cache's lock is released, so it may call the cache.
 	// It should not panic: the panic reaches the caller, and the removals
 	// that call had still to report (Clear reports many) are not reported.
+	// A callback that stores entries in a full cache makes room for them by
+	// removing others, which calls it again: it must stop storing at some
+	// point, or the calls never end.
 	OnRemove func(key K, value V, reason Reason)
 
 	// ErrorTTL, when positive, makes GetOrLoad remember a loader's error for
