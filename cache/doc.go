@@ -113,9 +113,9 @@
 // scan, or, with TinyLFU, the entry leaving the admission window, which can
 // happen before the cache is full), a Set overwrites it, Delete removes it
 // or Clear runs; it is then removed and OnRemove sees it with the Expired
-// reason. Len counts
-// expired entries not yet removed. When entries of a full TinyLFU shard may
-// have expired, its eviction scan goes up to eight entries further than
-// usual to find an expired one to remove before a live one; there is no
-// index by deadline, so a live entry can still leave first.
+// reason. Len counts expired entries not yet removed. When entries of a
+// full TinyLFU shard may have expired, its eviction scan goes up to eight
+// entries further than usual to find an expired one to remove before a live
+// one; there is no index by deadline, so a live entry can still leave
+// first.
 package cache
