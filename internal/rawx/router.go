@@ -92,6 +92,8 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // ServeHTTP routes a request, checks the Host header and records the access.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serving.Add(1)
+	defer s.serving.Add(-1)
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
 	reqID := requestID(r)

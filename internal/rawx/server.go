@@ -82,6 +82,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -140,6 +141,8 @@ type Server struct {
 	volCheck volumeCheck
 	synced   *groupSync // with Config.Fsync
 	ids      idLocks
+	// serving counts the requests being served, which Close waits for.
+	serving atomic.Int64
 	// create opens a new pending file by its path in the volume; tests
 	// replace it to inject faults.
 	create func(rel string) (file, error)
@@ -379,10 +382,20 @@ func (s *Server) removePending() (int, error) {
 	return n, nil
 }
 
-// Close releases the volume. It does not stop an http.Server using Handler.
+// closeWait bounds how long Close waits for requests still being served.
+const closeWait = 5 * time.Second
+
+// Close releases the volume. It does not stop an http.Server using the
+// server; stop that first. Close then waits, up to closeWait, for requests
+// still being served to end: an upload cut by the stop removes its pending
+// file on the way out, and a process that exits as soon as Close returns
+// would otherwise leave it on the volume until the next start.
 func (s *Server) Close() error {
 	if s.lock == nil {
 		return nil
+	}
+	for deadline := time.Now().Add(closeWait); s.serving.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	err := s.lock.Close()
 	s.lock = nil

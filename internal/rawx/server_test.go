@@ -442,6 +442,58 @@ func TestClientAbortLeavesNothing(t *testing.T) {
 	}
 }
 
+// slowFile is a pending file whose Close takes a while, as on a busy disk.
+type slowFile struct{ *os.File }
+
+func (f slowFile) Close() error {
+	time.Sleep(300 * time.Millisecond)
+	return f.File.Close()
+}
+
+// TestStopRemovesCutUpload: a stop that cuts an upload under way, by
+// closing the http.Server, then Close, leaves no pending file behind for the
+// next start to find, as the process may exit as soon as Close returns.
+func TestStopRemovesCutUpload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := filepath.Join(t.TempDir(), "vol")
+	os.Mkdir(vol, 0o755)
+	addr := ln.Addr().String()
+	srv, err := New(Config{Namespace: "NS", Volume: vol, Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.create = func(rel string) (file, error) {
+		f, err := os.OpenFile(filepath.Join(vol, rel), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		return slowFile{f}, err
+	}
+	hs := srv.HTTPServer()
+	go hs.Serve(ln)
+
+	id := testID(8)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
+	setPutHeaders(req.Header, testMeta(id))
+	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
+	req.Header.Write(conn)
+	fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
+	waitFor(t, func() bool { return countFiles(vol) == 1 }) // the upload's pending file
+
+	hs.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(vol); n != 0 {
+		t.Errorf("%d files left on the volume after the stop; want none", n)
+	}
+}
+
 // TestClientAbortIs499: an upload whose client stops sending before the
 // end of its body is answered, logged and counted with status 499.
 func TestClientAbortIs499(t *testing.T) {
