@@ -8,11 +8,23 @@
 # at CI size.
 #
 #   ./scripts/convert-scenario.sh [CHUNKS [CHUNKS_THROUGH_THE_CHUNK_SERVER]]
+#
+# CHUNKS is at least 100, enough for every kind of chunk the scenario makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 chunks=${1:-20000}
 put=${2:-$chunks}
+for n in "$chunks" "$put"; do
+	if ! [[ $n =~ ^[0-9]+$ ]]; then
+		echo "usage: $0 [CHUNKS [CHUNKS_THROUGH_THE_CHUNK_SERVER]]: $n is not a number of chunks" >&2
+		exit 2
+	fi
+done
+if ((chunks < 100)); then
+	echo "$0: $chunks chunks: the scenario needs at least 100" >&2
+	exit 2
+fi
 if ! command -v setfattr >/dev/null; then
 	echo "setfattr is missing: install the attr package (./scripts/test.sh does)" >&2
 	exit 2

@@ -75,6 +75,10 @@ type scenario struct {
 	kinds map[string]int         // how many chunks of each kind
 }
 
+// minScenarioChunks is the smallest volume the scenario builds: enough
+// chunks for every legacy era, links, orphans and lost fullpaths.
+const minScenarioChunks = 100
+
 // TestScenario is the acceptance test of the converter: a volume of
 // legacy chunks of every kind, a dry run that changes nothing, a run killed
 // at a random moment, a run that finishes, and the backups restoring the
@@ -85,7 +89,10 @@ func TestScenario(t *testing.T) {
 	}
 	size := 4000
 	if s := os.Getenv(scenarioChunksEnv); s != "" {
-		size, _ = strconv.Atoi(s)
+		var err error
+		if size, err = strconv.Atoi(s); err != nil || size < minScenarioChunks {
+			t.Fatalf("%s=%q: want a number of chunks, at least %d", scenarioChunksEnv, s, minScenarioChunks)
+		}
 	}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("%d chunks, seed %d", size, seed)
@@ -155,7 +162,7 @@ func (sc *scenario) build(t *testing.T, size int, rng *mrand.Rand) {
 	t.Logf("wrote %d objects in %s", len(objs), time.Since(t0))
 	var links []*obj
 	var ids []string
-	for i := 0; i < len(objs)/50; i++ {
+	for i := range max(len(objs)/50, 1) { // every container checkDirectory lists
 		links = append(links, sc.linkNoWait(objs[i], "scenario-links", objs[i].name.Path+".link"))
 		ids = append(ids, links[i].ids...)
 	}
