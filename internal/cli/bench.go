@@ -66,7 +66,8 @@ the integrity checker reports the chunks left as orphans.
 An interrupt (Ctrl-C or SIGTERM) stops the load, not the deletion: the
 report covers the run until then, the upload of a read pool included (with
 --json too, on standard output), unless no request was sent yet, and the
-command says it was interrupted, with exit code 2.
+command says it was interrupted, with exit code 2. A second interrupt
+stops at once, deletion included: the chunks not yet deleted stay.
 
 Requests sent during --warmup are left out of every figure. The measure
 ends after --duration or --max-requests, whichever comes first: requests
@@ -108,7 +109,7 @@ interrupted (Ctrl-C or SIGTERM) before the end of the measure.`,
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second,
 		"load sent before measuring, left out of the figures")
 	intVar(f, &cfg.Objects, "objects", 0, "chunks uploaded before get or head-check "+
-		"(default: about 256 MiB, at least 2 per worker, at most 10000)")
+		"(0, the default: about 256 MiB, at least 2 per worker, at most 10000)")
 	intVar(f, &cfg.MaxRequests, "max-requests", loadgen.DefaultMaxRequests,
 		"stop after this many requests, warmup included")
 	intVar(f, &cfg.ServerPID, "server-pid", 0, "server process whose CPU time is measured")

@@ -46,7 +46,9 @@ not exclude each other.
 Unless --no-backup, the original attributes of every chunk that changes are
 written (and synced) first, in getfattr --dump format, to one file per batch
 of chunks: --backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
-A missing --backup-dir is made, but not its parent. To undo a conversion,
+A missing --backup-dir is made, but not its parent. The default, the
+system's temporary directory, is often cleared at boot or held in memory:
+give a lasting directory for backups worth keeping. To undo a conversion,
 remove the chunks' oio.content.fullpath:* and grid.oio.version keys, then
 run setfattr --restore=FILE; when several runs backed up a chunk, the
 backups of the oldest run hold its original attributes. grep -l CHUNK_ID
