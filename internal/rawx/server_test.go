@@ -416,19 +416,28 @@ func TestPendingCleanedAtStart(t *testing.T) {
 	_ = srv
 }
 
+// startUpload sends the headers of a PUT of chunk id, announcing a body of
+// 100,000 bytes, and its first 1,000 bytes, on a connection of its own,
+// which it returns.
+func startUpload(t *testing.T, addr, id string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
+	setPutHeaders(req.Header, testMeta(id))
+	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
+	req.Header.Write(conn)
+	fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
+	return conn
+}
+
 func TestClientAbortLeavesNothing(t *testing.T) {
 	srv, addr := startServer(t, Config{Namespace: "NS", IdleTimeout: 200 * time.Millisecond})
 	for i, stall := range []bool{false, true} {
 		id := testID(6 + 1000*i)
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
-		setPutHeaders(req.Header, testMeta(id))
-		fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
-		req.Header.Write(conn)
-		fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
+		conn := startUpload(t, addr, id)
 		if stall {
 			// A slow client: the server gives up after its idle timeout.
 			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -473,16 +482,8 @@ func TestStopRemovesCutUpload(t *testing.T) {
 	go hs.Serve(ln)
 
 	id := testID(8)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := startUpload(t, addr, id)
 	defer conn.Close()
-	req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
-	setPutHeaders(req.Header, testMeta(id))
-	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
-	req.Header.Write(conn)
-	fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
 	waitFor(t, func() bool { return countFiles(vol) == 1 }) // the upload's pending file
 
 	hs.Close()
@@ -506,16 +507,8 @@ func TestClientAbortIs499(t *testing.T) {
 	}), nil))
 	_, addr := startServer(t, Config{Namespace: "NS", Logger: logger})
 	id := testID(7)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := startUpload(t, addr, id)
 	defer conn.Close()
-	req, _ := http.NewRequest("PUT", ChunkURL(addr, id), nil)
-	setPutHeaders(req.Header, testMeta(id))
-	fmt.Fprintf(conn, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", id, addr)
-	req.Header.Write(conn)
-	fmt.Fprintf(conn, "\r\n%s", bytes.Repeat([]byte("x"), 1000))
 	conn.(*net.TCPConn).CloseWrite() // the body ends 99000 bytes short
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if reply, _ := io.ReadAll(conn); !bytes.HasPrefix(reply, []byte("HTTP/1.1 499")) {
