@@ -43,9 +43,11 @@ temporary directory ($TMPDIR, or /tmp when unset),
 gridkeep-convert-<device>-<inode>.lock, so runs with different TMPDIR do
 not exclude each other.
 
-Unless --no-backup, the original attributes of every chunk that changes are
-written (and synced) first, in getfattr --dump format, to one file per batch
-of chunks: --backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
+Unless --no-backup, the original attributes of every chunk the run sets out
+to change are written (and synced) first, even if the change then fails
+(a rerun backs such a chunk up again), in getfattr --dump format, to one
+file per batch of chunks:
+--backup-dir/backup_<volume id>_<start time>/batch-NNNNNN.txt.
 A missing --backup-dir is made, but not its parent. The default, the
 system's temporary directory, is often cleared at boot or held in memory:
 give a lasting directory for backups worth keeping. To undo a conversion,

@@ -65,8 +65,9 @@
 //
 // # Backups
 //
-// Unless disabled, the original attributes of every chunk that changes are
-// written first, one file per batch, to
+// Unless disabled, the original attributes of every chunk a run sets out to
+// change are written first, even if the change then fails (a rerun backs
+// such a chunk up again), one file per batch, to
 //
 //	<backup dir>/backup_<volume id>_<start time, seconds>/batch-<NNNNNN>.txt
 //
