@@ -283,13 +283,17 @@ func (p *pass) fresh(pr Probe) bool {
 	return grace > 0 && (pr.MTime.IsZero() || p.c.opts.Now().Sub(pr.MTime) < grace)
 }
 
+// NoOwnerRecorded says why a chunk without a fullpath attribute, and
+// without a reverse index record, has no known owner.
+const NoOwnerRecorded = "no owner recorded (no fullpath attribute for its chunk id, no reverse index record)"
+
 // orphanReason says why a chunk whose metadata is m belongs to no object.
 func orphanReason(hints []hint, owner Owner, m *chunk.Meta) string {
 	switch {
 	case len(hints) == 0 && m != nil && malformedPath(m):
 		return "no owner recorded (" + malformedError(m) + ", no reverse index record)"
 	case len(hints) == 0:
-		return "no owner recorded (no fullpath attribute for its chunk id, no reverse index record)"
+		return NoOwnerRecorded
 	}
 	h := hints[0]
 	if owner.Object != nil {

@@ -105,8 +105,8 @@ func (r *Rebuilder) unlisted(ctx context.Context, res Result, url string) Result
 	case f.adopt != nil:
 		return *f.adopt
 	case len(claims) == 0:
-		f.keep = append(f.keep, "no owner recorded (no fullpath attribute for its chunk id, "+
-			"no reverse index record): nothing tells whose it is, so only an operator may remove the file")
+		f.keep = append(f.keep, integrity.NoOwnerRecorded+
+			": nothing tells whose it is, so only an operator may remove the file")
 	}
 	if len(f.keep) > 0 {
 		res.Outcome, res.Detail = Kept, "not deleted: "+strings.Join(f.keep, "; ")
