@@ -57,11 +57,10 @@ all the same (an id the server does not have is no error), but not one the
 server refused with a 4xx status, which stored nothing. Each id is tried
 once, and the deletion gives up when the server answers none of its
 requests for 30 s (a server that refuses connections fails them all at
-once). The report
-counts the chunks deleted, those of failed or cut uploads among them, the
-stored chunks it could not delete, and the failed or cut uploads whose
-delete failed, which may have left a chunk: on a namespace's chunk server,
-the integrity checker reports the chunks left as orphans.
+once). The report counts the chunks deleted, those of failed or cut uploads
+among them, the stored chunks it could not delete, and the failed or cut
+uploads whose delete failed, which may have left a chunk: on a namespace's
+chunk server, the integrity checker reports the chunks left as orphans.
 
 An interrupt (Ctrl-C or SIGTERM) stops the load, not the deletion: the
 report covers the run until then, the upload of a read pool included (with

@@ -45,13 +45,13 @@ new id to the corrupt copy's own server.
 
 Each copy is checked first: a healthy one is left alone, but for its
 record in the reverse index of its volume, added if missing ("reindexed",
-which repairs a lost reverse index). A new copy is
-streamed from a copy whose metadata matches the directory or, failing one,
-whose data its chunk server re-hashes to the directory's size and hash
-(wrong attributes lose no data: such a copy is a source, and is replaced
-too), with the directory's hash, which the receiving chunk server checks;
-it is verified, then recorded in the directory in place of the bad one,
-and only then is the bad copy deleted and the reverse index updated.
+which repairs a lost reverse index). A new copy is streamed from a copy
+whose metadata matches the directory or, failing one, whose data its chunk
+server re-hashes to the directory's size and hash (wrong attributes lose no
+data: such a copy is a source, and is replaced too), with the directory's
+hash, which the receiving chunk server checks; it is verified, then
+recorded in the directory in place of the bad one, and only then is the
+bad copy deleted and the reverse index updated.
 Failing a listed source (none is left, or the data of each fails that
 check as it is copied), every chunk server is asked for an unlisted copy
 of the position that verifies (by the reverse index, and under the listed
